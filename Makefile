@@ -1,0 +1,59 @@
+# The two commands of the README: `make run` and `make test`. Each creates .venv when missing and
+# installs what it needs; the stamps make a second call start at once.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+# PyTorch for the `train` extra. These pins install from this workplace's local wheels; on aarch64 the
+# CPU builds of 2.9.1 are the ones that import beside torchvision.
+ARCH := $(shell uname -m)
+ifeq ($(ARCH),aarch64)
+TORCH ?= torch==2.9.1 torchvision==0.24.1
+else
+TORCH ?= torch==2.14.1 torchvision==0.29.1
+endif
+
+.PHONY: run test lint typecheck unit bench clean
+
+run: $(RUNTIME_STAMP)
+	$(VENV)/bin/sitewatch check-config configs/demo.yaml
+	$(VENV)/bin/sitewatch detect configs/demo/images/*.jpg --config configs/demo.yaml --save data/demo
+	@echo "annotated images: data/demo/"
+
+test: $(DEV_STAMP) lint typecheck unit
+
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(DEV_STAMP)
+	$(VENV)/bin/mypy
+
+unit: $(DEV_STAMP)
+	$(VENV)/bin/pytest
+
+bench: $(RUNTIME_STAMP)
+	$(VENV)/bin/sitewatch bench
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(RUNTIME_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml $(RUNTIME_STAMP)
+	$(PIP) install --quiet $(TORCH)
+	$(PIP) install --quiet -e '.[dev,train]'
+	@# ultralytics pulls opencv-python, insightface the headless build; both write the same cv2
+	@# folder. Reinstall the headless one last so that folder is whole and matches one package.
+	$(PIP) install --quiet --force-reinstall --no-deps \
+		"opencv-python-headless==$$($(PY) -c 'import importlib.metadata as m; print(m.version("opencv-python-headless"))')"
+	touch $@
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data/demo tests/artifacts

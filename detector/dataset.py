@@ -1,0 +1,94 @@
+"""Reading YOLO-format datasets: ``data.yaml``, ``images/`` and ``labels/`` with normalised boxes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+
+
+@dataclass(frozen=True, slots=True)
+class YoloDataset:
+    """A YOLO dataset split.
+
+    Attributes:
+        root: the folder holding ``data.yaml``.
+        names: class index to name.
+        images: the image files of the split, sorted.
+    """
+
+    root: Path
+    names: dict[int, str]
+    images: list[Path]
+
+    @classmethod
+    def open(cls, root: Path, split: str = "val") -> YoloDataset:
+        """Open ``root/data.yaml`` and list the images of ``split`` (``train``, ``val`` or ``test``).
+
+        Raises:
+            FileNotFoundError: no ``data.yaml`` or no images folder.
+            ValueError: ``data.yaml`` lacks ``names`` or the split.
+        """
+        data_yaml = root / "data.yaml"
+        if not data_yaml.is_file():
+            raise FileNotFoundError(f"{data_yaml} not found: a YOLO dataset folder needs a data.yaml")
+        spec = yaml.safe_load(data_yaml.read_text()) or {}
+        names = spec.get("names")
+        if isinstance(names, list):
+            names = dict(enumerate(names))
+        if not isinstance(names, dict):
+            raise ValueError(f"{data_yaml}: 'names' must map class indices to names")
+        rel = spec.get(split) or (spec.get("val") if split == "test" else None)
+        if rel is None:
+            raise ValueError(f"{data_yaml}: no '{split}' split")
+        base = root / str(spec.get("path") or ".")
+        folder = (base / str(rel)).resolve()
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder} (split '{split}' of {data_yaml}) is not a folder")
+        images = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        return cls(root=root, names={int(k): str(v) for k, v in names.items()}, images=images)
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self.images)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def label_path(image: Path) -> Path:
+    """The label file of an image: the last ``images`` folder of its path becomes ``labels``."""
+    parts = list(image.parts)
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            break
+    return Path(*parts).with_suffix(".txt")
+
+
+def read_labels(image: Path, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Read an image's ground truth as ``(xyxy [N, 4] in pixels, class_id [N])``; none if no label file.
+
+    Raises:
+        ValueError: a line is not ``class cx cy w h``; the message names file and line.
+    """
+    path = label_path(image)
+    boxes: list[list[float]] = []
+    classes: list[int] = []
+    if path.is_file():
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            fields = line.split()
+            if not fields:
+                continue
+            if len(fields) != 5:
+                raise ValueError(f"{path}:{number}: expected 'class cx cy w h', got {line!r}")
+            cls, cx, cy, w, h = int(fields[0]), *map(float, fields[1:])
+            boxes.append(
+                [(cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height]
+            )
+            classes.append(cls)
+    return np.array(boxes, np.float32).reshape(-1, 4), np.array(classes, np.int64)

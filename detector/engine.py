@@ -1,0 +1,140 @@
+"""The detection engine: PPE model, association into people, and the smoking stage, frame in, scene out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import supervision as sv
+
+from detector import modelfiles
+from detector.backend import BackendOptions, DetectorBackend, backend_for
+from detector.decode import DecodeParams
+from detector.ppe import Bands, associate, violations
+from detector.smoking import SmokingParams, SmokingStage
+from detector.timing import StageTimer
+from detector.types import CLASS_NAME, HELMET, SMOKING, VEST
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Everything the engine needs to load and run its models.
+
+    Attributes:
+        ppe_model: PPE model path or alias (``ppe``; a ``.pt`` runs on ultralytics).
+        smoking_model: cigarette model path or alias, or ``None`` to skip the smoking stage.
+        models_dir: where aliases and relative paths are looked up.
+        backend: how to run the models.
+        ppe: decoding thresholds of the PPE model.
+        bands: head and torso band geometry.
+        smoking: smoking stage settings.
+    """
+
+    ppe_model: str = "ppe"
+    smoking_model: str | None = "smoking"
+    models_dir: Path | None = None
+    backend: BackendOptions = field(default_factory=BackendOptions)
+    ppe: DecodeParams = field(default_factory=lambda: DecodeParams(conf=0.25, iou=0.6, max_det=100))
+    bands: Bands = field(default_factory=Bands)
+    smoking: SmokingParams = field(default_factory=SmokingParams)
+
+
+@dataclass(slots=True)
+class Scene:
+    """What the engine saw in one frame.
+
+    Attributes:
+        detections: every box found (PPE classes and cigarettes), in frame pixels.
+        people: one row per person with ``helmet``, ``vest``, ``smoking`` and ``inferred`` data.
+        timings_ms: time per stage for this frame.
+    """
+
+    detections: sv.Detections
+    people: sv.Detections
+    timings_ms: dict[str, float]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``sitewatch detect --json`` shape (without the ``image`` key)."""
+        assert self.detections.confidence is not None
+        return {
+            "detections": [
+                {
+                    "class": str(self.detections.data[CLASS_NAME][i]),
+                    "score": round(float(self.detections.confidence[i]), 4),
+                    "box": [round(float(v), 1) for v in self.detections.xyxy[i]],
+                }
+                for i in range(len(self.detections))
+            ],
+            "people": [
+                {
+                    "box": [round(float(v), 1) for v in self.people.xyxy[i]],
+                    "helmet": str(self.people.data[HELMET][i]),
+                    "vest": str(self.people.data[VEST][i]),
+                    "smoking": str(self.people.data[SMOKING][i]),
+                    "violations": [v.value for v in violations(self.people, i)],
+                }
+                for i in range(len(self.people))
+            ],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+
+
+class Engine:
+    """One copy of each model, shared by every camera of a box.
+
+    Example:
+        >>> import cv2
+        >>> engine = Engine(EngineSettings(smoking_model=None))
+        >>> scene = engine.detect([cv2.imread("configs/demo/images/site-1.jpg")])[0]
+        >>> sorted(scene.timings_ms)
+        ['association', 'inference', 'postprocess', 'preprocess']
+    """
+
+    def __init__(self, settings: EngineSettings | None = None) -> None:
+        self.settings = settings or EngineSettings()
+        base = self.settings.models_dir or modelfiles.models_dir()
+        self.ppe: DetectorBackend = backend_for(
+            modelfiles.resolve(self.settings.ppe_model, base), self.settings.backend
+        )
+        self.smoking: SmokingStage | None = None
+        if self.settings.smoking_model:
+            model = backend_for(modelfiles.resolve(self.settings.smoking_model, base), self.settings.backend)
+            self.smoking = SmokingStage(model, self.settings.smoking)
+
+    def detect(self, frames: Sequence[np.ndarray], *, smoking: bool = True) -> list[Scene]:
+        """Detect people and their PPE in BGR ``frames`` (one batch), and check everyone for smoking.
+
+        Args:
+            frames: BGR images, any size.
+            smoking: run the smoking stage on every person; camera pipelines pass ``False`` and call
+                :meth:`check_smoking` for the tracks a scheduler picks.
+        """
+        batch = self.ppe.detect(frames, self.settings.ppe)
+        share = {k: v / max(len(frames), 1) for k, v in batch.timings_ms.items()}
+        scenes = []
+        for frame, det in zip(frames, batch.detections, strict=True):
+            timer = StageTimer()
+            timer.merge(share)
+            with timer.stage("association"):
+                people = associate(det, self.settings.bands)
+            scene = Scene(detections=det, people=people, timings_ms=timer.ms)
+            if smoking:
+                self.check_smoking(frame, scene)
+            scenes.append(scene)
+        return scenes
+
+    def check_smoking(self, frame: np.ndarray, scene: Scene, indices: Sequence[int] | None = None) -> None:
+        """Run the smoking stage on people ``indices`` of ``scene`` (all by default), updating it."""
+        if self.smoking is None or len(scene.people) == 0:
+            return
+        cigarettes, timings = self.smoking.check(frame, scene.people, indices)
+        for stage, ms in timings.items():
+            scene.timings_ms[stage] = scene.timings_ms.get(stage, 0.0) + ms
+        if len(cigarettes):
+            # Give cigarettes class ids after the PPE classes so colours and ids never collide.
+            assert cigarettes.class_id is not None
+            cigarettes.class_id = cigarettes.class_id + len(self.ppe.names)
+            scene.detections = sv.Detections.merge([scene.detections, cigarettes])

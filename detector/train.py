@@ -1,0 +1,107 @@
+"""``sitewatch train``: fine-tune a YOLO checkpoint with ultralytics and export it to ONNX for our runtime.
+
+Needs the ``train`` extra (ultralytics and PyTorch). Uses a GPU when one is available.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from detector import modelfiles
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    """What training produced: the checkpoint and ONNX file written, and their checksums."""
+
+    weights: Path
+    onnx: Path
+    onnx_sha256: str
+
+
+def _absolute_data_yaml(data_yaml: Path, tmp: Path) -> Path:
+    """A copy of ``data.yaml`` whose ``path`` is absolute: ultralytics reads a relative one against the
+    working directory, not against the file."""
+    spec = yaml.safe_load(data_yaml.read_text()) or {}
+    spec["path"] = str((data_yaml.parent / str(spec.get("path") or ".")).resolve())
+    out = tmp / "data.yaml"
+    out.write_text(yaml.safe_dump(spec))
+    return out
+
+
+def default_device() -> str:
+    """``0`` when PyTorch sees a CUDA GPU, else ``cpu``."""
+    import torch
+
+    return "0" if torch.cuda.is_available() else "cpu"
+
+
+def train(
+    *,
+    data: Path,
+    base: Path,
+    out_dir: Path,
+    name: str,
+    epochs: int = 50,
+    imgsz: int = 640,
+    batch: int = 16,
+    device: str | None = None,
+    workers: int = 2,
+    extra: dict[str, Any] | None = None,
+) -> TrainResult:
+    """Fine-tune ``base`` on the YOLO dataset ``data`` (its ``data.yaml``) and export ONNX into ``out_dir``.
+
+    Writes ``out_dir/<name>.pt`` and ``out_dir/<name>.onnx`` (raw output layout, fixed batch 1) and records
+    both in ``out_dir/SHA256SUMS``. ultralytics shows a progress bar per epoch.
+
+    Raises:
+        RuntimeError: ultralytics is not installed.
+        FileNotFoundError: ``data`` or ``base`` does not exist.
+    """
+    try:
+        from ultralytics import YOLO
+    except ImportError as exc:
+        raise RuntimeError("training needs the 'train' extra: pip install 'sitewatch[train]'") from exc
+    data_yaml = data / "data.yaml" if data.is_dir() else data
+    if not data_yaml.is_file():
+        raise FileNotFoundError(f"{data_yaml} not found: training needs a YOLO dataset with a data.yaml")
+    if base.suffix == ".pt":
+        modelfiles.verify(base)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sitewatch-train-") as tmp:
+        model = YOLO(str(base))
+        model.train(
+            data=str(_absolute_data_yaml(data_yaml, Path(tmp))),
+            epochs=epochs,
+            imgsz=imgsz,
+            batch=batch,
+            device=device or default_device(),
+            workers=workers,
+            project=tmp,
+            name="run",
+            exist_ok=True,
+            plots=False,  # plotting fetches a font from the internet
+            verbose=False,
+            **(extra or {}),
+        )
+        best = Path(tmp) / "run" / "weights" / "best.pt"
+        if not best.exists():
+            best = Path(tmp) / "run" / "weights" / "last.pt"
+        exported = Path(YOLO(str(best)).export(format="onnx", imgsz=imgsz, dynamic=False, simplify=False))
+        weights = out_dir / f"{name}.pt"
+        onnx = out_dir / f"{name}.onnx"
+        shutil.copyfile(best, weights)
+        shutil.copyfile(exported, onnx)
+    modelfiles.record(weights)
+    digest = modelfiles.record(onnx)
+    logger.info("trained %s: %s and %s", name, weights, onnx)
+    return TrainResult(weights=weights, onnx=onnx, onnx_sha256=digest)

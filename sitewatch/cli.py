@@ -1,0 +1,363 @@
+"""The ``sitewatch`` command.
+
+Each subcommand is a small function that parses nothing itself: ``build_parser`` declares the options,
+the function does the work and returns the exit status (0 ok, 1 some input failed, 2 bad usage or
+configuration).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sitewatch.tables import format_table
+from sitewatch.yamlpos import ConfigError
+
+logger = logging.getLogger("sitewatch")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _config(path: Path | None) -> object:
+    from sitewatch.config import Config, load_config
+
+    return load_config(path) if path else Config.model_validate({"site": {"id": "default"}})
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate a configuration file without starting anything."""
+    from sitewatch.config import load_config
+
+    config = load_config(args.file)
+    cameras = ", ".join(config.cameras) or "none"
+    print(f"{args.file}: valid (site {config.site.id}, cameras: {cameras})")
+    return EXIT_OK
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    """Detect people and PPE in images; print a table or JSON lines; optionally save annotated copies."""
+    import cv2
+
+    from detector.annotate import SceneAnnotator
+    from detector.engine import Engine
+    from sitewatch.config import Config
+
+    config = _config(args.config)
+    assert isinstance(config, Config)
+    engine = Engine(config.engine_settings())
+    annotator = SceneAnnotator() if args.save else None
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for path in args.images:
+        image = cv2.imread(str(path))
+        if image is None:
+            why = "no such file" if not path.exists() else "not a readable image"
+            logger.error("%s: %s", path, why)
+            if args.json:
+                print(json.dumps({"image": str(path), "error": why}), flush=True)
+            failed += 1
+            continue
+        scene = engine.detect([image], smoking=not args.no_smoking)[0]
+        result = {"image": str(path), **scene.to_json()}
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+        else:
+            _print_scene(result)
+        if annotator is not None:
+            out = args.save / f"{path.stem}.jpg"
+            cv2.imwrite(str(out), annotator.annotate(image, scene))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _print_scene(result: dict[str, object]) -> None:
+    people = result["people"]
+    timings = result["timings_ms"]
+    assert isinstance(people, list) and isinstance(timings, dict)
+    total = sum(timings.values())
+    print(f"\n{result['image']}  ({len(people)} people, {total:.1f} ms)")
+    if people:
+        rows = [
+            [
+                i + 1,
+                " ".join(f"{v:.0f}" for v in p["box"]),
+                p["helmet"],
+                p["vest"],
+                p["smoking"],
+                ", ".join(p["violations"]) or "-",
+            ]
+            for i, p in enumerate(people)
+        ]
+        print(format_table(["#", "box", "helmet", "vest", "smoking", "violations"], rows))
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Score a detector on a YOLO dataset: mAP50, mAP50-95, precision, recall, per-class AP."""
+    from detector.backend import BackendOptions, backend_for
+    from detector.evaluate import evaluate, load_dataset
+    from detector.modelfiles import resolve
+
+    dataset = load_dataset(args.dataset)
+    model = backend_for(resolve(args.model), BackendOptions())
+    summary = evaluate(model, dataset, progress=not args.json)
+    if args.json:
+        print(json.dumps(summary.to_json()))
+        return EXIT_OK
+    print(f"{model.path.name} on {args.dataset} ({summary.images} images, {summary.instances} boxes)")
+    rows = [["all", summary.map50, summary.map50_95]]
+    rows += [[name, c.ap50, c.ap50_95] for name, c in summary.per_class.items()]
+    print(format_table(["class", "AP50", "AP50-95"], rows, digits=3))
+    print(f"precision {summary.precision:.3f}  recall {summary.recall:.3f}")
+    return EXIT_OK
+
+
+def cmd_faces_enroll(args: argparse.Namespace) -> int:
+    """Enrol every sub-folder of DIR (one per person, several photos each) into a gallery file."""
+    import cv2
+
+    from detector.faces import EnrollmentError, FaceAnalyzer, Gallery, enrollment_embedding
+    from sitewatch.config import Config
+
+    config = _config(args.config)
+    assert isinstance(config, Config)
+    analyzer = FaceAnalyzer.load(config.face_settings(), config.models.dir)
+    gallery = Gallery.load(args.gallery) if args.gallery.exists() else Gallery(config.face.match_threshold)
+    people = sorted(p for p in args.folder.iterdir() if p.is_dir())
+    if not people:
+        logger.error(
+            "%s has no sub-folders: put each person's photos in a folder named after them", args.folder
+        )
+        return EXIT_USAGE
+    rows, rejected = [], 0
+    for person in people:
+        embeddings = []
+        for photo in sorted(p for p in person.iterdir() if p.is_file()):
+            try:
+                embeddings.append(enrollment_embedding(analyzer, cv2.imread(str(photo)), str(photo)))
+            except EnrollmentError as exc:
+                logger.warning("rejected: %s", exc)
+                rejected += 1
+        if embeddings:
+            gallery.enroll(person.name, embeddings)
+        rows.append([person.name, len(embeddings)])
+    gallery.save(args.gallery)
+    print(format_table(["person", "photos used"], rows))
+    print(f"gallery written to {args.gallery} ({len(gallery.identities)} people, embeddings only)")
+    return EXIT_FAILED if rejected else EXIT_OK
+
+
+def cmd_faces_match(args: argparse.Namespace) -> int:
+    """Recognise the faces in images against a gallery file."""
+    import cv2
+
+    from detector.faces import FaceAnalyzer, Gallery
+    from sitewatch.config import Config
+
+    config = _config(args.config)
+    assert isinstance(config, Config)
+    analyzer = FaceAnalyzer.load(config.face_settings(), config.models.dir)
+    gallery = Gallery.load(args.gallery)
+    if args.threshold is not None:
+        gallery.threshold = args.threshold
+    failed = 0
+    rows = []
+    for path in args.images:
+        image = cv2.imread(str(path))
+        if image is None:
+            logger.error("%s: not a readable image", path)
+            failed += 1
+            continue
+        faces = analyzer.faces(image, min_size=config.face.min_face_px)
+        matches = [gallery.match(f.embedding) for f in faces if f.embedding is not None]
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "image": str(path),
+                        "faces": [
+                            {
+                                "box": [round(float(v), 1) for v in f.box],
+                                "name": m.name,
+                                "similarity": round(m.similarity, 4),
+                            }
+                            for f, m in zip(faces, matches, strict=True)
+                        ],
+                    }
+                )
+            )
+        rows += [[str(path.name), m.name or "unknown", m.similarity] for m in matches] or [
+            [path.name, "no face", None]
+        ]
+    if not args.json:
+        print(format_table(["image", "identity", "similarity"], rows))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Fine-tune a checkpoint on a YOLO dataset and export ONNX into the models folder."""
+    from detector.modelfiles import models_dir, resolve
+    from detector.train import train
+
+    base = resolve(args.model if args.model.endswith(".pt") else f"{args.model}.pt")
+    result = train(
+        data=args.data,
+        base=base,
+        out_dir=args.out or models_dir(),
+        name=args.name,
+        epochs=args.epochs,
+        imgsz=args.imgsz,
+        batch=args.batch,
+        device=args.device,
+        workers=args.workers,
+    )
+    print(
+        format_table(
+            ["file", "sha256"], [[str(result.weights), "recorded"], [str(result.onnx), result.onnx_sha256]]
+        )
+    )
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Time the detection engine per stage next to the bare onnxruntime session."""
+    import cv2
+    import onnxruntime as ort
+
+    from detector.bench import bench_engine
+    from detector.engine import Engine
+    from detector.smoking import SmokingScheduler
+    from sitewatch.config import Config
+
+    config = _config(args.config)
+    assert isinstance(config, Config)
+    paths = _image_paths(args.images)
+    images = [img for img in (cv2.imread(str(p)) for p in paths) if img is not None]
+    if not images:
+        logger.error("no readable images among %s", ", ".join(map(str, args.images)))
+        return EXIT_USAGE
+    engine = Engine(config.engine_settings())
+    scheduler = SmokingScheduler(config.smoking.recheck_frames, config.smoking.max_crops_per_frame)
+    result = bench_engine(engine, images, runs=args.runs, scheduler=scheduler, progress=not args.json)
+    if args.json:
+        print(json.dumps(result.to_json()))
+        return EXIT_OK
+    threads = config.runtime.intra_op_threads or "auto"
+    print(
+        f"PPE model {engine.ppe.path.name}, {len(images)} images, {args.runs} runs, onnxruntime "
+        f"{ort.__version__}, providers {config.runtime.providers}, threads {threads}"
+    )
+    rows: list[list[object]] = [[stage, ms] for stage, ms in result.stages_ms.items()]
+    rows += [["engine (median)", result.engine_ms], ["bare session.run (median)", result.raw_ms]]
+    print(format_table(["stage", "ms/frame"], rows))
+    ratio = f"{result.ratio:.3f}" if result.ratio else "-"
+    print(f"engine / raw = {ratio}   ({result.fps:.1f} frames/s)")
+    if result.smoking_ms_per_crop is not None:
+        print(
+            f"smoking: {result.smoking_ms_per_crop:.2f} ms per crop; "
+            f"{result.smoking_ms_per_frame:.2f} ms per "
+            f"frame with {result.scene_people} tracked people (each rechecked every "
+            f"{scheduler.recheck_frames} frames, at most {scheduler.max_per_frame} per frame)"
+        )
+    return EXIT_OK
+
+
+def _image_paths(items: Sequence[Path]) -> list[Path]:
+    from detector.dataset import IMAGE_SUFFIXES
+
+    paths: list[Path] = []
+    for item in items:
+        if item.is_dir():
+            paths += sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            paths.append(item)
+    return paths
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="sitewatch", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("detect", help="detect people, PPE and smoking in images")
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    p.add_argument("--json", action="store_true", help="one JSON object per image")
+    p.add_argument("--save", type=Path, metavar="DIR", help="write annotated copies here")
+    p.add_argument("--config", type=Path, help="configuration file (model and threshold settings)")
+    p.add_argument("--no-smoking", action="store_true", help="skip the cigarette check")
+    p.set_defaults(func=cmd_detect)
+
+    p = sub.add_parser("eval", help="mAP of a detector on a YOLO dataset")
+    p.add_argument("dataset", type=Path, metavar="DATASET_DIR")
+    p.add_argument("--model", default="ppe", help="ppe, smoking or a model path (default ppe)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    faces = sub.add_parser("faces", help="enrol and recognise faces").add_subparsers(
+        dest="action", required=True
+    )
+    p = faces.add_parser("enroll", help="enrol one person per sub-folder of DIR")
+    p.add_argument("folder", type=Path, metavar="DIR")
+    p.add_argument("--gallery", type=Path, required=True, help="gallery file (.npz) to create or extend")
+    p.add_argument("--config", type=Path)
+    p.set_defaults(func=cmd_faces_enroll)
+    p = faces.add_parser("match", help="recognise faces in images")
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    p.add_argument("--gallery", type=Path, required=True)
+    p.add_argument("--threshold", type=float, help="override the gallery's match threshold")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--config", type=Path)
+    p.set_defaults(func=cmd_faces_match)
+
+    p = sub.add_parser("train", help="fine-tune a model with ultralytics and export ONNX (train extra)")
+    p.add_argument("--data", type=Path, required=True, help="YOLO dataset folder or its data.yaml")
+    p.add_argument("--model", default="ppe", help="checkpoint to start from: ppe, smoking or a .pt path")
+    p.add_argument("--name", required=True, help="name of the files written (NAME.pt, NAME.onnx)")
+    p.add_argument("--out", type=Path, help="output folder (default: the models folder)")
+    p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--imgsz", type=int, default=640)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--device", help="cpu, 0, 0,1 ... (default: a GPU when there is one)")
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("bench", help="latency per stage of the detection engine vs the bare session")
+    p.add_argument("--images", nargs="+", type=Path, default=[Path("configs/demo/images")])
+    p.add_argument("--runs", type=int, default=100)
+    p.add_argument("--config", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("check-config", help="validate a configuration file")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_check_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sitewatch`` command."""
+    from detector.faces import EnrollmentError
+    from detector.modelfiles import ModelFileError
+    from sitewatch.logsetup import setup_logging
+
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_level)
+    try:
+        status: int = args.func(args)
+    except ConfigError as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ModelFileError, EnrollmentError, FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""The configuration contract: pydantic models that forbid unknown keys and document every field.
+
+Load a file with :func:`load_config`; errors name the file, the line and the key path. Secrets are
+written as ``${ENV_VAR}`` placeholders and filled from the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from detector.backend import BackendOptions
+from detector.decode import DecodeParams
+from detector.engine import EngineSettings
+from detector.faces import FaceSettings
+from detector.ppe import Bands
+from detector.smoking import SmokingParams
+from sitewatch.yamlpos import ConfigError, LocatedYaml, load_yaml, load_yaml_file
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Strict(BaseModel):
+    """Base of every configuration section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteConfig(Strict):
+    """The site this box watches."""
+
+    id: str = Field(
+        description="Short identifier of the site, used in events and the API.",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+    )
+    name: str = Field(default="", description="Human-readable site name.", max_length=200)
+    timezone: str = Field(default="UTC", description="IANA time zone of the site, e.g. Asia/Shanghai.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class ModelsConfig(Strict):
+    """Where the model files are."""
+
+    dir: Path | None = Field(
+        default=None, description="Folder of the model files; the repository's models/ when empty."
+    )
+    ppe: str = Field(default="ppe", description="PPE detector: alias 'ppe', an .onnx path or a .pt path.")
+    smoking: str | None = Field(
+        default="smoking", description="Cigarette detector (alias, path), or null to disable smoking checks."
+    )
+
+
+class RuntimeConfig(Strict):
+    """How models run."""
+
+    providers: list[str] = Field(
+        default_factory=lambda: ["cpu"],
+        description="onnxruntime execution providers in order of preference: cpu, cuda, tensorrt, openvino.",
+        min_length=1,
+    )
+    intra_op_threads: int = Field(
+        default=0, ge=0, le=256, description="Threads per operator; 0 = one per core."
+    )
+    inter_op_threads: int = Field(default=0, ge=0, le=256, description="Threads across operators; 0 = auto.")
+    device: str = Field(default="cpu", description="Device for .pt models on ultralytics: cpu, 0, 1...")
+
+
+class DetectConfig(Strict):
+    """Thresholds of the PPE detector."""
+
+    conf: float = Field(default=0.25, gt=0.0, lt=1.0, description="Minimum box score.")
+    iou: float = Field(default=0.6, gt=0.0, le=1.0, description="NMS IoU threshold (class-aware).")
+    max_det: int = Field(default=100, ge=1, le=1000, description="Most boxes kept per frame.")
+
+
+class AssociationConfig(Strict):
+    """How helmet and vest boxes are matched to people (fractions of the person box height)."""
+
+    head_band: tuple[float, float] = Field(
+        default=(-0.15, 0.35), description="Top and bottom of the head band (may start above the box)."
+    )
+    torso_band: tuple[float, float] = Field(
+        default=(0.1, 0.75), description="Top and bottom of the torso band."
+    )
+    side_margin: Fraction = Field(default=0.1, description="Band widening on each side, fraction of width.")
+    min_cover: Fraction = Field(default=0.5, description="Share of an item's area that must lie in the band.")
+
+    @field_validator("head_band", "torso_band")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        top, bottom = value
+        if not (-0.5 <= top < bottom <= 1.0):
+            raise ValueError("expected [top, bottom] with -0.5 <= top < bottom <= 1")
+        return value
+
+
+class SmokingConfig(Strict):
+    """The cigarette check on upper-body crops."""
+
+    conf: float = Field(
+        default=0.5,
+        gt=0.0,
+        lt=1.0,
+        description="Minimum cigarette score (0.5: about 5 % of crops of non-smokers fire).",
+    )
+    recheck_frames: int = Field(
+        default=15,
+        ge=1,
+        le=1000,
+        description="Check each tracked person at most once every N frames (15: every 3 s at 5 fps).",
+    )
+    max_crops_per_frame: int = Field(default=1, ge=1, le=64, description="Most crops checked on one frame.")
+    min_crop_px: int = Field(default=48, ge=8, le=1024, description="Skip people whose crop is smaller.")
+
+
+class FaceConfig(Strict):
+    """Face models for recognising the safety officer."""
+
+    detector: str = Field(default="face-det", description="Face detector ONNX (SCRFD, or a YuNet file).")
+    recognizer: str = Field(default="face-rec", description="ArcFace-style recogniser ONNX.")
+    pack: Path | None = Field(
+        default=None, description="An insightface model pack folder; replaces both files."
+    )
+    det_size: int = Field(default=640, ge=128, le=1920, description="Detector input size in pixels.")
+    det_threshold: float = Field(default=0.5, gt=0.0, lt=1.0, description="Minimum face score.")
+    match_threshold: float = Field(
+        default=0.42, gt=0.0, lt=1.0, description="Smallest cosine similarity that names a face."
+    )
+    min_face_px: int = Field(
+        default=40, ge=16, le=1024, description="Faces smaller than this are not recognised."
+    )
+
+
+class CameraConfig(Strict):
+    """One camera."""
+
+    url: str = Field(description="rtsp:// URL, a video file path or a USB device index.", min_length=1)
+    name: str = Field(default="", description="Human-readable camera name.", max_length=200)
+    enabled: bool = Field(default=True, description="Set false to keep the camera configured but unwatched.")
+    detect_fps: float = Field(
+        default=5.0, gt=0.0, le=30.0, description="Frames per second sent to detection."
+    )
+
+
+class Config(Strict):
+    """A sitewatch configuration file."""
+
+    site: SiteConfig = Field(description="The site this box watches.")
+    models: ModelsConfig = Field(default_factory=ModelsConfig, description="Model files.")
+    runtime: RuntimeConfig = Field(
+        default_factory=RuntimeConfig, description="Execution providers and threads."
+    )
+    detect: DetectConfig = Field(default_factory=DetectConfig, description="PPE detector thresholds.")
+    association: AssociationConfig = Field(default_factory=AssociationConfig, description="PPE to people.")
+    smoking: SmokingConfig = Field(default_factory=SmokingConfig, description="Smoking check.")
+    face: FaceConfig = Field(default_factory=FaceConfig, description="Face recognition models.")
+    cameras: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=64)], CameraConfig] = Field(
+        default_factory=dict, description="Cameras by id."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
+
+    def engine_settings(self) -> EngineSettings:
+        """The detection engine's settings from this configuration."""
+        return EngineSettings(
+            ppe_model=self.models.ppe,
+            smoking_model=self.models.smoking,
+            models_dir=self.models.dir,
+            backend=BackendOptions(
+                providers=tuple(self.runtime.providers),
+                intra_op_threads=self.runtime.intra_op_threads,
+                inter_op_threads=self.runtime.inter_op_threads,
+                device=self.runtime.device,
+            ),
+            ppe=DecodeParams(conf=self.detect.conf, iou=self.detect.iou, max_det=self.detect.max_det),
+            bands=Bands(
+                head=self.association.head_band,
+                torso=self.association.torso_band,
+                side_margin=self.association.side_margin,
+                min_cover=self.association.min_cover,
+            ),
+            smoking=SmokingParams(conf=self.smoking.conf, min_crop_px=self.smoking.min_crop_px),
+        )
+
+    def face_settings(self) -> FaceSettings:
+        """The face models' settings from this configuration."""
+        return FaceSettings(
+            detector=self.face.detector,
+            recognizer=self.face.recognizer,
+            pack=self.face.pack,
+            det_size=(self.face.det_size, self.face.det_size),
+            det_threshold=self.face.det_threshold,
+        )
+
+
+def _format_errors(exc: ValidationError, doc: LocatedYaml) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        line = doc.line_of(loc)
+        where = f"{doc.source}:{line}" if line is not None else doc.source
+        key = ".".join(str(part) for part in loc) or "(top level)"
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"{where}: {key}: {message}")
+    return "\n".join(lines)
+
+
+def parse_config(doc: LocatedYaml) -> Config:
+    """Validate parsed YAML as a :class:`Config`.
+
+    Raises:
+        ConfigError: one line per problem, ``file:line: key.path: message``.
+    """
+    if not isinstance(doc.data, dict):
+        raise ConfigError(f"{doc.source}:1: the configuration must be a mapping of keys")
+    try:
+        return Config.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, doc)) from None
+
+
+def load_config(path: Path) -> Config:
+    """Read, fill and validate the configuration file at ``path``.
+
+    Example:
+        >>> load_config(Path("configs/demo.yaml")).site.id
+        'demo'
+    """
+    return parse_config(load_yaml_file(path))
+
+
+def config_from_text(text: str, source: str = "<config>") -> Config:
+    """Validate a configuration given as YAML text (tests and the API use it)."""
+    return parse_config(load_yaml(text, source))

@@ -1,0 +1,49 @@
+"""Shared fixtures: the repository's test data, the shared datasets beside the checkout, loaded models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from detector.engine import Engine, EngineSettings
+from detector.faces import FaceAnalyzer, FaceSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` (or ``$SITEWATCH_SHARED``): the datasets the model card was measured on.
+
+    Outside CI a missing folder skips the tests that need it; in CI it is an error, so that a test
+    never passes by not running.
+    """
+    path = Path(os.environ.get("SITEWATCH_SHARED", ROOT.parent / "shared"))
+    if not (path / "datasets").is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"shared datasets not found at {path}")
+        pytest.skip(f"shared datasets not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    """The engine on the shipped models with default settings."""
+    return Engine(EngineSettings())
+
+
+@pytest.fixture(scope="session")
+def face_analyzer() -> FaceAnalyzer:
+    """SCRFD + MobileFaceNet from models/."""
+    return FaceAnalyzer.load(FaceSettings())
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """A folder for files worth looking at after a run (ignored by git)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

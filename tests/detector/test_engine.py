@@ -1,0 +1,84 @@
+"""The engine on real photos from the PPE test split (tests/data/ppe, CC BY 4.0, see models/README.md).
+
+The expected attributes come from the human labels: the labelled person, helmet, no_helmet, vest and
+no_vest boxes go through the same association, and each labelled person must be found (IoU >= 0.5) with
+the same helmet and vest verdict. The eight photos were chosen from the split as ones the shipped
+baseline model handles; they guard the whole chain (decoding, letterbox, association) against
+regressions, not the model's accuracy, which `sitewatch eval` measures on the full split.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from detector.dataset import read_labels
+from detector.engine import Engine
+from detector.metrics import box_iou
+from detector.ppe import associate
+from detector.types import HELMET, INFERRED, VEST, make_detections
+from tests.conftest import DATA
+
+NAMES = {0: "person", 1: "helmet", 2: "no_helmet", 3: "vest", 4: "no_vest"}
+IMAGES = sorted((DATA / "ppe" / "images").glob("*.jpg"))
+
+
+def labelled_people(image: Path, width: int, height: int) -> object:
+    xyxy, cls = read_labels(image, width, height)
+    people = associate(make_detections(xyxy, np.ones(len(cls)), cls, NAMES))
+    return people[~people.data[INFERRED]]
+
+
+def test_there_are_people_with_and_without_ppe_among_the_photos() -> None:
+    verdicts = set()
+    for image in IMAGES:
+        frame = cv2.imread(str(image))
+        people = labelled_people(image, frame.shape[1], frame.shape[0])
+        verdicts |= {(h, v) for h, v in zip(people.data[HELMET], people.data[VEST], strict=True)}
+    assert {("no", "no"), ("yes", "yes")} <= verdicts and ("no", "unknown") in verdicts
+
+
+@pytest.mark.parametrize("image", IMAGES, ids=lambda p: p.name[:24])
+def test_labelled_people_are_found_with_their_ppe(engine: Engine, image: Path) -> None:
+    frame = cv2.imread(str(image))
+    truth = labelled_people(image, frame.shape[1], frame.shape[0])
+    scene = engine.detect([frame], smoking=False)[0]
+    found = scene.people[~scene.people.data[INFERRED]]
+    assert len(truth) > 0
+    iou = box_iou(truth.xyxy, found.xyxy) if len(found) else np.zeros((len(truth), 0))
+    for t in range(len(truth)):
+        assert iou.shape[1] and iou[t].max() >= 0.5, f"labelled person {truth.xyxy[t]} not found"
+        j = int(iou[t].argmax())
+        assert (found.data[HELMET][j], found.data[VEST][j]) == (truth.data[HELMET][t], truth.data[VEST][t])
+
+
+def test_scene_json_has_the_documented_shape(engine: Engine) -> None:
+    frame = cv2.imread(str(IMAGES[0]))
+    result = engine.detect([frame])[0].to_json()
+    json.dumps(result)
+    assert set(result) == {"detections", "people", "timings_ms"}
+    assert {"class", "score", "box"} == set(result["detections"][0])
+    assert {"box", "helmet", "vest", "smoking", "violations"} == set(result["people"][0])
+    assert {"preprocess", "inference", "postprocess", "association"} <= set(result["timings_ms"])
+
+
+def test_a_batch_gives_the_same_answer_as_single_frames(engine: Engine) -> None:
+    frames = [cv2.imread(str(p)) for p in IMAGES[:3]]
+    frames[1] = cv2.resize(frames[1], (960, 540))  # batches mix frame sizes
+    batch = engine.detect(frames, smoking=False)
+    for frame, scene in zip(frames, batch, strict=True):
+        single = engine.detect([frame], smoking=False)[0]
+        np.testing.assert_allclose(scene.detections.xyxy, single.detections.xyxy, atol=1e-3)
+        assert scene.people.data[HELMET].tolist() == single.people.data[HELMET].tolist()
+
+
+def test_boxes_stay_inside_the_frame(engine: Engine) -> None:
+    for image in IMAGES:
+        frame = cv2.imread(str(image))
+        det = engine.detect([frame], smoking=False)[0].detections
+        h, w = frame.shape[:2]
+        assert (det.xyxy >= 0).all() and (det.xyxy[:, [0, 2]] <= w).all() and (det.xyxy[:, [1, 3]] <= h).all()

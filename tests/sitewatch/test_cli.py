@@ -1,0 +1,124 @@
+"""The ``sitewatch`` command, run as users run it: a subprocess with arguments and an exit status."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA, ROOT
+
+PPE_IMAGES = sorted((DATA / "ppe" / "images").glob("*.jpg"))
+
+
+def sitewatch(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sitewatch.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_detect_reports_bad_images_and_still_processes_the_others(tmp_path: Path) -> None:
+    unreadable = tmp_path / "broken.jpg"
+    unreadable.write_text("not a jpeg")
+    missing = tmp_path / "missing.jpg"
+    out = tmp_path / "annotated"
+    result = sitewatch("detect", unreadable, PPE_IMAGES[0], missing, PPE_IMAGES[1], "--json", "--save", out)
+    assert result.returncode == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["image"] for line in lines] == list(
+        map(str, [unreadable, PPE_IMAGES[0], missing, PPE_IMAGES[1]])
+    )
+    assert lines[0]["error"] == "not a readable image" and lines[2]["error"] == "no such file"
+    for good in (lines[1], lines[3]):
+        assert good["people"] and {"helmet", "vest", "smoking", "violations"} <= set(good["people"][0])
+        assert good["timings_ms"]["inference"] > 0
+    assert "broken.jpg: not a readable image" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.stem + ".jpg" for p in PPE_IMAGES[:2])
+
+
+def test_detect_prints_a_table_with_violations() -> None:
+    result = sitewatch("detect", ROOT / "configs" / "demo" / "images" / "site-1.jpg")
+    assert result.returncode == 0, result.stderr
+    assert "violations" in result.stdout and "no_helmet" in result.stdout
+
+
+def test_a_missing_model_in_the_configuration_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(f"site: {{id: x}}\nmodels: {{ppe: {tmp_path / 'gone.onnx'}}}\n")
+    result = sitewatch("detect", PPE_IMAGES[0], "--config", config)
+    assert result.returncode == 2
+    assert "gone.onnx is missing" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "message"),
+    [
+        ("site: {id: demo}\n", 0, "valid (site demo"),
+        (
+            "site: {id: demo}\ncameras:\n  gate: {url: x, fps: 5}\n",
+            2,
+            "c.yaml:3: cameras.gate.fps: unknown key",
+        ),
+    ],
+)
+def test_check_config(tmp_path: Path, text: str, status: int, message: str) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(text)
+    result = sitewatch("check-config", config)
+    assert result.returncode == status
+    assert message in (result.stdout + result.stderr)
+
+
+def test_eval_json(tmp_path: Path) -> None:
+    result = sitewatch("eval", DATA / "ppe", "--model", "ppe", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["images"] == len(PPE_IMAGES)
+    assert set(summary["per_class"]) == {"person", "helmet", "no_helmet", "vest", "no_vest"}
+    assert 0 < summary["map50"] <= 1 and summary["map50_95"] < summary["map50"]
+
+
+def test_faces_enroll_and_match(shared_dir: Path, tmp_path: Path) -> None:
+    faces = shared_dir / "datasets" / "faces"
+    people = tmp_path / "people"
+    shutil.copytree(faces / "train", people)
+    shutil.copyfile(
+        faces / "test" / "obama_and_biden.jpg", people / "biden" / "group.jpg"
+    )  # must be rejected
+    gallery = tmp_path / "officers.npz"
+    result = sitewatch("faces", "enroll", people, "--gallery", gallery)
+    assert result.returncode == 1  # one photo rejected, the others enrolled
+    assert "group.jpg: 3 faces found" in result.stderr
+    assert gallery.exists() and "5 people" in result.stdout
+
+    result = sitewatch(
+        "faces",
+        "match",
+        faces / "test" / "obama1.jpg",
+        faces / "test" / "alex_lacamoire1.jpg",
+        "--gallery",
+        gallery,
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    names = [[f["name"] for f in json.loads(line)["faces"]] for line in result.stdout.splitlines()]
+    assert names == [["obama"], ["alex_lacamoire"]]
+
+
+def test_bench_json_reports_engine_and_raw_times() -> None:
+    result = sitewatch("bench", "--runs", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    bench = json.loads(result.stdout)
+    assert bench["engine_ms"] > 0 and bench["raw_ms"] > 0
+    assert bench["ratio"] == pytest.approx(bench["engine_ms"] / bench["raw_ms"], rel=0.01)
+    assert {"preprocess", "inference", "postprocess", "association"} <= set(bench["stages_ms"])
+    assert bench["smoking_ms_per_crop"] > 0 and bench["scene_people"] == 4
