@@ -7,12 +7,20 @@ import supervision as sv
 
 from detector.engine import Scene
 from detector.ppe import violations
-from detector.types import CLASS_NAME, PERSON, subset
+from detector.types import CLASS_NAME, HELMET, PERSON, VEST, Attr, Violation, subset
 
 #: Colour index 0 for a person without violation, 1 for a violation, 2 for other boxes.
 _PALETTE = sv.ColorPalette(
     [sv.Color.from_hex("#2e7d32"), sv.Color.from_hex("#d32f2f"), sv.Color.from_hex("#f9a825")]
 )
+
+
+def _label(people: sv.Detections, index: int, found: list[Violation]) -> str:
+    """Violations, or ``ok`` when helmet and vest were both seen, or ``unverified``."""
+    if found:
+        return ", ".join(v.value for v in found)
+    seen = people.data[HELMET][index] == Attr.YES and people.data[VEST][index] == Attr.YES
+    return "ok" if seen else "unverified"
 
 
 class SceneAnnotator:
@@ -51,7 +59,7 @@ class SceneAnnotator:
                 confidence=people.confidence,
                 class_id=np.array([1 if v else 0 for v in found]),
             )
-            labels = [", ".join(v.value for v in vs) if vs else "ok" for vs in found]
+            labels = [_label(scene.people, i, vs) for i, vs in enumerate(found)]
             canvas = self.boxes.annotate(canvas, people)
             canvas = self.labels.annotate(canvas, people, labels=labels)
         return canvas

@@ -31,7 +31,7 @@ class SmokingParams:
         min_crop_px: crops smaller than this on their short side are not checked.
     """
 
-    conf: float = 0.5
+    conf: float = 0.55
     upper_body: tuple[float, float] = (-0.05, 0.55)
     side_margin: float = 0.15
     min_crop_px: int = 48

@@ -111,10 +111,10 @@ class SmokingConfig(Strict):
     """The cigarette check on upper-body crops."""
 
     conf: float = Field(
-        default=0.5,
+        default=0.55,
         gt=0.0,
         lt=1.0,
-        description="Minimum cigarette score (0.5: about 5 % of crops of non-smokers fire).",
+        description="Minimum cigarette score (0.55: about 2 % of crops of non-smokers fire).",
     )
     recheck_frames: int = Field(
         default=15,
