@@ -19,9 +19,7 @@ endif
 .PHONY: run test lint typecheck unit bench clean
 
 run: $(RUNTIME_STAMP)
-	$(VENV)/bin/sitewatch check-config configs/demo.yaml
-	$(VENV)/bin/sitewatch detect configs/demo/images/*.jpg --config configs/demo.yaml --save data/demo
-	@echo "annotated images: data/demo/"
+	$(VENV)/bin/sitewatch run --config configs/demo.yaml
 
 test: $(DEV_STAMP) lint typecheck unit
 
@@ -42,17 +40,20 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# trackers and ultralytics pull opencv-python, insightface the headless build; both write the same
+# cv2 folder. Reinstalling the headless one last leaves that folder whole and from one package.
+FIX_CV2 = $(PIP) install --quiet --force-reinstall --no-deps \
+	"opencv-python-headless==$$($(PY) -c 'import importlib.metadata as m; print(m.version("opencv-python-headless"))')"
+
 $(RUNTIME_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --quiet -e .
+	$(FIX_CV2)
 	touch $@
 
 $(DEV_STAMP): pyproject.toml $(RUNTIME_STAMP)
 	$(PIP) install --quiet $(TORCH)
 	$(PIP) install --quiet -e '.[dev,train]'
-	@# ultralytics pulls opencv-python, insightface the headless build; both write the same cv2
-	@# folder. Reinstall the headless one last so that folder is whole and matches one package.
-	$(PIP) install --quiet --force-reinstall --no-deps \
-		"opencv-python-headless==$$($(PY) -c 'import importlib.metadata as m; print(m.version("opencv-python-headless"))')"
+	$(FIX_CV2)
 	touch $@
 
 clean:

@@ -6,11 +6,12 @@ written as ``${ENV_VAR}`` placeholders and filled from the environment.
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from detector.backend import BackendOptions
 from detector.decode import DecodeParams
@@ -153,6 +154,131 @@ class CameraConfig(Strict):
     detect_fps: float = Field(
         default=5.0, gt=0.0, le=30.0, description="Frames per second sent to detection."
     )
+    loop: bool = Field(default=False, description="Restart a video file at its end (demo, benchmarks).")
+    zones: list[Annotated[list[tuple[Fraction, Fraction]], Field(min_length=3)]] = Field(
+        default_factory=list,
+        description="Polygons in relative coordinates (0-1, x then y); rules apply to people whose feet are "
+        "inside one, or everywhere when empty.",
+    )
+    offline_after_s: float = Field(
+        default=60.0, ge=1.0, le=86400.0, description="Offline this long raises camera_offline."
+    )
+
+
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ArmedMode = Literal["working_hours", "off_hours", "always"]
+WORKDAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat")
+
+
+class ScheduleConfig(Strict):
+    """Working hours, in the site's time zone."""
+
+    days: list[Day] = Field(default_factory=lambda: list(WORKDAYS), description="Working days.")
+    start: time = Field(default=time(8, 0), description="Start of the working day, HH:MM local time.")
+    end: time = Field(
+        default=time(18, 0), description="End of the working day; earlier than start for a night shift."
+    )
+
+
+class PersistenceConfig(Strict):
+    """How long a violation must hold on one person before it starts an event."""
+
+    k: int = Field(default=3, ge=1, le=100, description="Violating in at least k ...")
+    n: int = Field(default=5, ge=1, le=100, description="... of the person's last n observations.")
+    min_duration_s: float = Field(default=2.0, ge=0.0, le=600.0, description="And for at least this long.")
+
+    @model_validator(mode="after")
+    def _k_le_n(self) -> PersistenceConfig:
+        if self.k > self.n:
+            raise ValueError(f"k ({self.k}) must not exceed n ({self.n})")
+        return self
+
+
+class RuleConfig(Strict):
+    """One violation rule."""
+
+    enabled: bool = Field(default=True, description="Watch for this violation at all.")
+    armed: ArmedMode = Field(
+        default="working_hours", description="When it raises events: working_hours, off_hours or always."
+    )
+    persistence: PersistenceConfig = Field(default_factory=PersistenceConfig, description="Debouncing.")
+
+
+def _smoking_rule() -> RuleConfig:
+    # A person is checked for smoking only every few seconds, so fewer observations must agree.
+    return RuleConfig(persistence=PersistenceConfig(k=2, n=3, min_duration_s=0.0))
+
+
+class RulesConfig(Strict):
+    """The rules and how incidents are merged."""
+
+    no_helmet: RuleConfig = Field(default_factory=RuleConfig, description="A person without a hard hat.")
+    no_vest: RuleConfig = Field(default_factory=RuleConfig, description="A person without a hi-vis vest.")
+    smoking: RuleConfig = Field(default_factory=_smoking_rule, description="A person smoking.")
+    cooldown_s: float = Field(
+        default=30.0,
+        ge=0.0,
+        le=3600.0,
+        description="An incident ends this long after its last violation; new people within it join it.",
+    )
+    update_interval_s: float = Field(
+        default=5.0, ge=0.0, le=3600.0, description="Least time between two snapshot updates of an event."
+    )
+
+
+class MotionConfig(Strict):
+    """The motion gate in front of inference."""
+
+    enabled: bool = Field(default=True, description="Skip inference on still scenes.")
+    pixel_delta: int = Field(default=12, ge=1, le=255, description="Grey-level change that counts as moving.")
+    min_changed: Fraction = Field(default=0.002, description="Share of moving pixels that counts as motion.")
+    force_interval_s: float = Field(
+        default=3.0, gt=0.0, le=600.0, description="Detect at least this often even without motion."
+    )
+
+
+class OfficersConfig(Strict):
+    """Recognising the site's safety officers."""
+
+    gallery: Path | None = Field(
+        default=None, description="Gallery file of enrolled officers (sitewatch faces enroll); none: off."
+    )
+    absent_after_min: float = Field(
+        default=30.0,
+        gt=0.0,
+        le=1440.0,
+        description="No officer seen this long in working hours: officer_absent.",
+    )
+    attempts: int = Field(default=4, ge=1, le=50, description="Face attempts per person track.")
+    agree: int = Field(default=2, ge=1, le=50, description="Attempts that must name the same officer.")
+
+
+class SinkConfig(Strict):
+    """Where the worker sends events."""
+
+    type: Literal["memory", "http"] = Field(
+        default="memory", description="memory: in-process (sitewatch run); http: the central API."
+    )
+    url: str | None = Field(default=None, description="Central API base URL, for type http.")
+    api_key: str | None = Field(default=None, description="The edge key; write it as ${SITEWATCH_EDGE_KEY}.")
+    outbox: Path | None = Field(
+        default=None, description="Outbox database; data_dir/outbox.sqlite by default."
+    )
+    retry_max_s: float = Field(default=60.0, gt=0.0, le=3600.0, description="Cap of the retry backoff.")
+
+    @model_validator(mode="after")
+    def _http_needs_url(self) -> SinkConfig:
+        if self.type == "http" and not self.url:
+            raise ValueError("type http needs a url")
+        return self
+
+
+class WorkerConfig(Strict):
+    """The edge worker's queues."""
+
+    queue_size: int = Field(default=4, ge=1, le=256, description="Frames waiting for inference at most.")
+    batch_size: int = Field(default=4, ge=1, le=64, description="Frames of several cameras per engine call.")
+    jpeg_quality: int = Field(default=85, ge=30, le=100, description="Quality of evidence snapshots.")
 
 
 class Config(Strict):
@@ -167,6 +293,13 @@ class Config(Strict):
     association: AssociationConfig = Field(default_factory=AssociationConfig, description="PPE to people.")
     smoking: SmokingConfig = Field(default_factory=SmokingConfig, description="Smoking check.")
     face: FaceConfig = Field(default_factory=FaceConfig, description="Face recognition models.")
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="Working hours.")
+    rules: RulesConfig = Field(default_factory=RulesConfig, description="Violation rules.")
+    motion: MotionConfig = Field(default_factory=MotionConfig, description="Motion gate.")
+    officers: OfficersConfig = Field(default_factory=OfficersConfig, description="Officer presence.")
+    sink: SinkConfig = Field(default_factory=SinkConfig, description="Where events go.")
+    worker: WorkerConfig = Field(default_factory=WorkerConfig, description="Worker queues and evidence.")
+    data_dir: Path = Field(default=Path("data"), description="Folder for the outbox and local evidence.")
     cameras: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=64)], CameraConfig] = Field(
         default_factory=dict, description="Cameras by id."
     )

@@ -1,0 +1,146 @@
+"""Assembling the edge worker from a configuration: engine, sink, pipelines, officer presence."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from detector.engine import Engine
+from detector.faces import FaceAnalyzer, Gallery
+from detector.smoking import SmokingScheduler
+from sitewatch.config import Config, RuleConfig
+from streams.events import EventKind
+from streams.evidence import EvidenceMaker
+from streams.motion import MotionParams
+from streams.pipeline import CameraPipeline, CameraRules
+from streams.presence import FaceIdentifier, FaceParams, OfficerPresence
+from streams.rules import Persistence, RuleParams
+from streams.schedule import Armed, Schedule
+from streams.sinks import HttpSink, MemorySink, Outbox, Sink
+from streams.sources import SourceParams
+from streams.worker import Worker, WorkerParams
+
+logger = logging.getLogger(__name__)
+
+
+def schedule_of(config: Config) -> Schedule:
+    """The site's working hours."""
+    return Schedule(
+        timezone=config.site.timezone,
+        days=tuple(config.schedule.days),
+        start=config.schedule.start,
+        end=config.schedule.end,
+    )
+
+
+def rule_params_of(config: Config) -> RuleParams:
+    """Persistence per kind and incident timing."""
+    rules = _rules(config)
+    return RuleParams(
+        persistence={
+            kind: Persistence(rule.persistence.k, rule.persistence.n, rule.persistence.min_duration_s)
+            for kind, rule in rules.items()
+        },
+        cooldown_s=config.rules.cooldown_s,
+        update_interval_s=config.rules.update_interval_s,
+    )
+
+
+def _rules(config: Config) -> dict[EventKind, RuleConfig]:
+    return {
+        EventKind.NO_HELMET: config.rules.no_helmet,
+        EventKind.NO_VEST: config.rules.no_vest,
+        EventKind.SMOKING: config.rules.smoking,
+    }
+
+
+def make_sink(config: Config) -> Sink:
+    """The configured sink: in memory, or HTTP through the outbox."""
+    if config.sink.type == "memory":
+        return MemorySink(callback=log_update)
+    assert config.sink.url is not None
+    outbox = Outbox(config.sink.outbox or config.data_dir / "outbox.sqlite")
+    return HttpSink(config.sink.url, config.sink.api_key, outbox, backoff_max_s=config.sink.retry_max_s)
+
+
+def log_update(update: object) -> None:
+    """Log an event update as it leaves (the in-process sink's default)."""
+    from streams.events import EventUpdate
+
+    assert isinstance(update, EventUpdate)
+    logger.info(
+        "event %s %s %s camera=%s people=%d score=%.2f",
+        update.kind.value,
+        update.phase.value,
+        update.event_id[:8],
+        update.camera_id,
+        update.people_count,
+        update.score,
+    )
+
+
+def build_worker(config: Config, *, sink: Sink | None = None, engine: Engine | None = None) -> Worker:
+    """A worker for every enabled camera of ``config``.
+
+    Args:
+        config: the site configuration.
+        sink: override the configured sink (tests, ``sitewatch run``).
+        engine: reuse a loaded engine.
+    """
+    engine = engine or Engine(config.engine_settings())
+    sink = sink or make_sink(config)
+    schedule = schedule_of(config)
+    presence = faces = None
+    if config.officers.gallery is not None:
+        gallery = Gallery.load(Path(config.officers.gallery))
+        gallery.threshold = config.face.match_threshold
+        analyzer = FaceAnalyzer.load(config.face_settings(), config.models.dir)
+        presence = OfficerPresence(config.site.id, schedule, config.officers.absent_after_min * 60.0)
+        face_params = FaceParams(config.officers.attempts, config.officers.agree, config.face.min_face_px)
+    worker = Worker(
+        engine,
+        sink,
+        presence=presence,
+        params=WorkerParams(queue_size=config.worker.queue_size, batch_size=config.worker.batch_size),
+    )
+    evidence = EvidenceMaker(config.worker.jpeg_quality)
+    armed = {kind: Armed(rule.armed) for kind, rule in _rules(config).items() if rule.enabled}
+    params = rule_params_of(config)
+    motion = MotionParams(
+        enabled=config.motion.enabled,
+        pixel_delta=config.motion.pixel_delta,
+        min_changed=config.motion.min_changed,
+        force_interval_s=config.motion.force_interval_s,
+    )
+    for camera_id, camera in config.cameras.items():
+        if not camera.enabled:
+            continue
+        if presence is not None:
+            faces = FaceIdentifier(analyzer, gallery, face_params)
+        pipeline = CameraPipeline(
+            site_id=config.site.id,
+            camera_id=camera_id,
+            engine=engine,
+            sink=sink,
+            evidence=evidence,
+            rules=CameraRules(
+                armed=armed,
+                zones=tuple(tuple(point for point in zone) for zone in camera.zones),
+                detect_fps=camera.detect_fps,
+            ),
+            rule_params=params,
+            schedule=schedule,
+            smoking=SmokingScheduler(config.smoking.recheck_frames, config.smoking.max_crops_per_frame),
+            faces=faces,
+            presence=presence,
+        )
+        worker.add_camera(
+            camera_id,
+            SourceParams(url=camera.url, loop=camera.loop),
+            pipeline,
+            detect_fps=camera.detect_fps,
+            motion=motion,
+            offline_after_s=camera.offline_after_s,
+            site_id=config.site.id,
+        )
+    return worker

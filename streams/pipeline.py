@@ -1,0 +1,202 @@
+"""The per-camera pipeline: tracking, zones, schedule, smoking checks, face attempts, rules, evidence."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import supervision as sv
+from trackers import ByteTrackTracker
+
+from detector.engine import Engine, Scene
+from detector.smoking import SmokingScheduler
+from detector.types import HELMET, SMOKING, VEST, Attr, subset
+from streams.events import EventKind, EventUpdate
+from streams.evidence import EvidenceMaker
+from streams.presence import FaceIdentifier, OfficerPresence
+from streams.rules import Observation, RuleParams, ViolationRules
+from streams.schedule import Armed, Schedule
+from streams.sinks import Sink
+
+logger = logging.getLogger(__name__)
+
+#: Which person attribute, with which value, makes each kind of violation.
+RULE_ATTRIBUTE: dict[EventKind, tuple[str, str]] = {
+    EventKind.NO_HELMET: (HELMET, Attr.NO.value),
+    EventKind.NO_VEST: (VEST, Attr.NO.value),
+    EventKind.SMOKING: (SMOKING, Attr.YES.value),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CameraRules:
+    """What one camera watches for and where.
+
+    Attributes:
+        armed: per kind, when it raises events; kinds left out are off.
+        zones: polygons in relative coordinates (0..1); rules apply to people whose feet are inside one,
+            or everywhere when there are none.
+        detect_fps: the camera's detect rate (the tracker's frame rate).
+    """
+
+    armed: dict[EventKind, Armed] = field(
+        default_factory=lambda: {kind: Armed.ALWAYS for kind in RULE_ATTRIBUTE}
+    )
+    zones: tuple[tuple[tuple[float, float], ...], ...] = ()
+    detect_fps: float = 5.0
+
+
+class ZoneFilter:
+    """Relative polygons turned into supervision zones once the frame size is known."""
+
+    def __init__(self, zones: Sequence[Sequence[tuple[float, float]]]) -> None:
+        self.relative = [np.array(z, dtype=np.float64) for z in zones]
+        self._size: tuple[int, int] | None = None
+        self._zones: list[sv.PolygonZone] = []
+
+    def inside(self, detections: sv.Detections, frame_shape: tuple[int, ...]) -> np.ndarray:
+        """Mask of detections whose bottom centre lies in any zone (all ``True`` without zones)."""
+        if not self.relative:
+            return np.ones(len(detections), dtype=bool)
+        h, w = frame_shape[:2]
+        if self._size != (w, h):
+            self._size = (w, h)
+            self._zones = [
+                sv.PolygonZone(
+                    polygon=np.round(z * [w, h]).astype(np.int32),
+                    triggering_anchors=(sv.Position.BOTTOM_CENTER,),
+                )
+                for z in self.relative
+            ]
+        mask = np.zeros(len(detections), dtype=bool)
+        for zone in self._zones:
+            mask |= zone.trigger(detections)
+        return mask
+
+
+class CameraPipeline:
+    """Turns one camera's scenes into event updates.
+
+    Args:
+        site_id: the site.
+        camera_id: the camera.
+        engine: the shared engine (for smoking checks on chosen tracks).
+        sink: where updates go.
+        evidence: snapshot encoder.
+        rules: what to watch for and where.
+        rule_params: persistence and incident timing.
+        schedule: working hours.
+        smoking: which tracks to check for smoking on each frame.
+        faces: names tracks against the officer gallery, if the site has one.
+        presence: the site's officer presence, fed with sightings.
+    """
+
+    def __init__(
+        self,
+        *,
+        site_id: str,
+        camera_id: str,
+        engine: Engine,
+        sink: Sink,
+        evidence: EvidenceMaker,
+        rules: CameraRules,
+        rule_params: RuleParams,
+        schedule: Schedule,
+        smoking: SmokingScheduler,
+        faces: FaceIdentifier | None = None,
+        presence: OfficerPresence | None = None,
+    ) -> None:
+        self.camera_id = camera_id
+        self.engine = engine
+        self.sink = sink
+        self.evidence = evidence
+        self.rules = rules
+        self.schedule = schedule
+        self.smoking = smoking
+        self.faces = faces
+        self.presence = presence
+        # ByteTrack from Roboflow's trackers package (it left supervision in 0.30). Its defaults suit
+        # strong detectors; ours scores people from 0.25, so tracks start and continue lower.
+        self.tracker = ByteTrackTracker(
+            frame_rate=rules.detect_fps,
+            lost_track_buffer=max(1, round(2 * rules.detect_fps)),
+            track_activation_threshold=0.25,
+            high_conf_det_threshold=0.35,
+            minimum_consecutive_frames=1,
+        )
+        self.zones = ZoneFilter(rules.zones)
+        self.violations = ViolationRules(site_id, camera_id, rule_params)
+        self.frames = 0
+
+    def process(self, frame: np.ndarray, frame_time: float, scene: Scene) -> list[EventUpdate]:
+        """Track the scene's people, apply the rules and emit what they decide; return the updates."""
+        self.frames += 1
+        tracked = self.tracker.update(scene.people)
+        if tracked.tracker_id is not None:
+            tracked = subset(tracked, tracked.tracker_id >= 0)  # -1: not (yet) a confirmed track
+        scene = Scene(detections=scene.detections, people=tracked, timings_ms=scene.timings_ms)
+        track_ids = [int(t) for t in (tracked.tracker_id if tracked.tracker_id is not None else [])]
+        checked_smoking: set[int] = set()
+        if EventKind.SMOKING in self.rules.armed and self.engine.smoking is not None and track_ids:
+            chosen = self.smoking.choose(track_ids)
+            self.engine.check_smoking(frame, scene, chosen)
+            checked_smoking = set(chosen)
+        self._faces(frame, frame_time, tracked, track_ids)
+
+        inside = self.zones.inside(tracked, frame.shape)
+        sent: list[EventUpdate] = []
+        for kind, armed in self.rules.armed.items():
+            attribute, bad = RULE_ATTRIBUTE[kind]
+            live = self.schedule.armed(armed, frame_time)
+            observations = [
+                Observation(
+                    track_id=tid,
+                    violating=live and bool(inside[i]) and tracked.data[attribute][i] == bad,
+                    score=float(tracked.confidence[i]) if tracked.confidence is not None else 0.0,
+                    box=tuple(float(v) for v in tracked.xyxy[i]),  # type: ignore[arg-type]
+                )
+                for i, tid in enumerate(track_ids)
+                if kind is not EventKind.SMOKING or i in checked_smoking
+            ]
+            for decision in self.violations.observe(frame_time, kind, observations, frame_time):
+                update = decision.update
+                if decision.snapshot:
+                    update = _with_evidence(update, self.evidence, frame, scene)
+                self.sink.emit(update)
+                sent.append(update)
+        return sent
+
+    def _faces(self, frame: np.ndarray, now: float, tracked: sv.Detections, track_ids: list[int]) -> None:
+        """One face attempt per frame, on the first track that still needs one."""
+        if self.faces is None:
+            return
+        self.faces.forget(set(track_ids))
+        for i, tid in enumerate(track_ids):
+            known = self.faces.name_of(tid)
+            if known is None and self.faces.wants(tid):
+                known = self.faces.attempt(frame, tid, tracked.xyxy[i])
+                if known is not None and self.presence is not None:
+                    for update in self.presence.sighting(now, known, self.camera_id):
+                        self.sink.emit(update)
+                break
+            if known is not None and self.presence is not None:
+                for update in self.presence.sighting(now, known, self.camera_id):
+                    self.sink.emit(update)
+
+    def close(self, now: float, reason: str) -> None:
+        """End the open incidents (the worker stops)."""
+        for decision in self.violations.close_all(now, reason):
+            self.sink.emit(decision.update)
+
+    def expire(self, now: float) -> None:
+        """End incidents whose cooldown passed, also when no frame comes (camera offline)."""
+        for decision in self.violations.expire(now):
+            self.sink.emit(decision.update)
+
+
+def _with_evidence(update: EventUpdate, maker: EvidenceMaker, frame: np.ndarray, scene: Scene) -> EventUpdate:
+    from dataclasses import replace
+
+    return replace(update, evidence=maker.make(frame, scene))

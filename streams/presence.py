@@ -1,0 +1,188 @@
+"""Who is on site: the safety officer's presence, and cameras that went offline.
+
+:class:`FaceIdentifier` names person tracks: a few face attempts per track, only when the face is large
+enough, and a name only when several attempts agree. :class:`OfficerPresence` turns sightings into a
+timeline and raises ``officer_absent`` during working hours when no officer was seen for a while.
+:class:`OfflineWatch` raises ``camera_offline`` for a camera offline longer than its delay.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from detector.faces import FaceAnalyzer, Gallery
+from streams.events import EventKind, EventUpdate, Phase, new_event_id
+from streams.schedule import Schedule
+
+
+@dataclass(frozen=True, slots=True)
+class FaceParams:
+    """Attributes:
+    attempts: face attempts per track before giving up on it.
+    agree: attempts that must name the same officer.
+    min_face_px: smaller faces are not tried (and not counted as attempts).
+    """
+
+    attempts: int = 4
+    agree: int = 2
+    min_face_px: int = 40
+
+
+@dataclass(slots=True)
+class _TrackFaces:
+    tries: int = 0
+    votes: Counter[str] = field(default_factory=Counter)
+    name: str | None = None
+
+
+class FaceIdentifier:
+    """Names tracked people against the site's officer gallery.
+
+    Args:
+        analyzer: face detector and embedder.
+        gallery: the enrolled officers (embeddings only).
+        params: attempts and agreement.
+    """
+
+    def __init__(self, analyzer: FaceAnalyzer, gallery: Gallery, params: FaceParams | None = None) -> None:
+        self.analyzer = analyzer
+        self.gallery = gallery
+        self.params = params or FaceParams()
+        self._tracks: dict[int, _TrackFaces] = {}
+
+    def wants(self, track_id: int) -> bool:
+        """Whether this track still needs a face attempt."""
+        state = self._tracks.get(track_id)
+        return state is None or (state.name is None and state.tries < self.params.attempts)
+
+    def name_of(self, track_id: int) -> str | None:
+        """The officer this track was named as, if any."""
+        state = self._tracks.get(track_id)
+        return state.name if state else None
+
+    def attempt(self, frame: np.ndarray, track_id: int, box: np.ndarray) -> str | None:
+        """Try to recognise the face in the top of ``box``; return the name once the track is named."""
+        state = self._tracks.setdefault(track_id, _TrackFaces())
+        x1, y1, x2, y2 = (int(v) for v in box)
+        h = y2 - y1
+        crop = frame[max(0, y1 - h // 10) : max(0, y1) + h // 2, max(0, x1) : max(0, x2)]
+        if crop.size == 0:
+            return state.name
+        faces = self.analyzer.faces(crop, min_size=self.params.min_face_px)
+        if not faces:
+            return state.name  # no usable face yet: not an attempt
+        state.tries += 1
+        face = faces[0]
+        if face.embedding is None:
+            return state.name
+        match = self.gallery.match(face.embedding)
+        if match.name is not None:
+            state.votes[match.name] += 1
+            name, votes = state.votes.most_common(1)[0]
+            if votes >= self.params.agree:
+                state.name = name
+        return state.name
+
+    def forget(self, live_tracks: set[int]) -> None:
+        """Drop the state of tracks no longer seen."""
+        self._tracks = {t: s for t, s in self._tracks.items() if t in live_tracks}
+
+
+class OfficerPresence:
+    """The site's officer presence: a timeline of sightings and the ``officer_absent`` event.
+
+    Args:
+        site_id: the site.
+        schedule: working hours; absence is only raised during them.
+        absent_after_s: no sighting for this long during working hours starts ``officer_absent``.
+        gap_s: sightings closer than this join one presence interval of the timeline.
+    """
+
+    def __init__(self, site_id: str, schedule: Schedule, absent_after_s: float, gap_s: float = 120.0) -> None:
+        self.site_id = site_id
+        self.schedule = schedule
+        self.absent_after_s = absent_after_s
+        self.gap_s = gap_s
+        self.timeline: list[tuple[float, float, str, str]] = []  # (from, to, officer, camera)
+        self.last_seen: float | None = None
+        self._since: float | None = None  # start of the current stretch without officer
+        self._absent: EventUpdate | None = None
+
+    def start(self, now: float) -> None:
+        """Begin counting absence from ``now`` (the worker started)."""
+        self._since = now
+
+    def sighting(self, now: float, officer: str, camera_id: str) -> list[EventUpdate]:
+        """Record that ``officer`` was seen; ends an open absence."""
+        if self.timeline and self.timeline[-1][2] == officer and now - self.timeline[-1][1] <= self.gap_s:
+            start, _, _, first_camera = self.timeline[-1]
+            self.timeline[-1] = (start, now, officer, first_camera)
+        else:
+            self.timeline.append((now, now, officer, camera_id))
+        self.last_seen = now
+        self._since = now
+        if self._absent is None:
+            return []
+        end = self._absent.next(Phase.END, now, ended_at=now, details={"seen": officer, "camera": camera_id})
+        self._absent = None
+        return [end]
+
+    def tick(self, now: float) -> list[EventUpdate]:
+        """Start ``officer_absent`` when due (working hours only)."""
+        if self._absent is not None or self._since is None:
+            return []
+        if not self.schedule.is_working(now):
+            self._since = now  # absence only accrues during working hours
+            return []
+        if now - self._since < self.absent_after_s:
+            return []
+        self._absent = EventUpdate(
+            event_id=new_event_id(),
+            seq=0,
+            phase=Phase.START,
+            kind=EventKind.OFFICER_ABSENT,
+            site_id=self.site_id,
+            camera_id=None,
+            started_at=self._since + self.absent_after_s,
+            updated_at=now,
+            details={"last_seen": self.last_seen},
+        )
+        return [self._absent]
+
+
+class OfflineWatch:
+    """``camera_offline`` for one camera: starts after ``delay_s`` offline, ends when it is back."""
+
+    def __init__(self, site_id: str, camera_id: str, delay_s: float) -> None:
+        self.site_id = site_id
+        self.camera_id = camera_id
+        self.delay_s = delay_s
+        self._open: EventUpdate | None = None
+
+    def tick(
+        self, now: float, online: bool, offline_since: float | None, error: str | None
+    ) -> list[EventUpdate]:
+        """Check the camera's health and return the updates to send."""
+        if online or offline_since is None:
+            if self._open is None:
+                return []
+            end = self._open.next(Phase.END, now, ended_at=now)
+            self._open = None
+            return [end]
+        if self._open is not None or now - offline_since < self.delay_s:
+            return []
+        self._open = EventUpdate(
+            event_id=new_event_id(),
+            seq=0,
+            phase=Phase.START,
+            kind=EventKind.CAMERA_OFFLINE,
+            site_id=self.site_id,
+            camera_id=self.camera_id,
+            started_at=offline_since,
+            updated_at=now,
+            details={"error": error},
+        )
+        return [self._open]

@@ -1,0 +1,248 @@
+"""Where events go: in-process, or over HTTP to the central API through a durable outbox.
+
+The HTTP sink writes every update to a local SQLite outbox before anything is sent; a delivery thread
+sends the oldest first, retries with capped exponential backoff, and deletes a row only once the API has
+answered 2xx (or 409, already stored). A restart resumes from the outbox. Updates carry the edge's event
+id and sequence number, which the API uses to store each exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from streams.events import EventUpdate
+
+logger = logging.getLogger(__name__)
+
+INGEST_PATH = "/api/v1/ingest/events"
+
+
+class Sink(Protocol):
+    """Receives event updates. ``emit`` must not block the video path for long."""
+
+    def emit(self, update: EventUpdate) -> None:
+        """Take one update."""
+        ...
+
+    def close(self) -> None:
+        """Flush what can be flushed and stop."""
+        ...
+
+
+class MemorySink:
+    """Keeps updates in memory and optionally calls back: the in-process sink of ``sitewatch run``.
+
+    Example:
+        >>> sink = MemorySink()
+        >>> len(sink.updates)
+        0
+    """
+
+    def __init__(self, callback: Callable[[EventUpdate], None] | None = None) -> None:
+        self.updates: list[EventUpdate] = []
+        self.emitted_at: list[float] = []
+        self._callback = callback
+        self._lock = threading.Lock()
+
+    def emit(self, update: EventUpdate) -> None:
+        """Record the update (and when it left)."""
+        with self._lock:
+            self.updates.append(update)
+            self.emitted_at.append(time.time())
+        if self._callback is not None:
+            self._callback(update)
+
+    def close(self) -> None:
+        """Nothing to flush."""
+
+
+class Outbox:
+    """A durable FIFO of serialized updates in SQLite (WAL, synchronous writes).
+
+    Args:
+        path: the database file; created with its folder when missing.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(
+                """CREATE TABLE IF NOT EXISTS outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    event_id TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    body TEXT NOT NULL,
+                    snapshot BLOB,
+                    annotated BLOB,
+                    clip BLOB,
+                    created_at REAL NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    dead INTEGER NOT NULL DEFAULT 0,
+                    UNIQUE (event_id, seq)
+                )"""
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA synchronous=FULL")
+        return db
+
+    def put(self, update: EventUpdate) -> None:
+        """Store an update durably (a second put of the same id and seq is ignored)."""
+        ev = update.evidence
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO outbox (event_id, seq, body, snapshot, annotated, clip, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    update.event_id,
+                    update.seq,
+                    update.body(),
+                    ev.snapshot if ev else None,
+                    ev.annotated if ev else None,
+                    ev.clip if ev else None,
+                    time.time(),
+                ),
+            )
+
+    def oldest(self) -> tuple[int, str, dict[str, bytes]] | None:
+        """``(row id, JSON body, files)`` of the oldest pending update."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT id, body, snapshot, annotated, clip FROM outbox WHERE dead = 0 ORDER BY id LIMIT 1"
+            ).fetchone()
+        if row is None:
+            return None
+        files = {
+            name: blob for name, blob in zip(("snapshot", "annotated", "clip"), row[2:], strict=True) if blob
+        }
+        return row[0], row[1], files
+
+    def delete(self, row_id: int) -> None:
+        """Forget a delivered update."""
+        with self._connect() as db:
+            db.execute("DELETE FROM outbox WHERE id = ?", (row_id,))
+
+    def bury(self, row_id: int, error: str) -> None:
+        """Set aside an update the API refuses for good; it stays in the file for inspection."""
+        with self._connect() as db:
+            db.execute("UPDATE outbox SET dead = 1, last_error = ? WHERE id = ?", (error, row_id))
+
+    def failed(self, row_id: int, error: str) -> None:
+        """Count a failed attempt."""
+        with self._connect() as db:
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?", (error, row_id)
+            )
+
+    def __len__(self) -> int:
+        with self._connect() as db:
+            return int(db.execute("SELECT COUNT(*) FROM outbox WHERE dead = 0").fetchone()[0])
+
+
+class HttpSink:
+    """Sends updates to the central API from a durable :class:`Outbox`.
+
+    Args:
+        base_url: the API, e.g. ``http://central:8000``.
+        api_key: the edge box's key, sent as ``Authorization: Bearer``.
+        outbox: where updates wait.
+        backoff_initial_s: first wait after a failure.
+        backoff_max_s: cap of the exponential backoff.
+        timeout_s: per request.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        outbox: Outbox,
+        *,
+        backoff_initial_s: float = 1.0,
+        backoff_max_s: float = 60.0,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.url = base_url.rstrip("/") + INGEST_PATH
+        self.outbox = outbox
+        self.backoff_initial_s = backoff_initial_s
+        self.backoff_max_s = backoff_max_s
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(timeout=timeout_s, headers=headers)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.delivered = 0
+        self.failures = 0
+        self._thread = threading.Thread(target=self._run, name="http-sink", daemon=True)
+        self._thread.start()
+
+    def emit(self, update: EventUpdate) -> None:
+        """Store the update in the outbox and wake the sender."""
+        self.outbox.put(update)
+        self._wake.set()
+
+    def close(self) -> None:
+        """Stop sending; what is left stays in the outbox for the next start."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=15)
+        self._client.close()
+
+    def _send(self, body: str, files: dict[str, bytes]) -> None:
+        parts: dict[str, tuple[str | None, bytes, str]] = {"event": (None, body.encode(), "application/json")}
+        for name, blob in files.items():
+            parts[name] = (
+                f"{name}.{'mp4' if name == 'clip' else 'jpg'}",
+                blob,
+                "video/mp4" if name == "clip" else "image/jpeg",
+            )
+        response = self._client.post(self.url, files=parts)
+        if response.status_code == 409 or response.is_success:
+            return
+        if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
+            raise PermanentError(f"HTTP {response.status_code}: {response.text[:200]}")
+        raise httpx.HTTPStatusError(
+            f"HTTP {response.status_code}", request=response.request, response=response
+        )
+
+    def _run(self) -> None:
+        delay = self.backoff_initial_s
+        while not self._stop.is_set():
+            item = self.outbox.oldest()
+            if item is None:
+                self._wake.wait(1.0)
+                self._wake.clear()
+                continue
+            row_id, body, files = item
+            try:
+                self._send(body, files)
+            except PermanentError as exc:
+                # The API refuses this update for good: set it aside (kept in the file), loudly, so that
+                # it does not block the ones behind it.
+                logger.error("event update refused by the API, set aside in the outbox: %s", exc)
+                self.outbox.bury(row_id, str(exc))
+                continue
+            except httpx.HTTPError as exc:
+                self.failures += 1
+                self.outbox.failed(row_id, str(exc))
+                logger.warning("event delivery failed (%s); retrying in %.1f s", exc, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, self.backoff_max_s)
+                continue
+            self.outbox.delete(row_id)
+            self.delivered += 1
+            delay = self.backoff_initial_s
+
+
+class PermanentError(RuntimeError):
+    """The API answered with a client error that a retry will not fix."""

@@ -1,0 +1,230 @@
+"""The edge worker: capture threads, the motion gate, one shared inference thread, per-camera pipelines.
+
+Threads, whatever the camera count: one capture thread per camera (I/O bound), one dispatcher that
+samples each camera at its detect rate through the motion gate into a bounded queue, and one inference
+thread that runs the shared engine on batches from that queue and feeds the camera pipelines. A full
+queue drops its oldest frame and counts it, so the video path never waits and latency stays bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from detector.engine import Engine
+from streams.motion import MotionGate, MotionParams
+from streams.pipeline import CameraPipeline
+from streams.presence import OfficerPresence, OfflineWatch
+from streams.sinks import Sink
+from streams.sources import CaptureThread, SourceParams
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class CameraStats:
+    """Counters of one camera, beside its capture health."""
+
+    sampled: int = 0
+    motion_skipped: int = 0
+    queue_dropped: int = 0
+    processed: int = 0
+
+
+@dataclass(slots=True)
+class Camera:
+    """Everything the worker keeps for one camera."""
+
+    camera_id: str
+    capture: CaptureThread
+    gate: MotionGate
+    pipeline: CameraPipeline
+    offline: OfflineWatch
+    detect_fps: float
+    stats: CameraStats = field(default_factory=CameraStats)
+    next_sample: float = 0.0
+    last_seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerParams:
+    """Attributes:
+    queue_size: frames waiting for inference at most; older ones are dropped beyond it.
+    batch_size: frames detected in one engine call at most (several cameras).
+    tick_s: how often offline cameras and officer absence are checked.
+    """
+
+    queue_size: int = 4
+    batch_size: int = 4
+    tick_s: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    camera_id: str
+    frame_time: float
+    frame: np.ndarray
+
+
+class Worker:
+    """Runs a site's cameras.
+
+    Args:
+        engine: the one detection engine of the box.
+        sink: where event updates go.
+        presence: the site's officer presence (``None`` when the site has no officer gallery).
+        params: queue and batching.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        sink: Sink,
+        *,
+        presence: OfficerPresence | None = None,
+        params: WorkerParams | None = None,
+    ) -> None:
+        self.engine = engine
+        self.sink = sink
+        self.presence = presence
+        self.params = params or WorkerParams()
+        self.cameras: dict[str, Camera] = {}
+        self._queue: queue.Queue[_Item] = queue.Queue(maxsize=self.params.queue_size)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.batches = 0
+
+    def add_camera(
+        self,
+        camera_id: str,
+        source: SourceParams,
+        pipeline: CameraPipeline,
+        *,
+        detect_fps: float = 5.0,
+        motion: MotionParams | None = None,
+        offline_after_s: float = 60.0,
+        site_id: str = "",
+    ) -> None:
+        """Register a camera (before :meth:`start`)."""
+        self.cameras[camera_id] = Camera(
+            camera_id=camera_id,
+            capture=CaptureThread(camera_id, source),
+            gate=MotionGate(motion),
+            pipeline=pipeline,
+            offline=OfflineWatch(site_id, camera_id, offline_after_s),
+            detect_fps=detect_fps,
+        )
+
+    def start(self) -> None:
+        """Start capture, dispatch and inference threads."""
+        now = time.time()
+        if self.presence is not None:
+            self.presence.start(now)
+        for camera in self.cameras.values():
+            camera.capture.start()
+        self._threads = [
+            threading.Thread(target=self._dispatch, name="dispatch", daemon=True),
+            threading.Thread(target=self._infer, name="inference", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        logger.info("worker started with %d cameras", len(self.cameras))
+
+    def stop(self, reason: str = "worker stopped") -> None:
+        """Stop every thread, end open incidents and close the sink."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        now = time.time()
+        for camera in self.cameras.values():
+            camera.capture.stop()
+            camera.pipeline.close(now, reason)
+        for camera in self.cameras.values():
+            camera.capture.join(timeout=15)
+        self.sink.close()
+
+    def health(self) -> dict[str, dict[str, object]]:
+        """Per camera: online, input fps, frames processed and skipped, last frame time, last error."""
+        out: dict[str, dict[str, object]] = {}
+        for cid, cam in self.cameras.items():
+            h = cam.capture.health
+            out[cid] = {
+                "online": h.online,
+                "input_fps": round(h.input_fps, 2),
+                "frames_read": h.frames_read,
+                "frames_processed": cam.stats.processed,
+                "skipped_motion": cam.gate.skipped,
+                "dropped_overload": cam.stats.queue_dropped,
+                "last_frame_at": h.last_frame_at,
+                "offline_since": h.offline_since,
+                "reconnects": h.reconnects,
+                "last_error": h.last_error,
+            }
+        return out
+
+    def _dispatch(self) -> None:
+        while not self._stop.is_set():
+            now = time.time()
+            for camera in self.cameras.values():
+                seq, frame_time, frame = camera.capture.latest()
+                if frame is None or seq == camera.last_seq or now < camera.next_sample:
+                    continue
+                camera.last_seq = seq
+                camera.next_sample = max(camera.next_sample + 1.0 / camera.detect_fps, now - 0.5)
+                camera.stats.sampled += 1
+                if not camera.gate.check(frame, frame_time):
+                    continue
+                self._enqueue(_Item(camera.camera_id, frame_time, frame))
+            self._stop.wait(0.01)
+
+    def _enqueue(self, item: _Item) -> None:
+        while True:
+            try:
+                self._queue.put_nowait(item)
+                return
+            except queue.Full:
+                try:
+                    dropped = self._queue.get_nowait()
+                except queue.Empty:
+                    continue
+                self.cameras[dropped.camera_id].stats.queue_dropped += 1
+
+    def _infer(self) -> None:
+        last_tick = 0.0
+        while not self._stop.is_set():
+            items: list[_Item] = []
+            try:
+                items.append(self._queue.get(timeout=0.2))
+                while len(items) < self.params.batch_size:
+                    items.append(self._queue.get_nowait())
+            except queue.Empty:
+                pass
+            if items:
+                try:
+                    scenes = self.engine.detect([it.frame for it in items], smoking=False)
+                    self.batches += 1
+                    for item, scene in zip(items, scenes, strict=True):
+                        camera = self.cameras[item.camera_id]
+                        camera.pipeline.process(item.frame, item.frame_time, scene)
+                        camera.stats.processed += 1
+                except Exception:  # a bad frame must not kill the inference thread
+                    logger.exception("inference failed on a batch of %d frames", len(items))
+            now = time.time()
+            if now - last_tick >= self.params.tick_s:
+                last_tick = now
+                self._tick(now)
+
+    def _tick(self, now: float) -> None:
+        for camera in self.cameras.values():
+            health = camera.capture.health
+            for update in camera.offline.tick(now, health.online, health.offline_since, health.last_error):
+                self.sink.emit(update)
+            camera.pipeline.expire(now)
+        if self.presence is not None:
+            for update in self.presence.tick(now):
+                self.sink.emit(update)
