@@ -16,12 +16,21 @@ else
 TORCH ?= torch==2.14.1 torchvision==0.29.1
 endif
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test system-deps lint typecheck unit bench clean
 
 run: $(RUNTIME_STAMP)
 	$(VENV)/bin/sitewatch run --config configs/demo.yaml
 
-test: $(DEV_STAMP) lint typecheck unit
+test: $(DEV_STAMP) system-deps lint typecheck unit
+
+# The RTSP tests stream through GStreamer's RTSP server, driven by Debian's python3 (python3-gi).
+GST_PACKAGES := gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+	gstreamer1.0-plugins-bad
+system-deps:
+	@/usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); \
+		from gi.repository import GstRtspServer" 2>/dev/null \
+	|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		$(GST_PACKAGES) >/dev/null; }
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

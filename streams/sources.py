@@ -42,7 +42,7 @@ class SourceParams:
     realtime: bool = True
     read_timeout_s: float = 10.0
     backoff_initial_s: float = 1.0
-    backoff_max_s: float = 30.0
+    backoff_max_s: float = 5.0
 
     @property
     def kind(self) -> str:
@@ -150,7 +150,12 @@ class CaptureThread(threading.Thread):
                 [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms],
             )
         if not cap.isOpened():
-            self.health.last_error = f"cannot open {self._safe_url()}"
+            what = "video file" if self.params.kind == "file" else "stream"
+            self.health.last_error = f"cannot open {what} {self._safe_url()}"
+            if self.params.kind == "file":
+                self.health.last_error += " (unreadable or corrupt)"
+            else:
+                self.health.last_error = f"cannot open {self._safe_url()}"
             return None
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
         return cap

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from datetime import datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import cv2
+import numpy as np
+import pytest
+
+from detector.faces import FaceAnalyzer, Gallery, enrollment_embedding
+from streams.events import EventKind, Phase
+from streams.presence import FaceIdentifier, FaceParams, OfficerPresence, OfflineWatch
+from streams.schedule import Schedule
+
+TZ = ZoneInfo("Asia/Shanghai")
+SCHEDULE = Schedule("Asia/Shanghai", ("mon", "tue", "wed", "thu", "fri"), time(8), time(18))
+MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=TZ).timestamp()
+MONDAY_20 = datetime(2026, 11, 23, 20, 0, tzinfo=TZ).timestamp()
+
+
+def test_officer_absent_starts_after_the_delay_and_ends_when_seen() -> None:
+    presence = OfficerPresence("site", SCHEDULE, absent_after_s=600)
+    presence.start(MONDAY_9)
+    assert presence.tick(MONDAY_9 + 599) == []
+    (start,) = presence.tick(MONDAY_9 + 600)
+    assert start.kind is EventKind.OFFICER_ABSENT and start.phase is Phase.START and start.camera_id is None
+    assert presence.tick(MONDAY_9 + 900) == []  # one event, not one per tick
+    (end,) = presence.sighting(MONDAY_9 + 1000, "zhang_wei", "gate")
+    assert end.phase is Phase.END and end.event_id == start.event_id and end.details["seen"] == "zhang_wei"
+    assert presence.tick(MONDAY_9 + 1500) == []  # seen 500 s ago: not absent
+
+
+def test_no_absence_outside_working_hours() -> None:
+    presence = OfficerPresence("site", SCHEDULE, absent_after_s=600)
+    presence.start(MONDAY_20)
+    assert presence.tick(MONDAY_20 + 7200) == []
+
+
+def test_sightings_form_a_timeline() -> None:
+    presence = OfficerPresence("site", SCHEDULE, absent_after_s=600, gap_s=120)
+    for t, camera in [(0, "gate"), (60, "yard"), (100, "gate"), (400, "gate")]:
+        presence.sighting(MONDAY_9 + t, "zhang_wei", camera)
+    assert [(a - MONDAY_9, b - MONDAY_9) for a, b, _, _ in presence.timeline] == [(0, 100), (400, 400)]
+
+
+@pytest.mark.parametrize(
+    ("health", "phases"),
+    [
+        # (time, online, offline_since) ticks
+        ([(0, False, 0), (5, False, 0), (10, False, 0), (20, False, 0)], ["start"]),
+        ([(0, False, 0), (10, False, 0), (12, True, None)], ["start", "end"]),
+        ([(0, False, 0), (5, True, None), (20, True, None)], []),  # back before the delay: nothing
+    ],
+)
+def test_camera_offline(health: list[tuple[float, bool, float | None]], phases: list[str]) -> None:
+    watch = OfflineWatch("site", "gate", delay_s=10)
+    got = [
+        u.phase.value for t, online, since in health for u in watch.tick(t, online, since, "stream dropped")
+    ]
+    assert got == phases
+
+
+def test_a_track_is_named_only_when_attempts_agree(face_analyzer: FaceAnalyzer, shared_dir: Path) -> None:
+    faces = shared_dir / "datasets" / "faces"
+    gallery = Gallery(threshold=0.42)
+    gallery.enroll(
+        "obama",
+        [
+            enrollment_embedding(face_analyzer, cv2.imread(str(p)), str(p))
+            for p in (faces / "train" / "obama").iterdir()
+        ],
+    )
+    identifier = FaceIdentifier(face_analyzer, gallery, FaceParams(attempts=3, agree=2, min_face_px=40))
+    frame = cv2.imread(str(faces / "test" / "obama1.jpg"))
+    h, w = frame.shape[:2]
+    person = np.array([0, 0, w, h * 2], np.float32)  # the photo is the top half of a person box
+    assert identifier.attempt(frame, 1, person) is None  # one attempt is not enough
+    assert identifier.attempt(frame, 1, person) == "obama"
+    assert not identifier.wants(1)
+
+    stranger = cv2.imread(str(faces / "test" / "alex_lacamoire1.jpg"))
+    sh, sw = stranger.shape[:2]
+    for _ in range(3):
+        assert identifier.attempt(stranger, 2, np.array([0, 0, sw, sh * 2], np.float32)) is None
+    assert not identifier.wants(2)  # gave up after its attempts
