@@ -234,6 +234,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     config = _config(args.config)
     assert isinstance(config, Config)
+    if args.cameras:
+        return _bench_cameras(args, config)
     paths = _image_paths(args.images)
     images = [img for img in (cv2.imread(str(p)) for p in paths) if img is not None]
     if not images:
@@ -325,6 +327,90 @@ def _run_worker(worker: object, duration: float | None) -> int:
     return EXIT_OK
 
 
+def _bench_cameras(args: argparse.Namespace, config: object) -> int:
+    """``bench --cameras N...``: the whole worker on N copies of the demo video, per N."""
+    from detector.engine import Engine
+    from sitewatch.config import CameraConfig, Config
+    from sitewatch.edge import build_worker
+    from streams.bench import bench_worker, engine_fps, rss_mb
+    from streams.sinks import MemorySink
+
+    assert isinstance(config, Config)
+    engine = Engine(config.engine_settings())
+    rate = engine_fps(engine, args.video)
+    results = []
+    for count in args.cameras:
+        cameras = {f"cam{i}": CameraConfig(url=str(args.video), loop=True) for i in range(count)}
+        always = {"armed": "always"}
+        rules = config.rules.model_copy(
+            update={
+                "no_helmet": config.rules.no_helmet.model_copy(update=always),
+                "no_vest": config.rules.no_vest.model_copy(update=always),
+                "smoking": config.rules.smoking.model_copy(update=always),
+            }
+        )
+        run_config = config.model_copy(update={"cameras": cameras, "rules": rules})
+        base = rss_mb()
+        sink = MemorySink()
+        worker = build_worker(run_config, sink=sink, engine=engine)
+        results.append(
+            bench_worker(
+                worker,
+                sink,
+                engine_rate=rate,
+                base_rss=base,
+                warmup_s=5.0,
+                duration_s=args.seconds,
+                progress=not args.json,
+            )
+        )
+    if args.json:
+        for result in results:
+            print(json.dumps(result.to_json()))
+        return EXIT_OK
+    print(
+        f"engine alone: {rate:.1f} frames/s (PPE engine, one frame at a time); {args.seconds:.0f} s per run"
+    )
+    rows = [
+        [
+            r.cameras,
+            r.demand_fps,
+            r.fps_total,
+            r.ratio,
+            r.ratio_of_capacity,
+            r.latency_p95_ms,
+            r.latency_samples,
+            r.dropped,
+            r.rss_mb_per_camera,
+        ]
+        for r in results
+    ]
+    print(
+        format_table(
+            [
+                "cameras",
+                "demand fps",
+                "fps total",
+                "/engine",
+                "/capacity",
+                "p95 latency ms",
+                "events",
+                "dropped",
+                "MB/camera",
+            ],
+            rows,
+        )
+    )
+    stages = sorted({k for r in results for k in r.stages_ms})
+    print(
+        format_table(
+            ["stage ms/frame", *(f"{r.cameras} cam" for r in results)],
+            [[k, *(r.stages_ms.get(k, 0.0) for r in results)] for k in stages],
+        )
+    )
+    return EXIT_OK
+
+
 def _image_paths(items: Sequence[Path]) -> list[Path]:
     from detector.dataset import IMAGE_SUFFIXES
 
@@ -392,6 +478,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=int, default=100)
     p.add_argument("--config", type=Path)
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--cameras", nargs="+", type=int, metavar="N", help="run the whole worker on N file sources"
+    )
+    p.add_argument(
+        "--video", type=Path, default=Path("configs/demo/site-demo.mp4"), help="source of --cameras"
+    )
+    p.add_argument("--seconds", type=float, default=30.0, help="measured time per --cameras run")
     p.set_defaults(func=cmd_bench)
 
     for name, func, text in (

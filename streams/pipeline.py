@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ from trackers import ByteTrackTracker
 
 from detector.engine import Engine, Scene
 from detector.smoking import SmokingScheduler
+from detector.timing import StageTimer
 from detector.types import HELMET, SMOKING, VEST, Attr, subset
 from streams.events import EventKind, EventUpdate
 from streams.evidence import EvidenceMaker
@@ -129,9 +131,20 @@ class CameraPipeline:
         self.zones = ZoneFilter(rules.zones)
         self.violations = ViolationRules(site_id, camera_id, rule_params)
         self.frames = 0
+        self.timer = StageTimer()
 
     def process(self, frame: np.ndarray, frame_time: float, scene: Scene) -> list[EventUpdate]:
-        """Track the scene's people, apply the rules and emit what they decide; return the updates."""
+        """Track the scene's people, apply the rules and emit what they decide; return the updates.
+
+        The time of each stage (the engine's and this pipeline's own) adds up in :attr:`timer`.
+        """
+        start = time.perf_counter()
+        sent = self._process(frame, frame_time, scene)
+        self.timer.merge(scene.timings_ms)
+        self.timer.add("pipeline", (time.perf_counter() - start) * 1000.0)
+        return sent
+
+    def _process(self, frame: np.ndarray, frame_time: float, scene: Scene) -> list[EventUpdate]:
         self.frames += 1
         tracked = self.tracker.update(scene.people)
         if tracked.tracker_id is not None:

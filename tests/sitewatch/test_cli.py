@@ -122,3 +122,31 @@ def test_bench_json_reports_engine_and_raw_times() -> None:
     assert bench["ratio"] == pytest.approx(bench["engine_ms"] / bench["raw_ms"], rel=0.01)
     assert {"preprocess", "inference", "postprocess", "association"} <= set(bench["stages_ms"])
     assert bench["smoking_ms_per_crop"] > 0 and bench["scene_people"] == 4
+
+
+def test_bench_cameras_json() -> None:
+    result = sitewatch("bench", "--cameras", "1", "--seconds", "4", "--json")
+    assert result.returncode == 0, result.stderr
+    bench = json.loads(result.stdout)
+    assert bench["cameras"] == 1 and bench["demand_fps"] == 5.0
+    assert bench["fps_total"] > 0 and bench["engine_fps"] > 0
+    assert bench["ratio"] == pytest.approx(bench["fps_total"] / bench["engine_fps"], rel=0.01)
+    assert {"inference", "pipeline"} <= set(bench["stages_ms"]) and bench["rss_mb_per_camera"] > 0
+
+
+def test_run_watches_the_demo_video_and_keeps_evidence(tmp_path: Path) -> None:
+    config = tmp_path / "demo.yaml"
+    text = (
+        (ROOT / "configs" / "demo.yaml")
+        .read_text()
+        .replace("url: configs/demo/site-demo.mp4", f"url: {ROOT / 'configs' / 'demo' / 'site-demo.mp4'}")
+    )
+    config.write_text(text + f"data_dir: {tmp_path / 'data'}\n")
+    result = sitewatch("run", "--config", config, "--duration", "25", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert any("no_helmet" in line and "start" in line for line in lines), result.stdout
+    events = list((tmp_path / "data" / "events").iterdir())
+    assert events and all((e / "0000-start.json").exists() for e in events)
+    assert any((e / "annotated.jpg").exists() for e in events)
+    assert "gate" in lines[-1]  # the health table closes the run

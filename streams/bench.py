@@ -1,0 +1,140 @@
+"""``sitewatch bench --cameras N``: N file sources through the whole worker, against the engine alone."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from detector.engine import Engine
+from streams.sinks import MemorySink
+from streams.worker import Worker
+
+
+def rss_mb() -> float:
+    """Resident memory of this process, in MB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerBench:
+    """Measured figures of one run.
+
+    Attributes:
+        cameras: sources run at once.
+        demand_fps: frames per second the cameras ask for (cameras × detect rate).
+        fps_total: frames detected per second by the worker, all cameras together.
+        engine_fps: frames per second of the engine alone (same frames, one after the other).
+        ratio: ``fps_total / engine_fps``.
+        ratio_of_capacity: ``fps_total / min(engine_fps, demand_fps)``: below the engine's capacity the
+            cameras, not the engine, set the pace.
+        stages_ms: mean time per frame of each stage inside the worker.
+        latency_p95_ms: from the capture of the frame behind an event update to its leaving the sink.
+        latency_samples: updates measured.
+        dropped: frames dropped from the full inference queue.
+        motion_skipped: frames the motion gate let pass without inference.
+        rss_mb_per_camera: growth of resident memory per camera over the engine alone.
+        duration_s: measured time.
+    """
+
+    cameras: int
+    demand_fps: float
+    fps_total: float
+    engine_fps: float
+    ratio: float
+    ratio_of_capacity: float
+    stages_ms: dict[str, float]
+    latency_p95_ms: float | None
+    latency_samples: int
+    dropped: int
+    motion_skipped: int
+    rss_mb_per_camera: float
+    duration_s: float
+
+    def to_json(self) -> dict[str, object]:
+        """Figures rounded for reading."""
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, float):
+                out[key] = round(value, 3)
+        out["stages_ms"] = {k: round(v, 2) for k, v in self.stages_ms.items()}
+        return out
+
+
+def engine_fps(engine: Engine, video: Path, seconds: float = 8.0) -> float:
+    """Frames per second of ``engine.detect`` alone on the video's frames, one at a time."""
+    cap = cv2.VideoCapture(str(video))
+    frames: list[np.ndarray] = []
+    while len(frames) < 60:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    engine.detect(frames[:1], smoking=False)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        engine.detect([frames[count % len(frames)]], smoking=False)
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def bench_worker(
+    worker: Worker,
+    sink: MemorySink,
+    *,
+    engine_rate: float,
+    base_rss: float,
+    warmup_s: float,
+    duration_s: float,
+    progress: bool = True,
+) -> WorkerBench:
+    """Run a built (not started) worker and measure it after ``warmup_s``."""
+    cameras = list(worker.cameras.values())
+    worker.start()
+    time.sleep(warmup_s)
+    processed0 = sum(c.stats.processed for c in cameras)
+    for camera in cameras:
+        camera.pipeline.timer.ms.clear()
+    updates0 = len(sink.updates)
+    start = time.time()
+    for _ in tqdm(range(int(duration_s)), desc=f"{len(cameras)} cameras", unit="s", disable=not progress):
+        time.sleep(1.0)
+    elapsed = time.time() - start
+    processed = sum(c.stats.processed for c in cameras) - processed0
+    rss = rss_mb()
+    worker.stop()
+    timings: dict[str, float] = {}
+    for camera in cameras:
+        for stage, ms in camera.pipeline.timer.ms.items():
+            timings[stage] = timings.get(stage, 0.0) + ms
+    latencies = [
+        (emitted - update.frame_time) * 1000
+        for update, emitted in zip(sink.updates[updates0:], sink.emitted_at[updates0:], strict=True)
+        if update.frame_time is not None and emitted <= start + elapsed
+    ]
+    demand = sum(c.detect_fps for c in cameras)
+    fps_total = processed / elapsed
+    return WorkerBench(
+        cameras=len(cameras),
+        demand_fps=demand,
+        fps_total=fps_total,
+        engine_fps=engine_rate,
+        ratio=fps_total / engine_rate,
+        ratio_of_capacity=fps_total / min(engine_rate, demand),
+        stages_ms={k: v / max(processed, 1) for k, v in timings.items()},
+        latency_p95_ms=statistics.quantiles(latencies, n=20)[-1] if len(latencies) >= 2 else None,
+        latency_samples=len(latencies),
+        dropped=sum(c.stats.queue_dropped for c in cameras),
+        motion_skipped=sum(c.gate.skipped for c in cameras),
+        rss_mb_per_camera=(rss - base_rss) / len(cameras),
+        duration_s=elapsed,
+    )
