@@ -300,16 +300,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run_worker(worker: object, duration: float | None) -> int:
     import signal
-    import threading
+    import time
 
     from streams.worker import Worker
 
     assert isinstance(worker, Worker)
-    done = threading.Event()
+    # The handler only flips a flag: setting a threading.Event from a signal handler can deadlock when
+    # the signal lands while the main thread holds that Event's lock inside wait().
+    stopping: list[int] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
+        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
     worker.start()
-    done.wait(duration)
+    deadline = None if duration is None else time.monotonic() + duration
+    while not stopping and (deadline is None or time.monotonic() < deadline):
+        time.sleep(0.2)
     worker.stop()
     rows = [
         [

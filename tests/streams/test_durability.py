@@ -90,6 +90,8 @@ cameras:
             worker.wait(timeout=60)
             worker = start_worker(config, log)  # ... whose end updates a next start delivers
             wait_until(lambda: not pending(outbox), 60, "an empty outbox")
+            # Regression: a SIGTERM right after start once deadlocked the signal handler on an Event.
+            wait_until(lambda: log.read_text().count("worker started") == 3, 60, "the third start")
             worker.send_signal(signal.SIGTERM)
             worker.wait(timeout=60)
     finally:
