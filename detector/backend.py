@@ -27,12 +27,15 @@ class BackendOptions:
         intra_op_threads: threads inside one operator; 0 lets onnxruntime choose (one per core).
         inter_op_threads: threads across operators; 0 lets onnxruntime choose.
         device: device for the ultralytics backend (``cpu``, ``0``…).
+        spin: let onnxruntime's idle threads spin-wait for work; faster alone, but on a small box the
+            spinning takes CPU from the capture threads.
     """
 
     providers: tuple[str, ...] = ("cpu",)
     intra_op_threads: int = 0
     inter_op_threads: int = 0
     device: str = "cpu"
+    spin: bool = True
 
 
 @dataclass(slots=True)

@@ -62,6 +62,9 @@ def make_session(path: Path, options: BackendOptions) -> ort.InferenceSession:
     so.intra_op_num_threads = options.intra_op_threads
     so.inter_op_num_threads = options.inter_op_threads
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if not options.spin:
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        so.add_session_config_entry("session.inter_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), so, providers=select_providers(options.providers))
     except Exception as exc:  # onnxruntime raises several unrelated types for a bad file

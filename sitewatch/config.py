@@ -77,6 +77,10 @@ class RuntimeConfig(Strict):
     )
     inter_op_threads: int = Field(default=0, ge=0, le=256, description="Threads across operators; 0 = auto.")
     device: str = Field(default="cpu", description="Device for .pt models on ultralytics: cpu, 0, 1...")
+    spin: bool = Field(
+        default=True,
+        description="Let idle onnxruntime threads spin-wait: faster alone, but takes CPU from capture threads.",
+    )
 
 
 class DetectConfig(Strict):
@@ -316,6 +320,7 @@ class Config(Strict):
                 intra_op_threads=self.runtime.intra_op_threads,
                 inter_op_threads=self.runtime.inter_op_threads,
                 device=self.runtime.device,
+                spin=self.runtime.spin,
             ),
             ppe=DecodeParams(conf=self.detect.conf, iou=self.detect.iou, max_det=self.detect.max_det),
             bands=Bands(

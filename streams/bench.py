@@ -36,6 +36,9 @@ class WorkerBench:
         ratio: ``fps_total / engine_fps``.
         ratio_of_capacity: ``fps_total / min(engine_fps, demand_fps)``: below the engine's capacity the
             cameras, not the engine, set the pace.
+        engine_work_fps: the engine alone with the smoking checks the pipeline ran on the way
+            (``1000 / (1000 / engine_fps + smoking ms per frame)``): all the model work of a frame.
+        ratio_of_engine_work: ``fps_total / min(engine_work_fps, demand_fps)``: what is left is plumbing.
         stages_ms: mean time per frame of each stage inside the worker.
         latency_p95_ms: from the capture of the frame behind an event update to its leaving the sink.
         latency_samples: updates measured.
@@ -51,6 +54,8 @@ class WorkerBench:
     engine_fps: float
     ratio: float
     ratio_of_capacity: float
+    engine_work_fps: float
+    ratio_of_engine_work: float
     stages_ms: dict[str, float]
     latency_p95_ms: float | None
     latency_samples: int
@@ -123,6 +128,9 @@ def bench_worker(
     ]
     demand = sum(c.detect_fps for c in cameras)
     fps_total = processed / elapsed
+    stages = {k: v / max(processed, 1) for k, v in timings.items()}
+    smoking_ms = sum(v for k, v in stages.items() if k.startswith("smoking_"))
+    work_fps = 1000.0 / (1000.0 / engine_rate + smoking_ms)
     return WorkerBench(
         cameras=len(cameras),
         demand_fps=demand,
@@ -130,7 +138,9 @@ def bench_worker(
         engine_fps=engine_rate,
         ratio=fps_total / engine_rate,
         ratio_of_capacity=fps_total / min(engine_rate, demand),
-        stages_ms={k: v / max(processed, 1) for k, v in timings.items()},
+        engine_work_fps=work_fps,
+        ratio_of_engine_work=fps_total / min(work_fps, demand),
+        stages_ms=stages,
         latency_p95_ms=statistics.quantiles(latencies, n=20)[-1] if len(latencies) >= 2 else None,
         latency_samples=len(latencies),
         dropped=sum(c.stats.queue_dropped for c in cameras),

@@ -128,6 +128,29 @@ class EventUpdate:
         """``to_json`` as compact JSON text."""
         return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
 
+    @classmethod
+    def begin(
+        cls,
+        kind: EventKind,
+        site_id: str,
+        camera_id: str | None,
+        started_at: float,
+        now: float,
+        **fields: Any,
+    ) -> EventUpdate:
+        """The ``start`` of a new event, with a fresh id and sequence number 0."""
+        return cls(
+            event_id=new_event_id(),
+            seq=0,
+            phase=Phase.START,
+            kind=kind,
+            site_id=site_id,
+            camera_id=camera_id,
+            started_at=started_at,
+            updated_at=now,
+            **fields,
+        )
+
     def next(self, phase: Phase, now: float, **changes: Any) -> EventUpdate:
         """The following update of the same event."""
         return replace(self, seq=self.seq + 1, phase=phase, updated_at=now, evidence=None, **changes)

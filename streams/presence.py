@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from detector.faces import FaceAnalyzer, Gallery
-from streams.events import EventKind, EventUpdate, Phase, new_event_id
+from streams.events import EventKind, EventUpdate, Phase
 from streams.schedule import Schedule
 
 
@@ -139,15 +139,12 @@ class OfficerPresence:
             return []
         if now - self._since < self.absent_after_s:
             return []
-        self._absent = EventUpdate(
-            event_id=new_event_id(),
-            seq=0,
-            phase=Phase.START,
-            kind=EventKind.OFFICER_ABSENT,
-            site_id=self.site_id,
-            camera_id=None,
+        self._absent = EventUpdate.begin(
+            EventKind.OFFICER_ABSENT,
+            self.site_id,
+            None,
             started_at=self._since + self.absent_after_s,
-            updated_at=now,
+            now=now,
             details={"last_seen": self.last_seen},
         )
         return [self._absent]
@@ -174,15 +171,12 @@ class OfflineWatch:
             return [end]
         if self._open is not None or now - offline_since < self.delay_s:
             return []
-        self._open = EventUpdate(
-            event_id=new_event_id(),
-            seq=0,
-            phase=Phase.START,
-            kind=EventKind.CAMERA_OFFLINE,
-            site_id=self.site_id,
-            camera_id=self.camera_id,
+        self._open = EventUpdate.begin(
+            EventKind.CAMERA_OFFLINE,
+            self.site_id,
+            self.camera_id,
             started_at=offline_since,
-            updated_at=now,
+            now=now,
             details={"error": error},
         )
         return [self._open]

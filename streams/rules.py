@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from streams.events import EventKind, EventUpdate, Phase, new_event_id
+from streams.events import EventKind, EventUpdate, Phase
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,15 +155,12 @@ class ViolationRules:
         stamp = now if frame_time is None else frame_time
         for obs in newly_confirmed:
             if incident is None:
-                update = EventUpdate(
-                    event_id=new_event_id(),
-                    seq=0,
-                    phase=Phase.START,
-                    kind=kind,
-                    site_id=self.site_id,
-                    camera_id=self.camera_id,
+                update = EventUpdate.begin(
+                    kind,
+                    self.site_id,
+                    self.camera_id,
                     started_at=now,
-                    updated_at=now,
+                    now=now,
                     score=obs.score,
                     people_count=1,
                     track_ids=(obs.track_id,),

@@ -35,6 +35,7 @@ class SourceParams:
         read_timeout_s: a stream with no frame for this long is treated as dropped.
         backoff_initial_s: first wait before reconnecting.
         backoff_max_s: cap of the exponential backoff.
+        max_fps: frames per second worth converting to images (the detect rate); ``None``: all.
     """
 
     url: str
@@ -43,6 +44,7 @@ class SourceParams:
     read_timeout_s: float = 10.0
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 5.0
+    max_fps: float | None = None
 
     @property
     def kind(self) -> str:
@@ -169,31 +171,36 @@ class CaptureThread(threading.Thread):
         return url
 
     def _read_until_failure(self) -> bool:
-        """Read frames until the stream fails; return whether any frame came."""
+        """Read frames until the stream fails; return whether any frame came.
+
+        Every frame is grabbed (a stream must be drained), but only those the detector can use, at most
+        ``max_fps``, are converted to images: on a 2-core box the colour conversion of unused frames is
+        time the detector does not get.
+        """
         cap = self._open()
         if cap is None:
             self._mark_offline()
             return False
         fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
         pace = 1.0 / fps if self.params.kind == "file" and self.params.realtime and 0 < fps <= 120 else 0.0
+        spacing = 0.9 / self.params.max_fps if self.params.max_fps else 0.0
         delivered = False
+        last_retrieved = -1e18
         next_due = time.monotonic()
         try:
             while not self._halt.is_set():
-                ok, frame = cap.read()
-                if not ok or frame is None:
-                    if self.params.kind == "file" and self.params.loop and delivered:
-                        cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-                        ok, frame = cap.read()
-                    if not ok or frame is None:
-                        self.health.last_error = (
-                            "end of video file"
-                            if self.params.kind == "file" and delivered
-                            else "stream dropped"
-                        )
-                        if self.params.kind == "file" and not delivered:
-                            self.health.last_error = f"cannot decode {self.params.url}"
-                        break
+                grabbed = cap.grab()
+                if not grabbed and self.params.kind == "file" and self.params.loop and delivered:
+                    cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                    grabbed = cap.grab()
+                if not grabbed:
+                    if self.params.kind != "file":
+                        self.health.last_error = "stream dropped"
+                    elif delivered:
+                        self.health.last_error = "end of video file"
+                    else:
+                        self.health.last_error = f"cannot decode {self.params.url}"
+                    break
                 if pace:
                     next_due += pace
                     delay = next_due - time.monotonic()
@@ -201,18 +208,27 @@ class CaptureThread(threading.Thread):
                         self._halt.wait(delay)
                     else:
                         next_due = time.monotonic()
-                self._publish(frame)
-                delivered = True
+                self._count_input()
+                now = time.monotonic()
+                if now - last_retrieved < spacing:
+                    continue
+                ok, frame = cap.retrieve()
+                if ok and frame is not None:
+                    last_retrieved = now
+                    self._publish(frame)
+                    delivered = True
         finally:
             cap.release()
             self._mark_offline()
         return delivered
 
     def _publish(self, frame: np.ndarray) -> None:
-        now = time.time()
         with self._lock:
-            self._frame, self._frame_time = frame, now
+            self._frame, self._frame_time = frame, time.time()
             self._seq += 1
+
+    def _count_input(self) -> None:
+        now = time.time()
         health = self.health
         health.frames_read += 1
         health.last_frame_at = now

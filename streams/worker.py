@@ -12,7 +12,7 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -113,7 +113,7 @@ class Worker:
         """Register a camera (before :meth:`start`)."""
         self.cameras[camera_id] = Camera(
             camera_id=camera_id,
-            capture=CaptureThread(camera_id, source),
+            capture=CaptureThread(camera_id, replace(source, max_fps=source.max_fps or detect_fps)),
             gate=MotionGate(motion),
             pipeline=pipeline,
             offline=OfflineWatch(site_id, camera_id, offline_after_s),
