@@ -79,7 +79,7 @@ class RuntimeConfig(Strict):
     device: str = Field(default="cpu", description="Device for .pt models on ultralytics: cpu, 0, 1...")
     spin: bool = Field(
         default=True,
-        description="Let idle onnxruntime threads spin-wait: faster alone, but takes CPU from capture threads.",
+        description="Let idle onnxruntime threads spin-wait (faster; off gives CPU to capture threads).",
     )
 
 
