@@ -298,6 +298,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _run_worker(build_worker(config, sink=sink), args.duration)
 
 
+def cmd_api(args: argparse.Namespace) -> int:
+    """Serve the central API (SQLite in the data folder unless SITEWATCH_DATABASE_URL says otherwise)."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+
+    settings = ApiSettings.from_env(data_dir=args.data_dir)
+    app = create_app(settings)
+    if app.state.new_admin_key:
+        print(f"first start: admin key (shown once, store it now): {app.state.new_admin_key}", flush=True)
+    print(
+        f"sitewatch API on http://{args.host}:{args.port} (docs at /docs), data in {settings.data_dir}",
+        flush=True,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return EXIT_OK
+
+
 def _run_worker(worker: object, duration: float | None) -> int:
     import signal
     import time
@@ -501,6 +520,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", type=Path, required=True)
         p.add_argument("--duration", type=float, help="stop after this many seconds")
         p.set_defaults(func=func)
+
+    p = sub.add_parser("api", help="serve the central API")
+    p.add_argument("--config", type=Path, help="site configuration (not needed: the API starts without one)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--data-dir", type=Path, help="database and evidence folder (default: $SITEWATCH_DATA_DIR or data)"
+    )
+    p.set_defaults(func=cmd_api)
 
     p = sub.add_parser("check-config", help="validate a configuration file")
     p.add_argument("file", type=Path)

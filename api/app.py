@@ -1,0 +1,37 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+
+from api.auth import ensure_admin
+from api.db import make_engine, migrate, session_factory
+from api.routes import events, health, ingest, keys
+from api.settings import ApiSettings
+from api.storage import EvidenceStore
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    """Build the API on ``settings``: migrate the database, make sure an admin key exists, mount routes.
+
+    A newly created admin key (no ``SITEWATCH_ADMIN_KEY`` and none stored yet) is left in
+    ``app.state.new_admin_key`` for the command to print once; it is never logged.
+    """
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    with sessions() as session:
+        new_admin_key = ensure_admin(session, settings.admin_key)
+    app = FastAPI(title="sitewatch central API", version="0.1.0")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.store = EvidenceStore(settings.data_dir / "evidence")
+    app.state.new_admin_key = new_admin_key
+    for router in (health.router, ingest.router, events.router, keys.router):
+        app.include_router(router)
+    return app

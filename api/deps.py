@@ -1,0 +1,65 @@
+"""FastAPI dependencies: the session, the caller, role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.orm import Session
+
+from api.auth import Principal, Role, authenticate
+from api.storage import EvidenceStore
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A database session for this request."""
+    with request.app.state.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_store(request: Request) -> EvidenceStore:
+    """The evidence store."""
+    store: EvidenceStore = request.app.state.store
+    return store
+
+
+StoreDep = Annotated[EvidenceStore, Depends(get_store)]
+
+
+def get_principal(request: Request, session: SessionDep) -> Principal:
+    """The caller of an ``Authorization: Bearer <key>`` request.
+
+    Raises:
+        HTTPException: 401 without a valid key.
+    """
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    principal = authenticate(session, key.strip()) if scheme.lower() == "bearer" and key.strip() else None
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a valid API key is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that admits only ``roles`` (admin always)."""
+
+    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if principal.role != "admin" and principal.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not do this")
+        return principal
+
+    return check
+
+
+Reader = Annotated[Principal, Depends(require("supervisor", "viewer", "integration"))]
+Reviewer = Annotated[Principal, Depends(require("supervisor"))]
+Edge = Annotated[Principal, Depends(require("edge"))]
+Admin = Annotated[Principal, Depends(require())]

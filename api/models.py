@@ -1,0 +1,119 @@
+"""The API's tables (SQLAlchemy 2.0, typed). Times are timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Base of every table."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: DateTime(timezone=True),
+    }
+
+
+class Site(Base):
+    """A construction site."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+
+
+class Event(Base):
+    """An event reported by an edge box, as its latest update left it."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the edge's event id
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    camera_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | ended
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    people_count: Mapped[int] = mapped_column(Integer, default=0)
+    best_box: Mapped[list[Any] | None]
+    snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
+    annotated_sha256: Mapped[str | None] = mapped_column(String(64))
+    clip_sha256: Mapped[str | None] = mapped_column(String(64))
+    review_status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (Index("ix_events_site_started", "site_id", "started_at"),)
+
+
+class IngestedUpdate(Base):
+    """Each (event id, seq) ever accepted: what makes ingest idempotent."""
+
+    __tablename__ = "ingested_updates"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phase: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime]
+    body: Mapped[dict[str, Any]]
+
+
+class EvidenceFile(Base):
+    """A stored evidence file, by content hash."""
+
+    __tablename__ = "evidence_files"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class Review(Base):
+    """A supervisor's verdict on an event."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    reviewer: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    """A machine's or person's key; only its hash is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(12), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # admin | supervisor | viewer | edge | integration
+    site_ids: Mapped[list[Any]] = mapped_column(default=list)  # empty: all sites
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """Who did what: every mutating action and every evidence download by a person."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,92 @@
+"""Events: list, detail, evidence, review."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+
+from api.deps import Reader, Reviewer, SessionDep, StoreDep
+from api.events import CursorError, audit, get_event, list_events, review_event
+from api.schemas import EventPage, EventPublic, ReviewIn
+
+router = APIRouter(prefix="/api/v1/events", tags=["events"])
+
+
+@router.get("", response_model=EventPage, operation_id="list_events")
+def events(
+    principal: Reader,
+    session: SessionDep,
+    site_id: str | None = None,
+    camera_id: str | None = None,
+    kind: str | None = None,
+    review_status: Literal["pending", "confirmed", "false_alarm"] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> EventPage:
+    """Events newest first, with filters and cursor pagination."""
+    try:
+        rows, next_cursor = list_events(
+            session,
+            principal=principal,
+            site_id=site_id,
+            camera_id=camera_id,
+            kind=kind,
+            review_status=review_status,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+        )
+    except CursorError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+    return EventPage(data=[EventPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/{event_id}", response_model=EventPublic, operation_id="get_event")
+def event(event_id: str, principal: Reader, session: SessionDep) -> EventPublic:
+    """One event."""
+    row = get_event(session, principal=principal, event_id=event_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no event {event_id}")
+    return EventPublic.model_validate(row)
+
+
+@router.get(
+    "/{event_id}/snapshot",
+    operation_id="get_event_snapshot",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def snapshot(
+    event_id: str, principal: Reader, session: SessionDep, store: StoreDep, annotated: bool = False
+) -> Response:
+    """The event's best frame as JPEG; ``?annotated=true`` for the copy with boxes and labels."""
+    row = get_event(session, principal=principal, event_id=event_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no event {event_id}")
+    digest = row.annotated_sha256 if annotated else row.snapshot_sha256
+    if digest is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"event {event_id} has no snapshot")
+    audit(
+        session,
+        actor=principal.name,
+        action="download_snapshot",
+        target=f"event:{event_id}",
+        details={"annotated": annotated},
+    )
+    session.commit()
+    return Response(store.get(digest), media_type="image/jpeg")
+
+
+@router.post("/{event_id}/review", response_model=EventPublic, operation_id="review_event")
+def review(event_id: str, body: ReviewIn, principal: Reviewer, session: SessionDep) -> EventPublic:
+    """Confirm an event or dismiss it as a false alarm."""
+    row = get_event(session, principal=principal, event_id=event_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no event {event_id}")
+    review_event(session, principal=principal, event=row, verdict=body.verdict, note=body.note)
+    return EventPublic.model_validate(row)

@@ -1,0 +1,102 @@
+"""What the API reads and writes, split by direction (In, Public)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EventKindName = Literal["no_helmet", "no_vest", "smoking", "officer_absent", "camera_offline"]
+
+
+class IngestEventIn(BaseModel):
+    """The ``event`` part of an ingest request: one update of an edge event (``streams.events``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    seq: int = Field(ge=0, le=1_000_000)
+    phase: Literal["start", "update", "end"]
+    kind: EventKindName
+    site_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    camera_id: str | None = Field(default=None, max_length=64)
+    started_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None = None
+    score: float = Field(default=0.0, ge=0.0, le=1.0)
+    people_count: int = Field(default=0, ge=0, le=1000)
+    track_ids: list[int] = Field(default_factory=list)
+    best_box: list[float] | None = None
+    evidence: dict[str, str] = Field(default_factory=dict)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class IngestResult(BaseModel):
+    """The answer to an ingest: ``stored`` the first time, ``duplicate`` for a repeat."""
+
+    status: Literal["stored", "duplicate"]
+    event_id: str
+    seq: int
+
+
+class EventPublic(BaseModel):
+    """An event as supervisors and integrations see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    site_id: str
+    camera_id: str | None
+    kind: str
+    status: str
+    started_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+    score: float
+    people_count: int
+    best_box: list[Any] | None
+    snapshot_sha256: str | None
+    annotated_sha256: str | None
+    clip_sha256: str | None
+    review_status: str
+    details: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    """A page of events, newest first."""
+
+    data: list[EventPublic]
+    next_cursor: str | None
+
+
+class ReviewIn(BaseModel):
+    """A supervisor's verdict."""
+
+    verdict: Literal["confirmed", "false_alarm"]
+    note: str = Field(default="", max_length=2000)
+
+
+class KeyIn(BaseModel):
+    """A key to create."""
+
+    name: str = Field(min_length=1, max_length=100)
+    role: Literal["admin", "supervisor", "viewer", "edge", "integration"]
+    site_ids: list[str] = Field(default_factory=list, description="Sites it may see; empty: all.")
+
+
+class KeyCreated(BaseModel):
+    """The new key, shown this once."""
+
+    name: str
+    role: str
+    key: str
+
+
+class Health(BaseModel):
+    """``/healthz``."""
+
+    status: Literal["ok", "degraded"]
+    database: bool
+    storage_writable: bool
+    disk_free_mb: float

@@ -1,0 +1,45 @@
+"""An API on a fresh SQLite database in a temporary folder, with keys for each role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.auth import create_key
+from api.settings import ApiSettings
+
+ADMIN_KEY = "sw_test-admin-key-0123456789abcdefghijklmnop"
+
+
+@dataclass
+class Api:
+    app: FastAPI
+    client: TestClient
+    keys: dict[str, str]
+    data_dir: Path
+
+    def as_(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[who]}"}
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    settings = ApiSettings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=ADMIN_KEY
+    )
+    app = create_app(settings)
+    keys = {"admin": ADMIN_KEY}
+    with app.state.sessions() as session:
+        keys["edge"] = create_key(session, name="edge box A", role="edge", site_ids=["site-a"])
+        keys["edge_b"] = create_key(session, name="edge box B", role="edge", site_ids=["site-b"])
+        keys["supervisor"] = create_key(session, name="supervisor A", role="supervisor", site_ids=["site-a"])
+        keys["viewer"] = create_key(session, name="viewer", role="viewer")
+        keys["other_site"] = create_key(session, name="supervisor B", role="supervisor", site_ids=["site-b"])
+    with TestClient(app) as client:
+        yield Api(app, client, keys, tmp_path)

@@ -1,0 +1,197 @@
+"""The central API's ingest, reading, review and auth on a real SQLite database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.api.conftest import Api
+
+JPEG = cv2.imencode(".jpg", np.full((48, 64, 3), 90, np.uint8))[1].tobytes()
+ANNOTATED = cv2.imencode(".jpg", np.full((48, 64, 3), 200, np.uint8))[1].tobytes()
+
+
+def event(event_id: str = "evt-00000001", seq: int = 0, site: str = "site-a", **extra: Any) -> dict[str, Any]:
+    body = {
+        "event_id": event_id,
+        "seq": seq,
+        "phase": "start" if seq == 0 else "update",
+        "kind": "no_helmet",
+        "site_id": site,
+        "camera_id": "gate",
+        "started_at": "2026-11-23T02:00:00+00:00",
+        "updated_at": f"2026-11-23T02:00:{seq:02d}+00:00",
+        "score": 0.8,
+        "people_count": 1,
+        "evidence": {
+            "snapshot_sha256": hashlib.sha256(JPEG).hexdigest(),
+            "annotated_sha256": hashlib.sha256(ANNOTATED).hexdigest(),
+        },
+    }
+    body.update(extra)
+    return body
+
+
+def post(api: Api, body: dict[str, Any], key: str = "edge", files: dict[str, bytes] | None = None) -> Any:
+    parts = {name: (f"{name}.jpg", data, "image/jpeg") for name, data in (files or {}).items()}
+    return api.client.post(
+        "/api/v1/ingest/events", data={"event": json.dumps(body)}, files=parts or None, headers=api.as_(key)
+    )
+
+
+def test_health_is_open_and_everything_else_needs_a_key(api: Api) -> None:
+    health = api.client.get("/healthz")
+    assert health.status_code == 200 and health.json()["database"] and health.json()["storage_writable"]
+    for method, path in [
+        ("get", "/api/v1/events"),
+        ("post", "/api/v1/ingest/events"),
+        ("post", "/api/v1/keys"),
+    ]:
+        assert getattr(api.client, method)(path).status_code == 401
+    assert api.client.get("/api/v1/events", headers={"Authorization": "Bearer sw_wrong"}).status_code == 401
+
+
+def test_ingest_is_idempotent_and_stores_evidence_once(api: Api) -> None:
+    first = post(api, event(), files={"snapshot": JPEG, "annotated": ANNOTATED})
+    assert first.status_code == 201 and first.json()["status"] == "stored"
+    again = post(api, event(), files={"snapshot": JPEG, "annotated": ANNOTATED})
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    stored = list((api.data_dir / "evidence").rglob("*"))
+    assert len([p for p in stored if p.is_file()]) == 2
+    listed = api.client.get("/api/v1/events", headers=api.as_("supervisor")).json()["data"]
+    assert len(listed) == 1 and listed[0]["status"] == "open" and listed[0]["people_count"] == 1
+
+
+def test_updates_fold_into_the_event_and_end_it(api: Api) -> None:
+    post(api, event(), files={"snapshot": JPEG, "annotated": ANNOTATED})
+    post(api, event(seq=2, people_count=3, phase="end", ended_at="2026-11-23T02:01:00+00:00", evidence={}))
+    post(api, event(seq=1, people_count=2, evidence={}))  # arrives late: only fills gaps
+    row = api.client.get("/api/v1/events/evt-00000001", headers=api.as_("viewer")).json()
+    assert row["status"] == "ended" and row["people_count"] == 3
+    assert row["ended_at"].startswith("2026-11-23T02:01:00")
+
+
+@pytest.mark.parametrize(
+    ("body", "files", "message"),
+    [
+        (event(), {"snapshot": b"GIF89a..."}, "part 'snapshot' is not a JPEG image"),
+        (event(), {"snapshot": ANNOTATED}, "part 'snapshot' has sha256"),
+        (event(kind="dancing"), {}, "invalid event: kind"),
+        (event(seq=-1), {}, "invalid event: seq"),
+        ({"event_id": "x"}, {}, "invalid event"),
+    ],
+)
+def test_bad_uploads_are_refused_with_the_reason_and_store_nothing(
+    api: Api, body: dict[str, Any], files: dict[str, bytes], message: str
+) -> None:
+    response = post(api, body, files=files)
+    assert response.status_code == 422 and message in response.json()["detail"]
+    assert api.client.get("/api/v1/events", headers=api.as_("admin")).json()["data"] == []
+
+
+def test_an_edge_key_reports_only_for_its_site(api: Api) -> None:
+    response = post(api, event(site="site-a"), key="edge_b")
+    assert response.status_code == 403 and "site site-a" in response.json()["detail"]
+
+
+def test_sites_scope_what_people_see(api: Api) -> None:
+    post(api, event("evt-site-a-1"), files={"snapshot": JPEG, "annotated": ANNOTATED})
+    post(api, event("evt-site-b-1", site="site-b"), key="edge_b")
+    seen = {e["id"] for e in api.client.get("/api/v1/events", headers=api.as_("other_site")).json()["data"]}
+    assert seen == {"evt-site-b-1"}
+    assert api.client.get("/api/v1/events/evt-site-a-1", headers=api.as_("other_site")).status_code == 404
+
+
+def test_filters_and_cursor_pagination_newest_first(api: Api) -> None:
+    for i in range(7):
+        kind = "no_vest" if i % 2 else "no_helmet"
+        post(api, event(f"evt-page-{i:04d}", kind=kind, started_at=f"2026-11-23T03:{i:02d}:00+00:00"))
+    ids, cursor = [], None
+    while True:
+        params: dict[str, Any] = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = api.client.get("/api/v1/events", params=params, headers=api.as_("admin")).json()
+        ids += [e["id"] for e in page["data"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert ids == [f"evt-page-{i:04d}" for i in reversed(range(7))]
+    vests = api.client.get("/api/v1/events", params={"kind": "no_vest"}, headers=api.as_("admin")).json()[
+        "data"
+    ]
+    assert [e["id"] for e in vests] == ["evt-page-0005", "evt-page-0003", "evt-page-0001"]
+    bad = api.client.get("/api/v1/events", params={"cursor": "garbage"}, headers=api.as_("admin"))
+    assert bad.status_code == 400
+
+
+def test_snapshots_and_review(api: Api) -> None:
+    post(api, event(), files={"snapshot": JPEG, "annotated": ANNOTATED})
+    clean = api.client.get("/api/v1/events/evt-00000001/snapshot", headers=api.as_("supervisor"))
+    marked = api.client.get(
+        "/api/v1/events/evt-00000001/snapshot", params={"annotated": "true"}, headers=api.as_("supervisor")
+    )
+    assert (
+        clean.headers["content-type"] == "image/jpeg"
+        and clean.content == JPEG
+        and marked.content == ANNOTATED
+    )
+    assert (
+        api.client.post(
+            "/api/v1/events/evt-00000001/review", json={"verdict": "confirmed"}, headers=api.as_("viewer")
+        ).status_code
+        == 403
+    )
+    reviewed = api.client.post(
+        "/api/v1/events/evt-00000001/review",
+        json={"verdict": "false_alarm", "note": "a cap"},
+        headers=api.as_("supervisor"),
+    )
+    assert reviewed.status_code == 200 and reviewed.json()["review_status"] == "false_alarm"
+    pending = api.client.get("/api/v1/events", params={"review_status": "pending"}, headers=api.as_("admin"))
+    assert pending.json()["data"] == []
+
+
+def test_admin_creates_keys_that_work_and_only_hashes_are_stored(api: Api) -> None:
+    created = api.client.post(
+        "/api/v1/keys",
+        json={"name": "new edge", "role": "edge", "site_ids": ["site-c"]},
+        headers=api.as_("admin"),
+    )
+    assert created.status_code == 201
+    key = created.json()["key"]
+    assert post(api, event(site="site-c"), key="admin").status_code == 201
+    api.keys["new"] = key
+    assert post(api, event("evt-by-new-key", site="site-c"), key="new").status_code == 201
+    assert (
+        api.client.post(
+            "/api/v1/keys", json={"name": "x", "role": "admin"}, headers=api.as_("supervisor")
+        ).status_code
+        == 403
+    )
+    raw = b"".join(p.read_bytes() for p in api.data_dir.glob("db.sqlite*"))  # with the WAL
+    assert key.encode() not in raw
+    with sqlite3.connect(api.data_dir / "db.sqlite") as db:
+        hashes = {h for (h,) in db.execute("SELECT key_hash FROM api_keys")}
+    assert hashlib.sha256(key.encode()).hexdigest() in hashes
+
+
+def test_openapi_has_stable_operation_ids(api: Api) -> None:
+    ops = {
+        op["operationId"]
+        for path in api.client.get("/openapi.json").json()["paths"].values()
+        for op in path.values()
+    }
+    assert {
+        "health",
+        "ingest_event",
+        "list_events",
+        "get_event",
+        "get_event_snapshot",
+        "review_event",
+        "create_key",
+    } <= ops

@@ -1,0 +1,121 @@
+"""The edge HTTP sink against the real API under uvicorn on loopback; the `sitewatch api` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import uvicorn
+from sqlalchemy import func, select
+
+from api.app import create_app
+from api.auth import create_key
+from api.models import IngestedUpdate
+from api.settings import ApiSettings
+from streams.events import EventKind, EventUpdate, Evidence, Phase
+from streams.sinks import HttpSink, Outbox
+from tests.conftest import ROOT
+from tests.streams.rtsp import free_port
+
+
+def wait_for(condition: object, timeout: float, what: str) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def updates() -> list[EventUpdate]:
+    jpeg = cv2.imencode(".jpg", np.full((40, 40, 3), 30, np.uint8))[1].tobytes()
+    marked = cv2.imencode(".jpg", np.full((40, 40, 3), 220, np.uint8))[1].tobytes()
+    out = []
+    for i in range(3):
+        start = EventUpdate.begin(
+            EventKind.NO_VEST,
+            "site-a",
+            "gate",
+            started_at=1_764_000_000.0 + i,
+            now=1_764_000_000.0 + i,
+            score=0.7,
+            people_count=1,
+            evidence=Evidence(jpeg, marked),
+        )
+        out += [start, start.next(Phase.END, start.updated_at + 30, ended_at=start.updated_at + 20)]
+    return out
+
+
+def test_updates_sent_while_the_api_is_down_arrive_once_when_it_is_up(tmp_path: Path) -> None:
+    port = free_port()
+    settings = ApiSettings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=None
+    )
+    app = create_app(settings)
+    with app.state.sessions() as session:
+        key = create_key(session, name="edge", role="edge", site_ids=["site-a"])
+    sink = HttpSink(
+        f"http://127.0.0.1:{port}",
+        key,
+        Outbox(tmp_path / "outbox.sqlite"),
+        backoff_initial_s=0.1,
+        backoff_max_s=0.3,
+    )
+    sent = updates()
+    for update in sent:
+        sink.emit(update)
+    wait_for(lambda: sink.failures >= 2, 20, "failed deliveries while the API is down")
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: len(sink.outbox) == 0, 30, "the outbox to drain")
+        for update in sent[:2]:  # a retry of something already stored changes nothing
+            sink.emit(update)
+        wait_for(lambda: len(sink.outbox) == 0, 30, "the retries to be answered")
+        sink.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    with app.state.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(IngestedUpdate)) == 6
+    stored = [p for p in (tmp_path / "evidence").rglob("*") if p.is_file()]
+    assert len(stored) == 2  # the same two JPEGs, stored once each
+
+
+def test_api_command_starts_without_configuration_and_shows_the_admin_key_once(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "SITEWATCH_ADMIN_KEY"}
+
+    def start() -> tuple[subprocess.Popen[str], list[str]]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sitewatch.cli", "api", "--port", str(port), "--data-dir", str(tmp_path)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("sitewatch API on"):
+                break
+        return process, lines
+
+    first, lines = start()
+    first.terminate()
+    first.wait(timeout=30)
+    assert any(line.startswith("first start: admin key") for line in lines), lines
+    second, lines = start()
+    second.terminate()
+    second.wait(timeout=30)
+    assert not any("admin key" in line for line in lines)
