@@ -23,14 +23,15 @@ run: $(RUNTIME_STAMP)
 
 test: $(DEV_STAMP) system-deps lint typecheck unit
 
-# The RTSP tests stream through GStreamer's RTSP server, driven by Debian's python3 (python3-gi).
-GST_PACKAGES := gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-	gstreamer1.0-plugins-bad
+# The RTSP tests stream through GStreamer's RTSP server, driven by Debian's python3 (python3-gi); the API
+# tests also run on a PostgreSQL server they start from Debian's binaries.
+SYSTEM_PACKAGES := gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+	gstreamer1.0-plugins-bad postgresql
 system-deps:
-	@/usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); \
-		from gi.repository import GstRtspServer" 2>/dev/null \
+	@{ /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); \
+		from gi.repository import GstRtspServer" 2>/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } \
 	|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		$(GST_PACKAGES) >/dev/null; }
+		$(SYSTEM_PACKAGES) >/dev/null; }
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.auth import create_key
 from api.settings import ApiSettings
+from tests.pg import PostgresServer, postgres  # noqa: F401 - the fixture
 
 ADMIN_KEY = "sw_test-admin-key-0123456789abcdefghijklmnop"
 
@@ -21,6 +22,7 @@ ADMIN_KEY = "sw_test-admin-key-0123456789abcdefghijklmnop"
 class Api:
     app: FastAPI
     client: TestClient
+    database_url: str
     keys: dict[str, str]
     data_dir: Path
 
@@ -28,11 +30,18 @@ class Api:
         return {"Authorization": f"Bearer {self.keys[who]}"}
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each API test runs on SQLite and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db.sqlite'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
+
+
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[Api]:
-    settings = ApiSettings(
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=ADMIN_KEY
-    )
+def api(tmp_path: Path, database_url: str) -> Iterator[Api]:
+    settings = ApiSettings(database_url=database_url, data_dir=tmp_path, admin_key=ADMIN_KEY)
     app = create_app(settings)
     keys = {"admin": ADMIN_KEY}
     with app.state.sessions() as session:
@@ -42,4 +51,5 @@ def api(tmp_path: Path) -> Iterator[Api]:
         keys["viewer"] = create_key(session, name="viewer", role="viewer")
         keys["other_site"] = create_key(session, name="supervisor B", role="supervisor", site_ids=["site-b"])
     with TestClient(app) as client:
-        yield Api(app, client, keys, tmp_path)
+        yield Api(app, client, database_url, keys, tmp_path)
+    app.state.engine.dispose()
