@@ -106,5 +106,9 @@ def review_event(session: Session, *, principal: Principal, event: Event, verdic
         target=f"event:{event.id}",
         details={"verdict": verdict},
     )
+    if verdict == "confirmed":
+        from api.cases import maybe_open_case  # api.cases imports audit() from here
+
+        maybe_open_case(session, event=event, moment="on_confirm", actor=principal.name)
     session.commit()
     return review

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.cases import maybe_open_case
 from api.models import Event, EvidenceFile, IngestedUpdate, Site
 from api.schemas import IngestEventIn, IngestResult
 from api.storage import EvidenceStore
@@ -35,7 +36,12 @@ def check_file(name: str, data: bytes) -> None:
 
 
 def ingest_update(
-    session: Session, *, update: IngestEventIn, files: dict[str, bytes], store: EvidenceStore
+    session: Session,
+    *,
+    update: IngestEventIn,
+    files: dict[str, bytes],
+    store: EvidenceStore,
+    actor: str = "edge",
 ) -> IngestResult:
     """Store one update and its evidence; a repeat of an accepted (event id, seq) changes nothing.
 
@@ -62,19 +68,22 @@ def ingest_update(
             session.add(
                 EvidenceFile(sha256=digest, media_type=MEDIA[name], size=len(files[name]), created_at=now)
             )
-    if session.get(Site, update.site_id) is None:
-        session.add(Site(id=update.site_id, created_at=now))
-    session.add(
-        IngestedUpdate(
-            event_id=update.event_id,
-            seq=update.seq,
-            phase=update.phase,
-            received_at=now,
-            body=update.model_dump(mode="json"),
-        )
-    )
-    _apply(session, update, digests)
     try:
+        if session.get(Site, update.site_id) is None:
+            session.add(Site(id=update.site_id, created_at=now))
+        session.add(
+            IngestedUpdate(
+                event_id=update.event_id,
+                seq=update.seq,
+                phase=update.phase,
+                received_at=now,
+                body=update.model_dump(mode="json"),
+            )
+        )
+        event = _apply(session, update, digests)
+        if update.phase == "start":
+            session.flush()
+            maybe_open_case(session, event=event, moment="on_start", actor=actor)
         session.commit()
     except IntegrityError:
         # Another replica stored the same update a moment ago.
@@ -83,7 +92,7 @@ def ingest_update(
     return IngestResult(status="stored", event_id=update.event_id, seq=update.seq)
 
 
-def _apply(session: Session, update: IngestEventIn, digests: dict[str, str]) -> None:
+def _apply(session: Session, update: IngestEventIn, digests: dict[str, str]) -> Event:
     """Fold the update into the event row; an older update arriving late only fills gaps."""
     event = session.scalar(select(Event).where(Event.id == update.event_id))
     if event is None:
@@ -112,3 +121,4 @@ def _apply(session: Session, update: IngestEventIn, digests: dict[str, str]) -> 
     for name, digest in digests.items():
         if newest or getattr(event, f"{name}_sha256") is None:
             setattr(event, f"{name}_sha256", digest)
+    return event

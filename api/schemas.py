@@ -100,3 +100,55 @@ class Health(BaseModel):
     database: bool
     storage_writable: bool
     disk_free_mb: float
+
+
+class CaseHistoryPublic(BaseModel):
+    """One change of a case."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor: str
+    from_status: str | None
+    to_status: str
+    note: str
+
+
+class CasePublic(BaseModel):
+    """A case with its events and history."""
+
+    id: int
+    site_id: str
+    camera_id: str | None
+    kind: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    deadline_at: datetime
+    closed_at: datetime | None
+    overdue: bool
+    external_id: str | None
+    event_ids: list[str]
+    history: list[CaseHistoryPublic]
+
+
+class CaseIn(BaseModel):
+    """Open (or join) a case for events by hand."""
+
+    event_ids: list[str] = Field(min_length=1, max_length=100)
+    note: str = Field(default="", max_length=2000)
+
+
+class CasePatch(BaseModel):
+    """A state change and/or the case system's own number."""
+
+    status: Literal["open", "dispatched", "rectifying", "reinspection", "closed", "reopened"] | None = None
+    note: str = Field(default="", max_length=2000)
+    external_id: str | None = Field(default=None, max_length=100)
+
+
+class CasePolicyIn(BaseModel):
+    """When a site's events of one kind open a case, and the deadline."""
+
+    trigger: Literal["on_start", "on_confirm", "never"]
+    deadline_hours: float = Field(gt=0, le=24 * 90)

@@ -62,7 +62,7 @@ async def ingest_event(
         if data is not None
     }
     try:
-        result = ingest_update(session, update=update, files=files, store=store)
+        result = ingest_update(session, update=update, files=files, store=store, actor=principal.name)
     except IngestError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     if result.status == "duplicate":

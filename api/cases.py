@@ -1,0 +1,144 @@
+"""Cases: the states, the legal moves between them, deadlines, and opening cases from events.
+
+::
+
+    open ──► dispatched ──► rectifying ──► reinspection ──► closed
+      │           │                              │            │
+      └───────────┴──────────► closed            └─► reopened ◄┘
+                                                      │
+                                          dispatched ◄┴► rectifying
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.events import audit
+from api.models import Case, CaseEvent, CaseHistory, CasePolicy, Event
+
+Status = Literal["open", "dispatched", "rectifying", "reinspection", "closed", "reopened"]
+Trigger = Literal["on_start", "on_confirm", "never"]
+
+#: The legal moves: from each state, where a case may go next.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "open": frozenset({"dispatched", "closed"}),
+    "dispatched": frozenset({"rectifying", "closed"}),
+    "rectifying": frozenset({"reinspection"}),
+    "reinspection": frozenset({"closed", "reopened"}),
+    "closed": frozenset({"reopened"}),
+    "reopened": frozenset({"dispatched", "rectifying"}),
+}
+ACTIVE = ("open", "dispatched", "rectifying", "reinspection", "reopened")
+
+#: Defaults when a site has no policy of its own: violations wait for a supervisor's confirmation,
+#: a camera offline opens a case at once.
+DEFAULT_POLICY: dict[str, tuple[Trigger, float]] = {
+    "no_helmet": ("on_confirm", 24.0),
+    "no_vest": ("on_confirm", 24.0),
+    "smoking": ("on_confirm", 4.0),
+    "officer_absent": ("on_confirm", 8.0),
+    "camera_offline": ("on_start", 24.0),
+}
+
+
+class TransitionError(ValueError):
+    """A move the state machine does not allow (answered with 409)."""
+
+
+def policy(session: Session, *, site_id: str, kind: str) -> tuple[Trigger, float]:
+    """The trigger and deadline (hours) of ``kind`` on ``site_id``."""
+    row = session.get(CasePolicy, (site_id, kind))
+    if row is not None:
+        return row.trigger, row.deadline_hours  # type: ignore[return-value]
+    return DEFAULT_POLICY.get(kind, ("on_confirm", 24.0))
+
+
+def set_policy(session: Session, *, site_id: str, kind: str, trigger: Trigger, deadline_hours: float) -> None:
+    """Set a site's policy for one kind."""
+    row = session.get(CasePolicy, (site_id, kind))
+    if row is None:
+        session.add(CasePolicy(site_id=site_id, kind=kind, trigger=trigger, deadline_hours=deadline_hours))
+    else:
+        row.trigger, row.deadline_hours = trigger, deadline_hours
+
+
+def open_case_for(session: Session, *, event: Event, actor: str) -> Case:
+    """The active case of the event's site, camera and kind, with the event added; a new one if none.
+
+    The caller commits.
+    """
+    case = session.scalar(
+        select(Case)
+        .where(Case.site_id == event.site_id, Case.camera_id == event.camera_id, Case.kind == event.kind)
+        .where(Case.status.in_(ACTIVE))
+        .order_by(Case.id.desc())
+    )
+    now = datetime.now(UTC)
+    if case is None:
+        _, hours = policy(session, site_id=event.site_id, kind=event.kind)
+        case = Case(
+            site_id=event.site_id,
+            camera_id=event.camera_id,
+            kind=event.kind,
+            status="open",
+            created_at=now,
+            updated_at=now,
+            deadline_at=now + timedelta(hours=hours),
+        )
+        session.add(case)
+        session.flush()
+        session.add(CaseHistory(case_id=case.id, at=now, actor=actor, from_status=None, to_status="open"))
+        audit(session, actor=actor, action="open_case", target=f"case:{case.id}", details={"event": event.id})
+    if session.get(CaseEvent, (case.id, event.id)) is None:
+        session.add(CaseEvent(case_id=case.id, event_id=event.id))
+    return case
+
+
+def maybe_open_case(session: Session, *, event: Event, moment: Trigger, actor: str) -> Case | None:
+    """Open (or join) a case when the site's policy for the event's kind says so at this ``moment``."""
+    trigger, _ = policy(session, site_id=event.site_id, kind=event.kind)
+    if trigger != moment:
+        return None
+    return open_case_for(session, event=event, actor=actor)
+
+
+def move(session: Session, *, case: Case, to: str, actor: str, note: str = "") -> Case:
+    """Move a case to state ``to``, recording who and why.
+
+    Raises:
+        TransitionError: the state machine does not allow it; nothing is changed.
+    """
+    if to not in TRANSITIONS.get(case.status, frozenset()):
+        allowed = ", ".join(sorted(TRANSITIONS.get(case.status, frozenset()))) or "nothing"
+        raise TransitionError(f"a {case.status} case cannot become {to} (allowed: {allowed})")
+    now = datetime.now(UTC)
+    session.add(
+        CaseHistory(case_id=case.id, at=now, actor=actor, from_status=case.status, to_status=to, note=note)
+    )
+    audit(
+        session,
+        actor=actor,
+        action="move_case",
+        target=f"case:{case.id}",
+        details={"from": case.status, "to": to},
+    )
+    case.status = to
+    case.updated_at = now
+    case.closed_at = now if to == "closed" else None
+    return case
+
+
+def history(session: Session, *, case_id: int) -> list[CaseHistory]:
+    """A case's changes, oldest first."""
+    return list(
+        session.scalars(select(CaseHistory).where(CaseHistory.case_id == case_id).order_by(CaseHistory.id))
+    )
+
+
+def event_ids(session: Session, *, case_id: int) -> list[str]:
+    """The events of a case."""
+    return list(session.scalars(select(CaseEvent.event_id).where(CaseEvent.case_id == case_id)))

@@ -1,0 +1,130 @@
+"""Cases: list, detail, open by hand, move through their states; case policies per site."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth import Principal
+from api.cases import TransitionError, event_ids, history, move, open_case_for, set_policy
+from api.deps import Admin, Reader, Reviewer, SessionDep, require
+from api.events import audit, get_event
+from api.models import Case
+from api.schemas import CaseHistoryPublic, CaseIn, CasePatch, CasePolicyIn, CasePublic
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+CaseWriter = Annotated[Principal, Depends(require("supervisor", "integration"))]
+
+
+def _public(session: Session, case: Case) -> CasePublic:
+    now = datetime.now(UTC)
+    deadline = case.deadline_at if case.deadline_at.tzinfo else case.deadline_at.replace(tzinfo=UTC)
+    return CasePublic(
+        id=case.id,
+        site_id=case.site_id,
+        camera_id=case.camera_id,
+        kind=case.kind,
+        status=case.status,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+        deadline_at=case.deadline_at,
+        closed_at=case.closed_at,
+        overdue=case.status != "closed" and deadline < now,
+        external_id=case.external_id,
+        event_ids=event_ids(session, case_id=case.id),
+        history=[CaseHistoryPublic.model_validate(h) for h in history(session, case_id=case.id)],
+    )
+
+
+def _case(session: Session, principal: Principal, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None or not principal.sees(case.site_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no case {case_id}")
+    return case
+
+
+@router.get("/cases", response_model=list[CasePublic], operation_id="list_cases")
+def cases(
+    principal: Reader,
+    session: SessionDep,
+    site_id: str | None = None,
+    case_status: Annotated[str | None, Query(alias="status")] = None,
+    kind: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[CasePublic]:
+    """Cases newest first, filtered by site, status and kind."""
+    query = select(Case).order_by(Case.id.desc()).limit(limit)
+    if principal.site_ids:
+        query = query.where(Case.site_id.in_(principal.site_ids))
+    for column, value in ((Case.site_id, site_id), (Case.status, case_status), (Case.kind, kind)):
+        if value is not None:
+            query = query.where(column == value)
+    return [_public(session, c) for c in session.scalars(query)]
+
+
+@router.get("/cases/{case_id}", response_model=CasePublic, operation_id="get_case")
+def case(case_id: int, principal: Reader, session: SessionDep) -> CasePublic:
+    """One case with its events and history."""
+    return _public(session, _case(session, principal, case_id))
+
+
+@router.post(
+    "/cases", response_model=CasePublic, status_code=status.HTTP_201_CREATED, operation_id="open_case"
+)
+def open_case(body: CaseIn, principal: Reviewer, session: SessionDep) -> CasePublic:
+    """Open a case for events by hand (or add them to the incident's active case)."""
+    events = [get_event(session, principal=principal, event_id=e) for e in body.event_ids]
+    missing = [e for e, row in zip(body.event_ids, events, strict=True) if row is None]
+    if missing:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no event {', '.join(missing)}")
+    opened = None
+    for row in events:
+        assert row is not None
+        opened = open_case_for(session, event=row, actor=principal.name)
+    session.commit()
+    assert opened is not None
+    return _public(session, opened)
+
+
+@router.patch("/cases/{case_id}", response_model=CasePublic, operation_id="update_case")
+def update_case(case_id: int, body: CasePatch, principal: CaseWriter, session: SessionDep) -> CasePublic:
+    """Move a case to its next state and/or record the case system's number; illegal moves get 409."""
+    row = _case(session, principal, case_id)
+    if body.external_id is not None:
+        row.external_id = body.external_id
+        audit(session, actor=principal.name, action="case_external_id", target=f"case:{row.id}")
+    if body.status is not None and body.status != row.status:
+        try:
+            move(session, case=row, to=body.status, actor=principal.name, note=body.note)
+        except TransitionError as exc:
+            session.rollback()
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    session.commit()
+    return _public(session, row)
+
+
+@router.put(
+    "/sites/{site_id}/case-policies/{kind}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="set_case_policy",
+)
+def case_policy(site_id: str, kind: str, body: CasePolicyIn, principal: Admin, session: SessionDep) -> None:
+    """Set when a site's events of ``kind`` open a case, and its deadline."""
+    from api.models import Site
+
+    if session.get(Site, site_id) is None:
+        session.add(Site(id=site_id, created_at=datetime.now(UTC)))
+        session.flush()
+    set_policy(session, site_id=site_id, kind=kind, trigger=body.trigger, deadline_hours=body.deadline_hours)
+    audit(
+        session,
+        actor=principal.name,
+        action="set_case_policy",
+        target=f"site:{site_id}:{kind}",
+        details=body.model_dump(),
+    )
+    session.commit()
