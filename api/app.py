@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from api.auth import ensure_admin
 from api.db import make_engine, migrate, session_factory
-from api.routes import cases, events, health, ingest, keys
+from api.routes import cases, events, health, ingest, keys, officers
 from api.settings import ApiSettings
 from api.storage import EvidenceStore
 
@@ -32,6 +32,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.sessions = sessions
     app.state.store = EvidenceStore(settings.data_dir / "evidence")
     app.state.new_admin_key = new_admin_key
-    for router in (health.router, ingest.router, events.router, cases.router, keys.router):
+    app.state.face_analyzer = None  # loaded on the first enrolment
+    for router in (health.router, ingest.router, events.router, cases.router, officers.router, keys.router):
         app.include_router(router)
     return app

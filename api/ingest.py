@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.cases import maybe_open_case
-from api.models import Event, EvidenceFile, IngestedUpdate, Site
+from api.models import Event, EvidenceFile, IngestedUpdate
 from api.schemas import IngestEventIn, IngestResult
+from api.sites import ensure_site
 from api.storage import EvidenceStore
 
 MEDIA = {"snapshot": "image/jpeg", "annotated": "image/jpeg", "clip": "video/mp4"}
@@ -61,35 +62,45 @@ def ingest_update(
             raise IngestError(
                 f"part '{name}' has sha256 {actual[:12]}…, the event announces {announced[:12]}…"
             )
-    now = datetime.now(UTC)
     digests = {name: store.put(data) for name, data in files.items()}
+    for _attempt in range(3):
+        try:
+            _store(session, update=update, files=files, digests=digests, actor=actor)
+            return IngestResult(status="stored", event_id=update.event_id, seq=update.seq)
+        except IntegrityError:
+            # A concurrent request (another replica, or a retry racing the original) wrote a row we
+            # wanted too. If it was this very update, this one is a repeat; otherwise (the same site,
+            # event or file from another update) try again on top of what it wrote.
+            session.rollback()
+            if session.get(IngestedUpdate, key) is not None:
+                return IngestResult(status="duplicate", event_id=update.event_id, seq=update.seq)
+    raise IngestError(f"update {update.event_id}/{update.seq} kept conflicting with concurrent writes; retry")
+
+
+def _store(
+    session: Session, *, update: IngestEventIn, files: dict[str, bytes], digests: dict[str, str], actor: str
+) -> None:
+    now = datetime.now(UTC)
     for name, digest in digests.items():
         if session.get(EvidenceFile, digest) is None:
             session.add(
                 EvidenceFile(sha256=digest, media_type=MEDIA[name], size=len(files[name]), created_at=now)
             )
-    try:
-        if session.get(Site, update.site_id) is None:
-            session.add(Site(id=update.site_id, created_at=now))
-        session.add(
-            IngestedUpdate(
-                event_id=update.event_id,
-                seq=update.seq,
-                phase=update.phase,
-                received_at=now,
-                body=update.model_dump(mode="json"),
-            )
+    ensure_site(session, site_id=update.site_id)
+    session.add(
+        IngestedUpdate(
+            event_id=update.event_id,
+            seq=update.seq,
+            phase=update.phase,
+            received_at=now,
+            body=update.model_dump(mode="json"),
         )
-        event = _apply(session, update, digests)
-        if update.phase == "start":
-            session.flush()
-            maybe_open_case(session, event=event, moment="on_start", actor=actor)
-        session.commit()
-    except IntegrityError:
-        # Another replica stored the same update a moment ago.
-        session.rollback()
-        return IngestResult(status="duplicate", event_id=update.event_id, seq=update.seq)
-    return IngestResult(status="stored", event_id=update.event_id, seq=update.seq)
+    )
+    event = _apply(session, update, digests)
+    if update.phase == "start":
+        session.flush()
+        maybe_open_case(session, event=event, moment="on_start", actor=actor)
+    session.commit()
 
 
 def _apply(session: Session, update: IngestEventIn, digests: dict[str, str]) -> Event:

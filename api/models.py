@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -168,3 +168,39 @@ class CasePolicy(Base):
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     trigger: Mapped[str] = mapped_column(String(16))  # on_start | on_confirm | never
     deadline_hours: Mapped[float] = mapped_column(Float)
+
+
+class Officer(Base):
+    """A site's designated safety officer. Photos are not kept; embeddings are, encrypted."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
+class OfficerEmbedding(Base):
+    """One face embedding of an officer, encrypted with the key from ``SITEWATCH_FACE_KEY``."""
+
+    __tablename__ = "officer_embeddings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), index=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class PresenceInterval(Base):
+    """An officer seen on site from ``start`` to ``end`` (sightings closer than a gap merged)."""
+
+    __tablename__ = "presence_intervals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    officer: Mapped[str] = mapped_column(String(100))
+    camera_id: Mapped[str | None] = mapped_column(String(64))
+    start: Mapped[datetime] = mapped_column(index=True)
+    end: Mapped[datetime]

@@ -15,6 +15,7 @@ from api.deps import Admin, Reader, Reviewer, SessionDep, require
 from api.events import audit, get_event
 from api.models import Case
 from api.schemas import CaseHistoryPublic, CaseIn, CasePatch, CasePolicyIn, CasePublic
+from api.sites import ensure_site
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 CaseWriter = Annotated[Principal, Depends(require("supervisor", "integration"))]
@@ -114,11 +115,7 @@ def update_case(case_id: int, body: CasePatch, principal: CaseWriter, session: S
 )
 def case_policy(site_id: str, kind: str, body: CasePolicyIn, principal: Admin, session: SessionDep) -> None:
     """Set when a site's events of ``kind`` open a case, and its deadline."""
-    from api.models import Site
-
-    if session.get(Site, site_id) is None:
-        session.add(Site(id=site_id, created_at=datetime.now(UTC)))
-        session.flush()
+    ensure_site(session, site_id=site_id)
     set_policy(session, site_id=site_id, kind=kind, trigger=body.trigger, deadline_hours=body.deadline_hours)
     audit(
         session,

@@ -6,12 +6,14 @@ import hashlib
 import json
 import threading
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from tests.api.conftest import Api
 
@@ -231,3 +233,34 @@ def test_path_like_or_unknown_ids_are_404(api: Api, path: str) -> None:
     for suffix in ("", "/snapshot"):
         response = api.client.get(f"/api/v1/events/{path}{suffix}", headers=api.as_("admin"))
         assert response.status_code == 404
+
+
+def test_a_write_conflict_with_another_update_is_retried_not_reported_as_duplicate(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Regression: when a concurrent request created the same site first, the update was answered
+    # "duplicate" and never stored. Make that race certain: another session creates the site just
+    # before this update's first attempt writes it.
+    import api.ingest as ingest_module
+    from api.models import Site
+    from api.schemas import IngestEventIn
+
+    real_ensure_site = ingest_module.ensure_site
+    calls: list[str] = []
+
+    def racing_ensure_site(session: Session, *, site_id: str) -> None:
+        if not calls:
+            with api.app.state.sessions() as other:
+                other.add(Site(id=site_id, created_at=datetime.now(UTC)))
+                other.commit()
+            calls.append("raced")
+            session.add(Site(id=site_id, created_at=datetime.now(UTC)))
+            session.flush()  # conflicts with the row the other session committed
+        real_ensure_site(session, site_id=site_id)
+
+    monkeypatch.setattr(ingest_module, "ensure_site", racing_ensure_site)
+    update = IngestEventIn.model_validate(event("evt-race-0001", site="site-new"))
+    with api.app.state.sessions() as session:
+        result = ingest_module.ingest_update(session, update=update, files={}, store=api.app.state.store)
+    assert calls == ["raced"] and result.status == "stored"
+    assert api.client.get("/api/v1/events/evt-race-0001", headers=api.as_("admin")).status_code == 200

@@ -1,0 +1,166 @@
+"""Officers: enrolment from photos (faces embedded here, photos discarded), encrypted embeddings,
+the gallery edge boxes fetch, and the presence timeline built from their sightings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import cv2
+import numpy as np
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from api.events import audit
+from api.models import Officer, OfficerEmbedding, PresenceInterval
+from api.sites import ensure_site
+
+FACE_KEY_ENV = "SITEWATCH_FACE_KEY"
+PRESENCE_GAP = timedelta(minutes=2)
+
+
+class FaceKeyError(RuntimeError):
+    """Face data cannot be stored or read without the encryption key (answered with 503)."""
+
+
+def cipher() -> Fernet:
+    """The cipher for face embeddings, from ``SITEWATCH_FACE_KEY`` (a Fernet key).
+
+    Raises:
+        FaceKeyError: the variable is not set or not a valid key.
+    """
+    key = os.environ.get(FACE_KEY_ENV)
+    if not key:
+        raise FaceKeyError(f"{FACE_KEY_ENV} is not set: face data is only stored encrypted")
+    try:
+        return Fernet(key.encode())
+    except ValueError as exc:
+        raise FaceKeyError(f"{FACE_KEY_ENV} is not a valid Fernet key") from exc
+
+
+def encrypt_embedding(vector: np.ndarray) -> bytes:
+    """An embedding as float32 bytes, encrypted."""
+    return cipher().encrypt(np.asarray(vector, np.float32).tobytes())
+
+
+def decrypt_embedding(token: bytes) -> np.ndarray:
+    """The embedding of an encrypted token.
+
+    Raises:
+        FaceKeyError: the key is missing or is not the one the token was made with.
+    """
+    try:
+        return np.frombuffer(cipher().decrypt(token), np.float32)
+    except InvalidToken as exc:
+        raise FaceKeyError(f"{FACE_KEY_ENV} does not decrypt the stored face data") from exc
+
+
+@dataclass(slots=True)
+class Enrolment:
+    """The result of an enrolment: embeddings kept, and why each rejected photo was refused."""
+
+    officer: Officer
+    embeddings: int
+    rejected: list[str] = field(default_factory=list)
+
+
+def enroll_officer(
+    session: Session, *, site_id: str, name: str, photos: list[tuple[str, bytes]], analyzer: Any, actor: str
+) -> Enrolment:
+    """Embed the single face of each photo and store the officer with encrypted embeddings.
+
+    Photos are decoded in memory and discarded. Photos with no face or several faces are rejected.
+
+    Raises:
+        ValueError: no photo was usable (the reasons are in the message).
+        FaceKeyError: no encryption key.
+    """
+    from detector.faces import EnrollmentError, enrollment_embedding
+
+    cipher()  # fail before any work when face data cannot be stored
+    vectors, rejected = [], []
+    for filename, data in photos:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
+        try:
+            vectors.append(enrollment_embedding(analyzer, image, filename))
+        except EnrollmentError as exc:
+            rejected.append(str(exc))
+    if not vectors:
+        raise ValueError("no usable photo: " + "; ".join(rejected))
+    now = datetime.now(UTC)
+    ensure_site(session, site_id=site_id)
+    officer = Officer(site_id=site_id, name=name, enabled=True, created_at=now)
+    session.add(officer)
+    session.flush()
+    for vector in vectors:
+        session.add(
+            OfficerEmbedding(officer_id=officer.id, ciphertext=encrypt_embedding(vector), created_at=now)
+        )
+    audit(
+        session,
+        actor=actor,
+        action="enroll_officer",
+        target=f"officer:{officer.id}",
+        details={"site": site_id, "photos": len(photos), "rejected": len(rejected)},
+    )
+    session.commit()
+    return Enrolment(officer=officer, embeddings=len(vectors), rejected=rejected)
+
+
+def delete_officer(session: Session, *, officer: Officer, actor: str) -> None:
+    """Remove an officer and every embedding of theirs."""
+    session.execute(delete(OfficerEmbedding).where(OfficerEmbedding.officer_id == officer.id))
+    audit(session, actor=actor, action="delete_officer", target=f"officer:{officer.id}")
+    session.delete(officer)
+    session.commit()
+
+
+def gallery(session: Session, *, site_id: str) -> dict[str, list[list[float]]]:
+    """Decrypted embeddings of the site's enabled officers, by name (what an edge box needs)."""
+    rows = session.execute(
+        select(Officer.name, OfficerEmbedding.ciphertext)
+        .join(OfficerEmbedding, OfficerEmbedding.officer_id == Officer.id)
+        .where(Officer.site_id == site_id, Officer.enabled.is_(True))
+    )
+    out: dict[str, list[list[float]]] = {}
+    for name, token in rows:
+        out.setdefault(name, []).append([round(float(v), 6) for v in decrypt_embedding(token)])
+    return out
+
+
+def record_sighting(
+    session: Session, *, site_id: str, officer: str, camera_id: str | None, at: datetime
+) -> None:
+    """Extend the officer's latest interval when the sighting is within the gap, else start one."""
+    last = session.scalar(
+        select(PresenceInterval)
+        .where(PresenceInterval.site_id == site_id, PresenceInterval.officer == officer)
+        .order_by(PresenceInterval.end.desc())
+    )
+    if last is not None:
+        end = last.end if last.end.tzinfo else last.end.replace(tzinfo=UTC)
+        if timedelta(0) <= at - end <= PRESENCE_GAP:
+            last.end = at
+            session.commit()
+            return
+    ensure_site(session, site_id=site_id)
+    session.add(PresenceInterval(site_id=site_id, officer=officer, camera_id=camera_id, start=at, end=at))
+    session.commit()
+
+
+def timeline(session: Session, *, site_id: str, start: datetime, end: datetime) -> list[PresenceInterval]:
+    """Presence intervals of the site overlapping ``[start, end)``, in order."""
+    return list(
+        session.scalars(
+            select(PresenceInterval)
+            .where(
+                PresenceInterval.site_id == site_id,
+                PresenceInterval.start < end,
+                PresenceInterval.end >= start,
+            )
+            .order_by(PresenceInterval.start)
+        )
+    )

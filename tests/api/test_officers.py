@@ -1,0 +1,125 @@
+"""Officers: enrolment from real photos (../shared/datasets/faces, MIT), encrypted embeddings, the edge
+gallery recognising a test photo, deletion, and the presence timeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+
+from detector.faces import FaceAnalyzer, Gallery
+from tests.api.conftest import Api
+
+
+@pytest.fixture
+def face_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv("SITEWATCH_FACE_KEY", key)
+    return key
+
+
+def photos(paths: list[Path]) -> list[tuple[str, tuple[str, bytes, str]]]:
+    return [("photos", (p.name, p.read_bytes(), "image/jpeg")) for p in paths]
+
+
+def enroll(
+    api: Api, faces: Path, name: str, extra: list[Path] | None = None, who: str = "supervisor"
+) -> object:
+    files = photos(sorted((faces / "train" / name).iterdir()) + (extra or []))
+    return api.client.post(
+        "/api/v1/sites/site-a/officers", data={"name": name}, files=files, headers=api.as_(who)
+    )
+
+
+def test_enrolment_keeps_only_encrypted_embeddings_and_the_edge_gallery_recognises(
+    api: Api, shared_dir: Path, face_key: str, face_analyzer: FaceAnalyzer
+) -> None:
+    faces = shared_dir / "datasets" / "faces"
+    response = enroll(api, faces, "obama", extra=[faces / "test" / "obama_and_biden.jpg"])
+    assert response.status_code == 201, response.text
+    officer = response.json()
+    assert (
+        officer["embeddings"] == 2
+        and len(officer["rejected"]) == 1
+        and "3 faces found" in officer["rejected"][0]
+    )
+    with api.app.state.engine.connect() as db:
+        tokens = [row[0] for row in db.execute(text("SELECT ciphertext FROM officer_embeddings"))]
+    assert len(tokens) == 2 and all(
+        bytes(t).startswith(b"gAAAAA") for t in tokens
+    )  # Fernet tokens, not floats
+    assert not list((api.data_dir / "evidence").rglob("*.jpg"))  # the photos were not kept
+
+    assert api.client.get("/api/v1/sites/site-a/gallery", headers=api.as_("supervisor")).status_code == 403
+    fetched = api.client.get("/api/v1/sites/site-a/gallery", headers=api.as_("edge")).json()
+    assert set(fetched["officers"]) == {"obama"}
+    gallery = Gallery(
+        threshold=0.42, identities={k: np.array(v, np.float32) for k, v in fetched["officers"].items()}
+    )
+    test_face = face_analyzer.faces(cv2.imread(str(faces / "test" / "obama1.jpg")))[0]
+    assert test_face.embedding is not None and gallery.match(test_face.embedding).name == "obama"
+    assert api.client.get("/api/v1/sites/site-a/gallery", headers=api.as_("edge_b")).status_code == 404
+
+    # Disabled officers leave the gallery; deleted ones leave no face data behind.
+    api.client.patch(
+        f"/api/v1/officers/{officer['id']}", json={"enabled": False}, headers=api.as_("supervisor")
+    )
+    assert api.client.get("/api/v1/sites/site-a/gallery", headers=api.as_("edge")).json()["officers"] == {}
+    assert (
+        api.client.delete(f"/api/v1/officers/{officer['id']}", headers=api.as_("supervisor")).status_code
+        == 204
+    )
+    with api.app.state.engine.connect() as db:
+        assert db.execute(text("SELECT COUNT(*) FROM officer_embeddings")).scalar() == 0
+    assert api.client.get("/api/v1/sites/site-a/officers", headers=api.as_("viewer")).json() == []
+
+
+def test_enrolment_without_a_usable_photo_or_without_the_key_is_refused(
+    api: Api, shared_dir: Path, face_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    faces = shared_dir / "datasets" / "faces"
+    group = api.client.post(
+        "/api/v1/sites/site-a/officers",
+        data={"name": "x"},
+        files=photos([faces / "test" / "obama_and_biden.jpg"]),
+        headers=api.as_("supervisor"),
+    )
+    assert group.status_code == 422 and "no usable photo" in group.json()["detail"]
+    monkeypatch.delenv("SITEWATCH_FACE_KEY")
+    nokey = enroll(api, faces, "biden")
+    assert nokey.status_code == 503 and "SITEWATCH_FACE_KEY" in nokey.json()["detail"]
+    assert api.client.get("/api/v1/sites/site-a/officers", headers=api.as_("viewer")).json() == []
+    assert enroll(api, faces, "biden", who="viewer").status_code == 403
+
+
+def test_sightings_build_the_presence_timeline(api: Api) -> None:
+    for minute, camera in [(0, "gate"), (1, "yard"), (2, "gate"), (30, "gate")]:
+        body = {
+            "site_id": "site-a",
+            "officer": "zhang_wei",
+            "camera_id": camera,
+            "at": f"2026-11-23T01:{minute:02d}:00+00:00",
+        }
+        assert (
+            api.client.post("/api/v1/ingest/sightings", json=body, headers=api.as_("edge")).status_code == 204
+        )
+    other = {"site_id": "site-a", "officer": "x", "at": "2026-11-23T01:00:00+00:00"}
+    assert (
+        api.client.post("/api/v1/ingest/sightings", json=other, headers=api.as_("edge_b")).status_code == 403
+    )
+    day = api.client.get(
+        "/api/v1/sites/site-a/presence",
+        params={"day": "2026-11-23", "tz": "Asia/Shanghai"},
+        headers=api.as_("viewer"),
+    ).json()
+    assert [(p["start"][11:16], p["end"][11:16]) for p in day] == [("01:00", "01:02"), ("01:30", "01:30")]
+    bad = api.client.get(
+        "/api/v1/sites/site-a/presence",
+        params={"day": "2026-11-23", "tz": "Mars/Base"},
+        headers=api.as_("viewer"),
+    )
+    assert bad.status_code == 400
