@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from api.auth import ensure_admin
 from api.db import make_engine, migrate, session_factory
+from api.retention import RetentionPolicy, apply_retention
 from api.routes import cases, events, health, ingest, keys, officers
 from api.settings import ApiSettings
 from api.storage import EvidenceStore
@@ -26,7 +30,17 @@ def create_app(settings: ApiSettings) -> FastAPI:
     sessions = session_factory(engine)
     with sessions() as session:
         new_admin_key = ensure_admin(session, settings.admin_key)
-    app = FastAPI(title="sitewatch central API", version="0.1.0")
+    stop = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        thread = threading.Thread(target=_retention_loop, args=(app, stop), name="retention", daemon=True)
+        thread.start()
+        yield
+        stop.set()
+        thread.join(timeout=10)
+
+    app = FastAPI(title="sitewatch central API", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
@@ -36,3 +50,20 @@ def create_app(settings: ApiSettings) -> FastAPI:
     for router in (health.router, ingest.router, events.router, cases.router, officers.router, keys.router):
         app.include_router(router)
     return app
+
+
+def retention_policy(settings: ApiSettings) -> RetentionPolicy:
+    """The evidence retention of these settings."""
+    return RetentionPolicy(
+        max_age_days=settings.retention_days, quota_mb=settings.quota_mb, min_free_mb=settings.min_free_mb
+    )
+
+
+def _retention_loop(app: FastAPI, stop: threading.Event, interval_s: float = 60.0) -> None:
+    """Apply retention every minute while the app runs; a failed pass is logged and retried."""
+    while not stop.wait(interval_s):
+        try:
+            with app.state.sessions() as session:
+                apply_retention(session, store=app.state.store, policy=retention_policy(app.state.settings))
+        except Exception:  # keep the loop alive; the next pass retries
+            logger.exception("evidence retention failed")

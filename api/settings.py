@@ -18,12 +18,18 @@ class ApiSettings:
         admin_key: the first admin key (``SITEWATCH_ADMIN_KEY``); without it one is created and printed
             once on first start.
         max_upload_mb: largest accepted evidence file.
+        retention_days: evidence older than this is deleted (unless its case is active).
+        quota_mb: evidence above this total is deleted, oldest first; ``None``: no quota.
+        min_free_mb: the disk space evidence never eats into.
     """
 
     database_url: str
     data_dir: Path
     admin_key: str | None = None
     max_upload_mb: float = 20.0
+    retention_days: float = 180.0
+    quota_mb: float | None = None
+    min_free_mb: float = 500.0
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, database_url: str | None = None) -> ApiSettings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -55,6 +56,10 @@ class EvidenceStore:
             FileNotFoundError: not stored.
         """
         return self.path(sha256).read_bytes()
+
+    def free_mb(self) -> float:
+        """Free space on the store's disk, in MB."""
+        return shutil.disk_usage(self.root).free / 2**20
 
     def writable(self) -> bool:
         """Whether a file can be written now (health check)."""

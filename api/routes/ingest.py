@@ -67,4 +67,10 @@ async def ingest_event(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     if result.status == "duplicate":
         response.status_code = status.HTTP_200_OK
+    elif files and store.free_mb() < request.app.state.settings.min_free_mb:
+        # The disk must never fill: make room now rather than at the next periodic pass.
+        from api.app import retention_policy
+        from api.retention import apply_retention
+
+        apply_retention(session, store=store, policy=retention_policy(request.app.state.settings))
     return result

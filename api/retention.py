@@ -1,0 +1,99 @@
+"""Evidence retention: by age, by a size quota and by free disk, oldest first, never evidence of an
+active case."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from api.cases import ACTIVE
+from api.models import Case, CaseEvent, Event, EvidenceFile
+from api.storage import EvidenceStore
+
+logger = logging.getLogger(__name__)
+HASH_COLUMNS = (Event.snapshot_sha256, Event.annotated_sha256, Event.clip_sha256)
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPolicy:
+    """Attributes:
+    max_age_days: evidence older than this goes (unless its case is active).
+    quota_mb: total evidence above this goes, oldest first; ``None``: no quota.
+    min_free_mb: keep at least this much disk free, deleting oldest evidence first.
+    """
+
+    max_age_days: float = 180.0
+    quota_mb: float | None = None
+    min_free_mb: float = 500.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionResult:
+    """What a pass deleted and what it had to keep."""
+
+    deleted: int
+    freed_bytes: int
+    kept_for_cases: int
+
+
+def protected_hashes(session: Session) -> set[str]:
+    """Evidence of events that belong to an active (not closed) case."""
+    rows = session.execute(
+        select(*HASH_COLUMNS)
+        .join(CaseEvent, CaseEvent.event_id == Event.id)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(Case.status.in_(ACTIVE))
+    )
+    return {digest for row in rows for digest in row if digest}
+
+
+def apply_retention(session: Session, *, store: EvidenceStore, policy: RetentionPolicy) -> RetentionResult:
+    """Delete evidence past its age, then the oldest until under quota and enough disk is free."""
+    keep = protected_hashes(session)
+    files = list(session.scalars(select(EvidenceFile).order_by(EvidenceFile.created_at, EvidenceFile.sha256)))
+    total = sum(f.size for f in files)
+    cutoff = datetime.now(UTC) - timedelta(days=policy.max_age_days)
+    quota = None if policy.quota_mb is None else policy.quota_mb * 2**20
+    deleted, freed, kept = 0, 0, 0
+
+    def low_disk() -> bool:
+        return shutil.disk_usage(store.root).free < policy.min_free_mb * 2**20
+
+    for file in files:
+        created = file.created_at if file.created_at.tzinfo else file.created_at.replace(tzinfo=UTC)
+        due = created < cutoff or (quota is not None and total - freed > quota) or low_disk()
+        if not due:
+            continue
+        if file.sha256 in keep:
+            kept += 1
+            continue
+        store.path(file.sha256).unlink(missing_ok=True)
+        for column in HASH_COLUMNS:
+            session.execute(update(Event).where(column == file.sha256).values({column.key: None}))
+        session.delete(file)
+        deleted += 1
+        freed += file.size
+    session.commit()
+    if deleted:
+        logger.info(
+            "retention deleted %d evidence files (%.1f MB); kept %d of active cases",
+            deleted,
+            freed / 2**20,
+            kept,
+        )
+    return RetentionResult(deleted=deleted, freed_bytes=freed, kept_for_cases=kept)
+
+
+def evidence_bytes(session: Session) -> int:
+    """Total size of stored evidence."""
+    from sqlalchemy import func
+
+    return int(session.scalar(select(func.coalesce(func.sum(EvidenceFile.size), 0))) or 0)
+
+
+__all__ = ["RetentionPolicy", "RetentionResult", "apply_retention", "evidence_bytes"]

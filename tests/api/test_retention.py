@@ -1,0 +1,81 @@
+"""Retention: with a tiny quota, old evidence goes first, evidence of active cases stays."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import cv2
+import numpy as np
+from sqlalchemy import update
+
+from api.models import EvidenceFile
+from api.retention import RetentionPolicy, apply_retention, evidence_bytes
+from tests.api.conftest import Api
+from tests.api.test_api import event, post
+
+
+def jpeg(seed: int) -> bytes:
+    noise = np.random.default_rng(seed).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    return cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+
+
+def ingest(api: Api, i: int, age_days: float) -> str:
+    data = jpeg(i)
+    body = event(
+        f"evt-ret-{i:04d}",
+        camera_id=f"cam-{i}",
+        evidence={"snapshot_sha256": hashlib.sha256(data).hexdigest()},
+    )
+    assert post(api, body, files={"snapshot": data}).status_code == 201
+    digest = hashlib.sha256(data).hexdigest()
+    with api.app.state.sessions() as session:  # backdate, as if received long ago
+        session.execute(
+            update(EvidenceFile)
+            .where(EvidenceFile.sha256 == digest)
+            .values(created_at=datetime.now(UTC) - timedelta(days=age_days))
+        )
+        session.commit()
+    return digest
+
+
+def test_quota_deletes_oldest_first_and_keeps_evidence_of_active_cases(api: Api) -> None:
+    digests = [ingest(api, i, age_days=10 - i) for i in range(6)]  # 0 is the oldest
+    case = api.client.post(
+        "/api/v1/cases", json={"event_ids": ["evt-ret-0000"]}, headers=api.as_("supervisor")
+    )
+    assert case.status_code == 201
+    store = api.app.state.store
+    with api.app.state.sessions() as session:
+        sizes = {f.sha256: f.size for f in session.query(EvidenceFile)}
+        quota_bytes = sizes[digests[4]] + sizes[digests[5]] + sizes[digests[0]]
+        result = apply_retention(
+            session, store=store, policy=RetentionPolicy(quota_mb=quota_bytes / 2**20, min_free_mb=0)
+        )
+        remaining = evidence_bytes(session)
+    present = [store.path(d).exists() for d in digests]
+    assert present == [True, False, False, False, True, True]  # 0 kept for its open case, 1-3 oldest gone
+    assert result.deleted == 3 and result.kept_for_cases == 1 and remaining <= quota_bytes
+    gone = api.client.get("/api/v1/events/evt-ret-0001/snapshot", headers=api.as_("admin"))
+    assert gone.status_code == 404 and "no snapshot" in gone.json()["detail"]
+    kept = api.client.get("/api/v1/events/evt-ret-0000/snapshot", headers=api.as_("admin"))
+    assert kept.status_code == 200
+
+
+def test_age_limit_and_a_closed_case_no_longer_protects(api: Api) -> None:
+    old = ingest(api, 100, age_days=400)
+    fresh = ingest(api, 101, age_days=1)
+    case = api.client.post(
+        "/api/v1/cases", json={"event_ids": ["evt-ret-0100"]}, headers=api.as_("supervisor")
+    ).json()
+    with api.app.state.sessions() as session:
+        apply_retention(
+            session, store=api.app.state.store, policy=RetentionPolicy(max_age_days=180, min_free_mb=0)
+        )
+    assert api.app.state.store.path(old).exists()  # its case is open
+    api.client.patch(f"/api/v1/cases/{case['id']}", json={"status": "closed"}, headers=api.as_("supervisor"))
+    with api.app.state.sessions() as session:
+        apply_retention(
+            session, store=api.app.state.store, policy=RetentionPolicy(max_age_days=180, min_free_mb=0)
+        )
+    assert not api.app.state.store.path(old).exists() and api.app.state.store.path(fresh).exists()
