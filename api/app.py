@@ -11,8 +11,9 @@ from fastapi import FastAPI
 
 from api.auth import ensure_admin
 from api.db import make_engine, migrate, session_factory
+from api.metrics import ApiMetrics
 from api.retention import RetentionPolicy, apply_retention
-from api.routes import cases, events, health, ingest, keys, officers
+from api.routes import cases, events, health, ingest, keys, metrics, officers
 from api.settings import ApiSettings
 from api.storage import EvidenceStore
 
@@ -47,7 +48,17 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.store = EvidenceStore(settings.data_dir / "evidence")
     app.state.new_admin_key = new_admin_key
     app.state.face_analyzer = None  # loaded on the first enrolment
-    for router in (health.router, ingest.router, events.router, cases.router, officers.router, keys.router):
+    app.state.metrics = ApiMetrics()
+    app.middleware("http")(app.state.metrics.middleware)
+    for router in (
+        health.router,
+        metrics.router,
+        ingest.router,
+        events.router,
+        cases.router,
+        officers.router,
+        keys.router,
+    ):
         app.include_router(router)
     return app
 

@@ -61,10 +61,13 @@ async def ingest_event(
         ]
         if data is not None
     }
+    counter = request.app.state.metrics.ingested
     try:
         result = ingest_update(session, update=update, files=files, store=store, actor=principal.name)
     except IngestError as exc:
+        counter.labels("refused").inc()
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    counter.labels(result.status).inc()
     if result.status == "duplicate":
         response.status_code = status.HTTP_200_OK
     elif files and store.free_mb() < request.app.state.settings.min_free_mb:

@@ -264,3 +264,18 @@ def test_a_write_conflict_with_another_update_is_retried_not_reported_as_duplica
         result = ingest_module.ingest_update(session, update=update, files={}, store=api.app.state.store)
     assert calls == ["raced"] and result.status == "stored"
     assert api.client.get("/api/v1/events/evt-race-0001", headers=api.as_("admin")).status_code == 200
+
+
+def test_metrics_need_a_key_and_count_requests_and_ingest(api: Api) -> None:
+    post(api, event(), files={"snapshot": JPEG, "annotated": ANNOTATED})
+    post(api, event(), files={"snapshot": JPEG, "annotated": ANNOTATED})
+    post(api, event(kind="dancing"))
+    assert api.client.get("/metrics").status_code == 401
+    text_ = api.client.get("/metrics", headers=api.as_("viewer")).text
+    assert 'sitewatch_ingest_updates_total{result="stored"} 1.0' in text_
+    assert 'sitewatch_ingest_updates_total{result="duplicate"} 1.0' in text_
+    assert (
+        'sitewatch_http_requests_total{method="POST",route="/api/v1/ingest/events",status="422"} 1.0' in text_
+    )
+    assert 'sitewatch_events{status="open"} 1.0' in text_
+    assert f"sitewatch_evidence_bytes {float(len(JPEG) + len(ANNOTATED))}" in text_
