@@ -1,0 +1,90 @@
+"""Statistics against figures worked out by hand from seeded events, reviews, cases and sightings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.api.conftest import Api
+from tests.api.test_api import event, post
+
+SEED = [
+    # (event id, kind, camera, started_at UTC) — Shanghai is UTC+8
+    ("evt-st-0001", "no_helmet", "gate", "2026-11-23T01:00:00+00:00"),  # Mon 09:00 local
+    ("evt-st-0002", "no_helmet", "gate", "2026-11-23T02:00:00+00:00"),
+    ("evt-st-0003", "no_helmet", "yard", "2026-11-23T03:00:00+00:00"),
+    ("evt-st-0004", "no_vest", "yard", "2026-11-23T17:30:00+00:00"),  # Tue 01:30 local: the next day
+    ("evt-st-0005", "camera_offline", "yard", "2026-11-23T04:00:00+00:00"),  # not a violation
+]
+
+
+def test_stats_by_day_site_camera_kind_cases_and_presence(api: Api) -> None:
+    for event_id, kind, camera, started in SEED:
+        assert (
+            post(
+                api, event(event_id, kind=kind, camera_id=camera, started_at=started, evidence={})
+            ).status_code
+            == 201
+        )
+    for event_id, verdict in [
+        ("evt-st-0001", "confirmed"),
+        ("evt-st-0003", "confirmed"),
+        ("evt-st-0002", "false_alarm"),
+    ]:
+        api.client.post(
+            f"/api/v1/events/{event_id}/review", json={"verdict": verdict}, headers=api.as_("supervisor")
+        )
+    cases = api.client.get("/api/v1/cases", headers=api.as_("admin")).json()
+    # gate and yard no_helmet (confirmed), and camera_offline (opened at its start by the default policy)
+    assert sorted((c["camera_id"], c["kind"]) for c in cases) == [
+        ("gate", "no_helmet"),
+        ("yard", "camera_offline"),
+        ("yard", "no_helmet"),
+    ]
+    gate = next(c for c in cases if c["camera_id"] == "gate")
+    api.client.patch(f"/api/v1/cases/{gate['id']}", json={"status": "closed"}, headers=api.as_("supervisor"))
+
+    params = {
+        "since": "2026-11-23T00:00:00+08:00",
+        "until": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+        "tz": "Asia/Shanghai",
+    }
+    stats = api.client.get("/api/v1/stats", params=params, headers=api.as_("viewer")).json()
+    assert stats["totals"]["violations"] == 4
+    assert stats["totals"]["by_kind"] == {"no_helmet": 3, "no_vest": 1}
+    assert stats["totals"]["false_alarm_share"] == pytest.approx(1 / 3, abs=1e-3)
+    assert {d: v["violations"] for d, v in stats["by_day"].items()} == {"2026-11-23": 3, "2026-11-24": 1}
+    assert {c: v["violations"] for c, v in stats["by_camera"].items()} == {"site-a/gate": 2, "site-a/yard": 2}
+    # 3 cases: gate (closed at once), yard (open) and camera_offline (opened at its start, open)
+    assert stats["cases"]["opened"] == 3 and stats["cases"]["closed"] == 1
+    assert stats["cases"]["closure_rate"] == pytest.approx(1 / 3, abs=1e-3)
+    assert stats["cases"]["closed_within_24h_share"] == pytest.approx(1 / 3, abs=1e-3)
+    assert stats["cases"]["median_handling_hours"] < 0.1
+
+
+def test_officer_on_site_share_of_working_hours(api: Api) -> None:
+    # Monday 09:00-10:00 Shanghai, seen every minute: one hour of a 08:00-18:00 day.
+    for minute in range(61):
+        at = datetime(2026, 11, 23, 1, 0, tzinfo=UTC) + timedelta(minutes=minute)
+        body = {"site_id": "site-a", "officer": "zhang_wei", "camera_id": "gate", "at": at.isoformat()}
+        api.client.post("/api/v1/ingest/sightings", json=body, headers=api.as_("edge"))
+    params = {
+        "since": "2026-11-23T00:00:00+08:00",
+        "until": "2026-11-24T00:00:00+08:00",
+        "tz": "Asia/Shanghai",
+    }
+    stats = api.client.get("/api/v1/stats", params=params, headers=api.as_("viewer")).json()
+    assert stats["officer_on_site_share"] == {"site-a": pytest.approx(0.1, abs=1e-3)}
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"tz": "Nowhere/Land"}, 400),
+        ({"since": "2026-11-24T00:00:00+00:00", "until": "2026-11-23T00:00:00+00:00"}, 400),
+        ({"since": "2026-11-23T00:00:00"}, 400),  # no offset
+    ],
+)
+def test_bad_stats_queries_are_400(api: Api, params: dict[str, str], status: int) -> None:
+    assert api.client.get("/api/v1/stats", params=params, headers=api.as_("viewer")).status_code == status
