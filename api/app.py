@@ -13,7 +13,7 @@ from api.auth import ensure_admin
 from api.db import make_engine, migrate, session_factory
 from api.metrics import ApiMetrics
 from api.retention import RetentionPolicy, apply_retention
-from api.routes import cases, events, health, ingest, keys, metrics, officers, stats
+from api.routes import cases, events, health, ingest, keys, metrics, officers, sites, stats
 from api.settings import ApiSettings
 from api.storage import EvidenceStore
 
@@ -58,6 +58,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         cases.router,
         officers.router,
         stats.router,
+        sites.router,
         keys.router,
     ):
         app.include_router(router)

@@ -204,3 +204,30 @@ class PresenceInterval(Base):
     camera_id: Mapped[str | None] = mapped_column(String(64))
     start: Mapped[datetime] = mapped_column(index=True)
     end: Mapped[datetime]
+
+
+class CameraHealth(Base):
+    """The latest health an edge box reported for a camera."""
+
+    __tablename__ = "camera_health"
+
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    online: Mapped[bool]
+    input_fps: Mapped[float] = mapped_column(Float, default=0.0)
+    frames_processed: Mapped[int] = mapped_column(Integer, default=0)
+    last_frame_at: Mapped[datetime | None]
+    offline_since: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    reported_at: Mapped[datetime]
+
+
+class SiteConfig(Base):
+    """A site's configuration document, as its edge boxes fetch it (validated on the edge)."""
+
+    __tablename__ = "site_configs"
+
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    document: Mapped[dict[str, Any]]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime]

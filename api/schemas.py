@@ -197,3 +197,45 @@ class PresencePublic(BaseModel):
     camera_id: str | None
     start: datetime
     end: datetime
+
+
+class CameraHealthIn(BaseModel):
+    """A camera's health as an edge worker reports it (``streams.worker.Worker.health``)."""
+
+    site_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    camera_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    online: bool
+    input_fps: float = Field(default=0.0, ge=0, le=1000)
+    frames_processed: int = Field(default=0, ge=0)
+    last_frame_at: datetime | None = None
+    offline_since: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class CameraHealthPublic(CameraHealthIn):
+    """A camera's latest health."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    reported_at: datetime
+
+
+class SiteConfigPublic(BaseModel):
+    """A site's configuration document and its version."""
+
+    site_id: str
+    version: int
+    updated_at: datetime
+    document: dict[str, Any]
+
+
+class AuditPublic(BaseModel):
+    """One audit log entry."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    details: dict[str, Any]

@@ -1,0 +1,90 @@
+"""Site-level resources: camera health from edge boxes, the site configuration they fetch, the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Query, status
+from sqlalchemy import select
+
+from api.deps import Admin, Edge, Reader, SessionDep
+from api.events import audit
+from api.models import AuditEntry, CameraHealth, SiteConfig
+from api.schemas import AuditPublic, CameraHealthIn, CameraHealthPublic, SiteConfigPublic
+from api.sites import ensure_site
+
+router = APIRouter(prefix="/api/v1", tags=["sites"])
+
+
+@router.post("/ingest/health", status_code=status.HTTP_204_NO_CONTENT, operation_id="ingest_health")
+def ingest_health(body: list[CameraHealthIn], principal: Edge, session: SessionDep) -> None:
+    """The health of some cameras (replaces what was reported before)."""
+    now = datetime.now(UTC)
+    for item in body:
+        if not principal.sees(item.site_id):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this key may not report for site {item.site_id}")
+    for item in body:
+        ensure_site(session, site_id=item.site_id)
+        row = session.get(CameraHealth, (item.site_id, item.camera_id))
+        values = item.model_dump()
+        if row is None:
+            session.add(CameraHealth(**values, reported_at=now))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.reported_at = now
+    session.commit()
+
+
+@router.get("/sites/{site_id}/cameras", response_model=list[CameraHealthPublic], operation_id="list_cameras")
+def cameras(site_id: str, principal: Reader, session: SessionDep) -> list[CameraHealthPublic]:
+    """Every camera of the site with its latest health."""
+    if not principal.sees(site_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no site {site_id}")
+    rows = session.scalars(
+        select(CameraHealth).where(CameraHealth.site_id == site_id).order_by(CameraHealth.camera_id)
+    )
+    return [CameraHealthPublic.model_validate(r) for r in rows]
+
+
+@router.put("/sites/{site_id}/config", response_model=SiteConfigPublic, operation_id="put_site_config")
+def put_config(
+    site_id: str, document: Annotated[dict[str, Any], Body()], principal: Admin, session: SessionDep
+) -> SiteConfigPublic:
+    """Store the site's configuration (the YAML of ``configs/site.example.yaml`` as JSON)."""
+    if document.get("site", {}).get("id") not in (None, site_id):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"site.id must be {site_id!r}")
+    ensure_site(session, site_id=site_id)
+    row = session.get(SiteConfig, site_id)
+    now = datetime.now(UTC)
+    if row is None:
+        row = SiteConfig(site_id=site_id, document=document, version=1, updated_at=now)
+        session.add(row)
+    else:
+        row.document, row.version, row.updated_at = document, row.version + 1, now
+    audit(session, actor=principal.name, action="put_site_config", target=f"site:{site_id}", details={})
+    session.commit()
+    return SiteConfigPublic(
+        site_id=site_id, version=row.version, updated_at=row.updated_at, document=row.document
+    )
+
+
+@router.get("/sites/{site_id}/config", response_model=SiteConfigPublic, operation_id="get_site_config")
+def get_config(site_id: str, principal: Edge, session: SessionDep) -> SiteConfigPublic:
+    """The site's configuration, for its edge boxes."""
+    row = session.get(SiteConfig, site_id) if principal.sees(site_id) else None
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no configuration for site {site_id}")
+    return SiteConfigPublic(
+        site_id=site_id, version=row.version, updated_at=row.updated_at, document=row.document
+    )
+
+
+@router.get("/audit", response_model=list[AuditPublic], operation_id="list_audit")
+def audit_log(
+    principal: Admin, session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+) -> list[AuditPublic]:
+    """The newest audit entries."""
+    rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+    return [AuditPublic.model_validate(r) for r in rows]

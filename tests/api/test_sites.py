@@ -1,0 +1,73 @@
+"""Camera health from edge boxes, the site configuration they fetch, and the audit log."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Api
+from tests.api.test_api import ANNOTATED, JPEG, event, post
+
+
+def test_camera_health_is_reported_and_read(api: Api) -> None:
+    report = [
+        {"site_id": "site-a", "camera_id": "gate", "online": True, "input_fps": 9.8, "frames_processed": 120},
+        {
+            "site_id": "site-a",
+            "camera_id": "yard",
+            "online": False,
+            "offline_since": "2026-11-23T01:00:00+00:00",
+            "last_error": "stream dropped",
+        },
+    ]
+    assert api.client.post("/api/v1/ingest/health", json=report, headers=api.as_("edge")).status_code == 204
+    report[0]["input_fps"] = 5.0
+    api.client.post("/api/v1/ingest/health", json=report[:1], headers=api.as_("edge"))
+    cameras = api.client.get("/api/v1/sites/site-a/cameras", headers=api.as_("viewer")).json()
+    assert [(c["camera_id"], c["online"], c["input_fps"]) for c in cameras] == [
+        ("gate", True, 5.0),
+        ("yard", False, 0.0),
+    ]
+    assert cameras[1]["last_error"] == "stream dropped"
+    assert api.client.post("/api/v1/ingest/health", json=report, headers=api.as_("edge_b")).status_code == 403
+    assert api.client.get("/api/v1/sites/site-a/cameras", headers=api.as_("other_site")).status_code == 404
+
+
+def test_site_configuration_is_kept_versioned_and_fetched_by_the_edge(api: Api) -> None:
+    document = {
+        "site": {"id": "site-a", "timezone": "Asia/Shanghai"},
+        "cameras": {"gate": {"url": "rtsp://x/1"}},
+    }
+    first = api.client.put("/api/v1/sites/site-a/config", json=document, headers=api.as_("admin"))
+    assert first.status_code == 200 and first.json()["version"] == 1
+    document["cameras"]["yard"] = {"url": "rtsp://x/2"}
+    assert (
+        api.client.put("/api/v1/sites/site-a/config", json=document, headers=api.as_("admin")).json()[
+            "version"
+        ]
+        == 2
+    )
+    fetched = api.client.get("/api/v1/sites/site-a/config", headers=api.as_("edge")).json()
+    assert fetched["version"] == 2 and set(fetched["document"]["cameras"]) == {"gate", "yard"}
+    assert api.client.get("/api/v1/sites/site-a/config", headers=api.as_("edge_b")).status_code == 404
+    wrong = api.client.put(
+        "/api/v1/sites/site-a/config", json={"site": {"id": "other"}}, headers=api.as_("admin")
+    )
+    assert wrong.status_code == 422
+    assert (
+        api.client.put(
+            "/api/v1/sites/site-a/config", json=document, headers=api.as_("supervisor")
+        ).status_code
+        == 403
+    )
+
+
+def test_the_audit_log_records_reviews_downloads_and_changes(api: Api) -> None:
+    post(api, event(), files={"snapshot": JPEG, "annotated": ANNOTATED})
+    api.client.get("/api/v1/events/evt-00000001/snapshot", headers=api.as_("supervisor"))
+    api.client.post(
+        "/api/v1/events/evt-00000001/review", json={"verdict": "confirmed"}, headers=api.as_("supervisor")
+    )
+    entries = api.client.get("/api/v1/audit", headers=api.as_("admin")).json()
+    actions = [(e["actor"], e["action"], e["target"]) for e in reversed(entries)]
+    assert ("supervisor A", "download_snapshot", "event:evt-00000001") in actions
+    assert ("supervisor A", "review", "event:evt-00000001") in actions
+    assert ("supervisor A", "open_case", "case:1") in actions
+    assert api.client.get("/api/v1/audit", headers=api.as_("supervisor")).status_code == 403
