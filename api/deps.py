@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, Role, authenticate
@@ -63,3 +63,12 @@ Reader = Annotated[Principal, Depends(require("supervisor", "viewer", "integrati
 Reviewer = Annotated[Principal, Depends(require("supervisor"))]
 Edge = Annotated[Principal, Depends(require("edge"))]
 Admin = Annotated[Principal, Depends(require())]
+
+#: A numeric id in a path: bounded so that no database sees an integer it cannot hold.
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the INTEGER of every database
+#: A site id in a path, as edge boxes and configurations spell them.
+SiteIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+#: An event id in a path, as edge boxes make them.
+EventIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+#: A name used as a filter (site, camera, kind ...).
+NameQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]

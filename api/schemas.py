@@ -5,12 +5,35 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+def contains_nul(value: object) -> bool:
+    """Whether a string anywhere in ``value`` holds a NUL character (PostgreSQL text cannot store one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(contains_nul(v) for v in value)
+    return False
+
+
+class InModel(BaseModel):
+    """Base of request bodies: text with NUL characters is refused (422) before any database sees it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: object) -> object:
+        if contains_nul(data):
+            raise ValueError("text must not contain NUL characters")
+        return data
+
 
 EventKindName = Literal["no_helmet", "no_vest", "smoking", "officer_absent", "camera_offline"]
 
 
-class IngestEventIn(BaseModel):
+class IngestEventIn(InModel):
     """The ``event`` part of an ingest request: one update of an edge event (``streams.events``)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -26,7 +49,7 @@ class IngestEventIn(BaseModel):
     ended_at: datetime | None = None
     score: float = Field(default=0.0, ge=0.0, le=1.0)
     people_count: int = Field(default=0, ge=0, le=1000)
-    track_ids: list[int] = Field(default_factory=list)
+    track_ids: list[int] = Field(default_factory=list, max_length=1000)
     best_box: list[float] | None = None
     evidence: dict[str, str] = Field(default_factory=dict)
     details: dict[str, Any] = Field(default_factory=dict)
@@ -70,14 +93,14 @@ class EventPage(BaseModel):
     next_cursor: str | None
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(InModel):
     """A supervisor's verdict."""
 
     verdict: Literal["confirmed", "false_alarm"]
     note: str = Field(default="", max_length=2000)
 
 
-class KeyIn(BaseModel):
+class KeyIn(InModel):
     """A key to create."""
 
     name: str = Field(min_length=1, max_length=100)
@@ -132,14 +155,14 @@ class CasePublic(BaseModel):
     history: list[CaseHistoryPublic]
 
 
-class CaseIn(BaseModel):
+class CaseIn(InModel):
     """Open (or join) a case for events by hand."""
 
     event_ids: list[str] = Field(min_length=1, max_length=100)
     note: str = Field(default="", max_length=2000)
 
 
-class CasePatch(BaseModel):
+class CasePatch(InModel):
     """A state change and/or the case system's own number."""
 
     status: Literal["open", "dispatched", "rectifying", "reinspection", "closed", "reopened"] | None = None
@@ -147,7 +170,7 @@ class CasePatch(BaseModel):
     external_id: str | None = Field(default=None, max_length=100)
 
 
-class CasePolicyIn(BaseModel):
+class CasePolicyIn(InModel):
     """When a site's events of one kind open a case, and the deadline."""
 
     trigger: Literal["on_start", "on_confirm", "never"]
@@ -166,7 +189,7 @@ class OfficerPublic(BaseModel):
     rejected: list[str] = Field(default_factory=list, description="Photos refused at enrolment, and why.")
 
 
-class OfficerPatch(BaseModel):
+class OfficerPatch(InModel):
     """Enable or disable an officer."""
 
     enabled: bool
@@ -179,7 +202,7 @@ class GalleryPublic(BaseModel):
     officers: dict[str, list[list[float]]]
 
 
-class SightingIn(BaseModel):
+class SightingIn(InModel):
     """An officer recognised by an edge box."""
 
     site_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -199,14 +222,14 @@ class PresencePublic(BaseModel):
     end: datetime
 
 
-class CameraHealthIn(BaseModel):
+class CameraHealthIn(InModel):
     """A camera's health as an edge worker reports it (``streams.worker.Worker.health``)."""
 
     site_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     camera_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     online: bool
     input_fps: float = Field(default=0.0, ge=0, le=1000)
-    frames_processed: int = Field(default=0, ge=0)
+    frames_processed: int = Field(default=0, ge=0, le=2**31 - 1)
     last_frame_at: datetime | None = None
     offline_since: datetime | None = None
     last_error: str | None = Field(default=None, max_length=500)

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal
 from api.cases import TransitionError, event_ids, history, move, open_case_for, set_policy
-from api.deps import Admin, Reader, Reviewer, SessionDep, require
+from api.deps import Admin, IdPath, NameQuery, Reader, Reviewer, SessionDep, SiteIdPath, require
 from api.events import audit, get_event
 from api.models import Case
-from api.schemas import CaseHistoryPublic, CaseIn, CasePatch, CasePolicyIn, CasePublic
+from api.schemas import CaseHistoryPublic, CaseIn, CasePatch, CasePolicyIn, CasePublic, EventKindName
 from api.sites import ensure_site
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -52,9 +52,9 @@ def _case(session: Session, principal: Principal, case_id: int) -> Case:
 def cases(
     principal: Reader,
     session: SessionDep,
-    site_id: str | None = None,
-    case_status: Annotated[str | None, Query(alias="status")] = None,
-    kind: str | None = None,
+    site_id: NameQuery = None,
+    case_status: Annotated[str | None, Query(alias="status", max_length=16, pattern=r"^[a-z_]+$")] = None,
+    kind: NameQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CasePublic]:
     """Cases newest first, filtered by site, status and kind."""
@@ -68,7 +68,7 @@ def cases(
 
 
 @router.get("/cases/{case_id}", response_model=CasePublic, operation_id="get_case")
-def case(case_id: int, principal: Reader, session: SessionDep) -> CasePublic:
+def case(case_id: IdPath, principal: Reader, session: SessionDep) -> CasePublic:
     """One case with its events and history."""
     return _public(session, _case(session, principal, case_id))
 
@@ -92,7 +92,7 @@ def open_case(body: CaseIn, principal: Reviewer, session: SessionDep) -> CasePub
 
 
 @router.patch("/cases/{case_id}", response_model=CasePublic, operation_id="update_case")
-def update_case(case_id: int, body: CasePatch, principal: CaseWriter, session: SessionDep) -> CasePublic:
+def update_case(case_id: IdPath, body: CasePatch, principal: CaseWriter, session: SessionDep) -> CasePublic:
     """Move a case to its next state and/or record the case system's number; illegal moves get 409."""
     row = _case(session, principal, case_id)
     if body.external_id is not None:
@@ -113,7 +113,9 @@ def update_case(case_id: int, body: CasePatch, principal: CaseWriter, session: S
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="set_case_policy",
 )
-def case_policy(site_id: str, kind: str, body: CasePolicyIn, principal: Admin, session: SessionDep) -> None:
+def case_policy(
+    site_id: SiteIdPath, kind: EventKindName, body: CasePolicyIn, principal: Admin, session: SessionDep
+) -> None:
     """Set when a site's events of ``kind`` open a case, and its deadline."""
     ensure_site(session, site_id=site_id)
     set_policy(session, site_id=site_id, kind=kind, trigger=body.trigger, deadline_hours=body.deadline_hours)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
-from api.deps import Reader, Reviewer, SessionDep, StoreDep
+from api.deps import EventIdPath, NameQuery, Reader, Reviewer, SessionDep, StoreDep
 from api.events import CursorError, audit, get_event, list_events, review_event
 from api.schemas import EventPage, EventPublic, ReviewIn
 
@@ -18,9 +18,9 @@ router = APIRouter(prefix="/api/v1/events", tags=["events"])
 def events(
     principal: Reader,
     session: SessionDep,
-    site_id: str | None = None,
-    camera_id: str | None = None,
-    kind: str | None = None,
+    site_id: NameQuery = None,
+    camera_id: NameQuery = None,
+    kind: NameQuery = None,
     review_status: Literal["pending", "confirmed", "false_alarm"] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -47,7 +47,7 @@ def events(
 
 
 @router.get("/{event_id}", response_model=EventPublic, operation_id="get_event")
-def event(event_id: str, principal: Reader, session: SessionDep) -> EventPublic:
+def event(event_id: EventIdPath, principal: Reader, session: SessionDep) -> EventPublic:
     """One event."""
     row = get_event(session, principal=principal, event_id=event_id)
     if row is None:
@@ -62,7 +62,7 @@ def event(event_id: str, principal: Reader, session: SessionDep) -> EventPublic:
     responses={200: {"content": {"image/jpeg": {}}}},
 )
 def snapshot(
-    event_id: str, principal: Reader, session: SessionDep, store: StoreDep, annotated: bool = False
+    event_id: EventIdPath, principal: Reader, session: SessionDep, store: StoreDep, annotated: bool = False
 ) -> Response:
     """The event's best frame as JPEG; ``?annotated=true`` for the copy with boxes and labels."""
     row = get_event(session, principal=principal, event_id=event_id)
@@ -83,7 +83,7 @@ def snapshot(
 
 
 @router.post("/{event_id}/review", response_model=EventPublic, operation_id="review_event")
-def review(event_id: str, body: ReviewIn, principal: Reviewer, session: SessionDep) -> EventPublic:
+def review(event_id: EventIdPath, body: ReviewIn, principal: Reviewer, session: SessionDep) -> EventPublic:
     """Confirm an event or dismiss it as a false alarm."""
     row = get_event(session, principal=principal, event_id=event_id)
     if row is None:

@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile, status
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
-from api.deps import Edge, Reader, Reviewer, SessionDep
+from api.deps import Edge, IdPath, Reader, Reviewer, SessionDep, SiteIdPath
 from api.models import Officer, OfficerEmbedding
 from api.officers import FaceKeyError, delete_officer, enroll_officer, gallery, record_sighting, timeline
 from api.schemas import GalleryPublic, OfficerPatch, OfficerPublic, PresencePublic, SightingIn
@@ -53,11 +53,11 @@ def _analyzer(request: Request) -> object:
     operation_id="enroll_officer",
 )
 async def enroll(
-    site_id: str,
+    site_id: SiteIdPath,
     request: Request,
     principal: Reviewer,
     session: SessionDep,
-    name: Annotated[str, Form(min_length=1, max_length=100)],
+    name: Annotated[str, Form(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")],
     photos: Annotated[list[UploadFile], File(description="Photos of the officer alone, face visible.")],
 ) -> OfficerPublic:
     """Enrol an officer from photos; faces are embedded here and the photos are not kept."""
@@ -88,7 +88,7 @@ async def enroll(
 
 
 @router.get("/sites/{site_id}/officers", response_model=list[OfficerPublic], operation_id="list_officers")
-def roster(site_id: str, principal: Reader, session: SessionDep) -> list[OfficerPublic]:
+def roster(site_id: SiteIdPath, principal: Reader, session: SessionDep) -> list[OfficerPublic]:
     """The site's officers."""
     _site(principal, site_id)
     rows = session.scalars(select(Officer).where(Officer.site_id == site_id).order_by(Officer.name))
@@ -103,7 +103,7 @@ def _officer(session: Session, principal: Principal, officer_id: int) -> Officer
 
 
 @router.patch("/officers/{officer_id}", response_model=OfficerPublic, operation_id="update_officer")
-def update(officer_id: int, body: OfficerPatch, principal: Reviewer, session: SessionDep) -> OfficerPublic:
+def update(officer_id: IdPath, body: OfficerPatch, principal: Reviewer, session: SessionDep) -> OfficerPublic:
     """Enable or disable an officer (a disabled one leaves the edge gallery)."""
     from api.events import audit
 
@@ -123,13 +123,13 @@ def update(officer_id: int, body: OfficerPatch, principal: Reviewer, session: Se
 @router.delete(
     "/officers/{officer_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="delete_officer"
 )
-def remove(officer_id: int, principal: Reviewer, session: SessionDep) -> None:
+def remove(officer_id: IdPath, principal: Reviewer, session: SessionDep) -> None:
     """Delete an officer and all their face data."""
     delete_officer(session, officer=_officer(session, principal, officer_id), actor=principal.name)
 
 
 @router.get("/sites/{site_id}/gallery", response_model=GalleryPublic, operation_id="get_gallery")
-def site_gallery(site_id: str, principal: Edge, session: SessionDep) -> GalleryPublic:
+def site_gallery(site_id: SiteIdPath, principal: Edge, session: SessionDep) -> GalleryPublic:
     """Embeddings of the site's enabled officers, for its edge boxes."""
     _site(principal, site_id)
     try:
@@ -149,7 +149,11 @@ def sighting(body: SightingIn, principal: Edge, session: SessionDep) -> None:
 
 @router.get("/sites/{site_id}/presence", response_model=list[PresencePublic], operation_id="get_presence")
 def presence(
-    site_id: str, day: date, principal: Reader, session: SessionDep, tz: str = "UTC"
+    site_id: SiteIdPath,
+    day: date,
+    principal: Reader,
+    session: SessionDep,
+    tz: Annotated[str, Query(max_length=64)] = "UTC",
 ) -> list[PresencePublic]:
     """The officers' presence on a day (in time zone ``tz``)."""
     _site(principal, site_id)

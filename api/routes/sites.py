@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query, status
 from sqlalchemy import select
 
-from api.deps import Admin, Edge, Reader, SessionDep
+from api.deps import Admin, Edge, Reader, SessionDep, SiteIdPath
 from api.events import audit
 from api.models import AuditEntry, CameraHealth, SiteConfig
-from api.schemas import AuditPublic, CameraHealthIn, CameraHealthPublic, SiteConfigPublic
+from api.schemas import AuditPublic, CameraHealthIn, CameraHealthPublic, SiteConfigPublic, contains_nul
 from api.sites import ensure_site
 
 router = APIRouter(prefix="/api/v1", tags=["sites"])
@@ -38,7 +38,7 @@ def ingest_health(body: list[CameraHealthIn], principal: Edge, session: SessionD
 
 
 @router.get("/sites/{site_id}/cameras", response_model=list[CameraHealthPublic], operation_id="list_cameras")
-def cameras(site_id: str, principal: Reader, session: SessionDep) -> list[CameraHealthPublic]:
+def cameras(site_id: SiteIdPath, principal: Reader, session: SessionDep) -> list[CameraHealthPublic]:
     """Every camera of the site with its latest health."""
     if not principal.sees(site_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no site {site_id}")
@@ -50,10 +50,13 @@ def cameras(site_id: str, principal: Reader, session: SessionDep) -> list[Camera
 
 @router.put("/sites/{site_id}/config", response_model=SiteConfigPublic, operation_id="put_site_config")
 def put_config(
-    site_id: str, document: Annotated[dict[str, Any], Body()], principal: Admin, session: SessionDep
+    site_id: SiteIdPath, document: Annotated[dict[str, Any], Body()], principal: Admin, session: SessionDep
 ) -> SiteConfigPublic:
     """Store the site's configuration (the YAML of ``configs/site.example.yaml`` as JSON)."""
-    if document.get("site", {}).get("id") not in (None, site_id):
+    if contains_nul(document):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "text must not contain NUL characters")
+    site = document.get("site")
+    if site is not None and (not isinstance(site, dict) or site.get("id") not in (None, site_id)):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"site.id must be {site_id!r}")
     ensure_site(session, site_id=site_id)
     row = session.get(SiteConfig, site_id)
@@ -71,7 +74,7 @@ def put_config(
 
 
 @router.get("/sites/{site_id}/config", response_model=SiteConfigPublic, operation_id="get_site_config")
-def get_config(site_id: str, principal: Edge, session: SessionDep) -> SiteConfigPublic:
+def get_config(site_id: SiteIdPath, principal: Edge, session: SessionDep) -> SiteConfigPublic:
     """The site's configuration, for its edge boxes."""
     row = session.get(SiteConfig, site_id) if principal.sees(site_id) else None
     if row is None:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, HTTPException, status
 
-from api.deps import Reader, SessionDep
+from api.deps import NameQuery, Reader, SessionDep
 from api.stats import compute_stats
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
@@ -20,7 +20,7 @@ def stats(
     session: SessionDep,
     since: datetime | None = None,
     until: datetime | None = None,
-    site_id: str | None = None,
+    site_id: NameQuery = None,
     tz: str = "UTC",
 ) -> dict[str, Any]:
     """Violations, false-alarm share, cases, handling times, officer on-site share (default: last 7 days)."""

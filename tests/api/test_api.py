@@ -229,10 +229,12 @@ def test_an_oversized_upload_is_refused_with_413(api: Api) -> None:
 
 
 @pytest.mark.parametrize("path", ["%2e%2e%2f%2e%2e%2fetc%2fpasswd", "..%5c..%5cwindows", "x" * 300])
-def test_path_like_or_unknown_ids_are_404(api: Api, path: str) -> None:
+def test_path_like_or_unknown_ids_are_a_clear_4xx(api: Api, path: str) -> None:
     for suffix in ("", "/snapshot"):
         response = api.client.get(f"/api/v1/events/{path}{suffix}", headers=api.as_("admin"))
-        assert response.status_code == 404
+        assert response.status_code in (404, 422) and response.json()["detail"]
+    unknown = api.client.get("/api/v1/events/evt-never-seen", headers=api.as_("admin"))
+    assert unknown.status_code == 404 and "no event evt-never-seen" in unknown.json()["detail"]
 
 
 def test_a_write_conflict_with_another_update_is_retried_not_reported_as_duplicate(
