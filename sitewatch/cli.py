@@ -232,6 +232,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from detector.smoking import SmokingScheduler
     from sitewatch.config import Config
 
+    if args.api:
+        return _bench_api(args)
     config = _config(args.config)
     assert isinstance(config, Config)
     if args.cameras:
@@ -347,6 +349,54 @@ def _run_worker(worker: object, duration: float | None) -> int:
         for cid, h in worker.health().items()
     ]
     print(format_table(["camera", "state", "input fps", "processed", "still", "dropped", "last error"], rows))
+    return EXIT_OK
+
+
+def _bench_api(args: argparse.Namespace) -> int:
+    """``bench --api``: ingest rate and listing latency, on SQLite or ``--database-url``."""
+    from api.bench import bench_api
+
+    results = [
+        bench_api(
+            url,
+            events=args.events,
+            stored=args.stored,
+            clients=args.clients,
+            port=args.port,
+            progress=not args.json,
+        )
+        for url in (args.database_url or [None])
+    ]
+    if args.json:
+        for result in results:
+            print(json.dumps(result.to_json()))
+        return EXIT_OK
+    rows = [
+        [
+            r.database,
+            r.clients,
+            r.ingest_per_s,
+            r.ingest_p95_ms,
+            r.stored_events,
+            r.list_median_ms,
+            r.list_p95_ms,
+        ]
+        for r in results
+    ]
+    print(
+        format_table(
+            [
+                "database",
+                "clients",
+                "ingest/s",
+                "ingest p95 ms",
+                "events stored",
+                "list median ms",
+                "list p95 ms",
+            ],
+            rows,
+        )
+    )
     return EXIT_OK
 
 
@@ -510,6 +560,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--video", type=Path, default=Path("configs/demo/site-demo.mp4"), help="source of --cameras"
     )
     p.add_argument("--seconds", type=float, default=30.0, help="measured time per --cameras run")
+    p.add_argument("--api", action="store_true", help="measure the central API: ingest and listing")
+    p.add_argument("--database-url", action="append", help="with --api: a database to measure (repeatable)")
+    p.add_argument("--events", type=int, default=1000, help="with --api: updates ingested over HTTP")
+    p.add_argument("--stored", type=int, default=100_000, help="with --api: events stored when listing")
+    p.add_argument("--clients", type=int, default=4, help="with --api: concurrent ingest clients")
+    p.add_argument("--port", type=int, default=18765, help="with --api: loopback port of the API")
     p.set_defaults(func=cmd_bench)
 
     for name, func, text in (

@@ -1,0 +1,179 @@
+"""``sitewatch bench --api``: ingest throughput and listing latency of the API on a given database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import numpy as np
+import uvicorn
+from sqlalchemy import insert
+from tqdm import tqdm
+
+from api.app import create_app
+from api.auth import create_key
+from api.models import Event, Site
+from api.settings import ApiSettings
+
+KINDS = ("no_helmet", "no_vest", "smoking")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiBench:
+    """Attributes:
+    database: the SQLAlchemy dialect measured.
+    ingest_per_s: event updates (each with a snapshot of ``snapshot_kb``) stored per second.
+    ingest_p95_ms: 95th percentile of one ingest request.
+    stored_events: events in the database while listing.
+    list_p95_ms: 95th percentile of one filtered listing page (50 events).
+    list_median_ms: median of the same.
+    """
+
+    database: str
+    snapshot_kb: int
+    clients: int
+    ingest_per_s: float
+    ingest_p95_ms: float
+    stored_events: int
+    list_p95_ms: float
+    list_median_ms: float
+
+    def to_json(self) -> dict[str, object]:
+        """Figures rounded for reading."""
+        return {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+def _serve(app: object, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    return server, thread
+
+
+def _seed(app: object, count: int, site: str) -> None:
+    """Insert ``count`` events straight into the table (the listing is what is measured)."""
+    now = datetime.now(UTC)
+    rows: list[dict[str, object]] = [
+        {
+            "id": f"seed-{i:08d}",
+            "site_id": site,
+            "camera_id": f"cam-{i % 8}",
+            "kind": KINDS[i % 3],
+            "status": "ended",
+            "started_at": now - timedelta(minutes=i),
+            "updated_at": now - timedelta(minutes=i),
+            "last_seq": 1,
+            "score": 0.8,
+            "people_count": 1,
+            "review_status": ("pending", "confirmed", "false_alarm")[i % 3],
+            "details": {},
+        }
+        for i in range(count)
+    ]
+    with app.state.sessions() as session:  # type: ignore[attr-defined]
+        session.execute(insert(Event), rows)
+        session.commit()
+
+
+def bench_api(
+    database_url: str | None, *, events: int, stored: int, clients: int, port: int, progress: bool = True
+) -> ApiBench:
+    """Ingest ``events`` updates over HTTP from ``clients`` threads, then list at ``stored`` events."""
+    folder = Path(tempfile.mkdtemp(prefix="sitewatch-bench-"))
+    url = database_url or f"sqlite:///{folder / 'bench.db'}"
+    app = create_app(ApiSettings(database_url=url, data_dir=folder, admin_key=None))
+    site = f"bench-{uuid.uuid4().hex[:6]}"
+    with app.state.sessions() as session:
+        session.add(Site(id=site, created_at=datetime.now(UTC)))
+        session.commit()
+        key = create_key(session, name="bench edge", role="edge", site_ids=[site])
+        reader = create_key(session, name="bench reader", role="viewer", site_ids=[site])
+    server, thread = _serve(app, port)
+    base = f"http://127.0.0.1:{port}"
+    rng = np.random.default_rng(0)
+    snapshot = b"\xff\xd8" + rng.integers(0, 255, 100 * 1024 - 2, dtype=np.uint8).tobytes()
+    latencies: list[float] = []
+    lock = threading.Lock()
+    bar = tqdm(total=events, desc=f"ingest ({engine_name(url)})", unit="event", disable=not progress)
+
+    def client(worker: int) -> None:
+        with httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=30) as http:
+            for i in range(worker, events, clients):
+                body = {
+                    "event_id": f"bench-{i:08d}-{uuid.uuid4().hex[:8]}",
+                    "seq": 0,
+                    "phase": "start",
+                    "kind": KINDS[i % 3],
+                    "site_id": site,
+                    "camera_id": f"cam-{i % 8}",
+                    "started_at": datetime.now(UTC).isoformat(),
+                    "updated_at": datetime.now(UTC).isoformat(),
+                    "evidence": {"snapshot_sha256": hashlib.sha256(snapshot + bytes([i % 251])).hexdigest()},
+                }
+                start = time.perf_counter()
+                response = http.post(
+                    f"{base}/api/v1/ingest/events",
+                    data={"event": json.dumps(body)},
+                    files={"snapshot": ("s.jpg", snapshot + bytes([i % 251]), "image/jpeg")},
+                )
+                elapsed = (time.perf_counter() - start) * 1000
+                response.raise_for_status()
+                with lock:
+                    latencies.append(elapsed)
+                    bar.update(1)
+
+    try:
+        start = time.perf_counter()
+        threads = [threading.Thread(target=client, args=(w,)) for w in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        ingest_s = time.perf_counter() - start
+        bar.close()
+        _seed(app, stored - events, site)
+        listing: list[float] = []
+        since = (datetime.now(UTC) - timedelta(days=30)).isoformat()
+        with httpx.Client(headers={"Authorization": f"Bearer {reader}"}, timeout=30) as http:
+            for i in tqdm(range(200), desc="list", unit="page", disable=not progress):
+                params = {
+                    "site_id": site,
+                    "kind": KINDS[i % 3],
+                    "review_status": "pending",
+                    "since": since,
+                    "limit": 50,
+                }
+                t0 = time.perf_counter()
+                http.get(f"{base}/api/v1/events", params=params).raise_for_status()
+                listing.append((time.perf_counter() - t0) * 1000)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        app.state.engine.dispose()
+    return ApiBench(
+        database=engine_name(url),
+        snapshot_kb=100,
+        clients=clients,
+        ingest_per_s=events / ingest_s,
+        ingest_p95_ms=statistics.quantiles(latencies, n=20)[-1],
+        stored_events=stored,
+        list_p95_ms=statistics.quantiles(listing, n=20)[-1],
+        list_median_ms=statistics.median(listing),
+    )
+
+
+def engine_name(url: str) -> str:
+    """``sqlite`` or ``postgresql`` from a URL."""
+    return url.split(":", 1)[0].split("+", 1)[0]
