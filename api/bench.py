@@ -148,7 +148,7 @@ def bench_api(
         since = (datetime.now(UTC) - timedelta(days=30)).isoformat()
         with httpx.Client(headers={"Authorization": f"Bearer {reader}"}, timeout=30) as http:
             for i in tqdm(range(200), desc="list", unit="page", disable=not progress):
-                params = {
+                params: dict[str, str | int] = {
                     "site_id": site,
                     "kind": KINDS[i % 3],
                     "review_status": "pending",
