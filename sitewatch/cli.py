@@ -13,16 +13,21 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sitewatch.tables import format_table
 from sitewatch.yamlpos import ConfigError
+
+if TYPE_CHECKING:  # the configuration pulls in the detector; commands import it when they run
+    from sitewatch.config import Config
 
 logger = logging.getLogger("sitewatch")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def _config(path: Path | None) -> object:
+def _config(path: Path | None) -> Config:
+    """The configuration at ``path``, or the defaults for a site named ``default``."""
     from sitewatch.config import Config, load_config
 
     return load_config(path) if path else Config.model_validate({"site": {"id": "default"}})
@@ -44,10 +49,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
     from detector.annotate import SceneAnnotator
     from detector.engine import Engine
-    from sitewatch.config import Config
 
     config = _config(args.config)
-    assert isinstance(config, Config)
     engine = Engine(config.engine_settings())
     annotator = SceneAnnotator() if args.save else None
     if args.save:
@@ -120,10 +123,8 @@ def cmd_faces_enroll(args: argparse.Namespace) -> int:
     import cv2
 
     from detector.faces import EnrollmentError, FaceAnalyzer, Gallery, enrollment_embedding
-    from sitewatch.config import Config
 
     config = _config(args.config)
-    assert isinstance(config, Config)
     analyzer = FaceAnalyzer.load(config.face_settings(), config.models.dir)
     gallery = Gallery.load(args.gallery) if args.gallery.exists() else Gallery(config.face.match_threshold)
     people = sorted(p for p in args.folder.iterdir() if p.is_dir())
@@ -155,10 +156,8 @@ def cmd_faces_match(args: argparse.Namespace) -> int:
     import cv2
 
     from detector.faces import FaceAnalyzer, Gallery
-    from sitewatch.config import Config
 
     config = _config(args.config)
-    assert isinstance(config, Config)
     analyzer = FaceAnalyzer.load(config.face_settings(), config.models.dir)
     gallery = Gallery.load(args.gallery)
     if args.threshold is not None:
@@ -230,12 +229,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from detector.bench import bench_engine
     from detector.engine import Engine
     from detector.smoking import SmokingScheduler
-    from sitewatch.config import Config
 
     if args.api:
         return _bench_api(args)
     config = _config(args.config)
-    assert isinstance(config, Config)
     if args.cameras:
         return _bench_cameras(args, config)
     paths = _image_paths(args.images)
@@ -400,15 +397,14 @@ def _bench_api(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _bench_cameras(args: argparse.Namespace, config: object) -> int:
+def _bench_cameras(args: argparse.Namespace, config: Config) -> int:
     """``bench --cameras N...``: the whole worker on N copies of the demo video, per N."""
     from detector.engine import Engine
-    from sitewatch.config import CameraConfig, Config
+    from sitewatch.config import CameraConfig
     from sitewatch.edge import build_worker
     from streams.bench import bench_worker, engine_fps, rss_mb
     from streams.sinks import MemorySink
 
-    assert isinstance(config, Config)
     engine = Engine(config.engine_settings())
     rate = engine_fps(engine, args.video)
     results = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import supervision as sv
@@ -210,6 +210,4 @@ class CameraPipeline:
 
 
 def _with_evidence(update: EventUpdate, maker: EvidenceMaker, frame: np.ndarray, scene: Scene) -> EventUpdate:
-    from dataclasses import replace
-
     return replace(update, evidence=maker.make(frame, scene))
