@@ -161,6 +161,11 @@ def presence(
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unknown time zone {tz!r}") from None
-    start = datetime(day.year, day.month, day.day, tzinfo=zone)
-    rows = timeline(session, site_id=site_id, start=start, end=start + timedelta(days=1))
+    try:
+        start = datetime(day.year, day.month, day.day, tzinfo=zone)
+        end = start + timedelta(days=1)
+        start.astimezone(UTC), end.astimezone(UTC)
+    except OverflowError:  # the first or last day of the calendar
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"day {day} is out of range") from None
+    rows = timeline(session, site_id=site_id, start=start, end=end)
     return [PresencePublic.model_validate(r) for r in rows]

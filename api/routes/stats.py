@@ -12,6 +12,8 @@ from api.deps import NameQuery, Reader, SessionDep
 from api.stats import compute_stats
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
+#: Longest period one request may cover (a year and a month): bounds the work of one request.
+MAX_PERIOD = timedelta(days=400)
 
 
 @router.get("/stats", operation_id="get_stats")
@@ -28,10 +30,18 @@ def stats(
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unknown time zone {tz!r}") from None
-    until = until or datetime.now(UTC)
-    since = since or until - timedelta(days=7)
-    if since.tzinfo is None or until.tzinfo is None:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "since and until need a time zone offset")
-    if since >= until:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "since must be before until")
-    return compute_stats(session, principal=principal, since=since, until=until, tz=tz, site_id=site_id)
+    try:
+        until = until or datetime.now(UTC)
+        since = since or until - timedelta(days=7)
+        if since.tzinfo is None or until.tzinfo is None:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "since and until need a time zone offset")
+        if since >= until:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "since must be before until")
+        if until - since > MAX_PERIOD:
+            raise HTTPException(
+                status.HTTP_400_BAD_REQUEST,
+                f"the period may span at most {MAX_PERIOD.days} days; ask per month",
+            )
+        return compute_stats(session, principal=principal, since=since, until=until, tz=tz, site_id=site_id)
+    except OverflowError:  # dates at the edge of the calendar
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "since or until is out of range") from None

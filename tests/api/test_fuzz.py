@@ -1,11 +1,13 @@
 """Fuzz every operation of the OpenAPI schema with schemathesis: no input may cause a 5xx.
 
 schemathesis' pytest plugin does not load under pytest 9, so the operations are driven here with
-hypothesis directly, on the app in process (ASGI), once as admin and once as an edge box.
+hypothesis directly, on the app in process (ASGI), once as admin and once as an edge box. Random runs
+found the 5xx fixed so far (ids beyond INTEGER, NUL in text, calendar-edge dates, huge periods).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -25,7 +27,14 @@ def test_no_input_causes_a_server_error(api: Api, monkeypatch: pytest.MonkeyPatc
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=20,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            # The same cases every run, so that CI is repeatable; SITEWATCH_FUZZ_RANDOM=1 explores anew.
+            derandomize=os.environ.get("SITEWATCH_FUZZ_RANDOM") != "1",
+        )
         def check(case: Any) -> None:
             for who in ("admin", "edge"):
                 response = case.call(headers=api.as_(who))

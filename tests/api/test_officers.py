@@ -123,3 +123,9 @@ def test_sightings_build_the_presence_timeline(api: Api) -> None:
         headers=api.as_("viewer"),
     )
     assert bad.status_code == 400
+    edge_of_time = api.client.get(
+        "/api/v1/sites/site-a/presence",
+        params={"day": "9999-12-31", "tz": "Asia/Shanghai"},
+        headers=api.as_("viewer"),
+    )
+    assert edge_of_time.status_code == 400  # regression found by the fuzzer: was a 500
