@@ -13,7 +13,7 @@ from api.auth import ensure_admin
 from api.db import make_engine, migrate, session_factory
 from api.metrics import ApiMetrics
 from api.retention import RetentionPolicy, apply_retention
-from api.routes import cases, events, health, ingest, keys, metrics, officers, sites, stats
+from api.routes import cases, events, health, ingest, keys, metrics, officers, sites, stats, users
 from api.settings import ApiSettings
 from api.storage import EvidenceStore
 
@@ -59,6 +59,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         officers.router,
         stats.router,
         sites.router,
+        users.router,
         keys.router,
     ):
         app.include_router(router)

@@ -6,13 +6,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import ApiKey
+from api.models import ApiKey, User, WebSession
 
 Role = Literal["admin", "supervisor", "viewer", "edge", "integration"]
 ROLES: tuple[Role, ...] = ("admin", "supervisor", "viewer", "edge", "integration")
@@ -84,3 +84,83 @@ def ensure_admin(session: Session, env_key: str | None) -> str | None:
     if session.scalar(select(ApiKey).where(ApiKey.role == "admin", ApiKey.revoked_at.is_(None))) is not None:
         return None
     return create_key(session, name="admin (first start)", role="admin")
+
+
+SESSION_COOKIE = "sitewatch_session"
+SESSION_HOURS = 12
+
+
+def hash_password(password: str) -> str:
+    """An scrypt hash with a random salt: ``scrypt$n$r$p$salt$hash`` (hex)."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt$16384$8$1${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    """Whether ``password`` matches a hash made by :func:`hash_password` (constant-time compare)."""
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p))
+    except ValueError:
+        return False
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def create_user(
+    session: Session, *, username: str, password: str, role: Role, site_ids: list[str] | None = None
+) -> User:
+    """Store a user with a hashed password."""
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        site_ids=list(site_ids or []),
+        created_at=datetime.now(UTC),
+    )
+    session.add(user)
+    session.commit()
+    return user
+
+
+def login(session: Session, *, username: str, password: str) -> str | None:
+    """A new session token for valid credentials, else ``None`` (same answer for a wrong name or password)."""
+    user = session.scalar(select(User).where(User.username == username, User.disabled.is_(False)))
+    if user is None:
+        hash_password(password)  # spend the same time as a real check
+        return None
+    if not check_password(password, user.password_hash):
+        return None
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    session.add(
+        WebSession(
+            token_hash=hash_key(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + timedelta(hours=SESSION_HOURS),
+        )
+    )
+    session.commit()
+    return token
+
+
+def session_principal(session: Session, token: str) -> Principal | None:
+    """The user behind a session token, while the session lasts."""
+    row = session.get(WebSession, hash_key(token))
+    if row is None:
+        return None
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    user = session.get(User, row.user_id)
+    if expires < datetime.now(UTC) or user is None or user.disabled:
+        return None
+    role: Role = next((r for r in ROLES if r == user.role), "viewer")
+    return Principal(name=user.username, role=role, site_ids=tuple(user.site_ids))
+
+
+def logout(session: Session, token: str) -> None:
+    """End a session."""
+    row = session.get(WebSession, hash_key(token))
+    if row is not None:
+        session.delete(row)
+        session.commit()

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from sqlalchemy.orm import Session
 
-from api.auth import Principal, Role, authenticate
+from api.auth import SESSION_COOKIE, Principal, Role, authenticate, session_principal
 from api.storage import EvidenceStore
 
 
@@ -39,6 +39,9 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     principal = authenticate(session, key.strip()) if scheme.lower() == "bearer" and key.strip() else None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if principal is None and cookie and not header:
+        principal = session_principal(session, cookie)
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

@@ -262,3 +262,31 @@ class AuditPublic(BaseModel):
     action: str
     target: str
     details: dict[str, Any]
+
+
+class LoginIn(InModel):
+    """A person's credentials."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class UserIn(InModel):
+    """A user to create."""
+
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=10, max_length=200, description="At least 10 characters.")
+    role: Literal["admin", "supervisor", "viewer"]
+    site_ids: list[str] = Field(default_factory=list, description="Sites the user may see; empty: all.")
+
+
+class UserPublic(BaseModel):
+    """A user, without the password hash."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    role: str
+    site_ids: list[str]
+    disabled: bool

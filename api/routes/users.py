@@ -1,0 +1,75 @@
+"""People: log in and out (session cookie for the web UI), and the users admins manage."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from api.auth import SESSION_COOKIE, SESSION_HOURS, create_user, login, logout
+from api.deps import Admin, Reader, SessionDep
+from api.events import audit
+from api.models import User
+from api.schemas import LoginIn, UserIn, UserPublic
+
+router = APIRouter(prefix="/api/v1", tags=["users"])
+
+
+@router.post("/auth/login", status_code=status.HTTP_204_NO_CONTENT, operation_id="login")
+def log_in(body: LoginIn, request: Request, response: Response, session: SessionDep) -> None:
+    """Start a session: an HttpOnly cookie good for 12 hours."""
+    token = login(session, username=body.username, password=body.password)
+    if token is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong user name or password")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, operation_id="logout")
+def log_out(request: Request, response: Response, principal: Reader, session: SessionDep) -> None:
+    """End the current session."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        logout(session, token)
+    response.delete_cookie(SESSION_COOKIE)
+
+
+@router.get("/auth/me", response_model=dict[str, object], operation_id="whoami")
+def whoami(principal: Reader) -> dict[str, object]:
+    """Who the caller is."""
+    return {"name": principal.name, "role": principal.role, "site_ids": list(principal.site_ids)}
+
+
+@router.post(
+    "/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED, operation_id="create_user"
+)
+def add_user(body: UserIn, principal: Admin, session: SessionDep) -> UserPublic:
+    """Create a user (the password is stored hashed)."""
+    try:
+        user = create_user(
+            session, username=body.username, password=body.password, role=body.role, site_ids=body.site_ids
+        )
+    except IntegrityError:
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, f"user {body.username} exists") from None
+    audit(
+        session,
+        actor=principal.name,
+        action="create_user",
+        target=f"user:{body.username}",
+        details={"role": body.role},
+    )
+    session.commit()
+    return UserPublic.model_validate(user)
+
+
+@router.get("/users", response_model=list[UserPublic], operation_id="list_users")
+def users(principal: Admin, session: SessionDep) -> list[UserPublic]:
+    """Every user."""
+    return [UserPublic.model_validate(u) for u in session.scalars(select(User).order_by(User.username))]
