@@ -150,9 +150,8 @@ def session_principal(session: Session, token: str) -> Principal | None:
     row = session.get(WebSession, hash_key(token))
     if row is None:
         return None
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
     user = session.get(User, row.user_id)
-    if expires < datetime.now(UTC) or user is None or user.disabled:
+    if row.expires_at < datetime.now(UTC) or user is None or user.disabled:
         return None
     role: Role = next((r for r in ROLES if r == user.role), "viewer")
     return Principal(name=user.username, role=role, site_ids=tuple(user.site_ids))

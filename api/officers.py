@@ -140,12 +140,10 @@ def record_sighting(
         .where(PresenceInterval.site_id == site_id, PresenceInterval.officer == officer)
         .order_by(PresenceInterval.end.desc())
     )
-    if last is not None:
-        end = last.end if last.end.tzinfo else last.end.replace(tzinfo=UTC)
-        if timedelta(0) <= at - end <= PRESENCE_GAP:
-            last.end = at
-            session.commit()
-            return
+    if last is not None and timedelta(0) <= at - last.end <= PRESENCE_GAP:
+        last.end = at
+        session.commit()
+        return
     ensure_site(session, site_id=site_id)
     session.add(PresenceInterval(site_id=site_id, officer=officer, camera_id=camera_id, start=at, end=at))
     session.commit()

@@ -65,8 +65,7 @@ def apply_retention(session: Session, *, store: EvidenceStore, policy: Retention
         return shutil.disk_usage(store.root).free < policy.min_free_mb * 2**20
 
     for file in files:
-        created = file.created_at if file.created_at.tzinfo else file.created_at.replace(tzinfo=UTC)
-        due = created < cutoff or (quota is not None and total - freed > quota) or low_disk()
+        due = file.created_at < cutoff or (quota is not None and total - freed > quota) or low_disk()
         if not due:
             continue
         if file.sha256 in keep:

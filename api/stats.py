@@ -48,10 +48,6 @@ class _Tally:
         }
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def compute_stats(
     session: Session,
     *,
@@ -83,7 +79,7 @@ def compute_stats(
     for event in session.scalars(query):
         if event.kind not in VIOLATIONS:
             continue
-        day = _aware(event.started_at).astimezone(zone).date().isoformat()
+        day = event.started_at.astimezone(zone).date().isoformat()
         for tally in (
             total,
             by_day[day],
@@ -97,16 +93,12 @@ def compute_stats(
                 tally.false_alarms += event.review_status == "false_alarm"
 
     cases = list(session.scalars(cases_query))
-    handled = [
-        (_aware(c.closed_at) - _aware(c.created_at)).total_seconds() / 3600
-        for c in cases
-        if c.closed_at is not None
-    ]
+    handled = [(c.closed_at - c.created_at).total_seconds() / 3600 for c in cases if c.closed_at is not None]
     case_stats = {
         "opened": len(cases),
         "closed": len(handled),
         "open_now": sum(c.status != "closed" for c in cases),
-        "overdue_now": sum(c.status != "closed" and _aware(c.deadline_at) < datetime.now(UTC) for c in cases),
+        "overdue_now": sum(c.status != "closed" and c.deadline_at < datetime.now(UTC) for c in cases),
         "mean_handling_hours": round(statistics.fmean(handled), 3) if handled else None,
         "median_handling_hours": round(statistics.median(handled), 3) if handled else None,
         "closed_within_24h_share": round(sum(h <= 24 for h in handled) / len(cases), 4) if cases else None,
@@ -155,7 +147,7 @@ def _on_site_share(
         query = query.where(PresenceInterval.site_id.in_(principal.site_ids))
     per_site: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
     for row in session.scalars(query):
-        per_site[row.site_id].append((_aware(row.start), _aware(row.end)))
+        per_site[row.site_id].append((row.start, row.end))
     windows = _working_windows(since, until, zone, hours)
     work = sum((end - start).total_seconds() for start, end in windows)
     shares: dict[str, float | None] = {}

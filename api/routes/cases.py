@@ -22,8 +22,6 @@ CaseWriter = Annotated[Principal, Depends(require("supervisor", "integration"))]
 
 
 def _public(session: Session, case: Case) -> CasePublic:
-    now = datetime.now(UTC)
-    deadline = case.deadline_at if case.deadline_at.tzinfo else case.deadline_at.replace(tzinfo=UTC)
     return CasePublic(
         id=case.id,
         site_id=case.site_id,
@@ -34,7 +32,7 @@ def _public(session: Session, case: Case) -> CasePublic:
         updated_at=case.updated_at,
         deadline_at=case.deadline_at,
         closed_at=case.closed_at,
-        overdue=case.status != "closed" and deadline < now,
+        overdue=case.status != "closed" and case.deadline_at < datetime.now(UTC),
         external_id=case.external_id,
         event_ids=event_ids(session, case_id=case.id),
         history=[CaseHistoryPublic.model_validate(h) for h in history(session, case_id=case.id)],

@@ -281,3 +281,13 @@ def test_metrics_need_a_key_and_count_requests_and_ingest(api: Api) -> None:
     )
     assert 'sitewatch_events{status="open"} 1.0' in text_
     assert f"sitewatch_evidence_bytes {float(len(JPEG) + len(ANNOTATED))}" in text_
+
+
+def test_time_filters_compare_instants_whatever_the_offset(api: Api) -> None:
+    # Regression: SQLite stored and compared wall-clock times without their offset, so an event at
+    # 02:00 UTC sent as 10:00+08:00 fell outside a filter that spelled the same instant in UTC.
+    post(api, event("evt-offset-1", started_at="2026-11-23T10:00:00+08:00"))
+    params = {"since": "2026-11-23T01:30:00+00:00", "until": "2026-11-23T02:30:00+00:00"}
+    found = api.client.get("/api/v1/events", params=params, headers=api.as_("admin")).json()["data"]
+    assert [e["id"] for e in found] == ["evt-offset-1"]
+    assert found[0]["started_at"].startswith("2026-11-23T02:00:00")
