@@ -182,20 +182,18 @@ class CameraPipeline:
         return sent
 
     def _faces(self, frame: np.ndarray, now: float, tracked: sv.Detections, track_ids: list[int]) -> None:
-        """One face attempt per frame, on the first track that still needs one."""
+        """Sight every named track; make one face attempt per frame, on the first track still needing one."""
         if self.faces is None:
             return
         self.faces.forget(set(track_ids))
+        attempted = False
         for i, tid in enumerate(track_ids):
-            known = self.faces.name_of(tid)
-            if known is None and self.faces.wants(tid):
-                known = self.faces.attempt(frame, tid, tracked.xyxy[i])
-                if known is not None and self.presence is not None:
-                    for update in self.presence.sighting(now, known, self.camera_id):
-                        self.sink.emit(update)
-                break
-            if known is not None and self.presence is not None:
-                for update in self.presence.sighting(now, known, self.camera_id):
+            name = self.faces.name_of(tid)
+            if name is None and not attempted and self.faces.wants(tid):
+                attempted = True
+                name = self.faces.attempt(frame, tid, tracked.xyxy[i])
+            if name is not None and self.presence is not None:
+                for update in self.presence.sighting(now, name, self.camera_id):
                     self.sink.emit(update)
 
     def close(self, now: float, reason: str) -> None:

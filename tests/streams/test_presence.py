@@ -84,3 +84,55 @@ def test_a_track_is_named_only_when_attempts_agree(face_analyzer: FaceAnalyzer, 
     for _ in range(3):
         assert identifier.attempt(stranger, 2, np.array([0, 0, sw, sh * 2], np.float32)) is None
     assert not identifier.wants(2)  # gave up after its attempts
+
+
+def test_a_named_track_is_sighted_even_after_another_track_used_the_face_attempt(
+    face_analyzer: FaceAnalyzer, shared_dir: Path, engine: object
+) -> None:
+    # Regression: the pipeline stopped at the first face attempt of a frame, so named tracks after it
+    # in the frame were not sighted.
+    from detector.engine import Engine
+    from detector.smoking import SmokingScheduler
+    from detector.types import make_detections
+    from streams.evidence import EvidenceMaker
+    from streams.pipeline import CameraPipeline, CameraRules
+    from streams.rules import RuleParams
+    from streams.sinks import MemorySink
+
+    assert isinstance(engine, Engine)
+    faces = shared_dir / "datasets" / "faces"
+    gallery = Gallery(threshold=0.42)
+    gallery.enroll(
+        "obama",
+        [
+            enrollment_embedding(face_analyzer, cv2.imread(str(p)), str(p))
+            for p in (faces / "train" / "obama").iterdir()
+        ],
+    )
+    identifier = FaceIdentifier(face_analyzer, gallery, FaceParams(attempts=3, agree=1, min_face_px=40))
+    photo = cv2.imread(str(faces / "test" / "obama1.jpg"))
+    h, w = photo.shape[:2]
+    assert identifier.attempt(photo, 7, np.array([0, 0, w, 2 * h], np.float32)) == "obama"
+    presence = OfficerPresence("site", SCHEDULE, absent_after_s=600)
+    pipeline = CameraPipeline(
+        site_id="site",
+        camera_id="gate",
+        engine=engine,
+        sink=MemorySink(),
+        evidence=EvidenceMaker(),
+        rules=CameraRules(),
+        rule_params=RuleParams(),
+        schedule=SCHEDULE,
+        smoking=SmokingScheduler(),
+        faces=identifier,
+        presence=presence,
+    )
+    blank = np.full((h, w, 3), 127, np.uint8)  # track 3 is tried (no face), track 7 is already named
+    people = make_detections(
+        np.array([[0, 0, w, h], [0, 0, w, h]], np.float32),
+        np.array([0.9, 0.9]),
+        np.array([0, 0]),
+        {0: "person"},
+    )
+    pipeline._faces(blank, MONDAY_9, people, [3, 7])
+    assert [(name, camera) for _, _, name, camera in presence.timeline] == [("obama", "gate")]
