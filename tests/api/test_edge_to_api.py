@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import cv2
@@ -22,15 +21,7 @@ from streams.events import EventKind, EventUpdate, Evidence, Phase
 from streams.sinks import HttpSink, Outbox
 from tests.conftest import ROOT
 from tests.streams.rtsp import free_port
-
-
-def wait_for(condition: object, timeout: float, what: str) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.waiting import wait_for
 
 
 def updates() -> list[EventUpdate]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 from tests.streams.receiver import Receiver
 from tests.streams.rtsp import free_port
+from tests.waiting import wait_for
 
 
 def pending(outbox: Path) -> list[tuple[str, int]]:
@@ -40,15 +41,6 @@ def start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )
-
-
-def wait_until(condition: object, timeout: float, what: str) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_events_survive_an_api_outage_and_a_killed_worker(tmp_path: Path) -> None:
@@ -76,7 +68,9 @@ cameras:
     log = tmp_path / "worker.log"
     worker = start_worker(config, log)
     try:
-        wait_until(lambda: len(pending(outbox)) >= 4, 120, "events in the outbox while the API is down")
+        wait_for(
+            lambda: len(pending(outbox)) >= 4, 120, "events in the outbox while the API is down", poll=0.2
+        )
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
         before_kill = pending(outbox)
@@ -85,13 +79,15 @@ cameras:
         worker = start_worker(config, log)
         time.sleep(3)  # the restarted worker retries into the void for a while
         with Receiver(port=port) as receiver:
-            wait_until(lambda: set(before_kill) <= receiver.seen, 60, "the outbox to drain into the API")
+            wait_for(
+                lambda: set(before_kill) <= receiver.seen, 60, "the outbox to drain into the API", poll=0.2
+            )
             worker.send_signal(signal.SIGTERM)  # a graceful stop ends the open incidents
             worker.wait(timeout=60)
             worker = start_worker(config, log)  # ... whose end updates a next start delivers
-            wait_until(lambda: not pending(outbox), 60, "an empty outbox")
+            wait_for(lambda: not pending(outbox), 60, "an empty outbox", poll=0.2)
             # Regression: a SIGTERM right after start once deadlocked the signal handler on an Event.
-            wait_until(lambda: log.read_text().count("worker started") == 3, 60, "the third start")
+            wait_for(lambda: log.read_text().count("worker started") == 3, 60, "the third start", poll=0.2)
             worker.send_signal(signal.SIGTERM)
             worker.wait(timeout=60)
     finally:

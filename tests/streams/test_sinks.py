@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from streams.events import EventKind, EventUpdate, Evidence, Phase
 from streams.sinks import HttpSink, Outbox
 from tests.streams.receiver import Receiver
+from tests.waiting import wait_for
 
 
 def update(i: int, seq: int = 0, evidence: bool = True) -> EventUpdate:
@@ -26,15 +26,6 @@ def update(i: int, seq: int = 0, evidence: bool = True) -> EventUpdate:
         if evidence
         else None,
     )
-
-
-def wait_for(condition: object, timeout: float = 20.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_outbox_survives_reopening_and_keeps_order(tmp_path: Path) -> None:
@@ -59,7 +50,7 @@ def test_every_update_arrives_once_in_order_after_failures(tmp_path: Path) -> No
         for i in range(5):
             sink.emit(update(i))
             sink.emit(update(i, seq=1, evidence=False))
-        wait_for(lambda: len(receiver.stored) == 10)
+        wait_for(lambda: len(receiver.stored) == 10, 20, "10 updates")
         sink.close()
     assert [(e["event_id"], e["seq"]) for e in receiver.stored] == [
         (f"ev-{i}", s) for i in range(5) for s in (0, 1)
@@ -78,7 +69,7 @@ def test_an_update_the_api_refuses_is_set_aside_and_the_rest_go_on(tmp_path: Pat
         sink = HttpSink(receiver.url, None, Outbox(tmp_path / "o.sqlite"), backoff_initial_s=0.05)
         for i in range(3):
             sink.emit(update(i))
-        wait_for(lambda: len(receiver.stored) == 2)
+        wait_for(lambda: len(receiver.stored) == 2, 20, "2 updates")
         sink.close()
     assert [e["event_id"] for e in receiver.stored] == ["ev-0", "ev-2"]
     assert len(sink.outbox) == 0  # the refused one is kept in the file, out of the queue
@@ -89,6 +80,6 @@ def test_server_errors_are_retried(tmp_path: Path, status: int) -> None:
     with Receiver(fail_first=2, fail_status=status) as receiver:
         sink = HttpSink(receiver.url, None, Outbox(tmp_path / "o.sqlite"), backoff_initial_s=0.05)
         sink.emit(update(0))
-        wait_for(lambda: len(receiver.stored) == 1)
+        wait_for(lambda: len(receiver.stored) == 1, 20, "1 update")
         sink.close()
     assert receiver.failed == 2 and sink.failures == 2

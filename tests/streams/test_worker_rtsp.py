@@ -8,8 +8,7 @@ corrupt file and an unreachable address without stopping.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -24,21 +23,13 @@ from streams.sinks import MemorySink
 from streams.worker import Worker
 from tests.conftest import DATA
 from tests.streams.rtsp import RtspServer, require_gstreamer, write_frames
+from tests.waiting import wait_for
 
 # Labelled bare head and bare torso (Movie-...-24: no helmet, no vest; IMG_0871: no helmet).
 PHOTOS = [
     next((DATA / "ppe" / "images").glob("Movie-on-10-31-22-at-10_08-AM_mov-24*")),
     next((DATA / "ppe" / "images").glob("IMG_0871_mp4-23*")),
 ]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> float:
-    start = time.time()
-    while time.time() - start < timeout:
-        if condition():
-            return time.time() - start
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def config_text(cameras: str) -> str:
