@@ -62,6 +62,18 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
     return check
 
 
+def visible_site(principal: Principal, site_id: str) -> None:
+    """Refuse, as if it did not exist (404), a site the caller may not see."""
+    if not principal.sees(site_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no site {site_id}")
+
+
+def reporting_site(principal: Principal, site_id: str) -> None:
+    """Refuse (403) a report an edge key makes for a site that is not its own."""
+    if not principal.sees(site_id):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this key may not report for site {site_id}")
+
+
 Reader = Annotated[Principal, Depends(require("supervisor", "viewer", "integration"))]
 Reviewer = Annotated[Principal, Depends(require("supervisor"))]
 Edge = Annotated[Principal, Depends(require("edge"))]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile, status
 from pydantic import ValidationError
 
-from api.deps import Edge, SessionDep, StoreDep
+from api.deps import Edge, SessionDep, StoreDep, reporting_site
 from api.ingest import IngestError, ingest_update
 from api.schemas import IngestEventIn, IngestResult
 
@@ -49,8 +49,7 @@ async def ingest_event(
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'event'}: {e['msg']}" for e in exc.errors())
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"invalid event: {problems}") from None
-    if not principal.sees(update.site_id):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this key may not report for site {update.site_id}")
+    reporting_site(principal, update.site_id)
     limit = int(request.app.state.settings.max_upload_mb * 2**20)
     files = {
         name: data

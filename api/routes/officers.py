@@ -11,17 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
-from api.deps import Edge, IdPath, Reader, Reviewer, SessionDep, SiteIdPath
+from api.deps import Edge, IdPath, Reader, Reviewer, SessionDep, SiteIdPath, reporting_site, visible_site
 from api.models import Officer, OfficerEmbedding
 from api.officers import FaceKeyError, delete_officer, enroll_officer, gallery, record_sighting, timeline
 from api.schemas import GalleryPublic, OfficerPatch, OfficerPublic, PresencePublic, SightingIn
 
 router = APIRouter(prefix="/api/v1", tags=["officers"])
-
-
-def _site(principal: Principal, site_id: str) -> None:
-    if not principal.sees(site_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no site {site_id}")
 
 
 def _public(session: Session, officer: Officer, rejected: list[str] | None = None) -> OfficerPublic:
@@ -61,7 +56,7 @@ async def enroll(
     photos: Annotated[list[UploadFile], File(description="Photos of the officer alone, face visible.")],
 ) -> OfficerPublic:
     """Enrol an officer from photos; faces are embedded here and the photos are not kept."""
-    _site(principal, site_id)
+    visible_site(principal, site_id)
     limit = int(request.app.state.settings.max_upload_mb * 2**20)
     data = []
     for photo in photos:
@@ -90,7 +85,7 @@ async def enroll(
 @router.get("/sites/{site_id}/officers", response_model=list[OfficerPublic], operation_id="list_officers")
 def roster(site_id: SiteIdPath, principal: Reader, session: SessionDep) -> list[OfficerPublic]:
     """The site's officers."""
-    _site(principal, site_id)
+    visible_site(principal, site_id)
     rows = session.scalars(select(Officer).where(Officer.site_id == site_id).order_by(Officer.name))
     return [_public(session, o) for o in rows]
 
@@ -131,7 +126,7 @@ def remove(officer_id: IdPath, principal: Reviewer, session: SessionDep) -> None
 @router.get("/sites/{site_id}/gallery", response_model=GalleryPublic, operation_id="get_gallery")
 def site_gallery(site_id: SiteIdPath, principal: Edge, session: SessionDep) -> GalleryPublic:
     """Embeddings of the site's enabled officers, for its edge boxes."""
-    _site(principal, site_id)
+    visible_site(principal, site_id)
     try:
         return GalleryPublic(site_id=site_id, officers=gallery(session, site_id=site_id))
     except FaceKeyError as exc:
@@ -141,8 +136,7 @@ def site_gallery(site_id: SiteIdPath, principal: Edge, session: SessionDep) -> G
 @router.post("/ingest/sightings", status_code=status.HTTP_204_NO_CONTENT, operation_id="ingest_sighting")
 def sighting(body: SightingIn, principal: Edge, session: SessionDep) -> None:
     """An officer recognised on site; extends the presence timeline."""
-    if not principal.sees(body.site_id):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this key may not report for site {body.site_id}")
+    reporting_site(principal, body.site_id)
     at = body.at if body.at.tzinfo else body.at.replace(tzinfo=UTC)
     record_sighting(session, site_id=body.site_id, officer=body.officer, camera_id=body.camera_id, at=at)
 
@@ -156,7 +150,7 @@ def presence(
     tz: Annotated[str, Query(max_length=64)] = "UTC",
 ) -> list[PresencePublic]:
     """The officers' presence on a day (in time zone ``tz``)."""
-    _site(principal, site_id)
+    visible_site(principal, site_id)
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query, status
 from sqlalchemy import select
 
-from api.deps import Admin, Edge, Reader, SessionDep, SiteIdPath
+from api.deps import Admin, Edge, Reader, SessionDep, SiteIdPath, reporting_site, visible_site
 from api.events import audit
 from api.models import AuditEntry, CameraHealth, SiteConfig
 from api.schemas import AuditPublic, CameraHealthIn, CameraHealthPublic, SiteConfigPublic, contains_nul
@@ -22,8 +22,7 @@ def ingest_health(body: list[CameraHealthIn], principal: Edge, session: SessionD
     """The health of some cameras (replaces what was reported before)."""
     now = datetime.now(UTC)
     for item in body:
-        if not principal.sees(item.site_id):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this key may not report for site {item.site_id}")
+        reporting_site(principal, item.site_id)
     for item in body:
         ensure_site(session, site_id=item.site_id)
         row = session.get(CameraHealth, (item.site_id, item.camera_id))
@@ -40,8 +39,7 @@ def ingest_health(body: list[CameraHealthIn], principal: Edge, session: SessionD
 @router.get("/sites/{site_id}/cameras", response_model=list[CameraHealthPublic], operation_id="list_cameras")
 def cameras(site_id: SiteIdPath, principal: Reader, session: SessionDep) -> list[CameraHealthPublic]:
     """Every camera of the site with its latest health."""
-    if not principal.sees(site_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no site {site_id}")
+    visible_site(principal, site_id)
     rows = session.scalars(
         select(CameraHealth).where(CameraHealth.site_id == site_id).order_by(CameraHealth.camera_id)
     )
