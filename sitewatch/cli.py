@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 from sitewatch.tables import format_table
 from sitewatch.yamlpos import ConfigError
 
-if TYPE_CHECKING:  # the configuration pulls in the detector; commands import it when they run
+if TYPE_CHECKING:  # these pull in the detector; commands import them when they run
     from sitewatch.config import Config
+    from streams.worker import Worker
 
 logger = logging.getLogger("sitewatch")
 
@@ -316,13 +317,10 @@ def cmd_api(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_worker(worker: object, duration: float | None) -> int:
+def _run_worker(worker: Worker, duration: float | None) -> int:
     import signal
     import time
 
-    from streams.worker import Worker
-
-    assert isinstance(worker, Worker)
     # The handler only flips a flag: setting a threading.Event from a signal handler can deadlock when
     # the signal lands while the main thread holds that Event's lock inside wait().
     stopping: list[int] = []

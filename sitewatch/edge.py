@@ -9,7 +9,7 @@ from detector.engine import Engine
 from detector.faces import FaceAnalyzer, Gallery
 from detector.smoking import SmokingScheduler
 from sitewatch.config import Config, RuleConfig
-from streams.events import EventKind
+from streams.events import EventKind, EventUpdate
 from streams.evidence import EvidenceMaker
 from streams.motion import MotionParams
 from streams.pipeline import CameraPipeline, CameraRules
@@ -63,11 +63,8 @@ def make_sink(config: Config) -> Sink:
     return HttpSink(config.sink.url, config.sink.api_key, outbox, backoff_max_s=config.sink.retry_max_s)
 
 
-def log_update(update: object) -> None:
+def log_update(update: EventUpdate) -> None:
     """Log an event update as it leaves (the in-process sink's default)."""
-    from streams.events import EventUpdate
-
-    assert isinstance(update, EventUpdate)
     logger.info(
         "event %s %s %s camera=%s people=%d score=%.2f",
         update.kind.value,
