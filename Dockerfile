@@ -21,7 +21,7 @@ COPY streams ./streams
 COPY api ./api
 COPY alerts ./alerts
 COPY sitewatch ./sitewatch
-RUN pip install . \
+RUN pip install '.[s3]' \
     && apt-get purge -y g++ && apt-get autoremove -y
 
 COPY models /models

@@ -15,7 +15,7 @@ from api.metrics import ApiMetrics
 from api.retention import RetentionPolicy, apply_retention
 from api.routes import cases, events, health, ingest, keys, metrics, officers, sites, stats, users
 from api.settings import ApiSettings
-from api.storage import EvidenceStore
+from api.storage import open_store
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
-    app.state.store = EvidenceStore(settings.data_dir / "evidence")
+    app.state.store = open_store(settings)
     app.state.new_admin_key = new_admin_key
     app.state.face_analyzer = None  # loaded on the first enrolment
     app.state.metrics = ApiMetrics()

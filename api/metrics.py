@@ -57,4 +57,6 @@ class ApiMetrics:
             self.evidence_bytes.set(
                 session.scalar(select(func.coalesce(func.sum(EvidenceFile.size), 0))) or 0
             )
-        self.disk_free_bytes.set(request.app.state.store.free_mb() * 2**20)
+        free = request.app.state.store.free_mb()
+        if free is not None:
+            self.disk_free_bytes.set(free * 2**20)

@@ -4,7 +4,6 @@ active case."""
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -62,7 +61,8 @@ def apply_retention(session: Session, *, store: EvidenceStore, policy: Retention
     deleted, freed, kept = 0, 0, 0
 
     def low_disk() -> bool:
-        return shutil.disk_usage(store.root).free < policy.min_free_mb * 2**20
+        free = store.free_mb()
+        return free is not None and free < policy.min_free_mb
 
     for file in files:
         due = file.created_at < cutoff or (quota is not None and total - freed > quota) or low_disk()
@@ -71,7 +71,7 @@ def apply_retention(session: Session, *, store: EvidenceStore, policy: Retention
         if file.sha256 in keep:
             kept += 1
             continue
-        store.path(file.sha256).unlink(missing_ok=True)
+        store.delete(file.sha256)
         for column in HASH_COLUMNS:
             session.execute(update(Event).where(column == file.sha256).values({column.key: None}))
         session.delete(file)

@@ -122,7 +122,7 @@ class Health(BaseModel):
     status: Literal["ok", "degraded"]
     database: bool
     storage_writable: bool
-    disk_free_mb: float
+    disk_free_mb: float | None
 
 
 class CaseHistoryPublic(BaseModel):

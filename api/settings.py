@@ -21,6 +21,11 @@ class ApiSettings:
         retention_days: evidence older than this is deleted (unless its case is active).
         quota_mb: evidence above this total is deleted, oldest first; ``None``: no quota.
         min_free_mb: the disk space evidence never eats into.
+        s3_bucket: keep evidence in this bucket of an S3-compatible store instead of ``data_dir``
+            (``SITEWATCH_S3_BUCKET``); credentials from ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``.
+        s3_endpoint: the store's URL, e.g. ``http://minio:9000`` (``SITEWATCH_S3_ENDPOINT``); ``None``: AWS.
+        s3_prefix: key prefix inside the bucket (``SITEWATCH_S3_PREFIX``).
+        s3_region: region name (``SITEWATCH_S3_REGION``).
     """
 
     database_url: str
@@ -30,15 +35,29 @@ class ApiSettings:
     retention_days: float = 180.0
     quota_mb: float | None = None
     min_free_mb: float = 500.0
+    s3_bucket: str | None = None
+    s3_endpoint: str | None = None
+    s3_prefix: str = ""
+    s3_region: str | None = None
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, database_url: str | None = None) -> ApiSettings:
         """Defaults, overridden by the environment.
 
-        Reads ``SITEWATCH_DATA_DIR``, ``SITEWATCH_DATABASE_URL`` and ``SITEWATCH_ADMIN_KEY``.
+        Reads ``SITEWATCH_DATA_DIR``, ``SITEWATCH_DATABASE_URL``, ``SITEWATCH_ADMIN_KEY`` and the
+        ``SITEWATCH_S3_*`` variables.
         """
         folder = data_dir or Path(os.environ.get("SITEWATCH_DATA_DIR", "data"))
         url = (
             database_url or os.environ.get("SITEWATCH_DATABASE_URL") or f"sqlite:///{folder / 'sitewatch.db'}"
         )
-        return cls(database_url=url, data_dir=folder, admin_key=os.environ.get("SITEWATCH_ADMIN_KEY") or None)
+        env = os.environ
+        return cls(
+            database_url=url,
+            data_dir=folder,
+            admin_key=env.get("SITEWATCH_ADMIN_KEY") or None,
+            s3_bucket=env.get("SITEWATCH_S3_BUCKET") or None,
+            s3_endpoint=env.get("SITEWATCH_S3_ENDPOINT") or None,
+            s3_prefix=env.get("SITEWATCH_S3_PREFIX", ""),
+            s3_region=env.get("SITEWATCH_S3_REGION") or None,
+        )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 from fastapi import APIRouter, Request, Response, status
 from sqlalchemy import text
 
@@ -23,8 +21,8 @@ def health(request: Request, response: Response) -> Health:
         database = False
     store = request.app.state.store
     writable = store.writable()
-    free_mb = shutil.disk_usage(store.root).free / 2**20
-    ok = database and writable and free_mb > 100
+    free_mb = store.free_mb()
+    ok = database and writable and (free_mb is None or free_mb > 100)
     if not ok:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return Health(

@@ -69,7 +69,7 @@ async def ingest_event(
     counter.labels(result.status).inc()
     if result.status == "duplicate":
         response.status_code = status.HTTP_200_OK
-    elif files and store.free_mb() < request.app.state.settings.min_free_mb:
+    elif files and (free := store.free_mb()) is not None and free < request.app.state.settings.min_free_mb:
         # The disk must never fill: make room now rather than at the next periodic pass.
         from api.app import retention_policy
         from api.retention import apply_retention

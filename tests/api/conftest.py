@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from api.app import create_app
 from api.auth import create_key
 from api.settings import ApiSettings
 from tests.pg import PostgresServer, postgres  # noqa: F401 - the fixture
+from tests.s3 import S3Server, s3_env, s3_server  # noqa: F401 - the fixtures
 
 ADMIN_KEY = "sw_test-admin-key-0123456789abcdefghijklmnop"
 
@@ -40,8 +42,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def api(tmp_path: Path, database_url: str) -> Iterator[Api]:
-    settings = ApiSettings(database_url=database_url, data_dir=tmp_path, admin_key=ADMIN_KEY)
+def evidence(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Where the API keeps evidence: local files unless a test asks for ``s3`` (indirect parameter)."""
+    if getattr(request, "param", "files") == "files":
+        return {}
+    server: S3Server = request.getfixturevalue("s3_env")
+    return {"s3_bucket": f"evidence-{uuid.uuid4().hex[:12]}", "s3_endpoint": server.url}
+
+
+@pytest.fixture
+def api(tmp_path: Path, database_url: str, evidence: dict[str, str]) -> Iterator[Api]:
+    settings = ApiSettings(database_url=database_url, data_dir=tmp_path, admin_key=ADMIN_KEY, **evidence)
     app = create_app(settings)
     keys = {"admin": ADMIN_KEY}
     with app.state.sessions() as session:

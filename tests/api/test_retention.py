@@ -1,4 +1,5 @@
-"""Retention: with a tiny quota, old evidence goes first, evidence of active cases stays."""
+"""Retention: with a tiny quota, old evidence goes first, evidence of active cases stays; on local files
+and on an S3-compatible store."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import cv2
 import numpy as np
+import pytest
 from sqlalchemy import update
 
 from api.models import EvidenceFile
 from api.retention import RetentionPolicy, apply_retention, evidence_bytes
+from api.storage import EvidenceStore
 from tests.api.conftest import Api
 from tests.api.test_api import event, post
 
@@ -18,6 +21,14 @@ from tests.api.test_api import event, post
 def jpeg(seed: int) -> bytes:
     noise = np.random.default_rng(seed).integers(0, 255, (120, 160, 3), dtype=np.uint8)
     return cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+
+
+def stored(store: EvidenceStore, digest: str) -> bool:
+    try:
+        store.get(digest)
+        return True
+    except FileNotFoundError:
+        return False
 
 
 def ingest(api: Api, i: int, age_days: float) -> str:
@@ -39,6 +50,7 @@ def ingest(api: Api, i: int, age_days: float) -> str:
     return digest
 
 
+@pytest.mark.parametrize("evidence", ["files", "s3"], indirect=True)
 def test_quota_deletes_oldest_first_and_keeps_evidence_of_active_cases(api: Api) -> None:
     digests = [ingest(api, i, age_days=10 - i) for i in range(6)]  # 0 is the oldest
     case = api.client.post(
@@ -53,7 +65,7 @@ def test_quota_deletes_oldest_first_and_keeps_evidence_of_active_cases(api: Api)
             session, store=store, policy=RetentionPolicy(quota_mb=quota_bytes / 2**20, min_free_mb=0)
         )
         remaining = evidence_bytes(session)
-    present = [store.path(d).exists() for d in digests]
+    present = [stored(store, d) for d in digests]
     assert present == [True, False, False, False, True, True]  # 0 kept for its open case, 1-3 oldest gone
     assert result.deleted == 3 and result.kept_for_cases == 1 and remaining <= quota_bytes
     gone = api.client.get("/api/v1/events/evt-ret-0001/snapshot", headers=api.as_("admin"))
@@ -72,10 +84,10 @@ def test_age_limit_and_a_closed_case_no_longer_protects(api: Api) -> None:
         apply_retention(
             session, store=api.app.state.store, policy=RetentionPolicy(max_age_days=180, min_free_mb=0)
         )
-    assert api.app.state.store.path(old).exists()  # its case is open
+    assert stored(api.app.state.store, old)  # its case is open
     api.client.patch(f"/api/v1/cases/{case['id']}", json={"status": "closed"}, headers=api.as_("supervisor"))
     with api.app.state.sessions() as session:
         apply_retention(
             session, store=api.app.state.store, policy=RetentionPolicy(max_age_days=180, min_free_mb=0)
         )
-    assert not api.app.state.store.path(old).exists() and api.app.state.store.path(fresh).exists()
+    assert not stored(api.app.state.store, old) and stored(api.app.state.store, fresh)

@@ -1,0 +1,60 @@
+"""The evidence stores keep one copy per content, refuse bad digests and say when they cannot write."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+
+import pytest
+
+from api.storage import EvidenceStore, FileEvidenceStore, S3EvidenceStore
+from tests.s3 import S3Server
+
+
+@pytest.fixture(params=["files", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> EvidenceStore:
+    if request.param == "files":
+        return FileEvidenceStore(tmp_path / "evidence")
+    server: S3Server = request.getfixturevalue("s3_env")
+    return S3EvidenceStore(f"test-{uuid.uuid4().hex[:12]}", endpoint_url=server.url, prefix="evidence/")
+
+
+def test_put_is_content_addressed_and_idempotent(store: EvidenceStore) -> None:
+    data = b"\xff\xd8 a snapshot " + uuid.uuid4().bytes
+    first = store.put(data)
+    assert first == hashlib.sha256(data).hexdigest()
+    assert store.put(data) == first
+    assert store.get(first) == data
+    store.delete(first)
+    with pytest.raises(FileNotFoundError):
+        store.get(first)
+    store.delete(first)  # deleting twice is not an error
+
+
+@pytest.mark.parametrize("digest", ["../../etc/passwd", "A" * 64, "ab" * 31, "0" * 63 + "/"])
+def test_anything_but_a_sha256_is_refused(store: EvidenceStore, digest: str) -> None:
+    with pytest.raises(ValueError, match="not a sha256"):
+        store.get(digest)
+
+
+def test_health_of_each_store(store: EvidenceStore) -> None:
+    assert store.writable()
+    free = store.free_mb()
+    assert free is None if isinstance(store, S3EvidenceStore) else free is not None and free > 0
+
+
+def test_s3_objects_live_under_the_prefix(s3_env: S3Server) -> None:
+    import boto3
+
+    bucket = f"test-{uuid.uuid4().hex[:12]}"
+    store = S3EvidenceStore(bucket, endpoint_url=s3_env.url, prefix="site-evidence/")
+    digest = store.put(b"clip bytes")
+    client = boto3.client("s3", endpoint_url=s3_env.url, region_name="us-east-1")
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == [f"site-evidence/{digest[:2]}/{digest[2:4]}/{digest}"]
+
+
+def test_an_unreachable_store_is_unhealthy_not_a_crash(s3_env: S3Server) -> None:
+    store = S3EvidenceStore("nowhere", endpoint_url="http://127.0.0.1:9", create_bucket=False)
+    assert not store.writable()
