@@ -66,6 +66,11 @@ def create_app(settings: ApiSettings) -> FastAPI:
     return app
 
 
+def app_from_env() -> FastAPI:
+    """The app of the environment's settings: the factory each ``sitewatch api --workers N`` process calls."""
+    return create_app(ApiSettings.from_env())
+
+
 def retention_policy(settings: ApiSettings) -> RetentionPolicy:
     """The evidence retention of these settings."""
     return RetentionPolicy(

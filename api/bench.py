@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import secrets
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -15,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import insert
 from tqdm import tqdm
 
@@ -31,6 +35,7 @@ KINDS = ("no_helmet", "no_vest", "smoking")
 class ApiBench:
     """Attributes:
     database: the SQLAlchemy dialect measured.
+    workers: API server processes.
     ingest_per_s: event updates (each with a snapshot of ``snapshot_kb``) stored per second.
     ingest_p95_ms: 95th percentile of one ingest request.
     stored_events: events in the database while listing.
@@ -41,6 +46,7 @@ class ApiBench:
     database: str
     snapshot_kb: int
     clients: int
+    workers: int
     ingest_per_s: float
     ingest_p95_ms: float
     stored_events: int
@@ -52,17 +58,30 @@ class ApiBench:
         return {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-def _serve(app: object, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    return server, thread
+def _serve(folder: Path, url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """``sitewatch api`` in its own processes, as deployed: the clients here must not share its cores' GIL."""
+    env = {
+        **os.environ,
+        "SITEWATCH_DATA_DIR": str(folder),
+        "SITEWATCH_DATABASE_URL": url,
+        "SITEWATCH_ADMIN_KEY": "sw_bench-" + secrets.token_urlsafe(24),
+    }
+    command = [sys.executable, "-m", "sitewatch.cli", "api", "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen([*command, "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the API exited with {server.returncode} before serving")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code < 600:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("the API did not answer within 60 s")
 
 
-def _seed(app: object, count: int, site: str) -> None:
+def _seed(app: FastAPI, count: int, site: str) -> None:
     """Insert ``count`` events straight into the table (the listing is what is measured)."""
     now = datetime.now(UTC)
     rows: list[dict[str, object]] = [
@@ -82,15 +101,23 @@ def _seed(app: object, count: int, site: str) -> None:
         }
         for i in range(count)
     ]
-    with app.state.sessions() as session:  # type: ignore[attr-defined]
+    with app.state.sessions() as session:
         session.execute(insert(Event), rows)
         session.commit()
 
 
 def bench_api(
-    database_url: str | None, *, events: int, stored: int, clients: int, port: int, progress: bool = True
+    database_url: str | None,
+    *,
+    events: int,
+    stored: int,
+    clients: int,
+    port: int,
+    workers: int = 1,
+    progress: bool = True,
 ) -> ApiBench:
-    """Ingest ``events`` updates over HTTP from ``clients`` threads, then list at ``stored`` events."""
+    """Ingest ``events`` updates over HTTP from ``clients`` threads into an API of ``workers`` processes,
+    then list at ``stored`` events."""
     folder = Path(tempfile.mkdtemp(prefix="sitewatch-bench-"))
     url = database_url or f"sqlite:///{folder / 'bench.db'}"
     app = create_app(ApiSettings(database_url=url, data_dir=folder, admin_key=None))
@@ -100,7 +127,7 @@ def bench_api(
         session.commit()
         key = create_key(session, name="bench edge", role="edge", site_ids=[site])
         reader = create_key(session, name="bench reader", role="viewer", site_ids=[site])
-    server, thread = _serve(app, port)
+    server = _serve(folder, url, port, workers)
     base = f"http://127.0.0.1:{port}"
     rng = np.random.default_rng(0)
     snapshot = b"\xff\xd8" + rng.integers(0, 255, 100 * 1024 - 2, dtype=np.uint8).tobytes()
@@ -159,13 +186,14 @@ def bench_api(
                 http.get(f"{base}/api/v1/events", params=params).raise_for_status()
                 listing.append((time.perf_counter() - t0) * 1000)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.terminate()
+        server.wait(timeout=30)
         app.state.engine.dispose()
     return ApiBench(
         database=engine_name(url),
         snapshot_kb=100,
         clients=clients,
+        workers=workers,
         ingest_per_s=events / ingest_s,
         ingest_p95_ms=statistics.quantiles(latencies, n=20)[-1],
         stored_events=stored,

@@ -54,6 +54,7 @@ def ingest_update(
     key = (update.event_id, update.seq)
     if session.get(IngestedUpdate, key) is not None:
         return IngestResult(status="duplicate", event_id=update.event_id, seq=update.seq)
+    digests: dict[str, str] = {}
     for name, data in files.items():
         check_file(name, data)
         announced = update.evidence.get(f"{name}_sha256")
@@ -62,7 +63,9 @@ def ingest_update(
             raise IngestError(
                 f"part '{name}' has sha256 {actual[:12]}…, the event announces {announced[:12]}…"
             )
-    digests = {name: store.put(data) for name, data in files.items()}
+        digests[name] = actual
+    for name, data in files.items():
+        store.put(data, sha256=digests[name])
     for _attempt in range(3):
         try:
             _store(session, update=update, files=files, digests=digests, actor=actor)

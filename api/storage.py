@@ -33,8 +33,8 @@ def shard(sha256: str) -> str:
 class EvidenceStore(Protocol):
     """Where evidence bytes live. Every method takes or returns the file's SHA-256."""
 
-    def put(self, data: bytes) -> str:
-        """Store ``data`` (once) and return its SHA-256."""
+    def put(self, data: bytes, *, sha256: str | None = None) -> str:
+        """Store ``data`` (once) and return its SHA-256 (``sha256``: already computed by the caller)."""
         ...
 
     def get(self, sha256: str) -> bytes:
@@ -73,9 +73,9 @@ class FileEvidenceStore:
         """Where the file of ``sha256`` lives."""
         return self.root / shard(sha256)
 
-    def put(self, data: bytes) -> str:
-        """Store ``data`` (once) and return its SHA-256."""
-        digest = hashlib.sha256(data).hexdigest()
+    def put(self, data: bytes, *, sha256: str | None = None) -> str:
+        """Store ``data`` (once) and return its SHA-256 (``sha256``: already computed by the caller)."""
+        digest = sha256 or hashlib.sha256(data).hexdigest()
         target = self.path(digest)
         if target.exists():
             return digest
@@ -170,9 +170,9 @@ class S3EvidenceStore:
         """The object key of ``sha256``."""
         return self.prefix + shard(sha256)
 
-    def put(self, data: bytes) -> str:
-        """Store ``data`` (once) and return its SHA-256."""
-        digest = hashlib.sha256(data).hexdigest()
+    def put(self, data: bytes, *, sha256: str | None = None) -> str:
+        """Store ``data`` (once) and return its SHA-256 (``sha256``: already computed by the caller)."""
+        digest = sha256 or hashlib.sha256(data).hexdigest()
         key = self.key(digest)
         if self._exists(key):
             return digest

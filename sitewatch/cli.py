@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -298,22 +299,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _run_worker(build_worker(config, sink=sink), args.duration)
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def cmd_api(args: argparse.Namespace) -> int:
     """Serve the central API (SQLite in the data folder unless SITEWATCH_DATABASE_URL says otherwise)."""
-    import uvicorn
-
     from api.app import create_app
+    from api.serve import serve
     from api.settings import ApiSettings
 
     settings = ApiSettings.from_env(data_dir=args.data_dir)
-    app = create_app(settings)
+    app = create_app(settings)  # migrates and makes the admin key once, before any worker starts
     if app.state.new_admin_key:
         print(f"first start: admin key (shown once, store it now): {app.state.new_admin_key}", flush=True)
     print(
-        f"sitewatch API on http://{args.host}:{args.port} (docs at /docs), data in {settings.data_dir}",
+        f"sitewatch API on http://{args.host}:{args.port} (docs at /docs), data in {settings.data_dir}"
+        + (f", {args.workers} worker processes" if args.workers > 1 else ""),
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    if args.workers > 1:
+        app.state.engine.dispose()
+        # Worker processes rebuild the app from the environment; the API keeps no state between requests.
+        os.environ["SITEWATCH_DATA_DIR"] = str(settings.data_dir)
+        os.environ["SITEWATCH_DATABASE_URL"] = settings.database_url
+    serve(app, host=args.host, port=args.port, workers=args.workers)
     return EXIT_OK
 
 
@@ -358,6 +371,7 @@ def _bench_api(args: argparse.Namespace) -> int:
             stored=args.stored,
             clients=args.clients,
             port=args.port,
+            workers=args.api_workers,
             progress=not args.json,
         )
         for url in (args.database_url or [None])
@@ -369,6 +383,7 @@ def _bench_api(args: argparse.Namespace) -> int:
     rows = [
         [
             r.database,
+            r.workers,
             r.clients,
             r.ingest_per_s,
             r.ingest_p95_ms,
@@ -382,6 +397,7 @@ def _bench_api(args: argparse.Namespace) -> int:
         format_table(
             [
                 "database",
+                "API processes",
                 "clients",
                 "ingest/s",
                 "ingest p95 ms",
@@ -560,6 +576,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stored", type=int, default=100_000, help="with --api: events stored when listing")
     p.add_argument("--clients", type=int, default=4, help="with --api: concurrent ingest clients")
     p.add_argument("--port", type=int, default=18765, help="with --api: loopback port of the API")
+    p.add_argument(
+        "--api-workers", type=_positive_int, default=2, help="with --api: API server processes (default 2)"
+    )
     p.set_defaults(func=cmd_bench)
 
     for name, func, text in (
@@ -578,6 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--data-dir", type=Path, help="database and evidence folder (default: $SITEWATCH_DATA_DIR or data)"
     )
+    p.add_argument("--workers", type=_positive_int, default=1, help="server processes (one per core)")
     p.set_defaults(func=cmd_api)
 
     p = sub.add_parser("check-config", help="validate a configuration file")
