@@ -9,22 +9,33 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from alerts.config import AlertsConfig
+from alerts.contract import CaseNotice, EventNotice
+from alerts.dispatcher import Dispatcher
 from api.auth import ensure_admin
 from api.db import make_engine, migrate, session_factory
+from api.links import evidence_link, link_key
 from api.metrics import ApiMetrics
 from api.retention import RetentionPolicy, apply_retention
-from api.routes import cases, events, health, ingest, keys, metrics, officers, sites, stats, users
+from api.routes import cases, deliveries, events, health, ingest, keys, metrics, officers, sites, stats, users
 from api.settings import ApiSettings
 from api.storage import open_store
 
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: ApiSettings) -> FastAPI:
+def create_app(
+    settings: ApiSettings, alerts: AlertsConfig | None = None, *, dispatch: bool = True
+) -> FastAPI:
     """Build the API on ``settings``: migrate the database, make sure an admin key exists, mount routes.
 
     A newly created admin key (no ``SITEWATCH_ADMIN_KEY`` and none stored yet) is left in
     ``app.state.new_admin_key`` for the command to print once; it is never logged.
+
+    Args:
+        settings: database, storage and secrets.
+        alerts: channels and routes of notifications; ``None``: none (notifications are only recorded).
+        dispatch: run the notification dispatcher (and the re-inspection sweep) while the app runs.
     """
     engine = make_engine(settings.database_url)
     migrate(engine)
@@ -37,8 +48,12 @@ def create_app(settings: ApiSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         thread = threading.Thread(target=_retention_loop, args=(app, stop), name="retention", daemon=True)
         thread.start()
+        if app.state.dispatcher is not None:
+            app.state.dispatcher.start()
         yield
         stop.set()
+        if app.state.dispatcher is not None:
+            app.state.dispatcher.stop()
         thread.join(timeout=10)
 
     app = FastAPI(title="sitewatch central API", version="0.1.0", lifespan=lifespan)
@@ -47,6 +62,17 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.sessions = sessions
     app.state.store = open_store(settings)
     app.state.new_admin_key = new_admin_key
+    app.state.link_key = link_key(settings)
+    key = app.state.link_key
+    app.state.dispatcher = (
+        Dispatcher(
+            sessions,
+            alerts or AlertsConfig(),
+            links=lambda digest, ttl: evidence_link(settings.public_url, key, digest, ttl_s=ttl),
+        )
+        if dispatch
+        else None
+    )
     app.state.face_analyzer = None  # loaded on the first enrolment
     app.state.metrics = ApiMetrics()
     app.middleware("http")(app.state.metrics.middleware)
@@ -61,9 +87,25 @@ def create_app(settings: ApiSettings) -> FastAPI:
         sites.router,
         users.router,
         keys.router,
+        deliveries.router,
     ):
         app.include_router(router)
+    document_webhooks(app)
     return app
+
+
+def document_webhooks(app: FastAPI) -> None:
+    """List the webhook contract under ``webhooks`` in the OpenAPI document (what receivers implement)."""
+
+    @app.webhooks.post("case-notice", operation_id="webhook_case_notice")
+    def case_notice(body: CaseNotice) -> None:
+        """``case.created`` and ``case.updated``, signed (``X-Sitewatch-Signature: sha256=<hex HMAC-SHA256
+        of the raw body>``) with ``X-Sitewatch-Timestamp`` and ``Idempotency-Key``. Answer 2xx, with
+        ``{"case_number": "..."}`` to a ``case.created``."""
+
+    @app.webhooks.post("event-notice", operation_id="webhook_event_notice")
+    def event_notice(body: EventNotice) -> None:
+        """``event.started``, ``event.ended`` and ``event.confirmed``, signed the same way."""
 
 
 def app_from_env() -> FastAPI:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from api.events import audit
 from api.models import Case, CaseEvent, CaseHistory, CasePolicy, Event
+from api.notify import notify_case
 
 Status = Literal["open", "dispatched", "rectifying", "reinspection", "closed", "reopened"]
 Trigger = Literal["on_start", "on_confirm", "never"]
@@ -43,6 +44,10 @@ DEFAULT_POLICY: dict[str, tuple[Trigger, float]] = {
     "officer_absent": ("on_confirm", 8.0),
     "camera_offline": ("on_start", 24.0),
 }
+
+
+#: How long a camera is watched after a case is reported rectified, unless the settings say otherwise.
+REINSPECTION_HOURS = 24.0
 
 
 class TransitionError(ValueError):
@@ -93,6 +98,7 @@ def open_case_for(session: Session, *, event: Event, actor: str) -> Case:
         session.flush()
         session.add(CaseHistory(case_id=case.id, at=now, actor=actor, from_status=None, to_status="open"))
         audit(session, actor=actor, action="open_case", target=f"case:{case.id}", details={"event": event.id})
+        notify_case(session, topic="case.created", case=case, event_id=event.id)
     if session.get(CaseEvent, (case.id, event.id)) is None:
         session.add(CaseEvent(case_id=case.id, event_id=event.id))
     return case
@@ -106,12 +112,27 @@ def maybe_open_case(session: Session, *, event: Event, moment: Trigger, actor: s
     return open_case_for(session, event=event, actor=actor)
 
 
-def move(session: Session, *, case: Case, to: str, actor: str, note: str = "") -> Case:
-    """Move a case to state ``to``, recording who and why.
+def move(
+    session: Session,
+    *,
+    case: Case,
+    to: str,
+    actor: str,
+    note: str = "",
+    reinspection_hours: float = REINSPECTION_HOURS,
+) -> Case:
+    """Move a case to state ``to``, recording who and why, and notify integrations.
+
+    Moving to ``reinspection`` opens the re-inspection window of ``reinspection_hours``; ``rectified``
+    (the case system's word) means the same move.
 
     Raises:
         TransitionError: the state machine does not allow it; nothing is changed.
     """
+    if to == "rectified":
+        if case.status in ("dispatched", "reopened"):  # the case system skipped reporting the work itself
+            move(session, case=case, to="rectifying", actor=actor, note="rectified without a report of work")
+        to = "reinspection"
     if to not in TRANSITIONS.get(case.status, frozenset()):
         allowed = ", ".join(sorted(TRANSITIONS.get(case.status, frozenset()))) or "nothing"
         raise TransitionError(f"a {case.status} case cannot become {to} (allowed: {allowed})")
@@ -129,7 +150,44 @@ def move(session: Session, *, case: Case, to: str, actor: str, note: str = "") -
     case.status = to
     case.updated_at = now
     case.closed_at = now if to == "closed" else None
+    case.reinspect_until = now + timedelta(hours=reinspection_hours) if to == "reinspection" else None
+    notify_case(session, topic="case.updated", case=case)
     return case
+
+
+def recurrence(session: Session, *, event: Event, actor: str = "reinspection") -> Case | None:
+    """Reopen the case of the event's site, camera and kind if it is being re-inspected: the violation came
+    back within the window. Returns the reopened case (the caller commits)."""
+    case = session.scalar(
+        select(Case).where(
+            Case.site_id == event.site_id,
+            Case.camera_id == event.camera_id,
+            Case.kind == event.kind,
+            Case.status == "reinspection",
+        )
+    )
+    if case is None or case.reinspect_until is None or case.reinspect_until < event.started_at:
+        return None
+    move(session, case=case, to="reopened", actor=actor, note=f"recurred during re-inspection: {event.id}")
+    if session.get(CaseEvent, (case.id, event.id)) is None:
+        session.add(CaseEvent(case_id=case.id, event_id=event.id))
+    return case
+
+
+def close_reinspected(session: Session, *, now: datetime | None = None) -> list[int]:
+    """Close every case whose re-inspection window has passed without a recurrence; commits.
+
+    Returns:
+        The ids of the cases closed.
+    """
+    now = now or datetime.now(UTC)
+    due = session.scalars(
+        select(Case).where(Case.status == "reinspection", Case.reinspect_until <= now).with_for_update()
+    ).all()
+    for case in due:
+        move(session, case=case, to="closed", actor="reinspection", note="no recurrence during re-inspection")
+    session.commit()
+    return [case.id for case in due]
 
 
 def history(session: Session, *, case_id: int) -> list[CaseHistory]:

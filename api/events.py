@@ -108,7 +108,9 @@ def review_event(session: Session, *, principal: Principal, event: Event, verdic
     )
     if verdict == "confirmed":
         from api.cases import maybe_open_case  # api.cases imports audit() from here
+        from api.notify import notify_event
 
+        notify_event(session, topic="event.confirmed", event=event)
         maybe_open_case(session, event=event, moment="on_confirm", actor=principal.name)
     session.commit()
     return review

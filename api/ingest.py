@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.cases import maybe_open_case
+from api.cases import maybe_open_case, recurrence
 from api.models import Event, EvidenceFile, IngestedUpdate
+from api.notify import notify_event
 from api.schemas import IngestEventIn, IngestResult
 from api.sites import ensure_site
 from api.storage import EvidenceStore
@@ -102,7 +103,11 @@ def _store(
     event = _apply(session, update, digests)
     if update.phase == "start":
         session.flush()
+        notify_event(session, topic="event.started", event=event)
+        recurrence(session, event=event)
         maybe_open_case(session, event=event, moment="on_start", actor=actor)
+    elif update.phase == "end":
+        notify_event(session, topic="event.ended", event=event)
     session.commit()
 
 

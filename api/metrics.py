@@ -9,7 +9,7 @@ from fastapi import Request, Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import func, select
 
-from api.models import Event, EvidenceFile
+from api.models import Delivery, Event, EvidenceFile, Notification
 
 
 class ApiMetrics:
@@ -36,6 +36,14 @@ class ApiMetrics:
         self.disk_free_bytes = Gauge(
             "sitewatch_disk_free_bytes", "Free disk under the evidence store", registry=self.registry
         )
+        self.outbox = Gauge(
+            "sitewatch_outbox_notifications",
+            "Notifications not yet routed to channels",
+            registry=self.registry,
+        )
+        self.deliveries = Gauge(
+            "sitewatch_deliveries", "Deliveries to channels, by status", ["status"], registry=self.registry
+        )
 
     async def middleware(
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -57,6 +65,11 @@ class ApiMetrics:
             self.evidence_bytes.set(
                 session.scalar(select(func.coalesce(func.sum(EvidenceFile.size), 0))) or 0
             )
+            self.outbox.set(session.scalar(select(func.count()).where(Notification.routed.is_(False))) or 0)
+            for status, count in session.execute(
+                select(Delivery.status, func.count()).group_by(Delivery.status)
+            ):
+                self.deliveries.labels(status).set(count)
         free = request.app.state.store.free_mb()
         if free is not None:
             self.disk_free_bytes.set(free * 2**20)

@@ -163,9 +163,15 @@ class CaseIn(InModel):
 
 
 class CasePatch(InModel):
-    """A state change and/or the case system's own number."""
+    """A state change and/or the case system's own number.
 
-    status: Literal["open", "dispatched", "rectifying", "reinspection", "closed", "reopened"] | None = None
+    ``rectified`` is what the case system reports when the site says it has put things right: the case
+    goes to ``reinspection`` and the camera is watched for the re-inspection window.
+    """
+
+    status: (
+        Literal["open", "dispatched", "rectifying", "rectified", "reinspection", "closed", "reopened"] | None
+    ) = None
     note: str = Field(default="", max_length=2000)
     external_id: str | None = Field(default=None, max_length=100)
 
@@ -290,3 +296,21 @@ class UserPublic(BaseModel):
     role: str
     site_ids: list[str]
     disabled: bool
+
+
+class DeliveryPublic(BaseModel):
+    """One notification's delivery to one channel."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    notification_id: int
+    channel: str
+    status: str
+    attempts: int
+    idempotency_key: str
+    next_attempt_at: datetime
+    created_at: datetime
+    delivered_at: datetime | None
+    last_error: str | None
+    response: str | None

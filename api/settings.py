@@ -26,6 +26,12 @@ class ApiSettings:
         s3_endpoint: the store's URL, e.g. ``http://minio:9000`` (``SITEWATCH_S3_ENDPOINT``); ``None``: AWS.
         s3_prefix: key prefix inside the bucket (``SITEWATCH_S3_PREFIX``).
         s3_region: region name (``SITEWATCH_S3_REGION``).
+        reinspection_hours: how long a camera is watched after a case is reported rectified
+            (``SITEWATCH_REINSPECTION_HOURS``).
+        public_url: the API's address as receivers of notifications reach it, for evidence links
+            (``SITEWATCH_PUBLIC_URL``).
+        link_key: the key that signs evidence links (``SITEWATCH_LINK_KEY``); replicas must share it.
+            Without it, one is made and kept in ``data_dir/link.key`` (readable by the owner only).
     """
 
     database_url: str
@@ -39,6 +45,9 @@ class ApiSettings:
     s3_endpoint: str | None = None
     s3_prefix: str = ""
     s3_region: str | None = None
+    reinspection_hours: float = 24.0
+    public_url: str = "http://127.0.0.1:8000"
+    link_key: str | None = None
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, database_url: str | None = None) -> ApiSettings:
@@ -60,4 +69,7 @@ class ApiSettings:
             s3_endpoint=env.get("SITEWATCH_S3_ENDPOINT") or None,
             s3_prefix=env.get("SITEWATCH_S3_PREFIX", ""),
             s3_region=env.get("SITEWATCH_S3_REGION") or None,
+            reinspection_hours=float(env.get("SITEWATCH_REINSPECTION_HOURS", "24")),
+            public_url=env.get("SITEWATCH_PUBLIC_URL", "http://127.0.0.1:8000"),
+            link_key=env.get("SITEWATCH_LINK_KEY") or None,
         )

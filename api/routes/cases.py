@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -90,7 +90,9 @@ def open_case(body: CaseIn, principal: Reviewer, session: SessionDep) -> CasePub
 
 
 @router.patch("/cases/{case_id}", response_model=CasePublic, operation_id="update_case")
-def update_case(case_id: IdPath, body: CasePatch, principal: CaseWriter, session: SessionDep) -> CasePublic:
+def update_case(
+    request: Request, case_id: IdPath, body: CasePatch, principal: CaseWriter, session: SessionDep
+) -> CasePublic:
     """Move a case to its next state and/or record the case system's number; illegal moves get 409."""
     row = _case(session, principal, case_id)
     if body.external_id is not None:
@@ -98,7 +100,14 @@ def update_case(case_id: IdPath, body: CasePatch, principal: CaseWriter, session
         audit(session, actor=principal.name, action="case_external_id", target=f"case:{row.id}")
     if body.status is not None and body.status != row.status:
         try:
-            move(session, case=row, to=body.status, actor=principal.name, note=body.note)
+            move(
+                session,
+                case=row,
+                to=body.status,
+                actor=principal.name,
+                note=body.note,
+                reinspection_hours=request.app.state.settings.reinspection_hours,
+            )
         except TransitionError as exc:
             session.rollback()
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None

@@ -1,0 +1,132 @@
+"""The ``alerts`` section of a configuration: channels, and routes from notifications to channels."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ChannelType = Literal["webhook", "wecom", "dingtalk", "feishu", "speaker"]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=64)]
+TopicName = Literal["case.created", "case.updated", "event.started", "event.ended", "event.confirmed"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChannelConfig(_Strict):
+    """One receiver of notifications."""
+
+    type: ChannelType = Field(
+        description="webhook: the case-management contract, signed; wecom/dingtalk/feishu: an IM group "
+        "robot; speaker: an on-site warning (an IP speaker's HTTP endpoint, or a command)."
+    )
+    url: str | None = Field(default=None, description="Where to POST (webhook, robots, speaker over HTTP).")
+    secret: str | None = Field(
+        default=None,
+        description="HMAC secret (webhook signature; DingTalk and Feishu robot signing). "
+        "Write it as ${VARIABLE}: secrets come from the environment.",
+    )
+    command: list[str] | None = Field(
+        default=None,
+        description="speaker: run this command instead of an HTTP call; {audio}, {text}, {kind}, {camera} "
+        "in its arguments are replaced.",
+    )
+    language: Literal["zh", "en"] = Field(default="zh", description="Language of messages and voice prompts.")
+    timeout_s: float = Field(default=5.0, gt=0, le=120, description="Per request.")
+    concurrency: int = Field(
+        default=4, ge=1, le=64, description="Requests in flight to this channel at most."
+    )
+    max_attempts: int = Field(default=8, ge=1, le=100, description="Then the delivery is dead-lettered.")
+    backoff_s: float = Field(
+        default=2.0, gt=0, le=3600, description="First retry delay; doubles, with jitter."
+    )
+    backoff_max_s: float = Field(default=600.0, gt=0, le=86400, description="Cap of the retry delay.")
+    rate_per_minute: int | None = Field(
+        default=None, ge=1, le=6000, description="Messages per minute at most (robots: 20 by default)."
+    )
+    max_age_s: float | None = Field(
+        default=None, gt=0, description="Drop a delivery older than this (speakers: 120 s by default)."
+    )
+    link_ttl_s: float = Field(
+        default=7 * 86400, gt=0, le=90 * 86400, description="Lifetime of evidence links in messages."
+    )
+
+    @model_validator(mode="after")
+    def _target(self) -> ChannelConfig:
+        if self.type == "speaker":
+            if (self.url is None) == (self.command is None):
+                raise ValueError("a speaker channel needs exactly one of url and command")
+        elif self.url is None:
+            raise ValueError(f"a {self.type} channel needs a url")
+        if self.type == "webhook" and not self.secret:
+            raise ValueError("a webhook channel needs a secret (write it as ${VARIABLE})")
+        return self
+
+    @property
+    def per_minute(self) -> int | None:
+        """The rate limit, with the robots' documented default."""
+        if self.rate_per_minute is not None:
+            return self.rate_per_minute
+        return 20 if self.type in ("wecom", "dingtalk", "feishu") else None
+
+    @property
+    def expires_after_s(self) -> float | None:
+        """How old a delivery may get; a late voice warning is worse than none."""
+        if self.max_age_s is not None:
+            return self.max_age_s
+        return 120.0 if self.type == "speaker" else None
+
+
+class QuietHours(_Strict):
+    """A daily span (local time) during which a route holds its messages until the span ends."""
+
+    start: time = Field(description="HH:MM")
+    end: time = Field(description="HH:MM; before start means the span crosses midnight.")
+
+    def contains(self, moment: time) -> bool:
+        """Whether ``moment`` falls inside the span."""
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+class RouteConfig(_Strict):
+    """Which notifications go to which channels."""
+
+    channels: list[Name] = Field(min_length=1, description="Channel names.")
+    topics: list[TopicName] = Field(
+        default_factory=lambda: ["case.created", "case.updated"],  # type: ignore[arg-type]
+        description="case.created, case.updated, event.started (at once), event.confirmed (after a "
+        "supervisor's confirmation), event.ended.",
+    )
+    sites: list[str] = Field(default_factory=lambda: ["*"], description="Site ids, or * for all.")
+    kinds: list[str] = Field(default_factory=lambda: ["*"], description="Event kinds, or * for all.")
+    quiet_hours: QuietHours | None = Field(default=None, description="Hold messages during these hours.")
+
+    def matches(self, *, topic: str, site_id: str, kind: str) -> bool:
+        """Whether a notification of ``topic`` about ``site_id`` and ``kind`` takes this route."""
+        return (
+            topic in self.topics
+            and ("*" in self.sites or site_id in self.sites)
+            and ("*" in self.kinds or kind in self.kinds)
+        )
+
+
+class AlertsConfig(_Strict):
+    """Where notifications go."""
+
+    channels: dict[Name, ChannelConfig] = Field(default_factory=dict, description="Receivers by name.")
+    routes: list[RouteConfig] = Field(default_factory=list, description="Notifications to channels.")
+    poll_s: float = Field(default=0.2, gt=0, le=60, description="How often the dispatcher looks for work.")
+    timezone: str = Field(default="Asia/Shanghai", description="Time zone of quiet hours and messages.")
+
+    @model_validator(mode="after")
+    def _known_channels(self) -> AlertsConfig:
+        for i, route in enumerate(self.routes):
+            unknown = [c for c in route.channels if c not in self.channels]
+            if unknown:
+                raise ValueError(f"routes[{i}] names unknown channels: {', '.join(unknown)}")
+        return self

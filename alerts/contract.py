@@ -1,0 +1,201 @@
+"""The JSON contract of the case-management webhook: what we send, as pydantic models.
+
+``alerts/schemas/case-webhook.schema.json`` is generated from these models (``sitewatch alerts-schema``)
+and checked by the tests; the API's OpenAPI document lists the same bodies under ``webhooks``.
+
+Every request carries ``X-Sitewatch-Signature: sha256=<hex HMAC-SHA256 of the raw body>``,
+``X-Sitewatch-Timestamp`` (Unix seconds) and ``Idempotency-Key`` (the same on every retry of one
+notification). A receiver answers 2xx, with ``{"case_number": "..."}`` for ``case.created``; we keep that
+number as the case's ``external_id``. Answers 409 mean "already have it" and count as delivered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.models import Case, CaseEvent, CaseHistory, Event, Notification
+
+SCHEMA_VERSION: Literal[1] = 1
+
+
+class Evidence(BaseModel):
+    """Evidence of one event: time-limited links that need no API key, and the files' SHA-256."""
+
+    snapshot_url: str | None = Field(description="The clean JPEG.")
+    annotated_url: str | None = Field(description="The JPEG with boxes and labels.")
+    clip_url: str | None = Field(description="An MP4 around the moment, when recorded.")
+    snapshot_sha256: str | None
+    annotated_sha256: str | None
+    clip_sha256: str | None
+    links_expire_at: datetime = Field(description="After this the links answer 403.")
+
+
+class EventInfo(BaseModel):
+    """One violation event as the edge box reported it."""
+
+    id: str
+    site_id: str
+    camera_id: str | None
+    kind: str = Field(description="no_helmet, no_vest, smoking, officer_absent, camera_offline.")
+    started_at: datetime
+    ended_at: datetime | None
+    score: float
+    people_count: int
+    review_status: Literal["pending", "confirmed", "false_alarm"]
+    evidence: Evidence
+
+
+class CaseChange(BaseModel):
+    """A change of a case's state."""
+
+    from_status: str | None
+    to_status: str
+    at: datetime
+    actor: str
+    note: str
+
+
+class CaseInfo(BaseModel):
+    """A case: the events of one incident, followed to closure."""
+
+    id: int = Field(description="Our case id; the callback PATCH /api/v1/cases/{id} uses it.")
+    external_id: str | None = Field(description="Your case number, once you have answered with it.")
+    site_id: str
+    camera_id: str | None
+    kind: str
+    status: Literal["open", "dispatched", "rectifying", "reinspection", "closed", "reopened"]
+    created_at: datetime
+    deadline_at: datetime
+    closed_at: datetime | None
+    people_count: int = Field(description="Most people seen in one of its events.")
+
+
+class CaseNotice(BaseModel):
+    """``case.created`` (create a case on your side) or ``case.updated`` (its state changed)."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    type: Literal["case.created", "case.updated"]
+    notification_id: int
+    sent_at: datetime
+    case: CaseInfo
+    change: CaseChange | None = Field(description="The change this notice reports (case.updated).")
+    events: list[EventInfo] = Field(description="The case's events, oldest first (at most 20).")
+
+
+class EventNotice(BaseModel):
+    """``event.started``, ``event.ended`` or ``event.confirmed``, for receivers that follow events."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    type: Literal["event.started", "event.ended", "event.confirmed"]
+    notification_id: int
+    sent_at: datetime
+    event: EventInfo
+
+
+Notice = Annotated[CaseNotice | EventNotice, Field(discriminator="type")]
+NOTICE = TypeAdapter(Notice)
+
+
+def json_schema() -> str:
+    """The contract as a JSON Schema document (what ``alerts/schemas/case-webhook.schema.json`` holds)."""
+    schema = NOTICE.json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "sitewatch webhook notice"
+    schema["description"] = (__doc__ or "").strip()
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+Links = Callable[[str | None], str | None]
+
+
+def event_info(event: Event, links: Links, expires_at: datetime) -> EventInfo:
+    """An event in the contract's terms, with links made by ``links``."""
+    return EventInfo(
+        id=event.id,
+        site_id=event.site_id,
+        camera_id=event.camera_id,
+        kind=event.kind,
+        started_at=event.started_at,
+        ended_at=event.ended_at,
+        score=event.score,
+        people_count=event.people_count,
+        review_status=event.review_status,
+        evidence=Evidence(
+            snapshot_url=links(event.snapshot_sha256),
+            annotated_url=links(event.annotated_sha256),
+            clip_url=links(event.clip_sha256),
+            snapshot_sha256=event.snapshot_sha256,
+            annotated_sha256=event.annotated_sha256,
+            clip_sha256=event.clip_sha256,
+            links_expire_at=expires_at,
+        ),
+    )
+
+
+def build_notice(
+    session: Session, notification: Notification, *, links: Links, expires_at: datetime, now: datetime
+) -> CaseNotice | EventNotice | None:
+    """The notice of ``notification`` as the database holds it now; ``None`` if its subject is gone."""
+    if notification.case_id is not None:
+        case = session.get(Case, notification.case_id)
+        if case is None:
+            return None
+        events = list(
+            session.scalars(
+                select(Event)
+                .join(CaseEvent, CaseEvent.event_id == Event.id)
+                .where(CaseEvent.case_id == case.id)
+                .order_by(Event.started_at)
+                .limit(20)
+            )
+        )
+        change = None
+        if notification.topic == "case.updated":
+            last = session.scalar(
+                select(CaseHistory)
+                .where(CaseHistory.case_id == case.id, CaseHistory.at <= notification.created_at)
+                .order_by(CaseHistory.id.desc())
+            )
+            if last is not None:
+                change = CaseChange(
+                    from_status=last.from_status,
+                    to_status=last.to_status,
+                    at=last.at,
+                    actor=last.actor,
+                    note=last.note,
+                )
+        return CaseNotice(
+            type=notification.topic,
+            notification_id=notification.id,
+            sent_at=now,
+            case=CaseInfo(
+                id=case.id,
+                external_id=case.external_id,
+                site_id=case.site_id,
+                camera_id=case.camera_id,
+                kind=case.kind,
+                status=case.status,
+                created_at=case.created_at,
+                deadline_at=case.deadline_at,
+                closed_at=case.closed_at,
+                people_count=max((e.people_count for e in events), default=0),
+            ),
+            change=change,
+            events=[event_info(e, links, expires_at) for e in events],
+        )
+    event = session.get(Event, notification.event_id) if notification.event_id else None
+    if event is None:
+        return None
+    return EventNotice(
+        type=notification.topic,
+        notification_id=notification.id,
+        sent_at=now,
+        event=event_info(event, links, expires_at),
+    )
