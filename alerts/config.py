@@ -115,9 +115,19 @@ class RouteConfig(_Strict):
         )
 
 
+class DemoReceiverConfig(_Strict):
+    """A stand-in case-management system that ``sitewatch run`` starts on loopback (demos only)."""
+
+    port: int = Field(default=8001, ge=0, le=65535, description="Loopback port (0: any free one).")
+    secret: str = Field(min_length=8, description="The webhook secret it checks; write it as ${VARIABLE}.")
+
+
 class AlertsConfig(_Strict):
     """Where notifications go."""
 
+    demo_receiver: DemoReceiverConfig | None = Field(
+        default=None, description="Start a demo case-management receiver with `sitewatch run`."
+    )
     channels: dict[Name, ChannelConfig] = Field(default_factory=dict, description="Receivers by name.")
     routes: list[RouteConfig] = Field(default_factory=list, description="Notifications to channels.")
     poll_s: float = Field(default=0.2, gt=0, le=60, description="How often the dispatcher looks for work.")

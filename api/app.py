@@ -17,7 +17,20 @@ from api.db import make_engine, migrate, session_factory
 from api.links import evidence_link, link_key
 from api.metrics import ApiMetrics
 from api.retention import RetentionPolicy, apply_retention
-from api.routes import cases, deliveries, events, health, ingest, keys, metrics, officers, sites, stats, users
+from api.routes import (
+    cases,
+    deliveries,
+    events,
+    health,
+    ingest,
+    keys,
+    metrics,
+    officers,
+    sites,
+    stats,
+    ui,
+    users,
+)
 from api.settings import ApiSettings
 from api.storage import open_store
 
@@ -88,6 +101,7 @@ def create_app(
         users.router,
         keys.router,
         deliveries.router,
+        ui.router,
     ):
         app.include_router(router)
     document_webhooks(app)

@@ -281,22 +281,20 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Everything on one box: for now the worker with an in-process sink that keeps evidence on disk."""
+    """Everything on one box: the API with its dispatcher, the worker and (configured) a demo receiver."""
+    from sitewatch.allinone import HEADER, AllInOne
     from sitewatch.config import load_config
     from sitewatch.edge import build_worker
-    from sitewatch.local import LocalEvidenceSink
 
     config = load_config(args.config)
-    sink = LocalEvidenceSink(config.data_dir / "events")
-    print(
-        f"sitewatch: site {config.site.id}, cameras {', '.join(config.cameras)}; events are printed below "
-        f"and their snapshots written to {sink.folder}/ (Ctrl-C stops)",
-        flush=True,
-    )
-    print(
-        f"{'time':<8}  {'kind':<14}  {'phase':<6}  {'event':<8}  {'camera':<10}  {'people':>6}  {'score':>5}"
-    )
-    return _run_worker(build_worker(config, sink=sink), args.duration)
+    product = AllInOne(config, host=args.host, port=args.port)
+    product.start_api()
+    try:
+        print("\n".join(product.banner()), flush=True)
+        print("events (Ctrl-C stops):\n" + HEADER, flush=True)
+        return _run_worker(build_worker(config, sink=product.sink), args.duration)
+    finally:
+        product.stop()
 
 
 def _positive_int(text: str) -> int:
@@ -588,6 +586,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("--config", type=Path, required=True)
         p.add_argument("--duration", type=float, help="stop after this many seconds")
+        if name == "run":
+            p.add_argument("--host", default="127.0.0.1", help="address of the API and web UI")
+            p.add_argument("--port", type=int, default=8000, help="port of the API and web UI")
         p.set_defaults(func=func)
 
     p = sub.add_parser("api", help="serve the central API")

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from alerts.config import AlertsConfig
 from detector.backend import BackendOptions
 from detector.decode import DecodeParams
 from detector.engine import EngineSettings
@@ -285,6 +286,15 @@ class WorkerConfig(Strict):
     jpeg_quality: int = Field(default=85, ge=30, le=100, description="Quality of evidence snapshots.")
 
 
+class CasePolicyConfig(Strict):
+    """When the central API opens a case for a kind of event on this site."""
+
+    trigger: Literal["on_start", "on_confirm", "never"] = Field(
+        description="on_start: at once; on_confirm: when a supervisor confirms the event; never."
+    )
+    deadline_hours: float = Field(default=24.0, gt=0, le=24 * 90, description="Time to rectify.")
+
+
 class Config(Strict):
     """A sitewatch configuration file."""
 
@@ -303,6 +313,12 @@ class Config(Strict):
     officers: OfficersConfig = Field(default_factory=OfficersConfig, description="Officer presence.")
     sink: SinkConfig = Field(default_factory=SinkConfig, description="Where events go.")
     worker: WorkerConfig = Field(default_factory=WorkerConfig, description="Worker queues and evidence.")
+    case_policies: dict[
+        Literal["no_helmet", "no_vest", "smoking", "officer_absent", "camera_offline"], CasePolicyConfig
+    ] = Field(default_factory=dict, description="Case policies `sitewatch run` sets for this site.")
+    alerts: AlertsConfig = Field(
+        default_factory=AlertsConfig, description="Notification channels and routes (`sitewatch run`)."
+    )
     data_dir: Path = Field(default=Path("data"), description="Folder for the outbox and local evidence.")
     cameras: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=64)], CameraConfig] = Field(
         default_factory=dict, description="Cameras by id."

@@ -1,0 +1,97 @@
+"""A stand-in for the city's case-management system, for ``sitewatch run``: it checks each request's
+signature, keeps one case per idempotency key, answers with its own case number and prints what it got.
+
+It shows an integrator the whole contract working on one laptop; a real deployment points the webhook
+channel at the real system instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from alerts.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify_body
+
+logger = logging.getLogger(__name__)
+
+
+class DemoCaseSystem:
+    """Serve on ``host:port`` (0: any free port) until :meth:`close`.
+
+    Attributes:
+        notices: the accepted bodies, in arrival order (one per idempotency key).
+        rejected: requests refused for a bad signature.
+    """
+
+    def __init__(self, secret: str, *, host: str = "127.0.0.1", port: int = 0, echo: bool = True) -> None:
+        self.secret = secret
+        self.echo = echo
+        self.notices: list[dict[str, Any]] = []
+        self.answers: dict[str, str] = {}
+        self.rejected = 0
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                status, answer = owner.handle(
+                    raw, self.headers.get(SIGNATURE_HEADER), self.headers.get(IDEMPOTENCY_HEADER)
+                )
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.url = f"http://{host}:{self.server.server_address[1]}/cases"
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name="demo-case-system", daemon=True
+        )
+        self._thread.start()
+
+    def handle(self, raw: bytes, signature: str | None, key: str | None) -> tuple[int, dict[str, Any]]:
+        """Check, deduplicate, number and keep one request."""
+        if not verify_body(self.secret, raw, signature):
+            self.rejected += 1
+            return 401, {"error": "bad signature"}
+        if not key:
+            return 400, {"error": "no Idempotency-Key"}
+        with self._lock:
+            if key in self.answers:  # a retry: the same answer, nothing new
+                return 200, {"case_number": self.answers[key]}
+            body = json.loads(raw)
+            number = f"DEMO-{len(self.answers) + 1:06d}"
+            self.answers[key] = number
+            self.notices.append(body)
+        if self.echo:
+            print(_describe(body, number), flush=True)  # noqa: T201 - the demo's console output
+        return 200, {"case_number": number}
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _describe(body: dict[str, Any], number: str) -> str:
+    if "case" in body:
+        case = body["case"]
+        change = body.get("change") or {}
+        to = f" -> {change['to_status']}" if change else ""
+        return (
+            f"case system   {body['type']:<14}  case {case['id']} {case['kind']} at "
+            f"{case['camera_id']}{to}  (evidence: {len(body['events'])} events)  [{number}]"
+        )
+    event = body["event"]
+    return (
+        f"case system   {body['type']:<14}  event {event['id'][:8]} {event['kind']} at {event['camera_id']}"
+    )

@@ -1,0 +1,146 @@
+"""``sitewatch run``: the whole product on one box. The API (with the dispatcher) serves on loopback, the
+worker watches the configured cameras and hands its events to the API in-process, and, when configured,
+a demo case-management receiver takes the webhooks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from datetime import datetime
+
+import uvicorn
+from fastapi import FastAPI
+
+from alerts.demo_receiver import DemoCaseSystem
+from api.app import create_app
+from api.cases import set_policy
+from api.ingest import IngestError, ingest_update
+from api.schemas import IngestEventIn
+from api.settings import ApiSettings
+from api.sites import ensure_site
+from sitewatch.config import Config
+from streams.events import EventUpdate
+
+logger = logging.getLogger(__name__)
+
+HEADER = f"{'time':<8}  {'kind':<14}  {'phase':<6}  {'event':<8}  {'camera':<10}  {'people':>6}  {'score':>5}"
+
+
+class ApiSink:
+    """The worker's sink in one process: each update is ingested straight into the API's database (the
+    same code path and idempotency as the HTTP route), then the dispatcher is woken and a line printed."""
+
+    def __init__(self, app: FastAPI, *, echo: bool = True) -> None:
+        self.app = app
+        self.echo = echo
+        self.stored = 0
+
+    def emit(self, update: EventUpdate) -> None:
+        """Ingest one update with its evidence."""
+        files: dict[str, bytes] = {}
+        if update.evidence is not None:
+            files = {"snapshot": update.evidence.snapshot, "annotated": update.evidence.annotated}
+            if update.evidence.clip:
+                files["clip"] = update.evidence.clip
+        try:
+            with self.app.state.sessions() as session:
+                ingest_update(
+                    session,
+                    update=IngestEventIn.model_validate(update.to_json()),
+                    files=files,
+                    store=self.app.state.store,
+                    actor="worker",
+                )
+        except (IngestError, ValueError):
+            logger.exception("event update %s/%d not stored", update.event_id, update.seq)
+            return
+        self.stored += 1
+        if self.app.state.dispatcher is not None:
+            self.app.state.dispatcher.wake()
+        if self.echo:
+            when = datetime.fromtimestamp(update.updated_at).strftime("%H:%M:%S")
+            print(  # noqa: T201 - the console output of `sitewatch run`
+                f"{when:<8}  {update.kind.value:<14}  {update.phase.value:<6}  {update.event_id[:8]}  "
+                f"{update.camera_id or '-':<10}  {update.people_count:>6}  {update.score:>5.2f}",
+                flush=True,
+            )
+
+    def close(self) -> None:
+        """Nothing is buffered."""
+
+
+@dataclasses.dataclass
+class AllInOne:
+    """The parts of ``sitewatch run`` and their start and stop order."""
+
+    config: Config
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    def __post_init__(self) -> None:
+        settings = ApiSettings.from_env(data_dir=self.config.data_dir)
+        if settings.public_url == "http://127.0.0.1:8000":  # links must point where this box serves
+            settings = dataclasses.replace(settings, public_url=f"http://{self.host}:{self.port}")
+        self.settings = settings
+        demo = self.config.alerts.demo_receiver
+        self.receiver = DemoCaseSystem(demo.secret, port=demo.port) if demo is not None else None
+        self.app = create_app(settings, alerts=self.config.alerts)
+        self._apply_case_policies()
+        self.sink = ApiSink(self.app)
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning", lifespan="on")
+        )
+        self._thread = threading.Thread(target=self.server.run, name="api", daemon=True)
+
+    def _apply_case_policies(self) -> None:
+        with self.app.state.sessions() as session:
+            ensure_site(session, site_id=self.config.site.id)
+            for kind, rule in self.config.case_policies.items():
+                set_policy(
+                    session,
+                    site_id=self.config.site.id,
+                    kind=kind,
+                    trigger=rule.trigger,
+                    deadline_hours=rule.deadline_hours,
+                )
+            session.commit()
+
+    def start_api(self, timeout_s: float = 30.0) -> None:
+        """Serve the API (and run its dispatcher) in a background thread; wait until it listens."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the API could not start on {self.host}:{self.port} (is the port taken?)")
+            time.sleep(0.05)
+
+    def banner(self) -> list[str]:
+        """What to print once everything is up: where to look, and the admin key if it is new."""
+        base = f"http://{self.host}:{self.port}"
+        lines = [
+            f"sitewatch: site {self.config.site.id}, cameras {', '.join(self.config.cameras)}",
+            f"  web UI      {base}/",
+            f"  API docs    {base}/docs  (health: {base}/healthz)",
+            f"  data        {self.settings.data_dir}",
+        ]
+        key = self.app.state.new_admin_key
+        if key:
+            lines.append(f"  admin key   {key}   (shown once: store it now)")
+        elif self.settings.admin_key:
+            lines.append("  admin key   from SITEWATCH_ADMIN_KEY")
+        else:
+            lines.append("  admin key   printed at the first start (set SITEWATCH_ADMIN_KEY to choose one)")
+        if self.receiver is not None:
+            lines.append(f"  demo case system receiving webhooks at {self.receiver.url}")
+        return lines
+
+    def stop(self) -> None:
+        """Stop the API (and its dispatcher), then the demo receiver."""
+        self.server.should_exit = True
+        self._thread.join(timeout=30)
+        self.app.state.engine.dispose()
+        if self.receiver is not None:
+            self.receiver.close()
