@@ -20,7 +20,10 @@ def contains_nul(value: object) -> bool:
 
 
 class InModel(BaseModel):
-    """Base of request bodies: text with NUL characters is refused (422) before any database sees it."""
+    """Base of request bodies: unknown keys are refused (422, naming them: an integrator's typo must not
+    be ignored silently), and so is text with NUL characters, before any database sees it."""
+
+    model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod

@@ -189,6 +189,13 @@ class HttpSink:
     def emit(self, update: EventUpdate) -> None:
         """Store the update in the outbox and wake the sender."""
         self.outbox.put(update)
+        logger.info(
+            "event update %s/%d (%s %s) queued",
+            update.event_id,
+            update.seq,
+            update.kind.value,
+            update.phase.value,
+        )
         self._wake.set()
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DATA, ROOT
+from tests.streams.rtsp import free_port
 
 PPE_IMAGES = sorted((DATA / "ppe" / "images").glob("*.jpg"))
 
@@ -134,19 +136,27 @@ def test_bench_cameras_json() -> None:
     assert {"inference", "pipeline"} <= set(bench["stages_ms"]) and bench["rss_mb_per_camera"] > 0
 
 
-def test_run_watches_the_demo_video_and_keeps_evidence(tmp_path: Path) -> None:
+def test_run_watches_the_demo_video_and_opens_cases_at_the_demo_case_system(tmp_path: Path) -> None:
+    api_port, receiver_port = free_port(), free_port()
     config = tmp_path / "demo.yaml"
     text = (
         (ROOT / "configs" / "demo.yaml")
         .read_text()
         .replace("url: configs/demo/site-demo.mp4", f"url: {ROOT / 'configs' / 'demo' / 'site-demo.mp4'}")
+        .replace("8001", str(receiver_port))
     )
     config.write_text(text + f"data_dir: {tmp_path / 'data'}\n")
-    result = sitewatch("run", "--config", config, "--duration", "25", cwd=tmp_path)
+    result = sitewatch("run", "--config", config, "--duration", "25", "--port", api_port, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.splitlines()
+    assert f"http://127.0.0.1:{api_port}/docs" in result.stdout
+    key = next(line.split()[2] for line in lines if line.strip().startswith("admin key"))
+    assert key.startswith("sw_") and key not in result.stderr  # printed once, never logged
     assert any("no_helmet" in line and "start" in line for line in lines), result.stdout
-    events = list((tmp_path / "data" / "events").iterdir())
-    assert events and all((e / "0000-start.json").exists() for e in events)
-    assert any((e / "annotated.jpg").exists() for e in events)
+    assert any(line.startswith("case system") and "case.created" in line for line in lines), result.stdout
+    with sqlite3.connect(tmp_path / "data" / "sitewatch.db") as db:
+        events = db.execute("SELECT COUNT(*), COUNT(snapshot_sha256) FROM events").fetchone()
+        numbers = db.execute("SELECT external_id FROM cases").fetchall()
+    assert events[0] >= 1 and events[0] == events[1]
+    assert numbers and all(n[0] and n[0].startswith("DEMO-") for n in numbers)
     assert "gate" in lines[-1]  # the health table closes the run
