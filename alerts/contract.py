@@ -1,6 +1,6 @@
 """The JSON contract of the case-management webhook: what we send, as pydantic models.
 
-``alerts/schemas/case-webhook.schema.json`` is generated from these models (``sitewatch alerts-schema``)
+``alerts/schemas/case-webhook.schema.json`` is generated from these models (``python -m alerts.contract``)
 and checked by the tests; the API's OpenAPI document lists the same bodies under ``webhooks``.
 
 Every request carries ``X-Sitewatch-Signature: sha256=<hex HMAC-SHA256 of the raw body>``,
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
@@ -199,3 +200,9 @@ def build_notice(
         sent_at=now,
         event=event_info(event, links, expires_at),
     )
+
+
+SCHEMA_FILE = Path(__file__).resolve().parent / "schemas" / "case-webhook.schema.json"
+
+if __name__ == "__main__":
+    SCHEMA_FILE.write_text(json_schema())
