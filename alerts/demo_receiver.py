@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -36,6 +38,14 @@ class DemoCaseSystem:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive: the dispatcher reuses its connections
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out in two writes; without this, Nagle's algorithm holds the body
+                # for the client's delayed ACK (~40 ms per request on keep-alive connections).
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def log_message(self, *args: object) -> None:
                 pass
 
@@ -95,3 +105,31 @@ def _describe(body: dict[str, Any], number: str) -> str:
     return (
         f"case system   {body['type']:<14}  event {event['id'][:8]} {event['kind']} at {event['camera_id']}"
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m alerts.demo_receiver --port 8001``: serve until interrupted (secret from
+    ``SITEWATCH_DEMO_WEBHOOK_SECRET``)."""
+    import argparse
+    import os
+    import signal
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--quiet", action="store_true", help="do not print each notice")
+    args = parser.parse_args(argv)
+    secret = os.environ.get("SITEWATCH_DEMO_WEBHOOK_SECRET", "demo-webhook-secret")
+    receiver = DemoCaseSystem(secret, host=args.host, port=args.port, echo=not args.quiet)
+    print(f"demo case system on {receiver.url}", flush=True)  # noqa: T201 - a command's output
+    stopping: list[int] = []  # a handler that only appends cannot deadlock on a lock the main thread holds
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
+    while not stopping:
+        time.sleep(0.2)
+    receiver.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

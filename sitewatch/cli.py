@@ -234,6 +234,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.api:
         return _bench_api(args)
+    if args.alerts:
+        return _bench_alerts(args)
     config = _config(args.config)
     if args.cameras:
         return _bench_cameras(args, config)
@@ -355,6 +357,42 @@ def _run_worker(worker: Worker, duration: float | None) -> int:
         for cid, h in worker.health().items()
     ]
     print(format_table(["camera", "state", "input fps", "processed", "still", "dropped", "last error"], rows))
+    return EXIT_OK
+
+
+def _bench_alerts(args: argparse.Namespace) -> int:
+    """``bench --alerts``: dispatcher throughput and event-to-case-system latency."""
+    from sitewatch.bench_alerts import bench_alerts
+
+    results = [
+        bench_alerts(
+            url,
+            deliveries=args.deliveries,
+            concurrency=args.concurrency,
+            events=args.cases,
+            port=args.port,
+            progress=not args.json,
+        )
+        for url in (args.database_url or [None])
+    ]
+    if args.json:
+        for result in results:
+            print(json.dumps(result.to_json()))
+        return EXIT_OK
+    headers = ["database", "deliveries", "in flight", "deliveries/s", "events", "median ms", "p95 ms"]
+    rows = [
+        [
+            r.database,
+            r.deliveries,
+            r.concurrency,
+            r.deliveries_per_s,
+            r.events,
+            r.latency_median_ms,
+            r.latency_p95_ms,
+        ]
+        for r in results
+    ]
+    print(format_table(headers, rows))
     return EXIT_OK
 
 
@@ -569,7 +607,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seconds", type=float, default=30.0, help="measured time per --cameras run")
     p.add_argument("--api", action="store_true", help="measure the central API: ingest and listing")
-    p.add_argument("--database-url", action="append", help="with --api: a database to measure (repeatable)")
+    p.add_argument(
+        "--alerts", action="store_true", help="measure notifications: dispatcher rate, event-to-case latency"
+    )
+    p.add_argument("--deliveries", type=int, default=2000, help="with --alerts: notifications delivered")
+    p.add_argument("--concurrency", type=int, default=8, help="with --alerts: requests in flight")
+    p.add_argument("--cases", type=int, default=30, help="with --alerts: events timed to the case system")
+    p.add_argument(
+        "--database-url", action="append", help="with --api/--alerts: a database to measure (repeatable)"
+    )
     p.add_argument("--events", type=int, default=1000, help="with --api: updates ingested over HTTP")
     p.add_argument("--stored", type=int, default=100_000, help="with --api: events stored when listing")
     p.add_argument("--clients", type=int, default=4, help="with --api: concurrent ingest clients")

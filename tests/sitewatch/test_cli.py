@@ -160,3 +160,24 @@ def test_run_watches_the_demo_video_and_opens_cases_at_the_demo_case_system(tmp_
     assert events[0] >= 1 and events[0] == events[1]
     assert numbers and all(n[0] and n[0].startswith("DEMO-") for n in numbers)
     assert "gate" in lines[-1]  # the health table closes the run
+
+
+def test_bench_alerts_json() -> None:
+    result = sitewatch(
+        "bench", "--alerts", "--deliveries", "40", "--cases", "3", "--port", str(free_port()), "--json"
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    bench = json.loads(result.stdout)
+    assert bench["deliveries"] == 40 and bench["deliveries_per_s"] > 0
+    assert bench["events"] == 3 and 0 < bench["latency_median_ms"] <= bench["latency_p95_ms"]
+
+
+def test_bench_api_json_on_two_server_processes() -> None:
+    result = sitewatch(
+        "bench", "--api", "--events", "20", "--stored", "200", "--clients", "2", "--api-workers", "2",
+        "--port", str(free_port()), "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    bench = json.loads(result.stdout)
+    assert bench["workers"] == 2 and bench["stored_events"] == 200 and bench["ingest_per_s"] > 0
+    assert 0 < bench["list_median_ms"] <= bench["list_p95_ms"]
