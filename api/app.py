@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -123,8 +124,10 @@ def document_webhooks(app: FastAPI) -> None:
 
 
 def app_from_env() -> FastAPI:
-    """The app of the environment's settings: the factory each ``sitewatch api --workers N`` process calls."""
-    return create_app(ApiSettings.from_env())
+    """The app of the environment's settings: the factory each ``sitewatch api --workers N`` process calls
+    (its alerts come as ``SITEWATCH_ALERTS_JSON`` from the parent)."""
+    alerts = os.environ.get("SITEWATCH_ALERTS_JSON")
+    return create_app(ApiSettings.from_env(), AlertsConfig.model_validate_json(alerts) if alerts else None)
 
 
 def retention_policy(settings: ApiSettings) -> RetentionPolicy:

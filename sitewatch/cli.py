@@ -313,7 +313,12 @@ def cmd_api(args: argparse.Namespace) -> int:
     from api.settings import ApiSettings
 
     settings = ApiSettings.from_env(data_dir=args.data_dir)
-    app = create_app(settings)  # migrates and makes the admin key once, before any worker starts
+    alerts = None
+    if args.config is not None:
+        from sitewatch.config import load_central_config
+
+        alerts = load_central_config(args.config).alerts
+    app = create_app(settings, alerts=alerts)  # migrates and makes the admin key once, before any worker
     if app.state.new_admin_key:
         print(f"first start: admin key (shown once, store it now): {app.state.new_admin_key}", flush=True)
     print(
@@ -326,6 +331,8 @@ def cmd_api(args: argparse.Namespace) -> int:
         # Worker processes rebuild the app from the environment; the API keeps no state between requests.
         os.environ["SITEWATCH_DATA_DIR"] = str(settings.data_dir)
         os.environ["SITEWATCH_DATABASE_URL"] = settings.database_url
+        if alerts is not None:  # secrets included: they came from this environment in the first place
+            os.environ["SITEWATCH_ALERTS_JSON"] = alerts.model_dump_json()
     serve(app, host=args.host, port=args.port, workers=args.workers)
     return EXIT_OK
 
@@ -638,7 +645,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
 
     p = sub.add_parser("api", help="serve the central API")
-    p.add_argument("--config", type=Path, help="site configuration (not needed: the API starts without one)")
+    p.add_argument(
+        "--config", type=Path, help="its alerts: channels and routes (not needed: the API starts without one)"
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument(

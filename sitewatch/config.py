@@ -400,3 +400,29 @@ def load_config(path: Path) -> Config:
 def config_from_text(text: str, source: str = "<config>") -> Config:
     """Validate a configuration given as YAML text (tests and the API use it)."""
     return parse_config(load_yaml(text, source))
+
+
+class CentralConfig(Strict):
+    """The configuration of ``sitewatch api --config FILE``: the central API's notifications. A site's
+    configuration file is accepted too; only its ``alerts`` section counts here."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    alerts: AlertsConfig = Field(
+        default_factory=AlertsConfig, description="Notification channels and routes."
+    )
+
+
+def load_central_config(path: Path) -> CentralConfig:
+    """Read and validate the central API's configuration file.
+
+    Raises:
+        ConfigError: one line per problem, ``file:line: key.path: message``.
+    """
+    doc = load_yaml_file(path)
+    if not isinstance(doc.data, dict):
+        raise ConfigError(f"{doc.source}:1: the configuration must be a mapping of keys")
+    try:
+        return CentralConfig.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, doc)) from None

@@ -181,3 +181,11 @@ def test_bench_api_json_on_two_server_processes() -> None:
     bench = json.loads(result.stdout)
     assert bench["workers"] == 2 and bench["stored_events"] == 200 and bench["ingest_per_s"] > 0
     assert 0 < bench["list_median_ms"] <= bench["list_p95_ms"]
+
+
+def test_api_refuses_a_bad_alerts_configuration_by_key_and_line(tmp_path: Path) -> None:
+    config = tmp_path / "central.yaml"
+    config.write_text("alerts:\n  channels:\n    cs: {type: wecom}\n")
+    result = sitewatch("api", "--config", config, "--data-dir", tmp_path / "data", "--port", str(free_port()))
+    assert result.returncode == 2
+    assert "central.yaml:3: alerts.channels.cs: Value error, a wecom channel needs a url" in result.stderr

@@ -37,6 +37,22 @@ def test_shipped_configurations_are_valid(name: str, monkeypatch: pytest.MonkeyP
         ),
         ("site: {id: demo}\ndetect:\n  conf: 1.5\n", ":3: detect.conf: Input should be less than 1"),
         (
+            "site: {id: demo}\nalerts:\n  channels:\n    cs: {type: webhook, url: 'http://x'}\n",
+            ":4: alerts.channels.cs: Value error, a webhook channel needs a secret",
+        ),
+        (
+            "site: {id: demo}\nalerts:\n  routes:\n    - channels: [nowhere]\n",
+            ":2: alerts: Value error, routes[0] names unknown channels: nowhere",
+        ),
+        (
+            "site: {id: demo}\nalerts:\n  channels:\n    s: {type: speaker}\n",
+            ":4: alerts.channels.s: Value error, a speaker channel needs exactly one of url and command",
+        ),
+        (
+            "site: {id: demo}\ncase_policies:\n  no_hat: {trigger: on_start}\n",
+            ":3: case_policies.no_hat",
+        ),
+        (
             "site: {id: demo}\ncameras:\n  gate:\n    url: x\n    detect_fps: 0\n",
             ":5: cameras.gate.detect_fps",
         ),
