@@ -243,6 +243,7 @@ class CameraHealth(Base):
     offline_since: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
     reported_at: Mapped[datetime]
+    thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary)  # a small JPEG of the last frame
 
 
 class SiteConfig(Base):

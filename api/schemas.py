@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, model_validator
 
 
 def contains_nul(value: object) -> bool:
@@ -242,14 +242,36 @@ class CameraHealthIn(InModel):
     last_frame_at: datetime | None = None
     offline_since: datetime | None = None
     last_error: str | None = Field(default=None, max_length=500)
+    thumbnail_jpeg: Base64Bytes | None = Field(
+        default=None, max_length=200_000, description="A small JPEG of the last frame, base64."
+    )
 
 
-class CameraHealthPublic(CameraHealthIn):
+class CameraHealthPublic(BaseModel):
     """A camera's latest health."""
 
     model_config = ConfigDict(from_attributes=True)
 
+    site_id: str
+    camera_id: str
+    online: bool
+    input_fps: float
+    frames_processed: int
+    last_frame_at: datetime | None
+    offline_since: datetime | None
+    last_error: str | None
     reported_at: datetime
+    has_thumbnail: bool = False
+
+
+class SitePublic(BaseModel):
+    """A site the caller may see."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str | None = None
+    created_at: datetime
 
 
 class SiteConfigPublic(BaseModel):

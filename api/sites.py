@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from api.models import Site
+from api.models import CameraHealth, Site
+from api.schemas import CameraHealthIn
 
 # Sites known to exist in each database (sites are never deleted), so that the hot ingest path skips the
 # lookup; keyed by the engine's URL because tests and benchmarks run several databases in one process.
@@ -23,3 +24,23 @@ def ensure_site(session: Session, *, site_id: str) -> None:
         session.flush()  # not remembered yet: this transaction may still roll back
     else:
         known.add(site_id)
+
+
+def record_health(session: Session, *, items: list[CameraHealthIn]) -> None:
+    """Replace the stored health of the reported cameras (the caller has checked the sites); commits."""
+    now = datetime.now(UTC)
+    for item in items:
+        ensure_site(session, site_id=item.site_id)
+        values = item.model_dump(exclude={"thumbnail_jpeg"})
+        if item.thumbnail_jpeg is not None:
+            if not item.thumbnail_jpeg.startswith(b"\xff\xd8"):
+                raise ValueError(f"camera {item.camera_id}: the thumbnail is not a JPEG image")
+            values["thumbnail"] = item.thumbnail_jpeg
+        row = session.get(CameraHealth, (item.site_id, item.camera_id))
+        if row is None:
+            session.add(CameraHealth(**values, reported_at=now))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.reported_at = now
+    session.commit()

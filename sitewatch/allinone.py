@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from datetime import datetime
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -18,9 +19,9 @@ from alerts.demo_receiver import DemoCaseSystem
 from api.app import create_app
 from api.cases import set_policy
 from api.ingest import IngestError, ingest_update
-from api.schemas import IngestEventIn
+from api.schemas import CameraHealthIn, IngestEventIn
 from api.settings import ApiSettings
-from api.sites import ensure_site
+from api.sites import ensure_site, record_health
 from sitewatch.config import Config
 from streams.events import EventUpdate
 
@@ -116,6 +117,11 @@ class AllInOne:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"the API could not start on {self.host}:{self.port} (is the port taken?)")
             time.sleep(0.05)
+
+    def record_health(self, report: list[dict[str, Any]]) -> None:
+        """Store the worker's camera health, as the ingest route would."""
+        with self.app.state.sessions() as session:
+            record_health(session, items=[CameraHealthIn.model_validate(item) for item in report])
 
     def banner(self) -> list[str]:
         """What to print once everything is up: where to look, and the admin key if it is new."""

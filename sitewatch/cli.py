@@ -21,6 +21,7 @@ from sitewatch.yamlpos import ConfigError
 
 if TYPE_CHECKING:  # these pull in the detector; commands import them when they run
     from sitewatch.config import Config
+    from sitewatch.health import HealthReporter
     from streams.worker import Worker
 
 logger = logging.getLogger("sitewatch")
@@ -279,7 +280,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if not any(c.enabled for c in config.cameras.values()):
         logger.error("%s has no enabled camera", args.config)
         return EXIT_USAGE
-    return _run_worker(build_worker(config), args.duration)
+    from sitewatch.health import HealthReporter, http_sender
+
+    worker = build_worker(config)
+    reporter = None
+    if config.sink.type == "http" and config.sink.url:
+        reporter = HealthReporter(worker, config.site.id, http_sender(config.sink.url, config.sink.api_key))
+    return _run_worker(worker, args.duration, reporter)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -287,6 +294,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sitewatch.allinone import HEADER, AllInOne
     from sitewatch.config import load_config
     from sitewatch.edge import build_worker
+    from sitewatch.health import HealthReporter
 
     config = load_config(args.config)
     product = AllInOne(config, host=args.host, port=args.port)
@@ -294,7 +302,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         print("\n".join(product.banner()), flush=True)
         print("events (Ctrl-C stops):\n" + HEADER, flush=True)
-        return _run_worker(build_worker(config, sink=product.sink), args.duration)
+        worker = build_worker(config, sink=product.sink)
+        reporter = HealthReporter(worker, config.site.id, product.record_health, interval_s=5.0)
+        return _run_worker(worker, args.duration, reporter)
     finally:
         product.stop()
 
@@ -337,7 +347,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_worker(worker: Worker, duration: float | None) -> int:
+def _run_worker(worker: Worker, duration: float | None, reporter: HealthReporter | None = None) -> int:
     import signal
     import time
 
@@ -347,10 +357,14 @@ def _run_worker(worker: Worker, duration: float | None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, _frame: stopping.append(signum))
     worker.start()
+    if reporter is not None:
+        reporter.start()
     deadline = None if duration is None else time.monotonic() + duration
     while not stopping and (deadline is None or time.monotonic() < deadline):
         time.sleep(0.2)
     worker.stop()
+    if reporter is not None:
+        reporter.stop()
     rows = [
         [
             cid,

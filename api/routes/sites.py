@@ -5,14 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query, status
+from fastapi import APIRouter, Body, HTTPException, Query, Response, status
 from sqlalchemy import select
 
 from api.deps import Admin, Edge, Reader, SessionDep, SiteIdPath, reporting_site, visible_site
 from api.events import audit
-from api.models import AuditEntry, CameraHealth, SiteConfig
-from api.schemas import AuditPublic, CameraHealthIn, CameraHealthPublic, SiteConfigPublic, contains_nul
-from api.sites import ensure_site
+from api.models import AuditEntry, CameraHealth, Site, SiteConfig
+from api.schemas import (
+    AuditPublic,
+    CameraHealthIn,
+    CameraHealthPublic,
+    SiteConfigPublic,
+    SitePublic,
+    contains_nul,
+)
+from api.sites import ensure_site, record_health
 
 router = APIRouter(prefix="/api/v1", tags=["sites"])
 
@@ -20,20 +27,22 @@ router = APIRouter(prefix="/api/v1", tags=["sites"])
 @router.post("/ingest/health", status_code=status.HTTP_204_NO_CONTENT, operation_id="ingest_health")
 def ingest_health(body: list[CameraHealthIn], principal: Edge, session: SessionDep) -> None:
     """The health of some cameras (replaces what was reported before)."""
-    now = datetime.now(UTC)
     for item in body:
         reporting_site(principal, item.site_id)
-    for item in body:
-        ensure_site(session, site_id=item.site_id)
-        row = session.get(CameraHealth, (item.site_id, item.camera_id))
-        values = item.model_dump()
-        if row is None:
-            session.add(CameraHealth(**values, reported_at=now))
-        else:
-            for key, value in values.items():
-                setattr(row, key, value)
-            row.reported_at = now
-    session.commit()
+    try:
+        record_health(session, items=body)
+    except ValueError as exc:
+        session.rollback()
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+
+
+@router.get("/sites", response_model=list[SitePublic], operation_id="list_sites")
+def sites(principal: Reader, session: SessionDep) -> list[SitePublic]:
+    """The sites the caller may see."""
+    query = select(Site).order_by(Site.id)
+    if principal.site_ids:
+        query = query.where(Site.id.in_(principal.site_ids))
+    return [SitePublic.model_validate(row) for row in session.scalars(query)]
 
 
 @router.get("/sites/{site_id}/cameras", response_model=list[CameraHealthPublic], operation_id="list_cameras")
@@ -43,7 +52,24 @@ def cameras(site_id: SiteIdPath, principal: Reader, session: SessionDep) -> list
     rows = session.scalars(
         select(CameraHealth).where(CameraHealth.site_id == site_id).order_by(CameraHealth.camera_id)
     )
-    return [CameraHealthPublic.model_validate(r) for r in rows]
+    return [
+        CameraHealthPublic.model_validate(r).model_copy(update={"has_thumbnail": r.thumbnail is not None})
+        for r in rows
+    ]
+
+
+@router.get(
+    "/sites/{site_id}/cameras/{camera_id}/thumbnail",
+    operation_id="camera_thumbnail",
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def thumbnail(site_id: SiteIdPath, camera_id: SiteIdPath, principal: Reader, session: SessionDep) -> Response:
+    """The camera's last reported frame, small."""
+    visible_site(principal, site_id)
+    row = session.get(CameraHealth, (site_id, camera_id))
+    if row is None or row.thumbnail is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no thumbnail of camera {camera_id}")
+    return Response(row.thumbnail, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=10"})
 
 
 @router.put("/sites/{site_id}/config", response_model=SiteConfigPublic, operation_id="put_site_config")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+
+import pytest
+
 from tests.api.conftest import Api
 from tests.api.test_api import ANNOTATED, JPEG, event, post
 
@@ -28,6 +32,49 @@ def test_camera_health_is_reported_and_read(api: Api) -> None:
     assert cameras[1]["last_error"] == "stream dropped"
     assert api.client.post("/api/v1/ingest/health", json=report, headers=api.as_("edge_b")).status_code == 403
     assert api.client.get("/api/v1/sites/site-a/cameras", headers=api.as_("other_site")).status_code == 404
+
+
+def test_the_last_frame_thumbnail_is_kept_and_served(api: Api) -> None:
+    item = {
+        "site_id": "site-a",
+        "camera_id": "gate",
+        "online": True,
+        "thumbnail_jpeg": base64.b64encode(JPEG).decode(),
+    }
+    assert api.client.post("/api/v1/ingest/health", json=[item], headers=api.as_("edge")).status_code == 204
+    [camera] = api.client.get("/api/v1/sites/site-a/cameras", headers=api.as_("viewer")).json()
+    assert camera["has_thumbnail"] and "thumbnail_jpeg" not in camera
+    thumb = api.client.get("/api/v1/sites/site-a/cameras/gate/thumbnail", headers=api.as_("viewer"))
+    assert (
+        thumb.status_code == 200 and thumb.content == JPEG and thumb.headers["content-type"] == "image/jpeg"
+    )
+    other = api.client.get("/api/v1/sites/site-a/cameras/gate/thumbnail", headers=api.as_("other_site"))
+    assert other.status_code == 404
+    assert (
+        api.client.get("/api/v1/sites/site-a/cameras/yard/thumbnail", headers=api.as_("viewer")).status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize(
+    ("thumbnail", "says"),
+    [(base64.b64encode(b"GIF89a not a jpeg").decode(), "not a JPEG"), ("%%%not base64", "base64")],
+)
+def test_a_bad_thumbnail_is_refused_and_nothing_is_stored(api: Api, thumbnail: str, says: str) -> None:
+    item = {"site_id": "site-a", "camera_id": "gate", "online": True, "thumbnail_jpeg": thumbnail}
+    response = api.client.post("/api/v1/ingest/health", json=[item], headers=api.as_("edge"))
+    assert response.status_code == 422 and says in response.text
+    assert api.client.get("/api/v1/sites/site-a/cameras", headers=api.as_("viewer")).json() == []
+
+
+def test_sites_are_listed_within_the_callers_scope(api: Api) -> None:
+    for key in ("edge", "edge_b"):
+        item = {"site_id": "site-a" if key == "edge" else "site-b", "camera_id": "gate", "online": True}
+        assert api.client.post("/api/v1/ingest/health", json=[item], headers=api.as_(key)).status_code == 204
+    every = api.client.get("/api/v1/sites", headers=api.as_("viewer")).json()
+    assert [s["id"] for s in every] == ["site-a", "site-b"]
+    mine = api.client.get("/api/v1/sites", headers=api.as_("supervisor")).json()
+    assert [s["id"] for s in mine] == ["site-a"]
 
 
 def test_site_configuration_is_kept_versioned_and_fetched_by_the_edge(api: Api) -> None:

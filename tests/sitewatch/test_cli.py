@@ -157,8 +157,10 @@ def test_run_watches_the_demo_video_and_opens_cases_at_the_demo_case_system(tmp_
     with sqlite3.connect(tmp_path / "data" / "sitewatch.db") as db:
         events = db.execute("SELECT COUNT(*), COUNT(snapshot_sha256) FROM events").fetchone()
         numbers = db.execute("SELECT external_id FROM cases").fetchall()
+        cameras = db.execute("SELECT camera_id, thumbnail IS NOT NULL FROM camera_health").fetchall()
     assert events[0] >= 1 and events[0] == events[1]
     assert numbers and all(n[0] and n[0].startswith("DEMO-") for n in numbers)
+    assert cameras == [("gate", 1)]  # health with the last frame's thumbnail
     assert "gate" in lines[-1]  # the health table closes the run
 
 

@@ -1,0 +1,102 @@
+"""Camera health from the edge to the API: online, input fps, last frame time and a small thumbnail of
+the last frame, every few seconds. Health is a latest-state report: a failed send is simply replaced by
+the next one (no outbox)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import cv2
+import httpx
+
+from streams.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+
+def _iso(moment: object) -> str | None:
+    if isinstance(moment, int | float) and moment > 0:
+        return datetime.fromtimestamp(moment, UTC).isoformat()
+    return None
+
+
+def health_report(worker: Worker, site_id: str, *, thumbnail_width: int = 320) -> list[dict[str, Any]]:
+    """The body of ``POST /api/v1/ingest/health`` for every camera of ``worker``."""
+    report = []
+    for camera_id, health in worker.health().items():
+        item: dict[str, Any] = {
+            "site_id": site_id,
+            "camera_id": camera_id,
+            "online": bool(health["online"]),
+            "input_fps": float(health["input_fps"]),  # type: ignore[arg-type]
+            "frames_processed": int(health["frames_processed"]),  # type: ignore[call-overload]
+            "last_frame_at": _iso(health["last_frame_at"]),
+            "offline_since": _iso(health["offline_since"]),
+            "last_error": (str(health["last_error"])[:500] if health["last_error"] else None),
+        }
+        _, _, frame = worker.cameras[camera_id].capture.latest()
+        if frame is not None:
+            scale = thumbnail_width / frame.shape[1]
+            small = cv2.resize(frame, (thumbnail_width, max(1, round(frame.shape[0] * scale))))
+            ok, jpeg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 70])
+            if ok:
+                item["thumbnail_jpeg"] = base64.b64encode(jpeg.tobytes()).decode()
+        report.append(item)
+    return report
+
+
+class HealthReporter:
+    """Sends ``health_report`` to ``send`` every ``interval_s`` seconds in a background thread."""
+
+    def __init__(
+        self,
+        worker: Worker,
+        site_id: str,
+        send: Callable[[list[dict[str, Any]]], None],
+        interval_s: float = 10.0,
+    ) -> None:
+        self.worker = worker
+        self.site_id = site_id
+        self.send = send
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="health-reporter", daemon=True)
+
+    def start(self) -> None:
+        """Start reporting."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Send a last report (cameras offline after a stop) and end."""
+        self._stop.set()
+        self._thread.join(timeout=15)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self._once()
+        self._once()
+
+    def _once(self) -> None:
+        try:
+            self.send(health_report(self.worker, self.site_id))
+        except Exception as exc:  # the next report replaces this one
+            logger.warning("camera health not reported: %s", exc)
+
+
+def http_sender(
+    base_url: str, api_key: str | None, timeout_s: float = 10.0
+) -> Callable[[list[dict[str, Any]]], None]:
+    """A ``send`` that POSTs to the central API's ``/api/v1/ingest/health``."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    url = base_url.rstrip("/") + "/api/v1/ingest/health"
+
+    def send(report: list[dict[str, Any]]) -> None:
+        response = httpx.post(url, json=report, headers=headers, timeout=timeout_s)
+        response.raise_for_status()
+
+    return send
