@@ -19,6 +19,7 @@ from api.links import evidence_link, link_key
 from api.metrics import ApiMetrics
 from api.retention import RetentionPolicy, apply_retention
 from api.routes import (
+    briefs,
     cases,
     deliveries,
     events,
@@ -102,9 +103,11 @@ def create_app(
         users.router,
         keys.router,
         deliveries.router,
+        briefs.router,
         ui.router,
     ):
         app.include_router(router)
+    ui.mount_static(app)
     document_webhooks(app)
     return app
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import secrets
 import threading
 import time
 from datetime import datetime
@@ -14,11 +16,14 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import func, select
 
 from alerts.demo_receiver import DemoCaseSystem
 from api.app import create_app
+from api.auth import create_user
 from api.cases import set_policy
 from api.ingest import IngestError, ingest_update
+from api.models import User
 from api.schemas import CameraHealthIn, IngestEventIn
 from api.settings import ApiSettings
 from api.sites import ensure_site, record_health
@@ -90,6 +95,7 @@ class AllInOne:
         self.receiver = DemoCaseSystem(demo.secret, port=demo.port) if demo is not None else None
         self.app = create_app(settings, alerts=self.config.alerts)
         self._apply_case_policies()
+        self.new_password = self._first_user()
         self.sink = ApiSink(self.app)
         self.server = uvicorn.Server(
             uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning", lifespan="on")
@@ -108,6 +114,16 @@ class AllInOne:
                     deadline_hours=rule.deadline_hours,
                 )
             session.commit()
+
+    def _first_user(self) -> str | None:
+        """On the first start, a supervisor account for the web UI; its password is returned to be shown
+        once (only its hash is stored). ``SITEWATCH_DEMO_PASSWORD`` chooses it."""
+        with self.app.state.sessions() as session:
+            if session.scalar(select(func.count()).select_from(User)):
+                return None
+            password = os.environ.get("SITEWATCH_DEMO_PASSWORD") or secrets.token_urlsafe(12)
+            create_user(session, username="supervisor", password=password, role="supervisor")
+            return password
 
     def start_api(self, timeout_s: float = 30.0) -> None:
         """Serve the API (and run its dispatcher) in a background thread; wait until it listens."""
@@ -132,6 +148,8 @@ class AllInOne:
             f"  API docs    {base}/docs  (health: {base}/healthz)",
             f"  data        {self.settings.data_dir}",
         ]
+        if self.new_password:
+            lines.append(f"  web log-in  supervisor / {self.new_password}   (shown once)")
         key = self.app.state.new_admin_key
         if key:
             lines.append(f"  admin key   {key}   (shown once: store it now)")

@@ -79,7 +79,27 @@ def snapshot(
         details={"annotated": annotated},
     )
     session.commit()
-    return Response(store.get(digest), media_type="image/jpeg")
+    return Response(
+        store.get(digest), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
+@router.get(
+    "/{event_id}/clip",
+    operation_id="get_event_clip",
+    response_class=Response,
+    responses={200: {"content": {"video/mp4": {}}}},
+)
+def clip(event_id: EventIdPath, principal: Reader, session: SessionDep, store: StoreDep) -> Response:
+    """The event's MP4 clip, when the edge recorded one."""
+    row = get_event(session, principal=principal, event_id=event_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no event {event_id}")
+    if row.clip_sha256 is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"event {event_id} has no clip")
+    audit(session, actor=principal.name, action="download_clip", target=f"event:{event_id}")
+    session.commit()
+    return Response(store.get(row.clip_sha256), media_type="video/mp4")
 
 
 @router.post("/{event_id}/review", response_model=EventPublic, operation_id="review_event")

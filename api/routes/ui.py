@@ -1,24 +1,40 @@
-"""``/``: the place of the supervisors' web UI (its pages come with the web UI issue)."""
+"""The supervisors' web UI: a static single-page app in ``api/web`` that uses the JSON API.
+
+The page itself holds no data, so ``/`` and ``/ui/*`` are open (like a log-in page); everything the app
+shows comes from authenticated API routes with the session cookie.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+WEB = Path(__file__).resolve().parents[1] / "web"
+# Scripts, styles and images from this origin only; pictures may also be blob: (previews) or data: URLs.
+POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
 router = APIRouter(include_in_schema=False)
 
-PAGE = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>sitewatch 工地安全监管</title></head>
-<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
-<h1>sitewatch 工地安全监管</h1>
-<p>监管人员网页端即将上线。 The supervisors' web UI will be served here.</p>
-<p><a href="/docs">API 文档 / API documentation</a> · <a href="/healthz">健康检查 / health</a></p>
-</body></html>
-"""
+
+@router.get("/")
+def home() -> FileResponse:
+    """The app's page."""
+    return FileResponse(
+        WEB / "index.html",
+        headers={
+            "Content-Security-Policy": POLICY,
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-cache",
+        },
+    )
 
 
-@router.get("/", response_class=HTMLResponse)
-def home() -> str:
-    """A static page without data (open, like the log-in page it will become)."""
-    return PAGE
+def mount_static(app: FastAPI) -> None:
+    """Serve the app's scripts and styles under ``/ui``."""
+    app.mount("/ui", StaticFiles(directory=WEB), name="ui")

@@ -291,3 +291,16 @@ def test_time_filters_compare_instants_whatever_the_offset(api: Api) -> None:
     found = api.client.get("/api/v1/events", params=params, headers=api.as_("admin")).json()["data"]
     assert [e["id"] for e in found] == ["evt-offset-1"]
     assert found[0]["started_at"].startswith("2026-11-23T02:00:00")
+
+
+def test_the_clip_is_served_and_its_download_audited(api: Api) -> None:
+    mp4 = b"\x00\x00\x00\x18ftypmp42" + bytes(64)
+    assert post(api, event("evt-clip-0001"), files={"snapshot": JPEG, "clip": mp4}).status_code == 201
+    assert post(api, event("evt-clip-0002"), files={"snapshot": JPEG}).status_code == 201
+    got = api.client.get("/api/v1/events/evt-clip-0001/clip", headers=api.as_("supervisor"))
+    assert got.status_code == 200 and got.content == mp4 and got.headers["content-type"] == "video/mp4"
+    none = api.client.get("/api/v1/events/evt-clip-0002/clip", headers=api.as_("supervisor"))
+    assert none.status_code == 404 and "has no clip" in none.json()["detail"]
+    assert api.client.get("/api/v1/events/evt-clip-0001/clip", headers=api.as_("other_site")).status_code == 404
+    audit = api.client.get("/api/v1/audit", headers=api.as_("admin")).json()
+    assert any(a["action"] == "download_clip" and a["target"] == "event:evt-clip-0001" for a in audit)

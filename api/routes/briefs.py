@@ -1,0 +1,61 @@
+"""``GET /api/v1/briefs``: a weekly or monthly brief, as HTML or PDF."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+
+from api.briefs import PdfUnavailableError, Period, PeriodError, brief_data, render_html, render_pdf
+from api.deps import NameQuery, Reader, SessionDep, StoreDep, visible_site
+from api.events import audit
+
+router = APIRouter(prefix="/api/v1", tags=["briefs"])
+
+
+@router.get(
+    "/briefs",
+    operation_id="get_brief",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
+)
+def brief(
+    principal: Reader,
+    session: SessionDep,
+    store: StoreDep,
+    period: Annotated[str, Query(max_length=8, description="A week (2026-W48) or a month (2026-11).")],
+    site_id: NameQuery = None,
+    format: Literal["html", "pdf"] = "html",
+    lang: Literal["zh", "en"] = "zh",
+    tz: Annotated[str, Query(max_length=64)] = "Asia/Shanghai",
+) -> Response:
+    """The brief of a district (every site the caller sees) or of one site."""
+    try:
+        span = Period.parse(period, tz)
+    except PeriodError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    except (KeyError, ValueError):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unknown time zone {tz!r}") from None
+    if site_id is not None:
+        visible_site(principal, site_id)
+    html = render_html(
+        brief_data(session, principal=principal, period=span, store=store, site_id=site_id, lang=lang)
+    )
+    audit(
+        session,
+        actor=principal.name,
+        action="brief",
+        target=f"site:{site_id or '*'}",
+        details={"period": period, "format": format},
+    )
+    session.commit()
+    if format == "html":
+        return Response(html, media_type="text/html; charset=utf-8")
+    try:
+        pdf = render_pdf(html)
+    except PdfUnavailableError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+    filename = f"sitewatch-{period}-{site_id or 'district'}.pdf"
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'}
+    )
