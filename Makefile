@@ -24,12 +24,14 @@ run: $(RUNTIME_STAMP)
 test: $(DEV_STAMP) system-deps lint typecheck unit
 
 # The RTSP tests stream through GStreamer's RTSP server, driven by Debian's python3 (python3-gi); the API
-# tests also run on a PostgreSQL server they start from Debian's binaries.
+# tests also run on a PostgreSQL server they start from Debian's binaries; the web UI tests drive Debian's
+# Chromium (which also prints PDF briefs, with CJK fonts for the Chinese text).
 SYSTEM_PACKAGES := gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-	gstreamer1.0-plugins-bad postgresql
+	gstreamer1.0-plugins-bad postgresql chromium fonts-noto-cjk
 system-deps:
 	@{ /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); \
-		from gi.repository import GstRtspServer" 2>/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } \
+		from gi.repository import GstRtspServer" 2>/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		&& test -x /usr/bin/chromium && test -d /usr/share/fonts/opentype/noto; } \
 	|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		$(SYSTEM_PACKAGES) >/dev/null; }
 

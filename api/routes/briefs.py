@@ -23,7 +23,7 @@ def brief(
     principal: Reader,
     session: SessionDep,
     store: StoreDep,
-    period: Annotated[str, Query(max_length=8, description="A week (2026-W48) or a month (2026-11).")],
+    period: Annotated[str, Query(max_length=20, description="A week (2026-W48) or a month (2026-11).")],
     site_id: NameQuery = None,
     format: Literal["html", "pdf"] = "html",
     lang: Literal["zh", "en"] = "zh",

@@ -433,10 +433,14 @@ async function dashboardView(days = 7) {
   const [stats, cases] = await Promise.all([api(`/api/v1/stats?${params}`), api("/api/v1/cases?limit=500")]);
   const open = cases.filter((c) => c.status !== "closed");
   const figure = (label, value, id) => h("div", { class: "figure", "data-figure": id }, h("span", { class: "muted", text: label }), h("b", { text: value }));
-  const dayKeys = Object.keys(stats.by_day);
+  const dayKeys = [];
+  for (let i = days - 1; i >= 0; i -= 1) {
+    dayKeys.push(new Date(until.getTime() - i * 86400000).toLocaleDateString("sv-SE", { timeZone: zone }));
+  }
+  const day = (d) => stats.by_day[d] || { by_kind: {} };
   const violationKinds = ["no_helmet", "no_vest", "smoking"];
   const byDay = stackedBars(t("d.byday"), dayKeys.map((d) => d.slice(5)),
-    violationKinds.map((k) => ({ name: t(`k.${k}`), color: COLORS[k], values: dayKeys.map((d) => stats.by_day[d].by_kind[k] || 0) })));
+    violationKinds.map((k) => ({ name: t(`k.${k}`), color: COLORS[k], values: dayKeys.map((d) => day(d).by_kind[k] || 0) })));
   const siteKeys = Object.keys(stats.by_site);
   const bySite = stackedBars(t("d.bysite"), siteKeys,
     violationKinds.map((k) => ({ name: t(`k.${k}`), color: COLORS[k], values: siteKeys.map((s) => stats.by_site[s].by_kind[k] || 0) })));

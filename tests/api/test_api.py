@@ -301,6 +301,8 @@ def test_the_clip_is_served_and_its_download_audited(api: Api) -> None:
     assert got.status_code == 200 and got.content == mp4 and got.headers["content-type"] == "video/mp4"
     none = api.client.get("/api/v1/events/evt-clip-0002/clip", headers=api.as_("supervisor"))
     assert none.status_code == 404 and "has no clip" in none.json()["detail"]
-    assert api.client.get("/api/v1/events/evt-clip-0001/clip", headers=api.as_("other_site")).status_code == 404
+    assert (
+        api.client.get("/api/v1/events/evt-clip-0001/clip", headers=api.as_("other_site")).status_code == 404
+    )
     audit = api.client.get("/api/v1/audit", headers=api.as_("admin")).json()
     assert any(a["action"] == "download_clip" and a["target"] == "event:evt-clip-0001" for a in audit)

@@ -1,0 +1,148 @@
+"""The API with its web UI on loopback, seeded with two sites, and a real headless Chromium driven by
+Playwright (Debian's chromium package; Playwright never downloads a browser here)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from api.app import create_app
+from api.auth import create_key, create_user
+from api.settings import ApiSettings
+from tests.conftest import ROOT
+from tests.streams.rtsp import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts" / "web"
+PASSWORD = "correct horse battery staple"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Site:
+    app: FastAPI
+    url: str
+    events: dict[str, list[str]]  # site id -> event ids, newest first
+
+
+def seed(app: FastAPI, count: int = 6) -> dict[str, list[str]]:
+    """Pending events with snapshots on site-a and site-b, ingested as an edge box would."""
+    events: dict[str, list[str]] = {"site-a": [], "site-b": []}
+    with app.state.sessions() as session:
+        keys = {s: create_key(session, name=f"edge {s}", role="edge", site_ids=[s]) for s in events}
+    now = datetime.now(UTC)
+    with TestClient(app) as client:
+        for site, key in keys.items():
+            for i in range(count):
+                picture = np.full((240, 320, 3), (40 * i) % 255, np.uint8)
+                cv2.putText(
+                    picture, f"{site} {i}", (20, 120), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (255, 255, 255), 2
+                )
+                jpeg = cv2.imencode(".jpg", picture)[1].tobytes()
+                event_id = f"evt-{site}-{i:03d}"
+                started = (now - timedelta(minutes=10 * (count - i))).isoformat()
+                body = {
+                    "event_id": event_id,
+                    "seq": 0,
+                    "phase": "start",
+                    "kind": ("no_helmet", "no_vest", "smoking")[i % 3],
+                    "site_id": site,
+                    "camera_id": f"cam-{i % 2}",
+                    "started_at": started,
+                    "updated_at": started,
+                    "people_count": 1 + i % 3,
+                    "score": 0.6 + i / 50,
+                    "evidence": {"snapshot_sha256": hashlib.sha256(jpeg).hexdigest()},
+                }
+                response = client.post(
+                    "/api/v1/ingest/events",
+                    data={"event": json.dumps(body)},
+                    files={
+                        "snapshot": ("s.jpg", jpeg, "image/jpeg"),
+                        "annotated": ("a.jpg", jpeg, "image/jpeg"),
+                    },
+                    headers={"Authorization": f"Bearer {key}"},
+                )
+                assert response.status_code == 201, response.text
+                events[site].insert(0, event_id)
+    with app.state.sessions() as session:
+        create_user(session, username="anna", password=PASSWORD, role="supervisor", site_ids=["site-a"])
+        create_user(session, username="victor", password=PASSWORD, role="viewer", site_ids=["site-a"])
+        create_user(session, username="bo", password=PASSWORD, role="supervisor", site_ids=["site-b"])
+    return events
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    app = create_app(
+        ApiSettings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=None),
+        dispatch=False,
+    )
+    events = seed(app)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield Site(app, f"http://127.0.0.1:{port}", events)
+    server.should_exit = True
+    thread.join(timeout=10)
+    app.state.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: `make test` installs Debian's chromium package (apt)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def log_in(page: Page, site: Site, user: str) -> None:
+    page.goto(site.url + "/")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#bar:not([hidden])")
+
+
+def shot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,101 @@
+"""The supervisors' web UI in a real browser: log in, review with the keyboard, see the case, switch
+language, open the dashboard and a brief; a viewer cannot review; a user of one site sees nothing of
+another."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from api.models import Event, Review
+from tests.web.conftest import Site, log_in, shot
+
+
+def verdicts(site: Site) -> dict[str, tuple[str, str]]:
+    with site.app.state.sessions() as session:
+        return {r.event_id: (r.verdict, r.note) for r in session.scalars(select(Review))}
+
+
+def test_a_supervisor_reviews_three_events_with_the_keyboard(page: Page, site: Site) -> None:
+    log_in(page, site, "anna")
+    expect(page.locator("header nav a").first).to_have_text("审核")  # Chinese by default
+    cards = page.locator("#queue .card")
+    expect(cards).to_have_count(6)  # site-a only, pending, newest first
+    newest = site.events["site-a"]
+    assert cards.evaluate_all("cards => cards.map(c => c.dataset.id)") == newest
+    shot(page, "1-review-queue")
+
+    page.keyboard.press("c")  # confirm the newest
+    expect(cards).to_have_count(5)
+    page.keyboard.press("ArrowRight")  # skip one
+    page.keyboard.press("x")  # dismiss the third as a false alarm
+    expect(cards).to_have_count(4)
+    page.keyboard.press("/")
+    page.keyboard.type("helmet off near the mixer")
+    page.keyboard.press("Enter")
+    page.keyboard.press("c")
+    expect(cards).to_have_count(3)
+    shot(page, "2-review-after-three")
+    assert verdicts(site) == {
+        newest[0]: ("confirmed", ""),
+        newest[2]: ("false_alarm", ""),
+        newest[3]: ("confirmed", "helmet off near the mixer"),
+    }
+
+    page.click("a[href='#/cases']")
+    case_cards = page.locator("#board .column[data-status=open] .case")
+    expect(case_cards).to_have_count(2)  # confirmed violations open cases (the default policy)
+    shot(page, "3-cases")
+    case_cards.first.click()
+    expect(page.locator("#case-dialog")).to_contain_text("处理记录")
+    shot(page, "4-case-detail")
+    page.keyboard.press("Escape")
+
+    page.click("#lang")
+    expect(page.locator("header nav a").first).to_have_text("Review")
+    expect(page.locator("#board .column[data-status=open] h3")).to_contain_text("Open")
+
+    page.click("a[href='#/dashboard']")
+    expect(page.locator("[data-figure=violations] b")).to_have_text("6")
+    expect(page.locator("svg.chart")).to_have_count(2)
+    shot(page, "5-dashboard")
+
+    page.click("a[href='#/cameras']")
+    shot(page, "6-cameras")
+    page.click("a[href='#/officers']")
+    expect(page.locator("#enrol")).to_be_visible()
+    shot(page, "7-officers")
+
+    page.click("a[href='#/briefs']")
+    with page.expect_popup() as popup:
+        page.click("#brief button[value=html]")
+    brief = popup.value
+    brief.wait_for_load_state()
+    expect(brief.locator("h1")).to_contain_text("Weekly brief")
+    shot(brief, "8-brief")
+
+
+def test_a_viewer_sees_the_queue_but_cannot_review(page: Page, site: Site) -> None:
+    log_in(page, site, "victor")
+    expect(page.locator("#queue .card")).to_have_count(6)
+    expect(page.locator("#confirm")).to_be_disabled()
+    expect(page.locator(".notice")).to_contain_text("只读")
+    page.keyboard.press("c")
+    page.keyboard.press("x")
+    page.wait_for_timeout(300)  # give a (wrongly) sent review the time to land
+    assert verdicts(site) == {}
+    shot(page, "9-viewer")
+
+
+def test_a_user_of_one_site_sees_nothing_of_another(page: Page, site: Site) -> None:
+    log_in(page, site, "bo")
+    cards = page.locator("#queue .card")
+    expect(cards).to_have_count(6)
+    assert set(cards.evaluate_all("cards => cards.map(c => c.dataset.id)")) == set(site.events["site-b"])
+    other = site.events["site-a"][0]
+    status = page.evaluate("id => fetch(`/api/v1/events/${id}/snapshot`).then(r => r.status)", other)
+    assert status == 404
+    sites = page.evaluate("() => fetch('/api/v1/sites').then(r => r.json())")
+    assert [s["id"] for s in sites] == ["site-b"]
+    with site.app.state.sessions() as session:
+        assert session.scalar(select(Event.review_status).where(Event.id == other)) == "pending"
