@@ -20,7 +20,7 @@ import httpx
 
 from alerts import prompts
 from alerts.config import ChannelConfig
-from alerts.contract import CaseNotice, EventInfo, EventNotice
+from alerts.contract import BriefNotice, CaseNotice, EventInfo, EventNotice
 from alerts.signing import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
@@ -56,7 +56,7 @@ class Channel(Protocol):
     name: str
     config: ChannelConfig
 
-    def render(self, notice: CaseNotice | EventNotice) -> dict[str, Any]:
+    def render(self, notice: CaseNotice | EventNotice | BriefNotice) -> dict[str, Any]:
         """The body to store and send (a JSON object)."""
         ...
 
@@ -80,7 +80,7 @@ class WebhookChannel:
         self.name = name
         self.config = config
 
-    def render(self, notice: CaseNotice | EventNotice) -> dict[str, Any]:
+    def render(self, notice: CaseNotice | EventNotice | BriefNotice) -> dict[str, Any]:
         """The notice as JSON."""
         body: dict[str, Any] = notice.model_dump(mode="json")
         return body
@@ -159,7 +159,9 @@ LABELS = {
 }  # fmt: skip
 
 
-def markdown(notice: CaseNotice | EventNotice, language: str, zone: ZoneInfo) -> tuple[str, str]:
+def markdown(
+    notice: CaseNotice | EventNotice | BriefNotice, language: str, zone: ZoneInfo
+) -> tuple[str, str]:
     """A title and a short markdown message for a group chat, in ``language``."""
     words = LABELS[language]
     kinds = KIND_NAMES[language]
@@ -168,6 +170,12 @@ def markdown(notice: CaseNotice | EventNotice, language: str, zone: ZoneInfo) ->
         return str(moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"))
 
     event: EventInfo | None
+    if isinstance(notice, BriefNotice):
+        lines = [f"**{notice.title}**", *(f"> {name}: {value}" for name, value in notice.figures.items())]
+        lines.append(f"[{'网页版' if language == 'zh' else 'Web page'}]({notice.html_url})")
+        if notice.pdf_url:
+            lines.append(f"[PDF]({notice.pdf_url})")
+        return notice.title, "\n".join(lines)
     if isinstance(notice, CaseNotice):
         case = notice.case
         event = notice.events[-1] if notice.events else None
@@ -204,7 +212,7 @@ class RobotChannel:
         self.config = config
         self.zone = zone
 
-    def render(self, notice: CaseNotice | EventNotice) -> dict[str, Any]:
+    def render(self, notice: CaseNotice | EventNotice | BriefNotice) -> dict[str, Any]:
         """The platform's markdown message."""
         title, text = markdown(notice, self.config.language, self.zone)
         if self.config.type == "wecom":
@@ -257,8 +265,10 @@ class SpeakerChannel:
         self.name = name
         self.config = config
 
-    def render(self, notice: CaseNotice | EventNotice) -> dict[str, Any]:
+    def render(self, notice: CaseNotice | EventNotice | BriefNotice) -> dict[str, Any]:
         """Which prompt to play, and where."""
+        if isinstance(notice, BriefNotice):
+            raise ValueError("a speaker does not read briefs")  # refused by the configuration already
         if isinstance(notice, CaseNotice):
             kind, camera = notice.case.kind, notice.case.camera_id
         else:

@@ -115,6 +115,18 @@ class RouteConfig(_Strict):
         )
 
 
+class BriefSchedule(_Strict):
+    """A brief generated on a schedule and sent through channels."""
+
+    every: Literal["week", "month"] = Field(
+        description="week: each Monday for the week before; month: each 1st."
+    )
+    at: time = Field(default=time(8, 0), description="Local time (HH:MM) to send, in the alerts time zone.")
+    site: str = Field(default="*", description="A site id, or * for the whole district.")
+    lang: Literal["zh", "en"] = Field(default="zh", description="Language of the brief.")
+    channels: list[Name] = Field(min_length=1, description="Channels that get the brief's links.")
+
+
 class DemoReceiverConfig(_Strict):
     """A stand-in case-management system that ``sitewatch run`` starts on loopback (demos only)."""
 
@@ -130,6 +142,7 @@ class AlertsConfig(_Strict):
     )
     channels: dict[Name, ChannelConfig] = Field(default_factory=dict, description="Receivers by name.")
     routes: list[RouteConfig] = Field(default_factory=list, description="Notifications to channels.")
+    briefs: list[BriefSchedule] = Field(default_factory=list, description="Briefs sent on a schedule.")
     poll_s: float = Field(default=0.2, gt=0, le=60, description="How often the dispatcher looks for work.")
     timezone: str = Field(default="Asia/Shanghai", description="Time zone of quiet hours and messages.")
 
@@ -139,4 +152,11 @@ class AlertsConfig(_Strict):
             unknown = [c for c in route.channels if c not in self.channels]
             if unknown:
                 raise ValueError(f"routes[{i}] names unknown channels: {', '.join(unknown)}")
+        for i, brief in enumerate(self.briefs):
+            unknown = [c for c in brief.channels if c not in self.channels]
+            if unknown:
+                raise ValueError(f"briefs[{i}] names unknown channels: {', '.join(unknown)}")
+            speakers = [c for c in brief.channels if self.channels[c].type == "speaker"]
+            if speakers:
+                raise ValueError(f"briefs[{i}]: a speaker cannot take a brief: {', '.join(speakers)}")
         return self

@@ -100,7 +100,23 @@ class EventNotice(BaseModel):
     event: EventInfo
 
 
-Notice = Annotated[CaseNotice | EventNotice, Field(discriminator="type")]
+class BriefNotice(BaseModel):
+    """``brief.ready``: a scheduled weekly or monthly brief, as links that need no API key."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    type: Literal["brief.ready"] = "brief.ready"
+    notification_id: int
+    sent_at: datetime
+    title: str
+    period: str = Field(description="2026-W48 or 2026-11.")
+    scope: str = Field(description="A site id, or * for the whole district.")
+    html_url: str
+    pdf_url: str | None = Field(description="Absent where the server could not print a PDF.")
+    links_expire_at: datetime
+    figures: dict[str, str] = Field(description="Headline figures as shown in the brief.")
+
+
+Notice = Annotated[CaseNotice | EventNotice | BriefNotice, Field(discriminator="type")]
 NOTICE = TypeAdapter(Notice)
 
 

@@ -31,10 +31,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from alerts.channels import Channel, Outcome, make_channel
-from alerts.config import AlertsConfig, RouteConfig
-from alerts.contract import build_notice
+from alerts.config import AlertsConfig, BriefSchedule, RouteConfig
+from alerts.contract import BriefNotice, build_notice
+from api.auth import Principal
+from api.briefs import PdfUnavailableError, Period, brief_data, render_html, render_pdf
 from api.cases import close_reinspected
-from api.models import Case, Delivery, Notification
+from api.models import Brief, Case, Delivery, EvidenceFile, Notification
+from api.storage import EvidenceStore
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +78,33 @@ def backoff(attempts: int, first_s: float, cap_s: float) -> float:
     return float(delay / 2 + random.uniform(0, delay / 2))
 
 
+def due_period(schedule: BriefSchedule, now: datetime, zone: ZoneInfo) -> str:
+    """The period whose brief is due at ``now``: the week before the latest Monday at ``schedule.at``, or
+    the month before the latest 1st at that time.
+
+    Example:
+        >>> from datetime import time
+        >>> monday_9am = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+        >>> weekly = BriefSchedule(every="week", at=time(8, 0), channels=["c"])
+        >>> due_period(weekly, monday_9am, ZoneInfo("Asia/Shanghai"))
+        '2026-W48'
+        >>> due_period(weekly, monday_9am - timedelta(hours=2), ZoneInfo("Asia/Shanghai"))
+        '2026-W47'
+    """
+    local = now.astimezone(zone)
+    if schedule.every == "week":
+        monday = local.date() - timedelta(days=local.weekday())
+        if local < datetime.combine(monday, schedule.at, zone):
+            monday -= timedelta(days=7)
+        year, week, _ = (monday - timedelta(days=7)).isocalendar()
+        return f"{year}-W{week:02d}"
+    first = local.date().replace(day=1)
+    if local < datetime.combine(first, schedule.at, zone):
+        first = (first - timedelta(days=1)).replace(day=1)
+    before = first - timedelta(days=1)
+    return f"{before.year}-{before.month:02d}"
+
+
 def quiet_until(route: RouteConfig, now: datetime, zone: ZoneInfo) -> datetime | None:
     """The end of the route's quiet hours if ``now`` falls inside them, else ``None``."""
     quiet = route.quiet_hours
@@ -98,6 +128,7 @@ class Dispatcher:
         links: makes signed evidence links.
         lease_margin_s: how long past a channel's timeout a claimed row stays leased.
         sweep_reinspection: close cases whose re-inspection window passed (each pass).
+        store: the evidence store, where scheduled briefs are kept (no store: no scheduled briefs).
     """
 
     def __init__(
@@ -108,12 +139,15 @@ class Dispatcher:
         links: LinkMaker,
         lease_margin_s: float = 5.0,
         sweep_reinspection: bool = True,
+        store: EvidenceStore | None = None,
     ) -> None:
         self.sessions = sessions
         self.config = config
         self.links = links
         self.lease_margin_s = lease_margin_s
         self.sweep_reinspection = sweep_reinspection
+        self.store = store
+        self._briefs_checked = float("-inf")
         self.zone = ZoneInfo(config.timezone)
         self.channels: dict[str, Channel] = {
             name: make_channel(name, channel, self.zone) for name, channel in config.channels.items()
@@ -171,8 +205,102 @@ class Dispatcher:
                 closed = close_reinspected(session)
             if closed:
                 logger.info("re-inspection passed without recurrence: closed cases %s", closed)
+        if self.store is not None and self.config.briefs and time.monotonic() - self._briefs_checked > 60:
+            self._briefs_checked = time.monotonic()
+            routed += self.send_briefs()
         sent = sum(self.deliver(name) for name in self.channels)
         return routed + sent
+
+    # -- scheduled briefs -------------------------------------------------------------------------------
+
+    def send_briefs(self, now: datetime | None = None) -> int:
+        """Generate and queue every scheduled brief that is due and not yet sent; returns how many."""
+        now = now or datetime.now(UTC)
+        made = 0
+        for schedule in self.config.briefs:
+            period = due_period(schedule, now, self.zone)
+            with self.sessions() as session:
+                taken = session.scalar(
+                    select(Brief.id).where(
+                        Brief.period == period, Brief.scope == schedule.site, Brief.lang == schedule.lang
+                    )
+                )
+                if taken is not None:
+                    continue
+                try:
+                    self._send_brief(session, schedule, period, now)
+                    made += 1
+                except IntegrityError:  # another dispatcher made it first
+                    session.rollback()
+        return made
+
+    def _send_brief(self, session: Session, schedule: BriefSchedule, label: str, now: datetime) -> None:
+        assert self.store is not None
+        data = brief_data(
+            session,
+            principal=Principal(name="brief schedule", role="admin"),
+            period=Period.parse(label, self.config.timezone),
+            store=self.store,
+            site_id=None if schedule.site == "*" else schedule.site,
+            lang=schedule.lang,
+        )
+        html = render_html(data).encode()
+        try:
+            pdf: bytes | None = render_pdf(html.decode())
+        except PdfUnavailableError as exc:
+            logger.warning("brief %s sent without a PDF: %s", label, exc)
+            pdf = None
+        digests = {}
+        for media, blob in (("text/html", html), ("application/pdf", pdf)):
+            if blob is None:
+                continue
+            digest = self.store.put(blob)
+            if session.get(EvidenceFile, digest) is None:
+                session.add(EvidenceFile(sha256=digest, media_type=media, size=len(blob), created_at=now))
+            digests[media] = digest
+        brief = Brief(
+            period=label,
+            scope=schedule.site,
+            lang=schedule.lang,
+            html_sha256=digests["text/html"],
+            pdf_sha256=digests.get("application/pdf"),
+            created_at=now,
+        )
+        notification = Notification(
+            topic="brief.ready", site_id=schedule.site, kind=schedule.every, created_at=now, routed=True
+        )
+        session.add_all([brief, notification])
+        session.flush()
+        for name in schedule.channels:
+            channel = self.channels[name]
+            ttl = channel.config.link_ttl_s
+            pdf_sha = digests.get("application/pdf")
+            notice = BriefNotice(
+                notification_id=notification.id,
+                sent_at=now,
+                title=data["title"],
+                period=label,
+                scope=schedule.site,
+                html_url=self.links(digests["text/html"], ttl),
+                pdf_url=self.links(pdf_sha, ttl) if pdf_sha else None,
+                links_expire_at=now + timedelta(seconds=ttl),
+                figures={f["label"]: f["shown"] for f in data["figures"]},
+            )
+            session.add(
+                Delivery(
+                    notification_id=notification.id,
+                    channel=name,
+                    order_key=f"brief:{brief.id}",
+                    idempotency_key=f"sitewatch-{notification.id}-{name}",
+                    body=channel.render(notice),
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+        session.commit()
+        logger.info("brief %s (%s) queued for %s", label, schedule.site, ", ".join(schedule.channels))
 
     # -- routing ----------------------------------------------------------------------------------------
 

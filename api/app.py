@@ -84,6 +84,7 @@ def create_app(
             sessions,
             alerts or AlertsConfig(),
             links=lambda digest, ttl: evidence_link(settings.public_url, key, digest, ttl_s=ttl),
+            store=app.state.store,
         )
         if dispatch
         else None

@@ -327,3 +327,19 @@ class Delivery(Base):
         Index("ix_deliveries_due", "status", "next_attempt_at"),
         Index("ix_deliveries_order", "channel", "order_key", "status"),
     )
+
+
+class Brief(Base):
+    """A brief generated on a schedule: kept as evidence files, sent once per period, scope and language."""
+
+    __tablename__ = "briefs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(8))  # 2026-W48 | 2026-11
+    scope: Mapped[str] = mapped_column(String(64))  # a site id, or * for the district
+    lang: Mapped[str] = mapped_column(String(2))
+    html_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ux_briefs_once", "period", "scope", "lang", unique=True),)

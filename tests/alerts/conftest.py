@@ -75,8 +75,15 @@ def make_loop(tmp_path: Path, database_url: str) -> Iterator[MakeLoop]:  # noqa:
     """``make_loop(channels=..., routes=...)``: an API whose site-a opens cases at an event's start."""
     opened: list[tuple[FastAPI, TestClient]] = []
 
-    def make(channels: dict[str, Any], routes: list[dict[str, Any]], **settings: Any) -> Loop:
-        config = AlertsConfig.model_validate({"channels": channels, "routes": routes, "poll_s": 0.05})
+    def make(
+        channels: dict[str, Any],
+        routes: list[dict[str, Any]],
+        briefs: list[dict[str, Any]] | None = None,
+        **settings: Any,
+    ) -> Loop:
+        config = AlertsConfig.model_validate(
+            {"channels": channels, "routes": routes, "briefs": briefs or [], "poll_s": 0.05}
+        )
         app = create_app(
             ApiSettings(database_url=database_url, data_dir=tmp_path, admin_key=ADMIN_KEY, **settings),
             alerts=config,
