@@ -237,6 +237,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return _bench_api(args)
     if args.alerts:
         return _bench_alerts(args)
+    if args.ui:
+        return _bench_ui(args)
     config = _config(args.config)
     if args.cameras:
         return _bench_cameras(args, config)
@@ -426,6 +428,19 @@ def _run_worker(worker: Worker, duration: float | None, reporter: HealthReporter
         for cid, h in worker.health().items()
     ]
     print(format_table(["camera", "state", "input fps", "processed", "still", "dropped", "last error"], rows))
+    return EXIT_OK
+
+
+def _bench_ui(args: argparse.Namespace) -> int:
+    """``bench --ui``: review queue and brief times at scale, in headless Chromium."""
+    from sitewatch.bench_ui import bench_ui
+
+    result = bench_ui(stored=args.stored, cards=args.cases, port=args.port, progress=not args.json)
+    if args.json:
+        print(json.dumps(result.to_json()))
+        return EXIT_OK
+    figures = result.to_json()
+    print(format_table(["measure", "value"], [[k, v] for k, v in figures.items()]))
     return EXIT_OK
 
 
@@ -679,6 +694,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--alerts", action="store_true", help="measure notifications: dispatcher rate, event-to-case latency"
     )
+    p.add_argument("--ui", action="store_true", help="measure the web UI and briefs at --stored events")
     p.add_argument("--deliveries", type=int, default=2000, help="with --alerts: notifications delivered")
     p.add_argument("--concurrency", type=int, default=8, help="with --alerts: requests in flight")
     p.add_argument("--cases", type=int, default=30, help="with --alerts: events timed to the case system")

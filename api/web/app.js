@@ -183,8 +183,8 @@ async function reviewView() {
     queue.events = more ? queue.events.concat(page.data) : page.data;
     queue.cursor = page.next_cursor;
     if (!more) queue.index = 0;
+    show(); // the large pictures are asked for before the thumbnails
     drawList();
-    show();
   }
 
   const snap = (e, annotated) => `/api/v1/events/${encodeURIComponent(e.id)}/snapshot${annotated ? "?annotated=true" : ""}`;
@@ -193,7 +193,7 @@ async function reviewView() {
     list.replaceChildren(...queue.events.map((e, i) => h("div", {
       class: `card${i === queue.index ? " on" : ""}`, role: "option", "data-id": e.id, "aria-selected": i === queue.index ? "true" : "false",
       onclick: () => { queue.index = i; drawList(); show(); },
-    }, h("img", { src: snap(e, true), alt: "", loading: "lazy" }),
+    }, h("img", { src: snap(e, true), alt: "", loading: "lazy", decoding: "async", fetchpriority: "low" }),
        h("div", { class: "meta" }, h("div", { class: "kind", text: t(`k.${e.kind}`) }), h("div", { text: `${e.site_id} · ${e.camera_id || "-"}` }), h("div", { class: "muted", text: local(e.started_at) })))));
     $("#counter").textContent = `${queue.events.length}${queue.cursor ? "+" : ""} ${t("r.left")} · ${queue.reviewed} ${t("r.done")}`;
     const on = list.querySelector(".card.on");
@@ -208,8 +208,8 @@ async function reviewView() {
     }
     for (const next of queue.events.slice(queue.index + 1, queue.index + 3)) { new Image().src = snap(next, true); new Image().src = snap(next, false); }
     const shots = h("div", { class: `shots${queue.single ? " single" : ""}` },
-      h("figure", {}, h("img", { src: snap(e, true), alt: t("r.annotated"), id: "annotated" }), h("figcaption", { text: t("r.annotated") })),
-      queue.single ? "" : h("figure", {}, h("img", { src: snap(e, false), alt: t("r.clean") }), h("figcaption", { text: t("r.clean") })),
+      h("figure", {}, h("img", { src: snap(e, true), alt: t("r.annotated"), id: "annotated", fetchpriority: "high" }), h("figcaption", { text: t("r.annotated") })),
+      queue.single ? "" : h("figure", {}, h("img", { src: snap(e, false), alt: t("r.clean"), fetchpriority: "high" }), h("figcaption", { text: t("r.clean") })),
       e.clip_sha256 ? h("figure", {}, h("video", { src: `/api/v1/events/${encodeURIComponent(e.id)}/clip`, controls: true, preload: "none" }), h("figcaption", { text: t("r.clip") })) : "");
     const note = h("input", { id: "note", placeholder: t("r.note"), maxlength: 2000, disabled: !canReview() });
     detail.replaceChildren(

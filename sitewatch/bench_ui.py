@@ -1,0 +1,172 @@
+"""``sitewatch bench --ui``: the web UI and the briefs at scale. With ``stored`` events in the database, the
+time until the review queue's first page is interactive, the time each next card takes to show, and the
+time a weekly brief takes to render (HTML and PDF). Needs the dev extra (Playwright) and Chromium."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import cv2
+import httpx
+import numpy as np
+import uvicorn
+from sqlalchemy import insert
+from tqdm import tqdm
+
+from api.app import create_app
+from api.auth import create_user
+from api.briefs import chromium
+from api.models import Event, EvidenceFile, Site
+from api.settings import ApiSettings
+
+KINDS = ("no_helmet", "no_vest", "smoking")
+PASSWORD = "bench-password-0123"
+
+
+@dataclass(frozen=True, slots=True)
+class UiBench:
+    """Attributes:
+    stored_events: events in the database.
+    first_page_ms: a logged-in supervisor opens the review page: until the cards and the first event's
+        large snapshot are shown.
+    next_card_median_ms: a key press to the next card's large snapshot shown (median).
+    next_card_p95_ms: the same, 95th percentile.
+    brief_html_ms: a weekly brief over the stored events, as HTML.
+    brief_pdf_ms: the same brief printed to PDF.
+    """
+
+    stored_events: int
+    first_page_ms: float
+    next_card_median_ms: float
+    next_card_p95_ms: float
+    brief_html_ms: float
+    brief_pdf_ms: float
+
+    def to_json(self) -> dict[str, object]:
+        """Figures rounded for reading."""
+        return {k: round(v, 1) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+def _seed(app: object, count: int, progress: bool) -> str:
+    """``count`` pending events over the last 7 days, with a few real snapshots; returns the ISO week."""
+    now = datetime.now(UTC)
+    store = app.state.store  # type: ignore[attr-defined]
+    digests = []
+    for i in range(8):
+        picture = np.full((480, 640, 3), 30 * i, np.uint8)
+        cv2.putText(picture, f"bench {i}", (40, 240), cv2.FONT_HERSHEY_SIMPLEX, 2, (255, 255, 255), 3)
+        jpeg = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
+        digests.append((store.put(jpeg), len(jpeg)))
+    step = timedelta(days=7) / count
+    with app.state.sessions() as session:  # type: ignore[attr-defined]
+        session.add(Site(id="bench", created_at=now))
+        for digest, size in digests:
+            session.add(EvidenceFile(sha256=digest, media_type="image/jpeg", size=size, created_at=now))
+        session.commit()
+        bar = tqdm(total=count, desc="seed events", unit="event", disable=not progress)
+        for start in range(0, count, 5000):
+            rows = [
+                {
+                    "id": f"bench-{i:08d}",
+                    "site_id": "bench",
+                    "camera_id": f"cam-{i % 12}",
+                    "kind": KINDS[i % 3],
+                    "status": "ended",
+                    "started_at": now - step * i,
+                    "updated_at": now - step * i,
+                    "last_seq": 1,
+                    "score": 0.6 + (i % 40) / 100,
+                    "people_count": 1 + i % 4,
+                    "review_status": "pending",
+                    "snapshot_sha256": digests[i % 8][0],
+                    "annotated_sha256": digests[(i + 1) % 8][0],
+                    "details": {},
+                }
+                for i in range(start, min(count, start + 5000))
+            ]
+            session.execute(insert(Event), rows)
+            bar.update(len(rows))
+        session.commit()
+        bar.close()
+        create_user(session, username="bench", password=PASSWORD, role="supervisor")
+    year, week, _ = (now - timedelta(days=3)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def bench_ui(*, stored: int, cards: int, port: int, progress: bool = True) -> UiBench:
+    """Seed, serve on loopback, and measure in headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    binary = chromium()
+    if binary is None:
+        raise RuntimeError("bench --ui needs Chromium (apt install chromium)")
+    folder = Path(tempfile.mkdtemp(prefix="sitewatch-bench-ui-"))
+    app = create_app(
+        ApiSettings(database_url=f"sqlite:///{folder / 'db.sqlite'}", data_dir=folder, admin_key=None),
+        dispatch=False,
+    )
+    week = _seed(app, stored, progress)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    flags = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=binary, args=flags)
+            page = browser.new_page(viewport={"width": 1280, "height": 860})
+            page.goto(base + "/")
+            page.fill("input[name=username]", "bench")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")  # log in once (scrypt is slow on purpose), then measure a load
+            page.wait_for_selector("#queue .card", timeout=30_000)
+            start = time.perf_counter()
+            page.reload()
+            page.wait_for_function(
+                "() => document.querySelector('#annotated')?.complete === true", timeout=30_000
+            )
+            page.wait_for_selector("#queue .card")
+            first = (time.perf_counter() - start) * 1000
+            times = []
+            for _ in tqdm(range(cards), desc="next card", unit="card", disable=not progress):
+                before = page.eval_on_selector("#annotated", "img => img.src")
+                start = time.perf_counter()
+                page.keyboard.press("ArrowRight")
+                page.wait_for_function(
+                    "old => { const img = document.querySelector('#annotated');"
+                    " return img && img.src !== old && img.complete; }",
+                    arg=before,
+                )
+                times.append((time.perf_counter() - start) * 1000)
+            cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+            browser.close()
+        with httpx.Client(base_url=base, cookies=cookies, timeout=120) as http:
+            start = time.perf_counter()
+            http.get("/api/v1/briefs", params={"period": week}).raise_for_status()
+            html_ms = (time.perf_counter() - start) * 1000
+            start = time.perf_counter()
+            http.get("/api/v1/briefs", params={"period": week, "format": "pdf"}).raise_for_status()
+            pdf_ms = (time.perf_counter() - start) * 1000
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        app.state.engine.dispose()
+    return UiBench(
+        stored_events=stored,
+        first_page_ms=first,
+        next_card_median_ms=statistics.median(times),
+        next_card_p95_ms=statistics.quantiles(times, n=20)[-1] if len(times) >= 2 else times[0],
+        brief_html_ms=html_ms,
+        brief_pdf_ms=pdf_ms,
+    )
+
+
+__all__ = ["UiBench", "bench_ui"]
