@@ -4,7 +4,7 @@ another."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from api.models import Event, Review
@@ -99,3 +99,20 @@ def test_a_user_of_one_site_sees_nothing_of_another(page: Page, site: Site) -> N
     assert [s["id"] for s in sites] == ["site-b"]
     with site.app.state.sessions() as session:
         assert session.scalar(select(Event.review_status).where(Event.id == other)) == "pending"
+
+
+def test_the_review_queue_works_on_a_phone(browser: Browser, site: Site) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        log_in(page, site, "anna")
+        expect(page.locator("#queue .card")).to_have_count(6)
+        box = page.locator("#detail").bounding_box()
+        assert box is not None and box["width"] <= 390  # one column: the detail fits the screen
+        page.locator("#queue .card").nth(1).tap()
+        expect(page.locator("#queue .card.on")).to_have_attribute("data-id", site.events["site-a"][1])
+        page.locator("#confirm").tap()
+        expect(page.locator("#queue .card")).to_have_count(5)
+        shot(page, "10-phone-review")
+    finally:
+        context.close()
