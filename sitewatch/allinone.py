@@ -11,7 +11,7 @@ import os
 import secrets
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
@@ -24,10 +24,13 @@ from api.auth import create_user
 from api.cases import set_policy
 from api.ingest import IngestError, ingest_update
 from api.models import User
+from api.officers import FaceKeyError, gallery, record_sighting
 from api.schemas import CameraHealthIn, IngestEventIn
 from api.settings import ApiSettings
 from api.sites import ensure_site, record_health
+from detector.faces import Gallery
 from sitewatch.config import Config
+from sitewatch.officers import apply_gallery
 from streams.events import EventUpdate
 
 logger = logging.getLogger(__name__)
@@ -101,6 +104,8 @@ class AllInOne:
             uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning", lifespan="on")
         )
         self._thread = threading.Thread(target=self.server.run, name="api", daemon=True)
+        self._gallery: Gallery | None = None
+        self._closing = threading.Event()
 
     def _apply_case_policies(self) -> None:
         with self.app.state.sessions() as session:
@@ -134,6 +139,39 @@ class AllInOne:
                 raise RuntimeError(f"the API could not start on {self.host}:{self.port} (is the port taken?)")
             time.sleep(0.05)
 
+    @property
+    def gallery(self) -> Gallery | None:
+        """With ``officers.from_api``: the officers enrolled in this API (web UI), refreshed each minute."""
+        if not self.config.officers.from_api:
+            return None
+        if self._gallery is None:
+            self._gallery = Gallery()
+            self._refresh_gallery()
+        return self._gallery
+
+    def _refresh_gallery(self) -> None:
+        if self._gallery is None or self._closing.is_set():
+            return
+        try:
+            with self.app.state.sessions() as session:
+                apply_gallery(self._gallery, gallery(session, site_id=self.config.site.id))
+        except FaceKeyError as exc:  # no key: no enrolled officers can be read
+            logger.warning("officer gallery not loaded: %s", exc)
+        timer = threading.Timer(60.0, self._refresh_gallery)
+        timer.daemon = True
+        timer.start()
+
+    def record_sighting(self, at: float, officer: str, camera_id: str) -> None:
+        """Extend the presence timeline, as the sightings route would."""
+        with self.app.state.sessions() as session:
+            record_sighting(
+                session,
+                site_id=self.config.site.id,
+                officer=officer,
+                camera_id=camera_id,
+                at=datetime.fromtimestamp(at, UTC),
+            )
+
     def record_health(self, report: list[dict[str, Any]]) -> None:
         """Store the worker's camera health, as the ingest route would."""
         with self.app.state.sessions() as session:
@@ -163,6 +201,7 @@ class AllInOne:
 
     def stop(self) -> None:
         """Stop the API (and its dispatcher), then the demo receiver."""
+        self._closing.set()
         self.server.should_exit = True
         self._thread.join(timeout=30)
         self.app.state.engine.dispose()

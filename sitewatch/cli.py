@@ -282,13 +282,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if not any(c.enabled for c in config.cameras.values()):
         logger.error("%s has no enabled camera", args.config)
         return EXIT_USAGE
+    from sitewatch.edge import officer_sync
     from sitewatch.health import HealthReporter, http_sender
 
-    worker = build_worker(config)
+    sync = officer_sync(config)
+    if sync is not None:
+        sync.start()
+    worker = build_worker(
+        config, gallery=sync.gallery if sync else None, on_sighting=sync.sighting if sync else None
+    )
     reporter = None
     if config.sink.type == "http" and config.sink.url:
         reporter = HealthReporter(worker, config.site.id, http_sender(config.sink.url, config.sink.api_key))
-    return _run_worker(worker, args.duration, reporter)
+    try:
+        return _run_worker(worker, args.duration, reporter)
+    finally:
+        if sync is not None:
+            sync.stop()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -304,7 +314,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         print("\n".join(product.banner()), flush=True)
         print("events (Ctrl-C stops):\n" + HEADER, flush=True)
-        worker = build_worker(config, sink=product.sink)
+        worker = build_worker(
+            config, sink=product.sink, gallery=product.gallery, on_sighting=product.record_sighting
+        )
         reporter = HealthReporter(worker, config.site.id, product.record_health, interval_s=5.0)
         return _run_worker(worker, args.duration, reporter)
     finally:

@@ -248,6 +248,12 @@ class OfficersConfig(Strict):
     gallery: Path | None = Field(
         default=None, description="Gallery file of enrolled officers (sitewatch faces enroll); none: off."
     )
+    from_api: bool = Field(
+        default=False,
+        description="Take the gallery from the API (officers enrolled there, refreshed every refresh_min) "
+        "and report sightings to it; `sitewatch worker` needs sink.type http for this.",
+    )
+    refresh_min: float = Field(default=5.0, gt=0.0, le=1440.0, description="Gallery refresh period.")
     absent_after_min: float = Field(
         default=30.0,
         gt=0.0,

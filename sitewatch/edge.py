@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from detector.engine import Engine
 from detector.faces import FaceAnalyzer, Gallery
 from detector.smoking import SmokingScheduler
 from sitewatch.config import Config, RuleConfig
+from sitewatch.officers import OfficerSync, api_fetch, api_send
+from sitewatch.yamlpos import ConfigError
 from streams.events import EventKind, EventUpdate
 from streams.evidence import EvidenceMaker
 from streams.motion import MotionParams
@@ -76,23 +79,36 @@ def log_update(update: EventUpdate) -> None:
     )
 
 
-def build_worker(config: Config, *, sink: Sink | None = None, engine: Engine | None = None) -> Worker:
+def build_worker(
+    config: Config,
+    *,
+    sink: Sink | None = None,
+    engine: Engine | None = None,
+    gallery: Gallery | None = None,
+    on_sighting: Callable[[float, str, str], None] | None = None,
+) -> Worker:
     """A worker for every enabled camera of ``config``.
 
     Args:
         config: the site configuration.
         sink: override the configured sink (tests, ``sitewatch run``).
         engine: reuse a loaded engine.
+        gallery: the officers to recognise, kept fresh by the caller (``officers.from_api``); default:
+            the configured gallery file, if any.
+        on_sighting: told of each officer sighting ``(time, officer, camera)``.
     """
     engine = engine or Engine(config.engine_settings())
     sink = sink or make_sink(config)
     schedule = schedule_of(config)
     presence = faces = None
-    if config.officers.gallery is not None:
+    if gallery is None and config.officers.gallery is not None:
         gallery = Gallery.load(Path(config.officers.gallery))
+    if gallery is not None:
         gallery.threshold = config.face.match_threshold
         analyzer = FaceAnalyzer.load(config.face_settings(), config.models.dir)
-        presence = OfficerPresence(config.site.id, schedule, config.officers.absent_after_min * 60.0)
+        presence = OfficerPresence(
+            config.site.id, schedule, config.officers.absent_after_min * 60.0, on_sighting=on_sighting
+        )
         face_params = FaceParams(config.officers.attempts, config.officers.agree, config.face.min_face_px)
     worker = Worker(
         engine,
@@ -112,7 +128,7 @@ def build_worker(config: Config, *, sink: Sink | None = None, engine: Engine | N
     for camera_id, camera in config.cameras.items():
         if not camera.enabled:
             continue
-        if presence is not None:
+        if presence is not None and gallery is not None:
             faces = FaceIdentifier(analyzer, gallery, face_params)
         pipeline = CameraPipeline(
             site_id=config.site.id,
@@ -141,3 +157,20 @@ def build_worker(config: Config, *, sink: Sink | None = None, engine: Engine | N
             site_id=config.site.id,
         )
     return worker
+
+
+def officer_sync(config: Config) -> OfficerSync | None:
+    """For ``officers.from_api`` on an edge box: the gallery from the central API, sightings back to it."""
+    if not config.officers.from_api:
+        return None
+    if config.sink.type != "http" or not config.sink.url:
+        raise ConfigError(
+            "officers.from_api: the gallery comes from the API, so sink.type must be http with a url"
+        )
+    return OfficerSync(
+        config.site.id,
+        Gallery(),
+        api_fetch(config.sink.url, config.sink.api_key, config.site.id),
+        api_send(config.sink.url, config.sink.api_key),
+        refresh_s=config.officers.refresh_min * 60.0,
+    )

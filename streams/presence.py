@@ -8,7 +8,9 @@ timeline and raises ``officer_absent`` during working hours when no officer was 
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +18,8 @@ import numpy as np
 from detector.faces import FaceAnalyzer, Gallery
 from streams.events import EventKind, EventUpdate, Phase
 from streams.schedule import Schedule
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +103,19 @@ class OfficerPresence:
         schedule: working hours; absence is only raised during them.
         absent_after_s: no sighting for this long during working hours starts ``officer_absent``.
         gap_s: sightings closer than this join one presence interval of the timeline.
+        on_sighting: told of every sighting ``(time, officer, camera)`` (the API's presence timeline).
     """
 
-    def __init__(self, site_id: str, schedule: Schedule, absent_after_s: float, gap_s: float = 120.0) -> None:
+    def __init__(
+        self,
+        site_id: str,
+        schedule: Schedule,
+        absent_after_s: float,
+        gap_s: float = 120.0,
+        on_sighting: Callable[[float, str, str], None] | None = None,
+    ) -> None:
         self.site_id = site_id
+        self.on_sighting = on_sighting
         self.schedule = schedule
         self.absent_after_s = absent_after_s
         self.gap_s = gap_s
@@ -116,7 +129,12 @@ class OfficerPresence:
         self._since = now
 
     def sighting(self, now: float, officer: str, camera_id: str) -> list[EventUpdate]:
-        """Record that ``officer`` was seen; ends an open absence."""
+        """Record that ``officer`` was seen (and tell ``on_sighting``); ends an open absence."""
+        if self.on_sighting is not None:
+            try:
+                self.on_sighting(now, officer, camera_id)
+            except Exception:  # reporting must never stop the video path
+                logger.exception("sighting of %s not reported", officer)
         if self.timeline and self.timeline[-1][2] == officer and now - self.timeline[-1][1] <= self.gap_s:
             start, _, _, first_camera = self.timeline[-1]
             self.timeline[-1] = (start, now, officer, first_camera)

@@ -191,3 +191,11 @@ def test_api_refuses_a_bad_alerts_configuration_by_key_and_line(tmp_path: Path) 
     result = sitewatch("api", "--config", config, "--data-dir", tmp_path / "data", "--port", str(free_port()))
     assert result.returncode == 2
     assert "central.yaml:3: alerts.channels.cs: Value error, a wecom channel needs a url" in result.stderr
+
+
+def test_worker_refuses_an_api_gallery_without_an_api(tmp_path: Path) -> None:
+    config = tmp_path / "edge.yaml"
+    config.write_text("site: {id: demo}\nofficers: {from_api: true}\ncameras:\n  gate: {url: nowhere.mp4}\n")
+    result = sitewatch("worker", "--config", config, "--duration", "1")
+    assert result.returncode == 2
+    assert "officers.from_api" in result.stderr and "sink.type must be http" in result.stderr
