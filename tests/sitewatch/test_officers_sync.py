@@ -72,7 +72,9 @@ def test_gallery_and_sightings_travel_between_edge_and_api(
     sync.start()
     try:
         assert set(sync.gallery.identities) == {"obama"}
-        probe = face_analyzer.faces(cv2.imread(str(shared_dir / "datasets" / "faces" / "test" / "obama1.jpg")))
+        probe = face_analyzer.faces(
+            cv2.imread(str(shared_dir / "datasets" / "faces" / "test" / "obama1.jpg"))
+        )
         assert sync.gallery.match(probe[0].embedding).name == "obama"  # the fetched embeddings recognise
 
         sync.sighting(time.time(), "obama", "gate")
