@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile, status
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Edge, SessionDep, StoreDep, reporting_site
 from api.ingest import IngestError, ingest_update
@@ -62,7 +63,11 @@ async def ingest_event(
     }
     counter = request.app.state.metrics.ingested
     try:
-        result = ingest_update(session, update=update, files=files, store=store, actor=principal.name)
+        # In a worker thread: hashing, writing files and the transaction must not stall the event loop
+        # (and with it every other request of this process, the web UI's included).
+        result = await run_in_threadpool(
+            ingest_update, session, update=update, files=files, store=store, actor=principal.name
+        )
     except IngestError as exc:
         counter.labels("refused").inc()
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
