@@ -36,7 +36,7 @@ from alerts.contract import BriefNotice, build_notice
 from api.auth import Principal
 from api.briefs import PdfUnavailableError, Period, brief_data, render_html, render_pdf
 from api.cases import close_reinspected
-from api.models import Brief, Case, Delivery, EvidenceFile, Notification
+from api.models import Brief, Case, Delivery, Event, EvidenceFile, Notification
 from api.storage import EvidenceStore
 
 logger = logging.getLogger(__name__)
@@ -317,6 +317,13 @@ class Dispatcher:
             )
             if not notifications:
                 return 0
+            # Load the batch's events and cases in two queries; the notices then find them in the session.
+            event_ids = {n.event_id for n in notifications if n.event_id is not None}
+            case_ids = {n.case_id for n in notifications if n.case_id is not None}
+            if event_ids:
+                list(session.scalars(select(Event).where(Event.id.in_(event_ids))))
+            if case_ids:
+                list(session.scalars(select(Case).where(Case.id.in_(case_ids))))
             now = datetime.now(UTC)
             for notification in notifications:
                 self._route_one(session, notification, now)
@@ -456,7 +463,28 @@ class Dispatcher:
         config = self.channels[name].config
         now = datetime.now(UTC)
         with self.sessions() as session:
+            # Plain successes, the bulk of the traffic, are recorded in one statement per answer.
+            plain: dict[str, list[Delivery]] = {}
             for row, outcome in results:
+                if outcome.delivered and not outcome.case_number:
+                    plain.setdefault(outcome.detail, []).append(row)
+            for detail, rows in plain.items():
+                self.delivered += len(rows)
+                session.execute(
+                    update(Delivery)
+                    .where(Delivery.id.in_([r.id for r in rows]), Delivery.lease_token == rows[0].lease_token)
+                    .values(
+                        status="delivered",
+                        delivered_at=now,
+                        response=detail,
+                        attempts=Delivery.attempts + 1,
+                        lease_until=None,
+                        lease_token=None,
+                    )
+                )
+            for row, outcome in results:
+                if outcome.delivered and not outcome.case_number:
+                    continue
                 values: dict[str, object] = {
                     "lease_until": None,
                     "lease_token": None,
@@ -465,8 +493,8 @@ class Dispatcher:
                 if outcome.delivered:
                     values |= {"status": "delivered", "delivered_at": now, "response": outcome.detail}
                     self.delivered += 1
-                    if outcome.case_number:
-                        self._keep_case_number(session, row, outcome.case_number)
+                    assert outcome.case_number is not None
+                    self._keep_case_number(session, row, outcome.case_number)
                 else:
                     self.failed += 1
                     dead = outcome.permanent or row.attempts + 1 >= config.max_attempts
