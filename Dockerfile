@@ -10,8 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SITEWATCH_MODELS_DIR=/models
 
 # libgl/glib for OpenCV's video I/O, libgomp for onnxruntime; g++ only while insightface compiles.
+# Chromium and CJK fonts print the PDF briefs (central API); build with --build-arg BRIEF_PDF=0 for an
+# edge-only image without them (about 400 MB smaller).
+ARG BRIEF_PDF=1
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libglib2.0-0 libgomp1 g++ \
+    && if [ "$BRIEF_PDF" = "1" ]; then apt-get install -y --no-install-recommends chromium fonts-noto-cjk; fi \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
