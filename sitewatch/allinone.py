@@ -95,7 +95,13 @@ class AllInOne:
             settings = dataclasses.replace(settings, public_url=f"http://{self.host}:{self.port}")
         self.settings = settings
         demo = self.config.alerts.demo_receiver
-        self.receiver = DemoCaseSystem(demo.secret, port=demo.port) if demo is not None else None
+        try:
+            self.receiver = DemoCaseSystem(demo.secret, port=demo.port) if demo is not None else None
+        except OSError as exc:
+            assert demo is not None
+            raise RuntimeError(
+                f"alerts.demo_receiver.port: the demo case system cannot listen on port {demo.port} ({exc})"
+            ) from None
         self.app = create_app(settings, alerts=self.config.alerts)
         self._apply_case_policies()
         self.new_password = self._first_user()

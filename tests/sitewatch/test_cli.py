@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -199,3 +200,18 @@ def test_worker_refuses_an_api_gallery_without_an_api(tmp_path: Path) -> None:
     result = sitewatch("worker", "--config", config, "--duration", "1")
     assert result.returncode == 2
     assert "officers.from_api" in result.stderr and "sink.type must be http" in result.stderr
+
+
+def test_run_says_which_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = tmp_path / "demo.yaml"
+        text = (ROOT / "configs" / "demo.yaml").read_text().replace("8001", str(port))
+        config.write_text(text + f"data_dir: {tmp_path / 'data'}\n")
+        result = sitewatch(
+            "run", "--config", config, "--duration", "1", "--port", str(free_port()), cwd=tmp_path
+        )
+    assert result.returncode == 2
+    assert f"alerts.demo_receiver.port: the demo case system cannot listen on port {port}" in result.stderr
