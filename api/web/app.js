@@ -320,7 +320,8 @@ async function camerasView() {
 async function officersView(siteId = state.sites[0]?.id || "") {
   const select = siteSelect(siteId, "-");
   select.addEventListener("change", () => officersView(select.value));
-  const day = new Date().toISOString().slice(0, 10);
+  const day = new Date().toLocaleDateString("sv-SE"); // today in the browser's time zone, YYYY-MM-DD
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   if (!siteId) { main().replaceChildren(h("p", { class: "muted", text: t("o.none") })); return; }
   const officers = await api(`/api/v1/sites/${encodeURIComponent(siteId)}/officers`);
   const roster = h("div", { class: "panel" }, h("h3", { text: t("o.roster") }),
@@ -351,7 +352,7 @@ async function officersView(siteId = state.sites[0]?.id || "") {
   const dayInput = h("input", { type: "date", value: day });
   const timeline = h("div", {});
   async function drawPresence() {
-    const spans = await api(`/api/v1/sites/${encodeURIComponent(siteId)}/presence?day=${dayInput.value}`);
+    const spans = await api(`/api/v1/sites/${encodeURIComponent(siteId)}/presence?day=${dayInput.value}&tz=${encodeURIComponent(zone)}`);
     const names = [...new Set(spans.map((s) => s.officer))];
     const width = 720, row = 26, left = 110;
     const start = new Date(`${dayInput.value}T00:00:00`).getTime();

@@ -77,8 +77,10 @@ def test_gallery_and_sightings_travel_between_edge_and_api(
         )
         assert sync.gallery.match(probe[0].embedding).name == "obama"  # the fetched embeddings recognise
 
-        sync.sighting(time.time(), "obama", "gate")
-        day = datetime.now(UTC).date().isoformat()
+        # Fixed times of one UTC day (regression: "now + 10 min" crossed midnight in a run at 23:55 UTC).
+        noon = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+        day = noon.date().isoformat()
+        sync.sighting(noon.timestamp(), "obama", "gate")
 
         def timeline() -> list[dict[str, object]]:
             answer = httpx.get(f"{url}/api/v1/sites/site-a/presence", params={"day": day}, headers=admin)
@@ -87,7 +89,7 @@ def test_gallery_and_sightings_travel_between_edge_and_api(
         wait_for(lambda: timeline(), 10, "the sighting in the presence timeline")
 
         server.stop()  # the API goes away; a sighting waits, and is delivered once it is back
-        sync.sighting(time.time() + 600, "obama", "yard")
+        sync.sighting(noon.timestamp() + 600, "obama", "yard")  # past the 2-minute gap: a new interval
         time.sleep(1.0)
         server = Server(app, port)
         wait_for(lambda: any(s["camera_id"] == "yard" for s in timeline()), 20, "the delayed sighting")
