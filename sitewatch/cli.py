@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sitewatch.tables import format_table
 from sitewatch.yamlpos import ConfigError
@@ -471,24 +471,25 @@ def _bench_alerts(args: argparse.Namespace) -> int:
         )
         for url in (args.database_url or [None])
     ]
-    if args.json:
+    columns = [
+        ("database", "database"),
+        ("deliveries", "deliveries"),
+        ("in flight", "concurrency"),
+        ("deliveries/s", "deliveries_per_s"),
+        ("events", "events"),
+        ("median ms", "latency_median_ms"),
+        ("p95 ms", "latency_p95_ms"),
+    ]
+    return _print_results(results, columns, as_json=args.json)
+
+
+def _print_results(results: Sequence[Any], columns: list[tuple[str, str]], *, as_json: bool) -> int:
+    """Benchmark results as one JSON object per line, or a table of ``(header, attribute)`` columns."""
+    if as_json:
         for result in results:
             print(json.dumps(result.to_json()))
-        return EXIT_OK
-    headers = ["database", "deliveries", "in flight", "deliveries/s", "events", "median ms", "p95 ms"]
-    rows = [
-        [
-            r.database,
-            r.deliveries,
-            r.concurrency,
-            r.deliveries_per_s,
-            r.events,
-            r.latency_median_ms,
-            r.latency_p95_ms,
-        ]
-        for r in results
-    ]
-    print(format_table(headers, rows))
+    else:
+        print(format_table([h for h, _ in columns], [[getattr(r, a) for _, a in columns] for r in results]))
     return EXIT_OK
 
 
@@ -508,39 +509,17 @@ def _bench_api(args: argparse.Namespace) -> int:
         )
         for url in (args.database_url or [None])
     ]
-    if args.json:
-        for result in results:
-            print(json.dumps(result.to_json()))
-        return EXIT_OK
-    rows = [
-        [
-            r.database,
-            r.workers,
-            r.clients,
-            r.ingest_per_s,
-            r.ingest_p95_ms,
-            r.stored_events,
-            r.list_median_ms,
-            r.list_p95_ms,
-        ]
-        for r in results
+    columns = [
+        ("database", "database"),
+        ("API processes", "workers"),
+        ("clients", "clients"),
+        ("ingest/s", "ingest_per_s"),
+        ("ingest p95 ms", "ingest_p95_ms"),
+        ("events stored", "stored_events"),
+        ("list median ms", "list_median_ms"),
+        ("list p95 ms", "list_p95_ms"),
     ]
-    print(
-        format_table(
-            [
-                "database",
-                "API processes",
-                "clients",
-                "ingest/s",
-                "ingest p95 ms",
-                "events stored",
-                "list median ms",
-                "list p95 ms",
-            ],
-            rows,
-        )
-    )
-    return EXIT_OK
+    return _print_results(results, columns, as_json=args.json)
 
 
 def _bench_cameras(args: argparse.Namespace, config: Config) -> int:
