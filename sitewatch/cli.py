@@ -283,7 +283,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         logger.error("%s has no enabled camera", args.config)
         return EXIT_USAGE
     from sitewatch.edge import officer_sync
-    from sitewatch.health import HealthReporter, http_sender
+    from sitewatch.health import HealthReporter
+    from streams.sinks import HEALTH_PATH, json_poster
 
     sync = officer_sync(config)
     if sync is not None:
@@ -293,7 +294,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     )
     reporter = None
     if config.sink.type == "http" and config.sink.url:
-        reporter = HealthReporter(worker, config.site.id, http_sender(config.sink.url, config.sink.api_key))
+        send = json_poster(config.sink.url, config.sink.api_key, HEALTH_PATH)
+        reporter = HealthReporter(worker, config.site.id, send)
     try:
         return _run_worker(worker, args.duration, reporter)
     finally:

@@ -10,7 +10,7 @@ from detector.engine import Engine
 from detector.faces import FaceAnalyzer, Gallery
 from detector.smoking import SmokingScheduler
 from sitewatch.config import Config, RuleConfig
-from sitewatch.officers import OfficerSync, api_fetch, api_send
+from sitewatch.officers import OfficerSync, api_fetch
 from sitewatch.yamlpos import ConfigError
 from streams.events import EventKind, EventUpdate
 from streams.evidence import EvidenceMaker
@@ -19,7 +19,7 @@ from streams.pipeline import CameraPipeline, CameraRules
 from streams.presence import FaceIdentifier, FaceParams, OfficerPresence
 from streams.rules import Persistence, RuleParams
 from streams.schedule import Armed, Schedule
-from streams.sinks import HttpSink, MemorySink, Outbox, Sink
+from streams.sinks import SIGHTINGS_PATH, HttpSink, MemorySink, Outbox, Sink, json_poster
 from streams.sources import SourceParams
 from streams.worker import Worker, WorkerParams
 
@@ -171,6 +171,6 @@ def officer_sync(config: Config) -> OfficerSync | None:
         config.site.id,
         Gallery(),
         api_fetch(config.sink.url, config.sink.api_key, config.site.id),
-        api_send(config.sink.url, config.sink.api_key),
+        json_poster(config.sink.url, config.sink.api_key, SIGHTINGS_PATH),
         refresh_s=config.officers.refresh_min * 60.0,
     )

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import cv2
-import httpx
 
 from streams.worker import Worker
 
@@ -86,17 +85,3 @@ class HealthReporter:
             self.send(health_report(self.worker, self.site_id))
         except Exception as exc:  # the next report replaces this one
             logger.warning("camera health not reported: %s", exc)
-
-
-def http_sender(
-    base_url: str, api_key: str | None, timeout_s: float = 10.0
-) -> Callable[[list[dict[str, Any]]], None]:
-    """A ``send`` that POSTs to the central API's ``/api/v1/ingest/health``."""
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    url = base_url.rstrip("/") + "/api/v1/ingest/health"
-
-    def send(report: list[dict[str, Any]]) -> None:
-        response = httpx.post(url, json=report, headers=headers, timeout=timeout_s)
-        response.raise_for_status()
-
-    return send

@@ -15,6 +15,8 @@ import httpx
 import numpy as np
 
 from detector.faces import Gallery
+from streams.queues import put_dropping_oldest
+from streams.sinks import auth_headers
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ def apply_gallery(gallery: Gallery, officers: dict[str, list[list[float]]]) -> N
 
 def api_fetch(base_url: str, api_key: str | None, site_id: str, timeout_s: float = 10.0) -> Fetch:
     """Fetch the site's gallery from ``GET /api/v1/sites/{site}/gallery`` with the edge key."""
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    headers = auth_headers(api_key)
     url = f"{base_url.rstrip('/')}/api/v1/sites/{site_id}/gallery"
 
     def fetch() -> dict[str, list[list[float]]]:
@@ -45,17 +47,6 @@ def api_fetch(base_url: str, api_key: str | None, site_id: str, timeout_s: float
         return officers
 
     return fetch
-
-
-def api_send(base_url: str, api_key: str | None, timeout_s: float = 10.0) -> Send:
-    """Post one sighting to ``POST /api/v1/ingest/sightings``."""
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    url = base_url.rstrip("/") + "/api/v1/ingest/sightings"
-
-    def send(sighting: dict[str, object]) -> None:
-        httpx.post(url, json=sighting, headers=headers, timeout=timeout_s).raise_for_status()
-
-    return send
 
 
 class OfficerSync:
@@ -105,17 +96,9 @@ class OfficerSync:
             "camera_id": camera_id,
             "at": datetime.fromtimestamp(at, UTC).isoformat(),
         }
-        while True:
-            try:
-                self._queue.put_nowait(item)
-                return
-            except queue.Full:
-                try:
-                    self._queue.get_nowait()
-                    self.dropped += 1
-                    logger.warning("sighting queue full: dropped the oldest sighting")
-                except queue.Empty:
-                    pass
+        if put_dropping_oldest(self._queue, item) is not None:
+            self.dropped += 1
+            logger.warning("sighting queue full: dropped the oldest sighting")
 
     def start(self) -> None:
         """Fetch the gallery, then run."""

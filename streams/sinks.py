@@ -23,6 +23,27 @@ from streams.events import EventUpdate
 logger = logging.getLogger(__name__)
 
 INGEST_PATH = "/api/v1/ingest/events"
+HEALTH_PATH = "/api/v1/ingest/health"
+SIGHTINGS_PATH = "/api/v1/ingest/sightings"
+
+
+def auth_headers(api_key: str | None) -> dict[str, str]:
+    """``Authorization: Bearer <key>`` for the central API; nothing without a key."""
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
+def json_poster(
+    base_url: str, api_key: str | None, path: str, timeout_s: float = 10.0
+) -> Callable[[object], None]:
+    """A function that POSTs a JSON body to ``path`` of the central API and raises on an error answer
+    (camera health, officer sightings: reports that the next one replaces or a caller retries)."""
+    url = base_url.rstrip("/") + path
+    headers = auth_headers(api_key)
+
+    def post(body: object) -> None:
+        httpx.post(url, json=body, headers=headers, timeout=timeout_s).raise_for_status()
+
+    return post
 
 
 class Sink(Protocol):
@@ -177,8 +198,7 @@ class HttpSink:
         self.outbox = outbox
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(timeout=timeout_s, headers=headers)
+        self._client = httpx.Client(timeout=timeout_s, headers=auth_headers(api_key))
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.delivered = 0

@@ -20,6 +20,7 @@ from detector.engine import Engine
 from streams.motion import MotionGate, MotionParams
 from streams.pipeline import CameraPipeline
 from streams.presence import OfficerPresence, OfflineWatch
+from streams.queues import put_dropping_oldest
 from streams.sinks import Sink
 from streams.sources import CaptureThread, SourceParams
 
@@ -183,16 +184,9 @@ class Worker:
             self._stop.wait(0.01)
 
     def _enqueue(self, item: _Item) -> None:
-        while True:
-            try:
-                self._queue.put_nowait(item)
-                return
-            except queue.Full:
-                try:
-                    dropped = self._queue.get_nowait()
-                except queue.Empty:
-                    continue
-                self.cameras[dropped.camera_id].stats.queue_dropped += 1
+        dropped = put_dropping_oldest(self._queue, item)
+        if dropped is not None:
+            self.cameras[dropped.camera_id].stats.queue_dropped += 1
 
     def _infer(self) -> None:
         last_tick = 0.0

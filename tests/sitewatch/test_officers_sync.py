@@ -20,7 +20,8 @@ from api.app import create_app
 from api.auth import create_key
 from api.settings import ApiSettings
 from detector.faces import FaceAnalyzer, Gallery
-from sitewatch.officers import OfficerSync, api_fetch, api_send
+from sitewatch.officers import OfficerSync, api_fetch
+from streams.sinks import SIGHTINGS_PATH, json_poster
 from tests.streams.rtsp import free_port
 from tests.waiting import wait_for
 
@@ -67,7 +68,7 @@ def test_gallery_and_sightings_travel_between_edge_and_api(
     )
     assert enrolled.status_code == 201, enrolled.text
 
-    fetch, send = api_fetch(url, edge, "site-a"), api_send(url, edge)
+    fetch, send = api_fetch(url, edge, "site-a"), json_poster(url, edge, SIGHTINGS_PATH)
     sync = OfficerSync("site-a", Gallery(), fetch, send, refresh_s=0.5, retry_s=0.2)
     sync.start()
     try:
