@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -76,6 +77,24 @@ def backoff(attempts: int, first_s: float, cap_s: float) -> float:
     """
     delay = min(cap_s, first_s * 2 ** max(0, attempts - 1))
     return float(delay / 2 + random.uniform(0, delay / 2))
+
+
+def new_delivery(
+    notification_id: int, channel: str, order_key: str, body: dict[str, Any], *, due: datetime, now: datetime
+) -> Delivery:
+    """A pending delivery of one notification to one channel. Its idempotency key names both, so that every
+    retry and every replica sends the same key."""
+    return Delivery(
+        notification_id=notification_id,
+        channel=channel,
+        order_key=order_key,
+        idempotency_key=f"sitewatch-{notification_id}-{channel}",
+        body=body,
+        status="pending",
+        attempts=0,
+        next_attempt_at=due,
+        created_at=now,
+    )
 
 
 def due_period(schedule: BriefSchedule, now: datetime, zone: ZoneInfo) -> str:
@@ -287,16 +306,8 @@ class Dispatcher:
                 figures={f["label"]: f["shown"] for f in data["figures"]},
             )
             session.add(
-                Delivery(
-                    notification_id=notification.id,
-                    channel=name,
-                    order_key=f"brief:{brief.id}",
-                    idempotency_key=f"sitewatch-{notification.id}-{name}",
-                    body=channel.render(notice),
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
+                new_delivery(
+                    notification.id, name, f"brief:{brief.id}", channel.render(notice), due=now, now=now
                 )
             )
         session.commit()
@@ -363,17 +374,7 @@ class Dispatcher:
                 logger.warning("notification %d: its subject is gone; not sent to %s", notification.id, name)
                 continue
             session.add(
-                Delivery(
-                    notification_id=notification.id,
-                    channel=name,
-                    order_key=order_key,
-                    idempotency_key=f"sitewatch-{notification.id}-{name}",
-                    body=channel.render(notice),
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=due,
-                    created_at=now,
-                )
+                new_delivery(notification.id, name, order_key, channel.render(notice), due=due, now=now)
             )
 
     # -- delivery ---------------------------------------------------------------------------------------
