@@ -16,7 +16,7 @@ import httpx
 
 from tests.conftest import ROOT
 from tests.streams.rtsp import free_port
-from tests.streams.test_durability import pending, start_worker
+from tests.streams.test_durability import edge_config, pending, start_worker
 from tests.waiting import wait_for
 
 ADMIN_KEY = "sw_test-central-admin-0123456789abcdefghijk"
@@ -59,20 +59,12 @@ def test_every_update_arrives_once_across_an_api_restart(tmp_path: Path) -> None
         )
         assert created.status_code == 201, created.text
         outbox = tmp_path / "outbox.sqlite"
-        config = tmp_path / "edge.yaml"
-        config.write_text(
-            f"""
-site: {{id: demo, timezone: Asia/Shanghai}}
-rules:
-  no_helmet: {{armed: always, persistence: {{k: 2, n: 4, min_duration_s: 0.5}}}}
-  no_vest: {{armed: always, persistence: {{k: 2, n: 4, min_duration_s: 0.5}}}}
-  smoking: {{enabled: false}}
-  cooldown_s: 2
-  update_interval_s: 2
-sink: {{type: http, url: "{base}", api_key: "{created.json()["key"]}", outbox: "{outbox}", retry_max_s: 0.5}}
-cameras:
-  gate: {{url: configs/demo/site-demo.mp4, loop: true}}
-"""
+        config = edge_config(
+            tmp_path / "edge.yaml",
+            url=base,
+            api_key=created.json()["key"],
+            outbox=outbox,
+            update_interval_s=2,
         )
         worker = start_worker(config, worker_log)
         db = central / "sitewatch.db"

@@ -43,27 +43,37 @@ def start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def test_events_survive_an_api_outage_and_a_killed_worker(tmp_path: Path) -> None:
-    port = free_port()
-    outbox = tmp_path / "outbox.sqlite"
-    config = tmp_path / "edge.yaml"
-    config.write_text(
+def edge_config(
+    path: Path, *, url: str, api_key: str, outbox: Path, update_interval_s: float | None = None
+) -> Path:
+    """A worker on the looping demo video, quick to start events, sending to ``url`` through ``outbox``."""
+    interval = "" if update_interval_s is None else f"\n  update_interval_s: {update_interval_s}"
+    path.write_text(
         f"""
 site: {{id: demo, timezone: Asia/Shanghai}}
 rules:
   no_helmet: {{armed: always, persistence: {{k: 2, n: 4, min_duration_s: 0.5}}}}
   no_vest: {{armed: always, persistence: {{k: 2, n: 4, min_duration_s: 0.5}}}}
   smoking: {{enabled: false}}
-  cooldown_s: 2
+  cooldown_s: 2{interval}
 sink:
   type: http
-  url: "http://127.0.0.1:{port}"
-  api_key: test-edge-key
+  url: "{url}"
+  api_key: "{api_key}"
   outbox: "{outbox}"
   retry_max_s: 0.5
 cameras:
   gate: {{url: configs/demo/site-demo.mp4, loop: true}}
 """
+    )
+    return path
+
+
+def test_events_survive_an_api_outage_and_a_killed_worker(tmp_path: Path) -> None:
+    port = free_port()
+    outbox = tmp_path / "outbox.sqlite"
+    config = edge_config(
+        tmp_path / "edge.yaml", url=f"http://127.0.0.1:{port}", api_key="test-edge-key", outbox=outbox
     )
     log = tmp_path / "worker.log"
     worker = start_worker(config, log)
