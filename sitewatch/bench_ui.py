@@ -16,6 +16,7 @@ import cv2
 import httpx
 import numpy as np
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import insert
 from tqdm import tqdm
 
@@ -53,10 +54,10 @@ class UiBench:
         return {k: round(v, 1) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-def _seed(app: object, count: int, progress: bool) -> str:
+def _seed(app: FastAPI, count: int, progress: bool) -> str:
     """``count`` pending events over the last 7 days, with a few real snapshots; returns the ISO week."""
     now = datetime.now(UTC)
-    store = app.state.store  # type: ignore[attr-defined]
+    store = app.state.store
     digests = []
     for i in range(8):
         picture = np.full((480, 640, 3), 30 * i, np.uint8)
@@ -64,7 +65,7 @@ def _seed(app: object, count: int, progress: bool) -> str:
         jpeg = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
         digests.append((store.put(jpeg), len(jpeg)))
     step = timedelta(days=7) / count
-    with app.state.sessions() as session:  # type: ignore[attr-defined]
+    with app.state.sessions() as session:
         session.add(Site(id="bench", created_at=now))
         for digest, size in digests:
             session.add(EvidenceFile(sha256=digest, media_type="image/jpeg", size=size, created_at=now))
