@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -148,6 +149,7 @@ class Dispatcher:
         lease_margin_s: how long past a channel's timeout a claimed row stays leased.
         sweep_reinspection: close cases whose re-inspection window passed (each pass).
         store: the evidence store, where scheduled briefs are kept (no store: no scheduled briefs).
+        lock: held while routing, the busiest writes (:func:`api.db.writer_lock`); none by default.
     """
 
     def __init__(
@@ -159,8 +161,10 @@ class Dispatcher:
         lease_margin_s: float = 5.0,
         sweep_reinspection: bool = True,
         store: EvidenceStore | None = None,
+        lock: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self.sessions = sessions
+        self.lock = lock
         self.config = config
         self.links = links
         self.lease_margin_s = lease_margin_s
@@ -317,7 +321,7 @@ class Dispatcher:
 
     def route(self, batch: int = 200) -> int:
         """Turn unrouted notifications into deliveries, one per matching channel."""
-        with self.sessions() as session:
+        with self.lock(), self.sessions() as session:
             notifications = list(
                 session.scalars(
                     select(Notification)
@@ -328,17 +332,25 @@ class Dispatcher:
             )
             if not notifications:
                 return 0
-            # Load the batch's events and cases in two queries; the notices then find them in the session.
-            event_ids = {n.event_id for n in notifications if n.event_id is not None}
-            case_ids = {n.case_id for n in notifications if n.case_id is not None}
+            now = datetime.now(UTC)
+            # Most notifications match no route (kinds nobody subscribed to): only those that do are
+            # rendered, and all are marked routed in one statement.
+            targeted = [(n, targets) for n in notifications if (targets := self._targets(n, now))]
+            # Load the events and cases to render in two queries; the notices then find them in the session.
+            event_ids = {n.event_id for n, _ in targeted if n.event_id is not None}
+            case_ids = {n.case_id for n, _ in targeted if n.case_id is not None}
             if event_ids:
                 list(session.scalars(select(Event).where(Event.id.in_(event_ids))))
             if case_ids:
                 list(session.scalars(select(Case).where(Case.id.in_(case_ids))))
-            now = datetime.now(UTC)
-            for notification in notifications:
-                self._route_one(session, notification, now)
-                notification.routed = True
+            for notification, targets in targeted:
+                self._add_deliveries(session, notification, targets, now)
+            session.execute(
+                update(Notification)
+                .where(Notification.id.in_([n.id for n in notifications]))
+                .values(routed=True)
+                .execution_options(synchronize_session=False)
+            )
             try:
                 session.commit()
             except IntegrityError:  # another dispatcher routed the same rows first
@@ -346,7 +358,8 @@ class Dispatcher:
                 return 0
             return len(notifications)
 
-    def _route_one(self, session: Session, notification: Notification, now: datetime) -> None:
+    def _targets(self, notification: Notification, now: datetime) -> dict[str, datetime]:
+        """The channels a notification goes to, each with when it is due (later in quiet hours)."""
         targets: dict[str, datetime] = {}
         for route in self.config.routes:
             if not route.matches(
@@ -356,6 +369,11 @@ class Dispatcher:
             due = quiet_until(route, now, self.zone) or now
             for name in route.channels:
                 targets[name] = min(targets.get(name, due), due)
+        return targets
+
+    def _add_deliveries(
+        self, session: Session, notification: Notification, targets: dict[str, datetime], now: datetime
+    ) -> None:
         if notification.case_id is not None:
             order_key = f"case:{notification.case_id}"
         else:

@@ -13,10 +13,11 @@ from fastapi import FastAPI
 from alerts.config import AlertsConfig
 from alerts.contract import CaseNotice, EventNotice
 from alerts.dispatcher import Dispatcher
-from api.auth import ensure_admin
-from api.db import make_engine, migrate, session_factory
+from api.auth import KeyCache, ensure_admin
+from api.db import make_engine, migrate, session_factory, writer_lock
+from api.group_commit import GroupCommitter
 from api.links import evidence_link, link_key
-from api.metrics import ApiMetrics
+from api.metrics import ApiMetrics, RequestMetrics
 from api.retention import RetentionPolicy, apply_retention
 from api.routes import (
     briefs,
@@ -69,6 +70,7 @@ def create_app(
         stop.set()
         if app.state.dispatcher is not None:
             app.state.dispatcher.stop()
+        app.state.committer.close()
         thread.join(timeout=10)
 
     app = FastAPI(title="sitewatch central API", version="0.1.0", lifespan=lifespan)
@@ -85,13 +87,21 @@ def create_app(
             alerts or AlertsConfig(),
             links=lambda digest, ttl: evidence_link(settings.public_url, key, digest, ttl_s=ttl),
             store=app.state.store,
+            lock=lambda: writer_lock(settings.database_url),
         )
         if dispatch
         else None
     )
     app.state.face_analyzer = None  # loaded on the first enrolment
     app.state.metrics = ApiMetrics()
-    app.middleware("http")(app.state.metrics.middleware)
+    app.state.key_cache = KeyCache(settings.key_cache_s)
+    app.state.committer = GroupCommitter(
+        make_engine(settings.database_url, connections=1),
+        app.state.store,
+        on_batch=app.state.metrics.ingest_batch.observe,
+        lock=lambda: writer_lock(settings.database_url),
+    )
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     for router in (
         health.router,
         metrics.router,

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from api.auth import SESSION_COOKIE, Principal, Role, authenticate, session_principal
+from api.auth import SESSION_COOKIE, Principal, Role, authenticate, hash_key, session_principal
 from api.storage import EvidenceStore
 
+# The dependencies are coroutines: FastAPI runs a plain function in a worker thread, and the hop there and
+# back cost more than most of them do. Only what touches the database leaves the event loop.
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A database session for this request."""
-    with request.app.state.sessions() as session:
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A database session for this request (opening one is free: it connects on first use)."""
+    session: Session = request.app.state.sessions()
+    try:
         yield session
+    finally:
+        if session.in_transaction():  # a rollback may wait on the database
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_store(request: Request) -> EvidenceStore:
+async def get_store(request: Request) -> EvidenceStore:
     """The evidence store."""
     store: EvidenceStore = request.app.state.store
     return store
@@ -30,18 +40,37 @@ def get_store(request: Request) -> EvidenceStore:
 StoreDep = Annotated[EvidenceStore, Depends(get_store)]
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
-    """The caller of an ``Authorization: Bearer <key>`` request.
+def _lookup(
+    request: Request, check: Callable[[Session, str], Principal | None], secret: str
+) -> Principal | None:
+    with request.app.state.sessions() as session:
+        return check(session, secret)
+
+
+async def get_principal(request: Request) -> Principal:
+    """The caller of an ``Authorization: Bearer <key>`` request, or of a web session's cookie.
+
+    A key checked recently is not looked up again (:class:`api.auth.KeyCache`); a lookup has a session of
+    its own, so that a request needing none opens none.
 
     Raises:
         HTTPException: 401 without a valid key.
     """
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
-    principal = authenticate(session, key.strip()) if scheme.lower() == "bearer" and key.strip() else None
+    key = key.strip()
+    principal: Principal | None = None
+    if scheme.lower() == "bearer" and key:
+        cache = request.app.state.key_cache
+        digest = hash_key(key)
+        principal = cache.get(digest)
+        if principal is None:
+            principal = await run_in_threadpool(_lookup, request, authenticate, key)
+            if principal is not None:
+                cache.put(digest, principal)
     cookie = request.cookies.get(SESSION_COOKIE)
     if principal is None and cookie and not header:
-        principal = session_principal(session, cookie)
+        principal = await run_in_threadpool(_lookup, request, session_principal, cookie)
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -51,10 +80,10 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
     return principal
 
 
-def require(*roles: Role) -> Callable[[Principal], Principal]:
+def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that admits only ``roles`` (admin always)."""
 
-    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.role != "admin" and principal.role not in roles:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not do this")
         return principal

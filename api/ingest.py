@@ -1,26 +1,73 @@
-"""Storing event updates from edge boxes, exactly once per (event id, seq)."""
+"""Storing event updates from edge boxes, exactly once per (event id, seq).
+
+Updates are stored in batches: :func:`ingest_updates` writes any number of them in one transaction with a
+handful of set-based statements, so that the cost of a commit (a disk flush) and of each statement is
+shared by all the updates that arrived together (see :mod:`api.group_commit`). A single update is a batch
+of one (:func:`ingest_update`).
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.cases import maybe_open_case, recurrence
-from api.models import Event, EvidenceFile, IngestedUpdate
-from api.notify import notify_event
+from api.cases import maybe_open_case, policy, recurrence
+from api.models import Case, Event, EvidenceFile, IngestedUpdate, Notification
 from api.schemas import IngestEventIn, IngestResult
 from api.sites import ensure_site
 from api.storage import EvidenceStore
 
 MEDIA = {"snapshot": "image/jpeg", "annotated": "image/jpeg", "clip": "video/mp4"}
 
+#: Event columns an update may change after the event was created.
+_MUTABLE = (
+    "last_seq",
+    "updated_at",
+    "score",
+    "people_count",
+    "best_box",
+    "details",
+    "status",
+    "ended_at",
+    "snapshot_sha256",
+    "annotated_sha256",
+    "clip_sha256",
+)
+
 
 class IngestError(ValueError):
     """The update cannot be stored as sent; the message says why (answered with 422)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One update as received: the parsed ``event`` part, its files by part name, and who sent it."""
+
+    update: IngestEventIn
+    files: dict[str, bytes] = field(default_factory=dict)
+    actor: str = "edge"
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An update whose files are checked and stored: what its transaction needs of it (no file bytes).
+
+    Attributes:
+        update: the update.
+        files: for each part name, the file's SHA-256 and size.
+        actor: who sent it.
+    """
+
+    update: IngestEventIn
+    files: dict[str, tuple[str, int]]
+    actor: str
 
 
 def check_file(name: str, data: bytes) -> None:
@@ -35,6 +82,39 @@ def check_file(name: str, data: bytes) -> None:
         raise IngestError(f"part '{name}' is not a JPEG image")
     if MEDIA[name] == "video/mp4" and data[4:8] != b"ftyp":
         raise IngestError(f"part '{name}' is not an MP4 video")
+
+
+def digests_of(submission: Submission) -> dict[str, str]:
+    """The SHA-256 of each file, checked against the hashes the update announces.
+
+    Raises:
+        IngestError: a file is malformed, or its hash differs from the announced one.
+    """
+    digests: dict[str, str] = {}
+    for name, data in submission.files.items():
+        check_file(name, data)
+        announced = submission.update.evidence.get(f"{name}_sha256")
+        actual = hashlib.sha256(data).hexdigest()
+        if announced is not None and announced != actual:
+            raise IngestError(
+                f"part '{name}' has sha256 {actual[:12]}…, the event announces {announced[:12]}…"
+            )
+        digests[name] = actual
+    return digests
+
+
+def prepare(submission: Submission, *, store: EvidenceStore) -> Prepared:
+    """Check an update's files and write them to ``store`` (before any transaction refers to them, so that
+    no committed event lacks its evidence). Safe to run for many updates at once.
+
+    Raises:
+        IngestError: a file is malformed, or its hash differs from the announced one.
+    """
+    digests = digests_of(submission)
+    for name, digest in digests.items():
+        store.put(submission.files[name], sha256=digest)
+    files = {name: (digest, len(submission.files[name])) for name, digest in digests.items()}
+    return Prepared(submission.update, files, submission.actor)
 
 
 def ingest_update(
@@ -52,92 +132,218 @@ def ingest_update(
     Raises:
         IngestError: a file is malformed, or its hash differs from the announced one.
     """
-    key = (update.event_id, update.seq)
-    if session.get(IngestedUpdate, key) is not None:
-        return IngestResult(status="duplicate", event_id=update.event_id, seq=update.seq)
-    digests: dict[str, str] = {}
-    for name, data in files.items():
-        check_file(name, data)
-        announced = update.evidence.get(f"{name}_sha256")
-        actual = hashlib.sha256(data).hexdigest()
-        if announced is not None and announced != actual:
-            raise IngestError(
-                f"part '{name}' has sha256 {actual[:12]}…, the event announces {announced[:12]}…"
-            )
-        digests[name] = actual
-    for name, data in files.items():
-        store.put(data, sha256=digests[name])
+    (result,) = ingest_updates(session, submissions=[Submission(update, files, actor)], store=store)
+    if isinstance(result, IngestError):
+        raise result
+    return result
+
+
+def ingest_updates(
+    session: Session, *, submissions: Sequence[Submission], store: EvidenceStore
+) -> list[IngestResult | IngestError]:
+    """Store a batch of updates and their files, the updates in one transaction; the answer for each, in
+    the order given. A refused update (an :class:`IngestError` in its place) does not hold back the others.
+    """
+    prepared: list[Prepared | IngestError] = []
+    for submission in submissions:
+        try:
+            prepared.append(prepare(submission, store=store))
+        except IngestError as exc:
+            prepared.append(exc)
+    results = iter(store_prepared(session, items=[p for p in prepared if isinstance(p, Prepared)]))
+    return [p if isinstance(p, IngestError) else next(results) for p in prepared]
+
+
+def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[IngestResult | IngestError]:
+    """Store prepared updates in one transaction (commits); the answer for each, in the order given.
+
+    An update whose (event id, seq) is already stored, or appears earlier in the batch, is a ``duplicate``.
+    """
+    if not items:
+        return []
     for _attempt in range(3):
         try:
-            _store(session, update=update, files=files, digests=digests, actor=actor)
-            return IngestResult(status="stored", event_id=update.event_id, seq=update.seq)
+            stored = _write(session, items)
+            break
         except IntegrityError:
-            # A concurrent request (another replica, or a retry racing the original) wrote a row we
-            # wanted too. If it was this very update, this one is a repeat; otherwise (the same site,
-            # event or file from another update) try again on top of what it wrote.
+            # A concurrent transaction (another replica, or a retry racing the original) wrote a row this
+            # batch wanted too: the same update (then it is a duplicate, seen on the next attempt), or the
+            # same site, event or file from another update (then write on top of it).
             session.rollback()
-            if session.get(IngestedUpdate, key) is not None:
-                return IngestResult(status="duplicate", event_id=update.event_id, seq=update.seq)
-    raise IngestError(f"update {update.event_id}/{update.seq} kept conflicting with concurrent writes; retry")
+    else:
+        return [IngestError("the batch kept conflicting with concurrent writes; retry")] * len(items)
+    return [
+        IngestResult(
+            status="stored" if index in stored else "duplicate",
+            event_id=item.update.event_id,
+            seq=item.update.seq,
+        )
+        for index, item in enumerate(items)
+    ]
 
 
-def _store(
-    session: Session, *, update: IngestEventIn, files: dict[str, bytes], digests: dict[str, str], actor: str
-) -> None:
+def _write(session: Session, items: Sequence[Prepared]) -> set[int]:
+    """One attempt at the batch's transaction; commits. Returns the indexes of the updates stored."""
     now = datetime.now(UTC)
-    for name, digest in digests.items():
-        if session.get(EvidenceFile, digest) is None:
-            session.add(
-                EvidenceFile(sha256=digest, media_type=MEDIA[name], size=len(files[name]), created_at=now)
+    event_ids = {item.update.event_id for item in items}
+    seen: set[tuple[str, int]] = {
+        (event_id, seq)
+        for event_id, seq in session.execute(
+            select(IngestedUpdate.event_id, IngestedUpdate.seq).where(IngestedUpdate.event_id.in_(event_ids))
+        )
+    }
+    fresh: list[tuple[int, Prepared]] = []
+    for index, item in enumerate(items):
+        key = (item.update.event_id, item.update.seq)
+        if key not in seen:
+            seen.add(key)  # a second copy in this batch is a duplicate of the first
+            fresh.append((index, item))
+    if not fresh:
+        session.rollback()
+        return set()
+
+    for site_id in sorted({item.update.site_id for _, item in fresh}):
+        ensure_site(session, site_id=site_id)
+    digests = {digest for _, item in fresh for digest, _size in item.files.values()}
+    known_files = set(session.scalars(select(EvidenceFile.sha256).where(EvidenceFile.sha256.in_(digests))))
+    new_files: dict[str, dict[str, Any]] = {}
+    for _, item in fresh:
+        for name, (digest, size) in item.files.items():
+            if digest not in known_files and digest not in new_files:
+                new_files[digest] = {
+                    "sha256": digest,
+                    "media_type": MEDIA[name],
+                    "size": size,
+                    "created_at": now,
+                }
+
+    columns = [Event.__table__.c[name] for name in ("id", "site_id", "camera_id", "kind", *_MUTABLE)]
+    rows: dict[str, dict[str, Any]] = {
+        row["id"]: dict(row)
+        for row in session.execute(select(*columns).where(Event.id.in_(event_ids))).mappings()
+    }
+    existing = set(rows)
+    notices: list[dict[str, Any]] = []
+    started: list[str] = []
+    for _, item in fresh:
+        u = item.update
+        row = rows.get(u.event_id)
+        if row is None:
+            row = rows[u.event_id] = _new_row(u)
+        _fold(row, u, {name: digest for name, (digest, _size) in item.files.items()})
+        if u.phase in ("start", "end"):
+            notices.append(
+                {
+                    "topic": "event.started" if u.phase == "start" else "event.ended",
+                    "site_id": row["site_id"],
+                    "kind": row["kind"],
+                    "camera_id": row["camera_id"],
+                    "case_id": None,
+                    "event_id": row["id"],
+                    "created_at": now,
+                    "routed": False,
+                }
             )
-    ensure_site(session, site_id=update.site_id)
-    session.add(
-        IngestedUpdate(
-            event_id=update.event_id,
-            seq=update.seq,
-            phase=update.phase,
-            received_at=now,
-            body=update.model_dump(mode="json"),
-        )
+        if u.phase == "start":
+            started.append(u.event_id)
+
+    if new_files:
+        session.execute(insert(EvidenceFile), list(new_files.values()))
+    session.execute(
+        insert(IngestedUpdate),
+        [
+            {
+                "event_id": item.update.event_id,
+                "seq": item.update.seq,
+                "phase": item.update.phase,
+                "received_at": now,
+                "body": item.update.model_dump(mode="json"),
+            }
+            for _, item in fresh
+        ],
     )
-    event = _apply(session, update, digests)
-    if update.phase == "start":
-        session.flush()
-        notify_event(session, topic="event.started", event=event)
-        recurrence(session, event=event)
-        maybe_open_case(session, event=event, moment="on_start", actor=actor)
-    elif update.phase == "end":
-        notify_event(session, topic="event.ended", event=event)
+    touched = {item.update.event_id for _, item in fresh}
+    if created := [rows[i] for i in touched - existing]:
+        session.execute(insert(Event), created)
+    if changed := [{k: rows[i][k] for k in ("id", *_MUTABLE)} for i in touched & existing]:
+        session.execute(update(Event), changed)
+    if notices:
+        session.execute(insert(Notification), notices)
+    actors = {item.update.event_id: item.actor for _, item in fresh}
+    _open_cases(session, started=started, actors=actors, rows=rows)
     session.commit()
+    return {index for index, _ in fresh}
 
 
-def _apply(session: Session, update: IngestEventIn, digests: dict[str, str]) -> Event:
-    """Fold the update into the event row; an older update arriving late only fills gaps."""
-    event = session.scalar(select(Event).where(Event.id == update.event_id))
-    if event is None:
-        event = Event(
-            id=update.event_id,
-            site_id=update.site_id,
-            camera_id=update.camera_id,
-            kind=update.kind,
-            started_at=update.started_at,
-            updated_at=update.updated_at,
-            last_seq=-1,
-            details={},
-        )
-        session.add(event)
-    newest = update.seq > event.last_seq
+def _new_row(update_: IngestEventIn) -> dict[str, Any]:
+    return {
+        "id": update_.event_id,
+        "site_id": update_.site_id,
+        "camera_id": update_.camera_id,
+        "kind": update_.kind,
+        "status": "open",
+        "started_at": update_.started_at,
+        "updated_at": update_.updated_at,
+        "ended_at": None,
+        "last_seq": -1,
+        "score": 0.0,
+        "people_count": 0,
+        "best_box": None,
+        "snapshot_sha256": None,
+        "annotated_sha256": None,
+        "clip_sha256": None,
+        "review_status": "pending",
+        "details": {},
+    }
+
+
+def _fold(row: dict[str, Any], update_: IngestEventIn, digests: dict[str, str]) -> None:
+    """Fold an update into the event's row; an older update arriving late only fills gaps."""
+    newest = update_.seq > row["last_seq"]
     if newest:
-        event.last_seq = update.seq
-        event.updated_at = update.updated_at
-        event.score = update.score
-        event.people_count = max(event.people_count or 0, update.people_count)
-        event.best_box = update.best_box
-        event.details = {**(event.details or {}), **update.details}
-    if update.phase == "end":
-        event.status = "ended"
-        event.ended_at = update.ended_at or update.updated_at
+        row["last_seq"] = update_.seq
+        row["updated_at"] = update_.updated_at
+        row["score"] = update_.score
+        row["people_count"] = max(row["people_count"] or 0, update_.people_count)
+        row["best_box"] = update_.best_box
+        row["details"] = {**(row["details"] or {}), **update_.details}
+    if update_.phase == "end":
+        row["status"] = "ended"
+        row["ended_at"] = update_.ended_at or update_.updated_at
     for name, digest in digests.items():
-        if newest or getattr(event, f"{name}_sha256") is None:
-            setattr(event, f"{name}_sha256", digest)
-    return event
+        if newest or row[f"{name}_sha256"] is None:
+            row[f"{name}_sha256"] = digest
+
+
+def _open_cases(
+    session: Session, *, started: list[str], actors: dict[str, str], rows: dict[str, dict[str, Any]]
+) -> None:
+    """Case work for events that started: reopen a re-inspected case the violation came back to, and open a
+    case where the site's policy says so at the start. Most starts need neither, which two look-ups for the
+    whole batch establish; only the rest load their event."""
+    if not started:
+        return
+    sites = {rows[i]["site_id"] for i in started}
+    inspected: set[tuple[str, str | None, str]] = {
+        (site, camera, kind)
+        for site, camera, kind in session.execute(
+            select(Case.site_id, Case.camera_id, Case.kind).where(
+                Case.status == "reinspection", Case.site_id.in_(sites)
+            )
+        )
+    }
+    triggers = {
+        (site, kind): policy(session, site_id=site, kind=kind)[0]
+        for site, kind in {(rows[i]["site_id"], rows[i]["kind"]) for i in started}
+    }
+    for event_id in started:
+        row = rows[event_id]
+        reinspected = (row["site_id"], row["camera_id"], row["kind"]) in inspected
+        on_start = triggers[(row["site_id"], row["kind"])] == "on_start"
+        if not (reinspected or on_start):
+            continue
+        event = session.get_one(Event, event_id)
+        if reinspected:
+            recurrence(session, event=event)
+        if on_start:
+            maybe_open_case(session, event=event, moment="on_start", actor=actors[event_id])

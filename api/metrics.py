@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import Request, Response
+from fastapi import Request
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import func, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.models import Delivery, Event, EvidenceFile, Notification
 
@@ -29,6 +29,12 @@ class ApiMetrics:
             ["result"],
             registry=self.registry,
         )
+        self.ingest_batch = Histogram(
+            "sitewatch_ingest_batch_updates",
+            "Event updates stored per transaction (group commit)",
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=self.registry,
+        )
         self.events = Gauge(
             "sitewatch_events", "Stored events, by status", ["status"], registry=self.registry
         )
@@ -44,18 +50,6 @@ class ApiMetrics:
         self.deliveries = Gauge(
             "sitewatch_deliveries", "Deliveries to channels, by status", ["status"], registry=self.registry
         )
-
-    async def middleware(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Count and time every request by its route template (not its raw path: ids would explode)."""
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        self.requests.labels(request.method, template, str(response.status_code)).inc()
-        self.latency.labels(template).observe(time.perf_counter() - start)
-        return response
 
     def refresh(self, request: Request) -> None:
         """Read the gauges that come from the database and the disk (at scrape time)."""
@@ -73,3 +67,33 @@ class ApiMetrics:
         free = request.app.state.store.free_mb()
         if free is not None:
             self.disk_free_bytes.set(free * 2**20)
+
+
+class RequestMetrics:
+    """ASGI middleware: count and time every request by its route template (not its raw path: ids would
+    explode the series). Plain ASGI rather than ``BaseHTTPMiddleware``, which copies every request body
+    through an extra queue: a measurable cost on 100 KB uploads."""
+
+    def __init__(self, app: ASGIApp, *, metrics: ApiMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # what the client gets if the app raises before answering
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            template = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(scope["method"], template, str(status)).inc()
+            self.metrics.latency.labels(template).observe(time.perf_counter() - start)

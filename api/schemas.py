@@ -114,9 +114,24 @@ class KeyIn(InModel):
 class KeyCreated(BaseModel):
     """The new key, shown this once."""
 
+    id: int
     name: str
     role: str
     key: str
+
+
+class KeyPublic(BaseModel):
+    """A key as admins see it: never the key itself, only its first characters to recognise it by."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    prefix: str
+    role: str
+    site_ids: list[str]
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 class Health(BaseModel):

@@ -32,6 +32,9 @@ class ApiSettings:
             (``SITEWATCH_PUBLIC_URL``).
         link_key: the key that signs evidence links (``SITEWATCH_LINK_KEY``); replicas must share it.
             Without it, one is made and kept in ``data_dir/link.key`` (readable by the owner only).
+        key_cache_s: how long a replica trusts an API key it has checked without looking again
+            (``SITEWATCH_KEY_CACHE_S``): the longest a key revoked through another replica still works
+            there; 0 checks every request.
     """
 
     database_url: str
@@ -48,6 +51,7 @@ class ApiSettings:
     reinspection_hours: float = 24.0
     public_url: str = "http://127.0.0.1:8000"
     link_key: str | None = None
+    key_cache_s: float = 5.0
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, database_url: str | None = None) -> ApiSettings:
@@ -72,4 +76,5 @@ class ApiSettings:
             reinspection_hours=float(env.get("SITEWATCH_REINSPECTION_HOURS", "24")),
             public_url=env.get("SITEWATCH_PUBLIC_URL", "http://127.0.0.1:8000"),
             link_key=env.get("SITEWATCH_LINK_KEY") or None,
+            key_cache_s=float(env.get("SITEWATCH_KEY_CACHE_S", "5")),
         )

@@ -8,9 +8,11 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, Response, Upl
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Edge, SessionDep, StoreDep, reporting_site
-from api.ingest import IngestError, ingest_update
+from api.deps import Edge, StoreDep, reporting_site
+from api.group_commit import GroupCommitter
+from api.ingest import IngestError, Submission
 from api.schemas import IngestEventIn, IngestResult
+from api.storage import EvidenceStore
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
 
@@ -37,7 +39,6 @@ async def ingest_event(
     request: Request,
     response: Response,
     principal: Edge,
-    session: SessionDep,
     store: StoreDep,
     event: Annotated[str, Form(description="The update as JSON (streams.events.EventUpdate.to_json).")],
     snapshot: Annotated[UploadFile | None, File()] = None,
@@ -63,11 +64,10 @@ async def ingest_event(
     }
     counter = request.app.state.metrics.ingested
     try:
-        # In a worker thread: hashing, writing files and the transaction must not stall the event loop
-        # (and with it every other request of this process, the web UI's included).
-        result = await run_in_threadpool(
-            ingest_update, session, update=update, files=files, store=store, actor=principal.name
-        )
+        # Stored on the group-commit thread, with the other updates arriving now (api.group_commit): the
+        # hashing, file writes and transaction stay off the event loop, and one commit serves them all.
+        committer: GroupCommitter = request.app.state.committer
+        result = await committer.submit(Submission(update, files, principal.name))
     except IngestError as exc:
         counter.labels("refused").inc()
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
@@ -76,8 +76,13 @@ async def ingest_event(
         response.status_code = status.HTTP_200_OK
     elif files and (free := store.free_mb()) is not None and free < request.app.state.settings.min_free_mb:
         # The disk must never fill: make room now rather than at the next periodic pass.
-        from api.app import retention_policy
-        from api.retention import apply_retention
-
-        apply_retention(session, store=store, policy=retention_policy(request.app.state.settings))
+        await run_in_threadpool(_make_room, request, store)
     return result
+
+
+def _make_room(request: Request, store: EvidenceStore) -> None:
+    from api.app import retention_policy  # api.app imports this module
+    from api.retention import apply_retention
+
+    with request.app.state.sessions() as session:
+        apply_retention(session, store=store, policy=retention_policy(request.app.state.settings))

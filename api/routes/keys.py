@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, HTTPException, Request, status
+from sqlalchemy import select
 
-from api.auth import create_key
-from api.deps import Admin, SessionDep
+from api.auth import KeyCache, create_key, hash_key, revoke_key
+from api.deps import Admin, IdPath, SessionDep
 from api.events import audit
-from api.schemas import KeyCreated, KeyIn
+from api.models import ApiKey
+from api.schemas import KeyCreated, KeyIn, KeyPublic
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
 
@@ -23,4 +25,32 @@ def create(body: KeyIn, principal: Admin, session: SessionDep) -> KeyCreated:
         details={"role": body.role},
     )
     key = create_key(session, name=body.name, role=body.role, site_ids=body.site_ids)
-    return KeyCreated(name=body.name, role=body.role, key=key)
+    key_id = session.scalar(select(ApiKey.id).where(ApiKey.key_hash == hash_key(key)))
+    assert key_id is not None  # just committed
+    return KeyCreated(id=key_id, name=body.name, role=body.role, key=key)
+
+
+@router.get("", response_model=list[KeyPublic], operation_id="list_keys")
+def list_keys(principal: Admin, session: SessionDep) -> list[KeyPublic]:
+    """Every key, revoked ones included, oldest first (never the keys themselves)."""
+    return [KeyPublic.model_validate(row) for row in session.scalars(select(ApiKey).order_by(ApiKey.id))]
+
+
+@router.delete("/{key_id}", response_model=KeyPublic, operation_id="revoke_key")
+def revoke(key_id: IdPath, request: Request, principal: Admin, session: SessionDep) -> KeyPublic:
+    """Revoke a key: refused from now on by this replica, and by the others within
+    ``SITEWATCH_KEY_CACHE_S`` seconds."""
+    active_admins = session.scalars(
+        select(ApiKey.id).where(ApiKey.role == "admin", ApiKey.revoked_at.is_(None))
+    ).all()
+    if list(active_admins) == [key_id]:
+        raise HTTPException(status.HTTP_409_CONFLICT, "this is the last admin key: create another one first")
+    row = revoke_key(session, key_id=key_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no key {key_id}")
+    details: dict[str, object] = {"id": key_id}
+    audit(session, actor=principal.name, action="revoke_key", target=f"key:{row.name}", details=details)
+    session.commit()
+    cache: KeyCache = request.app.state.key_cache
+    cache.forget(row.key_hash)
+    return KeyPublic.model_validate(row)

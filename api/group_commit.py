@@ -1,0 +1,141 @@
+"""Group commit: the ingest requests of one API process share transactions.
+
+Each ingest request costs a transaction, and a transaction costs a disk flush and a round of statements
+whatever it holds. Under load, many edge boxes post at once; one writer thread per process takes every
+update waiting at that moment and stores them together with :func:`api.ingest.store_prepared`. Files are
+checked and written before, by each request in a worker thread of its own (:func:`api.ingest.prepare`), so
+that their disk flushes overlap. A request is answered only once the transaction holding its update has
+committed, so an answer still means "stored durably". With one request in flight the batch is that
+request alone: nothing waits for company.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, InvalidStateError
+from contextlib import AbstractContextManager, nullcontext
+
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from api.db import session_factory
+from api.ingest import Prepared, Submission, prepare, store_prepared
+from api.schemas import IngestResult
+from api.storage import EvidenceStore
+
+logger = logging.getLogger(__name__)
+
+_Item = tuple[Prepared, "Future[IngestResult]"]
+
+
+class GroupCommitter:
+    """Stores submitted updates in batches on a writer thread of its own (started on first use).
+
+    Args:
+        engine: the database, through an engine of the committer's own (closed with it): requests waiting
+            for a batch must not hold the connection the batch needs.
+        store: where evidence files go.
+        max_batch: the most updates one transaction holds.
+        on_batch: called with the size of each batch stored (for metrics).
+        lock: held around each batch's transaction (:func:`api.db.writer_lock`); none by default.
+
+    Example:
+        >>> committer = GroupCommitter(make_engine(url, connections=1), store)  # doctest: +SKIP
+        >>> result = await committer.submit(Submission(update, files, actor="edge-1"))  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        store: EvidenceStore,
+        *,
+        max_batch: int = 64,
+        on_batch: Callable[[int], None] | None = None,
+        lock: Callable[[], AbstractContextManager[None]] = nullcontext,
+    ) -> None:
+        self.engine = engine
+        self.sessions = session_factory(engine)
+        self.store = store
+        self.max_batch = max_batch
+        self.on_batch = on_batch
+        self.lock = lock
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    async def submit(self, submission: Submission) -> IngestResult:
+        """Store one update's files, then the update with whatever else is waiting; its result once
+        committed.
+
+        Raises:
+            IngestError: the update was refused (the others of its batch are not affected).
+        """
+        prepared = await run_in_threadpool(prepare, submission, store=self.store)
+        return await asyncio.wrap_future(self.enqueue(prepared))
+
+    def enqueue(self, prepared: Prepared) -> Future[IngestResult]:
+        """Queue one update whose files are stored; the future resolves once its batch has committed (or
+        was refused)."""
+        future: Future[IngestResult] = Future()
+        self._ensure_thread()
+        self._queue.put((prepared, future))
+        return future
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Store what is queued, then stop the writer thread and close the engine."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout)
+        self.engine.dispose()
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stopping = False
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            self._store(batch)
+            if stopping:
+                return
+
+    def _store(self, batch: list[_Item]) -> None:
+        outcomes: list[IngestResult | Exception]
+        try:
+            with self.lock(), self.sessions() as session:
+                outcomes = [*store_prepared(session, items=[item for item, _ in batch])]
+        except Exception as exc:  # the database failed: every request of the batch hears of it
+            logger.exception("a batch of %d updates was not stored", len(batch))
+            outcomes = [exc] * len(batch)
+        else:
+            if self.on_batch is not None:
+                self.on_batch(len(batch))
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            try:
+                if isinstance(outcome, Exception):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+            except InvalidStateError:
+                pass  # the request went away (client disconnected); what it sent is stored all the same

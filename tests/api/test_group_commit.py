@@ -1,0 +1,166 @@
+"""Group commit: concurrent updates share transactions, and each still gets its own answer."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from api.db import make_engine, writer_lock
+from api.group_commit import GroupCommitter
+from api.ingest import IngestError, Submission, ingest_updates, prepare
+from api.models import Event, EvidenceFile, IngestedUpdate, Notification
+from api.schemas import IngestEventIn, IngestResult
+from tests.api.conftest import Api
+from tests.api.test_api import JPEG, event, post
+
+
+def submission(event_id: str, seq: int = 0, files: dict[str, bytes] | None = None) -> Submission:
+    body = event(event_id, seq)
+    body["evidence"] = {}
+    return Submission(IngestEventIn.model_validate(body), files or {}, "edge box A")
+
+
+def count(api: Api, table: type[object]) -> int:
+    with api.app.state.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def test_updates_waiting_together_are_stored_in_one_transaction(api: Api) -> None:
+    gate = threading.Event()
+    entered = threading.Event()
+
+    @contextmanager
+    def held_until_gate() -> Iterator[None]:
+        entered.set()
+        gate.wait(10)
+        yield
+
+    sizes: list[int] = []
+    committer = GroupCommitter(
+        make_engine(api.database_url, connections=1),
+        api.app.state.store,
+        on_batch=sizes.append,
+        lock=held_until_gate,
+    )
+    try:
+        first = committer.enqueue(prepare(submission("evt-group-000"), store=api.app.state.store))
+        assert entered.wait(10)  # the first batch (of one) is waiting for the lock
+        rest: list[Future[IngestResult]] = [
+            committer.enqueue(prepare(submission(f"evt-group-{i:03d}"), store=api.app.state.store))
+            for i in range(1, 11)
+        ]
+        gate.set()
+        results = [first.result(10), *(f.result(10) for f in rest)]
+    finally:
+        committer.close()
+    assert [r.status for r in results] == ["stored"] * 11
+    assert [r.event_id for r in results] == [f"evt-group-{i:03d}" for i in range(11)]
+    assert sizes == [1, 10]
+    assert count(api, Event) == 11 and count(api, IngestedUpdate) == 11
+    assert count(api, Notification) == 11  # one event.started each
+
+
+def test_a_batch_answers_each_update_on_its_own(api: Api) -> None:
+    store = api.app.state.store
+    batch = [
+        submission("evt-batch-001", files={"snapshot": JPEG}),
+        submission("evt-batch-001"),  # the same (event id, seq) again, in the same batch
+        submission("evt-batch-002", files={"snapshot": b"not a jpeg"}),
+        submission("evt-batch-001", seq=1, files={"snapshot": JPEG}),  # a later update of the first
+        submission("evt-batch-003", files={"snapshot": JPEG}),  # the same file as the first
+    ]
+    with api.app.state.sessions() as session:
+        results = ingest_updates(session, submissions=batch, store=store)
+    assert isinstance(results[2], IngestError) and "not a JPEG" in str(results[2])
+    answers = [r.status if isinstance(r, IngestResult) else "refused" for r in results]
+    assert answers == ["stored", "duplicate", "refused", "stored", "stored"]
+    with api.app.state.sessions() as session:
+        first = session.get_one(Event, "evt-batch-001")
+        assert first.last_seq == 1 and first.snapshot_sha256 is not None
+        assert session.get(Event, "evt-batch-002") is None
+        assert session.scalar(select(func.count()).select_from(EvidenceFile)) == 1
+    with api.app.state.sessions() as session:  # sent again: every stored one is now a duplicate
+        again = ingest_updates(session, submissions=batch, store=store)
+    assert [r.status if isinstance(r, IngestResult) else "refused" for r in again] == [
+        "duplicate",
+        "duplicate",
+        "refused",
+        "duplicate",
+        "duplicate",
+    ]
+
+
+def test_more_concurrent_uploads_than_database_connections_all_complete(api: Api) -> None:
+    # Regression: each waiting request held a pooled connection while the batch writer waited for one
+    # from the same pool (5 + 10): with 16 uploads at once, every one of them timed out after 30 s.
+    codes: list[int] = []
+    lock = threading.Lock()
+
+    def send(i: int) -> None:
+        code = post(api, event(f"evt-many-{i:03d}"), files={"snapshot": JPEG}).status_code
+        with lock:
+            codes.append(code)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(codes) == [201] * 24
+    assert count(api, Event) == 24
+
+
+def test_a_request_that_went_away_does_not_stop_the_writer(api: Api) -> None:
+    # The client disconnects while its update waits for its batch: the batch still stores it, and the
+    # writer, finding nobody to answer, goes on with the next batch.
+    gate = threading.Event()
+    entered = threading.Event()
+
+    @contextmanager
+    def held_until_gate() -> Iterator[None]:
+        entered.set()
+        gate.wait(10)
+        yield
+
+    store = api.app.state.store
+    committer = GroupCommitter(make_engine(api.database_url, connections=1), store, lock=held_until_gate)
+    try:
+        abandoned = committer.enqueue(prepare(submission("evt-gone-001"), store=store))
+        assert entered.wait(10)
+        assert abandoned.cancel()
+        gate.set()
+        later = committer.enqueue(prepare(submission("evt-gone-002"), store=store))
+        assert later.result(10).status == "stored"
+    finally:
+        committer.close()
+    assert count(api, Event) == 2
+
+
+def test_writers_of_one_sqlite_file_take_turns(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    order: list[str] = []
+
+    def second() -> None:
+        with writer_lock(url):
+            order.append("second")
+
+    with writer_lock(url):
+        other = threading.Thread(target=second)
+        other.start()
+        other.join(0.3)
+        assert other.is_alive()  # waiting for the lock
+        order.append("first")
+    other.join(5)
+    assert order == ["first", "second"]
+
+
+@pytest.mark.parametrize("url", ["sqlite:///:memory:", "postgresql+psycopg://u@localhost/db"])
+def test_other_databases_need_no_writer_lock(url: str) -> None:
+    with writer_lock(url), writer_lock(url):  # reentrant because it does nothing
+        pass

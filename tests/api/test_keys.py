@@ -1,0 +1,89 @@
+"""API keys: listing, revocation, and how long a replica trusts a key it has checked."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from api.auth import KeyCache, Principal
+from tests.api.conftest import Api
+
+
+def create(api: Api, name: str, role: str = "viewer") -> dict[str, object]:
+    response = api.client.post("/api/v1/keys", json={"name": name, "role": role}, headers=api.as_("admin"))
+    assert response.status_code == 201
+    created: dict[str, object] = response.json()
+    return created
+
+
+def test_a_revoked_key_is_refused_at_once_by_the_replica_that_revoked_it(api: Api) -> None:
+    created = create(api, "temporary viewer")
+    headers = {"Authorization": f"Bearer {created['key']}"}
+    assert api.client.get("/api/v1/events", headers=headers).status_code == 200  # checked, now cached
+    revoked = api.client.delete(f"/api/v1/keys/{created['id']}", headers=api.as_("admin"))
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+    assert api.client.get("/api/v1/events", headers=headers).status_code == 401
+    listed = {k["name"]: k for k in api.client.get("/api/v1/keys", headers=api.as_("admin")).json()}
+    assert listed["temporary viewer"]["revoked_at"] is not None
+    assert all("key" not in k and "key_hash" not in k for k in listed.values())
+    assert listed["temporary viewer"]["prefix"] == str(created["key"])[:8]
+    audit = api.client.get("/api/v1/audit", headers=api.as_("admin")).json()
+    assert any(entry["action"] == "revoke_key" for entry in audit)
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "expected"),
+    [
+        ("supervisor", "/api/v1/keys", 403),
+        ("edge", "/api/v1/keys", 403),
+        ("admin", "/api/v1/keys/999999", 404),
+        ("admin", "/api/v1/keys/0", 422),
+    ],
+)
+def test_revoking_needs_an_admin_and_an_existing_key(api: Api, who: str, path: str, expected: int) -> None:
+    method = "get" if path == "/api/v1/keys" else "delete"
+    response = getattr(api.client, method)(path, headers=api.as_(who))
+    assert response.status_code == expected and response.json()["detail"]
+
+
+def test_the_last_admin_key_cannot_be_revoked(api: Api) -> None:
+    keys = api.client.get("/api/v1/keys", headers=api.as_("admin")).json()
+    (admin,) = [k for k in keys if k["role"] == "admin"]
+    refused = api.client.delete(f"/api/v1/keys/{admin['id']}", headers=api.as_("admin"))
+    assert refused.status_code == 409 and "last admin key" in refused.json()["detail"]
+    assert api.client.get("/api/v1/keys", headers=api.as_("admin")).status_code == 200
+
+
+def test_another_replica_stops_trusting_a_revoked_key_when_its_cache_expires(api: Api) -> None:
+    # A second app on the same database stands for another replica; its cache lives 0.3 s here.
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    created = create(api, "viewer on two replicas")
+    headers = {"Authorization": f"Bearer {created['key']}"}
+    other = create_app(replace(api.app.state.settings, key_cache_s=0.3), dispatch=False)
+    try:
+        with TestClient(other) as replica:
+            assert replica.get("/api/v1/events", headers=headers).status_code == 200
+            api.client.delete(f"/api/v1/keys/{created['id']}", headers=api.as_("admin"))
+            time.sleep(0.4)
+            assert replica.get("/api/v1/events", headers=headers).status_code == 401
+    finally:
+        other.state.engine.dispose()
+
+
+def test_the_cache_forgets_keys_after_their_time_and_keeps_only_the_newest() -> None:
+    cache = KeyCache(ttl_s=0.2, size=2)
+    someone = Principal(name="edge", role="edge", site_ids=("site-a",))
+    for digest in ("a", "b", "c"):
+        cache.put(digest, someone)
+    assert cache.get("a") is None and cache.get("b") == someone and cache.get("c") == someone
+    time.sleep(0.25)
+    assert cache.get("b") is None
+    off = KeyCache(ttl_s=0)
+    off.put("a", someone)
+    assert off.get("a") is None
