@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Insert, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.cases import maybe_open_case, policy, recurrence
-from api.models import Case, Event, EvidenceFile, IngestedUpdate, Notification
+from api.cases import maybe_open_case, recurrence, triggers
+from api.models import Base, Case, Event, EvidenceFile, IngestedUpdate, Notification
 from api.schemas import IngestEventIn, IngestResult
 from api.sites import ensure_site
 from api.storage import EvidenceStore
@@ -204,12 +206,10 @@ def _write(session: Session, items: Sequence[Prepared]) -> set[int]:
 
     for site_id in sorted({item.update.site_id for _, item in fresh}):
         ensure_site(session, site_id=site_id)
-    digests = {digest for _, item in fresh for digest, _size in item.files.values()}
-    known_files = set(session.scalars(select(EvidenceFile.sha256).where(EvidenceFile.sha256.in_(digests))))
     new_files: dict[str, dict[str, Any]] = {}
     for _, item in fresh:
         for name, (digest, size) in item.files.items():
-            if digest not in known_files and digest not in new_files:
+            if digest not in new_files:
                 new_files[digest] = {
                     "sha256": digest,
                     "media_type": MEDIA[name],
@@ -247,9 +247,11 @@ def _write(session: Session, items: Sequence[Prepared]) -> set[int]:
         if u.phase == "start":
             started.append(u.event_id)
 
-    if new_files:
-        session.execute(insert(EvidenceFile), list(new_files.values()))
-    session.execute(
+    # Core statements on the session's connection: the ORM's bookkeeping would cost more than the rows.
+    connection = session.connection()
+    if new_files:  # a file already stored (the same picture sent before) keeps its row
+        connection.execute(_insert_new(session, EvidenceFile), list(new_files.values()))
+    connection.execute(
         insert(IngestedUpdate),
         [
             {
@@ -264,15 +266,25 @@ def _write(session: Session, items: Sequence[Prepared]) -> set[int]:
     )
     touched = {item.update.event_id for _, item in fresh}
     if created := [rows[i] for i in touched - existing]:
-        session.execute(insert(Event), created)
+        connection.execute(insert(Event), created)
     if changed := [{k: rows[i][k] for k in ("id", *_MUTABLE)} for i in touched & existing]:
         session.execute(update(Event), changed)
     if notices:
-        session.execute(insert(Notification), notices)
+        connection.execute(insert(Notification), notices)
     actors = {item.update.event_id: item.actor for _, item in fresh}
     _open_cases(session, started=started, actors=actors, rows=rows)
     session.commit()
     return {index for index, _ in fresh}
+
+
+def _insert_new(session: Session, model: type[Base]) -> Insert:
+    """``INSERT`` that skips rows whose primary key exists (SQLite and PostgreSQL spell it alike)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite_insert(model).on_conflict_do_nothing()
+    if dialect == "postgresql":
+        return postgresql_insert(model).on_conflict_do_nothing()
+    raise NotImplementedError(f"ingest supports SQLite and PostgreSQL, not {dialect}")
 
 
 def _new_row(update_: IngestEventIn) -> dict[str, Any]:
@@ -332,14 +344,11 @@ def _open_cases(
             )
         )
     }
-    triggers = {
-        (site, kind): policy(session, site_id=site, kind=kind)[0]
-        for site, kind in {(rows[i]["site_id"], rows[i]["kind"]) for i in started}
-    }
+    trigger = triggers(session, pairs={(rows[i]["site_id"], rows[i]["kind"]) for i in started})
     for event_id in started:
         row = rows[event_id]
         reinspected = (row["site_id"], row["camera_id"], row["kind"]) in inspected
-        on_start = triggers[(row["site_id"], row["kind"])] == "on_start"
+        on_start = trigger[(row["site_id"], row["kind"])] == "on_start"
         if not (reinspected or on_start):
             continue
         event = session.get_one(Event, event_id)

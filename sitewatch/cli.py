@@ -696,7 +696,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--events", type=int, default=1000, help="with --api: updates ingested over HTTP")
     p.add_argument("--stored", type=int, default=100_000, help="with --api: events stored when listing")
-    p.add_argument("--clients", type=int, default=4, help="with --api: concurrent ingest clients")
+    p.add_argument(
+        "--clients", type=int, default=64, help="with --api: concurrent ingest clients (edge boxes posting)"
+    )
     p.add_argument("--port", type=int, default=18765, help="with --api: loopback port of the API")
     p.add_argument(
         "--api-workers", type=_positive_int, default=2, help="with --api: API server processes (default 2)"
