@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi import Request
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -77,6 +78,10 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp, *, metrics: ApiMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        # The series of each (method, route, status) and route, found once: prometheus_client's labels()
+        # takes a lock and builds keys on every call.
+        self._counters: dict[tuple[str, str, str], Any] = {}
+        self._timers: dict[str, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,5 +100,10 @@ class RequestMetrics:
             await self.app(scope, receive, send_status)
         finally:
             template = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], template, str(status)).inc()
-            self.metrics.latency.labels(template).observe(time.perf_counter() - start)
+            key = (scope["method"], template, str(status))
+            if (counter := self._counters.get(key)) is None:
+                counter = self._counters[key] = self.metrics.requests.labels(*key)
+            if (timer := self._timers.get(template)) is None:
+                timer = self._timers[template] = self.metrics.latency.labels(template)
+            counter.inc()
+            timer.observe(time.perf_counter() - start)

@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -65,9 +66,14 @@ class FileEvidenceStore:
         b'jpeg bytes'
     """
 
+    #: How long a reading of the free disk space is reused: every upload asks, and asking the file system
+    #: costs more than storing a small event.
+    FREE_TTL_S = 1.0
+
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
+        self._free: tuple[float, float] = (float("-inf"), 0.0)  # (when read, MB)
 
     def path(self, sha256: str) -> Path:
         """Where the file of ``sha256`` lives."""
@@ -108,8 +114,13 @@ class FileEvidenceStore:
         self.path(sha256).unlink(missing_ok=True)
 
     def free_mb(self) -> float:
-        """Free space on the store's disk, in MB."""
-        return shutil.disk_usage(self.root).free / 2**20
+        """Free space on the store's disk, in MB (read at most once per :attr:`FREE_TTL_S`)."""
+        read_at, free = self._free
+        now = time.monotonic()
+        if now - read_at >= self.FREE_TTL_S:
+            free = shutil.disk_usage(self.root).free / 2**20
+            self._free = (now, free)
+        return free
 
     def writable(self) -> bool:
         """Whether a file can be written now (health check)."""
