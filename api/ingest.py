@@ -218,10 +218,10 @@ def _write(session: Session, items: Sequence[Prepared]) -> set[int]:
                 }
 
     columns = [Event.__table__.c[name] for name in ("id", "site_id", "camera_id", "kind", *_MUTABLE)]
-    rows: dict[str, dict[str, Any]] = {
-        row["id"]: dict(row)
-        for row in session.execute(select(*columns).where(Event.id.in_(event_ids))).mappings()
-    }
+    # Locked (PostgreSQL; on SQLite api.db.writer_lock lets one writer in at a time) so that two replicas
+    # folding updates into the same event do not overwrite each other; in id order, so they cannot deadlock.
+    query = select(*columns).where(Event.id.in_(event_ids)).order_by(Event.id).with_for_update()
+    rows: dict[str, dict[str, Any]] = {row["id"]: dict(row) for row in session.execute(query).mappings()}
     existing = set(rows)
     notices: list[dict[str, Any]] = []
     started: list[str] = []

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,46 @@ def test_writers_of_one_sqlite_file_take_turns(tmp_path: Path) -> None:
 def test_other_databases_need_no_writer_lock(url: str) -> None:
     with writer_lock(url), writer_lock(url):  # reentrant because it does nothing
         pass
+
+
+def test_two_replicas_folding_updates_of_one_event_lose_none(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two writers (as two API replicas, with the lock the app gives them) fold updates 2 and 1 into the
+    # event at the same moment. Regression guard: without the event row locked while it is folded, both
+    # read last_seq 0, and the later commit (update 1) wrote an older state over update 2.
+    import api.ingest as ingest_module
+
+    store = api.app.state.store
+    with api.app.state.sessions() as session:
+        ingest_module.ingest_update(
+            session, update=IngestEventIn.model_validate(event("evt-shared-001", 0)), files={}, store=store
+        )
+    both_read = threading.Barrier(2)
+    real_fold = ingest_module._fold
+
+    def fold_together(row: dict[str, object], update: IngestEventIn, digests: dict[str, str]) -> None:
+        with suppress(threading.BrokenBarrierError):  # passed only if neither waits for the other's lock
+            both_read.wait(timeout=1.5)
+        if update.seq == 1:
+            time.sleep(0.3)  # update 1 commits last
+        real_fold(row, update, digests)
+
+    monkeypatch.setattr(ingest_module, "_fold", fold_together)
+    replicas = [
+        GroupCommitter(
+            make_engine(api.database_url, connections=1), store, lock=lambda: writer_lock(api.database_url)
+        )
+        for _ in range(2)
+    ]
+    try:
+        pending = [
+            replica.enqueue(prepare(submission("evt-shared-001", seq), store=store))
+            for replica, seq in zip(replicas, (2, 1), strict=True)
+        ]
+        assert [f.result(30).status for f in pending] == ["stored", "stored"]
+    finally:
+        for replica in replicas:
+            replica.close()
+    with api.app.state.sessions() as session:
+        assert session.get_one(Event, "evt-shared-001").last_seq == 2
