@@ -28,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -67,6 +67,12 @@ class TokenBucket:
                 self.tokens -= 1.0
                 return 0.0
             return float((1.0 - self.tokens) / self.rate)
+
+
+#: How often the dispatcher closes cases whose re-inspection window passed.
+SWEEP_EVERY_S = 1.0
+#: The PostgreSQL advisory lock that dispatchers take turns routing under (any fixed number of our own).
+ROUTING_LOCK = 0x5177_0001
 
 
 def backoff(attempts: int, first_s: float, cap_s: float) -> float:
@@ -171,6 +177,7 @@ class Dispatcher:
         self.sweep_reinspection = sweep_reinspection
         self.store = store
         self._briefs_checked = float("-inf")
+        self._swept = float("-inf")
         self.zone = ZoneInfo(config.timezone)
         self.channels: dict[str, Channel] = {
             name: make_channel(name, channel, self.zone) for name, channel in config.channels.items()
@@ -223,7 +230,10 @@ class Dispatcher:
         """One pass: route new notifications, close re-inspected cases, send what is due. Returns the
         number of rows routed or sent."""
         routed = self.route()
-        if self.sweep_reinspection:
+        # Re-inspection windows last hours: once a second is plenty, and under a stream of events passes
+        # follow each other closely.
+        if self.sweep_reinspection and time.monotonic() - self._swept >= SWEEP_EVERY_S:
+            self._swept = time.monotonic()
             with self.sessions() as session:
                 closed = close_reinspected(session)
             if closed:
@@ -322,6 +332,8 @@ class Dispatcher:
     def route(self, batch: int = 200) -> int:
         """Turn unrouted notifications into deliveries, one per matching channel."""
         with self.lock(), self.sessions() as session:
+            if not self._route_turn(session):
+                return 0
             notifications = list(
                 session.scalars(
                     select(Notification)
@@ -357,6 +369,16 @@ class Dispatcher:
                 session.rollback()
                 return 0
             return len(notifications)
+
+    @staticmethod
+    def _route_turn(session: Session) -> bool:
+        """Whether this dispatcher may route now. On PostgreSQL, replicas take turns through an advisory lock
+        held until the transaction ends: the others skip routing rather than route the same rows again
+        (which would cost double and end in a rolled-back conflict). Routing stays serial, which keeps the
+        deliveries of a case in the order of its notifications."""
+        if session.get_bind().dialect.name != "postgresql":
+            return True  # SQLite: the writer lock lets one in at a time
+        return bool(session.scalar(select(func.pg_try_advisory_xact_lock(ROUTING_LOCK))))
 
     def _targets(self, notification: Notification, now: datetime) -> dict[str, datetime]:
         """The channels a notification goes to, each with when it is due (later in quiet hours)."""
