@@ -32,31 +32,37 @@ def count(api: Api, table: type[object]) -> int:
         return int(session.scalar(select(func.count()).select_from(table)) or 0)
 
 
-def test_updates_waiting_together_are_stored_in_one_transaction(api: Api) -> None:
-    gate = threading.Event()
-    entered = threading.Event()
+class Gate:
+    """A writer lock that holds the first batch until the test opens it."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.open = threading.Event()
 
     @contextmanager
-    def held_until_gate() -> Iterator[None]:
-        entered.set()
-        gate.wait(10)
+    def lock(self) -> Iterator[None]:
+        self.entered.set()
+        self.open.wait(10)
         yield
 
+
+def test_updates_waiting_together_are_stored_in_one_transaction(api: Api) -> None:
+    gate = Gate()
     sizes: list[int] = []
     committer = GroupCommitter(
         make_engine(api.database_url, connections=1),
         api.app.state.store,
         on_batch=sizes.append,
-        lock=held_until_gate,
+        lock=gate.lock,
     )
     try:
         first = committer.enqueue(prepare(submission("evt-group-000"), store=api.app.state.store))
-        assert entered.wait(10)  # the first batch (of one) is waiting for the lock
+        assert gate.entered.wait(10)  # the first batch (of one) is waiting for the lock
         rest: list[Future[IngestResult]] = [
             committer.enqueue(prepare(submission(f"evt-group-{i:03d}"), store=api.app.state.store))
             for i in range(1, 11)
         ]
-        gate.set()
+        gate.open.set()
         results = [first.result(10), *(f.result(10) for f in rest)]
     finally:
         committer.close()
@@ -120,22 +126,14 @@ def test_more_concurrent_uploads_than_database_connections_all_complete(api: Api
 def test_a_request_that_went_away_does_not_stop_the_writer(api: Api) -> None:
     # The client disconnects while its update waits for its batch: the batch still stores it, and the
     # writer, finding nobody to answer, goes on with the next batch.
-    gate = threading.Event()
-    entered = threading.Event()
-
-    @contextmanager
-    def held_until_gate() -> Iterator[None]:
-        entered.set()
-        gate.wait(10)
-        yield
-
+    gate = Gate()
     store = api.app.state.store
-    committer = GroupCommitter(make_engine(api.database_url, connections=1), store, lock=held_until_gate)
+    committer = GroupCommitter(make_engine(api.database_url, connections=1), store, lock=gate.lock)
     try:
         abandoned = committer.enqueue(prepare(submission("evt-gone-001"), store=store))
-        assert entered.wait(10)
+        assert gate.entered.wait(10)
         assert abandoned.cancel()
-        gate.set()
+        gate.open.set()
         later = committer.enqueue(prepare(submission("evt-gone-002"), store=store))
         assert later.result(10).status == "stored"
     finally:
