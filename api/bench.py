@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
@@ -75,11 +76,43 @@ def _serve(folder: Path, url: str, port: int, workers: int) -> subprocess.Popen[
             raise RuntimeError(f"the API exited with {server.returncode} before serving")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code < 600:
+                _settle(server.pid, workers)
                 return server
         except httpx.HTTPError:
             time.sleep(0.2)
     server.terminate()
     raise RuntimeError("the API did not answer within 60 s")
+
+
+def _settle(pid: int, workers: int, timeout: float = 30.0) -> None:
+    """Wait until every server process has started (they have stopped using the CPU).
+
+    The first process to start answers the health check; clients that connected then would all be
+    accepted by it and keep their connections to it for the whole run, the others idle.
+    """
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if workers == 1:
+        return
+    if not children.exists():  # not Linux: give them time
+        time.sleep(5)
+        return
+
+    def cpu_seconds() -> float:
+        total = 0
+        for child in children.read_text().split():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
+    deadline = time.time() + timeout
+    last = cpu_seconds()
+    while time.time() < deadline:
+        time.sleep(0.5)
+        now = cpu_seconds()
+        if len(children.read_text().split()) >= workers and now - last < 0.05:
+            return
+        last = now
 
 
 def _seed(app: FastAPI, count: int, site: str) -> None:
