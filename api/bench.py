@@ -43,6 +43,9 @@ class ApiBench:
     stored_events: events in the database while listing.
     list_p95_ms: 95th percentile of one filtered listing page (50 events).
     list_median_ms: median of the same.
+    server_cpu_ms: CPU time of the API's processes per event ingested (``None`` where ``/proc`` is
+        missing): where to look first when the rate falls short.
+    client_cpu_ms: CPU time of the load generator per event; it shares the machine's cores with the server.
     """
 
     database: str
@@ -54,6 +57,8 @@ class ApiBench:
     stored_events: int
     list_p95_ms: float
     list_median_ms: float
+    server_cpu_ms: float | None
+    client_cpu_ms: float
 
     def to_json(self) -> dict[str, object]:
         """Figures rounded for reading."""
@@ -84,6 +89,19 @@ def _serve(folder: Path, url: str, port: int, workers: int) -> subprocess.Popen[
     raise RuntimeError("the API did not answer within 60 s")
 
 
+def _tree_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user and system) used so far by a process and its children; ``None`` without ``/proc``."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if not children.exists():
+        return None
+    total = 0
+    for member in [str(pid), *children.read_text().split()]:
+        with contextlib.suppress(OSError):  # a child that has just exited
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _settle(pid: int, workers: int, timeout: float = 30.0) -> None:
     """Wait until every server process has started (they have stopped using the CPU).
 
@@ -97,19 +115,11 @@ def _settle(pid: int, workers: int, timeout: float = 30.0) -> None:
         time.sleep(5)
         return
 
-    def cpu_seconds() -> float:
-        total = 0
-        for child in children.read_text().split():
-            with contextlib.suppress(OSError):
-                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
-
     deadline = time.time() + timeout
-    last = cpu_seconds()
+    last = _tree_cpu_s(pid) or 0.0
     while time.time() < deadline:
         time.sleep(0.5)
-        now = cpu_seconds()
+        now = _tree_cpu_s(pid) or 0.0
         if len(children.read_text().split()) >= workers and now - last < 0.05:
             return
         last = now
@@ -215,13 +225,16 @@ def bench_api(
             connection.close()
 
     try:
-        start = time.perf_counter()
+        start, server_cpu, client_cpu = time.perf_counter(), _tree_cpu_s(server.pid), time.process_time()
         threads = [threading.Thread(target=client, args=(w,)) for w in range(clients)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         ingest_s = time.perf_counter() - start
+        client_cpu = time.process_time() - client_cpu
+        server_end = _tree_cpu_s(server.pid)
+        server_cpu = None if server_cpu is None or server_end is None else server_end - server_cpu
         bar.close()
         if failures:
             raise RuntimeError(f"{len(failures)} ingest clients failed; the first: {failures[0]!r}")
@@ -254,6 +267,8 @@ def bench_api(
         stored_events=stored,
         list_p95_ms=statistics.quantiles(listing, n=20)[-1],
         list_median_ms=statistics.median(listing),
+        server_cpu_ms=None if server_cpu is None else server_cpu / events * 1000,
+        client_cpu_ms=client_cpu / events * 1000,
     )
 
 

@@ -520,6 +520,8 @@ def _bench_api(args: argparse.Namespace) -> int:
         ("events stored", "stored_events"),
         ("list median ms", "list_median_ms"),
         ("list p95 ms", "list_p95_ms"),
+        ("server CPU ms/event", "server_cpu_ms"),
+        ("client CPU ms/event", "client_cpu_ms"),
     ]
     return _print_results(results, columns, as_json=args.json)
 

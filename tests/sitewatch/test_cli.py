@@ -184,6 +184,7 @@ def test_bench_api_json_on_two_server_processes() -> None:
     bench = json.loads(result.stdout)
     assert bench["workers"] == 2 and bench["stored_events"] == 200 and bench["ingest_per_s"] > 0
     assert 0 < bench["list_median_ms"] <= bench["list_p95_ms"]
+    assert bench["server_cpu_ms"] > 0 and bench["client_cpu_ms"] > 0  # Linux: /proc is there
 
 
 def test_api_refuses_a_bad_alerts_configuration_by_key_and_line(tmp_path: Path) -> None:
