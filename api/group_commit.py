@@ -125,7 +125,7 @@ class GroupCommitter:
         try:
             with self.lock(), self.sessions() as session:
                 outcomes = [*store_prepared(session, items=[item for item, _ in batch])]
-        except Exception as exc:  # the database failed: every request of the batch hears of it
+        except Exception as exc:  # the database failed, or writers kept conflicting: all hear of it
             logger.exception("a batch of %d updates was not stored", len(batch))
             outcomes = [exc] * len(batch)
         else:

@@ -1,9 +1,9 @@
 """Storing event updates from edge boxes, exactly once per (event id, seq).
 
-Updates are stored in batches: :func:`ingest_updates` writes any number of them in one transaction with a
-handful of set-based statements, so that the cost of a commit (a disk flush) and of each statement is
-shared by all the updates that arrived together (see :mod:`api.group_commit`). A single update is a batch
-of one (:func:`ingest_update`).
+Updates are stored in two steps: :func:`prepare` checks and writes an update's files (for many updates at
+once), then :func:`store_prepared` writes any number of prepared updates in one transaction with a handful
+of set-based statements, so that the cost of a commit (a disk flush) and of each statement is shared by all
+the updates that arrived together (see :mod:`api.group_commit`). :func:`ingest_update` does both for one.
 """
 
 from __future__ import annotations
@@ -134,32 +134,17 @@ def ingest_update(
     Raises:
         IngestError: a file is malformed, or its hash differs from the announced one.
     """
-    (result,) = ingest_updates(session, submissions=[Submission(update, files, actor)], store=store)
-    if isinstance(result, IngestError):
-        raise result
+    (result,) = store_prepared(session, items=[prepare(Submission(update, files, actor), store=store)])
     return result
 
 
-def ingest_updates(
-    session: Session, *, submissions: Sequence[Submission], store: EvidenceStore
-) -> list[IngestResult | IngestError]:
-    """Store a batch of updates and their files, the updates in one transaction; the answer for each, in
-    the order given. A refused update (an :class:`IngestError` in its place) does not hold back the others.
-    """
-    prepared: list[Prepared | IngestError] = []
-    for submission in submissions:
-        try:
-            prepared.append(prepare(submission, store=store))
-        except IngestError as exc:
-            prepared.append(exc)
-    results = iter(store_prepared(session, items=[p for p in prepared if isinstance(p, Prepared)]))
-    return [p if isinstance(p, IngestError) else next(results) for p in prepared]
-
-
-def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[IngestResult | IngestError]:
+def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[IngestResult]:
     """Store prepared updates in one transaction (commits); the answer for each, in the order given.
 
     An update whose (event id, seq) is already stored, or appears earlier in the batch, is a ``duplicate``.
+
+    Raises:
+        IngestError: concurrent writers kept conflicting with the batch; nothing of it is stored.
     """
     if not items:
         return []
@@ -173,7 +158,7 @@ def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[Inges
             # same site, event or file from another update (then write on top of it).
             session.rollback()
     else:
-        return [IngestError("the batch kept conflicting with concurrent writes; retry")] * len(items)
+        raise IngestError("the batch kept conflicting with concurrent writes; retry")
     return [
         IngestResult(
             status="stored" if index in stored else "duplicate",

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from api.db import make_engine, writer_lock
 from api.group_commit import GroupCommitter
-from api.ingest import IngestError, Submission, ingest_updates, prepare
+from api.ingest import IngestError, Submission, prepare, store_prepared
 from api.models import Event, EvidenceFile, IngestedUpdate, Notification
 from api.schemas import IngestEventIn, IngestResult
 from tests.api.conftest import Api
@@ -75,32 +75,28 @@ def test_updates_waiting_together_are_stored_in_one_transaction(api: Api) -> Non
 
 def test_a_batch_answers_each_update_on_its_own(api: Api) -> None:
     store = api.app.state.store
+    with pytest.raises(IngestError, match="not a JPEG"):  # refused before it joins any batch
+        prepare(submission("evt-batch-002", files={"snapshot": b"not a jpeg"}), store=store)
     batch = [
-        submission("evt-batch-001", files={"snapshot": JPEG}),
-        submission("evt-batch-001"),  # the same (event id, seq) again, in the same batch
-        submission("evt-batch-002", files={"snapshot": b"not a jpeg"}),
-        submission("evt-batch-001", seq=1, files={"snapshot": JPEG}),  # a later update of the first
-        submission("evt-batch-003", files={"snapshot": JPEG}),  # the same file as the first
+        prepare(s, store=store)
+        for s in (
+            submission("evt-batch-001", files={"snapshot": JPEG}),
+            submission("evt-batch-001"),  # the same (event id, seq) again, in the same batch
+            submission("evt-batch-001", seq=1, files={"snapshot": JPEG}),  # a later update of the first
+            submission("evt-batch-003", files={"snapshot": JPEG}),  # the same file as the first
+        )
     ]
     with api.app.state.sessions() as session:
-        results = ingest_updates(session, submissions=batch, store=store)
-    assert isinstance(results[2], IngestError) and "not a JPEG" in str(results[2])
-    answers = [r.status if isinstance(r, IngestResult) else "refused" for r in results]
-    assert answers == ["stored", "duplicate", "refused", "stored", "stored"]
+        results = store_prepared(session, items=batch)
+    assert [r.status for r in results] == ["stored", "duplicate", "stored", "stored"]
     with api.app.state.sessions() as session:
         first = session.get_one(Event, "evt-batch-001")
         assert first.last_seq == 1 and first.snapshot_sha256 is not None
         assert session.get(Event, "evt-batch-002") is None
         assert session.scalar(select(func.count()).select_from(EvidenceFile)) == 1
-    with api.app.state.sessions() as session:  # sent again: every stored one is now a duplicate
-        again = ingest_updates(session, submissions=batch, store=store)
-    assert [r.status if isinstance(r, IngestResult) else "refused" for r in again] == [
-        "duplicate",
-        "duplicate",
-        "refused",
-        "duplicate",
-        "duplicate",
-    ]
+    with api.app.state.sessions() as session:  # sent again: every one is now a duplicate
+        again = store_prepared(session, items=batch)
+    assert [r.status for r in again] == ["duplicate"] * 4
 
 
 def test_more_concurrent_uploads_than_database_connections_all_complete(api: Api) -> None:
