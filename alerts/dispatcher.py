@@ -153,7 +153,7 @@ class Dispatcher:
         config: channels and routes.
         links: makes signed evidence links.
         lease_margin_s: how long past a channel's timeout a claimed row stays leased.
-        sweep_reinspection: close cases whose re-inspection window passed (each pass).
+        sweep_reinspection: close cases whose re-inspection window passed (at most every ``SWEEP_EVERY_S``).
         store: the evidence store, where scheduled briefs are kept (no store: no scheduled briefs).
         lock: held while routing, the busiest writes (:func:`api.db.writer_lock`); none by default.
     """

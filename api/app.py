@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -81,13 +82,14 @@ def create_app(
     app.state.new_admin_key = new_admin_key
     app.state.link_key = link_key(settings)
     key = app.state.link_key
+    write_turn = partial(writer_lock, settings.database_url)  # the busiest writers take turns (SQLite)
     app.state.dispatcher = (
         Dispatcher(
             sessions,
             alerts or AlertsConfig(),
             links=lambda digest, ttl: evidence_link(settings.public_url, key, digest, ttl_s=ttl),
             store=app.state.store,
-            lock=lambda: writer_lock(settings.database_url),
+            lock=write_turn,
         )
         if dispatch
         else None
@@ -99,7 +101,7 @@ def create_app(
         make_engine(settings.database_url, connections=1),
         app.state.store,
         on_batch=app.state.metrics.ingest_batch.observe,
-        lock=lambda: writer_lock(settings.database_url),
+        lock=write_turn,
     )
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     for router in (
