@@ -62,16 +62,6 @@ def policy(session: Session, *, site_id: str, kind: str) -> tuple[Trigger, float
     return DEFAULT_POLICY.get(kind, ("on_confirm", 24.0))
 
 
-def triggers(session: Session, *, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Trigger]:
-    """The trigger of each (site, kind) pair, in one query (:func:`policy` for many)."""
-    rows = session.scalars(select(CasePolicy).where(CasePolicy.site_id.in_({site for site, _ in pairs})))
-    custom: dict[tuple[str, str], Trigger] = {(r.site_id, r.kind): r.trigger for r in rows}  # type: ignore[misc]
-    return {
-        (site, kind): custom.get((site, kind)) or DEFAULT_POLICY.get(kind, ("on_confirm", 24.0))[0]
-        for site, kind in pairs
-    }
-
-
 def set_policy(session: Session, *, site_id: str, kind: str, trigger: Trigger, deadline_hours: float) -> None:
     """Set a site's policy for one kind."""
     row = session.get(CasePolicy, (site_id, kind))

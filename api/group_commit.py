@@ -3,7 +3,7 @@
 Each ingest request costs a transaction, and a transaction costs a disk flush and a round of statements
 whatever it holds. Under load, many edge boxes post at once; one writer thread per process takes every
 update waiting at that moment and stores them together with :func:`api.ingest.store_prepared`. Files are
-checked and written before, by each request in a worker thread of its own (:func:`api.ingest.prepare`), so
+checked and written before, by each request on a pool of file threads (:func:`api.ingest.prepare`), so
 that their disk flushes overlap. A request is answered only once the transaction holding its update has
 committed, so an answer still means "stored durably". With one request in flight the batch is that
 request alone: nothing waits for company.
@@ -16,11 +16,10 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, InvalidStateError
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
 from api.db import session_factory
 from api.ingest import Prepared, Submission, prepare, store_prepared
@@ -42,6 +41,7 @@ class GroupCommitter:
         max_batch: the most updates one transaction holds.
         on_batch: called with the size of each batch stored (for metrics).
         lock: held around each batch's transaction (:func:`api.db.writer_lock`); none by default.
+        file_threads: threads that check and write files; a file write waits on the disk, not the CPU.
 
     Example:
         >>> committer = GroupCommitter(make_engine(url, connections=1), store)  # doctest: +SKIP
@@ -56,6 +56,7 @@ class GroupCommitter:
         max_batch: int = 64,
         on_batch: Callable[[int], None] | None = None,
         lock: Callable[[], AbstractContextManager[None]] = nullcontext,
+        file_threads: int = 16,
     ) -> None:
         self.engine = engine
         self.sessions = session_factory(engine)
@@ -66,6 +67,9 @@ class GroupCommitter:
         self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        # A pool of its own rather than the event loop's default one (starlette's run_in_threadpool): a
+        # request then costs the event loop one hand-off and one wake-up, measurably less CPU per update.
+        self._files = ThreadPoolExecutor(file_threads, thread_name_prefix="ingest-files")
 
     async def submit(self, submission: Submission) -> IngestResult:
         """Store one update's files, then the update with whatever else is waiting; its result once
@@ -74,8 +78,21 @@ class GroupCommitter:
         Raises:
             IngestError: the update was refused (the others of its batch are not affected).
         """
-        prepared = await run_in_threadpool(prepare, submission, store=self.store)
-        return await asyncio.wrap_future(self.enqueue(prepared))
+        future: Future[IngestResult] = Future()
+        self._ensure_thread()
+        self._files.submit(self._prepare, submission, future)
+        return await asyncio.wrap_future(future)
+
+    def _prepare(self, submission: Submission, future: Future[IngestResult]) -> None:
+        """On a file thread: store the files, then queue the update for the writer (or refuse it)."""
+        try:
+            prepared = prepare(submission, store=self.store)
+        except Exception as exc:  # refused (IngestError) or the disk failed: the request hears of it
+            _settle(future, exc)
+        else:
+            # Queued even when the request went away meanwhile: its files are stored, and a retry of the
+            # update is answered as a duplicate instead of being stored anew.
+            self._queue.put((prepared, future))
 
     def enqueue(self, prepared: Prepared) -> Future[IngestResult]:
         """Queue one update whose files are stored; the future resolves once its batch has committed (or
@@ -89,6 +106,7 @@ class GroupCommitter:
         """Store what is queued, then stop the writer thread and close the engine."""
         with self._lock:
             thread, self._thread = self._thread, None
+        self._files.shutdown(wait=True)  # what is being prepared still joins the queue
         if thread is not None:
             self._queue.put(None)
             thread.join(timeout)
@@ -132,10 +150,15 @@ class GroupCommitter:
             if self.on_batch is not None:
                 self.on_batch(len(batch))
         for (_, future), outcome in zip(batch, outcomes, strict=True):
-            try:
-                if isinstance(outcome, Exception):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
-            except InvalidStateError:
-                pass  # the request went away (client disconnected); what it sent is stored all the same
+            _settle(future, outcome)
+
+
+def _settle(future: Future[IngestResult], outcome: IngestResult | Exception) -> None:
+    """Give a request its answer, unless it went away (client disconnected): what it sent stands."""
+    try:
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+    except InvalidStateError:
+        pass

@@ -14,14 +14,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Insert, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Insert,
+    bindparam,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.cases import maybe_open_case, recurrence, triggers
-from api.models import Base, Case, Event, EvidenceFile, IngestedUpdate, Notification
+from api.cases import DEFAULT_POLICY, maybe_open_case, recurrence
+from api.models import Case, CasePolicy, Event, EvidenceFile, IngestedUpdate, Notification
 from api.schemas import IngestEventIn, IngestResult
 from api.sites import ensure_site
 from api.storage import EvidenceStore
@@ -42,6 +53,43 @@ _MUTABLE = (
     "annotated_sha256",
     "clip_sha256",
 )
+
+
+# The batch's look-ups, built once: building a statement (and its cache key) costs more CPU than running it.
+_IDS: BindParameter[str] = bindparam("ids", expanding=True)
+_SITES: BindParameter[str] = bindparam("sites", expanding=True)
+#: (event id, seq) already stored for the batch's events.
+_SEEN = select(IngestedUpdate.event_id, IngestedUpdate.seq).where(IngestedUpdate.event_id.in_(_IDS))
+#: The batch's stored events, locked (PostgreSQL; on SQLite api.db.writer_lock lets one writer in at a
+#: time) so that two replicas folding updates into the same event do not overwrite each other; in id
+#: order, so that they cannot deadlock.
+_EVENTS = (
+    select(*(Event.__table__.c[name] for name in ("id", "site_id", "camera_id", "kind", *_MUTABLE)))
+    .where(Event.id.in_(_IDS))
+    .order_by(Event.id)
+    .with_for_update()
+)
+#: Everything case work at an event's start depends on, for the batch's sites, in one round trip:
+#: ("reinspection", site, camera, kind) for each case under re-inspection, and (trigger, site, None, kind)
+#: for each case policy a site has set.
+_CASE_WORK: CompoundSelect[str, str, str | None, str] = union_all(
+    select(literal("reinspection"), Case.site_id, Case.camera_id, Case.kind).where(
+        Case.status == "reinspection", Case.site_id.in_(_SITES)
+    ),
+    select(CasePolicy.trigger, CasePolicy.site_id, null(), CasePolicy.kind).where(
+        CasePolicy.site_id.in_(_SITES)
+    ),
+)
+
+_INSERT_UPDATES = insert(IngestedUpdate)
+_INSERT_EVENTS = insert(Event)
+_INSERT_NOTIFICATIONS = insert(Notification)
+#: Evidence rows, by dialect: a file already stored (the same picture sent before) keeps its row. SQLite and
+#: PostgreSQL spell ``ON CONFLICT DO NOTHING`` alike, through two constructors.
+_NEW_FILES: dict[str, Insert] = {
+    "sqlite": sqlite_insert(EvidenceFile).on_conflict_do_nothing(),
+    "postgresql": postgresql_insert(EvidenceFile).on_conflict_do_nothing(),
+}
 
 
 class IngestError(ValueError):
@@ -172,13 +220,10 @@ def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[Inges
 def _write(session: Session, items: Sequence[Prepared]) -> set[int]:
     """One attempt at the batch's transaction; commits. Returns the indexes of the updates stored."""
     now = datetime.now(UTC)
-    event_ids = {item.update.event_id for item in items}
-    seen: set[tuple[str, int]] = {
-        (event_id, seq)
-        for event_id, seq in session.execute(
-            select(IngestedUpdate.event_id, IngestedUpdate.seq).where(IngestedUpdate.event_id.in_(event_ids))
-        )
-    }
+    # Core statements on the session's connection: the ORM's bookkeeping would cost more than the rows.
+    connection = session.connection()
+    event_ids = sorted({item.update.event_id for item in items})
+    seen: set[tuple[str, int]] = {(e, seq) for e, seq in connection.execute(_SEEN, {"ids": event_ids})}
     fresh: list[tuple[int, Prepared]] = []
     for index, item in enumerate(items):
         key = (item.update.event_id, item.update.seq)
@@ -202,11 +247,7 @@ def _write(session: Session, items: Sequence[Prepared]) -> set[int]:
                     "created_at": now,
                 }
 
-    columns = [Event.__table__.c[name] for name in ("id", "site_id", "camera_id", "kind", *_MUTABLE)]
-    # Locked (PostgreSQL; on SQLite api.db.writer_lock lets one writer in at a time) so that two replicas
-    # folding updates into the same event do not overwrite each other; in id order, so they cannot deadlock.
-    query = select(*columns).where(Event.id.in_(event_ids)).order_by(Event.id).with_for_update()
-    rows: dict[str, dict[str, Any]] = {row["id"]: dict(row) for row in session.execute(query).mappings()}
+    rows = {row["id"]: dict(row) for row in connection.execute(_EVENTS, {"ids": event_ids}).mappings()}
     existing = set(rows)
     notices: list[dict[str, Any]] = []
     started: list[str] = []
@@ -232,12 +273,12 @@ def _write(session: Session, items: Sequence[Prepared]) -> set[int]:
         if u.phase == "start":
             started.append(u.event_id)
 
-    # Core statements on the session's connection: the ORM's bookkeeping would cost more than the rows.
-    connection = session.connection()
     if new_files:  # a file already stored (the same picture sent before) keeps its row
-        connection.execute(_insert_new(session, EvidenceFile), list(new_files.values()))
+        if (insert_files := _NEW_FILES.get(connection.dialect.name)) is None:
+            raise NotImplementedError(f"ingest supports SQLite and PostgreSQL, not {connection.dialect.name}")
+        connection.execute(insert_files, list(new_files.values()))
     connection.execute(
-        insert(IngestedUpdate),
+        _INSERT_UPDATES,
         [
             {
                 "event_id": item.update.event_id,
@@ -251,25 +292,15 @@ def _write(session: Session, items: Sequence[Prepared]) -> set[int]:
     )
     touched = {item.update.event_id for _, item in fresh}
     if created := [rows[i] for i in touched - existing]:
-        connection.execute(insert(Event), created)
+        connection.execute(_INSERT_EVENTS, created)
     if changed := [{k: rows[i][k] for k in ("id", *_MUTABLE)} for i in touched & existing]:
-        session.execute(update(Event), changed)
+        session.execute(update(Event), changed)  # the ORM's bulk UPDATE by primary key
     if notices:
-        connection.execute(insert(Notification), notices)
+        connection.execute(_INSERT_NOTIFICATIONS, notices)
     actors = {item.update.event_id: item.actor for _, item in fresh}
     _open_cases(session, started=started, actors=actors, rows=rows)
     session.commit()
     return {index for index, _ in fresh}
-
-
-def _insert_new(session: Session, model: type[Base]) -> Insert:
-    """``INSERT`` that skips rows whose primary key exists (SQLite and PostgreSQL spell it alike)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        return sqlite_insert(model).on_conflict_do_nothing()
-    if dialect == "postgresql":
-        return postgresql_insert(model).on_conflict_do_nothing()
-    raise NotImplementedError(f"ingest supports SQLite and PostgreSQL, not {dialect}")
 
 
 def _new_row(update_: IngestEventIn) -> dict[str, Any]:
@@ -320,20 +351,18 @@ def _open_cases(
     whole batch establish; only the rest load their event."""
     if not started:
         return
-    sites = {rows[i]["site_id"] for i in started}
-    inspected: set[tuple[str, str | None, str]] = {
-        (site, camera, kind)
-        for site, camera, kind in session.execute(
-            select(Case.site_id, Case.camera_id, Case.kind).where(
-                Case.status == "reinspection", Case.site_id.in_(sites)
-            )
-        )
-    }
-    trigger = triggers(session, pairs={(rows[i]["site_id"], rows[i]["kind"]) for i in started})
+    sites = sorted({rows[i]["site_id"] for i in started})
+    inspected: set[tuple[str, str | None, str]] = set()
+    custom: dict[tuple[str, str], str] = {}
+    for what, site, camera, kind in session.connection().execute(_CASE_WORK, {"sites": sites}):
+        if what == "reinspection":
+            inspected.add((site, camera, kind))
+        else:
+            custom[(site, kind)] = what
     for event_id in started:
         row = rows[event_id]
         reinspected = (row["site_id"], row["camera_id"], row["kind"]) in inspected
-        on_start = trigger[(row["site_id"], row["kind"])] == "on_start"
+        on_start = _trigger(custom, row["site_id"], row["kind"]) == "on_start"
         if not (reinspected or on_start):
             continue
         event = session.get_one(Event, event_id)
@@ -341,3 +370,8 @@ def _open_cases(
             recurrence(session, event=event)
         if on_start:
             maybe_open_case(session, event=event, moment="on_start", actor=actors[event_id])
+
+
+def _trigger(custom: dict[tuple[str, str], str], site_id: str, kind: str) -> str:
+    """The trigger of ``kind`` on ``site_id``: the site's policy, else the default (as api.cases.policy)."""
+    return custom.get((site_id, kind)) or DEFAULT_POLICY.get(kind, ("on_confirm", 24.0))[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -135,6 +136,36 @@ def test_a_request_that_went_away_does_not_stop_the_writer(api: Api) -> None:
     finally:
         committer.close()
     assert count(api, Event) == 2
+
+
+def test_submit_answers_refusals_and_survives_a_cancelled_request(api: Api) -> None:
+    # submit() writes files on the committer's file threads, then queues the update: a refused file is the
+    # request's error alone, and a request cancelled while its batch waits is stored all the same.
+    gate = Gate()
+    committer = GroupCommitter(
+        make_engine(api.database_url, connections=1), api.app.state.store, lock=gate.lock
+    )
+
+    async def scenario() -> IngestResult:
+        with pytest.raises(IngestError, match="not a JPEG"):
+            await committer.submit(submission("evt-cancel-000", files={"snapshot": b"not a jpeg"}))
+        cancelled = asyncio.create_task(
+            committer.submit(submission("evt-cancel-001", files={"snapshot": JPEG}))
+        )
+        assert await asyncio.to_thread(gate.entered.wait, 10)
+        cancelled.cancel()
+        with suppress(asyncio.CancelledError):
+            await cancelled
+        gate.open.set()
+        return await committer.submit(submission("evt-cancel-002"))
+
+    try:
+        assert asyncio.run(scenario()).status == "stored"
+    finally:
+        committer.close()
+    with api.app.state.sessions() as session:
+        assert set(session.scalars(select(Event.id))) == {"evt-cancel-001", "evt-cancel-002"}
+        assert session.get_one(Event, "evt-cancel-001").snapshot_sha256 is not None
 
 
 def test_writers_of_one_sqlite_file_take_turns(tmp_path: Path) -> None:
