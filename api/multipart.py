@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
 
+#: Room in a body for boundaries and part headers, beyond the parts' own limits.
+_OVERHEAD = 64 * 1024
+
+
 class _Parts:
     """Parser callbacks: collect the data of wanted parts, refuse oversized ones and repeats."""
 
@@ -87,7 +91,8 @@ async def read_parts(request: Request, *, limits: Mapping[str, int]) -> dict[str
 
     Raises:
         HTTPException: 415 when the body is not ``multipart/form-data``, 400 when it is malformed or cut
-            short, 413 when a part exceeds its limit, 422 when a part is sent twice.
+            short, 413 when a part exceeds its limit or the body all the limits together, 422 when a part
+            is sent twice.
 
     Example:
         >>> limits = {"event": 2**20, "snapshot": 20 * 2**20}
@@ -114,9 +119,15 @@ async def read_parts(request: Request, *, limits: Mapping[str, int]) -> dict[str
         "on_part_end": collected.on_part_end,
         "on_end": collected.on_end,
     }
+    # Parts the route does not want are read past, not kept; the whole body is still bounded.
+    most = sum(limits.values()) + _OVERHEAD
+    size = 0
     try:
         parser = MultipartParser(boundary, callbacks)
         async for chunk in request.stream():
+            size += len(chunk)
+            if size > most:
+                raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body exceeds {most} bytes")
             if chunk:
                 parser.write(chunk)
         parser.finalize()

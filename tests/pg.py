@@ -23,9 +23,15 @@ def _bindir() -> Path | None:
 
 
 class PostgresServer:
-    """``initdb`` + ``pg_ctl start`` on a free port; trust authentication on loopback only."""
+    """``initdb`` + ``pg_ctl start`` on a free port; trust authentication on loopback only.
 
-    def __init__(self) -> None:
+    Args:
+        durable: flush commits to disk as a production server does; tests skip it (``fsync=off``) to run
+            faster, benchmarks of the ingest rate should not.
+    """
+
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable
         bindir = _bindir()
         if bindir is None:
             raise FileNotFoundError("PostgreSQL server binaries not found under /usr/lib/postgresql")
@@ -46,7 +52,9 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+        if not self.durable:
+            options += " -c fsync=off"
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
         return self
 

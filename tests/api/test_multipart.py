@@ -78,6 +78,12 @@ def test_a_hand_built_body_with_an_unknown_part_is_stored(api: Api) -> None:
             "'snapshot'",
         ),
         (body(part("event", b"{not json")), None, 422, "invalid event"),
+        (
+            body(part("event", EVENT), part("padding", b"\0" * 4 * 2**20, "p.bin")),
+            None,
+            413,
+            "the body exceeds",
+        ),
     ],
     ids=[
         "json",
@@ -89,6 +95,7 @@ def test_a_hand_built_body_with_an_unknown_part_is_stored(api: Api) -> None:
         "event-too-large",
         "snapshot-too-large",
         "event-not-json",
+        "unknown-parts-too-large",
     ],
 )
 def test_malformed_bodies_are_refused_with_the_reason(
