@@ -79,7 +79,7 @@ def test_a_hand_built_body_with_an_unknown_part_is_stored(api: Api) -> None:
         ),
         (body(part("event", b"{not json")), None, 422, "invalid event"),
         (
-            body(part("event", EVENT), part("padding", b"\0" * 4 * 2**20, "p.bin")),
+            body(part("event", EVENT), part("padding", b"\0" * 5 * 2**20, "p.bin")),
             None,
             413,
             "the body exceeds",
