@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -213,6 +214,7 @@ def bench_api(
         server.terminate()
         server.wait(timeout=30)
         app.state.engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)  # 100 KB per event ingested
     return ApiBench(
         database=engine_name(url),
         snapshot_kb=100,

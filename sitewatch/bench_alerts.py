@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -149,6 +150,7 @@ def throughput(url: str, *, count: int, concurrency: int, port: int, progress: b
         receiver.terminate()
         receiver.wait(timeout=10)
         app.state.engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
     return count / elapsed
 
 
@@ -212,6 +214,7 @@ def latency(url: str, *, events: int, port: int, progress: bool) -> list[float]:
         thread.join(timeout=10)
         receiver.close()
         app.state.engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
     return results
 
 
@@ -225,9 +228,10 @@ def bench_alerts(
     progress: bool = True,
 ) -> AlertsBench:
     """Both measurements on one database (SQLite in a temporary folder by default)."""
-    url = database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='sitewatch-bench-')) / 'bench.db'}"
-    rate = throughput(url, count=deliveries, concurrency=concurrency, port=port, progress=progress)
-    times = latency(url, events=events, port=port + 1, progress=progress)
+    with tempfile.TemporaryDirectory(prefix="sitewatch-bench-") as scratch:
+        url = database_url or f"sqlite:///{Path(scratch) / 'bench.db'}"
+        rate = throughput(url, count=deliveries, concurrency=concurrency, port=port, progress=progress)
+        times = latency(url, events=events, port=port + 1, progress=progress)
     return AlertsBench(
         database=url.split(":", 1)[0].split("+", 1)[0],
         deliveries=deliveries,

@@ -4,6 +4,7 @@ time a weekly brief takes to render (HTML and PDF). Needs the dev extra (Playwri
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import tempfile
 import threading
@@ -160,6 +161,7 @@ def bench_ui(*, stored: int, cards: int, port: int, progress: bool = True) -> Ui
         server.should_exit = True
         thread.join(timeout=10)
         app.state.engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
     return UiBench(
         stored_events=stored,
         first_page_ms=first,

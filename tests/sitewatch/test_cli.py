@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import sqlite3
@@ -18,10 +19,13 @@ from tests.streams.rtsp import free_port
 PPE_IMAGES = sorted((DATA / "ppe" / "images").glob("*.jpg"))
 
 
-def sitewatch(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def sitewatch(
+    *args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sitewatch.cli", *map(str, args)],
         cwd=cwd,
+        env=None if env is None else {**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=300,
@@ -165,22 +169,26 @@ def test_run_watches_the_demo_video_and_opens_cases_at_the_demo_case_system(tmp_
     assert "gate" in lines[-1]  # the health table closes the run
 
 
-def test_bench_alerts_json() -> None:
+def test_bench_alerts_json(tmp_path: Path) -> None:
     result = sitewatch(
-        "bench", "--alerts", "--deliveries", "40", "--cases", "3", "--port", str(free_port()), "--json"
-    )
+        "bench", "--alerts", "--deliveries", "40", "--cases", "3", "--port", str(free_port()), "--json",
+        env={"TMPDIR": str(tmp_path)},
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
+    assert list(tmp_path.glob("sitewatch-*")) == []  # its scratch folders are removed
     bench = json.loads(result.stdout)
     assert bench["deliveries"] == 40 and bench["deliveries_per_s"] > 0
     assert bench["events"] == 3 and 0 < bench["latency_median_ms"] <= bench["latency_p95_ms"]
 
 
-def test_bench_api_json_on_two_server_processes() -> None:
+def test_bench_api_json_on_two_server_processes(tmp_path: Path) -> None:
     result = sitewatch(
         "bench", "--api", "--events", "20", "--stored", "200", "--clients", "2", "--api-workers", "2",
-        "--port", str(free_port()), "--json",
+        "--port", str(free_port()), "--json", env={"TMPDIR": str(tmp_path)},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
+    # Regression: each run left its database and 100 KB per event behind (38 GB here over many runs).
+    assert list(tmp_path.glob("sitewatch-*")) == []
     bench = json.loads(result.stdout)
     assert bench["workers"] == 2 and bench["stored_events"] == 200 and bench["ingest_per_s"] > 0
     assert 0 < bench["list_median_ms"] <= bench["list_p95_ms"]
