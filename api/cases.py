@@ -59,6 +59,11 @@ def policy(session: Session, *, site_id: str, kind: str) -> tuple[Trigger, float
     row = session.get(CasePolicy, (site_id, kind))
     if row is not None:
         return row.trigger, row.deadline_hours  # type: ignore[return-value]
+    return default_policy(kind)
+
+
+def default_policy(kind: str) -> tuple[Trigger, float]:
+    """The trigger and deadline (hours) of ``kind`` on a site that has set no policy for it."""
     return DEFAULT_POLICY.get(kind, ("on_confirm", 24.0))
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.cases import DEFAULT_POLICY, maybe_open_case, recurrence
+from api.cases import default_policy, maybe_open_case, recurrence
 from api.models import Case, CasePolicy, Event, EvidenceFile, IngestedUpdate, Notification
 from api.schemas import IngestEventIn, IngestResult
 from api.sites import ensure_site
@@ -347,8 +347,8 @@ def _open_cases(
     session: Session, *, started: list[str], actors: dict[str, str], rows: dict[str, dict[str, Any]]
 ) -> None:
     """Case work for events that started: reopen a re-inspected case the violation came back to, and open a
-    case where the site's policy says so at the start. Most starts need neither, which two look-ups for the
-    whole batch establish; only the rest load their event."""
+    case where the site's policy says so at the start. Most starts need neither, which one look-up for the
+    whole batch establishes; only the rest load their event."""
     if not started:
         return
     sites = sorted({rows[i]["site_id"] for i in started})
@@ -374,4 +374,4 @@ def _open_cases(
 
 def _trigger(custom: dict[tuple[str, str], str], site_id: str, kind: str) -> str:
     """The trigger of ``kind`` on ``site_id``: the site's policy, else the default (as api.cases.policy)."""
-    return custom.get((site_id, kind)) or DEFAULT_POLICY.get(kind, ("on_confirm", 24.0))[0]
+    return custom.get((site_id, kind)) or default_policy(kind)[0]

@@ -24,6 +24,14 @@ if TYPE_CHECKING:
 _OVERHEAD = 64 * 1024
 
 
+def _sent_twice(name: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"part '{name}' is sent twice")
+
+
+def _too_large(name: str, limit: int) -> HTTPException:
+    return HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"part '{name}' exceeds {limit} bytes")
+
+
 class _Parts:
     """Parser callbacks: collect the data of wanted parts, refuse oversized ones and repeats."""
 
@@ -59,7 +67,7 @@ class _Parts:
         _kind, options = parse_options_header(self._disposition)
         name = options.get(b"name", b"").decode("latin-1")
         if name in self.parts:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"part '{name}' is sent twice")
+            raise _sent_twice(name)
         self._name = name if name in self.limits else None  # other parts are read past and dropped
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -67,10 +75,7 @@ class _Parts:
             return
         self._size += end - start
         if self._size > self.limits[self._name]:
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE,
-                f"part '{self._name}' exceeds {self.limits[self._name]} bytes",
-            )
+            raise _too_large(self._name, self.limits[self._name])
         self._chunks.append(data[start:end])
 
     def on_part_end(self) -> None:
@@ -157,11 +162,9 @@ async def _read_urlencoded(request: Request, limits: Mapping[str, int]) -> dict[
         if name not in limits:
             continue
         if name in parts:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"part '{name}' is sent twice")
+            raise _sent_twice(name)
         data = value.encode()
         if len(data) > limits[name]:
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE, f"part '{name}' exceeds {limits[name]} bytes"
-            )
+            raise _too_large(name, limits[name])
         parts[name] = data
     return parts
