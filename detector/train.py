@@ -101,6 +101,9 @@ def train(
         onnx = out_dir / f"{name}.onnx"
         shutil.copyfile(best, weights)
         shutil.copyfile(exported, onnx)
+        results = Path(tmp) / "run" / "results.csv"
+        if results.is_file():  # the per-epoch losses and validation figures, for the model card
+            shutil.copyfile(results, out_dir / f"{name}.results.csv")
     modelfiles.record(weights)
     digest = modelfiles.record(onnx)
     logger.info("trained %s: %s and %s", name, weights, onnx)
