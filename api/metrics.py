@@ -94,7 +94,7 @@ class ApiMetrics:
             self.suppressions.values = [
                 (site, camera, kind, count)
                 for site, camera, stored in session.execute(
-                    select(CameraHealth.site_id, CameraHealth.camera_id, CameraHealth.suppressions)
+                    select(CameraHealth.site_id, CameraHealth.camera_id, CameraHealth.suppression_counts)
                 )
                 for kind, count in sorted(suppression_totals(stored).items())
             ]

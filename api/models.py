@@ -246,7 +246,7 @@ class CameraHealth(Base):
     thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary)  # a small JPEG of the last frame
     # False-alarm suppressions per kind: {"total": {kind: n}, "run": id, "at_run_start": {kind: n}}, so
     # that the total goes on growing across restarts of the edge box (whose counts start again at 0).
-    suppressions: Mapped[dict[str, Any] | None]
+    suppression_counts: Mapped[dict[str, Any] | None]
 
 
 class SiteConfig(Base):

@@ -47,5 +47,7 @@ def record_health(session: Session, *, items: list[CameraHealthIn]) -> None:
                 setattr(row, key, value)
             row.reported_at = now
         counts = {str(kind): count for kind, count in item.suppressions.items()}
-        row.suppressions = add_suppressions(row.suppressions, run=item.suppressions_run, counts=counts)
+        row.suppression_counts = add_suppressions(
+            row.suppression_counts, run=item.suppressions_run, counts=counts
+        )
     session.commit()

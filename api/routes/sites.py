@@ -58,7 +58,7 @@ def cameras(site_id: SiteIdPath, principal: Reader, session: SessionDep) -> list
         CameraHealthPublic.model_validate(r).model_copy(
             update={
                 "has_thumbnail": r.thumbnail is not None,
-                "suppressions": suppression_totals(r.suppressions),
+                "suppressions": suppression_totals(r.suppression_counts),
             }
         )
         for r in rows

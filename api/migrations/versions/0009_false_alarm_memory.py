@@ -39,12 +39,12 @@ def upgrade() -> None:
             "ix_false_alarms_site_camera", ["site_id", "camera_id", "expires_at"], unique=False
         )
     with op.batch_alter_table("camera_health", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("suppressions", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("suppression_counts", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("camera_health", schema=None) as batch_op:
-        batch_op.drop_column("suppressions")
+        batch_op.drop_column("suppression_counts")
     with op.batch_alter_table("false_alarms", schema=None) as batch_op:
         batch_op.drop_index("ix_false_alarms_site_camera")
         batch_op.drop_index(batch_op.f("ix_false_alarms_event_id"))
