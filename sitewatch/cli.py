@@ -321,16 +321,26 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     product = AllInOne(config, host=args.host, port=args.port)
+    memory_sync = None
     product.start_api()
     try:
         print("\n".join(product.banner()), flush=True)
         print("events (Ctrl-C stops):\n" + HEADER, flush=True)
+        memory_sync = product.false_alarm_sync()
+        if memory_sync is not None:
+            memory_sync.start()
         worker = build_worker(
-            config, sink=product.sink, gallery=product.gallery, on_sighting=product.record_sighting
+            config,
+            sink=product.sink,
+            gallery=product.gallery,
+            on_sighting=product.record_sighting,
+            memory=memory_sync.memory if memory_sync else None,
         )
         reporter = HealthReporter(worker, config.site.id, product.record_health, interval_s=5.0)
         return _run_worker(worker, args.duration, reporter)
     finally:
+        if memory_sync is not None:
+            memory_sync.stop()
         product.stop()
 
 
