@@ -106,6 +106,7 @@ def reporting_site(principal: Principal, site_id: str) -> None:
 Reader = Annotated[Principal, Depends(require("supervisor", "viewer", "integration"))]
 Reviewer = Annotated[Principal, Depends(require("supervisor"))]
 Edge = Annotated[Principal, Depends(require("edge"))]
+ReaderOrEdge = Annotated[Principal, Depends(require("supervisor", "viewer", "integration", "edge"))]
 Admin = Annotated[Principal, Depends(require())]
 
 #: A numeric id in a path: bounded so that no database sees an integer it cannot hold.

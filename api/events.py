@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
+from api.false_alarms import forget_event, remember
 from api.models import AuditEntry, Event, Review
 
 
@@ -92,8 +93,20 @@ def audit(
     )
 
 
-def review_event(session: Session, *, principal: Principal, event: Event, verdict: str, note: str) -> Review:
-    """Record a supervisor's verdict and set the event's review status."""
+def review_event(
+    session: Session,
+    *,
+    principal: Principal,
+    event: Event,
+    verdict: str,
+    note: str,
+    false_alarm_days: float = 30.0,
+) -> Review:
+    """Record a supervisor's verdict and set the event's review status.
+
+    A false alarm is remembered for ``false_alarm_days`` so that edge boxes suppress the same detection
+    at the same camera (``api.false_alarms``); another verdict forgets what an earlier one remembered.
+    """
     review = Review(
         event_id=event.id, verdict=verdict, note=note, reviewer=principal.name, created_at=datetime.now(UTC)
     )
@@ -106,6 +119,18 @@ def review_event(session: Session, *, principal: Principal, event: Event, verdic
         target=f"event:{event.id}",
         details={"verdict": verdict},
     )
+    if verdict == "false_alarm":
+        remembered = remember(session, event=event, actor=principal.name, ttl_days=false_alarm_days)
+        if remembered:
+            audit(
+                session,
+                actor=principal.name,
+                action="remember_false_alarm",
+                target=f"event:{event.id}",
+                details={"camera_id": event.camera_id, "kind": event.kind, "entries": len(remembered)},
+            )
+    else:
+        forget_event(session, event_id=event.id)
     if verdict == "confirmed":
         from api.cases import maybe_open_case  # api.cases imports audit() from here
         from api.notify import notify_event

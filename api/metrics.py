@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import Request
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.models import Delivery, Event, EvidenceFile, Notification
+from api.false_alarms import suppression_totals
+from api.models import CameraHealth, Delivery, Event, EvidenceFile, Notification
+
+
+class SuppressionCounter(Collector):
+    """``sitewatch_false_alarm_suppressions_total{site,camera,kind}``: the looks edge boxes suppressed by
+    the false-alarm memory, as the database holds them at the last scrape (a counter: the API adds the
+    counts of the box's runs up, see ``api.false_alarms.add_suppressions``)."""
+
+    def __init__(self) -> None:
+        self.values: list[tuple[str, str, str, int]] = []
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        """The counter family with one sample per site, camera and kind."""
+        family = CounterMetricFamily(
+            "sitewatch_false_alarm_suppressions",
+            "Violating looks suppressed by the false-alarm memory on the edge",
+            labels=["site", "camera", "kind"],
+        )
+        for site, camera, kind, value in self.values:
+            family.add_metric([site, camera, kind], value)
+        yield family
 
 
 class ApiMetrics:
@@ -51,6 +75,8 @@ class ApiMetrics:
         self.deliveries = Gauge(
             "sitewatch_deliveries", "Deliveries to channels, by status", ["status"], registry=self.registry
         )
+        self.suppressions = SuppressionCounter()
+        self.registry.register(self.suppressions)
 
     def refresh(self, request: Request) -> None:
         """Read the gauges that come from the database and the disk (at scrape time)."""
@@ -65,6 +91,13 @@ class ApiMetrics:
                 select(Delivery.status, func.count()).group_by(Delivery.status)
             ):
                 self.deliveries.labels(status).set(count)
+            self.suppressions.values = [
+                (site, camera, kind, count)
+                for site, camera, stored in session.execute(
+                    select(CameraHealth.site_id, CameraHealth.camera_id, CameraHealth.suppression_counts)
+                )
+                for kind, count in sorted(suppression_totals(stored).items())
+            ]
         free = request.app.state.store.free_mb()
         if free is not None:
             self.disk_free_bytes.set(free * 2**20)

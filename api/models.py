@@ -244,6 +244,9 @@ class CameraHealth(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     reported_at: Mapped[datetime]
     thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary)  # a small JPEG of the last frame
+    # False-alarm suppressions per kind: {"total": {kind: n}, "run": id, "at_run_start": {kind: n}}, so
+    # that the total goes on growing across restarts of the edge box (whose counts start again at 0).
+    suppression_counts: Mapped[dict[str, Any] | None]
 
 
 class SiteConfig(Base):
@@ -343,3 +346,24 @@ class Brief(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (Index("ux_briefs_once", "period", "scope", "lang", unique=True),)
+
+
+class FalseAlarm(Base):
+    """A detection a supervisor rejected, remembered per camera and kind until ``expires_at``: where in the
+    frame (``box``, x1, y1, x2, y2 in 0..1) and what it looked like (``signature``, see
+    ``streams.memory``). Edge boxes suppress new detections that match it."""
+
+    __tablename__ = "false_alarms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    box: Mapped[list[Any]]
+    signature: Mapped[list[Any]]
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)  # the rejected event
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_false_alarms_site_camera", "site_id", "camera_id", "expires_at"),)

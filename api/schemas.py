@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, model_validator
 
@@ -260,6 +260,15 @@ class CameraHealthIn(InModel):
     thumbnail_jpeg: Base64Bytes | None = Field(
         default=None, max_length=200_000, description="A small JPEG of the last frame, base64."
     )
+    suppressions: dict[EventKindName, Annotated[int, Field(ge=0, le=2**53)]] = Field(
+        default_factory=dict,
+        description="Violating looks the false-alarm memory suppressed, per kind, since the run started.",
+    )
+    suppressions_run: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The edge worker's run the counts belong to (a new run counts from 0 again).",
+    )
 
 
 class CameraHealthPublic(BaseModel):
@@ -277,6 +286,26 @@ class CameraHealthPublic(BaseModel):
     last_error: str | None
     reported_at: datetime
     has_thumbnail: bool = False
+    suppressions: dict[str, int] = Field(
+        default_factory=dict, description="Looks the false-alarm memory suppressed, per kind, in total."
+    )
+
+
+class FalseAlarmPublic(BaseModel):
+    """A remembered false alarm: edge boxes suppress new detections of its camera and kind that match it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    site_id: str
+    camera_id: str
+    kind: str
+    box: list[float] = Field(description="Where in the frame: x1, y1, x2, y2 in 0..1.")
+    signature: list[float] = Field(description="Appearance signature of the crop (streams.memory).")
+    event_id: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
 
 
 class SitePublic(BaseModel):
@@ -296,6 +325,9 @@ class SiteConfigPublic(BaseModel):
     version: int
     updated_at: datetime
     document: dict[str, Any]
+    false_alarms: list[FalseAlarmPublic] = Field(
+        default_factory=list, description="The site's unexpired false-alarm memory."
+    )
 
 
 class AuditPublic(BaseModel):

@@ -35,6 +35,8 @@ class ApiSettings:
         key_cache_s: how long a replica trusts an API key it has checked without looking again
             (``SITEWATCH_KEY_CACHE_S``): the longest a key revoked through another replica still works
             there; 0 checks every request.
+        false_alarm_days: how long edge boxes suppress what a supervisor marked a false alarm
+            (``SITEWATCH_FALSE_ALARM_DAYS``).
     """
 
     database_url: str
@@ -52,6 +54,7 @@ class ApiSettings:
     public_url: str = "http://127.0.0.1:8000"
     link_key: str | None = None
     key_cache_s: float = 5.0
+    false_alarm_days: float = 30.0
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, database_url: str | None = None) -> ApiSettings:
@@ -77,4 +80,5 @@ class ApiSettings:
             public_url=env.get("SITEWATCH_PUBLIC_URL", "http://127.0.0.1:8000"),
             link_key=env.get("SITEWATCH_LINK_KEY") or None,
             key_cache_s=float(env.get("SITEWATCH_KEY_CACHE_S", "5")),
+            false_alarm_days=float(env.get("SITEWATCH_FALSE_ALARM_DAYS", "30")),
         )

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from api.false_alarms import add_suppressions
 from api.models import CameraHealth, Site
 from api.schemas import CameraHealthIn
 
@@ -27,20 +28,26 @@ def ensure_site(session: Session, *, site_id: str) -> None:
 
 
 def record_health(session: Session, *, items: list[CameraHealthIn]) -> None:
-    """Replace the stored health of the reported cameras (the caller has checked the sites); commits."""
+    """Replace the stored health of the reported cameras (the caller has checked the sites) and add their
+    false-alarm suppressions up; commits."""
     now = datetime.now(UTC)
     for item in items:
         ensure_site(session, site_id=item.site_id)
-        values = item.model_dump(exclude={"thumbnail_jpeg"})
+        values = item.model_dump(exclude={"thumbnail_jpeg", "suppressions", "suppressions_run"})
         if item.thumbnail_jpeg is not None:
             if not item.thumbnail_jpeg.startswith(b"\xff\xd8"):
                 raise ValueError(f"camera {item.camera_id}: the thumbnail is not a JPEG image")
             values["thumbnail"] = item.thumbnail_jpeg
         row = session.get(CameraHealth, (item.site_id, item.camera_id))
         if row is None:
-            session.add(CameraHealth(**values, reported_at=now))
+            row = CameraHealth(**values, reported_at=now)
+            session.add(row)
         else:
             for key, value in values.items():
                 setattr(row, key, value)
             row.reported_at = now
+        counts = {str(kind): count for kind, count in item.suppressions.items()}
+        row.suppression_counts = add_suppressions(
+            row.suppression_counts, run=item.suppressions_run, counts=counts
+        )
     session.commit()

@@ -22,16 +22,19 @@ from alerts.demo_receiver import DemoCaseSystem
 from api.app import create_app
 from api.auth import create_user
 from api.cases import set_policy
+from api.false_alarms import active_entries
 from api.ingest import IngestError, ingest_update
 from api.models import User
 from api.officers import FaceKeyError, gallery, record_sighting
-from api.schemas import CameraHealthIn, IngestEventIn
+from api.schemas import CameraHealthIn, FalseAlarmPublic, IngestEventIn
 from api.settings import ApiSettings
 from api.sites import ensure_site, record_health
 from detector.faces import Gallery
 from sitewatch.config import Config
+from sitewatch.false_alarms import FalseAlarmSync
 from sitewatch.officers import apply_gallery
 from streams.events import EventUpdate
+from streams.memory import FalseAlarmMemory, MatchParams
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +169,20 @@ class AllInOne:
         timer = threading.Timer(60.0, self._refresh_gallery)
         timer.daemon = True
         timer.start()
+
+    def false_alarm_sync(self) -> FalseAlarmSync | None:
+        """With ``false_alarms.enabled``: the false-alarm memory read from this API's database, refreshed
+        every ``false_alarms.refresh_min`` once started (the caller starts and stops it)."""
+        settings = self.config.false_alarms
+        if not settings.enabled:
+            return None
+        memory = FalseAlarmMemory(MatchParams(iou=settings.iou, similarity=settings.similarity))
+        return FalseAlarmSync(memory, self._false_alarms, refresh_s=settings.refresh_min * 60.0)
+
+    def _false_alarms(self) -> list[dict[str, Any]]:
+        with self.app.state.sessions() as session:
+            rows = active_entries(session, site_id=self.config.site.id)
+            return [FalseAlarmPublic.model_validate(r).model_dump(mode="json") for r in rows]
 
     def record_sighting(self, at: float, officer: str, camera_id: str) -> None:
         """Extend the presence timeline, as the sightings route would."""

@@ -283,14 +283,21 @@ def cmd_worker(args: argparse.Namespace) -> int:
         logger.error("%s has no enabled camera", args.config)
         return EXIT_USAGE
     from sitewatch.edge import officer_sync
+    from sitewatch.false_alarms import false_alarm_sync
     from sitewatch.health import HealthReporter
     from streams.sinks import HEALTH_PATH, json_poster
 
     sync = officer_sync(config)
     if sync is not None:
         sync.start()
+    memory_sync = false_alarm_sync(config)
+    if memory_sync is not None:
+        memory_sync.start()
     worker = build_worker(
-        config, gallery=sync.gallery if sync else None, on_sighting=sync.sighting if sync else None
+        config,
+        gallery=sync.gallery if sync else None,
+        on_sighting=sync.sighting if sync else None,
+        memory=memory_sync.memory if memory_sync else None,
     )
     reporter = None
     if config.sink.type == "http" and config.sink.url:
@@ -301,6 +308,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     finally:
         if sync is not None:
             sync.stop()
+        if memory_sync is not None:
+            memory_sync.stop()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -312,16 +321,26 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     product = AllInOne(config, host=args.host, port=args.port)
+    memory_sync = None
     product.start_api()
     try:
         print("\n".join(product.banner()), flush=True)
         print("events (Ctrl-C stops):\n" + HEADER, flush=True)
+        memory_sync = product.false_alarm_sync()
+        if memory_sync is not None:
+            memory_sync.start()
         worker = build_worker(
-            config, sink=product.sink, gallery=product.gallery, on_sighting=product.record_sighting
+            config,
+            sink=product.sink,
+            gallery=product.gallery,
+            on_sighting=product.record_sighting,
+            memory=memory_sync.memory if memory_sync else None,
         )
         reporter = HealthReporter(worker, config.site.id, product.record_health, interval_s=5.0)
         return _run_worker(worker, args.duration, reporter)
     finally:
+        if memory_sync is not None:
+            memory_sync.stop()
         product.stop()
 
 

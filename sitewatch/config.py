@@ -264,6 +264,26 @@ class OfficersConfig(Strict):
     agree: int = Field(default=2, ge=1, le=50, description="Attempts that must name the same officer.")
 
 
+class FalseAlarmsConfig(Strict):
+    """The false-alarm memory: detections supervisors rejected are suppressed at their camera."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Fetch the site's false-alarm memory from the API (sink.type http) and suppress "
+        "detections matching it.",
+    )
+    iou: float = Field(
+        default=0.5,
+        gt=0.0,
+        le=1.0,
+        description="Least overlap (IoU) of a person's box with a remembered one.",
+    )
+    similarity: float = Field(
+        default=0.8, gt=0.0, le=1.0, description="Least likeness (0..1) of the person crop's colours to it."
+    )
+    refresh_min: float = Field(default=1.0, gt=0.0, le=1440.0, description="Memory refresh period.")
+
+
 class SinkConfig(Strict):
     """Where the worker sends events."""
 
@@ -317,6 +337,9 @@ class Config(Strict):
     rules: RulesConfig = Field(default_factory=RulesConfig, description="Violation rules.")
     motion: MotionConfig = Field(default_factory=MotionConfig, description="Motion gate.")
     officers: OfficersConfig = Field(default_factory=OfficersConfig, description="Officer presence.")
+    false_alarms: FalseAlarmsConfig = Field(
+        default_factory=FalseAlarmsConfig, description="Suppressing what supervisors marked false alarms."
+    )
     sink: SinkConfig = Field(default_factory=SinkConfig, description="Where events go.")
     worker: WorkerConfig = Field(default_factory=WorkerConfig, description="Worker queues and evidence.")
     case_policies: dict[

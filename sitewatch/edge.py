@@ -14,6 +14,7 @@ from sitewatch.officers import OfficerSync, api_fetch
 from sitewatch.yamlpos import ConfigError
 from streams.events import EventKind, EventUpdate
 from streams.evidence import EvidenceMaker
+from streams.memory import FalseAlarmMemory
 from streams.motion import MotionParams
 from streams.pipeline import CameraPipeline, CameraRules
 from streams.presence import FaceIdentifier, FaceParams, OfficerPresence
@@ -86,6 +87,7 @@ def build_worker(
     engine: Engine | None = None,
     gallery: Gallery | None = None,
     on_sighting: Callable[[float, str, str], None] | None = None,
+    memory: FalseAlarmMemory | None = None,
 ) -> Worker:
     """A worker for every enabled camera of ``config``.
 
@@ -96,6 +98,7 @@ def build_worker(
         gallery: the officers to recognise, kept fresh by the caller (``officers.from_api``); default:
             the configured gallery file, if any.
         on_sighting: told of each officer sighting ``(time, officer, camera)``.
+        memory: the site's false-alarm memory, kept fresh by the caller (``sitewatch.false_alarms``).
     """
     engine = engine or Engine(config.engine_settings())
     sink = sink or make_sink(config)
@@ -146,6 +149,7 @@ def build_worker(
             smoking=SmokingScheduler(config.smoking.recheck_frames, config.smoking.max_crops_per_frame),
             faces=faces,
             presence=presence,
+            memory=memory,
         )
         worker.add_camera(
             camera_id,

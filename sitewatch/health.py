@@ -37,6 +37,8 @@ def health_report(worker: Worker, site_id: str, *, thumbnail_width: int = 320) -
             "last_frame_at": _iso(health["last_frame_at"]),
             "offline_since": _iso(health["offline_since"]),
             "last_error": (str(health["last_error"])[:500] if health["last_error"] else None),
+            "suppressions": health["suppressions"],
+            "suppressions_run": worker.run_id,
         }
         _, _, frame = worker.cameras[camera_id].capture.latest()
         if frame is not None:

@@ -17,6 +17,7 @@ from detector.timing import StageTimer
 from detector.types import HELMET, SMOKING, VEST, Attr, subset
 from streams.events import EventKind, EventUpdate
 from streams.evidence import EvidenceMaker
+from streams.memory import FalseAlarmMemory, normalised_box, signature
 from streams.presence import FaceIdentifier, OfficerPresence
 from streams.rules import Observation, RuleParams, ViolationRules
 from streams.schedule import Armed, Schedule
@@ -93,6 +94,12 @@ class CameraPipeline:
         smoking: which tracks to check for smoking on each frame.
         faces: names tracks against the officer gallery, if the site has one.
         presence: the site's officer presence, fed with sightings.
+        memory: the site's false-alarm memory: a violating person matching one of this camera's entries
+            of the kind is taken as not violating, and counted in :attr:`suppressed`.
+
+    Each update of a violation carries, in ``details["people"]``, every violating person of its incident
+    seen so far with their normalised box and appearance signature (``streams.memory``), from which the
+    API remembers them when a supervisor marks the event a false alarm.
     """
 
     def __init__(
@@ -109,6 +116,7 @@ class CameraPipeline:
         smoking: SmokingScheduler,
         faces: FaceIdentifier | None = None,
         presence: OfficerPresence | None = None,
+        memory: FalseAlarmMemory | None = None,
     ) -> None:
         self.camera_id = camera_id
         self.engine = engine
@@ -119,6 +127,10 @@ class CameraPipeline:
         self.smoking = smoking
         self.faces = faces
         self.presence = presence
+        self.memory = memory
+        #: Violating looks suppressed by the false-alarm memory, per kind, since the start.
+        self.suppressed: dict[str, int] = {}
+        self._people: dict[tuple[EventKind, int], dict[str, object]] = {}
         # ByteTrack from Roboflow's trackers package (it left supervision in 0.30). Its defaults suit
         # strong detectors; ours scores people from 0.25, so tracks start and continue lower.
         self.tracker = ByteTrackTracker(
@@ -163,23 +175,65 @@ class CameraPipeline:
         for kind, armed in self.rules.armed.items():
             attribute, bad = RULE_ATTRIBUTE[kind]
             live = self.schedule.armed(armed, frame_time)
-            observations = [
-                Observation(
-                    track_id=tid,
-                    violating=live and bool(inside[i]) and tracked.data[attribute][i] == bad,
-                    score=float(tracked.confidence[i]) if tracked.confidence is not None else 0.0,
-                    box=tuple(float(v) for v in tracked.xyxy[i]),  # type: ignore[arg-type]
+            observations = []
+            for i, tid in enumerate(track_ids):
+                if kind is EventKind.SMOKING and i not in checked_smoking:
+                    continue
+                violating = live and bool(inside[i]) and tracked.data[attribute][i] == bad
+                if violating and self._remembered(frame, frame_time, kind, tracked.xyxy[i]):
+                    violating = False
+                observations.append(
+                    Observation(
+                        track_id=tid,
+                        violating=violating,
+                        score=float(tracked.confidence[i]) if tracked.confidence is not None else 0.0,
+                        box=tuple(float(v) for v in tracked.xyxy[i]),  # type: ignore[arg-type]
+                    )
                 )
-                for i, tid in enumerate(track_ids)
-                if kind is not EventKind.SMOKING or i in checked_smoking
-            ]
             for decision in self.violations.observe(frame_time, kind, observations, frame_time):
-                update = decision.update
+                update = self._with_people(decision.update, frame, tracked, track_ids)
                 if decision.snapshot:
                     update = _with_evidence(update, self.evidence, frame, scene)
                 self.sink.emit(update)
                 sent.append(update)
+        if self._people:
+            open_ = self.violations.open_incidents()
+            self._people = {
+                key: person
+                for key, person in self._people.items()
+                if key[0] in open_ and key[1] in open_[key[0]].track_ids
+            }
         return sent
+
+    def _remembered(self, frame: np.ndarray, now: float, kind: EventKind, box: np.ndarray) -> bool:
+        """Whether a violating person matches the false-alarm memory (and count it when so)."""
+        if self.memory is None or not self.memory.entries(self.camera_id, kind.value):
+            return False
+        where = normalised_box(box, frame.shape)
+        if not self.memory.candidates(self.camera_id, kind.value, where, now):
+            return False  # the signature is only computed for a person where an entry is
+        if not self.memory.matches(self.camera_id, kind.value, where, signature(frame, box), now):
+            return False
+        self.suppressed[kind.value] = self.suppressed.get(kind.value, 0) + 1
+        return True
+
+    def _with_people(
+        self, update: EventUpdate, frame: np.ndarray, tracked: sv.Detections, track_ids: list[int]
+    ) -> EventUpdate:
+        """The update with its incident's violating people (box and signature) in ``details``."""
+        for i, tid in enumerate(track_ids):
+            if tid in update.track_ids and (update.kind, tid) not in self._people:  # as first confirmed
+                self._people[(update.kind, tid)] = {
+                    "track_id": tid,
+                    "box": list(normalised_box(tracked.xyxy[i], frame.shape)),
+                    "signature": signature(frame, tracked.xyxy[i]),
+                }
+        people = [
+            self._people[(update.kind, t)] for t in update.track_ids if (update.kind, t) in self._people
+        ]
+        if not people:
+            return update
+        return replace(update, details={**update.details, "people": people})
 
     def _faces(self, frame: np.ndarray, now: float, tracked: sv.Detections, track_ids: list[int]) -> None:
         """Sight every named track; make one face attempt per frame, on the first track still needing one."""

@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -99,6 +100,8 @@ class Worker:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.batches = 0
+        #: Tells this run's counters (false-alarm suppressions) from those of the box's previous runs.
+        self.run_id = uuid.uuid4().hex
 
     def add_camera(
         self,
@@ -150,7 +153,8 @@ class Worker:
         self.sink.close()
 
     def health(self) -> dict[str, dict[str, object]]:
-        """Per camera: online, input fps, frames processed and skipped, last frame time, last error."""
+        """Per camera: online, input fps, frames processed and skipped, last frame time, last error, and the
+        violating looks the false-alarm memory suppressed, per kind, since the start."""
         out: dict[str, dict[str, object]] = {}
         for cid, cam in self.cameras.items():
             h = cam.capture.health
@@ -165,6 +169,7 @@ class Worker:
                 "offline_since": h.offline_since,
                 "reconnects": h.reconnects,
                 "last_error": h.last_error,
+                "suppressions": dict(cam.pipeline.suppressed),
             }
         return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from api.deps import EventIdPath, NameQuery, Reader, Reviewer, SessionDep, StoreDep
 from api.events import CursorError, audit, get_event, list_events, review_event
@@ -103,10 +103,19 @@ def clip(event_id: EventIdPath, principal: Reader, session: SessionDep, store: S
 
 
 @router.post("/{event_id}/review", response_model=EventPublic, operation_id="review_event")
-def review(event_id: EventIdPath, body: ReviewIn, principal: Reviewer, session: SessionDep) -> EventPublic:
-    """Confirm an event or dismiss it as a false alarm."""
+def review(
+    event_id: EventIdPath, body: ReviewIn, principal: Reviewer, session: SessionDep, request: Request
+) -> EventPublic:
+    """Confirm an event or dismiss it as a false alarm (which the event's camera then remembers)."""
     row = get_event(session, principal=principal, event_id=event_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no event {event_id}")
-    review_event(session, principal=principal, event=row, verdict=body.verdict, note=body.note)
+    review_event(
+        session,
+        principal=principal,
+        event=row,
+        verdict=body.verdict,
+        note=body.note,
+        false_alarm_days=request.app.state.settings.false_alarm_days,
+    )
     return EventPublic.model_validate(row)

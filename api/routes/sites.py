@@ -10,11 +10,13 @@ from sqlalchemy import select
 
 from api.deps import Admin, Edge, Reader, SessionDep, SiteIdPath, reporting_site, visible_site
 from api.events import audit
+from api.false_alarms import active_entries, suppression_totals
 from api.models import AuditEntry, CameraHealth, Site, SiteConfig
 from api.schemas import (
     AuditPublic,
     CameraHealthIn,
     CameraHealthPublic,
+    FalseAlarmPublic,
     SiteConfigPublic,
     SitePublic,
     contains_nul,
@@ -53,7 +55,12 @@ def cameras(site_id: SiteIdPath, principal: Reader, session: SessionDep) -> list
         select(CameraHealth).where(CameraHealth.site_id == site_id).order_by(CameraHealth.camera_id)
     )
     return [
-        CameraHealthPublic.model_validate(r).model_copy(update={"has_thumbnail": r.thumbnail is not None})
+        CameraHealthPublic.model_validate(r).model_copy(
+            update={
+                "has_thumbnail": r.thumbnail is not None,
+                "suppressions": suppression_totals(r.suppression_counts),
+            }
+        )
         for r in rows
     ]
 
@@ -99,12 +106,16 @@ def put_config(
 
 @router.get("/sites/{site_id}/config", response_model=SiteConfigPublic, operation_id="get_site_config")
 def get_config(site_id: SiteIdPath, principal: Edge, session: SessionDep) -> SiteConfigPublic:
-    """The site's configuration, for its edge boxes."""
+    """The site's configuration, for its edge boxes, with its unexpired false-alarm memory."""
     row = session.get(SiteConfig, site_id) if principal.sees(site_id) else None
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no configuration for site {site_id}")
     return SiteConfigPublic(
-        site_id=site_id, version=row.version, updated_at=row.updated_at, document=row.document
+        site_id=site_id,
+        version=row.version,
+        updated_at=row.updated_at,
+        document=row.document,
+        false_alarms=[FalseAlarmPublic.model_validate(e) for e in active_entries(session, site_id=site_id)],
     )
 
 
