@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Base64Bytes, BaseModel, ConfigDict, Field, model_validator
+
+#: The years a time the API accepts may fall in (in UTC): enough for any real event, and far from the ends
+#: of what Python and the databases can hold, so that no conversion overflows.
+YEARS = (2000, 2100)
+
+
+def bounded_time(value: datetime) -> datetime:
+    """``value`` if it falls in :data:`YEARS` once in UTC (a naive time is taken as UTC), else ``ValueError``
+    (answered 422 with the reason)."""
+    try:
+        utc = value.astimezone(UTC) if value.tzinfo is not None else value
+    except OverflowError:
+        utc = None
+    if utc is None or not YEARS[0] <= utc.year < YEARS[1]:
+        raise ValueError(f"time {value.isoformat()} is outside the years {YEARS[0]}..{YEARS[1] - 1} (UTC)")
+    return value
+
+
+#: A time in a request: bounded by :func:`bounded_time`.
+Time = Annotated[datetime, AfterValidator(bounded_time)]
 
 
 def contains_nul(value: object) -> bool:
@@ -47,9 +67,9 @@ class IngestEventIn(InModel):
     kind: EventKindName
     site_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     camera_id: str | None = Field(default=None, max_length=64)
-    started_at: datetime
-    updated_at: datetime
-    ended_at: datetime | None = None
+    started_at: Time
+    updated_at: Time
+    ended_at: Time | None = None
     score: float = Field(default=0.0, ge=0.0, le=1.0)
     people_count: int = Field(default=0, ge=0, le=1000)
     track_ids: list[int] = Field(default_factory=list, max_length=1000)
@@ -232,7 +252,7 @@ class SightingIn(InModel):
     site_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     officer: str = Field(min_length=1, max_length=100)
     camera_id: str | None = Field(default=None, max_length=64)
-    at: datetime
+    at: Time
 
 
 class PresencePublic(BaseModel):
@@ -254,8 +274,8 @@ class CameraHealthIn(InModel):
     online: bool
     input_fps: float = Field(default=0.0, ge=0, le=1000)
     frames_processed: int = Field(default=0, ge=0, le=2**31 - 1)
-    last_frame_at: datetime | None = None
-    offline_since: datetime | None = None
+    last_frame_at: Time | None = None
+    offline_since: Time | None = None
     last_error: str | None = Field(default=None, max_length=500)
     thumbnail_jpeg: Base64Bytes | None = Field(
         default=None, max_length=200_000, description="A small JPEG of the last frame, base64."

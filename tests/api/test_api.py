@@ -306,3 +306,21 @@ def test_the_clip_is_served_and_its_download_audited(api: Api) -> None:
     )
     audit = api.client.get("/api/v1/audit", headers=api.as_("admin")).json()
     assert any(a["action"] == "download_clip" and a["target"] == "event:evt-clip-0001" for a in audit)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("started_at", "9999-12-31T23:59:59-23:59"),  # year 10000 in UTC: overflowed (500)
+        ("started_at", "0001-01-01T00:00:00+14:00"),  # year 0 in UTC
+        ("updated_at", "1970-01-01T00:00:00+00:00"),
+        ("updated_at", "2100-01-01T00:00:00+00:00"),
+        ("ended_at", "9999-12-31T23:59:59+00:00"),
+    ],
+)
+def test_times_out_of_bounds_are_refused_with_the_reason(api: Api, field: str, value: str) -> None:
+    # Regression (issue 13, finding 4): started_at 9999-12-31T23:59:59-23:59 answered 500 (OverflowError).
+    response = post(api, event(**{field: value}), files={"snapshot": JPEG})
+    assert response.status_code == 422, response.text
+    assert field in response.json()["detail"] and "outside the years 2000..2099" in response.json()["detail"]
+    assert api.client.get("/api/v1/events", headers=api.as_("admin")).json()["data"] == []

@@ -233,3 +233,44 @@ def test_two_replicas_folding_updates_of_one_event_lose_none(
             replica.close()
     with api.app.state.sessions() as session:
         assert session.get_one(Event, "evt-shared-001").last_seq == 2
+
+
+def test_an_update_that_fails_its_batch_fails_alone(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regression (issue 13, finding 4): one update whose write raised failed every update of its batch
+    # (98 of another edge's 200 uploads answered 500). A failed batch is stored again one update at a time.
+    import api.ingest as ingest_module
+
+    real_fold = ingest_module._fold
+
+    def fold(row: dict[str, object], update: IngestEventIn, digests: dict[str, str]) -> None:
+        if update.event_id == "evt-poison-001":
+            raise OverflowError("date value out of range")
+        real_fold(row, update, digests)
+
+    monkeypatch.setattr(ingest_module, "_fold", fold)
+    gate = Gate()
+    sizes: list[int] = []
+    store = api.app.state.store
+    committer = GroupCommitter(
+        make_engine(api.database_url, connections=1), store, on_batch=sizes.append, lock=gate.lock
+    )
+    try:
+        first = committer.enqueue(prepare(submission("evt-alone-000"), store=store))
+        assert gate.entered.wait(10)
+        names = ["evt-alone-001", "evt-poison-001", "evt-alone-002", "evt-alone-003"]
+        pending = [committer.enqueue(prepare(submission(name), store=store)) for name in names]
+        gate.open.set()
+        assert first.result(10).status == "stored"
+        outcomes: dict[str, str] = {}
+        for name, future in zip(names, pending, strict=True):
+            error = future.exception(10)
+            outcomes[name] = type(error).__name__ if error else future.result().status
+    finally:
+        committer.close()
+    assert outcomes == {
+        "evt-alone-001": "stored",
+        "evt-poison-001": "OverflowError",
+        "evt-alone-002": "stored",
+        "evt-alone-003": "stored",
+    }
+    assert count(api, Event) == 4 and count(api, IngestedUpdate) == 4
