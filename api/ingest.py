@@ -96,6 +96,11 @@ class IngestError(ValueError):
     """The update cannot be stored as sent; the message says why (answered with 422)."""
 
 
+class EventConflictError(IngestError):
+    """The update names an event stored for another site (answered with 409): an edge box may only add to
+    the events of the site it reports for."""
+
+
 @dataclass(frozen=True, slots=True)
 class Submission:
     """One update as received: the parsed ``event`` part, its files by part name, and who sent it."""
@@ -183,13 +188,17 @@ def ingest_update(
         IngestError: a file is malformed, or its hash differs from the announced one.
     """
     (result,) = store_prepared(session, items=[prepare(Submission(update, files, actor), store=store)])
+    if isinstance(result, IngestError):
+        raise result
     return result
 
 
-def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[IngestResult]:
+def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[IngestResult | IngestError]:
     """Store prepared updates in one transaction (commits); the answer for each, in the order given.
 
     An update whose (event id, seq) is already stored, or appears earlier in the batch, is a ``duplicate``.
+    An update naming an event of another site than its own is refused (its answer is an
+    :class:`EventConflictError`) and the others are stored.
 
     Raises:
         IngestError: concurrent writers kept conflicting with the batch; nothing of it is stored.
@@ -198,7 +207,7 @@ def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[Inges
         return []
     for _attempt in range(3):
         try:
-            stored = _write(session, items)
+            stored, refused = _write(session, items)
             break
         except IntegrityError:
             # A concurrent transaction (another replica, or a retry racing the original) wrote a row this
@@ -208,7 +217,8 @@ def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[Inges
     else:
         raise IngestError("the batch kept conflicting with concurrent writes; retry")
     return [
-        IngestResult(
+        refused.get(index)
+        or IngestResult(
             status="stored" if index in stored else "duplicate",
             event_id=item.update.event_id,
             seq=item.update.seq,
@@ -217,22 +227,35 @@ def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[Inges
     ]
 
 
-def _write(session: Session, items: Sequence[Prepared]) -> set[int]:
-    """One attempt at the batch's transaction; commits. Returns the indexes of the updates stored."""
+def _write(session: Session, items: Sequence[Prepared]) -> tuple[set[int], dict[int, IngestError]]:
+    """One attempt at the batch's transaction; commits. Returns the indexes of the updates stored, and the
+    refusals of those naming an event of another site."""
     now = datetime.now(UTC)
     # Core statements on the session's connection: the ORM's bookkeeping would cost more than the rows.
     connection = session.connection()
     event_ids = sorted({item.update.event_id for item in items})
     seen: set[tuple[str, int]] = {(e, seq) for e, seq in connection.execute(_SEEN, {"ids": event_ids})}
+    rows = {row["id"]: dict(row) for row in connection.execute(_EVENTS, {"ids": event_ids}).mappings()}
+    existing = set(rows)
+    # The site each event belongs to: the stored event's, else the first update's of this batch.
+    owners = {event_id: row["site_id"] for event_id, row in rows.items()}
     fresh: list[tuple[int, Prepared]] = []
+    refused: dict[int, IngestError] = {}
     for index, item in enumerate(items):
-        key = (item.update.event_id, item.update.seq)
+        u = item.update
+        owner = owners.setdefault(u.event_id, u.site_id)
+        if owner != u.site_id:  # checked before all else: a repeat must not tell another site's seqs either
+            refused[index] = EventConflictError(
+                f"event {u.event_id} belongs to another site than {u.site_id}; choose a new event id"
+            )
+            continue
+        key = (u.event_id, u.seq)
         if key not in seen:
             seen.add(key)  # a second copy in this batch is a duplicate of the first
             fresh.append((index, item))
     if not fresh:
         session.rollback()
-        return set()
+        return set(), refused
 
     for site_id in sorted({item.update.site_id for _, item in fresh}):
         ensure_site(session, site_id=site_id)
@@ -247,8 +270,6 @@ def _write(session: Session, items: Sequence[Prepared]) -> set[int]:
                     "created_at": now,
                 }
 
-    rows = {row["id"]: dict(row) for row in connection.execute(_EVENTS, {"ids": event_ids}).mappings()}
-    existing = set(rows)
     notices: list[dict[str, Any]] = []
     started: list[str] = []
     for _, item in fresh:
@@ -300,7 +321,7 @@ def _write(session: Session, items: Sequence[Prepared]) -> set[int]:
     actors = {item.update.event_id: item.actor for _, item in fresh}
     _open_cases(session, started=started, actors=actors, rows=rows)
     session.commit()
-    return {index for index, _ in fresh}
+    return {index for index, _ in fresh}, refused
 
 
 def _new_row(update_: IngestEventIn) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Edge, reporting_site
 from api.group_commit import GroupCommitter
-from api.ingest import MEDIA, IngestError, Submission
+from api.ingest import MEDIA, EventConflictError, IngestError, Submission
 from api.multipart import read_parts
 from api.schemas import IngestEventIn, IngestResult
 from api.storage import EvidenceStore
@@ -47,6 +47,7 @@ EVENT_PART_LIMIT = 2**20
     responses={
         200: {"description": "A repeat of an update already stored; nothing changed.", "model": IngestResult},
         400: {"description": "The body is not well-formed multipart."},
+        409: {"description": "The event id belongs to an event of another site."},
         413: {"description": "A part exceeds its size limit."},
         415: {"description": "The body is not multipart/form-data."},
         422: {"description": "The update or one of its files is not valid; the detail says why."},
@@ -79,6 +80,9 @@ async def ingest_event(request: Request, principal: Edge) -> Response:
         # hashing, file writes and transaction stay off the event loop, and one commit serves them all.
         committer: GroupCommitter = state.committer
         result = await committer.submit(Submission(update, parts, principal.name))
+    except EventConflictError as exc:
+        counter.labels("refused").inc()
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     except IngestError as exc:
         counter.labels("refused").inc()
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None

@@ -324,3 +324,30 @@ def test_times_out_of_bounds_are_refused_with_the_reason(api: Api, field: str, v
     assert response.status_code == 422, response.text
     assert field in response.json()["detail"] and "outside the years 2000..2099" in response.json()["detail"]
     assert api.client.get("/api/v1/events", headers=api.as_("admin")).json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    ("seq", "details"),
+    [
+        (1, {"note": "rewritten"}),  # a later update of the event
+        (0, {}),  # a repeat of its first update: not even "duplicate" is told
+    ],
+)
+def test_an_edge_key_cannot_change_an_event_of_another_site(
+    api: Api, seq: int, details: dict[str, str]
+) -> None:
+    # Regression (issue 13, finding 6): an edge key of site b sent an update with site_id b and a site-a
+    # event's id, got 201, and replaced the confirmed event's snapshot and details.
+    post(api, event("evt-owned-by-a", details={"note": "original"}), files={"snapshot": JPEG})
+    review = api.client.post(
+        "/api/v1/events/evt-owned-by-a/review", json={"verdict": "confirmed"}, headers=api.as_("supervisor")
+    )
+    assert review.status_code == 200
+    intruder = event("evt-owned-by-a", seq=seq, site="site-b", details=details)
+    intruder["evidence"] = {"snapshot_sha256": hashlib.sha256(ANNOTATED).hexdigest()}
+    response = post(api, intruder, key="edge_b", files={"snapshot": ANNOTATED})
+    assert response.status_code == 409 and "belongs to another site" in response.json()["detail"]
+    stored = api.client.get("/api/v1/events/evt-owned-by-a", headers=api.as_("admin")).json()
+    assert stored["site_id"] == "site-a" and stored["details"] == {"note": "original"}
+    assert stored["snapshot_sha256"] == hashlib.sha256(JPEG).hexdigest()
+    assert stored["review_status"] == "confirmed"

@@ -274,3 +274,20 @@ def test_an_update_that_fails_its_batch_fails_alone(api: Api, monkeypatch: pytes
         "evt-alone-003": "stored",
     }
     assert count(api, Event) == 4 and count(api, IngestedUpdate) == 4
+
+
+def test_a_batch_refuses_an_update_naming_an_event_of_another_site(api: Api) -> None:
+    # Two updates of one new event id from two sites in one batch: the first owns the event.
+    store = api.app.state.store
+    other = IngestEventIn.model_validate(event("evt-claimed-01", 1, site="site-b") | {"evidence": {}})
+    batch = [
+        prepare(submission("evt-claimed-01"), store=store),
+        prepare(Submission(other, {}, "edge box B"), store=store),
+        prepare(submission("evt-claimed-02"), store=store),
+    ]
+    with api.app.state.sessions() as session:
+        results = store_prepared(session, items=batch)
+    outcomes = [getattr(r, "status", type(r).__name__) for r in results]
+    assert outcomes == ["stored", "EventConflictError", "stored"]
+    with api.app.state.sessions() as session:
+        assert session.get_one(Event, "evt-claimed-01").last_seq == 0
