@@ -19,7 +19,7 @@ from api.db import make_engine, migrate, session_factory, writer_lock
 from api.group_commit import GroupCommitter
 from api.links import evidence_link, link_key
 from api.metrics import ApiMetrics, RequestMetrics
-from api.retention import RetentionPolicy, apply_retention
+from api.retention import RetentionPolicy, apply_retention, sweep_orphans
 from api.routes import (
     briefs,
     cases,
@@ -83,6 +83,7 @@ def create_app(
     app.state.link_key = link_key(settings)
     key = app.state.link_key
     write_turn = partial(writer_lock, settings.database_url)  # the busiest writers take turns (SQLite)
+    app.state.write_turn = write_turn
     app.state.dispatcher = (
         Dispatcher(
             sessions,
@@ -153,11 +154,30 @@ def retention_policy(settings: ApiSettings) -> RetentionPolicy:
     )
 
 
-def _retention_loop(app: FastAPI, stop: threading.Event, interval_s: float = 60.0) -> None:
-    """Apply retention every minute while the app runs; a failed pass is logged and retried."""
-    while not stop.wait(interval_s):
+def _retention_loop(
+    app: FastAPI, stop: threading.Event, interval_s: float = 60.0, sweep_every: int = 60
+) -> None:
+    """Apply retention every minute while the app runs, and sweep files no row accounts for at start and
+    every ``sweep_every`` passes (hourly); a failed pass is logged and retried."""
+    passes = 0
+    while True:
+        if passes % sweep_every == 0:
+            try:
+                sweep_now(app)
+            except Exception:  # keep the loop alive; the next sweep retries
+                logger.exception("the sweep of unaccounted evidence files failed")
+        passes += 1
+        if stop.wait(interval_s):
+            return
         try:
             with app.state.sessions() as session:
                 apply_retention(session, store=app.state.store, policy=retention_policy(app.state.settings))
         except Exception:  # keep the loop alive; the next pass retries
             logger.exception("evidence retention failed")
+
+
+def sweep_now(app: FastAPI) -> int:
+    """Remove the evidence files no row accounts for, old enough (``orphan_min_age_s``); taken in turn with
+    the ingest writers (SQLite), so that no upload promotes a file while it is looked at."""
+    with app.state.write_turn(), app.state.sessions() as session:
+        return sweep_orphans(session, store=app.state.store, min_age_s=app.state.settings.orphan_min_age_s)

@@ -150,7 +150,8 @@ class GroupCommitter:
             else:
                 logger.warning("a batch of %d updates failed (%s); storing them one by one", len(batch), exc)
                 outcomes = [self._alone(item) for item, _ in batch]
-        for (_, future), outcome in zip(batch, outcomes, strict=True):
+        for (item, future), outcome in zip(batch, outcomes, strict=True):
+            item.discard()  # what was not promoted (the update was not stored) goes
             _settle(future, outcome)
 
     def _transaction(self, items: list[Prepared]) -> list[IngestResult | Exception]:

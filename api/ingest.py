@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,7 +36,7 @@ from api.cases import default_policy, maybe_open_case, recurrence
 from api.models import Case, CasePolicy, Event, EvidenceFile, IngestedUpdate, Notification
 from api.schemas import IngestEventIn, IngestResult
 from api.sites import ensure_site
-from api.storage import EvidenceStore
+from api.storage import EvidenceStore, StagedFile
 
 MEDIA = {"snapshot": "image/jpeg", "annotated": "image/jpeg", "clip": "video/mp4"}
 
@@ -118,11 +119,19 @@ class Prepared:
         update: the update.
         files: for each part name, the file's SHA-256 and size.
         actor: who sent it.
+        staged: the files, written but not in place: promoted by the transaction that stores the update,
+            discarded (:meth:`discard`) if it is not stored.
     """
 
     update: IngestEventIn
     files: dict[str, tuple[str, int]]
     actor: str
+    staged: tuple[StagedFile, ...] = ()
+
+    def discard(self) -> None:
+        """Drop the staged files that were not promoted."""
+        for staged in self.staged:
+            staged.discard()
 
 
 def check_file(name: str, data: bytes) -> None:
@@ -159,17 +168,25 @@ def digests_of(submission: Submission) -> dict[str, str]:
 
 
 def prepare(submission: Submission, *, store: EvidenceStore) -> Prepared:
-    """Check an update's files and write them to ``store`` (before any transaction refers to them, so that
-    no committed event lacks its evidence). Safe to run for many updates at once.
+    """Check an update's files and stage them in ``store`` (written, but not in place: the transaction that
+    stores the update puts them in place just before it commits, so that no committed event lacks its
+    evidence and no file of an update not stored stays). Safe to run for many updates at once.
 
     Raises:
         IngestError: a file is malformed, or its hash differs from the announced one.
+        OSError: a file could not be written (nothing of the update stays staged).
     """
     digests = digests_of(submission)
-    for name, digest in digests.items():
-        store.put(submission.files[name], sha256=digest)
+    staged: list[StagedFile] = []
+    try:
+        for name, digest in digests.items():
+            staged.append(store.stage(submission.files[name], sha256=digest))
+    except BaseException:
+        for file in staged:
+            file.discard()
+        raise
     files = {name: (digest, len(submission.files[name])) for name, digest in digests.items()}
-    return Prepared(submission.update, files, submission.actor)
+    return Prepared(submission.update, files, submission.actor, tuple(staged))
 
 
 def ingest_update(
@@ -187,7 +204,11 @@ def ingest_update(
     Raises:
         IngestError: a file is malformed, or its hash differs from the announced one.
     """
-    (result,) = store_prepared(session, items=[prepare(Submission(update, files, actor), store=store)])
+    prepared = prepare(Submission(update, files, actor), store=store)
+    try:
+        (result,) = store_prepared(session, items=[prepared])
+    finally:
+        prepared.discard()
     if isinstance(result, IngestError):
         raise result
     return result
@@ -198,7 +219,8 @@ def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[Inges
 
     An update whose (event id, seq) is already stored, or appears earlier in the batch, is a ``duplicate``.
     An update naming an event of another site than its own is refused (its answer is an
-    :class:`EventConflictError`) and the others are stored.
+    :class:`EventConflictError`) and the others are stored. The staged files of the updates stored are
+    promoted, those of the others discarded; on an error nothing is discarded (the caller may try again).
 
     Raises:
         IngestError: concurrent writers kept conflicting with the batch; nothing of it is stored.
@@ -216,6 +238,9 @@ def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[Inges
             session.rollback()
     else:
         raise IngestError("the batch kept conflicting with concurrent writes; retry")
+    for index, item in enumerate(items):
+        if index not in stored:
+            item.discard()
     return [
         refused.get(index)
         or IngestResult(
@@ -320,8 +345,23 @@ def _write(session: Session, items: Sequence[Prepared]) -> tuple[set[int], dict[
         connection.execute(_INSERT_NOTIFICATIONS, notices)
     actors = {item.update.event_id: item.actor for _, item in fresh}
     _open_cases(session, started=started, actors=actors, rows=rows)
+    _promote([file for _, item in fresh for file in item.staged])
     session.commit()
     return {index for index, _ in fresh}, refused
+
+
+def _promote(files: list[StagedFile]) -> None:
+    """Put staged files in place, at once: for local files a rename each, for an object store an upload
+    each, which the promotion pool overlaps."""
+    if len(files) <= 1:
+        for file in files:
+            file.promote()
+        return
+    for _ in _PROMOTERS.map(lambda file: file.promote(), files):
+        pass
+
+
+_PROMOTERS = ThreadPoolExecutor(8, thread_name_prefix="evidence-promote")
 
 
 def _new_row(update_: IngestEventIn) -> dict[str, Any]:

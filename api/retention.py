@@ -88,6 +88,19 @@ def apply_retention(session: Session, *, store: EvidenceStore, policy: Retention
     return RetentionResult(deleted=deleted, freed_bytes=freed, kept_for_cases=kept)
 
 
+def sweep_orphans(session: Session, *, store: EvidenceStore, min_age_s: float) -> int:
+    """Remove stored files that no ``evidence_files`` row accounts for (a crash between a file's write and
+    its transaction leaves them), once older than ``min_age_s`` so that uploads in flight are safe; the
+    number removed."""
+
+    def accounted(digests: list[str]) -> set[str]:
+        return set(session.scalars(select(EvidenceFile.sha256).where(EvidenceFile.sha256.in_(digests))))
+
+    removed = store.sweep(accounted=accounted, older_than_s=min_age_s)
+    session.rollback()  # a read-only transaction: end it
+    return removed
+
+
 def evidence_bytes(session: Session) -> int:
     """Total size of stored evidence."""
     from sqlalchemy import func
@@ -95,4 +108,4 @@ def evidence_bytes(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.sum(EvidenceFile.size), 0))) or 0)
 
 
-__all__ = ["RetentionPolicy", "RetentionResult", "apply_retention", "evidence_bytes"]
+__all__ = ["RetentionPolicy", "RetentionResult", "apply_retention", "evidence_bytes", "sweep_orphans"]

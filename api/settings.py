@@ -32,6 +32,9 @@ class ApiSettings:
             (``SITEWATCH_PUBLIC_URL``).
         link_key: the key that signs evidence links (``SITEWATCH_LINK_KEY``); replicas must share it.
             Without it, one is made and kept in ``data_dir/link.key`` (readable by the owner only).
+        orphan_min_age_s: evidence files that no database row accounts for (left by a crash) are removed at
+            start and hourly once older than this (``SITEWATCH_ORPHAN_MIN_AGE_S``): longer than any upload
+            takes from its file's write to its commit.
         key_cache_s: how long a replica trusts an API key it has checked without looking again
             (``SITEWATCH_KEY_CACHE_S``): the longest a key revoked through another replica still works
             there; 0 checks every request.
@@ -52,6 +55,7 @@ class ApiSettings:
     public_url: str = "http://127.0.0.1:8000"
     link_key: str | None = None
     key_cache_s: float = 5.0
+    orphan_min_age_s: float = 900.0
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, database_url: str | None = None) -> ApiSettings:
@@ -77,4 +81,5 @@ class ApiSettings:
             public_url=env.get("SITEWATCH_PUBLIC_URL", "http://127.0.0.1:8000"),
             link_key=env.get("SITEWATCH_LINK_KEY") or None,
             key_cache_s=float(env.get("SITEWATCH_KEY_CACHE_S", "5")),
+            orphan_min_age_s=float(env.get("SITEWATCH_ORPHAN_MIN_AGE_S", "900")),
         )

@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tests.api.conftest import Api
@@ -351,3 +351,40 @@ def test_an_edge_key_cannot_change_an_event_of_another_site(
     assert stored["site_id"] == "site-a" and stored["details"] == {"note": "original"}
     assert stored["snapshot_sha256"] == hashlib.sha256(JPEG).hexdigest()
     assert stored["review_status"] == "confirmed"
+
+
+def evidence_accounted_for(api: Api) -> bool:
+    """Whether the evidence folder holds exactly the files that evidence_files rows account for."""
+    from api.models import EvidenceFile
+
+    on_disk = sorted(p.name for p in (api.data_dir / "evidence").rglob("*") if p.is_file())
+    with api.app.state.sessions() as session:
+        rows = sorted(session.scalars(select(EvidenceFile.sha256)))
+    return on_disk == rows
+
+
+def other_jpeg(i: int) -> bytes:
+    return JPEG + bytes([i]) * 2**16
+
+
+@pytest.mark.parametrize(
+    ("key", "site", "expected"),
+    [
+        ("edge", "site-a", 200),  # a repeat of a stored (event id, seq) with new parts: "duplicate"
+        ("edge_b", "site-b", 409),  # refused: the event belongs to another site
+    ],
+)
+def test_files_of_updates_not_stored_do_not_stay(api: Api, key: str, site: str, expected: int) -> None:
+    # Regression (issue 13, finding 7): three repeats with new 5 MiB parts answered "duplicate" but left
+    # 45 MiB of files that no evidence_files row (so no retention, no quota) accounted for.
+    assert post(api, event(), files={"snapshot": JPEG, "annotated": ANNOTATED}).status_code == 201
+    for i in range(3):
+        snapshot, annotated = other_jpeg(i), other_jpeg(100 + i)
+        evidence = {
+            "snapshot_sha256": hashlib.sha256(snapshot).hexdigest(),
+            "annotated_sha256": hashlib.sha256(annotated).hexdigest(),
+        }
+        body = event(site=site, evidence=evidence)
+        response = post(api, body, key=key, files={"snapshot": snapshot, "annotated": annotated})
+        assert response.status_code == expected, response.text
+    assert evidence_accounted_for(api)

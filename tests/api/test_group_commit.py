@@ -19,7 +19,7 @@ from api.ingest import IngestError, Submission, prepare, store_prepared
 from api.models import Event, EvidenceFile, IngestedUpdate, Notification
 from api.schemas import IngestEventIn, IngestResult
 from tests.api.conftest import Api
-from tests.api.test_api import JPEG, event, post
+from tests.api.test_api import JPEG, event, evidence_accounted_for, other_jpeg, post
 
 
 def submission(event_id: str, seq: int = 0, files: dict[str, bytes] | None = None) -> Submission:
@@ -258,7 +258,10 @@ def test_an_update_that_fails_its_batch_fails_alone(api: Api, monkeypatch: pytes
         first = committer.enqueue(prepare(submission("evt-alone-000"), store=store))
         assert gate.entered.wait(10)
         names = ["evt-alone-001", "evt-poison-001", "evt-alone-002", "evt-alone-003"]
-        pending = [committer.enqueue(prepare(submission(name), store=store)) for name in names]
+        pending = [
+            committer.enqueue(prepare(submission(name, files={"snapshot": other_jpeg(i)}), store=store))
+            for i, name in enumerate(names)
+        ]
         gate.open.set()
         assert first.result(10).status == "stored"
         outcomes: dict[str, str] = {}
@@ -274,6 +277,7 @@ def test_an_update_that_fails_its_batch_fails_alone(api: Api, monkeypatch: pytes
         "evt-alone-003": "stored",
     }
     assert count(api, Event) == 4 and count(api, IngestedUpdate) == 4
+    assert evidence_accounted_for(api)  # the failed update's file did not stay (finding 7)
 
 
 def test_a_batch_refuses_an_update_naming_an_event_of_another_site(api: Api) -> None:

@@ -4,7 +4,10 @@ and on an S3-compatible store."""
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -91,3 +94,27 @@ def test_age_limit_and_a_closed_case_no_longer_protects(api: Api) -> None:
             session, store=api.app.state.store, policy=RetentionPolicy(max_age_days=180, min_free_mb=0)
         )
     assert not stored(api.app.state.store, old) and stored(api.app.state.store, fresh)
+
+
+def test_the_api_sweeps_files_no_row_accounts_for_when_it_starts(tmp_path: Path) -> None:
+    # Issue 13, finding 7: what a crash left between a file's write and its transaction goes at start.
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+    from api.storage import FileEvidenceStore
+    from tests.api.conftest import ADMIN_KEY
+    from tests.waiting import wait_for
+
+    store = FileEvidenceStore(tmp_path / "evidence")
+    old, young = store.put(jpeg(1)), store.put(jpeg(2))
+    an_hour_ago = time.time() - 3600
+    os.utime(store.path(old), (an_hour_ago, an_hour_ago))
+    settings = ApiSettings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=ADMIN_KEY
+    )
+    app = create_app(settings, dispatch=False)
+    with TestClient(app):
+        wait_for(lambda: not store.path(old).exists(), 10, "the old orphan removed")
+        assert store.path(young).exists()  # it may be an upload in flight
+    app.state.engine.dispose()
