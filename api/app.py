@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from alerts.config import AlertsConfig
 from alerts.contract import CaseNotice, EventNotice
@@ -36,7 +38,7 @@ from api.routes import (
     users,
 )
 from api.settings import ApiSettings
-from api.storage import open_store
+from api.storage import disk_full, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +125,20 @@ def create_app(
         app.include_router(router)
     ui.mount_static(app)
     document_webhooks(app)
+    app.add_exception_handler(OSError, _full_disk)
+    app.add_exception_handler(OperationalError, _full_disk)
     return app
+
+
+async def _full_disk(request: Request, exc: Exception) -> JSONResponse:
+    """507 with the reason when a write failed because a disk is full; any other error goes on (500)."""
+    if not disk_full(exc):
+        raise exc
+    logger.error("refused %s %s: the disk is full (%s)", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "the server's disk is full: nothing was stored; retry later"},
+        status_code=status.HTTP_507_INSUFFICIENT_STORAGE,
+    )
 
 
 def document_webhooks(app: FastAPI) -> None:

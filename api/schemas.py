@@ -161,6 +161,7 @@ class Health(BaseModel):
     database: bool
     storage_writable: bool
     disk_free_mb: float | None
+    problems: list[str] = Field(default_factory=list, description="What makes the API degraded.")
 
 
 class CaseHistoryPublic(BaseModel):

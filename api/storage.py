@@ -3,6 +3,7 @@ in an S3-compatible object store (MinIO, Ceph, AWS S3) for replicas that share n
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -17,6 +18,15 @@ if TYPE_CHECKING:
     from api.settings import ApiSettings
 
 logger = logging.getLogger(__name__)
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (of the evidence or of a SQLite database) is full."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) == "53100":  # PostgreSQL's disk_full
+        return True
+    return "database or disk is full" in str(exc)
 
 
 def check_digest(sha256: str) -> str:
@@ -245,9 +255,13 @@ class FileEvidenceStore:
         return free
 
     def writable(self) -> bool:
-        """Whether a file can be written now (health check)."""
+        """Whether a file can be written now (health check): a few KB written and flushed, as an upload
+        would be (an empty file can still be made on a full disk)."""
         try:
-            with tempfile.NamedTemporaryFile(dir=self.root):
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=INCOMING) as fh:
+                fh.write(b"\0" * 8192)
+                fh.flush()
+                os.fsync(fh.fileno())
                 return True
         except OSError:
             return False
@@ -417,6 +431,7 @@ __all__ = [
     "S3EvidenceStore",
     "StagedFile",
     "check_digest",
+    "disk_full",
     "open_store",
     "shard",
 ]

@@ -51,6 +51,7 @@ EVENT_PART_LIMIT = 2**20
         413: {"description": "A part exceeds its size limit."},
         415: {"description": "The body is not multipart/form-data."},
         422: {"description": "The update or one of its files is not valid; the detail says why."},
+        507: {"description": "The server's disk is full; nothing was stored, retry later."},
     },
     openapi_extra={
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _BODY_SCHEMA}}}
