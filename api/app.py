@@ -21,7 +21,7 @@ from api.db import make_engine, migrate, session_factory, writer_lock
 from api.group_commit import GroupCommitter
 from api.links import evidence_link, link_key
 from api.metrics import ApiMetrics, RequestMetrics
-from api.retention import RetentionPolicy, apply_retention, sweep_orphans
+from api.retention import RetentionPolicy, Throttle, apply_retention, sweep_orphans
 from api.routes import (
     briefs,
     cases,
@@ -98,6 +98,7 @@ def create_app(
         else None
     )
     app.state.face_analyzer = None  # loaded on the first enrolment
+    app.state.low_disk = Throttle()  # the retention passes uploads ask for on a low disk
     app.state.metrics = ApiMetrics()
     app.state.key_cache = KeyCache(settings.key_cache_s)
     app.state.committer = GroupCommitter(
@@ -165,7 +166,10 @@ def app_from_env() -> FastAPI:
 def retention_policy(settings: ApiSettings) -> RetentionPolicy:
     """The evidence retention of these settings."""
     return RetentionPolicy(
-        max_age_days=settings.retention_days, quota_mb=settings.quota_mb, min_free_mb=settings.min_free_mb
+        max_age_days=settings.retention_days,
+        quota_mb=settings.quota_mb,
+        min_free_mb=settings.min_free_mb,
+        min_age_s=settings.min_evidence_age_s,
     )
 
 

@@ -91,8 +91,9 @@ class EvidenceStore(Protocol):
         """Whether a file can be written now (health check)."""
         ...
 
-    def free_mb(self) -> float | None:
-        """Free space left for evidence in MB; ``None`` where the store is not bounded by a local disk."""
+    def free_mb(self, *, fresh: bool = False) -> float | None:
+        """Free space left for evidence in MB; ``None`` where the store is not bounded by a local disk.
+        ``fresh``: read now, not a recent reading (what a retention pass measures its shortfall by)."""
         ...
 
 
@@ -245,11 +246,12 @@ class FileEvidenceStore:
         """Remove a stored file."""
         self.path(sha256).unlink(missing_ok=True)
 
-    def free_mb(self) -> float:
-        """Free space on the store's disk, in MB (read at most once per :attr:`FREE_TTL_S`)."""
+    def free_mb(self, *, fresh: bool = False) -> float:
+        """Free space on the store's disk, in MB (read at most once per :attr:`FREE_TTL_S` unless
+        ``fresh``)."""
         read_at, free = self._free
         now = time.monotonic()
-        if now - read_at >= self.FREE_TTL_S:
+        if fresh or now - read_at >= self.FREE_TTL_S:
             free = shutil.disk_usage(self.root).free / 2**20
             self._free = (now, free)
         return free
@@ -372,7 +374,7 @@ class S3EvidenceStore:
         """Remove an object (deleting a missing key succeeds in S3)."""
         self._client.delete_object(Bucket=self.bucket, Key=self.key(sha256))
 
-    def free_mb(self) -> None:
+    def free_mb(self, *, fresh: bool = False) -> None:
         """An object store has no local disk to fill; the size quota still applies."""
         return None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -95,7 +97,8 @@ async def ingest_event(request: Request, principal: Edge) -> Response:
         code = status.HTTP_201_CREATED
         if parts and (free := store.free_mb()) is not None and free < state.settings.min_free_mb:
             # The disk must never fill: make room now rather than at the next periodic pass.
-            await run_in_threadpool(_make_room, request, store)
+            # One pass at a time and a few seconds apart (api.retention.Throttle): each frees the shortfall.
+            await run_in_threadpool(state.low_disk.run, partial(_make_room, request, store))
     # A plain response: the result is already a validated model, so FastAPI's response validation is skipped.
     return Response(result.model_dump_json(), status_code=code, media_type="application/json")
 
