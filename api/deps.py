@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from sqlalchemy.orm import Session
@@ -144,3 +145,14 @@ SiteIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z
 EventIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 #: A name used as a filter (site, camera, kind ...).
 NameQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+#: A time zone name in a query (``Asia/Shanghai``): checked by :func:`time_zone`.
+TzQuery = Annotated[str, Query(min_length=1, max_length=64, description="An IANA time zone name.")]
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """The time zone ``name``; 400 with the reason if there is none of that name (a folder of the zone
+    database such as ``America`` or a name too long for a file name included)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unknown time zone {name[:64]!r}") from None

@@ -28,28 +28,45 @@ def bounded_time(value: datetime) -> datetime:
 Time = Annotated[datetime, AfterValidator(bounded_time)]
 
 
+#: How deeply JSON documents the API reads may nest (a site configuration needs a handful of levels).
+MAX_DEPTH = 32
+
+
 def contains_nul(value: object) -> bool:
     """Whether a string anywhere in ``value`` holds a NUL character (PostgreSQL text cannot store one)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(contains_nul(v) for v in value)
-    return False
+    return check_document(value, max_depth=None) is not None
+
+
+def check_document(value: object, *, max_depth: int | None = MAX_DEPTH) -> str | None:
+    """What is wrong with a JSON document, or ``None``: text with a NUL character (PostgreSQL text cannot
+    store one), or nesting deeper than ``max_depth`` (which recursive code downstream would not survive).
+    Walks the document without recursion."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "text must not contain NUL characters"
+        elif isinstance(item, dict | list | tuple):
+            if max_depth is not None and depth >= max_depth:
+                return f"the document is nested deeper than {max_depth} levels"
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 class InModel(BaseModel):
     """Base of request bodies: unknown keys are refused (422, naming them: an integrator's typo must not
-    be ignored silently), and so is text with NUL characters, before any database sees it."""
+    be ignored silently), and so are text with NUL characters and documents nested deeper than
+    :data:`MAX_DEPTH`, before any database or recursive code sees them."""
 
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
     def _no_nul(cls, data: object) -> object:
-        if contains_nul(data):
-            raise ValueError("text must not contain NUL characters")
+        if (problem := check_document(data)) is not None:
+            raise ValueError(problem)
         return data
 
 

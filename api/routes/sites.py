@@ -17,7 +17,7 @@ from api.schemas import (
     CameraHealthPublic,
     SiteConfigPublic,
     SitePublic,
-    contains_nul,
+    check_document,
 )
 from api.sites import ensure_site, record_health
 
@@ -79,8 +79,8 @@ def put_config(
     """Store the site's configuration (the YAML of ``configs/site.example.yaml`` as JSON); an admin scoped
     to other sites is answered as if the site did not exist (404)."""
     visible_site(principal, site_id)
-    if contains_nul(document):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "text must not contain NUL characters")
+    if (problem := check_document(document)) is not None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problem)
     site = document.get("site")
     if site is not None and (not isinstance(site, dict) or site.get("id") not in (None, site_id)):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"site.id must be {site_id!r}")
