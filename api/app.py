@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from alerts.config import AlertsConfig
 from alerts.contract import CaseNotice, EventNotice
@@ -19,7 +21,7 @@ from api.db import make_engine, migrate, session_factory, writer_lock
 from api.group_commit import GroupCommitter
 from api.links import evidence_link, link_key
 from api.metrics import ApiMetrics, RequestMetrics
-from api.retention import RetentionPolicy, apply_retention
+from api.retention import RetentionPolicy, Throttle, apply_retention, sweep_orphans
 from api.routes import (
     briefs,
     cases,
@@ -37,7 +39,7 @@ from api.routes import (
     users,
 )
 from api.settings import ApiSettings
-from api.storage import open_store
+from api.storage import disk_full, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ def create_app(
     app.state.link_key = link_key(settings)
     key = app.state.link_key
     write_turn = partial(writer_lock, settings.database_url)  # the busiest writers take turns (SQLite)
+    app.state.write_turn = write_turn
     app.state.dispatcher = (
         Dispatcher(
             sessions,
@@ -96,6 +99,7 @@ def create_app(
         else None
     )
     app.state.face_analyzer = None  # loaded on the first enrolment
+    app.state.low_disk = Throttle()  # the retention passes uploads ask for on a low disk
     app.state.metrics = ApiMetrics()
     app.state.key_cache = KeyCache(settings.key_cache_s)
     app.state.committer = GroupCommitter(
@@ -124,7 +128,20 @@ def create_app(
         app.include_router(router)
     ui.mount_static(app)
     document_webhooks(app)
+    app.add_exception_handler(OSError, _full_disk)
+    app.add_exception_handler(OperationalError, _full_disk)
     return app
+
+
+async def _full_disk(request: Request, exc: Exception) -> JSONResponse:
+    """507 with the reason when a write failed because a disk is full; any other error goes on (500)."""
+    if not disk_full(exc):
+        raise exc
+    logger.error("refused %s %s: the disk is full (%s)", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "the server's disk is full: nothing was stored; retry later"},
+        status_code=status.HTTP_507_INSUFFICIENT_STORAGE,
+    )
 
 
 def document_webhooks(app: FastAPI) -> None:
@@ -151,15 +168,37 @@ def app_from_env() -> FastAPI:
 def retention_policy(settings: ApiSettings) -> RetentionPolicy:
     """The evidence retention of these settings."""
     return RetentionPolicy(
-        max_age_days=settings.retention_days, quota_mb=settings.quota_mb, min_free_mb=settings.min_free_mb
+        max_age_days=settings.retention_days,
+        quota_mb=settings.quota_mb,
+        min_free_mb=settings.min_free_mb,
+        min_age_s=settings.min_evidence_age_s,
     )
 
 
-def _retention_loop(app: FastAPI, stop: threading.Event, interval_s: float = 60.0) -> None:
-    """Apply retention every minute while the app runs; a failed pass is logged and retried."""
-    while not stop.wait(interval_s):
+def _retention_loop(
+    app: FastAPI, stop: threading.Event, interval_s: float = 60.0, sweep_every: int = 60
+) -> None:
+    """Apply retention every minute while the app runs, and sweep files no row accounts for at start and
+    every ``sweep_every`` passes (hourly); a failed pass is logged and retried."""
+    passes = 0
+    while True:
+        if passes % sweep_every == 0:
+            try:
+                sweep_now(app)
+            except Exception:  # keep the loop alive; the next sweep retries
+                logger.exception("the sweep of unaccounted evidence files failed")
+        passes += 1
+        if stop.wait(interval_s):
+            return
         try:
             with app.state.sessions() as session:
                 apply_retention(session, store=app.state.store, policy=retention_policy(app.state.settings))
         except Exception:  # keep the loop alive; the next pass retries
             logger.exception("evidence retention failed")
+
+
+def sweep_now(app: FastAPI) -> int:
+    """Remove the evidence files no row accounts for, old enough (``orphan_min_age_s``); taken in turn with
+    the ingest writers (SQLite), so that no upload promotes a file while it is looked at."""
+    with app.state.write_turn(), app.state.sessions() as session:
+        return sweep_orphans(session, store=app.state.store, min_age_s=app.state.settings.orphan_min_age_s)

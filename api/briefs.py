@@ -24,8 +24,13 @@ from sqlalchemy.orm import Session
 from api import charts
 from api.auth import Principal
 from api.models import Case, CaseEvent, Event
+from api.schemas import YEARS, bounded_time
 from api.stats import VIOLATIONS, compute_stats
 from api.storage import EvidenceStore
+
+#: Years a period is computed in at all (wider than those asked for, :data:`api.schemas.YEARS`, so that the
+#: period before the first one can be computed), far from the ends of the calendar.
+_CALENDAR = (1900, 2200)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
@@ -82,20 +87,38 @@ class Period:
     end: datetime
 
     @classmethod
-    def parse(cls, text: str, tz: str = "Asia/Shanghai") -> Period:
-        """``2026-W48`` (an ISO week) or ``2026-11`` (a month)."""
+    def parse(cls, text: str, tz: str = "Asia/Shanghai", *, bounded: bool = True) -> Period:
+        """``2026-W48`` (an ISO week) or ``2026-11`` (a month); ``bounded``: in the years the API accepts
+        (:data:`api.schemas.YEARS`), also once in UTC."""
         zone = ZoneInfo(tz)
+        period = cls._parse(text, zone)
+        if bounded:
+            try:
+                bounded_time(period.start)
+                bounded_time(period.end)
+            except ValueError:
+                raise PeriodError(
+                    f"period {text} is outside the years {YEARS[0]}..{YEARS[1] - 1} (in UTC)"
+                ) from None
+        return period
+
+    @classmethod
+    def _parse(cls, text: str, zone: ZoneInfo) -> Period:
         if match := re.fullmatch(r"(\d{4})-W(\d{2})", text):
             try:
                 monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
             except ValueError as exc:
                 raise PeriodError(f"no such week: {text}") from exc
+            if not _CALENDAR[0] <= monday.year < _CALENDAR[1]:
+                raise PeriodError(f"period {text} is outside the years {YEARS[0]}..{YEARS[1] - 1}")
             start = datetime.combine(monday, datetime.min.time(), zone)
             return cls(text, "weekly", start, start + timedelta(days=7))
         if match := re.fullmatch(r"(\d{4})-(\d{2})", text):
             year, month = int(match[1]), int(match[2])
-            if not 1 <= month <= 12 or year < 1970:
+            if not 1 <= month <= 12:
                 raise PeriodError(f"no such month: {text}")
+            if not _CALENDAR[0] <= year < _CALENDAR[1]:
+                raise PeriodError(f"period {text} is outside the years {YEARS[0]}..{YEARS[1] - 1}")
             start = datetime(year, month, 1, tzinfo=zone)
             end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
             return cls(text, "monthly", start, end)
@@ -108,8 +131,8 @@ class Period:
         before = self.start - timedelta(days=1)
         if self.kind == "weekly":
             year, week, _ = before.isocalendar()
-            return Period.parse(f"{year}-W{week:02d}", zone.key)
-        return Period.parse(f"{before.year}-{before.month:02d}", zone.key)
+            return Period._parse(f"{year}-W{week:02d}", zone)
+        return Period._parse(f"{before.year}-{before.month:02d}", zone)
 
 
 def _delta(now: float | None, before: float | None) -> str:

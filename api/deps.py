@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from sqlalchemy.orm import Session
@@ -91,6 +92,32 @@ def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
+async def _unscoped_admin(principal: Annotated[Principal, Depends(require())]) -> Principal:
+    """An admin whose key or account is not limited to some sites (403 otherwise)."""
+    if principal.site_ids:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "this spans every site: a key scoped to some sites may not do it"
+        )
+    return principal
+
+
+def within_scope(principal: Principal, site_ids: list[str]) -> None:
+    """Refuse (403) to give a key or user more sites than the caller has: ``[]`` means every site."""
+    if not principal.site_ids:
+        return
+    if not site_ids:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "a key scoped to some sites may not grant every site (site_ids: [])"
+        )
+    if wider := sorted(set(site_ids) - set(principal.site_ids)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this key may not grant sites {', '.join(wider)}")
+
+
+def in_scope(principal: Principal, site_ids: list[str]) -> bool:
+    """Whether something granted ``site_ids`` (``[]``: every site) lies within the caller's sites."""
+    return not principal.site_ids or (bool(site_ids) and set(site_ids) <= set(principal.site_ids))
+
+
 def visible_site(principal: Principal, site_id: str) -> None:
     """Refuse, as if it did not exist (404), a site the caller may not see."""
     if not principal.sees(site_id):
@@ -108,6 +135,8 @@ Reviewer = Annotated[Principal, Depends(require("supervisor"))]
 Edge = Annotated[Principal, Depends(require("edge"))]
 ReaderOrEdge = Annotated[Principal, Depends(require("supervisor", "viewer", "integration", "edge"))]
 Admin = Annotated[Principal, Depends(require())]
+#: An admin of every site: for what spans sites (the audit log, deliveries).
+GlobalAdmin = Annotated[Principal, Depends(_unscoped_admin)]
 
 #: A numeric id in a path: bounded so that no database sees an integer it cannot hold.
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the INTEGER of every database
@@ -117,3 +146,14 @@ SiteIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z
 EventIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 #: A name used as a filter (site, camera, kind ...).
 NameQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+#: A time zone name in a query (``Asia/Shanghai``): checked by :func:`time_zone`.
+TzQuery = Annotated[str, Query(min_length=1, max_length=64, description="An IANA time zone name.")]
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """The time zone ``name``; 400 with the reason if there is none of that name (a folder of the zone
+    database such as ``America`` or a name too long for a file name included)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unknown time zone {name[:64]!r}") from None

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from api.auth import Principal
 from api.false_alarms import forget_event, remember
 from api.models import AuditEntry, Event, Review
+from api.schemas import bounded_time
 
 
 class CursorError(ValueError):
@@ -32,8 +33,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """
     try:
         started, event_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(started), str(event_id)
-    except (ValueError, TypeError) as exc:
+        return bounded_time(datetime.fromisoformat(started)), str(event_id)
+    except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: brackets nested thousands deep
         raise CursorError("invalid cursor") from exc
 
 

@@ -139,18 +139,35 @@ class GroupCommitter:
                 return
 
     def _store(self, batch: list[_Item]) -> None:
-        outcomes: list[IngestResult | Exception]
+        """Store a batch; if its transaction fails, store its updates one by one, so that an update that
+        cannot be stored fails alone and not the others that happened to arrive with it."""
         try:
-            with self.lock(), self.sessions() as session:
-                outcomes = [*store_prepared(session, items=[item for item, _ in batch])]
-        except Exception as exc:  # the database failed, or writers kept conflicting: all hear of it
-            logger.exception("a batch of %d updates was not stored", len(batch))
-            outcomes = [exc] * len(batch)
-        else:
-            if self.on_batch is not None:
-                self.on_batch(len(batch))
-        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            outcomes = self._transaction([item for item, _ in batch])
+        except Exception as exc:  # the database failed, writers kept conflicting, or one update is bad
+            if len(batch) == 1:
+                logger.exception("an update was not stored")
+                outcomes = [exc]
+            else:
+                logger.warning("a batch of %d updates failed (%s); storing them one by one", len(batch), exc)
+                outcomes = [self._alone(item) for item, _ in batch]
+        for (item, future), outcome in zip(batch, outcomes, strict=True):
+            item.discard()  # what was not promoted (the update was not stored) goes
             _settle(future, outcome)
+
+    def _transaction(self, items: list[Prepared]) -> list[IngestResult | Exception]:
+        with self.lock(), self.sessions() as session:
+            outcomes: list[IngestResult | Exception] = [*store_prepared(session, items=items)]
+        if self.on_batch is not None:
+            self.on_batch(len(items))
+        return outcomes
+
+    def _alone(self, item: Prepared) -> IngestResult | Exception:
+        try:
+            (outcome,) = self._transaction([item])
+        except Exception as exc:  # this update's own failure: its request hears of it
+            logger.exception("update %s/%d was not stored", item.update.event_id, item.update.seq)
+            return exc
+        return outcome
 
 
 def _settle(future: Future[IngestResult], outcome: IngestResult | Exception) -> None:

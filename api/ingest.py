@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,7 +36,7 @@ from api.cases import default_policy, maybe_open_case, recurrence
 from api.models import Case, CasePolicy, Event, EvidenceFile, IngestedUpdate, Notification
 from api.schemas import IngestEventIn, IngestResult
 from api.sites import ensure_site
-from api.storage import EvidenceStore
+from api.storage import EvidenceStore, StagedFile
 
 MEDIA = {"snapshot": "image/jpeg", "annotated": "image/jpeg", "clip": "video/mp4"}
 
@@ -96,6 +97,11 @@ class IngestError(ValueError):
     """The update cannot be stored as sent; the message says why (answered with 422)."""
 
 
+class EventConflictError(IngestError):
+    """The update names an event stored for another site (answered with 409): an edge box may only add to
+    the events of the site it reports for."""
+
+
 @dataclass(frozen=True, slots=True)
 class Submission:
     """One update as received: the parsed ``event`` part, its files by part name, and who sent it."""
@@ -113,11 +119,19 @@ class Prepared:
         update: the update.
         files: for each part name, the file's SHA-256 and size.
         actor: who sent it.
+        staged: the files, written but not in place: promoted by the transaction that stores the update,
+            discarded (:meth:`discard`) if it is not stored.
     """
 
     update: IngestEventIn
     files: dict[str, tuple[str, int]]
     actor: str
+    staged: tuple[StagedFile, ...] = ()
+
+    def discard(self) -> None:
+        """Drop the staged files that were not promoted."""
+        for staged in self.staged:
+            staged.discard()
 
 
 def check_file(name: str, data: bytes) -> None:
@@ -154,17 +168,25 @@ def digests_of(submission: Submission) -> dict[str, str]:
 
 
 def prepare(submission: Submission, *, store: EvidenceStore) -> Prepared:
-    """Check an update's files and write them to ``store`` (before any transaction refers to them, so that
-    no committed event lacks its evidence). Safe to run for many updates at once.
+    """Check an update's files and stage them in ``store`` (written, but not in place: the transaction that
+    stores the update puts them in place just before it commits, so that no committed event lacks its
+    evidence and no file of an update not stored stays). Safe to run for many updates at once.
 
     Raises:
         IngestError: a file is malformed, or its hash differs from the announced one.
+        OSError: a file could not be written (nothing of the update stays staged).
     """
     digests = digests_of(submission)
-    for name, digest in digests.items():
-        store.put(submission.files[name], sha256=digest)
+    staged: list[StagedFile] = []
+    try:
+        for name, digest in digests.items():
+            staged.append(store.stage(submission.files[name], sha256=digest))
+    except BaseException:
+        for file in staged:
+            file.discard()
+        raise
     files = {name: (digest, len(submission.files[name])) for name, digest in digests.items()}
-    return Prepared(submission.update, files, submission.actor)
+    return Prepared(submission.update, files, submission.actor, tuple(staged))
 
 
 def ingest_update(
@@ -182,14 +204,23 @@ def ingest_update(
     Raises:
         IngestError: a file is malformed, or its hash differs from the announced one.
     """
-    (result,) = store_prepared(session, items=[prepare(Submission(update, files, actor), store=store)])
+    prepared = prepare(Submission(update, files, actor), store=store)
+    try:
+        (result,) = store_prepared(session, items=[prepared])
+    finally:
+        prepared.discard()
+    if isinstance(result, IngestError):
+        raise result
     return result
 
 
-def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[IngestResult]:
+def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[IngestResult | IngestError]:
     """Store prepared updates in one transaction (commits); the answer for each, in the order given.
 
     An update whose (event id, seq) is already stored, or appears earlier in the batch, is a ``duplicate``.
+    An update naming an event of another site than its own is refused (its answer is an
+    :class:`EventConflictError`) and the others are stored. The staged files of the updates stored are
+    promoted, those of the others discarded; on an error nothing is discarded (the caller may try again).
 
     Raises:
         IngestError: concurrent writers kept conflicting with the batch; nothing of it is stored.
@@ -198,7 +229,7 @@ def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[Inges
         return []
     for _attempt in range(3):
         try:
-            stored = _write(session, items)
+            stored, refused = _write(session, items)
             break
         except IntegrityError:
             # A concurrent transaction (another replica, or a retry racing the original) wrote a row this
@@ -207,8 +238,12 @@ def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[Inges
             session.rollback()
     else:
         raise IngestError("the batch kept conflicting with concurrent writes; retry")
+    for index, item in enumerate(items):
+        if index not in stored:
+            item.discard()
     return [
-        IngestResult(
+        refused.get(index)
+        or IngestResult(
             status="stored" if index in stored else "duplicate",
             event_id=item.update.event_id,
             seq=item.update.seq,
@@ -217,22 +252,35 @@ def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[Inges
     ]
 
 
-def _write(session: Session, items: Sequence[Prepared]) -> set[int]:
-    """One attempt at the batch's transaction; commits. Returns the indexes of the updates stored."""
+def _write(session: Session, items: Sequence[Prepared]) -> tuple[set[int], dict[int, IngestError]]:
+    """One attempt at the batch's transaction; commits. Returns the indexes of the updates stored, and the
+    refusals of those naming an event of another site."""
     now = datetime.now(UTC)
     # Core statements on the session's connection: the ORM's bookkeeping would cost more than the rows.
     connection = session.connection()
     event_ids = sorted({item.update.event_id for item in items})
     seen: set[tuple[str, int]] = {(e, seq) for e, seq in connection.execute(_SEEN, {"ids": event_ids})}
+    rows = {row["id"]: dict(row) for row in connection.execute(_EVENTS, {"ids": event_ids}).mappings()}
+    existing = set(rows)
+    # The site each event belongs to: the stored event's, else the first update's of this batch.
+    owners = {event_id: row["site_id"] for event_id, row in rows.items()}
     fresh: list[tuple[int, Prepared]] = []
+    refused: dict[int, IngestError] = {}
     for index, item in enumerate(items):
-        key = (item.update.event_id, item.update.seq)
+        u = item.update
+        owner = owners.setdefault(u.event_id, u.site_id)
+        if owner != u.site_id:  # checked before all else: a repeat must not tell another site's seqs either
+            refused[index] = EventConflictError(
+                f"event {u.event_id} belongs to another site than {u.site_id}; choose a new event id"
+            )
+            continue
+        key = (u.event_id, u.seq)
         if key not in seen:
             seen.add(key)  # a second copy in this batch is a duplicate of the first
             fresh.append((index, item))
     if not fresh:
         session.rollback()
-        return set()
+        return set(), refused
 
     for site_id in sorted({item.update.site_id for _, item in fresh}):
         ensure_site(session, site_id=site_id)
@@ -247,8 +295,6 @@ def _write(session: Session, items: Sequence[Prepared]) -> set[int]:
                     "created_at": now,
                 }
 
-    rows = {row["id"]: dict(row) for row in connection.execute(_EVENTS, {"ids": event_ids}).mappings()}
-    existing = set(rows)
     notices: list[dict[str, Any]] = []
     started: list[str] = []
     for _, item in fresh:
@@ -299,8 +345,23 @@ def _write(session: Session, items: Sequence[Prepared]) -> set[int]:
         connection.execute(_INSERT_NOTIFICATIONS, notices)
     actors = {item.update.event_id: item.actor for _, item in fresh}
     _open_cases(session, started=started, actors=actors, rows=rows)
+    _promote([file for _, item in fresh for file in item.staged])
     session.commit()
-    return {index for index, _ in fresh}
+    return {index for index, _ in fresh}, refused
+
+
+def _promote(files: list[StagedFile]) -> None:
+    """Put staged files in place, at once: for local files a rename each, for an object store an upload
+    each, which the promotion pool overlaps."""
+    if len(files) <= 1:
+        for file in files:
+            file.promote()
+        return
+    for _ in _PROMOTERS.map(lambda file: file.promote(), files):
+        pass
+
+
+_PROMOTERS = ThreadPoolExecutor(8, thread_name_prefix="evidence-promote")
 
 
 def _new_row(update_: IngestEventIn) -> dict[str, Any]:

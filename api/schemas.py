@@ -2,34 +2,71 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Base64Bytes, BaseModel, ConfigDict, Field, model_validator
+
+#: The years a time the API accepts may fall in (in UTC): enough for any real event, and far from the ends
+#: of what Python and the databases can hold, so that no conversion overflows.
+YEARS = (2000, 2100)
+
+
+def bounded_time(value: datetime) -> datetime:
+    """``value`` if it falls in :data:`YEARS` once in UTC (a naive time is taken as UTC), else ``ValueError``
+    (answered 422 with the reason)."""
+    try:
+        utc = value.astimezone(UTC) if value.tzinfo is not None else value
+    except OverflowError:
+        utc = None
+    if utc is None or not YEARS[0] <= utc.year < YEARS[1]:
+        raise ValueError(f"time {value.isoformat()} is outside the years {YEARS[0]}..{YEARS[1] - 1} (UTC)")
+    return value
+
+
+#: A time in a request: bounded by :func:`bounded_time`.
+Time = Annotated[datetime, AfterValidator(bounded_time)]
+
+
+#: How deeply JSON documents the API reads may nest (a site configuration needs a handful of levels).
+MAX_DEPTH = 32
 
 
 def contains_nul(value: object) -> bool:
     """Whether a string anywhere in ``value`` holds a NUL character (PostgreSQL text cannot store one)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(contains_nul(v) for v in value)
-    return False
+    return check_document(value, max_depth=None) is not None
+
+
+def check_document(value: object, *, max_depth: int | None = MAX_DEPTH) -> str | None:
+    """What is wrong with a JSON document, or ``None``: text with a NUL character (PostgreSQL text cannot
+    store one), or nesting deeper than ``max_depth`` (which recursive code downstream would not survive).
+    Walks the document without recursion."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "text must not contain NUL characters"
+        elif isinstance(item, dict | list | tuple):
+            if max_depth is not None and depth >= max_depth:
+                return f"the document is nested deeper than {max_depth} levels"
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 class InModel(BaseModel):
     """Base of request bodies: unknown keys are refused (422, naming them: an integrator's typo must not
-    be ignored silently), and so is text with NUL characters, before any database sees it."""
+    be ignored silently), and so are text with NUL characters and documents nested deeper than
+    :data:`MAX_DEPTH`, before any database or recursive code sees them."""
 
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
     def _no_nul(cls, data: object) -> object:
-        if contains_nul(data):
-            raise ValueError("text must not contain NUL characters")
+        if (problem := check_document(data)) is not None:
+            raise ValueError(problem)
         return data
 
 
@@ -47,9 +84,9 @@ class IngestEventIn(InModel):
     kind: EventKindName
     site_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     camera_id: str | None = Field(default=None, max_length=64)
-    started_at: datetime
-    updated_at: datetime
-    ended_at: datetime | None = None
+    started_at: Time
+    updated_at: Time
+    ended_at: Time | None = None
     score: float = Field(default=0.0, ge=0.0, le=1.0)
     people_count: int = Field(default=0, ge=0, le=1000)
     track_ids: list[int] = Field(default_factory=list, max_length=1000)
@@ -141,6 +178,7 @@ class Health(BaseModel):
     database: bool
     storage_writable: bool
     disk_free_mb: float | None
+    problems: list[str] = Field(default_factory=list, description="What makes the API degraded.")
 
 
 class CaseHistoryPublic(BaseModel):
@@ -232,7 +270,7 @@ class SightingIn(InModel):
     site_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     officer: str = Field(min_length=1, max_length=100)
     camera_id: str | None = Field(default=None, max_length=64)
-    at: datetime
+    at: Time
 
 
 class PresencePublic(BaseModel):
@@ -254,8 +292,8 @@ class CameraHealthIn(InModel):
     online: bool
     input_fps: float = Field(default=0.0, ge=0, le=1000)
     frames_processed: int = Field(default=0, ge=0, le=2**31 - 1)
-    last_frame_at: datetime | None = None
-    offline_since: datetime | None = None
+    last_frame_at: Time | None = None
+    offline_since: Time | None = None
     last_error: str | None = Field(default=None, max_length=500)
     thumbnail_jpeg: Base64Bytes | None = Field(
         default=None, max_length=200_000, description="A small JPEG of the last frame, base64."

@@ -17,10 +17,15 @@ class ApiSettings:
         data_dir: evidence files and the default database.
         admin_key: the first admin key (``SITEWATCH_ADMIN_KEY``); without it one is created and printed
             once on first start.
-        max_upload_mb: largest accepted evidence file.
-        retention_days: evidence older than this is deleted (unless its case is active).
-        quota_mb: evidence above this total is deleted, oldest first; ``None``: no quota.
-        min_free_mb: the disk space evidence never eats into.
+        max_upload_mb: largest accepted evidence file (``SITEWATCH_MAX_UPLOAD_MB``).
+        retention_days: evidence older than this is deleted (unless its case is active)
+            (``SITEWATCH_RETENTION_DAYS``).
+        quota_mb: evidence above this total is deleted, oldest first; ``None``: no quota
+            (``SITEWATCH_QUOTA_MB``).
+        min_free_mb: the disk space evidence never eats into: below it, the oldest evidence goes, as much as
+            makes up the shortfall (``SITEWATCH_MIN_FREE_MB``).
+        min_evidence_age_s: evidence younger than this is never deleted for the quota or the free disk
+            (``SITEWATCH_MIN_EVIDENCE_AGE_S``).
         s3_bucket: keep evidence in this bucket of an S3-compatible store instead of ``data_dir``
             (``SITEWATCH_S3_BUCKET``); credentials from ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``.
         s3_endpoint: the store's URL, e.g. ``http://minio:9000`` (``SITEWATCH_S3_ENDPOINT``); ``None``: AWS.
@@ -32,6 +37,9 @@ class ApiSettings:
             (``SITEWATCH_PUBLIC_URL``).
         link_key: the key that signs evidence links (``SITEWATCH_LINK_KEY``); replicas must share it.
             Without it, one is made and kept in ``data_dir/link.key`` (readable by the owner only).
+        orphan_min_age_s: evidence files that no database row accounts for (left by a crash) are removed at
+            start and hourly once older than this (``SITEWATCH_ORPHAN_MIN_AGE_S``): longer than any upload
+            takes from its file's write to its commit.
         key_cache_s: how long a replica trusts an API key it has checked without looking again
             (``SITEWATCH_KEY_CACHE_S``): the longest a key revoked through another replica still works
             there; 0 checks every request.
@@ -46,6 +54,7 @@ class ApiSettings:
     retention_days: float = 180.0
     quota_mb: float | None = None
     min_free_mb: float = 500.0
+    min_evidence_age_s: float = 3600.0
     s3_bucket: str | None = None
     s3_endpoint: str | None = None
     s3_prefix: str = ""
@@ -55,23 +64,41 @@ class ApiSettings:
     link_key: str | None = None
     key_cache_s: float = 5.0
     false_alarm_days: float = 30.0
+    orphan_min_age_s: float = 900.0
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, database_url: str | None = None) -> ApiSettings:
         """Defaults, overridden by the environment.
 
-        Reads ``SITEWATCH_DATA_DIR``, ``SITEWATCH_DATABASE_URL``, ``SITEWATCH_ADMIN_KEY`` and the
-        ``SITEWATCH_S3_*`` variables.
+        Reads ``SITEWATCH_DATA_DIR``, ``SITEWATCH_DATABASE_URL``, ``SITEWATCH_ADMIN_KEY``, the
+        ``SITEWATCH_S3_*`` variables and those named with each attribute.
+
+        Raises:
+            ValueError: a number that is not one (the message names the variable).
         """
         folder = data_dir or Path(os.environ.get("SITEWATCH_DATA_DIR", "data"))
         url = (
             database_url or os.environ.get("SITEWATCH_DATABASE_URL") or f"sqlite:///{folder / 'sitewatch.db'}"
         )
         env = os.environ
+
+        def number(name: str, default: float) -> float:
+            raw = env.get(name, "").strip()
+            try:
+                return float(raw) if raw else default
+            except ValueError:
+                raise ValueError(f"{name}={raw!r} is not a number") from None
+
+        quota = env.get("SITEWATCH_QUOTA_MB", "").strip()
         return cls(
             database_url=url,
             data_dir=folder,
             admin_key=env.get("SITEWATCH_ADMIN_KEY") or None,
+            max_upload_mb=number("SITEWATCH_MAX_UPLOAD_MB", 20.0),
+            retention_days=number("SITEWATCH_RETENTION_DAYS", 180.0),
+            quota_mb=number("SITEWATCH_QUOTA_MB", 0.0) if quota else None,
+            min_free_mb=number("SITEWATCH_MIN_FREE_MB", 500.0),
+            min_evidence_age_s=number("SITEWATCH_MIN_EVIDENCE_AGE_S", 3600.0),
             s3_bucket=env.get("SITEWATCH_S3_BUCKET") or None,
             s3_endpoint=env.get("SITEWATCH_S3_ENDPOINT") or None,
             s3_prefix=env.get("SITEWATCH_S3_PREFIX", ""),
@@ -80,5 +107,6 @@ class ApiSettings:
             public_url=env.get("SITEWATCH_PUBLIC_URL", "http://127.0.0.1:8000"),
             link_key=env.get("SITEWATCH_LINK_KEY") or None,
             key_cache_s=float(env.get("SITEWATCH_KEY_CACHE_S", "5")),
-            false_alarm_days=float(env.get("SITEWATCH_FALSE_ALARM_DAYS", "30")),
+            false_alarm_days=number("SITEWATCH_FALSE_ALARM_DAYS", 30.0),
+            orphan_min_age_s=number("SITEWATCH_ORPHAN_MIN_AGE_S", 900.0),
         )

@@ -2,8 +2,10 @@
 
 The HTTP sink writes every update to a local SQLite outbox before anything is sent; a delivery thread
 sends the oldest first, retries with capped exponential backoff, and deletes a row only once the API has
-answered 2xx (or 409, already stored). A restart resumes from the outbox. Updates carry the edge's event
-id and sequence number, which the API uses to store each exactly once.
+answered 2xx (or 409, already stored or refused for good). A refusal of the key (401, 403) holds the whole
+queue and is retried until the key works again (reported by :meth:`HttpSink.health` and the log); only a
+refusal of the update itself (another 4xx) sets that update aside. A restart resumes from the outbox.
+Updates carry the edge's event id and sequence number, which the API uses to store each exactly once.
 """
 
 from __future__ import annotations
@@ -203,6 +205,9 @@ class HttpSink:
         self._stop = threading.Event()
         self.delivered = 0
         self.failures = 0
+        #: Why the API refuses the edge's key, while it does (``None`` once an update goes through again).
+        self.auth_error: str | None = None
+        self.auth_failing_since: float | None = None
         self._thread = threading.Thread(target=self._run, name="http-sink", daemon=True)
         self._thread.start()
 
@@ -235,12 +240,27 @@ class HttpSink:
             )
         response = self._client.post(self.url, files=parts)
         if response.status_code == 409 or response.is_success:
+            if response.status_code == 409:
+                logger.warning("the API did not store an event update: %s", response.text[:200])
             return
+        if response.status_code in (401, 403):
+            raise AuthRefusedError(f"HTTP {response.status_code}: {response.text[:200]}")
         if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
             raise PermanentError(f"HTTP {response.status_code}: {response.text[:200]}")
         raise httpx.HTTPStatusError(
             f"HTTP {response.status_code}", request=response.request, response=response
         )
+
+    def health(self) -> dict[str, object]:
+        """The sender's state: updates waiting, delivered and failed attempts, and, while the API refuses
+        the key, why and since when (the queue is held meanwhile)."""
+        return {
+            "pending": len(self.outbox),
+            "delivered": self.delivered,
+            "failures": self.failures,
+            "auth_error": self.auth_error,
+            "auth_failing_since": self.auth_failing_since,
+        }
 
     def _run(self) -> None:
         delay = self.backoff_initial_s
@@ -253,6 +273,20 @@ class HttpSink:
             row_id, body, files = item
             try:
                 self._send(body, files)
+            except AuthRefusedError as exc:
+                # Not a verdict on the update: the key is wrong, revoked or not yet allowed. Hold the queue
+                # (every update behind would be refused alike) and try again until the key works.
+                self.failures += 1
+                self.outbox.failed(row_id, str(exc))
+                if self.auth_error is None:
+                    self.auth_failing_since = time.time()
+                    logger.error("the API refuses this edge's key (%s): holding the updates", exc)
+                else:
+                    logger.warning("the API still refuses this edge's key (%s); again in %.1f s", exc, delay)
+                self.auth_error = str(exc)
+                self._stop.wait(delay)
+                delay = min(delay * 2, self.backoff_max_s)
+                continue
             except PermanentError as exc:
                 # The API refuses this update for good: set it aside (kept in the file), loudly, so that
                 # it does not block the ones behind it.
@@ -269,7 +303,14 @@ class HttpSink:
             self.outbox.delete(row_id)
             self.delivered += 1
             delay = self.backoff_initial_s
+            if self.auth_error is not None:
+                logger.info("the API accepts this edge's key again; sending the held updates")
+                self.auth_error = self.auth_failing_since = None
 
 
 class PermanentError(RuntimeError):
-    """The API answered with a client error that a retry will not fix."""
+    """The API answered with a client error about the update that a retry will not fix."""
+
+
+class AuthRefusedError(RuntimeError):
+    """The API refused the edge's key (401, 403): a matter of the key, not of the update."""

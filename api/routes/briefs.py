@@ -34,7 +34,7 @@ def brief(
         span = Period.parse(period, tz)
     except PeriodError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, OSError):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unknown time zone {tz!r}") from None
     if site_id is not None:
         visible_site(principal, site_id)

@@ -11,7 +11,17 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal
 from api.cases import TransitionError, event_ids, history, move, open_case_for, set_policy
-from api.deps import Admin, IdPath, NameQuery, Reader, Reviewer, SessionDep, SiteIdPath, require
+from api.deps import (
+    Admin,
+    IdPath,
+    NameQuery,
+    Reader,
+    Reviewer,
+    SessionDep,
+    SiteIdPath,
+    require,
+    visible_site,
+)
 from api.events import audit, get_event
 from api.models import Case
 from api.schemas import CaseHistoryPublic, CaseIn, CasePatch, CasePolicyIn, CasePublic, EventKindName
@@ -123,7 +133,9 @@ def update_case(
 def case_policy(
     site_id: SiteIdPath, kind: EventKindName, body: CasePolicyIn, principal: Admin, session: SessionDep
 ) -> None:
-    """Set when a site's events of ``kind`` open a case, and its deadline."""
+    """Set when a site's events of ``kind`` open a case, and its deadline (404 for a site the admin's
+    scope does not include)."""
+    visible_site(principal, site_id)
     ensure_site(session, site_id=site_id)
     set_policy(session, site_id=site_id, kind=kind, trigger=body.trigger, deadline_hours=body.deadline_hours)
     audit(

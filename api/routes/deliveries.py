@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from sqlalchemy import select
 
-from api.deps import Admin, IdPath, SessionDep, StoreDep
+from api.deps import GlobalAdmin, IdPath, SessionDep, StoreDep
 from api.events import audit
 from api.links import valid
 from api.models import Delivery, EvidenceFile
@@ -20,7 +20,7 @@ Sha256Path = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 
 @router.get("/deliveries", response_model=list[DeliveryPublic], operation_id="list_deliveries")
 def deliveries(
-    principal: Admin,
+    principal: GlobalAdmin,
     session: SessionDep,
     delivery_status: Annotated[
         Literal["pending", "delivered", "failed", "dropped"] | None, Query(alias="status")
@@ -40,7 +40,9 @@ def deliveries(
 @router.post(
     "/deliveries/{delivery_id}/replay", response_model=DeliveryPublic, operation_id="replay_delivery"
 )
-def replay(delivery_id: IdPath, request: Request, principal: Admin, session: SessionDep) -> DeliveryPublic:
+def replay(
+    delivery_id: IdPath, request: Request, principal: GlobalAdmin, session: SessionDep
+) -> DeliveryPublic:
     """Send a dead-lettered (or dropped) delivery again, with the same body and idempotency key."""
     row = session.get(Delivery, delivery_id)
     if row is None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from api.deps import EventIdPath, NameQuery, Reader, Reviewer, SessionDep, StoreDep
 from api.events import CursorError, audit, get_event, list_events, review_event
-from api.schemas import EventPage, EventPublic, ReviewIn
+from api.schemas import EventPage, EventPublic, ReviewIn, Time
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -22,8 +21,8 @@ def events(
     camera_id: NameQuery = None,
     kind: NameQuery = None,
     review_status: Literal["pending", "confirmed", "false_alarm"] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Time | None = None,
+    until: Time | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> EventPage:

@@ -9,6 +9,9 @@ from api.schemas import Health
 
 router = APIRouter()
 
+#: Less free disk than this (MB) is reported as a problem.
+LOW_DISK_MB = 100
+
 
 @router.get("/healthz", response_model=Health, operation_id="health")
 def health(request: Request, response: Response) -> Health:
@@ -22,9 +25,17 @@ def health(request: Request, response: Response) -> Health:
     store = request.app.state.store
     writable = store.writable()
     free_mb = store.free_mb()
-    ok = database and writable and (free_mb is None or free_mb > 100)
-    if not ok:
+    problems = [
+        *([] if database else ["the database does not answer"]),
+        *([] if writable else ["evidence cannot be written (is the disk full?)"]),
+        *([f"{free_mb:.0f} MB of disk left"] if free_mb is not None and free_mb <= LOW_DISK_MB else []),
+    ]
+    if problems:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return Health(
-        status="ok" if ok else "degraded", database=database, storage_writable=writable, disk_free_mb=free_mb
+        status="degraded" if problems else "ok",
+        database=database,
+        storage_writable=writable,
+        disk_free_mb=free_mb,
+        problems=problems,
     )

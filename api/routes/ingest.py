@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Edge, reporting_site
 from api.group_commit import GroupCommitter
-from api.ingest import MEDIA, IngestError, Submission
+from api.ingest import MEDIA, EventConflictError, IngestError, Submission
 from api.multipart import read_parts
 from api.schemas import IngestEventIn, IngestResult
 from api.storage import EvidenceStore
@@ -47,9 +49,11 @@ EVENT_PART_LIMIT = 2**20
     responses={
         200: {"description": "A repeat of an update already stored; nothing changed.", "model": IngestResult},
         400: {"description": "The body is not well-formed multipart."},
+        409: {"description": "The event id belongs to an event of another site."},
         413: {"description": "A part exceeds its size limit."},
         415: {"description": "The body is not multipart/form-data."},
         422: {"description": "The update or one of its files is not valid; the detail says why."},
+        507: {"description": "The server's disk is full; nothing was stored, retry later."},
     },
     openapi_extra={
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _BODY_SCHEMA}}}
@@ -79,6 +83,9 @@ async def ingest_event(request: Request, principal: Edge) -> Response:
         # hashing, file writes and transaction stay off the event loop, and one commit serves them all.
         committer: GroupCommitter = state.committer
         result = await committer.submit(Submission(update, parts, principal.name))
+    except EventConflictError as exc:
+        counter.labels("refused").inc()
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     except IngestError as exc:
         counter.labels("refused").inc()
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
@@ -90,7 +97,8 @@ async def ingest_event(request: Request, principal: Edge) -> Response:
         code = status.HTTP_201_CREATED
         if parts and (free := store.free_mb()) is not None and free < state.settings.min_free_mb:
             # The disk must never fill: make room now rather than at the next periodic pass.
-            await run_in_threadpool(_make_room, request, store)
+            # One pass at a time and a few seconds apart (api.retention.Throttle): each frees the shortfall.
+            await run_in_threadpool(state.low_disk.run, partial(_make_room, request, store))
     # A plain response: the result is already a validated model, so FastAPI's response validation is skipped.
     return Response(result.model_dump_json(), status_code=code, media_type="application/json")
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import select
 
 from api.auth import KeyCache, create_key, hash_key, revoke_key
-from api.deps import Admin, IdPath, SessionDep
+from api.deps import Admin, IdPath, SessionDep, in_scope, within_scope
 from api.events import audit
 from api.models import ApiKey
 from api.schemas import KeyCreated, KeyIn, KeyPublic
@@ -16,7 +16,9 @@ router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
 
 @router.post("", response_model=KeyCreated, status_code=status.HTTP_201_CREATED, operation_id="create_key")
 def create(body: KeyIn, principal: Admin, session: SessionDep) -> KeyCreated:
-    """Create a key; the response is the only time it is shown."""
+    """Create a key; the response is the only time it is shown. A site-scoped admin may only create keys
+    for some of its sites (403 otherwise)."""
+    within_scope(principal, body.site_ids)
     audit(
         session,
         actor=principal.name,
@@ -32,8 +34,10 @@ def create(body: KeyIn, principal: Admin, session: SessionDep) -> KeyCreated:
 
 @router.get("", response_model=list[KeyPublic], operation_id="list_keys")
 def list_keys(principal: Admin, session: SessionDep) -> list[KeyPublic]:
-    """Every key, revoked ones included, oldest first (never the keys themselves)."""
-    return [KeyPublic.model_validate(row) for row in session.scalars(select(ApiKey).order_by(ApiKey.id))]
+    """Every key within the caller's sites, revoked ones included, oldest first (never the keys
+    themselves)."""
+    rows = session.scalars(select(ApiKey).order_by(ApiKey.id))
+    return [KeyPublic.model_validate(row) for row in rows if in_scope(principal, row.site_ids)]
 
 
 @router.delete("/{key_id}", response_model=KeyPublic, operation_id="revoke_key")
@@ -45,6 +49,9 @@ def revoke(key_id: IdPath, request: Request, principal: Admin, session: SessionD
     ).all()
     if list(active_admins) == [key_id]:
         raise HTTPException(status.HTTP_409_CONFLICT, "this is the last admin key: create another one first")
+    target = session.get(ApiKey, key_id)
+    if target is None or not in_scope(principal, target.site_ids):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no key {key_id}")
     row = revoke_key(session, key_id=key_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no key {key_id}")

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
-from api.deps import Edge, IdPath, Reader, Reviewer, SessionDep, SiteIdPath, reporting_site, visible_site
+from api.deps import (
+    Edge,
+    IdPath,
+    Reader,
+    Reviewer,
+    SessionDep,
+    SiteIdPath,
+    TzQuery,
+    reporting_site,
+    time_zone,
+    visible_site,
+)
 from api.models import Officer, OfficerEmbedding
 from api.officers import FaceKeyError, delete_officer, enroll_officer, gallery, record_sighting, timeline
 from api.schemas import GalleryPublic, OfficerPatch, OfficerPublic, PresencePublic, SightingIn
@@ -147,14 +157,11 @@ def presence(
     day: date,
     principal: Reader,
     session: SessionDep,
-    tz: Annotated[str, Query(max_length=64)] = "UTC",
+    tz: TzQuery = "UTC",
 ) -> list[PresencePublic]:
     """The officers' presence on a day (in time zone ``tz``)."""
     visible_site(principal, site_id)
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unknown time zone {tz!r}") from None
+    zone = time_zone(tz)
     try:
         start = datetime(day.year, day.month, day.day, tzinfo=zone)
         end = start + timedelta(days=1)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query, Response, status
 from sqlalchemy import select
 
-from api.deps import Admin, Edge, Reader, SessionDep, SiteIdPath, reporting_site, visible_site
+from api.deps import Admin, Edge, GlobalAdmin, Reader, SessionDep, SiteIdPath, reporting_site, visible_site
 from api.events import audit
 from api.false_alarms import active_entries, suppression_totals
 from api.models import AuditEntry, CameraHealth, Site, SiteConfig
@@ -19,7 +19,7 @@ from api.schemas import (
     FalseAlarmPublic,
     SiteConfigPublic,
     SitePublic,
-    contains_nul,
+    check_document,
 )
 from api.sites import ensure_site, record_health
 
@@ -83,9 +83,11 @@ def thumbnail(site_id: SiteIdPath, camera_id: SiteIdPath, principal: Reader, ses
 def put_config(
     site_id: SiteIdPath, document: Annotated[dict[str, Any], Body()], principal: Admin, session: SessionDep
 ) -> SiteConfigPublic:
-    """Store the site's configuration (the YAML of ``configs/site.example.yaml`` as JSON)."""
-    if contains_nul(document):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "text must not contain NUL characters")
+    """Store the site's configuration (the YAML of ``configs/site.example.yaml`` as JSON); an admin scoped
+    to other sites is answered as if the site did not exist (404)."""
+    visible_site(principal, site_id)
+    if (problem := check_document(document)) is not None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problem)
     site = document.get("site")
     if site is not None and (not isinstance(site, dict) or site.get("id") not in (None, site_id)):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"site.id must be {site_id!r}")
@@ -121,8 +123,8 @@ def get_config(site_id: SiteIdPath, principal: Edge, session: SessionDep) -> Sit
 
 @router.get("/audit", response_model=list[AuditPublic], operation_id="list_audit")
 def audit_log(
-    principal: Admin, session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+    principal: GlobalAdmin, session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> list[AuditPublic]:
-    """The newest audit entries."""
+    """The newest audit entries (of every site: an admin scoped to some sites may not read them, 403)."""
     rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
     return [AuditPublic.model_validate(r) for r in rows]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, HTTPException, status
 
-from api.deps import NameQuery, Reader, SessionDep
+from api.deps import NameQuery, Reader, SessionDep, TzQuery, time_zone
+from api.schemas import Time
 from api.stats import compute_stats
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
@@ -20,16 +20,13 @@ MAX_PERIOD = timedelta(days=400)
 def stats(
     principal: Reader,
     session: SessionDep,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Time | None = None,
+    until: Time | None = None,
     site_id: NameQuery = None,
-    tz: str = "UTC",
+    tz: TzQuery = "UTC",
 ) -> dict[str, Any]:
     """Violations, false-alarm share, cases, handling times, officer on-site share (default: last 7 days)."""
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unknown time zone {tz!r}") from None
+    time_zone(tz)
     try:
         until = until or datetime.now(UTC)
         since = since or until - timedelta(days=7)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from api.auth import SESSION_COOKIE, SESSION_HOURS, create_user, login, logout
-from api.deps import Admin, Reader, SessionDep
+from api.deps import Admin, Reader, SessionDep, in_scope, within_scope
 from api.events import audit
 from api.models import User
 from api.schemas import LoginIn, UserIn, UserPublic
@@ -50,7 +50,8 @@ def whoami(principal: Reader) -> dict[str, object]:
     "/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED, operation_id="create_user"
 )
 def add_user(body: UserIn, principal: Admin, session: SessionDep) -> UserPublic:
-    """Create a user (the password is stored hashed)."""
+    """Create a user (the password is stored hashed); a site-scoped admin only for some of its sites."""
+    within_scope(principal, body.site_ids)
     try:
         user = create_user(
             session, username=body.username, password=body.password, role=body.role, site_ids=body.site_ids
@@ -71,5 +72,6 @@ def add_user(body: UserIn, principal: Admin, session: SessionDep) -> UserPublic:
 
 @router.get("/users", response_model=list[UserPublic], operation_id="list_users")
 def users(principal: Admin, session: SessionDep) -> list[UserPublic]:
-    """Every user."""
-    return [UserPublic.model_validate(u) for u in session.scalars(select(User).order_by(User.username))]
+    """Every user within the caller's sites."""
+    rows = session.scalars(select(User).order_by(User.username))
+    return [UserPublic.model_validate(u) for u in rows if in_scope(principal, u.site_ids)]

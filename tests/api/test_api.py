@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tests.api.conftest import Api
@@ -306,3 +306,85 @@ def test_the_clip_is_served_and_its_download_audited(api: Api) -> None:
     )
     audit = api.client.get("/api/v1/audit", headers=api.as_("admin")).json()
     assert any(a["action"] == "download_clip" and a["target"] == "event:evt-clip-0001" for a in audit)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("started_at", "9999-12-31T23:59:59-23:59"),  # year 10000 in UTC: overflowed (500)
+        ("started_at", "0001-01-01T00:00:00+14:00"),  # year 0 in UTC
+        ("updated_at", "1970-01-01T00:00:00+00:00"),
+        ("updated_at", "2100-01-01T00:00:00+00:00"),
+        ("ended_at", "9999-12-31T23:59:59+00:00"),
+    ],
+)
+def test_times_out_of_bounds_are_refused_with_the_reason(api: Api, field: str, value: str) -> None:
+    # Regression (issue 13, finding 4): started_at 9999-12-31T23:59:59-23:59 answered 500 (OverflowError).
+    response = post(api, event(**{field: value}), files={"snapshot": JPEG})
+    assert response.status_code == 422, response.text
+    assert field in response.json()["detail"] and "outside the years 2000..2099" in response.json()["detail"]
+    assert api.client.get("/api/v1/events", headers=api.as_("admin")).json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    ("seq", "details"),
+    [
+        (1, {"note": "rewritten"}),  # a later update of the event
+        (0, {}),  # a repeat of its first update: not even "duplicate" is told
+    ],
+)
+def test_an_edge_key_cannot_change_an_event_of_another_site(
+    api: Api, seq: int, details: dict[str, str]
+) -> None:
+    # Regression (issue 13, finding 6): an edge key of site b sent an update with site_id b and a site-a
+    # event's id, got 201, and replaced the confirmed event's snapshot and details.
+    post(api, event("evt-owned-by-a", details={"note": "original"}), files={"snapshot": JPEG})
+    review = api.client.post(
+        "/api/v1/events/evt-owned-by-a/review", json={"verdict": "confirmed"}, headers=api.as_("supervisor")
+    )
+    assert review.status_code == 200
+    intruder = event("evt-owned-by-a", seq=seq, site="site-b", details=details)
+    intruder["evidence"] = {"snapshot_sha256": hashlib.sha256(ANNOTATED).hexdigest()}
+    response = post(api, intruder, key="edge_b", files={"snapshot": ANNOTATED})
+    assert response.status_code == 409 and "belongs to another site" in response.json()["detail"]
+    stored = api.client.get("/api/v1/events/evt-owned-by-a", headers=api.as_("admin")).json()
+    assert stored["site_id"] == "site-a" and stored["details"] == {"note": "original"}
+    assert stored["snapshot_sha256"] == hashlib.sha256(JPEG).hexdigest()
+    assert stored["review_status"] == "confirmed"
+
+
+def evidence_accounted_for(api: Api) -> bool:
+    """Whether the evidence folder holds exactly the files that evidence_files rows account for."""
+    from api.models import EvidenceFile
+
+    on_disk = sorted(p.name for p in (api.data_dir / "evidence").rglob("*") if p.is_file())
+    with api.app.state.sessions() as session:
+        rows = sorted(session.scalars(select(EvidenceFile.sha256)))
+    return on_disk == rows
+
+
+def other_jpeg(i: int) -> bytes:
+    return JPEG + bytes([i]) * 2**16
+
+
+@pytest.mark.parametrize(
+    ("key", "site", "expected"),
+    [
+        ("edge", "site-a", 200),  # a repeat of a stored (event id, seq) with new parts: "duplicate"
+        ("edge_b", "site-b", 409),  # refused: the event belongs to another site
+    ],
+)
+def test_files_of_updates_not_stored_do_not_stay(api: Api, key: str, site: str, expected: int) -> None:
+    # Regression (issue 13, finding 7): three repeats with new 5 MiB parts answered "duplicate" but left
+    # 45 MiB of files that no evidence_files row (so no retention, no quota) accounted for.
+    assert post(api, event(), files={"snapshot": JPEG, "annotated": ANNOTATED}).status_code == 201
+    for i in range(3):
+        snapshot, annotated = other_jpeg(i), other_jpeg(100 + i)
+        evidence = {
+            "snapshot_sha256": hashlib.sha256(snapshot).hexdigest(),
+            "annotated_sha256": hashlib.sha256(annotated).hexdigest(),
+        }
+        body = event(site=site, evidence=evidence)
+        response = post(api, body, key=key, files={"snapshot": snapshot, "annotated": annotated})
+        assert response.status_code == expected, response.text
+    assert evidence_accounted_for(api)

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 import uvicorn
 from sqlalchemy import func, select
+from sqlalchemy import update as update_
 
 from api.app import create_app
-from api.auth import create_key
-from api.models import IngestedUpdate
+from api.auth import Role, create_key, hash_key
+from api.models import ApiKey, IngestedUpdate
 from api.settings import ApiSettings
 from streams.events import EventKind, EventUpdate, Evidence, Phase
 from streams.sinks import HttpSink, Outbox
@@ -110,3 +112,57 @@ def test_api_command_starts_without_configuration_and_shows_the_admin_key_once(t
     second.terminate()
     second.wait(timeout=30)
     assert not any("admin key" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("key_role", "refusal"),
+    [
+        (None, "HTTP 401"),  # a key the API does not know (yet)
+        ("viewer", "HTTP 403"),  # a key of the wrong role
+    ],
+)
+def test_updates_refused_for_the_key_are_held_until_the_key_is_fixed(
+    tmp_path: Path, key_role: Role | None, refusal: str
+) -> None:
+    # Regression (issue 13, finding 19): every update refused with 401 was set aside and never sent again,
+    # even after the key was fixed. A refusal of the key holds the queue, is reported, and is retried.
+    port = free_port()
+    settings = ApiSettings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=None, key_cache_s=0
+    )
+    app = create_app(settings, dispatch=False)
+    secret = "sw_edge-key-installed-before-it-exists-000000"
+    if key_role is not None:
+        with app.state.sessions() as session:
+            create_key(session, name="edge", role=key_role, site_ids=["site-a"], key=secret)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    sink = HttpSink(
+        f"http://127.0.0.1:{port}",
+        secret,
+        Outbox(tmp_path / "outbox.sqlite"),
+        backoff_initial_s=0.05,
+        backoff_max_s=0.2,
+    )
+    try:
+        for update in updates():
+            sink.emit(update)
+        wait_for(lambda: sink.failures >= 3, 30, "refused deliveries")
+        health = sink.health()
+        assert refusal in str(health["auth_error"]) and health["pending"] == 6
+        with app.state.sessions() as session:  # the admin fixes the key
+            if key_role is None:
+                create_key(session, name="edge", role="edge", site_ids=["site-a"], key=secret)
+            else:
+                fixed = update_(ApiKey).where(ApiKey.key_hash == hash_key(secret)).values(role="edge")
+                session.execute(fixed)
+                session.commit()
+        wait_for(lambda: len(sink.outbox) == 0, 30, "the held updates to arrive")
+        assert sink.health()["auth_error"] is None
+        sink.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    with app.state.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(IngestedUpdate)) == 6

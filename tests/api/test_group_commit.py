@@ -19,7 +19,7 @@ from api.ingest import IngestError, Submission, prepare, store_prepared
 from api.models import Event, EvidenceFile, IngestedUpdate, Notification
 from api.schemas import IngestEventIn, IngestResult
 from tests.api.conftest import Api
-from tests.api.test_api import JPEG, event, post
+from tests.api.test_api import JPEG, event, evidence_accounted_for, other_jpeg, post
 
 
 def submission(event_id: str, seq: int = 0, files: dict[str, bytes] | None = None) -> Submission:
@@ -233,3 +233,65 @@ def test_two_replicas_folding_updates_of_one_event_lose_none(
             replica.close()
     with api.app.state.sessions() as session:
         assert session.get_one(Event, "evt-shared-001").last_seq == 2
+
+
+def test_an_update_that_fails_its_batch_fails_alone(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regression (issue 13, finding 4): one update whose write raised failed every update of its batch
+    # (98 of another edge's 200 uploads answered 500). A failed batch is stored again one update at a time.
+    import api.ingest as ingest_module
+
+    real_fold = ingest_module._fold
+
+    def fold(row: dict[str, object], update: IngestEventIn, digests: dict[str, str]) -> None:
+        if update.event_id == "evt-poison-001":
+            raise OverflowError("date value out of range")
+        real_fold(row, update, digests)
+
+    monkeypatch.setattr(ingest_module, "_fold", fold)
+    gate = Gate()
+    sizes: list[int] = []
+    store = api.app.state.store
+    committer = GroupCommitter(
+        make_engine(api.database_url, connections=1), store, on_batch=sizes.append, lock=gate.lock
+    )
+    try:
+        first = committer.enqueue(prepare(submission("evt-alone-000"), store=store))
+        assert gate.entered.wait(10)
+        names = ["evt-alone-001", "evt-poison-001", "evt-alone-002", "evt-alone-003"]
+        pending = [
+            committer.enqueue(prepare(submission(name, files={"snapshot": other_jpeg(i)}), store=store))
+            for i, name in enumerate(names)
+        ]
+        gate.open.set()
+        assert first.result(10).status == "stored"
+        outcomes: dict[str, str] = {}
+        for name, future in zip(names, pending, strict=True):
+            error = future.exception(10)
+            outcomes[name] = type(error).__name__ if error else future.result().status
+    finally:
+        committer.close()
+    assert outcomes == {
+        "evt-alone-001": "stored",
+        "evt-poison-001": "OverflowError",
+        "evt-alone-002": "stored",
+        "evt-alone-003": "stored",
+    }
+    assert count(api, Event) == 4 and count(api, IngestedUpdate) == 4
+    assert evidence_accounted_for(api)  # the failed update's file did not stay (finding 7)
+
+
+def test_a_batch_refuses_an_update_naming_an_event_of_another_site(api: Api) -> None:
+    # Two updates of one new event id from two sites in one batch: the first owns the event.
+    store = api.app.state.store
+    other = IngestEventIn.model_validate(event("evt-claimed-01", 1, site="site-b") | {"evidence": {}})
+    batch = [
+        prepare(submission("evt-claimed-01"), store=store),
+        prepare(Submission(other, {}, "edge box B"), store=store),
+        prepare(submission("evt-claimed-02"), store=store),
+    ]
+    with api.app.state.sessions() as session:
+        results = store_prepared(session, items=batch)
+    outcomes = [getattr(r, "status", type(r).__name__) for r in results]
+    assert outcomes == ["stored", "EventConflictError", "stored"]
+    with api.app.state.sessions() as session:
+        assert session.get_one(Event, "evt-claimed-01").last_seq == 0

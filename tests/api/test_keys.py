@@ -87,3 +87,71 @@ def test_the_cache_forgets_keys_after_their_time_and_keeps_only_the_newest() -> 
     off = KeyCache(ttl_s=0)
     off.put("a", someone)
     assert off.get("a") is None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected", "reason"),
+    [
+        ("post", "/api/v1/keys", {"name": "x", "role": "admin"}, 403, "may not grant every site"),
+        ("post", "/api/v1/keys", {"name": "x", "role": "edge", "site_ids": ["site-b"]}, 403, "sites site-b"),
+        (
+            "post",
+            "/api/v1/keys",
+            {"name": "x", "role": "admin", "site_ids": ["site-a", "site-b"]},
+            403,
+            "site-b",
+        ),
+        (
+            "post",
+            "/api/v1/users",
+            {"username": "wide", "password": "0123456789ab", "role": "admin"},
+            403,
+            "every",
+        ),
+        ("put", "/api/v1/sites/site-b/config", {"site": {"id": "site-b"}}, 404, "no site site-b"),
+        (
+            "put",
+            "/api/v1/sites/site-b/case-policies/no_helmet",
+            {"trigger": "never", "deadline_hours": 1},
+            404,
+            "",
+        ),
+        ("get", "/api/v1/audit", None, 403, "spans every site"),
+        ("get", "/api/v1/deliveries", None, 403, "spans every site"),
+        ("delete", "/api/v1/keys/1", None, 404, "no key 1"),  # the unscoped first admin key
+        # within its scope it works
+        ("post", "/api/v1/keys", {"name": "x", "role": "edge", "site_ids": ["site-a"]}, 201, ""),
+        (
+            "put",
+            "/api/v1/sites/site-a/case-policies/no_helmet",
+            {"trigger": "never", "deadline_hours": 1},
+            204,
+            "",
+        ),
+    ],
+)
+def test_a_site_scoped_admin_key_stays_in_its_sites(
+    api: Api, method: str, path: str, body: dict[str, object] | None, expected: int, reason: str
+) -> None:
+    # Regression (issue 13, finding 8): an admin key scoped to ["a"] minted an unscoped admin key, changed
+    # site b's configuration and case policy and read site b's audit log.
+    scoped = api.client.post(
+        "/api/v1/keys",
+        json={"name": "admin a", "role": "admin", "site_ids": ["site-a"]},
+        headers=api.as_("admin"),
+    ).json()["key"]
+    headers = {"Authorization": f"Bearer {scoped}"}
+    response = api.client.request(method, path, json=body, headers=headers)
+    assert response.status_code == expected, response.text
+    if reason:
+        assert reason in response.json()["detail"]
+
+
+def test_a_site_scoped_admin_lists_only_keys_within_its_sites(api: Api) -> None:
+    scoped = api.client.post(
+        "/api/v1/keys",
+        json={"name": "admin a", "role": "admin", "site_ids": ["site-a"]},
+        headers=api.as_("admin"),
+    ).json()["key"]
+    listed = api.client.get("/api/v1/keys", headers={"Authorization": f"Bearer {scoped}"}).json()
+    assert {k["name"] for k in listed} == {"edge box A", "supervisor A", "admin a"}

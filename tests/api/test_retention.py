@@ -4,7 +4,10 @@ and on an S3-compatible store."""
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -13,7 +16,8 @@ from sqlalchemy import update
 
 from api.models import EvidenceFile
 from api.retention import RetentionPolicy, apply_retention, evidence_bytes
-from api.storage import EvidenceStore
+from api.settings import ApiSettings
+from api.storage import EvidenceStore, FileEvidenceStore
 from tests.api.conftest import Api
 from tests.api.test_api import event, post
 
@@ -91,3 +95,90 @@ def test_age_limit_and_a_closed_case_no_longer_protects(api: Api) -> None:
             session, store=api.app.state.store, policy=RetentionPolicy(max_age_days=180, min_free_mb=0)
         )
     assert not stored(api.app.state.store, old) and stored(api.app.state.store, fresh)
+
+
+def test_the_api_sweeps_files_no_row_accounts_for_when_it_starts(tmp_path: Path) -> None:
+    # Issue 13, finding 7: what a crash left between a file's write and its transaction goes at start.
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+    from api.storage import FileEvidenceStore
+    from tests.api.conftest import ADMIN_KEY
+    from tests.waiting import wait_for
+
+    store = FileEvidenceStore(tmp_path / "evidence")
+    old, young = store.put(jpeg(1)), store.put(jpeg(2))
+    an_hour_ago = time.time() - 3600
+    os.utime(store.path(old), (an_hour_ago, an_hour_ago))
+    settings = ApiSettings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=ADMIN_KEY
+    )
+    app = create_app(settings, dispatch=False)
+    with TestClient(app):
+        wait_for(lambda: not store.path(old).exists(), 10, "the old orphan removed")
+        assert store.path(young).exists()  # it may be an upload in flight
+    app.state.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("shortfall_of_sizes", "expected_present"),
+    [
+        # 1.5 files' worth short: the two oldest go, not all (one pass deleted every file where 2 MB did)
+        (1.5, [False, False, True, True, True, True]),
+        # more short than all old evidence holds: all of it goes, never the file stored a moment ago
+        (100.0, [False, False, False, False, False, True]),
+    ],
+)
+def test_low_disk_frees_the_shortfall_and_never_young_evidence(
+    api: Api, small_disk: Path, shortfall_of_sizes: float, expected_present: list[bool]
+) -> None:
+    # Regression (issue 13, finding 17): below min_free_mb a pass re-read a free-space figure cached for
+    # 1 s, so it deleted all evidence, including files stored a moment earlier, where 2 MB would have done.
+    store = FileEvidenceStore(small_disk / "evidence")
+    now = datetime.now(UTC)
+    digests, sizes = [], []
+    with api.app.state.sessions() as session:
+        for i in range(6):
+            data = jpeg(200 + i)
+            digests.append(store.put(data))
+            sizes.append(len(data))
+            age = timedelta(hours=6 - i) if i < 5 else timedelta(seconds=1)  # the last one is new
+            session.add(
+                EvidenceFile(
+                    sha256=digests[-1], media_type="image/jpeg", size=len(data), created_at=now - age
+                )
+            )
+        session.commit()
+    store.free_mb()  # a reading cached before the pass must not count
+    free = store.free_mb(fresh=True)
+    policy = RetentionPolicy(min_free_mb=free + shortfall_of_sizes * sizes[0] / 2**20, min_age_s=600)
+    with api.app.state.sessions() as session:
+        result = apply_retention(session, store=store, policy=policy)
+    assert [stored(store, d) for d in digests] == expected_present
+    assert result.deleted == expected_present.count(False)
+
+
+@pytest.mark.parametrize(
+    ("env", "attribute", "value"),
+    [
+        ({"SITEWATCH_MIN_FREE_MB": "2048"}, "min_free_mb", 2048.0),
+        ({"SITEWATCH_QUOTA_MB": "100"}, "quota_mb", 100.0),
+        ({}, "quota_mb", None),
+        ({"SITEWATCH_RETENTION_DAYS": "30"}, "retention_days", 30.0),
+        ({"SITEWATCH_MIN_EVIDENCE_AGE_S": "60"}, "min_evidence_age_s", 60.0),
+        ({"SITEWATCH_MAX_UPLOAD_MB": "5"}, "max_upload_mb", 5.0),
+    ],
+)
+def test_retention_settings_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], attribute: str, value: object
+) -> None:
+    for name, setting in env.items():
+        monkeypatch.setenv(name, setting)
+    assert getattr(ApiSettings.from_env(data_dir=tmp_path), attribute) == value
+
+
+def test_a_setting_that_is_not_a_number_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SITEWATCH_MIN_FREE_MB", "lots")
+    with pytest.raises(ValueError, match="SITEWATCH_MIN_FREE_MB='lots' is not a number"):
+        ApiSettings.from_env(data_dir=tmp_path)

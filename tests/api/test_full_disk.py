@@ -1,0 +1,69 @@
+"""A full disk: uploads are refused with 507 and a reason, and /healthz says so (on a small tmpfs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.auth import create_key
+from api.settings import ApiSettings
+from tests.api.conftest import ADMIN_KEY
+from tests.api.test_api import JPEG, event
+
+
+def fill(disk: Path) -> None:
+    """Write until the disk refuses."""
+    with (disk / "filler").open("wb") as fh:
+        try:
+            while True:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+        except OSError:
+            pass
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"snapshot": JPEG},  # the evidence cannot be written
+        {},  # the SQLite database cannot grow
+    ],
+)
+def test_a_full_disk_refuses_uploads_with_507_and_health_says_so(
+    small_disk: Path, files: dict[str, bytes]
+) -> None:
+    # Regression (issue 13, finding 18): a full disk answered 500 with a traceback ("OSError: [Errno 28]",
+    # "database or disk is full") while /healthz said storage_writable: true.
+    settings = ApiSettings(
+        database_url=f"sqlite:///{small_disk / 'db.sqlite'}",
+        data_dir=small_disk,
+        admin_key=ADMIN_KEY,
+        min_free_mb=0,
+    )
+    app = create_app(settings, dispatch=False)
+    with app.state.sessions() as session:
+        key = create_key(session, name="edge", role="edge", site_ids=["site-a"])
+    with TestClient(app) as client:
+        assert client.get("/healthz").json()["storage_writable"]
+        fill(small_disk)
+        parts = {name: (f"{name}.jpg", data, "image/jpeg") for name, data in files.items()}
+        body = event(f"evt-full-{len(files)}", evidence={})
+
+        response = client.post(
+            "/api/v1/ingest/events",
+            data={"event": json.dumps(body)},
+            files=parts or None,
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert response.status_code == 507, response.text
+        assert "disk is full" in response.json()["detail"]
+        health = client.get("/healthz")
+        assert health.status_code == 503 and not health.json()["storage_writable"]
+        assert any("disk" in problem for problem in health.json()["problems"])
+        (small_disk / "filler").unlink()
+        assert client.get("/healthz").json()["storage_writable"]  # (a 4 MiB disk is still low on space)
+    app.state.engine.dispose()
