@@ -199,6 +199,8 @@ def evaluate_alarms(
         ValueError: an image cannot be read.
     """
     names = set(dataset.names.values())
+    # The cigarette check costs a model run per person; it is scored only where cigarettes are labelled.
+    smoking = engine.smoking is not None and "cigarette" in names
     all_truth: list[tuple[np.ndarray, np.ndarray]] = []
     scenes = []
     for path in tqdm(dataset, desc=f"alarms {dataset.root.name}", unit="img", disable=not progress):
@@ -210,7 +212,7 @@ def evaluate_alarms(
         xyxy, cls = read_labels(path, image.shape[1], image.shape[0])
         labelled_names = np.array([dataset.names.get(int(c), "") for c in cls], dtype=object)
         all_truth.append((xyxy, labelled_names))
-        scenes.append(engine.detect([image], smoking=engine.smoking is not None)[0].people)
+        scenes.append(engine.detect([image], smoking=smoking)[0].people)
     present = {str(n) for _, ns in all_truth for n in ns}
     report = AlarmReport(dataset=str(dataset.root), conf=engine.settings.ppe.conf)
     for spec in KINDS:

@@ -120,8 +120,13 @@ def write_rows(path: Path, rows: np.ndarray) -> None:
     path.write_text("".join(f"{int(r[0])} {r[1]:.6f} {r[2]:.6f} {r[3]:.6f} {r[4]:.6f}\n" for r in rows))
 
 
-def unstretch(image: np.ndarray, width_factor: float) -> np.ndarray:
-    """Narrow a picture to ``width_factor`` of its width. Normalised YOLO boxes stay valid as they are."""
+def rescale_width(image: np.ndarray, width_factor: float) -> np.ndarray:
+    """Narrow (< 1) or widen (> 1) a picture by ``width_factor``. Normalised YOLO boxes stay valid as they
+    are, so the labels need no change.
+
+    >>> rescale_width(np.zeros((10, 20, 3), np.uint8), 0.5).shape
+    (10, 10, 3)
+    """
     h, w = image.shape[:2]
     return cv2.resize(image, (max(1, round(w * width_factor)), h), interpolation=cv2.INTER_AREA)
 
@@ -183,6 +188,16 @@ def _copy(image: Path, rows: np.ndarray, out_split: Path, name: str) -> None:
     write_rows(out_split / "labels" / f"{Path(name).stem}.txt", rows)
 
 
+def _write_scaled(image: Path, rows: np.ndarray, out_split: Path, stem: str, width_factor: float) -> None:
+    picture = cv2.imread(str(image))
+    if picture is None:
+        raise ValueError(f"cannot read image {image}")
+    target = out_split / "images" / f"{stem}.jpg"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(target), rescale_width(picture, width_factor), [cv2.IMWRITE_JPEG_QUALITY, 92])
+    write_rows(out_split / "labels" / f"{stem}.txt", rows)
+
+
 def build_ppe(
     *,
     ppe: Path,
@@ -192,6 +207,8 @@ def build_ppe(
     vest_labeler: Labeler | None,
     unstretch_share: float = 0.5,
     unstretch_range: tuple[float, float] = (0.55, 0.85),
+    stretch_share: float = 0.0,
+    stretch_range: tuple[float, float] = (1.2, 1.8),
     seed: int = 0,
     progress: bool = True,
 ) -> BuildReport:
@@ -206,6 +223,9 @@ def build_ppe(
         vest_labeler: labels vests and bare torsos in hhw (classes 3, 4); None leaves them out.
         unstretch_share: the share of ppe training photos narrowed to a random aspect.
         unstretch_range: the range of that narrowing (new width / old width).
+        stretch_share: the share of hhw photos widened to a random aspect, as ppe's were (so that the
+            model knows heads of both shapes).
+        stretch_range: the range of that widening.
         seed: makes the choice of photos and factors repeatable.
         progress: show progress bars.
 
@@ -222,14 +242,8 @@ def build_ppe(
             rows = read_rows(image)
             name = f"ppe_{image.name}"
             if split == "train" and rng.random() < unstretch_share:
-                picture = cv2.imread(str(image))
-                if picture is None:
-                    raise ValueError(f"cannot read image {image}")
                 factor = rng.uniform(*unstretch_range)
-                target = out / out_split / "images" / f"ppe_{image.stem}.jpg"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                cv2.imwrite(str(target), unstretch(picture, factor), [cv2.IMWRITE_JPEG_QUALITY, 92])
-                write_rows(out / out_split / "labels" / f"ppe_{image.stem}.txt", rows)
+                _write_scaled(image, rows, out / out_split, f"ppe_{image.stem}", factor)
                 report.add(report.images, f"{out_split}/ppe-unstretched")
             else:
                 _copy(image, rows, out / out_split, name)
@@ -251,8 +265,12 @@ def build_ppe(
             heads = read_rows(image)
             heads = heads[np.isin(heads[:, 0], (1, 2))]
             rows = np.vstack([heads, person_rows, vest_rows])
-            _copy(image, rows, out / out_split, f"hhw_{image.name}")
-            report.add(report.images, f"{out_split}/hhw")
+            if split == "train" and rng.random() < stretch_share:
+                _write_scaled(image, rows, out / out_split, f"hhw_{image.stem}", rng.uniform(*stretch_range))
+                report.add(report.images, f"{out_split}/hhw-stretched")
+            else:
+                _copy(image, rows, out / out_split, f"hhw_{image.name}")
+                report.add(report.images, f"{out_split}/hhw")
             report.add(report.boxes, f"{out_split}/hhw heads", len(heads))
             report.add(report.boxes, f"{out_split}/hhw pseudo people", len(person_rows))
             report.add(report.boxes, f"{out_split}/hhw pseudo vests", len(vest_rows))
