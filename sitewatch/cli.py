@@ -21,6 +21,7 @@ from sitewatch.yamlpos import ConfigError
 
 if TYPE_CHECKING:  # these pull in the detector; commands import them when they run
     from detector.dataset import YoloDataset
+    from detector.smoking import SmokingScheduler
     from sitewatch.config import Config
     from sitewatch.health import HealthReporter
     from streams.worker import Worker
@@ -335,8 +336,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not images:
         logger.error("no readable images among %s", ", ".join(map(str, args.images)))
         return EXIT_USAGE
-    engine = Engine(config.engine_settings())
     scheduler = SmokingScheduler(config.smoking.recheck_frames, config.smoking.max_crops_per_frame)
+    if args.models:
+        return _bench_models(args, config, images, scheduler)
+    engine = Engine(config.engine_settings())
     result = bench_engine(engine, images, runs=args.runs, scheduler=scheduler, progress=not args.json)
     if args.json:
         print(json.dumps(result.to_json()))
@@ -358,6 +361,53 @@ def cmd_bench(args: argparse.Namespace) -> int:
             f"frame with {result.scene_people} tracked people (each rechecked every "
             f"{scheduler.recheck_frames} frames, at most {scheduler.max_per_frame} per frame)"
         )
+    return EXIT_OK
+
+
+def _bench_models(
+    args: argparse.Namespace, config: Config, images: list[Any], scheduler: SmokingScheduler
+) -> int:
+    """``sitewatch bench --models A B``: the engine's time per frame with each PPE model, in one run.
+
+    The models take turns in three rounds, so that load on the machine falls on each alike; the table
+    gives each model's median over the rounds and its cost relative to the first model.
+    """
+    import dataclasses
+    import statistics
+
+    from detector.bench import bench_engine
+    from detector.engine import Engine
+
+    engines = [
+        Engine(dataclasses.replace(config.engine_settings(), ppe_model=model)) for model in args.models
+    ]
+    rounds: list[list[float]] = [[] for _ in engines]
+    raw: list[list[float]] = [[] for _ in engines]
+    per_round = max(1, args.runs // 3)
+    for _ in range(3):
+        for i, engine in enumerate(engines):
+            result = bench_engine(engine, images, runs=per_round, scheduler=scheduler, progress=False)
+            rounds[i].append(result.engine_ms)
+            if result.raw_ms is not None:
+                raw[i].append(result.raw_ms)
+    medians = [statistics.median(r) for r in rounds]
+    rows = [
+        [
+            str(engine.ppe.path.name),
+            "x".join(map(str, engine.ppe.input_size)),
+            statistics.median(raw[i]) if raw[i] else "-",
+            medians[i],
+            medians[i] / medians[0],
+        ]
+        for i, engine in enumerate(engines)
+    ]
+    if args.json:
+        keys = ["model", "input", "raw_ms", "engine_ms", "vs_first"]
+        for row in rows:
+            print(json.dumps(dict(zip(keys, row, strict=True))))
+        return EXIT_OK
+    print(f"{len(images)} images, {3 * per_round} runs per model in 3 rounds, smoking stage included")
+    print(format_table(["PPE model", "input", "session.run ms", "engine ms/frame", "vs first"], rows))
     return EXIT_OK
 
 
@@ -811,6 +861,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="latency per stage of the detection engine vs the bare session")
     p.add_argument("--images", nargs="+", type=Path, default=[Path("configs/demo/images")])
     p.add_argument("--runs", type=int, default=100)
+    p.add_argument(
+        "--models", nargs="+", metavar="MODEL", help="compare the engine's time with each of these PPE models"
+    )
     p.add_argument("--config", type=Path)
     p.add_argument("--json", action="store_true")
     p.add_argument(
