@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
@@ -19,6 +20,7 @@ from alerts.dispatcher import Dispatcher
 from api.auth import KeyCache, ensure_admin
 from api.db import make_engine, migrate, session_factory, writer_lock
 from api.group_commit import GroupCommitter
+from api.guards import RequestGuard, validation_error
 from api.links import evidence_link, link_key
 from api.metrics import ApiMetrics, RequestMetrics
 from api.retention import RetentionPolicy, Throttle, apply_retention, sweep_orphans
@@ -109,6 +111,7 @@ def create_app(
         lock=write_turn,
     )
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.add_middleware(RequestGuard, multipart_limit=multipart_limit(settings))  # outermost: first to look
     for router in (
         health.router,
         metrics.router,
@@ -128,9 +131,16 @@ def create_app(
         app.include_router(router)
     ui.mount_static(app)
     document_webhooks(app)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(OSError, _full_disk)
     app.add_exception_handler(OperationalError, _full_disk)
     return app
+
+
+def multipart_limit(settings: ApiSettings) -> int:
+    """The most bytes of a ``multipart/form-data`` body: an ingest's three files at ``max_upload_mb`` each,
+    its event part (1 MiB) and room for boundaries and part headers (1 MiB)."""
+    return int(3 * settings.max_upload_mb * 2**20) + 2 * 2**20
 
 
 async def _full_disk(request: Request, exc: Exception) -> JSONResponse:
