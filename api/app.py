@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -22,6 +23,7 @@ from api.db import make_engine, migrate, session_factory, writer_lock
 from api.group_commit import GroupCommitter
 from api.guards import RequestGuard, validation_error
 from api.links import evidence_link, link_key
+from api.login import LoginThrottle
 from api.metrics import ApiMetrics, RequestMetrics
 from api.retention import RetentionPolicy, Throttle, apply_retention, sweep_orphans
 from api.routes import (
@@ -44,6 +46,9 @@ from api.settings import ApiSettings
 from api.storage import disk_full, open_store
 
 logger = logging.getLogger(__name__)
+
+#: Password checks (scrypt) one process runs at once; more wait their turn (api.login).
+PASSWORD_CHECKS = 2
 
 
 def create_app(
@@ -104,6 +109,8 @@ def create_app(
     app.state.low_disk = Throttle()  # the retention passes uploads ask for on a low disk
     app.state.metrics = ApiMetrics()
     app.state.key_cache = KeyCache(settings.key_cache_s)
+    app.state.login_throttle = LoginThrottle()
+    app.state.password_hashing = asyncio.Semaphore(PASSWORD_CHECKS)
     app.state.committer = GroupCommitter(
         make_engine(settings.database_url, connections=1),
         app.state.store,
