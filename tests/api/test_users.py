@@ -94,7 +94,8 @@ def _throttled_clock(api: Api) -> list[float]:
 
 
 def _log_in(client: TestClient, username: str, password: str) -> int:
-    return client.post("/api/v1/auth/login", json={"username": username, "password": password}).status_code
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    return int(response.status_code)
 
 
 @pytest.mark.parametrize(
