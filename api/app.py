@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 #: Password checks (scrypt) one process runs at once; more wait their turn (api.login).
 PASSWORD_CHECKS = 2
+#: PDF briefs one process prints at once; more wait up to ``app.state.pdf_wait_s`` then get a 503.
+PDF_PRINTS = 2
 
 
 def create_app(
@@ -111,6 +113,9 @@ def create_app(
     app.state.key_cache = KeyCache(settings.key_cache_s)
     app.state.login_throttle = LoginThrottle()
     app.state.password_hashing = asyncio.Semaphore(PASSWORD_CHECKS)
+    app.state.pdf_slots = threading.BoundedSemaphore(PDF_PRINTS)  # each print is a Chromium
+    app.state.pdf_wait_s = 10.0
+    app.state.enrolments = asyncio.Semaphore(1)  # the face models are shared and CPU-heavy
     app.state.committer = GroupCommitter(
         make_engine(settings.database_url, connections=1),
         app.state.store,
@@ -118,7 +123,13 @@ def create_app(
         lock=write_turn,
     )
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
-    app.add_middleware(RequestGuard, multipart_limit=multipart_limit(settings))  # outermost: first to look
+    app.add_middleware(  # outermost: the first to look at a request
+        RequestGuard,
+        multipart_limit=multipart_limit(settings),
+        large_uploads=settings.large_uploads,
+        upload_wait_s=settings.upload_wait_s,
+        body_idle_s=settings.body_timeout_s,
+    )
     for router in (
         health.router,
         metrics.router,

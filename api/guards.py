@@ -4,12 +4,18 @@ A request body is bounded before any route reads it: a ``multipart/form-data`` b
 ``multipart_limit``, every other body (JSON, forms) by ``body_limit``. A declared ``Content-Length`` over
 the bound is refused at once (413) without reading; a body sent without one (chunked) is counted while it
 streams and refused as soon as it crosses the bound, so that no route ever holds more than that.
+
+Large bodies (over ``body_limit`` declared, or of unknown length) are read ``large_uploads`` at a time; a
+request that waits longer than ``upload_wait_s`` for its turn is answered 503 with ``Retry-After``. A body
+that stops arriving for ``body_idle_s``, or is not whole after ``body_total_s``, is answered 408.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 
 from fastapi import Request, status
@@ -62,12 +68,30 @@ class RequestGuard:
         app: the application.
         body_limit: the most bytes of a body that is not ``multipart/form-data``.
         multipart_limit: the most bytes of a ``multipart/form-data`` body.
+        large_uploads: large bodies read at once (per process).
+        upload_wait_s: how long a large body waits for its turn before a 503.
+        body_idle_s: the longest pause while a body arrives before a 408.
+        body_total_s: the longest a body may take to arrive in all before a 408.
     """
 
-    def __init__(self, app: ASGIApp, *, body_limit: int = BODY_LIMIT, multipart_limit: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        body_limit: int = BODY_LIMIT,
+        multipart_limit: int,
+        large_uploads: int = 4,
+        upload_wait_s: float = 10.0,
+        body_idle_s: float = 30.0,
+        body_total_s: float = 600.0,
+    ) -> None:
         self.app = app
         self.body_limit = body_limit
         self.multipart_limit = multipart_limit
+        self.upload_wait_s = upload_wait_s
+        self.body_idle_s = body_idle_s
+        self.body_total_s = body_total_s
+        self._large = asyncio.Semaphore(large_uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,6 +100,7 @@ class RequestGuard:
         kind = (_header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
         limit = self.multipart_limit if kind == b"multipart/form-data" else self.body_limit
         declared = _header(scope, b"content-length")
+        length: int | None = None
         if declared is not None:
             try:
                 length = int(declared)
@@ -85,17 +110,48 @@ class RequestGuard:
             if length > limit:
                 await answer(send, status.HTTP_413_CONTENT_TOO_LARGE, _too_large(limit))
                 return
+        chunked = b"chunked" in (_header(scope, b"transfer-encoding") or b"").lower()
+        if (length is not None and length > self.body_limit) or (length is None and chunked):
+            try:
+                await asyncio.wait_for(self._large.acquire(), self.upload_wait_s)
+            except TimeoutError:
+                logger.warning(
+                    "refused %s %s: too many large uploads at once", scope["method"], scope["path"]
+                )
+                await answer(
+                    send,
+                    status.HTTP_503_SERVICE_UNAVAILABLE,
+                    "too many large uploads at once: retry shortly",
+                    {"Retry-After": "5"},
+                )
+                return
+            try:
+                await self._guarded(scope, receive, send, limit)
+            finally:
+                self._large.release()
+            return
+        await self._guarded(scope, receive, send, limit)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         refusal: _Refusal | None = None
         started = False
         received = 0
         done = False
+        deadline = time.monotonic() + self.body_total_s
 
         async def guarded_receive() -> Message:
             nonlocal refusal, received, done
             if refusal is not None:
                 return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request" and not done:
+            if done:  # after the body: the app waits for a disconnect, as long as it likes
+                return await receive()
+            wait = min(self.body_idle_s, deadline - time.monotonic())
+            try:
+                message = await asyncio.wait_for(receive(), max(wait, 0.0))
+            except TimeoutError:
+                refusal = _Refusal(status.HTTP_408_REQUEST_TIMEOUT, "the request body arrives too slowly")
+                return {"type": "http.disconnect"}
+            if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 done = not message.get("more_body", False)
                 if received > limit:

@@ -20,6 +20,14 @@ from api.sites import ensure_site
 
 FACE_KEY_ENV = "SITEWATCH_FACE_KEY"
 PRESENCE_GAP = timedelta(minutes=2)
+#: The most photos of one enrolment.
+MAX_PHOTOS = 20
+#: The most pixels of an enrolment photo (a small file may hold a huge picture).
+MAX_PIXELS = 50_000_000
+#: Photos are decoded at most this wide and high (JPEGs shrink while they are decoded): faces need no more.
+MAX_SIDE = 2048
+
+_REDUCED = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4), (2, cv2.IMREAD_REDUCED_COLOR_2))
 
 
 class FaceKeyError(RuntimeError):
@@ -58,6 +66,35 @@ def decrypt_embedding(token: bytes) -> np.ndarray:
         raise FaceKeyError(f"{FACE_KEY_ENV} does not decrypt the stored face data") from exc
 
 
+def decode_photo(data: bytes, source: str) -> np.ndarray:
+    """An enrolment photo as a BGR image no larger than ``MAX_SIDE``.
+
+    It is decoded at an eighth of its size first (cheap for a JPEG) to learn its size, then at the smallest
+    reduction that keeps it at least ``MAX_SIDE`` on its longer side, and shrunk to ``MAX_SIDE``.
+
+    Raises:
+        ValueError: the photo cannot be read, or it has more than ``MAX_PIXELS`` pixels.
+    """
+    buffer = np.frombuffer(data, np.uint8)
+    small = cv2.imdecode(buffer, cv2.IMREAD_REDUCED_COLOR_8) if data else None
+    if small is None:
+        raise ValueError(f"{source}: cannot read the photo")
+    height, width = small.shape[0] * 8, small.shape[1] * 8
+    if height * width > MAX_PIXELS * 1.1:
+        raise ValueError(
+            f"{source}: about {height * width / 1e6:.0f} megapixels; at most {MAX_PIXELS / 1e6:.0f}"
+        )
+    flag = next((f for factor, f in _REDUCED if max(height, width) // factor >= MAX_SIDE), cv2.IMREAD_COLOR)
+    image = cv2.imdecode(buffer, flag)
+    if image is None:
+        raise ValueError(f"{source}: cannot read the photo")
+    longest = max(image.shape[:2])
+    if longest > MAX_SIDE:
+        scale = MAX_SIDE / longest
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return image
+
+
 @dataclass(slots=True)
 class Enrolment:
     """The result of an enrolment: embeddings kept, and why each rejected photo was refused."""
@@ -72,7 +109,8 @@ def enroll_officer(
 ) -> Enrolment:
     """Embed the single face of each photo and store the officer with encrypted embeddings.
 
-    Photos are decoded in memory and discarded. Photos with no face or several faces are rejected.
+    Photos are decoded in memory (:func:`decode_photo`) and discarded. Photos with no face or several
+    faces, unreadable or too large ones are rejected. CPU-heavy: call it from a worker thread.
 
     Raises:
         ValueError: no photo was usable (the reasons are in the message).
@@ -83,10 +121,10 @@ def enroll_officer(
     cipher()  # fail before any work when face data cannot be stored
     vectors, rejected = [], []
     for filename, data in photos:
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
         try:
+            image = decode_photo(data, filename)
             vectors.append(enrollment_embedding(analyzer, image, filename))
-        except EnrollmentError as exc:
+        except (EnrollmentError, ValueError) as exc:
             rejected.append(str(exc))
     if not vectors:
         raise ValueError("no usable photo: " + "; ".join(rejected))
