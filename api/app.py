@@ -177,8 +177,9 @@ def document_webhooks(app: FastAPI) -> None:
 
     @app.webhooks.post("case-notice", operation_id="webhook_case_notice")
     def case_notice(body: CaseNotice) -> None:
-        """``case.created`` and ``case.updated``, signed (``X-Sitewatch-Signature: sha256=<hex HMAC-SHA256
-        of the raw body>``) with ``X-Sitewatch-Timestamp`` and ``Idempotency-Key``. Answer 2xx, with
+        """``case.created`` and ``case.updated`` with ``X-Sitewatch-Timestamp`` and ``Idempotency-Key``,
+        signed with the body (``X-Sitewatch-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<key>." and
+        the raw body>``); refuse a timestamp over 5 minutes old. Answer 2xx, with
         ``{"case_number": "..."}`` to a ``case.created``."""
 
     @app.webhooks.post("event-notice", operation_id="webhook_event_notice")
