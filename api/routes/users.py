@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from api.auth import SESSION_COOKIE, SESSION_HOURS, create_user, logout
-from api.deps import Admin, Reader, SessionDep, in_scope, within_scope
+from api.deps import Admin, Reader, SessionDep, in_scope, same_site, within_scope
 from api.events import audit
 from api.login import LoginRefusedError, password_login
 from api.models import User
@@ -29,6 +29,7 @@ router = APIRouter(prefix="/api/v1", tags=["users"])
 async def log_in(body: LoginIn, request: Request, response: Response) -> None:
     """Start a session: an HttpOnly cookie good for 12 hours. Failed attempts are throttled per user name
     and per client address (:mod:`api.login`)."""
+    same_site(request)  # no log-in forced on a browser by another site
     state = request.app.state
     try:
         token = await password_login(

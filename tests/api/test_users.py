@@ -172,3 +172,55 @@ def test_a_login_flood_leaves_other_users_alone(api: Api) -> None:
     assert set(codes) <= {401, 429, 503}, codes
     assert all(code == 200 for code, _ in reads), reads
     assert max(s for _, s in reads) < 5.0, reads
+
+
+EVIL = {"Origin": "https://evil.example"}
+ENROL_FILES = {"photos": ("p.jpg", JPEG, "image/jpeg")}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "headers", "refused"),
+    [
+        ("POST", "/api/v1/ingest/events", {"data": {"event": "{}"}}, EVIL, True),  # URL-encoded, as admin
+        ("POST", "/api/v1/sites/site-a/officers", {"data": {"name": "x"}, "files": ENROL_FILES}, EVIL, True),
+        ("POST", "/api/v1/auth/logout", {}, EVIL, True),  # no body at all
+        ("DELETE", "/api/v1/keys/1", {}, {"Sec-Fetch-Site": "cross-site"}, True),
+        ("POST", "/api/v1/events/evt-1/review", {"json": {"verdict": "confirmed"}}, EVIL, True),
+        ("POST", "/api/v1/auth/login", {"json": {"username": "boss", "password": PASSWORD}}, EVIL, True),
+        (
+            "POST",
+            "/api/v1/auth/logout",
+            {},
+            {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+            False,
+        ),
+        ("POST", "/api/v1/auth/logout", {}, {"Origin": "http://127.0.0.1:8000"}, False),  # the public URL
+        ("POST", "/api/v1/auth/logout", {}, {}, False),  # a program, not a page
+        ("GET", "/api/v1/events", {}, EVIL, False),  # reading is not changing
+    ],
+    ids=[
+        "form-ingest",
+        "multipart-enrol",
+        "bodyless",
+        "fetch-site",
+        "json",
+        "login",
+        "same",
+        "public",
+        "none",
+        "get",
+    ],
+)
+def test_a_cookie_does_not_authorise_another_sites_request(
+    api: Api, method: str, path: str, kwargs: dict[str, Any], headers: dict[str, str], refused: bool
+) -> None:
+    make_user(api, "boss", "admin", [])
+    assert _log_in(api.client, "boss", PASSWORD) == 204
+    response = api.client.request(method, path, headers=headers, **kwargs)
+    api.client.cookies.clear()
+    assert (response.status_code == 403 and "cross-site" in response.text) == refused, response.text
+
+
+def test_a_bearer_key_is_not_subject_to_the_origin_check(api: Api) -> None:
+    response = api.client.post("/api/v1/ingest/events", data={"event": "{}"}, headers=EVIL | api.as_("edge"))
+    assert response.status_code == 422
