@@ -25,6 +25,7 @@ from api.guards import RequestGuard, validation_error
 from api.links import evidence_link, link_key
 from api.login import LoginThrottle
 from api.metrics import ApiMetrics, RequestMetrics
+from api.officers import use_face_key_file
 from api.retention import RetentionPolicy, Throttle, apply_retention, sweep_orphans
 from api.routes import (
     briefs,
@@ -108,6 +109,7 @@ def create_app(
         else None
     )
     app.state.face_analyzer = None  # loaded on the first enrolment
+    use_face_key_file(settings.data_dir)  # SITEWATCH_FACE_KEY, else data_dir/face.key (made on first start)
     app.state.low_disk = Throttle()  # the retention passes uploads ask for on a low disk
     app.state.metrics = ApiMetrics()
     app.state.key_cache = KeyCache(settings.key_cache_s)
