@@ -87,7 +87,10 @@ def create_app(
         app.state.committer.close()
         thread.join(timeout=10)
 
-    app = FastAPI(title="sitewatch central API", version="0.1.0", lifespan=lifespan)
+    # /docs is a local page (api.routes.ui.docs): FastAPI's own loads Swagger UI from a CDN.
+    app = FastAPI(
+        title="sitewatch central API", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions

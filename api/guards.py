@@ -60,7 +60,8 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 class RequestGuard:
-    """ASGI middleware: bound request bodies (413 with the limit in the reason).
+    """ASGI middleware: bound request bodies (413 with the limit in the reason); every response says
+    ``X-Content-Type-Options: nosniff`` (a browser takes each file for what its type says, never sniffs).
 
     Plain ASGI (not ``BaseHTTPMiddleware``), so that bodies stream through untouched while they are counted.
 
@@ -165,6 +166,9 @@ class RequestGuard:
                 return  # the app's answer to a body it never got whole: the guard answers instead
             if message["type"] == "http.response.start":
                 started = True
+                headers = list(message.get("headers", []))
+                if not any(k.lower() == b"x-content-type-options" for k, _ in headers):
+                    message = {**message, "headers": [*headers, (b"x-content-type-options", b"nosniff")]}
             await send(message)
 
         try:

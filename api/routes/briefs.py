@@ -12,6 +12,12 @@ from api.events import audit
 
 router = APIRouter(prefix="/api/v1", tags=["briefs"])
 
+#: A brief is self-contained: inline styles and SVG, pictures as data: URLs, no script at all.
+BRIEF_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+
 
 @router.get(
     "/briefs",
@@ -52,7 +58,9 @@ def brief(
     )
     session.commit()
     if format == "html":
-        return Response(html, media_type="text/html; charset=utf-8")
+        return Response(
+            html, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": BRIEF_POLICY}
+        )
     slots = request.app.state.pdf_slots
     if not slots.acquire(timeout=request.app.state.pdf_wait_s):
         raise HTTPException(

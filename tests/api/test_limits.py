@@ -269,3 +269,43 @@ def test_pdf_briefs_are_printed_two_at_a_time(api: Api, monkeypatch: pytest.Monk
     codes = sorted(a.status_code for a in answers)
     assert most[0] <= 2 and codes.count(200) >= 2 and set(codes) <= {200, 503}, codes
     assert all(a.headers.get("Retry-After") for a in answers if a.status_code == 503)
+
+
+POLYGLOT = b"\xff\xd8\xff\xe0<html><body><script>alert(document.cookie)</script></body></html>"
+
+
+def test_a_jpeg_prefixed_html_polyglot_is_not_stored(api: Api) -> None:
+    from tests.api.test_api import event, post
+
+    response = post(api, event(), files={"snapshot": POLYGLOT})
+    assert response.status_code == 422 and "not a JPEG" in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "who"),
+    [
+        ("/healthz", None),
+        ("/api/v1/events", "viewer"),
+        ("/api/v1/events/evt-00000001/snapshot", "viewer"),
+        ("/ui/app.js", None),
+        ("/api/v1/nothing-here", "viewer"),
+        ("/openapi.json", None),
+        ("/docs", None),
+        ("/api/v1/briefs?period=2026-W10", "viewer"),
+    ],
+)
+def test_every_response_says_nosniff(api: Api, path: str, who: str | None) -> None:
+    from tests.api.test_api import ANNOTATED, JPEG, event, post
+
+    assert post(api, event(), files={"snapshot": JPEG, "annotated": ANNOTATED}).status_code == 201
+    response = api.client.get(path, headers=api.as_(who) if who else {})
+    assert response.headers.get("X-Content-Type-Options") == "nosniff", (response.status_code, path)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/briefs?period=2026-W10", "/docs"])
+def test_html_pages_have_a_policy_and_nothing_from_elsewhere(api: Api, path: str) -> None:
+    response = api.client.get(path, headers=api.as_("viewer"))
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src" in policy and "frame-ancestors 'none'" in policy
+    assert "cdn" not in response.text.lower() and "https://" not in response.text
