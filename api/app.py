@@ -9,10 +9,12 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from pathlib import Path
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from alerts.config import AlertsConfig
@@ -52,6 +54,8 @@ logger = logging.getLogger(__name__)
 PASSWORD_CHECKS = 2
 #: PDF briefs one process prints at once; more wait up to ``app.state.pdf_wait_s`` then get a 503.
 PDF_PRINTS = 2
+#: The fewest characters of an admin key chosen with ``SITEWATCH_ADMIN_KEY`` (made ones have 46).
+MIN_ADMIN_KEY = 32
 
 
 def create_app(
@@ -67,8 +71,15 @@ def create_app(
         alerts: channels and routes of notifications; ``None``: none (notifications are only recorded).
         dispatch: run the notification dispatcher (and the re-inspection sweep) while the app runs.
     """
+    if settings.admin_key is not None and len(settings.admin_key) < MIN_ADMIN_KEY:
+        raise ValueError(
+            f"SITEWATCH_ADMIN_KEY has {len(settings.admin_key)} characters: it must have at least "
+            f"{MIN_ADMIN_KEY} (unset it to have a random one made and printed once)"
+        )
+    private_data(settings)
     engine = make_engine(settings.database_url)
     migrate(engine)
+    private_data(settings)  # the files the migration made
     sessions = session_factory(engine)
     with sessions() as session:
         new_admin_key = ensure_admin(session, settings.admin_key)
@@ -158,6 +169,26 @@ def create_app(
     app.add_exception_handler(OSError, _full_disk)
     app.add_exception_handler(OperationalError, _full_disk)
     return app
+
+
+def private_data(settings: ApiSettings) -> None:
+    """Keep the data folder (0700) and a SQLite database with its journal files (0600) to the owner."""
+    folder = Path(settings.data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    database = Path(url.database)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    if not database.exists():  # made here, owner-only, before SQLite makes it with the umask's mode
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+    for path in (
+        database,
+        *(database.with_name(database.name + end) for end in ("-wal", "-shm", "-journal")),
+    ):
+        if path.exists():
+            path.chmod(0o600)
 
 
 def multipart_limit(settings: ApiSettings) -> int:
