@@ -110,9 +110,7 @@ class AllInOne:
         self._apply_case_policies()
         self.new_password = self._first_user()
         self.sink = ApiSink(self.app)
-        self.server = uvicorn.Server(
-            server_config(self.app, host=self.host, port=self.port, lifespan="on")
-        )
+        self.server = uvicorn.Server(server_config(self.app, host=self.host, port=self.port, lifespan="on"))
         self._thread = threading.Thread(target=self.server.run, name="api", daemon=True)
         self._gallery: Gallery | None = None
         self._closing = threading.Event()
