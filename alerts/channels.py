@@ -27,7 +27,7 @@ from alerts.signing import (
     TIMESTAMP_HEADER,
     dingtalk_sign,
     feishu_sign,
-    sign_body,
+    sign_request,
 )
 
 logger = logging.getLogger(__name__)
@@ -86,13 +86,17 @@ class WebhookChannel:
         return body
 
     def send(self, client: httpx.Client, body: dict[str, Any], *, idempotency_key: str) -> Outcome:
-        """POST the raw JSON with its signature, timestamp and idempotency key."""
+        """POST the raw JSON with its timestamp and idempotency key, and their signature with the body."""
         assert self.config.url is not None and self.config.secret is not None
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        timestamp = str(int(time.time()))
+        signature = sign_request(
+            self.config.secret, timestamp=timestamp, idempotency_key=idempotency_key, body=raw
+        )
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign_body(self.config.secret, raw),
-            TIMESTAMP_HEADER: str(int(time.time())),
+            SIGNATURE_HEADER: signature,
+            TIMESTAMP_HEADER: timestamp,
             IDEMPOTENCY_HEADER: idempotency_key,
         }
         response = client.post(self.config.url, content=raw, headers=headers, timeout=self.config.timeout_s)

@@ -3,10 +3,11 @@
 ``alerts/schemas/case-webhook.schema.json`` is generated from these models (``python -m alerts.contract``)
 and checked by the tests; the API's OpenAPI document lists the same bodies under ``webhooks``.
 
-Every request carries ``X-Sitewatch-Signature: sha256=<hex HMAC-SHA256 of the raw body>``,
-``X-Sitewatch-Timestamp`` (Unix seconds) and ``Idempotency-Key`` (the same on every retry of one
-notification). A receiver answers 2xx, with ``{"case_number": "..."}`` for ``case.created``; we keep that
-number as the case's ``external_id``. Answers 409 mean "already have it" and count as delivered.
+Every request carries ``X-Sitewatch-Timestamp`` (Unix seconds), ``Idempotency-Key`` (the same on every
+retry of one notification) and ``X-Sitewatch-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<key>."
+followed by the raw body>``; a receiver refuses a timestamp more than 5 minutes away. A receiver
+answers 2xx, with ``{"case_number": "..."}`` for ``case.created``; we keep that number as the case's
+``external_id``. Answers 409 mean "already have it" and count as delivered.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """A stand-in for the city's case-management system, for ``sitewatch run``: it checks each request's
-signature, keeps one case per idempotency key, answers with its own case number and prints what it got.
+signature over its timestamp, idempotency key and body, refuses one older than 5 minutes, keeps one case
+per idempotency key, answers with its own case number and prints what it got.
 
 It shows an integrator the whole contract working on one laptop; a real deployment points the webhook
 channel at the real system instead.
@@ -15,7 +16,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from alerts.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify_body
+from alerts.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, check_request
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ class DemoCaseSystem:
 
     Attributes:
         notices: the accepted bodies, in arrival order (one per idempotency key).
-        rejected: requests refused for a bad signature.
+        rejected: requests refused for a bad signature or an old timestamp.
     """
 
     def __init__(self, secret: str, *, host: str = "127.0.0.1", port: int = 0, echo: bool = True) -> None:
@@ -52,7 +53,10 @@ class DemoCaseSystem:
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 status, answer = owner.handle(
-                    raw, self.headers.get(SIGNATURE_HEADER), self.headers.get(IDEMPOTENCY_HEADER)
+                    raw,
+                    self.headers.get(SIGNATURE_HEADER),
+                    self.headers.get(IDEMPOTENCY_HEADER),
+                    self.headers.get(TIMESTAMP_HEADER),
                 )
                 data = json.dumps(answer).encode()
                 self.send_response(status)
@@ -68,13 +72,17 @@ class DemoCaseSystem:
         )
         self._thread.start()
 
-    def handle(self, raw: bytes, signature: str | None, key: str | None) -> tuple[int, dict[str, Any]]:
-        """Check, deduplicate, number and keep one request."""
-        if not verify_body(self.secret, raw, signature):
-            self.rejected += 1
-            return 401, {"error": "bad signature"}
-        if not key:
-            return 400, {"error": "no Idempotency-Key"}
+    def handle(
+        self, raw: bytes, signature: str | None, key: str | None, timestamp: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        """Check (:func:`alerts.signing.check_request`), deduplicate, number and keep one request."""
+        problem = check_request(
+            self.secret, body=raw, signature=signature, timestamp=timestamp, idempotency_key=key
+        )
+        if problem is not None or not key:
+            with self._lock:
+                self.rejected += 1
+            return 401, {"error": problem or "no Idempotency-Key"}
         with self._lock:
             if key in self.answers:  # a retry: the same answer, nothing new
                 return 200, {"case_number": self.answers[key]}

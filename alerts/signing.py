@@ -5,25 +5,62 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import time
 
 SIGNATURE_HEADER = "X-Sitewatch-Signature"
 TIMESTAMP_HEADER = "X-Sitewatch-Timestamp"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-def sign_body(secret: str, body: bytes) -> str:
-    """``sha256=<hex HMAC-SHA256 of the raw body>``, the value of ``X-Sitewatch-Signature``.
+#: How old (or how far ahead) a webhook's timestamp may be for a receiver to accept it.
+MAX_AGE_S = 300
+
+
+def _signed_text(timestamp: str, idempotency_key: str, body: bytes) -> bytes:
+    return f"{timestamp}.{idempotency_key}.".encode() + body
+
+
+def sign_request(secret: str, *, timestamp: str, idempotency_key: str, body: bytes) -> str:
+    """``sha256=<hex HMAC-SHA256 of "<timestamp>.<idempotency key>." + raw body>``, the value of
+    ``X-Sitewatch-Signature``: the timestamp and key are signed with the body, so that a captured request
+    cannot be sent again under a new key or a fresh time.
 
     Example:
-        >>> sign_body("s3cret", b'{"a":1}')[:15]
-        'sha256=5910e620'
+        >>> sign_request("s3cret", timestamp="1767225600", idempotency_key="k1", body=b'{"a":1}')[:15]
+        'sha256=f3f974b4'
     """
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    text = _signed_text(timestamp, idempotency_key, body)
+    return "sha256=" + hmac.new(secret.encode(), text, hashlib.sha256).hexdigest()
 
 
-def verify_body(secret: str, body: bytes, header: str | None) -> bool:
-    """Whether ``header`` is the signature of ``body`` (what a receiver checks), in constant time."""
-    return header is not None and hmac.compare_digest(sign_body(secret, body), header)
+def check_request(
+    secret: str,
+    *,
+    body: bytes,
+    signature: str | None,
+    timestamp: str | None,
+    idempotency_key: str | None,
+    now: float | None = None,
+    max_age_s: float = MAX_AGE_S,
+) -> str | None:
+    """What a receiver checks: ``None`` when the request is ours and fresh, else why it is not.
+
+    The signature must cover this timestamp, key and body (compared in constant time), and the timestamp
+    must lie within ``max_age_s`` of ``now``. A receiver also keeps the keys it accepted for longer than
+    ``max_age_s`` and answers a repeated key with its first answer: together, no request counts twice.
+    """
+    if not signature or not timestamp or not idempotency_key:
+        return "the signature, timestamp or idempotency key is missing"
+    expected = sign_request(secret, timestamp=timestamp, idempotency_key=idempotency_key, body=body)
+    if not hmac.compare_digest(expected, signature):
+        return "bad signature"
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return "the timestamp is not a number"
+    if abs((time.time() if now is None else now) - sent) > max_age_s:
+        return f"the timestamp is more than {max_age_s:.0f} s away from now"
+    return None
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from pathlib import Path
 
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from alerts.config import AlertsConfig
@@ -19,8 +23,11 @@ from alerts.dispatcher import Dispatcher
 from api.auth import KeyCache, ensure_admin
 from api.db import make_engine, migrate, session_factory, writer_lock
 from api.group_commit import GroupCommitter
+from api.guards import RequestGuard, validation_error
 from api.links import evidence_link, link_key
+from api.login import LoginThrottle
 from api.metrics import ApiMetrics, RequestMetrics
+from api.officers import use_face_key_file
 from api.retention import RetentionPolicy, Throttle, apply_retention, sweep_orphans
 from api.routes import (
     briefs,
@@ -43,6 +50,13 @@ from api.storage import disk_full, open_store
 
 logger = logging.getLogger(__name__)
 
+#: Password checks (scrypt) one process runs at once; more wait their turn (api.login).
+PASSWORD_CHECKS = 2
+#: PDF briefs one process prints at once; more wait up to ``app.state.pdf_wait_s`` then get a 503.
+PDF_PRINTS = 2
+#: The fewest characters of an admin key chosen with ``SITEWATCH_ADMIN_KEY`` (made ones have 46).
+MIN_ADMIN_KEY = 32
+
 
 def create_app(
     settings: ApiSettings, alerts: AlertsConfig | None = None, *, dispatch: bool = True
@@ -57,8 +71,15 @@ def create_app(
         alerts: channels and routes of notifications; ``None``: none (notifications are only recorded).
         dispatch: run the notification dispatcher (and the re-inspection sweep) while the app runs.
     """
+    if settings.admin_key is not None and len(settings.admin_key) < MIN_ADMIN_KEY:
+        raise ValueError(
+            f"SITEWATCH_ADMIN_KEY has {len(settings.admin_key)} characters: it must have at least "
+            f"{MIN_ADMIN_KEY} (unset it to have a random one made and printed once)"
+        )
+    private_data(settings)
     engine = make_engine(settings.database_url)
     migrate(engine)
+    private_data(settings)  # the files the migration made
     sessions = session_factory(engine)
     with sessions() as session:
         new_admin_key = ensure_admin(session, settings.admin_key)
@@ -77,7 +98,10 @@ def create_app(
         app.state.committer.close()
         thread.join(timeout=10)
 
-    app = FastAPI(title="sitewatch central API", version="0.1.0", lifespan=lifespan)
+    # /docs is a local page (api.routes.ui.docs): FastAPI's own loads Swagger UI from a CDN.
+    app = FastAPI(
+        title="sitewatch central API", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
@@ -99,9 +123,15 @@ def create_app(
         else None
     )
     app.state.face_analyzer = None  # loaded on the first enrolment
+    use_face_key_file(settings.data_dir)  # SITEWATCH_FACE_KEY, else data_dir/face.key (made on first start)
     app.state.low_disk = Throttle()  # the retention passes uploads ask for on a low disk
     app.state.metrics = ApiMetrics()
     app.state.key_cache = KeyCache(settings.key_cache_s)
+    app.state.login_throttle = LoginThrottle()
+    app.state.password_hashing = asyncio.Semaphore(PASSWORD_CHECKS)
+    app.state.pdf_slots = threading.BoundedSemaphore(PDF_PRINTS)  # each print is a Chromium
+    app.state.pdf_wait_s = 10.0
+    app.state.enrolments = asyncio.Semaphore(1)  # the face models are shared and CPU-heavy
     app.state.committer = GroupCommitter(
         make_engine(settings.database_url, connections=1),
         app.state.store,
@@ -109,6 +139,13 @@ def create_app(
         lock=write_turn,
     )
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.add_middleware(  # outermost: the first to look at a request
+        RequestGuard,
+        multipart_limit=multipart_limit(settings),
+        large_uploads=settings.large_uploads,
+        upload_wait_s=settings.upload_wait_s,
+        body_idle_s=settings.body_timeout_s,
+    )
     for router in (
         health.router,
         metrics.router,
@@ -128,9 +165,36 @@ def create_app(
         app.include_router(router)
     ui.mount_static(app)
     document_webhooks(app)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(OSError, _full_disk)
     app.add_exception_handler(OperationalError, _full_disk)
     return app
+
+
+def private_data(settings: ApiSettings) -> None:
+    """Keep the data folder (0700) and a SQLite database with its journal files (0600) to the owner."""
+    folder = Path(settings.data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    database = Path(url.database)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    if not database.exists():  # made here, owner-only, before SQLite makes it with the umask's mode
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+    for path in (
+        database,
+        *(database.with_name(database.name + end) for end in ("-wal", "-shm", "-journal")),
+    ):
+        if path.exists():
+            path.chmod(0o600)
+
+
+def multipart_limit(settings: ApiSettings) -> int:
+    """The most bytes of a ``multipart/form-data`` body: an ingest's three files at ``max_upload_mb`` each,
+    its event part (1 MiB) and room for boundaries and part headers (1 MiB)."""
+    return int(3 * settings.max_upload_mb * 2**20) + 2 * 2**20
 
 
 async def _full_disk(request: Request, exc: Exception) -> JSONResponse:
@@ -149,8 +213,9 @@ def document_webhooks(app: FastAPI) -> None:
 
     @app.webhooks.post("case-notice", operation_id="webhook_case_notice")
     def case_notice(body: CaseNotice) -> None:
-        """``case.created`` and ``case.updated``, signed (``X-Sitewatch-Signature: sha256=<hex HMAC-SHA256
-        of the raw body>``) with ``X-Sitewatch-Timestamp`` and ``Idempotency-Key``. Answer 2xx, with
+        """``case.created`` and ``case.updated`` with ``X-Sitewatch-Timestamp`` and ``Idempotency-Key``,
+        signed with the body (``X-Sitewatch-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<key>." and
+        the raw body>``); refuse a timestamp over 5 minutes old. Answer 2xx, with
         ``{"case_number": "..."}`` to a ``case.created``."""
 
     @app.webhooks.post("event-notice", operation_id="webhook_event_notice")

@@ -182,20 +182,14 @@ def create_user(
     return user
 
 
-def login(session: Session, *, username: str, password: str) -> str | None:
-    """A new session token for valid credentials, else ``None`` (same answer for a wrong name or password)."""
-    user = session.scalar(select(User).where(User.username == username, User.disabled.is_(False)))
-    if user is None:
-        hash_password(password)  # spend the same time as a real check
-        return None
-    if not check_password(password, user.password_hash):
-        return None
+def start_session(session: Session, *, user_id: int) -> str:
+    """Store a new web session of the user (their password was checked) and return its token."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     session.add(
         WebSession(
             token_hash=hash_key(token),
-            user_id=user.id,
+            user_id=user_id,
             created_at=now,
             expires_at=now + timedelta(hours=SESSION_HOURS),
         )

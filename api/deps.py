@@ -71,6 +71,8 @@ async def get_principal(request: Request) -> Principal:
                 cache.put(digest, principal)
     cookie = request.cookies.get(SESSION_COOKIE)
     if principal is None and cookie and not header:
+        if request.method not in SAFE_METHODS:
+            same_site(request)
         principal = await run_in_threadpool(_lookup, request, session_principal, cookie)
     if principal is None:
         raise HTTPException(
@@ -79,6 +81,33 @@ async def get_principal(request: Request) -> Principal:
             headers={"WWW-Authenticate": "Bearer"},
         )
     return principal
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def same_site(request: Request) -> None:
+    """Refuse (403) a request a browser sent from another site: what a session cookie must not authorise.
+
+    SameSite=strict keeps the cookie off cross-site requests in current browsers; this checks again, on
+    every unsafe request made with the cookie, what browsers say of the request's origin:
+    ``Sec-Fetch-Site`` must be ``same-origin`` (or ``none``, typed by the user) and ``Origin``, when sent,
+    must be this server (as the request reached it, or ``SITEWATCH_PUBLIC_URL``). Requests with neither
+    header come from programs, not from a page.
+    """
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site.lower() not in ("same-origin", "none"):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"cross-site request refused (Sec-Fetch-Site: {fetch_site})"
+        )
+    origin = request.headers.get("origin")
+    if origin is not None:
+        ours = {f"{request.url.scheme}://{request.headers.get('host', '')}"}
+        ours.add(request.app.state.settings.public_url.rstrip("/"))
+        if origin.rstrip("/") not in ours:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"cross-site request refused (Origin: {origin[:100]})"
+            )
 
 
 def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:

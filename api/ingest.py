@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import cv2
+import numpy as np
 from sqlalchemy import (
     BindParameter,
     CompoundSelect,
@@ -138,11 +140,14 @@ def check_file(name: str, data: bytes) -> None:
     """Refuse a part that is not what its name says.
 
     Raises:
-        IngestError: empty, not a JPEG (``snapshot``, ``annotated``) or not an MP4 (``clip``).
+        IngestError: empty, not a JPEG that decodes (``snapshot``, ``annotated``) or not an MP4 (``clip``).
     """
     if not data:
         raise IngestError(f"part '{name}' is empty")
-    if MEDIA[name] == "image/jpeg" and not data.startswith(b"\xff\xd8"):
+    if MEDIA[name] == "image/jpeg" and (
+        not data.startswith(b"\xff\xd8")
+        or cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8) is None
+    ):
         raise IngestError(f"part '{name}' is not a JPEG image")
     if MEDIA[name] == "video/mp4" and data[4:8] != b"ftyp":
         raise IngestError(f"part '{name}' is not an MP4 video")

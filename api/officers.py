@@ -3,9 +3,11 @@ the gallery edge boxes fetch, and the presence timeline built from their sightin
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -18,21 +20,69 @@ from api.events import audit
 from api.models import Officer, OfficerEmbedding, PresenceInterval
 from api.sites import ensure_site
 
+logger = logging.getLogger(__name__)
+
 FACE_KEY_ENV = "SITEWATCH_FACE_KEY"
 PRESENCE_GAP = timedelta(minutes=2)
+#: The most photos of one enrolment.
+MAX_PHOTOS = 20
+#: The most pixels of an enrolment photo (a small file may hold a huge picture).
+MAX_PIXELS = 50_000_000
+#: Photos are decoded at most this wide and high (JPEGs shrink while they are decoded): faces need no more.
+MAX_SIDE = 2048
+
+_REDUCED = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4), (2, cv2.IMREAD_REDUCED_COLOR_2))
+
+
+#: The file the key is kept in when ``SITEWATCH_FACE_KEY`` is not set: set by :func:`use_face_key_file`.
+_key_file: Path | None = None
 
 
 class FaceKeyError(RuntimeError):
     """Face data cannot be stored or read without the encryption key (answered with 503)."""
 
 
+def use_face_key_file(data_dir: Path) -> Path | None:
+    """Use, in this process, the key kept in ``data_dir/face.key`` whenever ``SITEWATCH_FACE_KEY`` is not set,
+    creating it (mode 0600) on the first start; its path, or ``None`` when the variable is set.
+
+    The key is a file of its own, beside the database and never in it: a copy of the data must not carry
+    the key that opens its faces, and the key must be backed up apart from the data (without it enrolled
+    faces cannot be read). Where it is goes to the log.
+    """
+    global _key_file
+    path = Path(data_dir) / "face.key"
+    _key_file = path
+    if os.environ.get(FACE_KEY_ENV):
+        return None
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path
+        with os.fdopen(fd, "w") as fh:
+            fh.write(Fernet.generate_key().decode())
+        logger.warning(
+            "created the face-data key %s (%s is not set): back it up apart from the data; without it the "
+            "enrolled faces cannot be read",
+            path,
+            FACE_KEY_ENV,
+        )
+    else:
+        logger.info("face data is encrypted with the key in %s (back it up apart from the data)", path)
+    return path
+
+
 def cipher() -> Fernet:
-    """The cipher for face embeddings, from ``SITEWATCH_FACE_KEY`` (a Fernet key).
+    """The cipher for face embeddings: ``SITEWATCH_FACE_KEY`` (a Fernet key), else the key file.
 
     Raises:
-        FaceKeyError: the variable is not set or not a valid key.
+        FaceKeyError: no key, or not a valid one.
     """
     key = os.environ.get(FACE_KEY_ENV)
+    if not key and _key_file is not None and _key_file.exists():
+        key = _key_file.read_text().strip()
     if not key:
         raise FaceKeyError(f"{FACE_KEY_ENV} is not set: face data is only stored encrypted")
     try:
@@ -58,6 +108,35 @@ def decrypt_embedding(token: bytes) -> np.ndarray:
         raise FaceKeyError(f"{FACE_KEY_ENV} does not decrypt the stored face data") from exc
 
 
+def decode_photo(data: bytes, source: str) -> np.ndarray:
+    """An enrolment photo as a BGR image no larger than ``MAX_SIDE``.
+
+    It is decoded at an eighth of its size first (cheap for a JPEG) to learn its size, then at the smallest
+    reduction that keeps it at least ``MAX_SIDE`` on its longer side, and shrunk to ``MAX_SIDE``.
+
+    Raises:
+        ValueError: the photo cannot be read, or it has more than ``MAX_PIXELS`` pixels.
+    """
+    buffer = np.frombuffer(data, np.uint8)
+    small = cv2.imdecode(buffer, cv2.IMREAD_REDUCED_COLOR_8) if data else None
+    if small is None:
+        raise ValueError(f"{source}: cannot read the photo")
+    height, width = small.shape[0] * 8, small.shape[1] * 8
+    if height * width > MAX_PIXELS * 1.1:
+        raise ValueError(
+            f"{source}: about {height * width / 1e6:.0f} megapixels; at most {MAX_PIXELS / 1e6:.0f}"
+        )
+    flag = next((f for factor, f in _REDUCED if max(height, width) // factor >= MAX_SIDE), cv2.IMREAD_COLOR)
+    image = cv2.imdecode(buffer, flag)
+    if image is None:
+        raise ValueError(f"{source}: cannot read the photo")
+    longest = max(image.shape[:2])
+    if longest > MAX_SIDE:
+        scale = MAX_SIDE / longest
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return image
+
+
 @dataclass(slots=True)
 class Enrolment:
     """The result of an enrolment: embeddings kept, and why each rejected photo was refused."""
@@ -72,7 +151,8 @@ def enroll_officer(
 ) -> Enrolment:
     """Embed the single face of each photo and store the officer with encrypted embeddings.
 
-    Photos are decoded in memory and discarded. Photos with no face or several faces are rejected.
+    Photos are decoded in memory (:func:`decode_photo`) and discarded. Photos with no face or several
+    faces, unreadable or too large ones are rejected. CPU-heavy: call it from a worker thread.
 
     Raises:
         ValueError: no photo was usable (the reasons are in the message).
@@ -83,10 +163,10 @@ def enroll_officer(
     cipher()  # fail before any work when face data cannot be stored
     vectors, rejected = [], []
     for filename, data in photos:
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
         try:
+            image = decode_photo(data, filename)
             vectors.append(enrollment_embedding(analyzer, image, filename))
-        except EnrollmentError as exc:
+        except (EnrollmentError, ValueError) as exc:
             rejected.append(str(exc))
     if not vectors:
         raise ValueError("no usable photo: " + "; ".join(rejected))

@@ -45,6 +45,11 @@ class ApiSettings:
             there; 0 checks every request.
         false_alarm_days: how long edge boxes suppress what a supervisor marked a false alarm
             (``SITEWATCH_FALSE_ALARM_DAYS``).
+        large_uploads: bodies over 1 MiB one process reads at once; more wait up to ``upload_wait_s``, then
+            503 (``SITEWATCH_LARGE_UPLOADS``).
+        upload_wait_s: how long a large body waits for its turn (``SITEWATCH_UPLOAD_WAIT_S``).
+        body_timeout_s: the longest pause while a request body arrives before a 408
+            (``SITEWATCH_BODY_TIMEOUT_S``).
     """
 
     database_url: str
@@ -65,6 +70,9 @@ class ApiSettings:
     key_cache_s: float = 5.0
     false_alarm_days: float = 30.0
     orphan_min_age_s: float = 900.0
+    large_uploads: int = 4
+    upload_wait_s: float = 10.0
+    body_timeout_s: float = 30.0
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, database_url: str | None = None) -> ApiSettings:
@@ -109,4 +117,7 @@ class ApiSettings:
             key_cache_s=float(env.get("SITEWATCH_KEY_CACHE_S", "5")),
             false_alarm_days=number("SITEWATCH_FALSE_ALARM_DAYS", 30.0),
             orphan_min_age_s=number("SITEWATCH_ORPHAN_MIN_AGE_S", 900.0),
+            large_uploads=max(1, int(number("SITEWATCH_LARGE_UPLOADS", 4))),
+            upload_wait_s=number("SITEWATCH_UPLOAD_WAIT_S", 10.0),
+            body_timeout_s=number("SITEWATCH_BODY_TIMEOUT_S", 30.0),
         )

@@ -27,6 +27,7 @@ from api.ingest import IngestError, ingest_update
 from api.models import User
 from api.officers import FaceKeyError, gallery, record_sighting
 from api.schemas import CameraHealthIn, FalseAlarmPublic, IngestEventIn
+from api.serve import server_config
 from api.settings import ApiSettings
 from api.sites import ensure_site, record_health
 from detector.faces import Gallery
@@ -109,9 +110,7 @@ class AllInOne:
         self._apply_case_policies()
         self.new_password = self._first_user()
         self.sink = ApiSink(self.app)
-        self.server = uvicorn.Server(
-            uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning", lifespan="on")
-        )
+        self.server = uvicorn.Server(server_config(self.app, host=self.host, port=self.port, lifespan="on"))
         self._thread = threading.Thread(target=self.server.run, name="api", daemon=True)
         self._gallery: Gallery | None = None
         self._closing = threading.Event()

@@ -161,9 +161,11 @@ class _TimedReceiver(DemoCaseSystem):
         self.arrived: dict[str, float] = {}
         super().__init__(secret, echo=echo)
 
-    def handle(self, raw: bytes, signature: str | None, key: str | None) -> tuple[int, dict[str, Any]]:
+    def handle(
+        self, raw: bytes, signature: str | None, key: str | None, timestamp: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
         """Take the request, then note the time for its events."""
-        status, answer = super().handle(raw, signature, key)
+        status, answer = super().handle(raw, signature, key, timestamp)
         moment = time.time()
         body = json.loads(raw)
         for event in body.get("events", []):

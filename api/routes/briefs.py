@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from api.briefs import PdfUnavailableError, Period, PeriodError, brief_data, render_html, render_pdf
 from api.deps import NameQuery, Reader, SessionDep, StoreDep, visible_site
 from api.events import audit
 
 router = APIRouter(prefix="/api/v1", tags=["briefs"])
+
+#: A brief is self-contained: inline styles and SVG, pictures as data: URLs, no script at all.
+BRIEF_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 
 
 @router.get(
@@ -20,6 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["briefs"])
     responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
 )
 def brief(
+    request: Request,
     principal: Reader,
     session: SessionDep,
     store: StoreDep,
@@ -29,7 +36,8 @@ def brief(
     lang: Literal["zh", "en"] = "zh",
     tz: Annotated[str, Query(max_length=64)] = "Asia/Shanghai",
 ) -> Response:
-    """The brief of a district (every site the caller sees) or of one site."""
+    """The brief of a district (every site the caller sees) or of one site; PDFs are printed two at a time
+    (503 with ``Retry-After`` when the wait for a turn is too long)."""
     try:
         span = Period.parse(period, tz)
     except PeriodError as exc:
@@ -50,11 +58,22 @@ def brief(
     )
     session.commit()
     if format == "html":
-        return Response(html, media_type="text/html; charset=utf-8")
+        return Response(
+            html, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": BRIEF_POLICY}
+        )
+    slots = request.app.state.pdf_slots
+    if not slots.acquire(timeout=request.app.state.pdf_wait_s):
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "too many PDF briefs are being printed: retry shortly",
+            headers={"Retry-After": "10"},
+        )
     try:
         pdf = render_pdf(html)
     except PdfUnavailableError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+    finally:
+        slots.release()
     filename = f"sitewatch-{period}-{site_id or 'district'}.pdf"
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal
 from api.deps import (
@@ -23,10 +25,21 @@ from api.deps import (
     visible_site,
 )
 from api.models import Officer, OfficerEmbedding
-from api.officers import FaceKeyError, delete_officer, enroll_officer, gallery, record_sighting, timeline
+from api.officers import (
+    MAX_PHOTOS,
+    FaceKeyError,
+    delete_officer,
+    enroll_officer,
+    gallery,
+    record_sighting,
+    timeline,
+)
 from api.schemas import GalleryPublic, OfficerPatch, OfficerPublic, PresencePublic, SightingIn
 
 router = APIRouter(prefix="/api/v1", tags=["officers"])
+
+#: How long an enrolment waits for the one before it to finish before a 503.
+ENROLMENT_WAIT_S = 30.0
 
 
 def _public(session: Session, officer: Officer, rejected: list[str] | None = None) -> OfficerPublic:
@@ -65,8 +78,13 @@ async def enroll(
     name: Annotated[str, Form(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")],
     photos: Annotated[list[UploadFile], File(description="Photos of the officer alone, face visible.")],
 ) -> OfficerPublic:
-    """Enrol an officer from photos; faces are embedded here and the photos are not kept."""
+    """Enrol an officer from photos (at most 20, each at most ``max_upload_mb`` and 50 megapixels); faces
+    are embedded here, in a worker thread, one enrolment at a time, and the photos are not kept."""
     visible_site(principal, site_id)
+    if len(photos) > MAX_PHOTOS:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE, f"{len(photos)} photos; at most {MAX_PHOTOS} per enrolment"
+        )
     limit = int(request.app.state.settings.max_upload_mb * 2**20)
     data = []
     for photo in photos:
@@ -76,20 +94,33 @@ async def enroll(
                 status.HTTP_413_CONTENT_TOO_LARGE, f"photo {photo.filename} exceeds {limit} bytes"
             )
         data.append((photo.filename or "photo", content))
+    turn = request.app.state.enrolments
     try:
-        result = enroll_officer(
-            session,
-            site_id=site_id,
-            name=name,
-            photos=data,
-            analyzer=_analyzer(request),
-            actor=principal.name,
+        await asyncio.wait_for(turn.acquire(), ENROLMENT_WAIT_S)
+    except TimeoutError:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "another enrolment is running: retry shortly",
+            headers={"Retry-After": "10"},
+        ) from None
+    try:
+        result = await run_in_threadpool(
+            lambda: enroll_officer(
+                session,
+                site_id=site_id,
+                name=name,
+                photos=data,
+                analyzer=_analyzer(request),
+                actor=principal.name,
+            )
         )
     except FaceKeyError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    return _public(session, result.officer, result.rejected)
+    finally:
+        turn.release()
+    return await run_in_threadpool(_public, session, result.officer, result.rejected)
 
 
 @router.get("/sites/{site_id}/officers", response_model=list[OfficerPublic], operation_id="list_officers")

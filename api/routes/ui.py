@@ -6,10 +6,11 @@ shows comes from authenticated API routes with the session cookie.
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 WEB = Path(__file__).resolve().parents[1] / "web"
@@ -38,3 +39,25 @@ def home() -> FileResponse:
 def mount_static(app: FastAPI) -> None:
     """Serve the app's scripts and styles under ``/ui``."""
     app.mount("/ui", StaticFiles(directory=WEB), name="ui")
+
+
+@router.get("/docs")
+def docs(request: Request) -> HTMLResponse:
+    """The API's operations, from its OpenAPI document (``/openapi.json``), as a plain local page: no
+    script, nothing from another site."""
+    schema = request.app.openapi()
+    rows = []
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            summary = (operation.get("description") or operation.get("summary") or "").split("\n")[0]
+            rows.append(
+                f"<tr><td>{escape(method.upper())}</td><td><code>{escape(path)}</code></td>"
+                f"<td>{escape(summary)}</td></tr>"
+            )
+    page = (
+        "<!doctype html><meta charset=utf-8><title>sitewatch API</title>"
+        f"<h1>{escape(schema['info']['title'])}</h1>"
+        '<p>The whole description: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3, webhooks too).</p>'
+        f"<table>{''.join(rows)}</table>"
+    )
+    return HTMLResponse(page, headers={"Content-Security-Policy": POLICY, "Cache-Control": "no-cache"})

@@ -6,21 +6,43 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from api.auth import SESSION_COOKIE, SESSION_HOURS, create_user, login, logout
-from api.deps import Admin, Reader, SessionDep, in_scope, within_scope
+from api.auth import SESSION_COOKIE, SESSION_HOURS, create_user, logout
+from api.deps import Admin, Reader, SessionDep, in_scope, same_site, within_scope
 from api.events import audit
+from api.login import LoginRefusedError, password_login
 from api.models import User
 from api.schemas import LoginIn, UserIn, UserPublic
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
 
-@router.post("/auth/login", status_code=status.HTTP_204_NO_CONTENT, operation_id="login")
-def log_in(body: LoginIn, request: Request, response: Response, session: SessionDep) -> None:
-    """Start a session: an HttpOnly cookie good for 12 hours."""
-    token = login(session, username=body.username, password=body.password)
-    if token is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong user name or password")
+@router.post(
+    "/auth/login",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="login",
+    responses={
+        401: {"description": "Wrong user name or password."},
+        429: {"description": "Too many failed log-ins of this name or from this address: see Retry-After."},
+        503: {"description": "Too many log-ins at once: see Retry-After."},
+    },
+)
+async def log_in(body: LoginIn, request: Request, response: Response) -> None:
+    """Start a session: an HttpOnly cookie good for 12 hours. Failed attempts are throttled per user name
+    and per client address (:mod:`api.login`)."""
+    same_site(request)  # no log-in forced on a browser by another site
+    state = request.app.state
+    try:
+        token = await password_login(
+            sessions=state.sessions,
+            throttle=state.login_throttle,
+            hashing=state.password_hashing,
+            username=body.username,
+            password=body.password,
+            address=request.client.host if request.client else "unknown",
+        )
+    except LoginRefusedError as exc:
+        headers = {"Retry-After": str(int(exc.retry_after_s))} if exc.retry_after_s else None
+        raise HTTPException(exc.status, exc.detail, headers=headers) from None
     response.set_cookie(
         SESSION_COOKIE,
         token,

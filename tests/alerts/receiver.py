@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from alerts.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify_body
+from alerts.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, check_request
 
 
 @dataclass
@@ -66,7 +66,16 @@ class CaseSystem:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any]]:
-        signed = verify_body(self.secret, raw, headers.get(SIGNATURE_HEADER))
+        signed = (
+            check_request(
+                self.secret,
+                body=raw,
+                signature=headers.get(SIGNATURE_HEADER),
+                timestamp=headers.get(TIMESTAMP_HEADER),
+                idempotency_key=headers.get(IDEMPOTENCY_HEADER),
+            )
+            is None
+        )
         with self._lock:
             self.requests.append(Request(path, headers, raw, signed))
             first = len(self.requests) == 1

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import stat
 import time
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.auth import KeyCache, Principal
+from api.settings import ApiSettings
 from tests.api.conftest import Api
 
 
@@ -155,3 +160,28 @@ def test_a_site_scoped_admin_lists_only_keys_within_its_sites(api: Api) -> None:
     ).json()["key"]
     listed = api.client.get("/api/v1/keys", headers={"Authorization": f"Bearer {scoped}"}).json()
     assert {k["name"] for k in listed} == {"edge box A", "supervisor A", "admin a"}
+
+
+@pytest.mark.parametrize(
+    ("admin_key", "accepted"),
+    [("sw_short", False), ("x" * 31, False), ("x" * 32, True), (None, True)],
+    ids=["short", "31", "32", "made"],
+)
+def test_the_data_is_private_and_a_chosen_admin_key_long(
+    tmp_path: Path, admin_key: str | None, accepted: bool
+) -> None:
+    folder = tmp_path / "data"
+    settings = ApiSettings(
+        database_url=f"sqlite:///{folder / 'sitewatch.db'}", data_dir=folder, admin_key=admin_key
+    )
+    if not accepted:
+        with pytest.raises(ValueError, match="at least 32"):
+            create_app(settings, dispatch=False)
+        return
+    app = create_app(settings, dispatch=False)
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    databases = list(folder.glob("sitewatch.db*"))
+    assert databases and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in databases), databases
+    app.state.engine.dispose()

@@ -3,16 +3,23 @@ gallery recognising a test photo, deletion, and the presence timeline."""
 
 from __future__ import annotations
 
+import logging
+import stat
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
 import pytest
 from cryptography.fernet import Fernet
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from api.app import create_app
+from api.auth import create_key
+from api.settings import ApiSettings
 from detector.faces import FaceAnalyzer, Gallery
-from tests.api.conftest import Api
+from tests.api.conftest import ADMIN_KEY, Api
 
 
 @pytest.fixture
@@ -90,6 +97,7 @@ def test_enrolment_without_a_usable_photo_or_without_the_key_is_refused(
     )
     assert group.status_code == 422 and "no usable photo" in group.json()["detail"]
     monkeypatch.delenv("SITEWATCH_FACE_KEY")
+    (api.data_dir / "face.key").unlink()  # no key in the environment nor in the data folder
     nokey = enroll(api, faces, "biden")
     assert nokey.status_code == 503 and "SITEWATCH_FACE_KEY" in nokey.json()["detail"]
     assert api.client.get("/api/v1/sites/site-a/officers", headers=api.as_("viewer")).json() == []
@@ -129,3 +137,47 @@ def test_sightings_build_the_presence_timeline(api: Api) -> None:
         headers=api.as_("viewer"),
     )
     assert edge_of_time.status_code == 400  # regression found by the fuzzer: was a 500
+
+
+@pytest.mark.parametrize("from_env", [False, True], ids=["key-file", "environment"])
+def test_enrolment_works_out_of_the_box_with_a_key_file_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, from_env: bool
+) -> None:
+    env_key = Fernet.generate_key().decode()
+    if from_env:
+        monkeypatch.setenv("SITEWATCH_FACE_KEY", env_key)
+    else:
+        monkeypatch.delenv("SITEWATCH_FACE_KEY", raising=False)
+    settings = ApiSettings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=ADMIN_KEY
+    )
+    with caplog.at_level(logging.INFO, logger="api.officers"):
+        app = create_app(settings, dispatch=False)
+    key_file = tmp_path / "face.key"
+    assert key_file.exists() != from_env
+    if not from_env:
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        assert str(key_file) in caplog.text and "back it up" in caplog.text
+    app.state.face_analyzer = SimpleNamespace(
+        faces=lambda image: [SimpleNamespace(embedding=np.ones(512, np.float32) / np.sqrt(512))]
+    )
+    with app.state.sessions() as session:
+        supervisor = create_key(session, name="s", role="supervisor")
+        edge = create_key(session, name="e", role="edge")
+    photo = cv2.imencode(".jpg", np.full((64, 64, 3), 128, np.uint8))[1].tobytes()
+    with TestClient(app) as client:
+        response = client.post(
+            "/api/v1/sites/site-a/officers",
+            data={"name": "li"},
+            files=[("photos", ("p.jpg", photo, "image/jpeg"))],
+            headers={"Authorization": f"Bearer {supervisor}"},
+        )
+        assert response.status_code == 201, response.text
+        gallery = client.get("/api/v1/sites/site-a/gallery", headers={"Authorization": f"Bearer {edge}"})
+        assert list(gallery.json()["officers"]) == ["li"]
+    with app.state.engine.connect() as db:
+        token = bytes(db.execute(text("SELECT ciphertext FROM officer_embeddings")).scalar_one())
+    key = env_key if from_env else key_file.read_text().strip()
+    assert Fernet(key.encode()).decrypt(token)  # encrypted with the key the environment or the file holds
+    assert key.encode() not in (tmp_path / "db.sqlite").read_bytes()
+    app.state.engine.dispose()
