@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -21,6 +22,7 @@ from detector.faces import FaceSettings
 from detector.ppe import Bands
 from detector.smoking import SmokingParams
 from sitewatch.yamlpos import ConfigError, LocatedYaml, load_yaml, load_yaml_file
+from streams.sources import url_problem
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -169,6 +171,14 @@ class CameraConfig(Strict):
         default=60.0, ge=1.0, le=86400.0, description="Offline this long raises camera_offline."
     )
 
+    @field_validator("url")
+    @classmethod
+    def _usable_url(cls, value: str) -> str:
+        problem = url_problem(value)
+        if problem is not None:  # the message never quotes the URL: it may hold a password
+            raise ValueError(problem)
+        return value
+
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 ArmedMode = Literal["working_hours", "off_hours", "always"]
@@ -183,6 +193,15 @@ class ScheduleConfig(Strict):
     end: time = Field(
         default=time(18, 0), description="End of the working day; earlier than start for a night shift."
     )
+
+    @model_validator(mode="after")
+    def _some_hours(self) -> ScheduleConfig:
+        if self.start == self.end:
+            raise ValueError(
+                f"start and end are both {self.start:%H:%M}: the site would never be working "
+                "(for round-the-clock watching set the rules' armed: always)"
+            )
+        return self
 
 
 class PersistenceConfig(Strict):
@@ -296,6 +315,16 @@ class SinkConfig(Strict):
         default=None, description="Outbox database; data_dir/outbox.sqlite by default."
     )
     retry_max_s: float = Field(default=60.0, gt=0.0, le=3600.0, description="Cap of the retry backoff.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http:// or https:// address with a host, e.g. http://central:8000")
+        return value
 
     @model_validator(mode="after")
     def _http_needs_url(self) -> SinkConfig:
