@@ -6,6 +6,7 @@ written as ``${ENV_VAR}`` placeholders and filled from the environment.
 
 from __future__ import annotations
 
+import os
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -377,7 +378,11 @@ class Config(Strict):
     alerts: AlertsConfig = Field(
         default_factory=AlertsConfig, description="Notification channels and routes (`sitewatch run`)."
     )
-    data_dir: Path = Field(default=Path("data"), description="Folder for the outbox and local evidence.")
+    data_dir: Path = Field(
+        default_factory=lambda: Path(os.environ.get("SITEWATCH_DATA_DIR") or "data"),
+        description="Folder for the outbox and local evidence (sitewatch run: the API's database too); "
+        "$SITEWATCH_DATA_DIR, else ./data, when not set here.",
+    )
     cameras: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=64)], CameraConfig] = Field(
         default_factory=dict, description="Cameras by id."
     )
