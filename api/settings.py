@@ -45,6 +45,8 @@ class ApiSettings:
             there; 0 checks every request.
         false_alarm_days: how long edge boxes suppress what a supervisor marked a false alarm
             (``SITEWATCH_FALSE_ALARM_DAYS``).
+        event_silence_min: an open event with no update for this many minutes, whose edge box reported no
+            camera health either, is ended by the API (``SITEWATCH_EVENT_SILENCE_MIN``); 0: never.
     """
 
     database_url: str
@@ -65,6 +67,7 @@ class ApiSettings:
     key_cache_s: float = 5.0
     false_alarm_days: float = 30.0
     orphan_min_age_s: float = 900.0
+    event_silence_min: float = 10.0
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, database_url: str | None = None) -> ApiSettings:
@@ -109,4 +112,5 @@ class ApiSettings:
             key_cache_s=float(env.get("SITEWATCH_KEY_CACHE_S", "5")),
             false_alarm_days=number("SITEWATCH_FALSE_ALARM_DAYS", 30.0),
             orphan_min_age_s=number("SITEWATCH_ORPHAN_MIN_AGE_S", 900.0),
+            event_silence_min=number("SITEWATCH_EVENT_SILENCE_MIN", 10.0),
         )

@@ -153,6 +153,20 @@ class CameraHealth:
     last_error: str | None = None
 
 
+#: How often a video file being read is checked to still be there and readable.
+FILE_CHECK_S = 1.0
+
+
+def readable(path: Path) -> bool:
+    """Whether ``path`` can still be opened and has content (a file being played is opened once: its
+    removal, truncation or a lost mount would otherwise go unnoticed while the old handle plays on)."""
+    try:
+        with path.open("rb") as file:
+            return bool(file.read(1))
+    except OSError:
+        return False
+
+
 def backoff_delays(initial: float, cap: float) -> list[float]:
     """The first reconnection waits: doubling from ``initial`` up to ``cap``.
 
@@ -256,9 +270,14 @@ class CaptureThread(threading.Thread):
         spacing = 0.9 / self.params.max_fps if self.params.max_fps else 0.0
         delivered = False
         last_retrieved = -1e18
-        next_due = time.monotonic()
+        next_due = last_check = time.monotonic()
         try:
             while not self._halt.is_set():
+                if self.params.kind == "file" and time.monotonic() - last_check >= FILE_CHECK_S:
+                    last_check = time.monotonic()
+                    if not readable(Path(self.params.url)):
+                        self.health.last_error = f"video file {self.params.url} is no longer readable"
+                        break
                 grabbed = cap.grab()
                 if not grabbed and self.params.kind == "file" and self.params.loop and delivered:
                     cap.set(cv2.CAP_PROP_POS_FRAMES, 0)

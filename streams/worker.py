@@ -140,7 +140,8 @@ class Worker:
         logger.info("worker started with %d cameras", len(self.cameras))
 
     def stop(self, reason: str = "worker stopped") -> None:
-        """Stop every thread, end open incidents and close the sink."""
+        """Stop every thread, end open incidents (violations, ``camera_offline``, ``officer_absent``) and
+        close the sink."""
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=30)
@@ -148,6 +149,11 @@ class Worker:
         for camera in self.cameras.values():
             camera.capture.stop()
             camera.pipeline.close(now, reason)
+            for update in camera.offline.close(now, reason):
+                self.sink.emit(update)
+        if self.presence is not None:
+            for update in self.presence.close(now, reason):
+                self.sink.emit(update)
         for camera in self.cameras.values():
             camera.capture.join(timeout=15)
         self.sink.close()
