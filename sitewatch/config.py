@@ -340,6 +340,15 @@ class WorkerConfig(Strict):
     queue_size: int = Field(default=4, ge=1, le=256, description="Frames waiting for inference at most.")
     batch_size: int = Field(default=4, ge=1, le=64, description="Frames of several cameras per engine call.")
     jpeg_quality: int = Field(default=85, ge=30, le=100, description="Quality of evidence snapshots.")
+    clip_seconds: float = Field(
+        default=10.0,
+        ge=0.0,
+        le=60.0,
+        description="Length of the MP4 clip (the seconds before it) sent with a violation's start; 0: none.",
+    )
+    clip_max_mb: float = Field(
+        default=60.0, ge=1.0, le=1024.0, description="Most memory each camera's clip frames may take."
+    )
 
 
 class CasePolicyConfig(Strict):

@@ -14,10 +14,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    from streams.clips import FrameRing
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +204,8 @@ class CaptureThread(threading.Thread):
         self._seq = 0
         self._halt = threading.Event()
         self._rate: list[float] = []
+        #: Keeps the recent frames for event clips, when set.
+        self.ring: FrameRing | None = None
 
     def latest(self) -> tuple[int, float, np.ndarray | None]:
         """``(sequence number, capture time, frame)`` of the newest frame; the number grows per frame."""
@@ -312,9 +318,12 @@ class CaptureThread(threading.Thread):
         return delivered
 
     def _publish(self, frame: np.ndarray) -> None:
+        now = time.time()
         with self._lock:
-            self._frame, self._frame_time = frame, time.time()
+            self._frame, self._frame_time = frame, now
             self._seq += 1
+        if self.ring is not None:
+            self.ring.push(frame, now)
 
     def _count_input(self) -> None:
         now = time.time()
