@@ -8,6 +8,7 @@ import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -46,6 +47,7 @@ from api.routes import (
     users,
 )
 from api.settings import ApiSettings
+from api.silence import end_silent_events
 from api.storage import disk_full, open_store
 
 logger = logging.getLogger(__name__)
@@ -89,6 +91,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         thread = threading.Thread(target=_retention_loop, args=(app, stop), name="retention", daemon=True)
         thread.start()
+        silence = threading.Thread(target=_silence_loop, args=(app, stop), name="silent-events", daemon=True)
+        silence.start()
         if app.state.dispatcher is not None:
             app.state.dispatcher.start()
         yield
@@ -97,6 +101,7 @@ def create_app(
             app.state.dispatcher.stop()
         app.state.committer.close()
         thread.join(timeout=10)
+        silence.join(timeout=10)
 
     # /docs is a local page (api.routes.ui.docs): FastAPI's own loads Swagger UI from a CDN.
     app = FastAPI(
@@ -260,6 +265,28 @@ def _retention_loop(
                 apply_retention(session, store=app.state.store, policy=retention_policy(app.state.settings))
         except Exception:  # keep the loop alive; the next pass retries
             logger.exception("evidence retention failed")
+
+
+def _silence_loop(app: FastAPI, stop: threading.Event) -> None:
+    """End the events whose edge fell silent (:mod:`api.silence`), checking a few times per silence
+    period (at most every minute); a failed pass is logged and retried."""
+    minutes = app.state.settings.event_silence_min
+    if minutes <= 0:
+        return
+    silence = timedelta(minutes=minutes)
+    while not stop.wait(min(60.0, max(0.5, silence.total_seconds() / 4))):
+        try:
+            with app.state.write_turn(), app.state.sessions() as session:
+                end_silent_events(
+                    session,
+                    store=app.state.store,
+                    silence=silence,
+                    reason=f"no update from the edge box for {minutes:g} min",
+                )
+            if app.state.dispatcher is not None:
+                app.state.dispatcher.wake()
+        except Exception:  # keep the loop alive; the next pass retries
+            logger.exception("ending silent events failed")
 
 
 def sweep_now(app: FastAPI) -> int:

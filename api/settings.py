@@ -50,6 +50,8 @@ class ApiSettings:
         upload_wait_s: how long a large body waits for its turn (``SITEWATCH_UPLOAD_WAIT_S``).
         body_timeout_s: the longest pause while a request body arrives before a 408
             (``SITEWATCH_BODY_TIMEOUT_S``).
+        event_silence_min: an open event with no update for this many minutes, whose edge box reported no
+            camera health either, is ended by the API (``SITEWATCH_EVENT_SILENCE_MIN``); 0: never.
     """
 
     database_url: str
@@ -73,6 +75,7 @@ class ApiSettings:
     large_uploads: int = 4
     upload_wait_s: float = 10.0
     body_timeout_s: float = 30.0
+    event_silence_min: float = 10.0
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, database_url: str | None = None) -> ApiSettings:
@@ -120,4 +123,5 @@ class ApiSettings:
             large_uploads=max(1, int(number("SITEWATCH_LARGE_UPLOADS", 4))),
             upload_wait_s=number("SITEWATCH_UPLOAD_WAIT_S", 10.0),
             body_timeout_s=number("SITEWATCH_BODY_TIMEOUT_S", 30.0),
+            event_silence_min=number("SITEWATCH_EVENT_SILENCE_MIN", 10.0),
         )

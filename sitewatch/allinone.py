@@ -11,7 +11,7 @@ import os
 import secrets
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import uvicorn
@@ -29,6 +29,7 @@ from api.officers import FaceKeyError, gallery, record_sighting
 from api.schemas import CameraHealthIn, FalseAlarmPublic, IngestEventIn
 from api.serve import server_config
 from api.settings import ApiSettings
+from api.silence import end_silent_events
 from api.sites import ensure_site, record_health
 from detector.faces import Gallery
 from sitewatch.config import Config
@@ -36,6 +37,7 @@ from sitewatch.false_alarms import FalseAlarmSync
 from sitewatch.officers import apply_gallery
 from streams.events import EventUpdate
 from streams.memory import FalseAlarmMemory, MatchParams
+from streams.sinks import RESTART_REASON
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +110,7 @@ class AllInOne:
             ) from None
         self.app = create_app(settings, alerts=self.config.alerts)
         self._apply_case_policies()
+        self._end_previous_run()
         self.new_password = self._first_user()
         self.sink = ApiSink(self.app)
         self.server = uvicorn.Server(server_config(self.app, host=self.host, port=self.port, lifespan="on"))
@@ -127,6 +130,19 @@ class AllInOne:
                     deadline_hours=rule.deadline_hours,
                 )
             session.commit()
+
+    def _end_previous_run(self) -> None:
+        """End the site's events a previous run left open: its worker, the only edge of this site, was
+        killed before it could end them (a clean stop ends them itself)."""
+        with self.app.state.sessions() as session:
+            end_silent_events(
+                session,
+                store=self.app.state.store,
+                silence=timedelta(0),
+                reason=RESTART_REASON,
+                site_id=self.config.site.id,
+                edge_alive_counts=False,
+            )
 
     def _first_user(self) -> str | None:
         """On the first start, a supervisor account for the web UI; its password is returned to be shown

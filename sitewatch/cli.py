@@ -417,6 +417,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from sitewatch.edge import build_worker
 
     config = load_config(args.config)
+    if args.log_level is None:  # no --log-level: the configuration's (INFO by default) shows the events
+        from sitewatch.logsetup import setup_logging
+
+        setup_logging(config.log_level)
     if not any(c.enabled for c in config.cameras.values()):
         logger.error("%s has no enabled camera", args.config)
         return EXIT_USAGE
@@ -785,7 +789,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sitewatch", description=__doc__.splitlines()[0] if __doc__ else None
     )
-    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="default: WARNING; for worker, the configuration's log_level (INFO)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("detect", help="detect people, PPE and smoking in images")
@@ -946,7 +954,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sitewatch.logsetup import setup_logging
 
     args = build_parser().parse_args(argv)
-    setup_logging(args.log_level)
+    setup_logging(args.log_level or "WARNING")
     try:
         status: int = args.func(args)
     except ConfigError as exc:

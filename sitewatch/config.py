@@ -6,9 +6,11 @@ written as ``${ENV_VAR}`` placeholders and filled from the environment.
 
 from __future__ import annotations
 
+import os
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -21,6 +23,7 @@ from detector.faces import FaceSettings
 from detector.ppe import Bands
 from detector.smoking import SmokingParams
 from sitewatch.yamlpos import ConfigError, LocatedYaml, load_yaml, load_yaml_file
+from streams.sources import url_problem
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -169,6 +172,14 @@ class CameraConfig(Strict):
         default=60.0, ge=1.0, le=86400.0, description="Offline this long raises camera_offline."
     )
 
+    @field_validator("url")
+    @classmethod
+    def _usable_url(cls, value: str) -> str:
+        problem = url_problem(value)
+        if problem is not None:  # the message never quotes the URL: it may hold a password
+            raise ValueError(problem)
+        return value
+
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 ArmedMode = Literal["working_hours", "off_hours", "always"]
@@ -183,6 +194,15 @@ class ScheduleConfig(Strict):
     end: time = Field(
         default=time(18, 0), description="End of the working day; earlier than start for a night shift."
     )
+
+    @model_validator(mode="after")
+    def _some_hours(self) -> ScheduleConfig:
+        if self.start == self.end:
+            raise ValueError(
+                f"start and end are both {self.start:%H:%M}: the site would never be working "
+                "(for round-the-clock watching set the rules' armed: always)"
+            )
+        return self
 
 
 class PersistenceConfig(Strict):
@@ -297,6 +317,16 @@ class SinkConfig(Strict):
     )
     retry_max_s: float = Field(default=60.0, gt=0.0, le=3600.0, description="Cap of the retry backoff.")
 
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http:// or https:// address with a host, e.g. http://central:8000")
+        return value
+
     @model_validator(mode="after")
     def _http_needs_url(self) -> SinkConfig:
         if self.type == "http" and not self.url:
@@ -310,6 +340,15 @@ class WorkerConfig(Strict):
     queue_size: int = Field(default=4, ge=1, le=256, description="Frames waiting for inference at most.")
     batch_size: int = Field(default=4, ge=1, le=64, description="Frames of several cameras per engine call.")
     jpeg_quality: int = Field(default=85, ge=30, le=100, description="Quality of evidence snapshots.")
+    clip_seconds: float = Field(
+        default=10.0,
+        ge=0.0,
+        le=60.0,
+        description="Length of the MP4 clip (the seconds before it) sent with a violation's start; 0: none.",
+    )
+    clip_max_mb: float = Field(
+        default=60.0, ge=1.0, le=1024.0, description="Most memory each camera's clip frames may take."
+    )
 
 
 class CasePolicyConfig(Strict):
@@ -348,7 +387,11 @@ class Config(Strict):
     alerts: AlertsConfig = Field(
         default_factory=AlertsConfig, description="Notification channels and routes (`sitewatch run`)."
     )
-    data_dir: Path = Field(default=Path("data"), description="Folder for the outbox and local evidence.")
+    data_dir: Path = Field(
+        default_factory=lambda: Path(os.environ.get("SITEWATCH_DATA_DIR") or "data"),
+        description="Folder for the outbox and local evidence (sitewatch run: the API's database too); "
+        "$SITEWATCH_DATA_DIR, else ./data, when not set here.",
+    )
     cameras: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=64)], CameraConfig] = Field(
         default_factory=dict, description="Cameras by id."
     )

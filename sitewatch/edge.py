@@ -12,6 +12,7 @@ from detector.smoking import SmokingScheduler
 from sitewatch.config import Config, RuleConfig
 from sitewatch.officers import OfficerSync, api_fetch
 from sitewatch.yamlpos import ConfigError
+from streams.clips import ClipSink
 from streams.events import EventKind, EventUpdate
 from streams.evidence import EvidenceMaker
 from streams.memory import FalseAlarmMemory
@@ -102,6 +103,10 @@ def build_worker(
     """
     engine = engine or Engine(config.engine_settings())
     sink = sink or make_sink(config)
+    clips = None
+    if config.worker.clip_seconds > 0:  # every update passes through it, in order, off the inference thread
+        clips = ClipSink(sink, config.worker.clip_seconds, max_bytes=int(config.worker.clip_max_mb * 2**20))
+        sink = clips
     schedule = schedule_of(config)
     presence = faces = None
     if gallery is None and config.officers.gallery is not None:
@@ -159,6 +164,7 @@ def build_worker(
             motion=motion,
             offline_after_s=camera.offline_after_s,
             site_id=config.site.id,
+            ring=clips.ring(camera_id) if clips is not None else None,
         )
     return worker
 

@@ -148,6 +148,14 @@ class OfficerPresence:
         self._absent = None
         return [end]
 
+    def close(self, now: float, reason: str) -> list[EventUpdate]:
+        """End an open ``officer_absent`` (the worker stops): nobody watches for the officer any more."""
+        if self._absent is None:
+            return []
+        end = self._absent.next(Phase.END, now, ended_at=now, details={"reason": reason})
+        self._absent = None
+        return [end]
+
     def tick(self, now: float) -> list[EventUpdate]:
         """Start ``officer_absent`` when due (working hours only)."""
         if self._absent is not None or self._since is None:
@@ -176,6 +184,14 @@ class OfflineWatch:
         self.camera_id = camera_id
         self.delay_s = delay_s
         self._open: EventUpdate | None = None
+
+    def close(self, now: float, reason: str) -> list[EventUpdate]:
+        """End an open ``camera_offline`` (the worker stops): whether the camera is back, nobody watches."""
+        if self._open is None:
+            return []
+        end = self._open.next(Phase.END, now, ended_at=now, details={**self._open.details, "reason": reason})
+        self._open = None
+        return [end]
 
     def tick(
         self, now: float, online: bool, offline_since: float | None, error: str | None

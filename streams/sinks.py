@@ -6,10 +6,15 @@ answered 2xx (or 409, already stored or refused for good). A refusal of the key 
 queue and is retried until the key works again (reported by :meth:`HttpSink.health` and the log); only a
 refusal of the update itself (another 4xx) sets that update aside. A restart resumes from the outbox.
 Updates carry the edge's event id and sequence number, which the API uses to store each exactly once.
+
+The outbox also remembers, in the same transaction as each update, the latest update of every event still
+open. A worker that was killed mid-event (no chance to send ``end``) leaves them there: the next start
+queues an ``end`` for each before anything else (:meth:`Outbox.end_open`), so no event stays open forever.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -20,13 +25,15 @@ from typing import Protocol
 
 import httpx
 
-from streams.events import EventUpdate
+from streams.events import EventUpdate, Phase, iso
 
 logger = logging.getLogger(__name__)
 
 INGEST_PATH = "/api/v1/ingest/events"
 HEALTH_PATH = "/api/v1/ingest/health"
 SIGHTINGS_PATH = "/api/v1/ingest/sightings"
+#: Why an event a killed worker left open was ended at the next start.
+RESTART_REASON = "worker restarted: the previous run stopped without ending this event"
 
 
 def auth_headers(api_key: str | None) -> dict[str, str]:
@@ -115,6 +122,12 @@ class Outbox:
                     UNIQUE (event_id, seq)
                 )"""
             )
+            db.execute(
+                """CREATE TABLE IF NOT EXISTS open_events (
+                    event_id TEXT PRIMARY KEY,
+                    body TEXT NOT NULL
+                )"""
+            )
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -124,20 +137,64 @@ class Outbox:
     def put(self, update: EventUpdate) -> None:
         """Store an update durably (a second put of the same id and seq is ignored)."""
         ev = update.evidence
+        body = update.body()
         with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
             db.execute(
                 "INSERT OR IGNORE INTO outbox (event_id, seq, body, snapshot, annotated, clip, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     update.event_id,
                     update.seq,
-                    update.body(),
+                    body,
                     ev.snapshot if ev else None,
                     ev.annotated if ev else None,
                     ev.clip if ev else None,
                     time.time(),
                 ),
             )
+            if update.phase is Phase.END:
+                db.execute("DELETE FROM open_events WHERE event_id = ?", (update.event_id,))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO open_events (event_id, body) VALUES (?, ?)",
+                    (update.event_id, body),
+                )
+            db.execute("COMMIT")
+
+    def open_events(self) -> list[dict[str, object]]:
+        """The latest update (its JSON) of every event whose ``end`` was never put."""
+        with self._connect() as db:
+            return [json.loads(body) for (body,) in db.execute("SELECT body FROM open_events ORDER BY rowid")]
+
+    def end_open(self, now: float, reason: str) -> list[str]:
+        """Queue an ``end`` for every event a previous run left open (it was killed, or lost power), in one
+        transaction; return their ids. ``ended_at`` is the time of the event's last update: the last the
+        edge knew it to hold. Call it once at start, before the new run puts anything."""
+        ended: list[str] = []
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            for event_id, text in db.execute(
+                "SELECT event_id, body FROM open_events ORDER BY rowid"
+            ).fetchall():
+                last = json.loads(text)
+                end = {
+                    **last,
+                    "seq": int(last["seq"]) + 1,
+                    "phase": Phase.END.value,
+                    "updated_at": iso(now),
+                    "ended_at": last["updated_at"],
+                    "evidence": {},
+                    "details": {**(last.get("details") or {}), "reason": reason},
+                }
+                db.execute(
+                    "INSERT OR IGNORE INTO outbox (event_id, seq, body, created_at) VALUES (?, ?, ?, ?)",
+                    (event_id, end["seq"], json.dumps(end, ensure_ascii=False, separators=(",", ":")), now),
+                )
+                ended.append(str(event_id))
+            db.execute("DELETE FROM open_events")
+            db.execute("COMMIT")
+        return ended
 
     def oldest(self) -> tuple[int, str, dict[str, bytes]] | None:
         """``(row id, JSON body, files)`` of the oldest pending update."""
@@ -208,6 +265,11 @@ class HttpSink:
         #: Why the API refuses the edge's key, while it does (``None`` once an update goes through again).
         self.auth_error: str | None = None
         self.auth_failing_since: float | None = None
+        ended = outbox.end_open(time.time(), RESTART_REASON)
+        if ended:
+            logger.warning(
+                "ending %d event(s) left open by the previous run: %s", len(ended), ", ".join(ended)
+            )
         self._thread = threading.Thread(target=self._run, name="http-sink", daemon=True)
         self._thread.start()
 
@@ -223,8 +285,13 @@ class HttpSink:
         )
         self._wake.set()
 
-    def close(self) -> None:
-        """Stop sending; what is left stays in the outbox for the next start."""
+    def close(self, flush_s: float = 5.0) -> None:
+        """Send what is waiting for up to ``flush_s`` (the ends a clean stop made), then stop sending; what
+        is left stays in the outbox for the next start."""
+        deadline = time.monotonic() + flush_s
+        self._wake.set()
+        while len(self.outbox) and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=15)

@@ -14,14 +14,92 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    from streams.clips import FrameRing
 
 logger = logging.getLogger(__name__)
 
 # RTSP over TCP: UDP loses packets on busy site networks and smears frames. Set before any capture opens.
 os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
+
+#: URL schemes read as network streams through FFmpeg.
+STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https")
+#: Query parameters whose values are secrets (some cameras take their credentials there).
+SECRET_PARAMS = ("password", "passwd", "pwd", "pass", "token", "key", "secret", "auth", "signature")
+_USERINFO_SAFE = "!$&'()*+,;=%:"  # kept as they are in user names and passwords; "%" keeps encodings
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its credentials (and secret query values) replaced by ``***``, for logs and health.
+
+    Everything between the scheme and the *last* ``@`` is the user information, so that a password with
+    an ``@``, ``/`` or ``#`` in it is hidden too, written raw or percent-encoded.
+
+    Example:
+        >>> redact_url("rtsp://admin:p@ss#1@10.0.0.5:554/live?token=abc&ch=1")
+        'rtsp://***@10.0.0.5:554/live?token=***&ch=1'
+    """
+    if "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    if "@" in rest:
+        rest = "***@" + rest.rpartition("@")[2]
+    if "?" in rest:
+        head, _, query = rest.partition("?")
+        query, hash_, fragment = query.partition("#")
+        pairs = [
+            (k, "***" if k.lower() in SECRET_PARAMS else v)
+            for k, v in parse_qsl(query, keep_blank_values=True)
+        ]
+        rest = f"{head}?{urlencode(pairs, safe='*')}{hash_}{fragment}"
+    return f"{scheme}://{rest}"
+
+
+def url_problem(url: str) -> str | None:
+    """Why a camera URL cannot work, in words that never quote its credentials; ``None`` when it can.
+
+    Credentials must be percent-encoded where they hold a character that ends the address early: ``#``
+    (``%23``), ``/`` (``%2F``) or ``?`` (``%3F``). A raw ``@`` is understood (the host follows the last
+    one) and encoded before the stream is opened.
+    """
+    if "://" not in url:
+        return None  # a video file path or a USB device index
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in STREAM_SCHEMES:
+        return f"unsupported scheme {scheme!r} (rtsp, rtsps, http, https; or a file path)"
+    parts = urlsplit(url)
+    if "#" in url:
+        return "'#' ends the address: percent-encode it as %23 in a user name or password"
+    if "@" in parts.path or "@" in parts.query:
+        return "'@' after the host: percent-encode a '/' (%2F) or '?' (%3F) in the user name or password"
+    try:
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:
+        return "the port is not a number"
+    if not parts.hostname:
+        return "no host in the address"
+    return None
+
+
+def stream_url(url: str) -> str:
+    """The URL as FFmpeg gets it: the user information percent-encoded (a raw ``@`` in a password would
+    otherwise be taken for the end of the credentials), existing ``%XX`` encodings kept."""
+    if "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return url
+    userinfo, _, host = authority.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    encoded = quote(user, safe=_USERINFO_SAFE.replace(":", "")) + colon + quote(password, safe=_USERINFO_SAFE)
+    return f"{scheme}://{encoded}@{host}{slash}{path}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +127,7 @@ class SourceParams:
     @property
     def kind(self) -> str:
         """``rtsp``, ``usb`` or ``file``."""
-        if self.url.lower().startswith(("rtsp://", "rtsps://", "http://", "https://")):
+        if self.url.lower().startswith(tuple(f"{scheme}://" for scheme in STREAM_SCHEMES)):
             return "rtsp"
         if self.url.isdigit():
             return "usb"
@@ -77,6 +155,20 @@ class CameraHealth:
     offline_since: float | None = field(default_factory=time.time)
     reconnects: int = 0
     last_error: str | None = None
+
+
+#: How often a video file being read is checked to still be there and readable.
+FILE_CHECK_S = 1.0
+
+
+def readable(path: Path) -> bool:
+    """Whether ``path`` can still be opened and has content (a file being played is opened once: its
+    removal, truncation or a lost mount would otherwise go unnoticed while the old handle plays on)."""
+    try:
+        with path.open("rb") as file:
+            return bool(file.read(1))
+    except OSError:
+        return False
 
 
 def backoff_delays(initial: float, cap: float) -> list[float]:
@@ -112,6 +204,8 @@ class CaptureThread(threading.Thread):
         self._seq = 0
         self._halt = threading.Event()
         self._rate: list[float] = []
+        #: Keeps the recent frames for event clips, when set.
+        self.ring: FrameRing | None = None
 
     def latest(self) -> tuple[int, float, np.ndarray | None]:
         """``(sequence number, capture time, frame)`` of the newest frame; the number grows per frame."""
@@ -147,7 +241,7 @@ class CaptureThread(threading.Thread):
         else:
             timeout_ms = int(self.params.read_timeout_s * 1000)
             cap = cv2.VideoCapture(
-                url,
+                stream_url(url),
                 cv2.CAP_FFMPEG,
                 [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms],
             )
@@ -164,11 +258,7 @@ class CaptureThread(threading.Thread):
 
     def _safe_url(self) -> str:
         """The URL without credentials, for logs and health."""
-        url = self.params.url
-        if "@" in url and "://" in url:
-            scheme, rest = url.split("://", 1)
-            return f"{scheme}://***@{rest.split('@', 1)[1]}"
-        return url
+        return redact_url(self.params.url)
 
     def _read_until_failure(self) -> bool:
         """Read frames until the stream fails; return whether any frame came.
@@ -186,9 +276,14 @@ class CaptureThread(threading.Thread):
         spacing = 0.9 / self.params.max_fps if self.params.max_fps else 0.0
         delivered = False
         last_retrieved = -1e18
-        next_due = time.monotonic()
+        next_due = last_check = time.monotonic()
         try:
             while not self._halt.is_set():
+                if self.params.kind == "file" and time.monotonic() - last_check >= FILE_CHECK_S:
+                    last_check = time.monotonic()
+                    if not readable(Path(self.params.url)):
+                        self.health.last_error = f"video file {self.params.url} is no longer readable"
+                        break
                 grabbed = cap.grab()
                 if not grabbed and self.params.kind == "file" and self.params.loop and delivered:
                     cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
@@ -199,7 +294,7 @@ class CaptureThread(threading.Thread):
                     elif delivered:
                         self.health.last_error = "end of video file"
                     else:
-                        self.health.last_error = f"cannot decode {self.params.url}"
+                        self.health.last_error = f"cannot decode {self._safe_url()}"
                     break
                 if pace:
                     next_due += pace
@@ -223,9 +318,12 @@ class CaptureThread(threading.Thread):
         return delivered
 
     def _publish(self, frame: np.ndarray) -> None:
+        now = time.time()
         with self._lock:
-            self._frame, self._frame_time = frame, time.time()
+            self._frame, self._frame_time = frame, now
             self._seq += 1
+        if self.ring is not None:
+            self.ring.push(frame, now)
 
     def _count_input(self) -> None:
         now = time.time()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from detector.engine import Engine
+from streams.clips import FrameRing
 from streams.motion import MotionGate, MotionParams
 from streams.pipeline import CameraPipeline
 from streams.presence import OfficerPresence, OfflineWatch
@@ -113,8 +114,9 @@ class Worker:
         motion: MotionParams | None = None,
         offline_after_s: float = 60.0,
         site_id: str = "",
+        ring: FrameRing | None = None,
     ) -> None:
-        """Register a camera (before :meth:`start`)."""
+        """Register a camera (before :meth:`start`); ``ring`` keeps its recent frames for event clips."""
         self.cameras[camera_id] = Camera(
             camera_id=camera_id,
             capture=CaptureThread(camera_id, replace(source, max_fps=source.max_fps or detect_fps)),
@@ -123,6 +125,7 @@ class Worker:
             offline=OfflineWatch(site_id, camera_id, offline_after_s),
             detect_fps=detect_fps,
         )
+        self.cameras[camera_id].capture.ring = ring
 
     def start(self) -> None:
         """Start capture, dispatch and inference threads."""
@@ -140,7 +143,8 @@ class Worker:
         logger.info("worker started with %d cameras", len(self.cameras))
 
     def stop(self, reason: str = "worker stopped") -> None:
-        """Stop every thread, end open incidents and close the sink."""
+        """Stop every thread, end open incidents (violations, ``camera_offline``, ``officer_absent``) and
+        close the sink."""
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=30)
@@ -148,6 +152,11 @@ class Worker:
         for camera in self.cameras.values():
             camera.capture.stop()
             camera.pipeline.close(now, reason)
+            for update in camera.offline.close(now, reason):
+                self.sink.emit(update)
+        if self.presence is not None:
+            for update in self.presence.close(now, reason):
+                self.sink.emit(update)
         for camera in self.cameras.values():
             camera.capture.join(timeout=15)
         self.sink.close()

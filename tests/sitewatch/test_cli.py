@@ -224,3 +224,64 @@ def test_run_says_which_port_is_taken(tmp_path: Path) -> None:
         )
     assert result.returncode == 2
     assert f"alerts.demo_receiver.port: the demo case system cannot listen on port {port}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("log_level", "arguments", "shown"),
+    [
+        ("", (), True),  # the configuration's default, INFO: the worker's events show
+        ("log_level: WARNING\n", (), False),
+        ("log_level: WARNING\n", ("--log-level", "INFO"), True),  # the command line wins
+    ],
+)
+def test_worker_logs_at_the_configured_level(
+    tmp_path: Path, log_level: str, arguments: tuple[str, ...], shown: bool
+) -> None:
+    """Regression (issue 13, finding 14): the worker ignored log_level and showed nothing at INFO."""
+    config = tmp_path / "edge.yaml"
+    config.write_text(
+        f"site: {{id: demo}}\n{log_level}data_dir: {tmp_path / 'data'}\n"
+        f"cameras:\n  gate: {{url: {ROOT / 'configs' / 'demo' / 'site-demo.mp4'}, loop: true}}\n"
+    )
+    result = sitewatch(*arguments, "worker", "--config", config, "--duration", "2")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert ("INFO streams.worker: worker started with 1 cameras" in result.stderr) is shown
+
+
+@pytest.mark.parametrize(
+    ("in_config", "env", "where"),
+    [
+        (False, True, "env"),  # SITEWATCH_DATA_DIR, as `sitewatch api` reads it
+        (True, True, "config"),  # the configuration's data_dir is the more specific
+        (False, False, "cwd"),  # neither: ./data
+    ],
+)
+def test_run_keeps_its_data_where_it_is_told(tmp_path: Path, in_config: bool, env: bool, where: str) -> None:
+    """Regression (issue 13, finding 14): `sitewatch run` ignored SITEWATCH_DATA_DIR and wrote ./data."""
+    folders = {
+        "env": tmp_path / "from-env",
+        "config": tmp_path / "from-config",
+        "cwd": tmp_path / "cwd" / "data",
+    }
+    (tmp_path / "cwd").mkdir()
+    config = tmp_path / "site.yaml"
+    config.write_text(
+        "site: {id: demo}\nfalse_alarms: {enabled: false}\n"
+        + (f"data_dir: {folders['config']}\n" if in_config else "")
+        + f"cameras:\n  gate: {{url: {ROOT / 'configs' / 'demo' / 'site-demo.mp4'}}}\n"
+    )
+    result = sitewatch(
+        "run",
+        "--config",
+        config,
+        "--duration",
+        "0.5",
+        "--port",
+        str(free_port()),
+        cwd=tmp_path / "cwd",
+        env={"SITEWATCH_DATA_DIR": str(folders["env"]) if env else ""},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    shown = "data" if where == "cwd" else folders[where]  # relative to the working folder
+    assert f"data        {shown}\n" in result.stdout
+    assert [name for name, folder in folders.items() if (folder / "sitewatch.db").exists()] == [where]

@@ -85,7 +85,7 @@ def test_rtsp_camera_to_events_through_outage_and_back(
             image = cv2.imdecode(np.frombuffer(update.evidence.snapshot, np.uint8), cv2.IMREAD_COLOR)
             assert image is not None and image.shape == (640, 640, 3)
             assert update.evidence.annotated != update.evidence.snapshot
-            assert set(update.to_json()["evidence"]) == {"snapshot_sha256", "annotated_sha256"}
+            assert {"snapshot_sha256", "annotated_sha256"} <= set(update.to_json()["evidence"])
         health = worker.health()["gate"]
         assert health["online"] and health["frames_processed"] > 0 and health["input_fps"] > 0
 

@@ -4,7 +4,8 @@ another."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, Page, expect
+import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 from sqlalchemy import select
 
 from api.models import Event, Review
@@ -114,5 +115,44 @@ def test_the_review_queue_works_on_a_phone(browser: Browser, site: Site) -> None
         page.locator("#confirm").tap()
         expect(page.locator("#queue .card")).to_have_count(5)
         shot(page, "10-phone-review")
+    finally:
+        context.close()
+
+
+PHONES: list[tuple[ViewportSize, str]] = [
+    # (viewport, language): a phone upright, a small phone, a phone in English
+    ({"width": 390, "height": 844}, "zh"),
+    ({"width": 320, "height": 640}, "zh"),
+    ({"width": 390, "height": 844}, "en"),
+]
+
+#: How many lines each navigation label takes (the line boxes of its text).
+LABEL_LINES = """() => [...document.querySelectorAll('header nav a')].map(a => {
+  const range = document.createRange(); range.selectNodeContents(a);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size; })"""
+
+
+@pytest.mark.parametrize(("viewport", "lang"), PHONES)
+def test_on_a_phone_the_login_hides_the_bar_and_labels_keep_to_one_line(
+    browser: Browser, site: Site, viewport: ViewportSize, lang: str
+) -> None:
+    """Regression (issue 13, finding 15): the header's display rule overrode ``hidden``, so the log-in
+    page showed the navigation, and each Chinese label broke one character per line."""
+    context = browser.new_context(viewport=viewport, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(site.url + "/")
+        page.wait_for_selector("input[name=username]")
+        expect(page.locator("#bar")).to_be_hidden()
+        expect(page.locator("header nav a").first).to_be_hidden()
+        shot(page, f"11-phone-login-{viewport['width']}")
+        log_in(page, site, "anna")
+        if lang == "en":
+            page.locator("#lang").tap()
+        expect(page.locator("header nav a").first).to_be_visible()
+        assert page.evaluate(LABEL_LINES) == [1] * 6
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"]  # the bar scrolls within itself, the page does not
+        shot(page, f"12-phone-nav-{viewport['width']}-{lang}")
     finally:
         context.close()
