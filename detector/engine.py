@@ -37,7 +37,7 @@ class EngineSettings:
     smoking_model: str | None = "smoking"
     models_dir: Path | None = None
     backend: BackendOptions = field(default_factory=BackendOptions)
-    ppe: DecodeParams = field(default_factory=lambda: DecodeParams(conf=0.25, iou=0.6, max_det=100))
+    ppe: DecodeParams = field(default_factory=lambda: DecodeParams(conf=0.35, iou=0.6, max_det=100))
     bands: Bands = field(default_factory=Bands)
     smoking: SmokingParams = field(default_factory=SmokingParams)
 

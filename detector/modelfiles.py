@@ -18,9 +18,9 @@ logger = logging.getLogger(__name__)
 MANIFEST = "SHA256SUMS"
 #: Short names for the shipped models, usable wherever a model path is expected.
 ALIASES: dict[str, str] = {
-    "ppe": "ppe-yolo26n.onnx",
+    "ppe": "ppe-yolov8n.onnx",
     "smoking": "smoking-yolo26n.onnx",
-    "ppe.pt": "ppe-yolo26n.pt",
+    "ppe.pt": "ppe-yolov8n.pt",
     "smoking.pt": "smoking-yolo26n.pt",
     "face-det": "face-det-scrfd500m.onnx",
     "face-rec": "face-rec-mobilefacenet.onnx",
@@ -48,7 +48,7 @@ def resolve(name: str | Path, base: Path | None = None) -> Path:
 
     Example:
         >>> resolve("ppe").name
-        'ppe-yolo26n.onnx'
+        'ppe-yolov8n.onnx'
     """
     base = base or models_dir()
     text = str(name)

@@ -90,7 +90,7 @@ class RuntimeConfig(Strict):
 class DetectConfig(Strict):
     """Thresholds of the PPE detector."""
 
-    conf: float = Field(default=0.25, gt=0.0, lt=1.0, description="Minimum box score.")
+    conf: float = Field(default=0.35, gt=0.0, lt=1.0, description="Minimum box score.")
     iou: float = Field(default=0.6, gt=0.0, le=1.0, description="NMS IoU threshold (class-aware).")
     max_det: int = Field(default=100, ge=1, le=1000, description="Most boxes kept per frame.")
 

@@ -118,5 +118,5 @@ def test_the_command_prints_json(ppe_sample: YoloDataset) -> None:
         check=True,
     ).stdout
     report = json.loads(out.strip().splitlines()[-1])
-    assert report["conf"] == 0.25
+    assert report["conf"] == EngineSettings().ppe.conf  # the configured operating point
     assert report["kinds"]["no_helmet"]["photos"] == len(ppe_sample)
