@@ -110,6 +110,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from detector.evaluate import evaluate, load_dataset
     from detector.modelfiles import resolve
 
+    if args.events:
+        return _eval_events(args)
     dataset = YoloDataset.open(args.dataset, args.split) if args.split else load_dataset(args.dataset)
     if args.alarms:
         return _eval_alarms(args, dataset)
@@ -123,6 +125,33 @@ def cmd_eval(args: argparse.Namespace) -> int:
     rows += [[name, c.ap50, c.ap50_95] for name, c in summary.per_class.items()]
     print(format_table(["class", "AP50", "AP50-95"], rows, digits=3))
     print(f"precision {summary.precision:.3f}  recall {summary.recall:.3f}")
+    return EXIT_OK
+
+
+def _eval_events(args: argparse.Namespace) -> int:
+    """``sitewatch eval MANIFEST --events``: a hand-labelled composed video through the real worker."""
+    from sitewatch.eventcheck import Manifest, run_check
+
+    manifest = Manifest.load(args.dataset)
+    config = _config(args.config)
+    if args.model != "ppe" or args.conf is not None or args.smoking_model:
+        models = config.models.model_copy(
+            update={
+                "ppe": args.model if args.model != "ppe" else config.models.ppe,
+                "smoking": args.smoking_model or config.models.smoking,
+            }
+        )
+        detect = config.detect.model_copy(update={"conf": args.conf or config.detect.conf})
+        config = config.model_copy(update={"models": models, "detect": detect})
+    result = run_check(manifest, config, progress=not args.json).to_json()
+    if args.json:
+        print(json.dumps(result))
+        return EXIT_OK
+    print(f"events from {args.dataset} ({len(manifest.segments)} photos, {manifest.duration:.0f} s of video)")
+    rows = [
+        [kind, c["right"], c["missing"], c["wrong"], c["duplicate"]] for kind, c in result["kinds"].items()
+    ]
+    print(format_table(["kind", "right", "missing", "wrong", "duplicate"], rows))
     return EXIT_OK
 
 
@@ -813,7 +842,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="alarm-level figures at the operating point: per photo and per person, as the worker decides",
     )
-    p.add_argument("--config", type=Path, help="configuration file (operating point, models) for --alarms")
+    p.add_argument(
+        "--events",
+        action="store_true",
+        help="DATASET_DIR is a manifest of hand-labelled photos: play them as a video through the worker "
+        "and count the events right, missing and wrong",
+    )
+    p.add_argument(
+        "--config", type=Path, help="configuration (operating point, models, rules) for --alarms, --events"
+    )
     p.add_argument("--conf", type=float, help="with --alarms: the PPE confidence to score instead")
     p.add_argument("--smoking-model", help="with --alarms: the cigarette model to use instead")
     p.add_argument("--json", action="store_true")
