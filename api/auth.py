@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.models import ApiKey, User, WebSession
@@ -302,3 +302,38 @@ def logout(session: Session, token: str) -> None:
     if row is not None:
         session.delete(row)
         session.commit()
+
+
+def session_user(session: Session, token: str) -> User | None:
+    """The enabled user of a live web session, or ``None``."""
+    row = session.get(WebSession, hash_token(token))
+    if row is None or row.expires_at < datetime.now(UTC):
+        return None
+    user = session.get(User, row.user_id)
+    return None if user is None or user.disabled else user
+
+
+def end_sessions(session: Session, *, user_id: int, keep_token: str | None = None) -> int:
+    """End every web session of a user (but the one of ``keep_token``); how many ended. The caller
+    commits."""
+    query = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep_token is not None:
+        query = query.where(WebSession.token_hash != hash_token(keep_token))
+    ended: int = session.execute(query).rowcount  # type: ignore[attr-defined]
+    return ended
+
+
+def set_user_disabled(session: Session, *, user: User, disabled: bool) -> int:
+    """Disable (no log-in, every session ended) or enable a user; the sessions ended. The caller
+    commits."""
+    user.disabled = disabled
+    return end_sessions(session, user_id=user.id) if disabled else 0
+
+
+def set_user_password(
+    session: Session, *, user: User, password_hash: str, keep_token: str | None = None
+) -> int:
+    """Store a user's new password hash (:func:`hash_password`, made outside any transaction: it is slow)
+    and end their sessions but ``keep_token``'s; the sessions ended. The caller commits."""
+    user.password_hash = password_hash
+    return end_sessions(session, user_id=user.id, keep_token=keep_token)
