@@ -21,6 +21,7 @@ from alerts.config import AlertsConfig
 from alerts.contract import CaseNotice, EventNotice
 from alerts.dispatcher import Dispatcher
 from api.auth import KeyCache, ensure_admin, key_pepper
+from api.callbacks import CallbackReceipts, callback_secrets
 from api.db import make_engine, migrate, session_factory, writer_lock
 from api.group_commit import GroupCommitter
 from api.guards import RequestGuard, validation_error
@@ -129,6 +130,8 @@ def create_app(
     app.state.low_disk = Throttle()  # the retention passes uploads ask for on a low disk
     app.state.metrics = ApiMetrics()
     app.state.key_cache = KeyCache(settings.key_cache_s)
+    app.state.callback_secrets = callback_secrets(alerts)  # signed case-system callbacks (api.callbacks)
+    app.state.callback_receipts = CallbackReceipts()
     app.state.login_throttle = LoginThrottle()
     app.state.password_hashing = asyncio.Semaphore(PASSWORD_CHECKS)
     app.state.pdf_slots = threading.BoundedSemaphore(PDF_PRINTS)  # each print is a Chromium
