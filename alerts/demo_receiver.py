@@ -1,6 +1,8 @@
 """A stand-in for the city's case-management system, for ``sitewatch run``: it checks each request's
 signature over its timestamp, idempotency key and body, refuses one older than 5 minutes, keeps one case
-per idempotency key, answers with its own case number and prints what it got.
+per idempotency key, answers with its own case number and prints what it got. Once :meth:`connected
+<DemoCaseSystem.connect>` to the API with an integration key, it calls back as a real system would
+(``PATCH /api/v1/cases/{id}``: each new case ``dispatched``), signing each callback with the same scheme.
 
 It shows an integrator the whole contract working on one laptop; a real deployment points the webhook
 channel at the real system instead.
@@ -13,10 +15,19 @@ import logging
 import socket
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from alerts.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, check_request
+import httpx
+
+from alerts.signing import (
+    IDEMPOTENCY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    check_request,
+    sign_request,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +46,9 @@ class DemoCaseSystem:
         self.notices: list[dict[str, Any]] = []
         self.answers: dict[str, str] = {}
         self.rejected = 0
+        self.callbacks: list[tuple[int, int]] = []  # (case id, the API's answer) of each callback made
+        self.api_url: str | None = None
+        self.api_key: str | None = None
         self._lock = threading.Lock()
         owner = self
 
@@ -92,7 +106,57 @@ class DemoCaseSystem:
             self.notices.append(body)
         if self.echo:
             print(_describe(body, number), flush=True)  # noqa: T201 - the demo's console output
+        if self.api_url and body.get("type") == "case.created":  # after this answer, as a real one would
+            change = {"status": "dispatched", "external_id": number, "note": "demo case system"}
+            threading.Thread(
+                target=self.callback, args=(body["case"]["id"], change), name="demo-callback", daemon=True
+            ).start()
         return 200, {"case_number": number}
+
+    def connect(self, api_url: str, api_key: str) -> None:
+        """Call back into the API at ``api_url`` with an ``integration`` key from now on."""
+        self.api_url = api_url.rstrip("/")
+        self.api_key = api_key
+
+    def signed_patch(
+        self, case_id: int, change: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of a signed ``PATCH /api/v1/cases/{id}``: ``X-Sitewatch-Timestamp`` (now),
+        ``Idempotency-Key`` (a fresh one unless given) and ``X-Sitewatch-Signature`` over both and the
+        body, keyed by this system's webhook secret (:func:`alerts.signing.sign_request`)."""
+        raw = json.dumps(change).encode()
+        key = idempotency_key or uuid.uuid4().hex
+        timestamp = str(int(time.time()))
+        headers = {
+            "Authorization": f"Bearer {self.api_key}",
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: timestamp,
+            IDEMPOTENCY_HEADER: key,
+            SIGNATURE_HEADER: sign_request(self.secret, timestamp=timestamp, idempotency_key=key, body=raw),
+        }
+        return raw, headers
+
+    def callback(self, case_id: int, change: dict[str, Any]) -> int:
+        """Send one signed callback (retried under the same idempotency key on a network error, which the
+        API answers once); the API's status, 0 if it could not be reached."""
+        if self.api_url is None:
+            raise RuntimeError("the demo case system is not connected to the API (connect)")
+        raw, headers = self.signed_patch(case_id, change)
+        code = 0
+        for attempt in range(3):
+            try:
+                code = httpx.patch(
+                    f"{self.api_url}/api/v1/cases/{case_id}", content=raw, headers=headers, timeout=10
+                ).status_code
+                break
+            except httpx.HTTPError as exc:
+                logger.warning("demo callback for case %d failed (%s), attempt %d", case_id, exc, attempt + 1)
+                time.sleep(0.5)
+        with self._lock:
+            self.callbacks.append((case_id, code))
+        if code != 200:
+            logger.warning("demo callback for case %d answered %d", case_id, code)
+        return code
 
     def close(self) -> None:
         """Stop serving."""

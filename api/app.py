@@ -21,7 +21,8 @@ from sqlalchemy.exc import OperationalError
 from alerts.config import AlertsConfig
 from alerts.contract import CaseNotice, EventNotice
 from alerts.dispatcher import Dispatcher
-from api.auth import KeyCache, ensure_admin
+from api.auth import KeyCache, ensure_admin, key_pepper
+from api.callbacks import CallbackReceipts, callback_secrets
 from api.db import make_engine, migrate, session_factory, writer_lock
 from api.group_commit import GroupCommitter
 from api.guards import RequestGuard, validation_error
@@ -82,7 +83,8 @@ def create_app(
     engine = make_engine(settings.database_url)
     migrate(engine)
     private_data(settings)  # the files the migration made
-    sessions = session_factory(engine)
+    pepper = key_pepper(configured=settings.key_pepper, data_dir=settings.data_dir)
+    sessions = session_factory(engine, key_pepper=pepper)
     with sessions() as session:
         new_admin_key = ensure_admin(session, settings.admin_key)
     stop = threading.Event()
@@ -110,6 +112,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.key_pepper = pepper
     app.state.store = open_store(settings)
     app.state.new_admin_key = new_admin_key
     app.state.link_key = link_key(settings)
@@ -132,6 +135,8 @@ def create_app(
     app.state.low_disk = Throttle()  # the retention passes uploads ask for on a low disk
     app.state.metrics = ApiMetrics()
     app.state.key_cache = KeyCache(settings.key_cache_s)
+    app.state.callback_secrets = callback_secrets(alerts)  # signed case-system callbacks (api.callbacks)
+    app.state.callback_receipts = CallbackReceipts()
     app.state.login_throttle = LoginThrottle()
     app.state.password_hashing = asyncio.Semaphore(PASSWORD_CHECKS)
     app.state.pdf_slots = threading.BoundedSemaphore(PDF_PRINTS)  # each print is a Chromium

@@ -1,21 +1,32 @@
-"""API keys: created once, stored as hashes, checked on every request except ``/healthz``."""
+"""API keys: created once, stored as hashes, checked on every request except ``/healthz``.
+
+A key is stored as its HMAC-SHA256 under a server-side *pepper* (``SITEWATCH_KEY_PEPPER``, else a random
+one kept in ``data_dir/key.pepper``, mode 0600, never in the database): a copy of the database alone does
+not let anyone test guesses of a chosen key offline. Keys stored before as a bare SHA-256 still work and
+are rewritten under the pepper on their first use (or, for ``SITEWATCH_ADMIN_KEY``, at start).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import os
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.models import ApiKey, User, WebSession
+
+logger = logging.getLogger(__name__)
 
 Role = Literal["admin", "supervisor", "viewer", "edge", "integration"]
 ROLES: tuple[Role, ...] = ("admin", "supervisor", "viewer", "edge", "integration")
@@ -34,9 +45,83 @@ class Principal:
         return not self.site_ids or site_id in self.site_ids
 
 
-def hash_key(key: str) -> str:
-    """SHA-256 of a key. Keys are 256-bit random, so a fast hash is safe (passwords will differ)."""
-    return hashlib.sha256(key.encode()).hexdigest()
+#: Where a session's factory keeps the key pepper (``sessionmaker(info=...)``, see api.db.session_factory).
+PEPPER_INFO = "key_pepper"
+PEPPER_FILE = "key.pepper"
+
+
+def key_pepper(*, configured: str | None, data_dir: Path) -> bytes:
+    """The pepper API keys are hashed under: ``configured`` (``SITEWATCH_KEY_PEPPER``) when given, else the
+    one in ``data_dir/key.pepper``, made (mode 0600) on the first start.
+
+    The file appears whole or not at all (written aside, then linked into place), so processes starting
+    together agree on one pepper. Replicas that share no disk must share ``SITEWATCH_KEY_PEPPER``.
+    """
+    if configured:
+        return configured.encode()
+    path = Path(data_dir) / PEPPER_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{PEPPER_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(32))
+        try:
+            os.link(draft, path)
+            logger.warning(
+                "created the API key pepper %s (SITEWATCH_KEY_PEPPER is not set): back it up with the data; "
+                "without it no stored API key works",
+                path,
+            )
+        except FileExistsError:  # another process made it first: use theirs
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip().encode()
+
+
+def hash_key(key: str, pepper: bytes) -> str:
+    """The stored form of an API key: the hex HMAC-SHA256 of the key under the server's pepper. Fast (made
+    keys are 256-bit random), yet useless for guessing a chosen key without the pepper, which the database
+    does not hold."""
+    return hmac.new(pepper, key.encode(), hashlib.sha256).hexdigest()
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a random token (web sessions; API keys stored before the pepper)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def key_digest(session: Session, key: str) -> str:
+    """:func:`hash_key` under the pepper of ``session``'s factory.
+
+    Raises:
+        RuntimeError: the session's factory was made without a pepper.
+    """
+    pepper = session.info.get(PEPPER_INFO)
+    if not isinstance(pepper, bytes):
+        raise RuntimeError("API keys need a session factory made with a key pepper (api.db.session_factory)")
+    return hash_key(key, pepper)
+
+
+def find_key(session: Session, key: str) -> ApiKey | None:
+    """The row of a presented key, revoked or not; ``None`` if there is none.
+
+    A row still holding the bare SHA-256 of an older version is rewritten under the pepper here (and
+    committed), so that each key leaves the guessable form on its first use.
+    """
+    digest = key_digest(session, key)
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+    if row is not None:
+        return row if hmac.compare_digest(row.key_hash, digest) else None
+    legacy = hash_token(key)
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == legacy))
+    if row is None or not hmac.compare_digest(row.key_hash, legacy):
+        return None
+    row.key_hash = digest
+    session.commit()
+    logger.info("API key %d (%s) rehashed under the pepper", row.id, row.name)
+    return row
 
 
 def new_key() -> str:
@@ -47,13 +132,15 @@ def new_key() -> str:
 def create_key(
     session: Session, *, name: str, role: Role, site_ids: list[str] | None = None, key: str | None = None
 ) -> str:
-    """Store a new key (only its hash) and return the key itself, which is shown this once."""
+    """Store a new key (only its hash) and return the key itself, which is shown this once. A made key
+    keeps its first 8 characters (``sw_`` and 5 random ones) to be told apart; a chosen one only 3."""
+    chosen = key is not None
     key = key or new_key()
     session.add(
         ApiKey(
             name=name,
-            prefix=key[:8],
-            key_hash=hash_key(key),
+            prefix=key[:3] if chosen else key[:8],
+            key_hash=key_digest(session, key),
             role=role,
             site_ids=list(site_ids or []),
             created_at=datetime.now(UTC),
@@ -74,9 +161,8 @@ def revoke_key(session: Session, *, key_id: int) -> ApiKey | None:
 
 def authenticate(session: Session, key: str) -> Principal | None:
     """The principal of a presented key, or ``None`` when it is unknown or revoked."""
-    digest = hash_key(key)
-    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None)))
-    if row is None or not hmac.compare_digest(row.key_hash, digest):
+    row = find_key(session, key)
+    if row is None or row.revoked_at is not None:
         return None
     role: Role = next((r for r in ROLES if r == row.role), "viewer")
     return Principal(name=row.name, role=role, site_ids=tuple(row.site_ids))
@@ -137,7 +223,7 @@ def ensure_admin(session: Session, env_key: str | None) -> str | None:
         environment (the caller already knows it).
     """
     if env_key:
-        if session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(env_key))) is None:
+        if find_key(session, env_key) is None:
             create_key(session, name="admin (SITEWATCH_ADMIN_KEY)", role="admin", key=env_key)
         return None
     if session.scalar(select(ApiKey).where(ApiKey.role == "admin", ApiKey.revoked_at.is_(None))) is not None:
@@ -188,7 +274,7 @@ def start_session(session: Session, *, user_id: int) -> str:
     now = datetime.now(UTC)
     session.add(
         WebSession(
-            token_hash=hash_key(token),
+            token_hash=hash_token(token),
             user_id=user_id,
             created_at=now,
             expires_at=now + timedelta(hours=SESSION_HOURS),
@@ -200,7 +286,7 @@ def start_session(session: Session, *, user_id: int) -> str:
 
 def session_principal(session: Session, token: str) -> Principal | None:
     """The user behind a session token, while the session lasts."""
-    row = session.get(WebSession, hash_key(token))
+    row = session.get(WebSession, hash_token(token))
     if row is None:
         return None
     user = session.get(User, row.user_id)
@@ -212,7 +298,42 @@ def session_principal(session: Session, token: str) -> Principal | None:
 
 def logout(session: Session, token: str) -> None:
     """End a session."""
-    row = session.get(WebSession, hash_key(token))
+    row = session.get(WebSession, hash_token(token))
     if row is not None:
         session.delete(row)
         session.commit()
+
+
+def session_user(session: Session, token: str) -> User | None:
+    """The enabled user of a live web session, or ``None``."""
+    row = session.get(WebSession, hash_token(token))
+    if row is None or row.expires_at < datetime.now(UTC):
+        return None
+    user = session.get(User, row.user_id)
+    return None if user is None or user.disabled else user
+
+
+def end_sessions(session: Session, *, user_id: int, keep_token: str | None = None) -> int:
+    """End every web session of a user (but the one of ``keep_token``); how many ended. The caller
+    commits."""
+    query = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep_token is not None:
+        query = query.where(WebSession.token_hash != hash_token(keep_token))
+    ended: int = session.execute(query).rowcount  # type: ignore[attr-defined]
+    return ended
+
+
+def set_user_disabled(session: Session, *, user: User, disabled: bool) -> int:
+    """Disable (no log-in, every session ended) or enable a user; the sessions ended. The caller
+    commits."""
+    user.disabled = disabled
+    return end_sessions(session, user_id=user.id) if disabled else 0
+
+
+def set_user_password(
+    session: Session, *, user: User, password_hash: str, keep_token: str | None = None
+) -> int:
+    """Store a user's new password hash (:func:`hash_password`, made outside any transaction: it is slow)
+    and end their sessions but ``keep_token``'s; the sessions ended. The caller commits."""
+    user.password_hash = password_hash
+    return end_sessions(session, user_id=user.id, keep_token=keep_token)

@@ -76,9 +76,11 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep objects readable after commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, *, key_pepper: bytes | None = None) -> sessionmaker[Session]:
+    """Sessions that keep objects readable after commit; with ``key_pepper``, sessions that can hash API
+    keys (:func:`api.auth.key_digest`)."""
+    info = {} if key_pepper is None else {"key_pepper": key_pepper}
+    return sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 def sessions(factory: sessionmaker[Session]) -> Iterator[Session]:

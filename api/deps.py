@@ -63,7 +63,7 @@ async def get_principal(request: Request) -> Principal:
     principal: Principal | None = None
     if scheme.lower() == "bearer" and key:
         cache = request.app.state.key_cache
-        digest = hash_key(key)
+        digest = hash_key(key, request.app.state.key_pepper)
         principal = cache.get(digest)
         if principal is None:
             principal = await run_in_threadpool(_lookup, request, authenticate, key)

@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import check_password, hash_password, start_session
+from api.auth import check_password, hash_password, session_user, set_user_password, start_session
+from api.events import audit
 from api.models import User
 
 logger = logging.getLogger(__name__)
@@ -183,3 +184,69 @@ async def password_login(
         raise LoginRefusedError(401, "wrong user name or password")
     throttle.succeeded(username=username)
     return await run_in_threadpool(_new_session, sessions, stored[0])
+
+
+def _session_user(sessions: sessionmaker[Session], token: str) -> tuple[int, str, str] | None:
+    with sessions() as session:
+        user = session_user(session, token)
+        return None if user is None else (user.id, user.username, user.password_hash)
+
+
+def _store_password(sessions: sessionmaker[Session], user_id: int, password_hash: str, token: str) -> None:
+    with sessions() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise LoginRefusedError(401, "this session has ended")
+        ended = set_user_password(session, user=user, password_hash=password_hash, keep_token=token)
+        details: dict[str, object] = {"sessions_ended": ended}
+        audit(
+            session,
+            actor=user.username,
+            action="change_password",
+            target=f"user:{user.username}",
+            details=details,
+        )
+        session.commit()
+
+
+async def change_own_password(
+    *,
+    sessions: sessionmaker[Session],
+    throttle: LoginThrottle,
+    hashing: asyncio.Semaphore,
+    token: str,
+    old_password: str,
+    new_password: str,
+    address: str,
+    wait_s: float = 10.0,
+) -> str:
+    """Change the password of the user of web session ``token``, who must give the old one; their other
+    sessions end. Wrong old passwords count as failed log-ins (:class:`LoginThrottle`). The user name.
+
+    Raises:
+        LoginRefusedError: 401 when the session has ended, 429 while the name is locked, 503 when too many
+            password checks wait, 403 for a wrong old password.
+    """
+    found = await run_in_threadpool(_session_user, sessions, token)
+    if found is None:
+        raise LoginRefusedError(401, "this session has ended")
+    user_id, username, stored = found
+    if (locked := throttle.wait_s(username=username, address=address)) > 0:
+        retry = math.ceil(locked)
+        raise LoginRefusedError(429, f"too many wrong passwords: try again in {retry} s", retry)
+    try:
+        await asyncio.wait_for(hashing.acquire(), wait_s)
+    except TimeoutError:
+        raise LoginRefusedError(503, "too many password checks at once: try again shortly", 1) from None
+    try:
+        ok = await run_in_threadpool(check_password, old_password, stored)
+        new_hash = await run_in_threadpool(hash_password, new_password) if ok else ""
+    finally:
+        hashing.release()
+    if not ok:
+        throttle.failed(username=username, address=address)
+        logger.info("wrong old password of %r from %s", username[:64], address)
+        raise LoginRefusedError(403, "the old password is wrong")
+    throttle.succeeded(username=username)
+    await run_in_threadpool(_store_password, sessions, user_id, new_hash, token)
+    return username

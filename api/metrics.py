@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import Request
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +38,26 @@ class SuppressionCounter(Collector):
         yield family
 
 
+class SiteView(Collector):
+    """What a caller scoped to some sites may see of a registry: only the samples whose ``site`` label is
+    one of ``site_ids``. Series without a ``site`` label (requests, ingest results, evidence size, the
+    outbox) add up every site, so they are left out."""
+
+    def __init__(self, registry: Collector, site_ids: Iterable[str]) -> None:
+        self.registry = registry
+        self.site_ids = frozenset(site_ids)
+
+    def collect(self) -> Iterator[Metric]:
+        """The registry's families, each with the samples of these sites; families left empty are
+        dropped."""
+        for family in self.registry.collect():
+            samples = [s for s in family.samples if s.labels.get("site") in self.site_ids]
+            if samples:
+                kept = Metric(family.name, family.documentation, family.type, family.unit)
+                kept.samples = samples
+                yield kept
+
+
 class ApiMetrics:
     """Request counts and latencies, ingest results, stored events and evidence size."""
 
@@ -63,6 +84,12 @@ class ApiMetrics:
         self.events = Gauge(
             "sitewatch_events", "Stored events, by status", ["status"], registry=self.registry
         )
+        self.site_events = Gauge(
+            "sitewatch_site_events",
+            "Stored events, by site and status",
+            ["site", "status"],
+            registry=self.registry,
+        )
         self.evidence_bytes = Gauge("sitewatch_evidence_bytes", "Stored evidence", registry=self.registry)
         self.disk_free_bytes = Gauge(
             "sitewatch_disk_free_bytes", "Free disk under the evidence store", registry=self.registry
@@ -83,6 +110,11 @@ class ApiMetrics:
         with request.app.state.sessions() as session:
             for status, count in session.execute(select(Event.status, func.count()).group_by(Event.status)):
                 self.events.labels(status).set(count)
+            self.site_events.clear()  # a site whose events were all deleted leaves no stale series
+            for site, status, count in session.execute(
+                select(Event.site_id, Event.status, func.count()).group_by(Event.site_id, Event.status)
+            ):
+                self.site_events.labels(site, status).set(count)
             self.evidence_bytes.set(
                 session.scalar(select(func.coalesce(func.sum(EvidenceFile.size), 0))) or 0
             )

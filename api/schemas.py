@@ -396,6 +396,19 @@ class UserIn(InModel):
     site_ids: list[str] = Field(default_factory=list, description="Sites the user may see; empty: all.")
 
 
+class PasswordIn(InModel):
+    """A user's new password, set by an admin."""
+
+    password: str = Field(min_length=10, max_length=200, description="At least 10 characters.")
+
+
+class PasswordChangeIn(InModel):
+    """A logged-in person's own password change."""
+
+    old_password: str = Field(min_length=1, max_length=200, description="The current password.")
+    new_password: str = Field(min_length=10, max_length=200, description="At least 10 characters.")
+
+
 class UserPublic(BaseModel):
     """A user, without the password hash."""
 
@@ -406,6 +419,13 @@ class UserPublic(BaseModel):
     role: str
     site_ids: list[str]
     disabled: bool
+
+
+class UserChanged(BaseModel):
+    """A user after an admin's change, and how many of their web sessions it ended."""
+
+    user: UserPublic
+    sessions_ended: int
 
 
 class DeliveryPublic(BaseModel):

@@ -40,6 +40,8 @@ class ApiSettings:
         orphan_min_age_s: evidence files that no database row accounts for (left by a crash) are removed at
             start and hourly once older than this (``SITEWATCH_ORPHAN_MIN_AGE_S``): longer than any upload
             takes from its file's write to its commit.
+        key_pepper: what API keys are hashed under (``SITEWATCH_KEY_PEPPER``); replicas must share it.
+            Without it, one is made and kept in ``data_dir/key.pepper`` (readable by the owner only).
         key_cache_s: how long a replica trusts an API key it has checked without looking again
             (``SITEWATCH_KEY_CACHE_S``): the longest a key revoked through another replica still works
             there; 0 checks every request.
@@ -69,6 +71,7 @@ class ApiSettings:
     reinspection_hours: float = 24.0
     public_url: str = "http://127.0.0.1:8000"
     link_key: str | None = None
+    key_pepper: str | None = None
     key_cache_s: float = 5.0
     false_alarm_days: float = 30.0
     orphan_min_age_s: float = 900.0
@@ -117,6 +120,7 @@ class ApiSettings:
             reinspection_hours=float(env.get("SITEWATCH_REINSPECTION_HOURS", "24")),
             public_url=env.get("SITEWATCH_PUBLIC_URL", "http://127.0.0.1:8000"),
             link_key=env.get("SITEWATCH_LINK_KEY") or None,
+            key_pepper=env.get("SITEWATCH_KEY_PEPPER") or None,
             key_cache_s=float(env.get("SITEWATCH_KEY_CACHE_S", "5")),
             false_alarm_days=number("SITEWATCH_FALSE_ALARM_DAYS", 30.0),
             orphan_min_age_s=number("SITEWATCH_ORPHAN_MIN_AGE_S", 900.0),

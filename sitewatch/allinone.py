@@ -20,11 +20,11 @@ from sqlalchemy import func, select
 
 from alerts.demo_receiver import DemoCaseSystem
 from api.app import create_app
-from api.auth import create_user
+from api.auth import create_key, create_user, revoke_key
 from api.cases import set_policy
 from api.false_alarms import active_entries
 from api.ingest import IngestError, ingest_update
-from api.models import User
+from api.models import ApiKey, User
 from api.officers import FaceKeyError, gallery, record_sighting
 from api.schemas import CameraHealthIn, FalseAlarmPublic, IngestEventIn
 from api.serve import server_config
@@ -111,6 +111,7 @@ class AllInOne:
         self.app = create_app(settings, alerts=self.config.alerts)
         self._apply_case_policies()
         self._end_previous_run()
+        self._connect_receiver()
         self.new_password = self._first_user()
         self.sink = ApiSink(self.app)
         self.server = uvicorn.Server(server_config(self.app, host=self.host, port=self.port, lifespan="on"))
@@ -143,6 +144,21 @@ class AllInOne:
                 site_id=self.config.site.id,
                 edge_alive_counts=False,
             )
+
+    def _connect_receiver(self) -> None:
+        """Give the demo case system an ``integration`` key of this site for its signed callbacks: a new
+        one each start (the last start's is revoked; neither is ever shown)."""
+        if self.receiver is None:
+            return
+        name = "demo case system"
+        with self.app.state.sessions() as session:
+            for old in session.scalars(
+                select(ApiKey.id).where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
+            ):
+                revoke_key(session, key_id=old)
+            session.commit()
+            key = create_key(session, name=name, role="integration", site_ids=[self.config.site.id])
+        self.receiver.connect(f"http://{self.host}:{self.port}", key)
 
     def _first_user(self) -> str | None:
         """On the first start, a supervisor account for the web UI; its password is returned to be shown

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
+from api.callbacks import CallbackReceipts, signed_callback
 from api.cases import TransitionError, event_ids, history, move, open_case_for, set_policy
 from api.deps import (
     Admin,
@@ -27,7 +31,11 @@ from api.models import Case
 from api.schemas import CaseHistoryPublic, CaseIn, CasePatch, CasePolicyIn, CasePublic, EventKindName
 from api.sites import ensure_site
 
+logger = logging.getLogger(__name__)
+
 router = APIRouter(prefix="/api/v1", tags=["cases"])
+#: The idempotency key of a signed callback (``None``: unsigned), see api.callbacks.
+SignedKey = Annotated[str | None, Depends(signed_callback)]
 CaseWriter = Annotated[Principal, Depends(require("supervisor", "integration"))]
 
 
@@ -99,11 +107,45 @@ def open_case(body: CaseIn, principal: Reviewer, session: SessionDep) -> CasePub
     return _public(session, opened)
 
 
-@router.patch("/cases/{case_id}", response_model=CasePublic, operation_id="update_case")
+@router.patch(
+    "/cases/{case_id}",
+    response_model=CasePublic,
+    operation_id="update_case",
+    responses={401: {"description": "No valid key, or a signed callback whose signature or time fails."}},
+)
 def update_case(
-    request: Request, case_id: IdPath, body: CasePatch, principal: CaseWriter, session: SessionDep
+    request: Request,
+    case_id: IdPath,
+    body: CasePatch,
+    principal: CaseWriter,
+    session: SessionDep,
+    signed: SignedKey,
+) -> Any:
+    """Move a case to its next state and/or record the case system's number; illegal moves get 409.
+
+    A callback signed like our webhooks (``X-Sitewatch-Timestamp``, ``Idempotency-Key``,
+    ``X-Sitewatch-Signature`` keyed by a webhook channel's secret) must be fresh (401 otherwise), and a
+    repeat of its idempotency key within 10 minutes gets the first answer without being applied again.
+    """
+    if signed is None:
+        return _patch_case(request, session, principal, case_id, body)
+
+    def apply() -> tuple[int, Any]:
+        try:
+            return 200, jsonable_encoder(_patch_case(request, session, principal, case_id, body))
+        except HTTPException as exc:
+            return exc.status_code, {"detail": exc.detail}
+
+    receipts: CallbackReceipts = request.app.state.callback_receipts
+    code, answer, repeated = receipts.answer(signed, apply)
+    if repeated:
+        logger.info("signed callback %r for case %d repeated: first answer given again", signed[:64], case_id)
+    return JSONResponse(answer, status_code=code)
+
+
+def _patch_case(
+    request: Request, session: Session, principal: Principal, case_id: int, body: CasePatch
 ) -> CasePublic:
-    """Move a case to its next state and/or record the case system's number; illegal moves get 409."""
     row = _case(session, principal, case_id)
     if body.external_id is not None:
         row.external_id = body.external_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import select
 
-from api.auth import KeyCache, create_key, hash_key, revoke_key
+from api.auth import KeyCache, create_key, key_digest, revoke_key
 from api.deps import Admin, IdPath, SessionDep, in_scope, within_scope
 from api.events import audit
 from api.models import ApiKey
@@ -27,7 +27,7 @@ def create(body: KeyIn, principal: Admin, session: SessionDep) -> KeyCreated:
         details={"role": body.role},
     )
     key = create_key(session, name=body.name, role=body.role, site_ids=body.site_ids)
-    key_id = session.scalar(select(ApiKey.id).where(ApiKey.key_hash == hash_key(key)))
+    key_id = session.scalar(select(ApiKey.id).where(ApiKey.key_hash == key_digest(session, key)))
     assert key_id is not None  # just committed
     return KeyCreated(id=key_id, name=body.name, role=body.role, key=key)
 

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from api.auth import hash_key
 from tests.api.conftest import Api
 
 JPEG = cv2.imencode(".jpg", np.full((48, 64, 3), 90, np.uint8))[1].tobytes()
@@ -180,7 +181,9 @@ def test_admin_creates_keys_that_work_and_only_hashes_are_stored(api: Api) -> No
     with api.app.state.engine.connect() as db:
         rows = [tuple(r) for r in db.execute(text("SELECT * FROM api_keys"))]
     assert not any(key in str(value) for row in rows for value in row)
-    assert hashlib.sha256(key.encode()).hexdigest() in [value for row in rows for value in row]
+    stored = [value for row in rows for value in row]
+    assert hashlib.sha256(key.encode()).hexdigest() not in stored  # peppered (test_keys)
+    assert hash_key(key, api.app.state.key_pepper) in stored
     if api.database_url.startswith("sqlite"):
         raw = b"".join(p.read_bytes() for p in api.data_dir.glob("db.sqlite*"))  # with the WAL
         assert key.encode() not in raw

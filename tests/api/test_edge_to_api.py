@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy import update as update_
 
 from api.app import create_app
-from api.auth import Role, create_key, hash_key
+from api.auth import Role, create_key, key_digest
 from api.models import ApiKey, IngestedUpdate
 from api.settings import ApiSettings
 from streams.events import EventKind, EventUpdate, Evidence, Phase
@@ -155,7 +155,8 @@ def test_updates_refused_for_the_key_are_held_until_the_key_is_fixed(
             if key_role is None:
                 create_key(session, name="edge", role="edge", site_ids=["site-a"], key=secret)
             else:
-                fixed = update_(ApiKey).where(ApiKey.key_hash == hash_key(secret)).values(role="edge")
+                digest = key_digest(session, secret)
+                fixed = update_(ApiKey).where(ApiKey.key_hash == digest).values(role="edge")
                 session.execute(fixed)
                 session.commit()
         wait_for(lambda: len(sink.outbox) == 0, 30, "the held updates to arrive")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import stat
 import time
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from api.app import create_app
-from api.auth import KeyCache, Principal
+from api.auth import KeyCache, Principal, hash_key
 from api.settings import ApiSettings
-from tests.api.conftest import Api
+from tests.api.conftest import ADMIN_KEY, Api
 
 
 def create(api: Api, name: str, role: str = "viewer") -> dict[str, object]:
@@ -62,12 +66,6 @@ def test_the_last_admin_key_cannot_be_revoked(api: Api) -> None:
 
 def test_another_replica_stops_trusting_a_revoked_key_when_its_cache_expires(api: Api) -> None:
     # A second app on the same database stands for another replica; its cache lives 0.3 s here.
-    from dataclasses import replace
-
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-
     created = create(api, "viewer on two replicas")
     headers = {"Authorization": f"Bearer {created['key']}"}
     other = create_app(replace(api.app.state.settings, key_cache_s=0.3), dispatch=False)
@@ -185,3 +183,70 @@ def test_the_data_is_private_and_a_chosen_admin_key_long(
     databases = list(folder.glob("sitewatch.db*"))
     assert databases and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in databases), databases
     app.state.engine.dispose()
+
+
+def stored_hashes(api: Api) -> dict[str, str]:
+    with api.app.state.engine.connect() as db:
+        return {name: digest for name, digest in db.execute(text("SELECT name, key_hash FROM api_keys"))}
+
+
+@pytest.mark.parametrize(
+    ("pepper", "file_made"),
+    [(None, True), ("pepper-from-the-environment-0123456789", False)],
+    ids=["file", "env"],
+)
+def test_keys_are_stored_under_a_pepper_the_database_does_not_hold(
+    api: Api, pepper: str | None, file_made: bool
+) -> None:
+    # Regression (issue 13, finding 12b): keys were stored as a bare SHA-256, so a database dump let anyone
+    # test guesses of a chosen admin key offline.
+    app = create_app(replace(api.app.state.settings, key_pepper=pepper), dispatch=False)
+    try:
+        used = app.state.key_pepper
+        path = api.data_dir / "key.pepper"
+        assert used == (path.read_bytes().strip() if file_made else str(pepper).encode())
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600  # made by the fixture's app in any case
+        hashes = stored_hashes(api)
+        admin = [d for n, d in hashes.items() if n.startswith("admin")]
+        assert hashlib.sha256(ADMIN_KEY.encode()).hexdigest() not in hashes.values()
+        assert hash_key(ADMIN_KEY, used) in admin
+        with TestClient(app) as client:
+            answer = client.get("/api/v1/events", headers=api.as_("viewer"))
+            assert answer.status_code == (401 if pepper else 200)  # another pepper opens no key
+        assert all(len(k["prefix"]) == 3 for k in listed_admins(api))  # a chosen key keeps 3 characters
+    finally:
+        app.state.engine.dispose()
+
+
+def listed_admins(api: Api) -> list[dict[str, object]]:
+    keys: list[dict[str, object]] = api.client.get("/api/v1/keys", headers=api.as_("admin")).json()
+    return [k for k in keys if str(k["name"]).startswith("admin (SITEWATCH")]
+
+
+@pytest.mark.parametrize("used_by", ["request", "start"])
+def test_a_key_stored_before_the_pepper_works_and_is_rehashed_on_first_use(api: Api, used_by: str) -> None:
+    old_key = {"request": "sw_an-old-viewer-key-0123456789abcdefghijklmn", "start": ADMIN_KEY}[used_by]
+    legacy = hashlib.sha256(old_key.encode()).hexdigest()
+    with api.app.state.engine.begin() as db:
+        if used_by == "request":
+            db.execute(
+                text(
+                    "INSERT INTO api_keys (name, prefix, key_hash, role, site_ids, created_at) "
+                    "VALUES ('old viewer', 'sw_an-ol', :h, 'viewer', '[]', :now)"
+                ),
+                {"h": legacy, "now": datetime.now(UTC)},
+            )
+        else:
+            db.execute(text("UPDATE api_keys SET key_hash = :h WHERE role = 'admin'"), {"h": legacy})
+    before = len(stored_hashes(api))
+    if used_by == "request":
+        headers = {"Authorization": f"Bearer {old_key}"}
+        assert api.client.get("/api/v1/events", headers=headers).status_code == 200
+    else:
+        create_app(api.app.state.settings, dispatch=False).state.engine.dispose()  # ensure_admin
+    hashes = stored_hashes(api)
+    assert legacy not in hashes.values() and hash_key(old_key, api.app.state.key_pepper) in hashes.values()
+    assert len(hashes) == before  # rewritten, not added
+    assert api.client.get("/api/v1/events", headers={"Authorization": f"Bearer {old_key}"}).status_code == 200
+    wrong = {"Authorization": f"Bearer {old_key}x"}
+    assert api.client.get("/api/v1/events", headers=wrong).status_code == 401

@@ -224,3 +224,141 @@ def test_a_cookie_does_not_authorise_another_sites_request(
 def test_a_bearer_key_is_not_subject_to_the_origin_check(api: Api) -> None:
     response = api.client.post("/api/v1/ingest/events", data={"event": "{}"}, headers=EVIL | api.as_("edge"))
     assert response.status_code == 422
+
+
+NEW_PASSWORD = "a brand new password"
+
+
+def user_id(api: Api, username: str, role: str = "viewer", sites: tuple[str, ...] = ("site-a",)) -> int:
+    body = {"username": username, "password": PASSWORD, "role": role, "site_ids": list(sites)}
+    created = api.client.post("/api/v1/users", json=body, headers=api.as_("admin"))
+    assert created.status_code == 201, created.text
+    return int(created.json()["id"])
+
+
+def log_in(client: TestClient, username: str, password: str) -> int:
+    client.cookies.clear()
+    answer = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    return answer.status_code
+
+
+@pytest.mark.parametrize(
+    ("steps", "disabled", "logs_in_with"),
+    [
+        ([("post", "disable", None, "disable_user")], True, None),
+        (
+            [("post", "disable", None, "disable_user"), ("post", "enable", None, "enable_user")],
+            False,
+            PASSWORD,
+        ),
+        ([("put", "password", {"password": NEW_PASSWORD}, "set_user_password")], False, NEW_PASSWORD),
+        ([("delete", "sessions", None, "end_user_sessions")], False, PASSWORD),
+    ],
+    ids=["disable", "enable", "set-password", "end-sessions"],
+)
+def test_an_admin_disables_sets_the_password_or_ends_the_sessions_of_a_user(
+    api: Api,
+    steps: list[tuple[str, str, dict[str, str] | None, str]],
+    disabled: bool,
+    logs_in_with: str | None,
+) -> None:
+    # Regression (issue 13, finding 12c): there was no way to disable a user, reset a password or end
+    # another person's sessions.
+    uid = user_id(api, "sun.viewer")
+    with TestClient(api.app) as person:
+        assert log_in(person, "sun.viewer", PASSWORD) == 204
+        assert person.get("/api/v1/auth/me").status_code == 200
+        for method, action, body, _ in steps:
+            path = f"/api/v1/users/{uid}/{action}"
+            answer = api.client.request(method, path, json=body, headers=api.as_("admin"))
+            assert answer.status_code == 200, answer.text
+        assert answer.json()["user"]["disabled"] is disabled
+        assert person.get("/api/v1/auth/me").status_code == 401  # every change ended the session
+        for password in (PASSWORD, NEW_PASSWORD):
+            assert log_in(person, "sun.viewer", password) == (204 if password == logs_in_with else 401)
+    audit = api.client.get("/api/v1/audit", headers=api.as_("admin")).json()
+    done = {e["action"] for e in audit if e["target"] == "user:sun.viewer"}
+    assert done == {"create_user"} | {audited for *_, audited in steps}
+
+
+@pytest.mark.parametrize(
+    ("who", "user_sites", "expected"),
+    [
+        ("scoped_admin", ("site-a",), 200),
+        ("scoped_admin", ("site-a", "site-b"), 404),
+        ("scoped_admin", (), 404),  # a user of every site
+        ("admin", ("site-b",), 200),
+        ("supervisor", ("site-a",), 403),
+    ],
+)
+@pytest.mark.parametrize(
+    ("method", "action", "body"),
+    [
+        ("post", "disable", None),
+        ("post", "enable", None),
+        ("put", "password", {"password": NEW_PASSWORD}),
+        ("delete", "sessions", None),
+    ],
+)
+def test_a_site_scoped_admin_manages_only_users_within_its_sites(
+    api: Api,
+    who: str,
+    user_sites: tuple[str, ...],
+    expected: int,
+    method: str,
+    action: str,
+    body: dict[str, str] | None,
+) -> None:
+    api.keys["scoped_admin"] = api.client.post(
+        "/api/v1/keys",
+        json={"name": "admin a", "role": "admin", "site_ids": ["site-a"]},
+        headers=api.as_("admin"),
+    ).json()["key"]
+    uid = user_id(api, "zhou", sites=user_sites)
+    answer = api.client.request(method, f"/api/v1/users/{uid}/{action}", json=body, headers=api.as_(who))
+    assert answer.status_code == expected, answer.text
+    listed = {u["username"]: u for u in api.client.get("/api/v1/users", headers=api.as_("admin")).json()}
+    assert listed["zhou"]["disabled"] is (expected == 200 and action == "disable")
+    assert log_in(api.client, "zhou", PASSWORD) == (
+        401 if expected == 200 and action in ("disable", "password") else 204
+    )
+    api.client.cookies.clear()
+
+
+@pytest.mark.parametrize(
+    ("how", "body", "expected"),
+    [
+        ("session", {"old_password": PASSWORD, "new_password": NEW_PASSWORD}, 204),
+        ("session", {"old_password": "not my password", "new_password": NEW_PASSWORD}, 403),
+        ("session", {"old_password": PASSWORD, "new_password": "short"}, 422),
+        ("key", {"old_password": PASSWORD, "new_password": NEW_PASSWORD}, 403),
+        ("nobody", {"old_password": PASSWORD, "new_password": NEW_PASSWORD}, 401),
+    ],
+)
+def test_a_person_changes_their_own_password_with_the_old_one(
+    api: Api, how: str, body: dict[str, str], expected: int
+) -> None:
+    user_id(api, "wu.viewer")
+    with TestClient(api.app) as other, TestClient(api.app) as person:
+        assert log_in(other, "wu.viewer", PASSWORD) == 204  # another device of the same person
+        if how == "session":
+            assert log_in(person, "wu.viewer", PASSWORD) == 204
+        headers = api.as_("viewer") if how == "key" else {}
+        answer = person.post("/api/v1/auth/password", json=body, headers=headers)
+        assert answer.status_code == expected, answer.text
+        changed = expected == 204
+        if how == "session":
+            assert person.get("/api/v1/auth/me").status_code == 200  # this session goes on
+        assert other.get("/api/v1/auth/me").status_code == (401 if changed else 200)
+        assert log_in(other, "wu.viewer", NEW_PASSWORD if changed else PASSWORD) == 204
+    audit = api.client.get("/api/v1/audit", headers=api.as_("admin")).json()
+    assert any(e["action"] == "change_password" for e in audit) is changed
+
+
+def test_wrong_old_passwords_are_throttled_like_log_ins(api: Api) -> None:
+    user_id(api, "qian.viewer")
+    with TestClient(api.app) as person:
+        assert log_in(person, "qian.viewer", PASSWORD) == 204
+        wrong = {"old_password": "guess", "new_password": NEW_PASSWORD}
+        answers = [person.post("/api/v1/auth/password", json=wrong).status_code for _ in range(6)]
+        assert answers == [403] * 5 + [429]

@@ -3,8 +3,9 @@
 The expected attributes come from the human labels: the labelled person, helmet, no_helmet, vest and
 no_vest boxes go through the same association, and each labelled person must be found (IoU >= 0.5) with
 the same helmet and vest verdict. The eight photos were chosen from the split as ones the first
-baseline model handled (the current model misses two, marked below); they guard the whole chain (decoding, letterbox, association) against
-regressions, not the model's accuracy, which `sitewatch eval` measures on the full split.
+baseline model handled (the current model misses two, marked below); they guard the whole chain
+(decoding, letterbox, association) against regressions, not the model's accuracy, which `sitewatch eval`
+measures on the full split.
 """
 
 from __future__ import annotations
