@@ -180,7 +180,8 @@ def score(manifest: Manifest, starts: Sequence[tuple[str, int]]) -> EventCheck:
             if kind in segment.expect:
                 if raised[kind]:
                     check.right[kind] += 1
-                    check.duplicate[kind] += raised[kind] - 1
+                    if raised[kind] > 1:
+                        check.duplicate[kind] += raised[kind] - 1
                 else:
                     check.missing[kind] += 1
             elif raised[kind]:
