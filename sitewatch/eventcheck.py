@@ -15,6 +15,7 @@ Manifest::
     seconds: 6            # each photo on screen
     gap: 12               # empty scene between photos (longer than the rules' cooldown)
     size: [640, 640]      # frame size (photos are letterboxed into it)
+    kinds: [no_helmet]    # the kinds the labels cover (default all); others are not scored
     segments:
       - {image: images/site-1.jpg, expect: [no_helmet, no_vest]}
       - {image: images/site-2.jpg, expect: []}
@@ -65,6 +66,7 @@ class Manifest(BaseModel):
     seconds: float = Field(default=6.0, gt=0)
     gap: float = Field(default=12.0, ge=0)
     size: tuple[int, int] = (640, 640)
+    kinds: list[str] = Field(default_factory=lambda: list(VIOLATIONS))
     segments: list[Segment]
 
     @classmethod
@@ -79,7 +81,7 @@ class Manifest(BaseModel):
             segment.image = (path.parent / segment.image).resolve()
             if not segment.image.is_file():
                 raise ValueError(f"{path}: image {segment.image} not found")
-            unknown = set(segment.expect) - set(VIOLATIONS)
+            unknown = (set(segment.expect) | set(manifest.kinds)) - set(VIOLATIONS)
             if unknown:
                 raise ValueError(f"{path}: {segment.image.name}: unknown kinds {sorted(unknown)}")
         return manifest
@@ -176,7 +178,7 @@ def score(manifest: Manifest, starts: Sequence[tuple[str, int]]) -> EventCheck:
         check.raised[index].append(kind)
     for index, segment in enumerate(manifest.segments):
         raised = Counter(check.raised[index])
-        for kind in VIOLATIONS:
+        for kind in manifest.kinds:
             if kind in segment.expect:
                 if raised[kind]:
                     check.right[kind] += 1
