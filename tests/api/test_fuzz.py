@@ -43,3 +43,39 @@ def test_no_input_causes_a_server_error(api: Api, monkeypatch: pytest.MonkeyPatc
 
         check()
     assert not failures, "\n".join(sorted(set(failures))[:20])
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + '"x"' + "]" * depth
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        (_nested(5_000).encode(), "nested 5,000 deep"),
+        (b'{"a": "' + b"x" * (3 * 2**20) + b'"}', "3 MiB"),
+        (b'{"a": ' + b"[1, " * 200_000 + b"1" + b"]" * 200_000 + b"}", "wide and deep"),
+        (b"\xff\xfe{", "not UTF-8"),
+    ],
+    ids=["deep", "big", "wide-deep", "bytes"],
+)
+def test_no_json_body_beyond_the_limits_causes_a_server_error(api: Api, body: bytes, what: str) -> None:
+    """Every operation that takes a JSON body, sent bodies of a depth and size beyond the API's limits."""
+    spec = api.client.get("/openapi.json", headers=api.as_("admin")).json()
+    failures = []
+    sent = 0
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" not in content:
+                continue
+            url = path.replace("{", "").replace("}", "")  # each path parameter becomes its own name
+            for who in ("admin", "edge"):
+                response = api.client.request(
+                    method, url, content=body, headers=api.as_(who) | {"Content-Type": "application/json"}
+                )
+                sent += 1
+                if response.status_code >= 500:
+                    failures.append(f"{method.upper()} {path} as {who} ({what}): {response.status_code}")
+    assert sent >= 20
+    assert not failures, "\n".join(failures)
