@@ -59,33 +59,14 @@ class DetectorBackend(Protocol):
 
 
 BackendFactory = Callable[[Path, BackendOptions], DetectorBackend]
-_REGISTRY: dict[str, BackendFactory] = {}
+REGISTRY: dict[str, BackendFactory] = {}
 
 
 def register(name: str) -> Callable[[BackendFactory], BackendFactory]:
     """Class decorator: make a backend available under ``name``."""
 
     def wrap(factory: BackendFactory) -> BackendFactory:
-        _REGISTRY[name] = factory
+        REGISTRY[name] = factory
         return factory
 
     return wrap
-
-
-def create(kind: str, path: Path, options: BackendOptions | None = None) -> DetectorBackend:
-    """Instantiate the backend registered as ``kind`` for the model at ``path``.
-
-    Raises:
-        ValueError: no backend of that name.
-    """
-    # Importing the modules registers the backends; ultralytics is imported lazily inside its backend.
-    from detector import onnx_backend, ultralytics_backend  # noqa: F401
-
-    if kind not in _REGISTRY:
-        raise ValueError(f"unknown detector backend {kind!r}; known: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[kind](path, options or BackendOptions())
-
-
-def backend_for(path: Path, options: BackendOptions | None = None) -> DetectorBackend:
-    """Pick the backend from the file: ``.pt`` runs on ultralytics, anything else on onnxruntime."""
-    return create("ultralytics" if path.suffix == ".pt" else "onnx", path, options)

@@ -105,7 +105,8 @@ def _print_scene(result: dict[str, object]) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score a detector on a YOLO dataset: mAP50, mAP50-95, precision, recall, per-class AP."""
-    from detector.backend import BackendOptions, backend_for
+    from detector.backend import BackendOptions
+    from detector.backends import backend_for
     from detector.dataset import YoloDataset
     from detector.evaluate import evaluate, load_dataset
     from detector.modelfiles import resolve
