@@ -1,7 +1,10 @@
-"""Outbound integrations: the case-management webhook, IM group robots and on-site warnings, all delivered
-by one dispatcher from the API's notification outbox.
+"""Outbound integrations: the case-management webhook, IM group robots and on-site warnings.
 
-Modules: ``config`` (channels and routes), ``signing`` (HMAC signatures), ``contract`` (the webhook's JSON
-contract), ``channels`` (how each kind of receiver is spoken to), ``routing`` (which notification goes
-where), ``dispatcher`` (delivery with retries), ``prompts`` (the shipped voice prompts).
+This package knows how each receiver is spoken to, not where notifications come from: the API's outbox
+and its dispatcher (:mod:`api.outbox`) route notifications and hand the bodies rendered here to the
+channels. Nothing here imports the API.
+
+Modules: ``config`` (channels, routes and brief schedules), ``signing`` (HMAC signatures), ``contract``
+(the webhook's JSON contract), ``channels`` (how each kind of receiver is spoken to), ``demo_receiver``
+(a case-management system for demos), ``prompts`` (the shipped voice prompts).
 """

@@ -1,4 +1,8 @@
-"""The central API: events, evidence, review, cases, officers, auth and storage.
+"""The central API: ingest, events, evidence, review, cases, officers, statistics, retention, auth,
+storage, the web UI and the briefs (FastAPI, SQLAlchemy, Alembic).
 
-Not built yet (issue: central API). ``api`` uses ``detector`` only to embed uploaded officer photos.
+Sub-packages: ``routes`` (the HTTP routes), ``jobs`` (the background jobs: retention, the orphan sweep,
+silent events, the re-inspection sweep, scheduled briefs), ``outbox`` (the notification outbox's routing
+and delivery, through the channels of :mod:`alerts`). ``api`` uses ``detector`` only to embed uploaded
+officer photos, and ``alerts`` only to speak to receivers; neither imports ``api``.
 """

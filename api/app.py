@@ -8,7 +8,6 @@ import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -20,17 +19,19 @@ from sqlalchemy.exc import OperationalError
 
 from alerts.config import AlertsConfig
 from alerts.contract import CaseNotice, EventNotice
-from alerts.dispatcher import Dispatcher
 from api.auth import KeyCache, ensure_admin, key_pepper
 from api.callbacks import CallbackReceipts, callback_secrets
 from api.db import make_engine, migrate, session_factory, writer_lock
 from api.group_commit import GroupCommitter
 from api.guards import RequestGuard, validation_error
+from api.jobs import Jobs
+from api.jobs.briefs import BriefScheduler
 from api.links import evidence_link, link_key
 from api.login import LoginThrottle
 from api.metrics import ApiMetrics, RequestMetrics
 from api.officers import use_face_key_file
-from api.retention import RetentionPolicy, Throttle, apply_retention, sweep_orphans
+from api.outbox.dispatcher import Dispatcher
+from api.retention import Throttle
 from api.routes import (
     briefs,
     cases,
@@ -48,7 +49,6 @@ from api.routes import (
     users,
 )
 from api.settings import ApiSettings
-from api.silence import end_silent_events
 from api.storage import disk_full, open_store
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,8 @@ def create_app(
     Args:
         settings: database, storage and secrets.
         alerts: channels and routes of notifications; ``None``: none (notifications are only recorded).
-        dispatch: run the notification dispatcher (and the re-inspection sweep) while the app runs.
+        dispatch: run the notification dispatcher, the re-inspection sweep and the scheduled briefs while
+            the app runs (:mod:`api.jobs`); retention and the end of silent events run in any case.
     """
     if settings.admin_key is not None and len(settings.admin_key) < MIN_ADMIN_KEY:
         raise ValueError(
@@ -87,23 +88,13 @@ def create_app(
     sessions = session_factory(engine, key_pepper=pepper)
     with sessions() as session:
         new_admin_key = ensure_admin(session, settings.admin_key)
-    stop = threading.Event()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        thread = threading.Thread(target=_retention_loop, args=(app, stop), name="retention", daemon=True)
-        thread.start()
-        silence = threading.Thread(target=_silence_loop, args=(app, stop), name="silent-events", daemon=True)
-        silence.start()
-        if app.state.dispatcher is not None:
-            app.state.dispatcher.start()
+        app.state.jobs.start()
         yield
-        stop.set()
-        if app.state.dispatcher is not None:
-            app.state.dispatcher.stop()
+        app.state.jobs.stop()
         app.state.committer.close()
-        thread.join(timeout=10)
-        silence.join(timeout=10)
 
     # /docs is a local page (api.routes.ui.docs): FastAPI's own loads Swagger UI from a CDN.
     app = FastAPI(
@@ -119,17 +110,22 @@ def create_app(
     key = app.state.link_key
     write_turn = partial(writer_lock, settings.database_url)  # the busiest writers take turns (SQLite)
     app.state.write_turn = write_turn
-    app.state.dispatcher = (
-        Dispatcher(
+    alerts = alerts or AlertsConfig()
+    links = partial(_evidence_link, settings.public_url, key)
+    app.state.dispatcher = Dispatcher(sessions, alerts, links=links, lock=write_turn) if dispatch else None
+    schedule = (
+        BriefScheduler(
             sessions,
-            alerts or AlertsConfig(),
-            links=lambda digest, ttl: evidence_link(settings.public_url, key, digest, ttl_s=ttl),
+            alerts.briefs,
+            channels=app.state.dispatcher.channels,
+            links=links,
             store=app.state.store,
-            lock=write_turn,
+            timezone=alerts.timezone,
         )
-        if dispatch
+        if app.state.dispatcher is not None and alerts.briefs
         else None
     )
+    app.state.jobs = Jobs(app, briefs=schedule, sweep_cases=dispatch)
     app.state.face_analyzer = None  # loaded on the first enrolment
     use_face_key_file(settings.data_dir)  # SITEWATCH_FACE_KEY, else data_dir/face.key (made on first start)
     app.state.low_disk = Throttle()  # the retention passes uploads ask for on a low disk
@@ -201,6 +197,11 @@ def private_data(settings: ApiSettings) -> None:
             path.chmod(0o600)
 
 
+def _evidence_link(public_url: str, key: bytes, digest: str, ttl: float) -> str:
+    """A signed link to the evidence file ``digest``, valid ``ttl`` seconds."""
+    return evidence_link(public_url, key, digest, ttl_s=ttl)
+
+
 def multipart_limit(settings: ApiSettings) -> int:
     """The most bytes of a ``multipart/form-data`` body: an ingest's three files at ``max_upload_mb`` each,
     its event part (1 MiB) and room for boundaries and part headers (1 MiB)."""
@@ -238,64 +239,3 @@ def app_from_env() -> FastAPI:
     (its alerts come as ``SITEWATCH_ALERTS_JSON`` from the parent)."""
     alerts = os.environ.get("SITEWATCH_ALERTS_JSON")
     return create_app(ApiSettings.from_env(), AlertsConfig.model_validate_json(alerts) if alerts else None)
-
-
-def retention_policy(settings: ApiSettings) -> RetentionPolicy:
-    """The evidence retention of these settings."""
-    return RetentionPolicy(
-        max_age_days=settings.retention_days,
-        quota_mb=settings.quota_mb,
-        min_free_mb=settings.min_free_mb,
-        min_age_s=settings.min_evidence_age_s,
-    )
-
-
-def _retention_loop(
-    app: FastAPI, stop: threading.Event, interval_s: float = 60.0, sweep_every: int = 60
-) -> None:
-    """Apply retention every minute while the app runs, and sweep files no row accounts for at start and
-    every ``sweep_every`` passes (hourly); a failed pass is logged and retried."""
-    passes = 0
-    while True:
-        if passes % sweep_every == 0:
-            try:
-                sweep_now(app)
-            except Exception:  # keep the loop alive; the next sweep retries
-                logger.exception("the sweep of unaccounted evidence files failed")
-        passes += 1
-        if stop.wait(interval_s):
-            return
-        try:
-            with app.state.sessions() as session:
-                apply_retention(session, store=app.state.store, policy=retention_policy(app.state.settings))
-        except Exception:  # keep the loop alive; the next pass retries
-            logger.exception("evidence retention failed")
-
-
-def _silence_loop(app: FastAPI, stop: threading.Event) -> None:
-    """End the events whose edge fell silent (:mod:`api.silence`), checking a few times per silence
-    period (at most every minute); a failed pass is logged and retried."""
-    minutes = app.state.settings.event_silence_min
-    if minutes <= 0:
-        return
-    silence = timedelta(minutes=minutes)
-    while not stop.wait(min(60.0, max(0.5, silence.total_seconds() / 4))):
-        try:
-            with app.state.write_turn(), app.state.sessions() as session:
-                end_silent_events(
-                    session,
-                    store=app.state.store,
-                    silence=silence,
-                    reason=f"no update from the edge box for {minutes:g} min",
-                )
-            if app.state.dispatcher is not None:
-                app.state.dispatcher.wake()
-        except Exception:  # keep the loop alive; the next pass retries
-            logger.exception("ending silent events failed")
-
-
-def sweep_now(app: FastAPI) -> int:
-    """Remove the evidence files no row accounts for, old enough (``orphan_min_age_s``); taken in turn with
-    the ingest writers (SQLite), so that no upload promotes a file while it is looked at."""
-    with app.state.write_turn(), app.state.sessions() as session:
-        return sweep_orphans(session, store=app.state.store, min_age_s=app.state.settings.orphan_min_age_s)

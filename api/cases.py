@@ -17,7 +17,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.events import audit
+from api.audit import audit
 from api.models import Case, CaseEvent, CaseHistory, CasePolicy, Event
 from api.notify import notify_case
 

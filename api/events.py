@@ -9,9 +9,12 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from api.audit import audit as audit  # also imported from here by older routes
 from api.auth import Principal
+from api.cases import maybe_open_case
 from api.false_alarms import forget_event, remember
-from api.models import AuditEntry, Event, Review
+from api.models import Event, Review
+from api.notify import notify_event
 from api.schemas import bounded_time
 
 
@@ -85,15 +88,6 @@ def get_event(session: Session, *, principal: Principal, event_id: str) -> Event
     return event
 
 
-def audit(
-    session: Session, *, actor: str, action: str, target: str, details: dict[str, object] | None = None
-) -> None:
-    """Record an action in the audit log (committed with the caller's transaction)."""
-    session.add(
-        AuditEntry(at=datetime.now(UTC), actor=actor, action=action, target=target, details=details or {})
-    )
-
-
 def review_event(
     session: Session,
     *,
@@ -133,9 +127,6 @@ def review_event(
     else:
         forget_event(session, event_id=event.id)
     if verdict == "confirmed":
-        from api.cases import maybe_open_case  # api.cases imports audit() from here
-        from api.notify import notify_event
-
         notify_event(session, topic="event.confirmed", event=event)
         maybe_open_case(session, event=event, moment="on_confirm", actor=principal.name)
     session.commit()

@@ -2,7 +2,7 @@
 
 A notification is committed together with the change it reports, or not at all: a crash between the
 change and its delivery loses nothing, and a rolled-back change notifies nobody. Routing to channels and
-delivery are the dispatcher's job (:mod:`alerts.dispatcher`).
+delivery are the dispatcher's job (:mod:`api.outbox.dispatcher`).
 """
 
 from __future__ import annotations

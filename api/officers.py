@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from api.events import audit
+from api.audit import audit
 from api.models import Officer, OfficerEmbedding, PresenceInterval
 from api.sites import ensure_site
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.cases import ACTIVE
 from api.models import Case, CaseEvent, Event, EvidenceFile
+from api.settings import ApiSettings
 from api.storage import EvidenceStore
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,16 @@ class RetentionPolicy:
     quota_mb: float | None = None
     min_free_mb: float = 500.0
     min_age_s: float = 3600.0
+
+
+def retention_policy(settings: ApiSettings) -> RetentionPolicy:
+    """The evidence retention of these settings."""
+    return RetentionPolicy(
+        max_age_days=settings.retention_days,
+        quota_mb=settings.quota_mb,
+        min_free_mb=settings.min_free_mb,
+        min_age_s=settings.min_evidence_age_s,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,11 @@ def server_config(
 ) -> uvicorn.Config:
     """uvicorn's configuration for the API: HTTP/1.1 through :class:`HeaderTimeoutH11`, short keep-alive,
     bounded headers."""
-    protocol = type("HeaderTimeoutH11", (HeaderTimeoutH11,), {"header_timeout_s": header_timeout_s})
+    protocol: type[HeaderTimeoutH11] = (
+        HeaderTimeoutH11  # by name: ``--workers`` pickles the configuration for its processes
+    )
+    if header_timeout_s != HEADER_TIMEOUT_S:  # tests only: a class of its own cannot be pickled
+        protocol = type("HeaderTimeoutH11", (HeaderTimeoutH11,), {"header_timeout_s": header_timeout_s})
     return uvicorn.Config(
         app,
         host=host,

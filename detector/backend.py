@@ -1,7 +1,8 @@
 """The detector backend interface and its registry.
 
 Pipeline code holds a :class:`DetectorBackend` and never branches on which one it is. Backends register
-under a ``type`` name used by the configuration (``onnx``, ``ultralytics``).
+under a name (``onnx``, ``ultralytics``); :mod:`detector.backends` makes one by name, or picks it from the
+model file's suffix (``.pt``: ultralytics, else onnx): the configuration names a model file, not a backend.
 """
 
 from __future__ import annotations
@@ -59,33 +60,14 @@ class DetectorBackend(Protocol):
 
 
 BackendFactory = Callable[[Path, BackendOptions], DetectorBackend]
-_REGISTRY: dict[str, BackendFactory] = {}
+REGISTRY: dict[str, BackendFactory] = {}
 
 
 def register(name: str) -> Callable[[BackendFactory], BackendFactory]:
     """Class decorator: make a backend available under ``name``."""
 
     def wrap(factory: BackendFactory) -> BackendFactory:
-        _REGISTRY[name] = factory
+        REGISTRY[name] = factory
         return factory
 
     return wrap
-
-
-def create(kind: str, path: Path, options: BackendOptions | None = None) -> DetectorBackend:
-    """Instantiate the backend registered as ``kind`` for the model at ``path``.
-
-    Raises:
-        ValueError: no backend of that name.
-    """
-    # Importing the modules registers the backends; ultralytics is imported lazily inside its backend.
-    from detector import onnx_backend, ultralytics_backend  # noqa: F401
-
-    if kind not in _REGISTRY:
-        raise ValueError(f"unknown detector backend {kind!r}; known: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[kind](path, options or BackendOptions())
-
-
-def backend_for(path: Path, options: BackendOptions | None = None) -> DetectorBackend:
-    """Pick the backend from the file: ``.pt`` runs on ultralytics, anything else on onnxruntime."""
-    return create("ultralytics" if path.suffix == ".pt" else "onnx", path, options)

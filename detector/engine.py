@@ -11,7 +11,8 @@ import numpy as np
 import supervision as sv
 
 from detector import modelfiles
-from detector.backend import BackendOptions, DetectorBackend, backend_for
+from detector.backend import BackendOptions, DetectorBackend
+from detector.backends import backend_for
 from detector.decode import DecodeParams
 from detector.ppe import Bands, associate, violations
 from detector.smoking import SmokingParams, SmokingStage

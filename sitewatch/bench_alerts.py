@@ -25,11 +25,11 @@ from tqdm import tqdm
 
 from alerts.config import AlertsConfig
 from alerts.demo_receiver import DemoCaseSystem
-from alerts.dispatcher import Dispatcher
 from api.app import create_app
 from api.auth import create_key
 from api.cases import set_policy
 from api.models import Delivery, Event, Notification, Site
+from api.outbox.dispatcher import Dispatcher
 from api.settings import ApiSettings
 from api.sites import ensure_site
 from streams.events import EventKind, EventUpdate, Evidence

@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
+from api.audit import audit
 from api.briefs import PdfUnavailableError, Period, PeriodError, brief_data, render_html, render_pdf
 from api.deps import NameQuery, Reader, SessionDep, StoreDep, visible_site
-from api.events import audit
 
 router = APIRouter(prefix="/api/v1", tags=["briefs"])
 

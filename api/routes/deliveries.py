@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from sqlalchemy import select
 
+from api.audit import audit
 from api.deps import GlobalAdmin, IdPath, SessionDep, StoreDep
-from api.events import audit
 from api.links import valid
 from api.models import Delivery, EvidenceFile
 from api.schemas import DeliveryPublic

@@ -6,8 +6,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
+from api.audit import audit
 from api.deps import EventIdPath, NameQuery, Reader, Reviewer, SessionDep, StoreDep
-from api.events import CursorError, audit, get_event, list_events, review_event
+from api.events import CursorError, get_event, list_events, review_event
 from api.schemas import EventPage, EventPublic, ReviewIn, Time
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])

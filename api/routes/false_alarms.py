@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 
+from api.audit import audit
 from api.deps import IdPath, NameQuery, ReaderOrEdge, Reviewer, SessionDep, SiteIdPath, visible_site
-from api.events import audit
 from api.false_alarms import active_entries
 from api.models import FalseAlarm
 from api.schemas import FalseAlarmPublic

@@ -12,6 +12,7 @@ from api.deps import Edge, reporting_site
 from api.group_commit import GroupCommitter
 from api.ingest import MEDIA, EventConflictError, IngestError, Submission
 from api.multipart import read_parts
+from api.retention import apply_retention, retention_policy
 from api.schemas import IngestEventIn, IngestResult
 from api.storage import EvidenceStore
 
@@ -104,8 +105,5 @@ async def ingest_event(request: Request, principal: Edge) -> Response:
 
 
 def _make_room(request: Request, store: EvidenceStore) -> None:
-    from api.app import retention_policy  # api.app imports this module
-    from api.retention import apply_retention
-
     with request.app.state.sessions() as session:
         apply_retention(session, store=store, policy=retention_policy(request.app.state.settings))

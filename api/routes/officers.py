@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from api.audit import audit
 from api.auth import Principal
 from api.deps import (
     Edge,
@@ -141,8 +142,6 @@ def _officer(session: Session, principal: Principal, officer_id: int) -> Officer
 @router.patch("/officers/{officer_id}", response_model=OfficerPublic, operation_id="update_officer")
 def update(officer_id: IdPath, body: OfficerPatch, principal: Reviewer, session: SessionDep) -> OfficerPublic:
     """Enable or disable an officer (a disabled one leaves the edge gallery)."""
-    from api.events import audit
-
     officer = _officer(session, principal, officer_id)
     officer.enabled = body.enabled
     audit(

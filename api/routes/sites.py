@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query, Response, status
 from sqlalchemy import select
 
+from api.audit import audit
 from api.deps import Admin, Edge, GlobalAdmin, Reader, SessionDep, SiteIdPath, reporting_site, visible_site
-from api.events import audit
 from api.false_alarms import active_entries, suppression_totals
 from api.models import AuditEntry, CameraHealth, Site, SiteConfig
 from api.schemas import (

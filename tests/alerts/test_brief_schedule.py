@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import func, select
 
-from alerts.dispatcher import due_period
+from api.jobs.briefs import due_period
 from api.models import Brief
 from tests.alerts.conftest import MakeLoop
 from tests.alerts.receiver import CaseSystem
@@ -23,8 +23,8 @@ def test_a_weekly_brief_reaches_the_group_once_with_working_links(make_loop: Mak
         schedule = {"every": "week", "at": "00:00", "channels": ["group"]}
         loop = make_loop({"group": channel}, [], briefs=[schedule], public_url="http://testserver")
         wait_for(lambda: robot.requests, 30, "the brief in the group")
-        dispatcher = loop.app.state.dispatcher
-        week = due_period(dispatcher.config.briefs[0], datetime.now(UTC), dispatcher.zone)
+        briefs = loop.app.state.jobs.briefs
+        week = due_period(briefs.schedules[0], datetime.now(UTC), briefs.zone)
         message = json.loads(robot.requests[0].body)["markdown"]["content"]
         assert f"周报 {week}" in message and "违规" in message
         links = re.findall(r"\((http://testserver/api/v1/evidence/[^)]+)\)", message)
@@ -36,7 +36,7 @@ def test_a_weekly_brief_reaches_the_group_once_with_working_links(make_loop: Mak
         printed = loop.client.get(pdf.path, params=dict(pdf.params))
         assert printed.status_code == 200 and printed.content.startswith(b"%PDF")
 
-        assert dispatcher.send_briefs() == 0  # due again, but already sent
+        assert briefs.send_briefs() == 0  # due again, but already sent
         with loop.app.state.sessions() as session:
             assert session.scalar(select(func.count()).select_from(Brief)) == 1
         assert len(robot.requests) == 1

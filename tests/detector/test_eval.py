@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from detector.backend import create
+from detector.backends import create
 from detector.evaluate import evaluate, load_dataset
 from detector.modelfiles import resolve
 

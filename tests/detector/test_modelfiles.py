@@ -9,7 +9,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from detector import modelfiles
-from detector.backend import BackendOptions, create
+from detector.backend import BackendOptions
+from detector.backends import create
 from detector.modelfiles import ModelFileError, resolve
 
 

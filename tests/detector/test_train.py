@@ -9,7 +9,7 @@ import cv2
 import pytest
 
 from detector import modelfiles
-from detector.backend import create
+from detector.backends import create
 from detector.decode import DecodeParams
 from detector.modelfiles import resolve
 from detector.train import train

@@ -1,0 +1,18 @@
+"""The audit log: who did what to which record, written with the change itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from api.models import AuditEntry
+
+
+def audit(
+    session: Session, *, actor: str, action: str, target: str, details: dict[str, object] | None = None
+) -> None:
+    """Record an action in the audit log (committed with the caller's transaction)."""
+    session.add(
+        AuditEntry(at=datetime.now(UTC), actor=actor, action=action, target=target, details=details or {})
+    )

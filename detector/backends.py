@@ -1,0 +1,28 @@
+"""Making a detector backend: by its registered name, or from a model file.
+
+Importing this module registers the shipped backends (:mod:`detector.onnx_backend`,
+:mod:`detector.ultralytics_backend`, which imports ultralytics only when it loads a model).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from detector import onnx_backend, ultralytics_backend  # noqa: F401 - they register themselves
+from detector.backend import REGISTRY, BackendOptions, DetectorBackend
+
+
+def create(kind: str, path: Path, options: BackendOptions | None = None) -> DetectorBackend:
+    """Instantiate the backend registered as ``kind`` for the model at ``path``.
+
+    Raises:
+        ValueError: no backend of that name.
+    """
+    if kind not in REGISTRY:
+        raise ValueError(f"unknown detector backend {kind!r}; known: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[kind](path, options or BackendOptions())
+
+
+def backend_for(path: Path, options: BackendOptions | None = None) -> DetectorBackend:
+    """Pick the backend from the file: ``.pt`` runs on ultralytics, anything else on onnxruntime."""
+    return create("ultralytics" if path.suffix == ".pt" else "onnx", path, options)

@@ -1,0 +1,59 @@
+"""The ``sitewatch`` command.
+
+Each subcommand is a small function that parses nothing itself: ``build_parser`` declares the options,
+the function does the work and returns the exit status (0 ok, 1 some input failed, 2 bad usage or
+configuration).
+
+One module per group of commands: ``detection`` (detect, eval, train, data), ``faces``, ``serve`` (worker,
+run, api), ``bench``, ``report``, ``check_config``; ``common`` holds what they share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from sitewatch.cli import bench, check_config, detection, faces, report, serve
+from sitewatch.cli.common import EXIT_USAGE
+from sitewatch.yamlpos import ConfigError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="sitewatch", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="default: WARNING; for worker, the configuration's log_level (INFO)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    detection.add_parsers(sub)
+    faces.add_parsers(sub)
+    detection.add_training_parsers(sub)
+    bench.add_parsers(sub)
+    serve.add_parsers(sub)
+    report.add_parsers(sub)
+    check_config.add_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sitewatch`` command."""
+    from detector.faces import EnrollmentError
+    from detector.modelfiles import ModelFileError
+    from sitewatch.logsetup import setup_logging
+
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_level or "WARNING")
+    try:
+        status: int = args.func(args)
+    except ConfigError as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ModelFileError, EnrollmentError, FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return status

@@ -1,0 +1,78 @@
+"""``sitewatch report``: a weekly or monthly brief from the API's database."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sitewatch.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, logger
+from sitewatch.tables import format_table
+
+if TYPE_CHECKING:  # annotations only: commands import the detector when they run
+    from sitewatch.cli.common import Subparsers
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write a brief from the API's database (SQLite in the data folder or SITEWATCH_DATABASE_URL)."""
+    from api.auth import Principal
+    from api.briefs import PdfUnavailableError, Period, PeriodError, brief_data, render_html, render_pdf
+    from api.db import make_engine, migrate, session_factory
+    from api.settings import ApiSettings
+    from api.storage import open_store
+
+    settings = ApiSettings.from_env(data_dir=args.data_dir)
+    try:
+        period = Period.parse(args.period or args.month, args.tz)
+    except PeriodError as exc:
+        logger.error("%s", exc)
+        return EXIT_USAGE
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with session_factory(engine)() as session:
+        data = brief_data(
+            session,
+            principal=Principal(name="sitewatch report", role="admin"),
+            period=period,
+            store=open_store(settings),
+            site_id=args.site,
+            lang=args.lang,
+        )
+    engine.dispose()
+    html = render_html(data)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / f"sitewatch-{period.label}-{args.site or 'district'}"
+    written = []
+    if args.format in ("html", "both"):
+        stem.with_suffix(".html").write_text(html, encoding="utf-8")
+        written.append(stem.with_suffix(".html"))
+    if args.format in ("pdf", "both"):
+        try:
+            stem.with_suffix(".pdf").write_bytes(render_pdf(html))
+            written.append(stem.with_suffix(".pdf"))
+        except PdfUnavailableError as exc:
+            logger.error("%s", exc)
+            return EXIT_FAILED
+    print(data["title"])
+    rows = [[f["label"], f["shown"], f["previous"], f["delta"]] for f in data["figures"]]
+    print(format_table(["figure", "this period", "previous", "change"], rows))
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def add_parsers(sub: Subparsers) -> None:
+    """Add ``report``."""
+    p = sub.add_parser("report", help="a weekly or monthly brief, as HTML and PDF")
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--period", help="an ISO week, e.g. 2026-W48 (or a month, 2026-11)")
+    when.add_argument("--month", help="a month, e.g. 2026-11")
+    p.add_argument("--site", help="one site (default: the whole district)")
+    p.add_argument("--format", choices=["html", "pdf", "both"], default="both")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--tz", default="Asia/Shanghai", help="time zone of days and weeks")
+    p.add_argument("--out", type=Path, default=Path("."), help="folder for the files")
+    p.add_argument(
+        "--data-dir", type=Path, help="the API's data folder (default: $SITEWATCH_DATA_DIR or data)"
+    )
+    p.set_defaults(func=cmd_report)

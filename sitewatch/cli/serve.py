@@ -1,0 +1,183 @@
+"""``sitewatch worker``, ``run`` and ``api``: the long-running services."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sitewatch.cli.common import EXIT_OK, EXIT_USAGE, logger, positive_int
+from sitewatch.tables import format_table
+
+if TYPE_CHECKING:  # annotations only: commands import the detector when they run
+    from sitewatch.cli.common import Subparsers
+    from sitewatch.health import HealthReporter
+    from streams.worker import Worker
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run the edge worker on the configuration's cameras until interrupted (or ``--duration``)."""
+    from sitewatch.config import load_config
+    from sitewatch.edge import build_worker
+
+    config = load_config(args.config)
+    if args.log_level is None:  # no --log-level: the configuration's (INFO by default) shows the events
+        from sitewatch.logsetup import setup_logging
+
+        setup_logging(config.log_level)
+    if not any(c.enabled for c in config.cameras.values()):
+        logger.error("%s has no enabled camera", args.config)
+        return EXIT_USAGE
+    from sitewatch.edge import officer_sync
+    from sitewatch.false_alarms import false_alarm_sync
+    from sitewatch.health import HealthReporter
+    from streams.sinks import HEALTH_PATH, json_poster
+
+    sync = officer_sync(config)
+    if sync is not None:
+        sync.start()
+    memory_sync = false_alarm_sync(config)
+    if memory_sync is not None:
+        memory_sync.start()
+    worker = build_worker(
+        config,
+        gallery=sync.gallery if sync else None,
+        on_sighting=sync.sighting if sync else None,
+        memory=memory_sync.memory if memory_sync else None,
+    )
+    reporter = None
+    if config.sink.type == "http" and config.sink.url:
+        send = json_poster(config.sink.url, config.sink.api_key, HEALTH_PATH)
+        reporter = HealthReporter(worker, config.site.id, send)
+    try:
+        return _run_worker(worker, args.duration, reporter)
+    finally:
+        if sync is not None:
+            sync.stop()
+        if memory_sync is not None:
+            memory_sync.stop()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Everything on one box: the API with its dispatcher, the worker and (configured) a demo receiver."""
+    from sitewatch.allinone import HEADER, AllInOne
+    from sitewatch.config import load_config
+    from sitewatch.edge import build_worker
+    from sitewatch.health import HealthReporter
+
+    config = load_config(args.config)
+    product = AllInOne(config, host=args.host, port=args.port)
+    memory_sync = None
+    product.start_api()
+    try:
+        print("\n".join(product.banner()), flush=True)
+        print("events (Ctrl-C stops):\n" + HEADER, flush=True)
+        memory_sync = product.false_alarm_sync()
+        if memory_sync is not None:
+            memory_sync.start()
+        worker = build_worker(
+            config,
+            sink=product.sink,
+            gallery=product.gallery,
+            on_sighting=product.record_sighting,
+            memory=memory_sync.memory if memory_sync else None,
+        )
+        reporter = HealthReporter(worker, config.site.id, product.record_health, interval_s=5.0)
+        return _run_worker(worker, args.duration, reporter)
+    finally:
+        if memory_sync is not None:
+            memory_sync.stop()
+        product.stop()
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    """Serve the central API (SQLite in the data folder unless SITEWATCH_DATABASE_URL says otherwise)."""
+    from api.app import create_app
+    from api.serve import serve
+    from api.settings import ApiSettings
+
+    settings = ApiSettings.from_env(data_dir=args.data_dir)
+    alerts = None
+    if args.config is not None:
+        from sitewatch.config import load_central_config
+
+        alerts = load_central_config(args.config).alerts
+    app = create_app(settings, alerts=alerts)  # migrates and makes the admin key once, before any worker
+    if app.state.new_admin_key:
+        print(f"first start: admin key (shown once, store it now): {app.state.new_admin_key}", flush=True)
+    print(
+        f"sitewatch API on http://{args.host}:{args.port} (docs at /docs), data in {settings.data_dir}"
+        + (f", {args.workers} worker processes" if args.workers > 1 else ""),
+        flush=True,
+    )
+    if args.workers > 1:
+        app.state.engine.dispose()
+        # Worker processes rebuild the app from the environment; the API keeps no state between requests.
+        os.environ["SITEWATCH_DATA_DIR"] = str(settings.data_dir)
+        os.environ["SITEWATCH_DATABASE_URL"] = settings.database_url
+        if alerts is not None:  # secrets included: they came from this environment in the first place
+            os.environ["SITEWATCH_ALERTS_JSON"] = alerts.model_dump_json()
+    serve(app, host=args.host, port=args.port, workers=args.workers)
+    return EXIT_OK
+
+
+def _run_worker(worker: Worker, duration: float | None, reporter: HealthReporter | None = None) -> int:
+    import signal
+    import time
+
+    # The handler only flips a flag: setting a threading.Event from a signal handler can deadlock when
+    # the signal lands while the main thread holds that Event's lock inside wait().
+    stopping: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
+    worker.start()
+    if reporter is not None:
+        reporter.start()
+    deadline = None if duration is None else time.monotonic() + duration
+    while not stopping and (deadline is None or time.monotonic() < deadline):
+        time.sleep(0.2)
+    worker.stop()
+    if reporter is not None:
+        reporter.stop()
+    rows = [
+        [
+            cid,
+            "online" if h["online"] else "offline",
+            h["input_fps"],
+            h["frames_processed"],
+            h["skipped_motion"],
+            h["dropped_overload"],
+            h["last_error"] or "-",
+        ]
+        for cid, h in worker.health().items()
+    ]
+    print(format_table(["camera", "state", "input fps", "processed", "still", "dropped", "last error"], rows))
+    return EXIT_OK
+
+
+def add_parsers(sub: Subparsers) -> None:
+    """Add ``worker``, ``run`` and ``api``."""
+    for name, func, text in (
+        ("worker", cmd_worker, "run the edge worker: cameras in, events to the configured sink"),
+        ("run", cmd_run, "run everything on one box (the demo: make run)"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--config", type=Path, required=True)
+        p.add_argument("--duration", type=float, help="stop after this many seconds")
+        if name == "run":
+            p.add_argument("--host", default="127.0.0.1", help="address of the API and web UI")
+            p.add_argument("--port", type=int, default=8000, help="port of the API and web UI")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("api", help="serve the central API")
+    p.add_argument(
+        "--config", type=Path, help="its alerts: channels and routes (not needed: the API starts without one)"
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--data-dir", type=Path, help="database and evidence folder (default: $SITEWATCH_DATA_DIR or data)"
+    )
+    p.add_argument("--workers", type=positive_int, default=1, help="server processes (one per core)")
+    p.set_defaults(func=cmd_api)
