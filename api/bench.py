@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import cv2
 import httpx
 import numpy as np
 from fastapi import FastAPI
@@ -183,7 +184,7 @@ def bench_api(
     server = _serve(folder, url, port, workers)
     base = f"http://127.0.0.1:{port}"
     rng = np.random.default_rng(0)
-    snapshot = b"\xff\xd8" + rng.integers(0, 255, 100 * 1024 - 2, dtype=np.uint8).tobytes()
+    snapshot = _noise_jpeg(rng, 100 * 1024)
     bar = tqdm(total=events, desc=f"ingest ({engine_name(url)})", unit="event", disable=not progress)
 
     load = _Load(port=port, key=key, site=site, events=events, clients=clients, snapshot=snapshot, bar=bar)
@@ -231,6 +232,18 @@ def bench_api(
 
 
 BOUNDARY = "sitewatch-bench-boundary"
+
+
+def _noise_jpeg(rng: np.random.Generator, size: int) -> bytes:
+    """A real JPEG (the API decodes what claims to be one) of at least ``size`` bytes: noise compresses
+    poorly, so a few hundred pixels square reach it. Each request's unique bytes follow its end marker."""
+    side = 160
+    while True:
+        picture = rng.integers(0, 255, (side, side, 3), dtype=np.uint8)
+        ok, encoded = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        if ok and len(encoded) >= size:
+            return bytes(encoded.tobytes())
+        side += 40
 
 
 class _Load:
