@@ -35,7 +35,9 @@ from tests.waiting import wait_for
 
 def scene_video(path: Path, frames: int = 50, size: int = 640) -> Path:
     """The photo of a worker without hard hat and vest, held with a small camera sway, as an MP4."""
-    image = cv2.resize(cv2.imread(str(PHOTOS[0])), (size, size))
+    # IMG_0871: a bare head and no vest, both found by the shipped model (the masked close-up of PHOTOS[0]
+    # is one of its known misses, see tests/detector/test_engine.py)
+    image = cv2.resize(cv2.imread(str(PHOTOS[1])), (size, size))
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 10.0, (size, size))
     for i in range(frames):
         matrix = np.float32([[1, 0, 4 * np.sin(i / 2)], [0, 1, 3 * np.cos(i / 3)]])
