@@ -185,7 +185,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         batch=args.batch,
         device=args.device,
         workers=args.workers,
-        extra={"time": args.hours, "cache": "ram"} if args.hours else None,
+        extra=_train_settings(args),
     )
     print(
         format_table(
@@ -193,6 +193,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     )
     return EXIT_OK
+
+
+def _train_settings(args: argparse.Namespace) -> dict[str, object] | None:
+    """ultralytics settings beyond the named flags: ``--hours`` and each ``--set KEY=VALUE`` (a number
+    where it reads as one)."""
+    extra: dict[str, object] = {"time": args.hours, "cache": "ram"} if args.hours else {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"sitewatch train: --set takes KEY=VALUE, got {item!r}")
+        try:
+            extra[key] = float(value) if "." in value or "e" in value.lower() else int(value)
+        except ValueError:
+            extra[key] = value
+    return extra or None
 
 
 def cmd_data(args: argparse.Namespace) -> int:
@@ -214,6 +229,8 @@ def cmd_data(args: argparse.Namespace) -> int:
             out=args.out,
             person_labeler=None if args.no_hhw else people,
             vest_labeler=vests,
+            unstretch_share=args.unstretch_share,
+            stretch_share=args.stretch_share,
         )
     else:
         if args.cigarettes is None:
@@ -280,6 +297,12 @@ def add_training_parsers(sub: Subparsers) -> None:
     p.add_argument("--device", help="cpu, 0, 0,1 ... (default: a GPU when there is one)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--hours", type=float, help="train for this long instead of --epochs (ultralytics 'time')")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="another ultralytics training setting, e.g. --set optimizer=SGD --set lr0=0.002 (repeatable)",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("data", help="rebuild a training set from its sources (train extra for ppe)")
@@ -296,6 +319,10 @@ def add_training_parsers(sub: Subparsers) -> None:
         help="ppe: the COCO checkpoint that pseudo-labels hhw's people",
     )
     p.add_argument("--no-hhw", action="store_true", help="ppe: from ppe/ alone (to train the teacher)")
+    p.add_argument(
+        "--unstretch-share", type=float, default=0.5, help="ppe: share of ppe photos narrowed (0.5)"
+    )
+    p.add_argument("--stretch-share", type=float, default=0.0, help="ppe: share of hhw photos widened (0)")
     p.add_argument("--cigarettes", type=Path, help="smoking: the cigarettev6 export (datasetrokok15)")
     p.add_argument("--device", help="pseudo-labelling device: cpu, 0... (default: a GPU when there is one)")
     p.set_defaults(func=cmd_data)
