@@ -29,6 +29,7 @@ class BackendOptions:
         device: device for the ultralytics backend (``cpu``, ``0``…).
         spin: let onnxruntime's idle threads spin-wait for work; faster alone, but on a small box the
             spinning takes CPU from the capture threads.
+        runtime: what runs ``.onnx`` files: ``onnxruntime``, or ``openvino`` (the ``openvino`` extra).
     """
 
     providers: tuple[str, ...] = ("cpu",)
@@ -36,6 +37,7 @@ class BackendOptions:
     inter_op_threads: int = 0
     device: str = "cpu"
     spin: bool = True
+    runtime: str = "onnxruntime"
 
 
 @dataclass(slots=True)
@@ -79,7 +81,7 @@ def create(kind: str, path: Path, options: BackendOptions | None = None) -> Dete
         ValueError: no backend of that name.
     """
     # Importing the modules registers the backends; ultralytics is imported lazily inside its backend.
-    from detector import onnx_backend, ultralytics_backend  # noqa: F401
+    from detector import onnx_backend, openvino_backend, ultralytics_backend  # noqa: F401
 
     if kind not in _REGISTRY:
         raise ValueError(f"unknown detector backend {kind!r}; known: {', '.join(sorted(_REGISTRY))}")
@@ -87,5 +89,7 @@ def create(kind: str, path: Path, options: BackendOptions | None = None) -> Dete
 
 
 def backend_for(path: Path, options: BackendOptions | None = None) -> DetectorBackend:
-    """Pick the backend from the file: ``.pt`` runs on ultralytics, anything else on onnxruntime."""
-    return create("ultralytics" if path.suffix == ".pt" else "onnx", path, options)
+    """Pick the backend from the file: ``.pt`` runs on ultralytics, anything else on onnxruntime (or on
+    OpenVINO when ``options.runtime`` is ``openvino``)."""
+    onnx_kind = "openvino" if options is not None and options.runtime == "openvino" else "onnx"
+    return create("ultralytics" if path.suffix == ".pt" else onnx_kind, path, options)

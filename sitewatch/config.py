@@ -85,6 +85,11 @@ class RuntimeConfig(Strict):
         default=True,
         description="Let idle onnxruntime threads spin-wait (faster; off gives CPU to capture threads).",
     )
+    backend: Literal["onnxruntime", "openvino"] = Field(
+        default="onnxruntime",
+        description="What runs the .onnx models: onnxruntime (with `providers`), or OpenVINO on the CPU "
+        "(pip install 'sitewatch[openvino]'; `intra_op_threads` sets its threads).",
+    )
 
 
 class DetectConfig(Strict):
@@ -409,6 +414,7 @@ class Config(Strict):
                 inter_op_threads=self.runtime.inter_op_threads,
                 device=self.runtime.device,
                 spin=self.runtime.spin,
+                runtime=self.runtime.backend,
             ),
             ppe=DecodeParams(conf=self.detect.conf, iou=self.detect.iou, max_det=self.detect.max_det),
             bands=Bands(
