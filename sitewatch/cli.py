@@ -115,7 +115,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     dataset = YoloDataset.open(args.dataset, args.split) if args.split else load_dataset(args.dataset)
     if args.alarms:
         return _eval_alarms(args, dataset)
-    model = backend_for(resolve(args.model), BackendOptions())
+    model = backend_for(resolve(args.model), BackendOptions(runtime=args.runtime))
     summary = evaluate(model, dataset, progress=not args.json)
     if args.json:
         print(json.dumps(summary.to_json()))
@@ -365,6 +365,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not images:
         logger.error("no readable images among %s", ", ".join(map(str, args.images)))
         return EXIT_USAGE
+    if args.runtimes:
+        return _bench_runtimes(args, config, images)
     scheduler = SmokingScheduler(config.smoking.recheck_frames, config.smoking.max_crops_per_frame)
     if args.models:
         return _bench_models(args, config, images, scheduler)
@@ -437,6 +439,52 @@ def _bench_models(
         return EXIT_OK
     print(f"{len(images)} images, {3 * per_round} runs per model in 3 rounds, smoking stage included")
     print(format_table(["PPE model", "input", "session.run ms", "engine ms/frame", "vs first"], rows))
+    return EXIT_OK
+
+
+def _bench_runtimes(args: argparse.Namespace, config: Config, images: list[Any]) -> int:
+    """``sitewatch bench --runtimes``: onnxruntime / OpenVINO, float / INT8 PPE model, interleaved."""
+    from detector.modelfiles import resolve
+    from detector.runtimes import available_options, bench_runtimes
+
+    base = config.models.dir
+    options = available_options(resolve(config.models.ppe, base), resolve(args.int8, base))
+    results = bench_runtimes(
+        options, images, config.engine_settings(), runs=args.runs, progress=not args.json
+    )
+    if args.json:
+        for result in results:
+            print(json.dumps(result.to_json()))
+        return EXIT_OK
+    print(f"{len(images)} images, {args.runs} frames per option, interleaved; engine without smoking")
+    rows = [
+        [r.option.label, r.option.model.name, r.inference_ms, r.engine_ms, r.vs_first, r.fps] for r in results
+    ]
+    print(format_table(["runtime", "model", "inference ms", "engine ms/frame", "vs first", "fps"], rows))
+    return EXIT_OK
+
+
+def cmd_quantize(args: argparse.Namespace) -> int:
+    """Write a statically quantised INT8 copy of a model, calibrated on images, and record its checksum."""
+    from detector import modelfiles
+    from detector.quantize import calibration_images, parse_calib, quantize_model
+
+    folders = [parse_calib(spec) for spec in args.calib]
+    images = calibration_images([f for f, _ in folders], [n for _, n in folders])
+    report = quantize_model(
+        modelfiles.resolve(args.model),
+        args.out,
+        images,
+        float_head=args.float_head,
+        method=args.method,
+        per_channel=not args.per_tensor,
+    )
+    digest = modelfiles.record(args.out) if args.record else modelfiles.sha256(args.out)
+    print(
+        f"{args.out}: {report.quantized_convs} of {report.convs} convolutions in INT8, "
+        f"{len(report.float_nodes)} head nodes kept float, calibrated on {report.calibration_images} "
+        f"images; sha256 {digest}" + (" (recorded)" if args.record else "")
+    )
     return EXIT_OK
 
 
@@ -853,8 +901,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--conf", type=float, help="with --alarms: the PPE confidence to score instead")
     p.add_argument("--smoking-model", help="with --alarms: the cigarette model to use instead")
+    p.add_argument(
+        "--runtime", choices=["onnxruntime", "openvino"], default="onnxruntime", help="what runs the model"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("quantize", help="an INT8 copy of a model (onnxruntime static quantisation)")
+    p.add_argument("--model", default="ppe", help="float model: alias or .onnx path (default ppe)")
+    p.add_argument(
+        "--calib",
+        nargs="+",
+        required=True,
+        metavar="DIR[:N]",
+        help="calibration images (dataset split folders), the first N of each when given; never a test split",
+    )
+    p.add_argument("--out", type=Path, required=True, help="the INT8 .onnx to write")
+    p.add_argument(
+        "--float-head",
+        choices=["decode", "convs", "none"],
+        default="decode",
+        help="head part kept float: decoding (default), also its last convolutions, or nothing",
+    )
+    p.add_argument("--method", choices=["minmax", "percentile", "entropy"], default="minmax")
+    p.add_argument("--per-tensor", action="store_true", help="one weight scale per tensor, not per channel")
+    p.add_argument(
+        "--no-record", dest="record", action="store_false", help="do not add it to the folder's SHA256SUMS"
+    )
+    p.set_defaults(func=cmd_quantize)
 
     faces = sub.add_parser("faces", help="enrol and recognise faces").add_subparsers(
         dest="action", required=True
@@ -909,6 +983,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--models", nargs="+", metavar="MODEL", help="compare the engine's time with each of these PPE models"
     )
+    p.add_argument(
+        "--runtimes",
+        action="store_true",
+        help="the engine on onnxruntime and OpenVINO, float and INT8 PPE model, interleaved",
+    )
+    p.add_argument("--int8", default="ppe-int8", help="with --runtimes: the INT8 model (default ppe-int8)")
     p.add_argument("--config", type=Path)
     p.add_argument("--json", action="store_true")
     p.add_argument(
