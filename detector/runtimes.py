@@ -3,6 +3,8 @@
 onnxruntime and OpenVINO, each on the float model and on its INT8 copy (those installed and present),
 take turns frame by frame (the order rotating every frame), so a busy machine slows each alike. Each
 option is the whole engine without the smoking stage: letterbox, inference, decoding, association.
+onnxruntime's threads do not spin-wait here whatever the configuration says: a session spinning after
+its turn would take the CPU from the next option's.
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ def bench_runtimes(
                 settings,
                 ppe_model=str(o.model),
                 smoking_model=None,
-                backend=dataclasses.replace(settings.backend, runtime=o.runtime),
+                backend=dataclasses.replace(settings.backend, runtime=o.runtime, spin=False),
             )
         )
         for o in options

@@ -448,7 +448,7 @@ def _bench_runtimes(args: argparse.Namespace, config: Config, images: list[Any])
     from detector.runtimes import available_options, bench_runtimes
 
     base = config.models.dir
-    options = available_options(resolve(config.models.ppe, base), resolve(args.int8, base))
+    options = available_options(resolve(args.float, base), resolve(args.int8, base))
     results = bench_runtimes(
         options, images, config.engine_settings(), runs=args.runs, progress=not args.json
     )
@@ -988,6 +988,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the engine on onnxruntime and OpenVINO, float and INT8 PPE model, interleaved",
     )
+    p.add_argument("--float", default="ppe", help="with --runtimes: the float model (default ppe)")
     p.add_argument("--int8", default="ppe-int8", help="with --runtimes: the INT8 model (default ppe-int8)")
     p.add_argument("--config", type=Path)
     p.add_argument("--json", action="store_true")
