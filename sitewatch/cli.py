@@ -115,7 +115,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     dataset = YoloDataset.open(args.dataset, args.split) if args.split else load_dataset(args.dataset)
     if args.alarms:
         return _eval_alarms(args, dataset)
-    model = backend_for(resolve(args.model), BackendOptions(runtime=args.runtime))
+    model = backend_for(
+        resolve(args.model or _config(args.config).models.ppe), BackendOptions(runtime=args.runtime)
+    )
     summary = evaluate(model, dataset, progress=not args.json)
     if args.json:
         print(json.dumps(summary.to_json()))
@@ -134,10 +136,10 @@ def _eval_events(args: argparse.Namespace) -> int:
 
     manifest = Manifest.load(args.dataset)
     config = _config(args.config)
-    if args.model != "ppe" or args.conf is not None or args.smoking_model:
+    if args.model or args.conf is not None or args.smoking_model:
         models = config.models.model_copy(
             update={
-                "ppe": args.model if args.model != "ppe" else config.models.ppe,
+                "ppe": args.model or config.models.ppe,
                 "smoking": args.smoking_model or config.models.smoking,
             }
         )
@@ -163,7 +165,7 @@ def _eval_alarms(args: argparse.Namespace, dataset: YoloDataset) -> int:
     from detector.engine import Engine
 
     settings = _config(args.config).engine_settings()
-    if args.model != "ppe":
+    if args.model:
         settings = dataclasses.replace(settings, ppe_model=args.model)
     if args.smoking_model:
         settings = dataclasses.replace(settings, smoking_model=args.smoking_model)
@@ -883,7 +885,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="mAP of a detector on a YOLO dataset")
     p.add_argument("dataset", type=Path, metavar="DATASET_DIR")
-    p.add_argument("--model", default="ppe", help="ppe, smoking or a model path (default ppe)")
+    p.add_argument(
+        "--model",
+        help="ppe (float), ppe-int8, smoking or a model path (default: the configuration's PPE model)",
+    )
     p.add_argument("--split", choices=["train", "val", "test"], help="default: test if the set has one")
     p.add_argument(
         "--alarms",
