@@ -24,8 +24,8 @@ class EngineSettings:
     """Everything the engine needs to load and run its models.
 
     Attributes:
-        ppe_model: PPE model path or alias (``ppe-int8``, the INT8 copy of ``ppe``, which is float; a ``.pt``
-            runs on ultralytics).
+        ppe_model: PPE model path or alias (``ppe``; ``ppe-int8`` for its INT8 copy; a ``.pt`` runs on
+            ultralytics).
         smoking_model: cigarette model path or alias, or ``None`` to skip the smoking stage.
         models_dir: where aliases and relative paths are looked up.
         backend: how to run the models.
@@ -34,7 +34,7 @@ class EngineSettings:
         smoking: smoking stage settings.
     """
 
-    ppe_model: str = "ppe-int8"
+    ppe_model: str = "ppe"
     smoking_model: str | None = "smoking"
     models_dir: Path | None = None
     backend: BackendOptions = field(default_factory=BackendOptions)

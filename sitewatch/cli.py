@@ -887,7 +887,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dataset", type=Path, metavar="DATASET_DIR")
     p.add_argument(
         "--model",
-        help="ppe (float), ppe-int8, smoking or a model path (default: the configuration's PPE model)",
+        help="ppe, ppe-int8, smoking or a model path (default: the configuration's PPE model, ppe)",
     )
     p.add_argument("--split", choices=["train", "val", "test"], help="default: test if the set has one")
     p.add_argument(

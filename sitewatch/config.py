@@ -63,8 +63,8 @@ class ModelsConfig(Strict):
         default=None, description="Folder of the model files; the repository's models/ when empty."
     )
     ppe: str = Field(
-        default="ppe-int8",
-        description="PPE detector: alias 'ppe-int8' (INT8, default), 'ppe' (float), an .onnx or .pt path.",
+        default="ppe",
+        description="PPE detector: alias 'ppe', 'ppe-int8' (see models/README.md), an .onnx or .pt path.",
     )
     smoking: str | None = Field(
         default="smoking", description="Cigarette detector (alias, path), or null to disable smoking checks."

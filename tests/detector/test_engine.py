@@ -31,9 +31,6 @@ IMAGES = sorted((DATA / "ppe" / "images").glob("*.jpg"))
 KNOWN_MISSES = {
     "Movie-on-10-31-22-at-10_08-AM_mov-24": "the bare head of a masked close-up is not boxed",
     "maksssksksss17_png": "a masked face close-up is taken for a hard hat",
-    # The INT8 model's bare-torso box covers 0.506 of the torso band (the float model's 0.49; the
-    # labelled one, lower, less than 0.5): it says "no vest" where the labels' geometry says unknown.
-    "IMG_0871_mp4-23": "the bare torso (labelled) is called no vest, the labels' box too low to say",
 }
 
 

@@ -13,7 +13,6 @@ from detector.modelfiles import resolve
 # From models/README.md (measured by `sitewatch eval` and ultralytics val on the ONNX files).
 MODEL_CARD = {
     ("ppe", "ppe-test"): 0.570,
-    ("ppe-int8", "ppe-test"): 0.570,
     ("smoking", "smoking-test"): 0.669,
 }
 

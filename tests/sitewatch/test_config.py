@@ -18,7 +18,7 @@ cameras:
 def test_the_minimal_configuration_defaults_everything_else() -> None:
     config = config_from_text(MINIMAL)
     assert config.cameras["gate"].detect_fps == 5.0
-    assert config.detect.conf == 0.35 and config.models.ppe == "ppe-int8"
+    assert config.detect.conf == 0.35 and config.models.ppe == "ppe"
 
 
 @pytest.mark.parametrize("name", ["demo.yaml", "site.example.yaml"])
