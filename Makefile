@@ -64,7 +64,7 @@ $(RUNTIME_STAMP): pyproject.toml | $(VENV)/bin/python
 
 $(DEV_STAMP): pyproject.toml $(RUNTIME_STAMP)
 	$(PIP) install --quiet $(TORCH)
-	$(PIP) install --quiet -e '.[dev,train]'
+	$(PIP) install --quiet -e '.[dev,train,openvino]'
 	$(FIX_CV2)
 	touch $@
 

@@ -30,6 +30,7 @@ class BackendOptions:
         device: device for the ultralytics backend (``cpu``, ``0``…).
         spin: let onnxruntime's idle threads spin-wait for work; faster alone, but on a small box the
             spinning takes CPU from the capture threads.
+        runtime: what runs ``.onnx`` files: ``onnxruntime``, or ``openvino`` (the ``openvino`` extra).
     """
 
     providers: tuple[str, ...] = ("cpu",)
@@ -37,6 +38,7 @@ class BackendOptions:
     inter_op_threads: int = 0
     device: str = "cpu"
     spin: bool = True
+    runtime: str = "onnxruntime"
 
 
 @dataclass(slots=True)

@@ -1,6 +1,7 @@
 """Making a detector backend: by its registered name, or from a model file.
 
 Importing this module registers the shipped backends (:mod:`detector.onnx_backend`,
+:mod:`detector.openvino_backend`, which imports openvino only when it loads a model, and
 :mod:`detector.ultralytics_backend`, which imports ultralytics only when it loads a model).
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from detector import onnx_backend, ultralytics_backend  # noqa: F401 - they register themselves
+from detector import onnx_backend, openvino_backend, ultralytics_backend  # noqa: F401 - they register themselves
 from detector.backend import REGISTRY, BackendOptions, DetectorBackend
 
 
@@ -24,5 +25,7 @@ def create(kind: str, path: Path, options: BackendOptions | None = None) -> Dete
 
 
 def backend_for(path: Path, options: BackendOptions | None = None) -> DetectorBackend:
-    """Pick the backend from the file: ``.pt`` runs on ultralytics, anything else on onnxruntime."""
-    return create("ultralytics" if path.suffix == ".pt" else "onnx", path, options)
+    """Pick the backend from the file: ``.pt`` runs on ultralytics, anything else on onnxruntime (or on
+    OpenVINO when ``options.runtime`` is ``openvino``)."""
+    onnx_kind = "openvino" if options is not None and options.runtime == "openvino" else "onnx"
+    return create("ultralytics" if path.suffix == ".pt" else onnx_kind, path, options)

@@ -25,7 +25,8 @@ class EngineSettings:
     """Everything the engine needs to load and run its models.
 
     Attributes:
-        ppe_model: PPE model path or alias (``ppe``; a ``.pt`` runs on ultralytics).
+        ppe_model: PPE model path or alias (``ppe``; ``ppe-int8`` for its INT8 copy; a ``.pt`` runs on
+            ultralytics).
         smoking_model: cigarette model path or alias, or ``None`` to skip the smoking stage.
         models_dir: where aliases and relative paths are looked up.
         backend: how to run the models.

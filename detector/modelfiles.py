@@ -19,6 +19,7 @@ MANIFEST = "SHA256SUMS"
 #: Short names for the shipped models, usable wherever a model path is expected.
 ALIASES: dict[str, str] = {
     "ppe": "ppe-yolov8n.onnx",
+    "ppe-int8": "ppe-yolov8n-int8.onnx",
     "smoking": "smoking-yolo26n.onnx",
     "ppe.pt": "ppe-yolov8n.pt",
     "smoking.pt": "smoking-yolo26n.pt",

@@ -104,7 +104,7 @@ class OnnxYolo:
 
     def __init__(self, path: Path, options: BackendOptions) -> None:
         self.path = path
-        self.session = make_session(path, options)
+        self.session = self.open_session(path, options)
         meta = self.session.get_modelmeta().custom_metadata_map
         self.names = parse_names(meta, path)
         inp = self.session.get_inputs()[0]
@@ -131,6 +131,12 @@ class OnnxYolo:
                 raise ModelFileError(f"model file {path}: {exc}") from exc
         # The first run allocates buffers; do it now rather than on the first camera frame.
         self.detect([np.zeros((*self.input_size, 3), np.uint8)], DecodeParams())
+
+    def open_session(self, path: Path, options: BackendOptions) -> Any:
+        """The session the detector runs: an onnxruntime one here; other runtimes return an object with
+        the same ``get_modelmeta``, ``get_inputs``, ``get_outputs`` and ``run`` (see
+        :mod:`detector.openvino_backend`)."""
+        return make_session(path, options)
 
     def preprocess(
         self, frames: Sequence[np.ndarray], out: np.ndarray | None = None

@@ -62,7 +62,10 @@ class ModelsConfig(Strict):
     dir: Path | None = Field(
         default=None, description="Folder of the model files; the repository's models/ when empty."
     )
-    ppe: str = Field(default="ppe", description="PPE detector: alias 'ppe', an .onnx path or a .pt path.")
+    ppe: str = Field(
+        default="ppe",
+        description="PPE detector: alias 'ppe', 'ppe-int8' (see models/README.md), an .onnx or .pt path.",
+    )
     smoking: str | None = Field(
         default="smoking", description="Cigarette detector (alias, path), or null to disable smoking checks."
     )
@@ -84,6 +87,11 @@ class RuntimeConfig(Strict):
     spin: bool = Field(
         default=True,
         description="Let idle onnxruntime threads spin-wait (faster; off gives CPU to capture threads).",
+    )
+    backend: Literal["onnxruntime", "openvino"] = Field(
+        default="onnxruntime",
+        description="What runs the .onnx models: onnxruntime (with `providers`), or OpenVINO on the CPU "
+        "(pip install 'sitewatch[openvino]'; `intra_op_threads` sets its threads).",
     )
 
 
@@ -409,6 +417,7 @@ class Config(Strict):
                 inter_op_threads=self.runtime.inter_op_threads,
                 device=self.runtime.device,
                 spin=self.runtime.spin,
+                runtime=self.runtime.backend,
             ),
             ppe=DecodeParams(conf=self.detect.conf, iou=self.detect.iou, max_det=self.detect.max_det),
             bands=Bands(

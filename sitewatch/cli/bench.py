@@ -49,6 +49,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         logger.error("no readable images among %s", ", ".join(map(str, args.images)))
         return EXIT_USAGE
     scheduler = SmokingScheduler(config.smoking.recheck_frames, config.smoking.max_crops_per_frame)
+    if args.runtimes:
+        return _bench_runtimes(args, config, images)
     if args.models:
         return _bench_models(args, config, images, scheduler)
     engine = Engine(config.engine_settings())
@@ -73,6 +75,28 @@ def cmd_bench(args: argparse.Namespace) -> int:
             f"frame with {result.scene_people} tracked people (each rechecked every "
             f"{scheduler.recheck_frames} frames, at most {scheduler.max_per_frame} per frame)"
         )
+    return EXIT_OK
+
+
+def _bench_runtimes(args: argparse.Namespace, config: Config, images: list[Any]) -> int:
+    """``sitewatch bench --runtimes``: onnxruntime / OpenVINO, float / INT8 PPE model, interleaved."""
+    from detector.modelfiles import resolve
+    from detector.runtimes import available_options, bench_runtimes
+
+    base = config.models.dir
+    options = available_options(resolve(args.float, base), resolve(args.int8, base))
+    results = bench_runtimes(
+        options, images, config.engine_settings(), runs=args.runs, progress=not args.json
+    )
+    if args.json:
+        for result in results:
+            print(json.dumps(result.to_json()))
+        return EXIT_OK
+    print(f"{len(images)} images, {args.runs} frames per option, interleaved; engine without smoking")
+    rows = [
+        [r.option.label, r.option.model.name, r.inference_ms, r.engine_ms, r.vs_first, r.fps] for r in results
+    ]
+    print(format_table(["runtime", "model", "inference ms", "engine ms/frame", "vs first", "fps"], rows))
     return EXIT_OK
 
 
@@ -287,6 +311,13 @@ def add_parsers(sub: Subparsers) -> None:
     p.add_argument(
         "--models", nargs="+", metavar="MODEL", help="compare the engine's time with each of these PPE models"
     )
+    p.add_argument(
+        "--runtimes",
+        action="store_true",
+        help="the engine on onnxruntime and OpenVINO, float and INT8 PPE model, interleaved",
+    )
+    p.add_argument("--float", default="ppe", help="with --runtimes: the float model (default ppe)")
+    p.add_argument("--int8", default="ppe-int8", help="with --runtimes: the INT8 model (default ppe-int8)")
     p.add_argument("--config", type=Path)
     p.add_argument("--json", action="store_true")
     p.add_argument(

@@ -84,7 +84,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     dataset = YoloDataset.open(args.dataset, args.split) if args.split else load_dataset(args.dataset)
     if args.alarms:
         return _eval_alarms(args, dataset)
-    model = backend_for(resolve(args.model), BackendOptions())
+    model = backend_for(
+        resolve(args.model or config_or_default(args.config).models.ppe), BackendOptions(runtime=args.runtime)
+    )
     summary = evaluate(model, dataset, progress=not args.json)
     if args.json:
         print(json.dumps(summary.to_json()))
@@ -103,10 +105,10 @@ def _eval_events(args: argparse.Namespace) -> int:
 
     manifest = Manifest.load(args.dataset)
     config = config_or_default(args.config)
-    if args.model != "ppe" or args.conf is not None or args.smoking_model:
+    if args.model or args.conf is not None or args.smoking_model:
         models = config.models.model_copy(
             update={
-                "ppe": args.model if args.model != "ppe" else config.models.ppe,
+                "ppe": args.model or config.models.ppe,
                 "smoking": args.smoking_model or config.models.smoking,
             }
         )
@@ -132,7 +134,7 @@ def _eval_alarms(args: argparse.Namespace, dataset: YoloDataset) -> int:
     from detector.engine import Engine
 
     settings = config_or_default(args.config).engine_settings()
-    if args.model != "ppe":
+    if args.model:
         settings = dataclasses.replace(settings, ppe_model=args.model)
     if args.smoking_model:
         settings = dataclasses.replace(settings, smoking_model=args.smoking_model)
@@ -210,6 +212,30 @@ def _train_settings(args: argparse.Namespace) -> dict[str, object] | None:
     return extra or None
 
 
+def cmd_quantize(args: argparse.Namespace) -> int:
+    """Write a statically quantised INT8 copy of a model, calibrated on images, and record its checksum."""
+    from detector import modelfiles
+    from detector.quantize import calibration_images, parse_calib, quantize_model
+
+    folders = [parse_calib(spec) for spec in args.calib]
+    images = calibration_images([f for f, _ in folders], [n for _, n in folders])
+    report = quantize_model(
+        modelfiles.resolve(args.model),
+        args.out,
+        images,
+        float_head=args.float_head,
+        method=args.method,
+        per_channel=not args.per_tensor,
+    )
+    digest = modelfiles.record(args.out) if args.record else modelfiles.sha256(args.out)
+    print(
+        f"{args.out}: {report.quantized_convs} of {report.convs} convolutions in INT8, "
+        f"{len(report.float_nodes)} head nodes kept float, calibrated on {report.calibration_images} "
+        f"images; sha256 {digest}" + (" (recorded)" if args.record else "")
+    )
+    return EXIT_OK
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     """Rebuild a training set from its sources (``detector.trainsets``)."""
     from detector.trainsets import build_ppe, build_smoking, ultralytics_labeler
@@ -262,7 +288,13 @@ def add_parsers(sub: Subparsers) -> None:
 
     p = sub.add_parser("eval", help="mAP of a detector on a YOLO dataset")
     p.add_argument("dataset", type=Path, metavar="DATASET_DIR")
-    p.add_argument("--model", default="ppe", help="ppe, smoking or a model path (default ppe)")
+    p.add_argument(
+        "--model",
+        help="ppe, ppe-int8, smoking or a model path (default: the configuration's PPE model, ppe)",
+    )
+    p.add_argument(
+        "--runtime", choices=["onnxruntime", "openvino"], default="onnxruntime", help="what runs the model"
+    )
     p.add_argument("--split", choices=["train", "val", "test"], help="default: test if the set has one")
     p.add_argument(
         "--alarms",
@@ -304,6 +336,29 @@ def add_training_parsers(sub: Subparsers) -> None:
         help="another ultralytics training setting, e.g. --set optimizer=SGD --set lr0=0.002 (repeatable)",
     )
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("quantize", help="an INT8 copy of a model (onnxruntime static quantisation)")
+    p.add_argument("--model", default="ppe", help="float model: alias or .onnx path (default ppe)")
+    p.add_argument(
+        "--calib",
+        nargs="+",
+        required=True,
+        metavar="DIR[:N]",
+        help="calibration images (dataset split folders), the first N of each when given; never a test split",
+    )
+    p.add_argument("--out", type=Path, required=True, help="the INT8 .onnx to write")
+    p.add_argument(
+        "--float-head",
+        choices=["decode", "convs", "none"],
+        default="decode",
+        help="head part kept float: decoding (default), also its last convolutions, or nothing",
+    )
+    p.add_argument("--method", choices=["minmax", "percentile", "entropy"], default="minmax")
+    p.add_argument("--per-tensor", action="store_true", help="one weight scale per tensor, not per channel")
+    p.add_argument(
+        "--no-record", dest="record", action="store_false", help="do not add it to the folder's SHA256SUMS"
+    )
+    p.set_defaults(func=cmd_quantize)
 
     p = sub.add_parser("data", help="rebuild a training set from its sources (train extra for ppe)")
     p.add_argument("set", choices=["ppe", "smoking"])

@@ -11,7 +11,10 @@ from detector.evaluate import evaluate, load_dataset
 from detector.modelfiles import resolve
 
 # From models/README.md (measured by `sitewatch eval` and ultralytics val on the ONNX files).
-MODEL_CARD = {("ppe", "ppe-test"): 0.570, ("smoking", "smoking-test"): 0.669}
+MODEL_CARD = {
+    ("ppe", "ppe-test"): 0.570,
+    ("smoking", "smoking-test"): 0.669,
+}
 
 
 @pytest.mark.slow
