@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from detector.backend import BackendOptions, backend_for, create
+from detector.backend import BackendOptions
+from detector.backends import backend_for, create
 from detector.decode import DecodeParams
 from detector.engine import Engine, EngineSettings
 from detector.metrics import box_iou

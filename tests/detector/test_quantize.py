@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from detector.backend import BackendOptions, create
+from detector.backend import BackendOptions
+from detector.backends import create
 from detector.decode import DecodeParams
 from detector.metrics import box_iou
 from detector.modelfiles import resolve
