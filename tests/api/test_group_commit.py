@@ -188,8 +188,19 @@ def test_writers_of_one_sqlite_file_take_turns(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("url", ["sqlite:///:memory:", "postgresql+psycopg://u@localhost/db"])
 def test_other_databases_need_no_writer_lock(url: str) -> None:
-    with writer_lock(url), writer_lock(url):  # reentrant because it does nothing
-        pass
+    """Only a SQLite file needs the OS lock: for others, a second holder in another thread is not kept
+    waiting."""
+    entered = threading.Event()
+
+    def second() -> None:
+        with writer_lock(url):
+            entered.set()
+
+    with writer_lock(url):
+        other = threading.Thread(target=second)
+        other.start()
+        assert entered.wait(5), "a second holder waited: the lock was taken"
+    other.join(5)
 
 
 def test_two_replicas_folding_updates_of_one_event_lose_none(

@@ -98,4 +98,5 @@ def test_boxes_stay_inside_the_frame(engine: Engine) -> None:
         frame = cv2.imread(str(image))
         det = engine.detect([frame], smoking=False)[0].detections
         h, w = frame.shape[:2]
+        assert len(det) > 0, f"nothing found in {image.name}: the check below would pass on nothing"
         assert (det.xyxy >= 0).all() and (det.xyxy[:, [0, 2]] <= w).all() and (det.xyxy[:, [1, 3]] <= h).all()

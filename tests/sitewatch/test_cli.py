@@ -126,7 +126,8 @@ def test_bench_json_reports_engine_and_raw_times() -> None:
     assert result.returncode == 0, result.stderr
     bench = json.loads(result.stdout)
     assert bench["engine_ms"] > 0 and bench["raw_ms"] > 0
-    assert bench["ratio"] == pytest.approx(bench["engine_ms"] / bench["raw_ms"], rel=0.01)
+    # the model's own run is the engine's largest stage: a stage left untimed, or timed twice, shows here
+    assert max(bench["stages_ms"], key=bench["stages_ms"].get) == "inference"
     assert {"preprocess", "inference", "postprocess", "association"} <= set(bench["stages_ms"])
     assert bench["smoking_ms_per_crop"] > 0 and bench["scene_people"] == 4
 
@@ -137,7 +138,8 @@ def test_bench_cameras_json() -> None:
     bench = json.loads(result.stdout)
     assert bench["cameras"] == 1 and bench["demand_fps"] == 5.0
     assert bench["fps_total"] > 0 and bench["engine_fps"] > 0
-    assert bench["ratio"] == pytest.approx(bench["fps_total"] / bench["engine_fps"], rel=0.01)
+    # the worker looks at most at the demanded rate (5 fps per camera); more would mean frames looked at twice
+    assert bench["fps_total"] <= bench["demand_fps"] * bench["cameras"] * 1.1
     assert {"inference", "pipeline"} <= set(bench["stages_ms"]) and bench["rss_mb_per_camera"] > 0
 
 

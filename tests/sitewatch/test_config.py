@@ -24,7 +24,12 @@ def test_the_minimal_configuration_defaults_everything_else() -> None:
 @pytest.mark.parametrize("name", ["demo.yaml", "site.example.yaml"])
 def test_shipped_configurations_are_valid(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GATE_CAMERA_PASSWORD", "secret")
-    load_config(ROOT / "configs" / name)
+    config = load_config(ROOT / "configs" / name)
+    assert config.cameras, f"{name} watches no camera"
+    assert config.engine_settings().ppe.conf == config.detect.conf
+    for camera in config.cameras.values():
+        if "://" not in camera.url and not Path(camera.url).is_absolute() and not camera.url.isdigit():
+            assert (ROOT / camera.url).is_file(), camera.url  # a file of the repository: the demo's video
 
 
 @pytest.mark.parametrize(
