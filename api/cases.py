@@ -195,13 +195,21 @@ def close_reinspected(session: Session, *, now: datetime | None = None) -> list[
     return [case.id for case in due]
 
 
-def history(session: Session, *, case_id: int) -> list[CaseHistory]:
-    """A case's changes, oldest first."""
-    return list(
-        session.scalars(select(CaseHistory).where(CaseHistory.case_id == case_id).order_by(CaseHistory.id))
-    )
-
-
-def event_ids(session: Session, *, case_id: int) -> list[str]:
-    """The events of a case."""
-    return list(session.scalars(select(CaseEvent.event_id).where(CaseEvent.case_id == case_id)))
+def events_and_histories(
+    session: Session, *, case_ids: list[int]
+) -> tuple[dict[int, list[str]], dict[int, list[CaseHistory]]]:
+    """The events and the history (oldest first) of each of ``case_ids``, in two queries for any number
+    of cases (a listed page must not cost two queries per case)."""
+    events: dict[int, list[str]] = {i: [] for i in case_ids}
+    changes: dict[int, list[CaseHistory]] = {i: [] for i in case_ids}
+    if not case_ids:
+        return events, changes
+    for case_id, event_id in session.execute(
+        select(CaseEvent.case_id, CaseEvent.event_id).where(CaseEvent.case_id.in_(case_ids))
+    ):
+        events[case_id].append(event_id)
+    for change in session.scalars(
+        select(CaseHistory).where(CaseHistory.case_id.in_(case_ids)).order_by(CaseHistory.id)
+    ):
+        changes[change.case_id].append(change)
+    return events, changes

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal
 from api.callbacks import CallbackReceipts, signed_callback
-from api.cases import TransitionError, event_ids, history, move, open_case_for, set_policy
+from api.cases import TransitionError, events_and_histories, move, open_case_for, set_policy
 from api.deps import (
     Admin,
     IdPath,
@@ -39,22 +39,28 @@ SignedKey = Annotated[str | None, Depends(signed_callback)]
 CaseWriter = Annotated[Principal, Depends(require("supervisor", "integration"))]
 
 
-def _public(session: Session, case: Case) -> CasePublic:
-    return CasePublic(
-        id=case.id,
-        site_id=case.site_id,
-        camera_id=case.camera_id,
-        kind=case.kind,
-        status=case.status,
-        created_at=case.created_at,
-        updated_at=case.updated_at,
-        deadline_at=case.deadline_at,
-        closed_at=case.closed_at,
-        overdue=case.status != "closed" and case.deadline_at < datetime.now(UTC),
-        external_id=case.external_id,
-        event_ids=event_ids(session, case_id=case.id),
-        history=[CaseHistoryPublic.model_validate(h) for h in history(session, case_id=case.id)],
-    )
+def _public(session: Session, *found: Case) -> list[CasePublic]:
+    """The public form of ``found`` cases, with their events and history fetched together."""
+    events, changes = events_and_histories(session, case_ids=[c.id for c in found])
+    now = datetime.now(UTC)
+    return [
+        CasePublic(
+            id=case.id,
+            site_id=case.site_id,
+            camera_id=case.camera_id,
+            kind=case.kind,
+            status=case.status,
+            created_at=case.created_at,
+            updated_at=case.updated_at,
+            deadline_at=case.deadline_at,
+            closed_at=case.closed_at,
+            overdue=case.status != "closed" and case.deadline_at < now,
+            external_id=case.external_id,
+            event_ids=events[case.id],
+            history=[CaseHistoryPublic.model_validate(h) for h in changes[case.id]],
+        )
+        for case in found
+    ]
 
 
 def _case(session: Session, principal: Principal, case_id: int) -> Case:
@@ -80,13 +86,13 @@ def cases(
     for column, value in ((Case.site_id, site_id), (Case.status, case_status), (Case.kind, kind)):
         if value is not None:
             query = query.where(column == value)
-    return [_public(session, c) for c in session.scalars(query)]
+    return _public(session, *session.scalars(query))
 
 
 @router.get("/cases/{case_id}", response_model=CasePublic, operation_id="get_case")
 def case(case_id: IdPath, principal: Reader, session: SessionDep) -> CasePublic:
     """One case with its events and history."""
-    return _public(session, _case(session, principal, case_id))
+    return _public(session, _case(session, principal, case_id))[0]
 
 
 @router.post(
@@ -104,7 +110,7 @@ def open_case(body: CaseIn, principal: Reviewer, session: SessionDep) -> CasePub
         opened = open_case_for(session, event=row, actor=principal.name)
     session.commit()
     assert opened is not None
-    return _public(session, opened)
+    return _public(session, opened)[0]
 
 
 @router.patch(
@@ -164,7 +170,7 @@ def _patch_case(
             session.rollback()
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     session.commit()
-    return _public(session, row)
+    return _public(session, row)[0]
 
 
 @router.put(

@@ -141,3 +141,29 @@ def test_cases_are_scoped_to_sites(api: Api) -> None:
     case = new_case(api, "evt-scope-1")
     assert api.client.get(f"/api/v1/cases/{case['id']}", headers=api.as_("other_site")).status_code == 404
     assert api.client.get("/api/v1/cases", headers=api.as_("other_site")).json() == []
+
+
+def test_a_page_of_cases_costs_the_same_queries_whatever_its_length(api: Api) -> None:
+    """Regression: each listed case cost two more queries (its events, its history)."""
+    from sqlalchemy import event as sa_event
+
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    def listing(limit: int) -> int:
+        statements.clear()
+        sa_event.listen(api.app.state.engine, "before_cursor_execute", count)
+        try:
+            response = api.client.get(f"/api/v1/cases?limit={limit}", headers=api.as_("supervisor"))
+        finally:
+            sa_event.remove(api.app.state.engine, "before_cursor_execute", count)
+        assert response.status_code == 200
+        assert len(response.json()) == limit
+        assert all(c["event_ids"] and c["history"] for c in response.json())
+        return len(statements)
+
+    for i in range(6):
+        new_case(api, f"evt-page-{i}", camera=f"cam-{i}")
+    assert listing(1) == listing(6)
