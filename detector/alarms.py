@@ -18,7 +18,6 @@ A kind is scored on a dataset only where the dataset labels it: a set that label
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,8 +28,8 @@ from tqdm import tqdm
 
 from detector.dataset import YoloDataset, read_labels
 from detector.engine import Engine
-from detector.ppe import Bands, band_boxes, coverage
-from detector.types import HELMET, INFERRED, SMOKING, VEST, Attr
+from detector.ppe import Bands, band_boxes, coverage, violations
+from detector.types import INFERRED, Violation
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,26 +37,22 @@ class KindSpec:
     """How one violation kind maps onto labels and people.
 
     Attributes:
-        kind: the violation's name.
-        attribute: the person attribute (``helmet``, ``vest``, ``smoking``).
-        flagged_value: the attribute's value that raises the violation.
+        kind: the violation (a person is flagged when :func:`detector.ppe.violations` names it).
         violation_class: the labelled class that means "violation here" (``no_helmet``).
         compliant_class: the labelled class that means "compliant here" (``helmet``), if any.
         band: which band of a person holds it (``head``, ``torso``), or None for photo-level only.
     """
 
-    kind: str
-    attribute: str
-    flagged_value: str
+    kind: Violation
     violation_class: str
     compliant_class: str | None
     band: str | None
 
 
 KINDS = (
-    KindSpec("no_helmet", HELMET, Attr.NO.value, "no_helmet", "helmet", "head"),
-    KindSpec("no_vest", VEST, Attr.NO.value, "no_vest", "vest", "torso"),
-    KindSpec("smoking", SMOKING, Attr.YES.value, "cigarette", None, None),
+    KindSpec(Violation.NO_HELMET, "no_helmet", "helmet", "head"),
+    KindSpec(Violation.NO_VEST, "no_vest", "vest", "torso"),
+    KindSpec(Violation.SMOKING, "cigarette", None, None),
 )
 
 
@@ -154,7 +149,7 @@ def score_image(
         >>> (c.photo_tp, c.labelled_found, c.flagged_right)
         (1, 1, 1)
     """
-    flagged = np.asarray(people.data.get(spec.attribute, np.empty(0, object)) == spec.flagged_value, bool)
+    flagged = np.array([spec.kind in violations(people, i) for i in range(len(people))], bool)
     has_violation = bool((truth_names == spec.violation_class).any())
     alarmed = bool(flagged.any())
     counts.photos += 1
@@ -185,7 +180,6 @@ def evaluate_alarms(
     dataset: YoloDataset,
     *,
     progress: bool = True,
-    on_image: Callable[[str], None] | None = None,
 ) -> AlarmReport:
     """Run ``engine`` over ``dataset`` and score its alarms (see the module's docstring).
 
@@ -193,7 +187,6 @@ def evaluate_alarms(
         engine: the engine at the operating point to score (its PPE decode settings and bands).
         dataset: a YOLO split with class names (``no_helmet``, ``vest``, ``cigarette``...).
         progress: show a progress bar.
-        on_image: called with each image path (for logging); optional.
 
     Raises:
         ValueError: an image cannot be read.
@@ -207,8 +200,6 @@ def evaluate_alarms(
         image = cv2.imread(str(path))
         if image is None:
             raise ValueError(f"cannot read image {path}")
-        if on_image:
-            on_image(str(path))
         xyxy, cls = read_labels(path, image.shape[1], image.shape[0])
         labelled_names = np.array([dataset.names.get(int(c), "") for c in cls], dtype=object)
         all_truth.append((xyxy, labelled_names))
@@ -221,7 +212,7 @@ def evaluate_alarms(
         )
         if not labelled_here:
             continue
-        counts = report.kinds.setdefault(spec.kind, KindCounts())
+        counts = report.kinds.setdefault(spec.kind.value, KindCounts())
         for people, (xyxy, labelled_names) in zip(scenes, all_truth, strict=True):
             score_image(counts, spec, people, xyxy, labelled_names, engine.settings.bands)
     return report

@@ -40,14 +40,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from detector.letterbox import letterbox
+from detector.types import Violation
 from sitewatch.config import CameraConfig, Config
-from streams.events import EventUpdate, Phase
+from streams.events import Phase
 from streams.sinks import MemorySink
 
 logger = logging.getLogger(__name__)
 
 #: The kinds a photo can be labelled with (the person-level violations).
-VIOLATIONS = ("no_helmet", "no_vest", "smoking")
+VIOLATIONS = tuple(v.value for v in Violation)
 
 
 class Segment(BaseModel):
@@ -221,11 +222,7 @@ def run_check(manifest: Manifest, config: Config, *, progress: bool = True) -> E
                 print(flush=True)  # noqa: T201
     starts = [
         (u.kind.value, attribute(u.evidence.snapshot, frames))
-        for u in _starts(sink.updates)
-        if u.kind.value in VIOLATIONS and u.evidence is not None
+        for u in sink.updates
+        if u.phase is Phase.START and u.kind.value in VIOLATIONS and u.evidence is not None
     ]
     return score(manifest, starts)
-
-
-def _starts(updates: list[EventUpdate]) -> list[EventUpdate]:
-    return [u for u in updates if u.phase is Phase.START]

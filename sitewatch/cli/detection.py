@@ -14,6 +14,7 @@ from sitewatch.tables import format_table
 if TYPE_CHECKING:  # annotations only: commands import the detector when they run
     from detector.dataset import YoloDataset
     from sitewatch.cli.common import Subparsers
+    from sitewatch.config import Config
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
@@ -99,22 +100,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _scored_config(args: argparse.Namespace) -> Config:
+    """The configuration ``--alarms`` and ``--events`` score: ``--config`` (or the defaults) with
+    ``--model``, ``--smoking-model`` and ``--conf`` put in."""
+    config = config_or_default(args.config)
+    models = config.models.model_copy(
+        update={
+            "ppe": args.model or config.models.ppe,
+            "smoking": args.smoking_model or config.models.smoking,
+        }
+    )
+    detect = config.detect.model_copy(update={"conf": config.detect.conf if args.conf is None else args.conf})
+    return config.model_copy(update={"models": models, "detect": detect})
+
+
 def _eval_events(args: argparse.Namespace) -> int:
     """``sitewatch eval MANIFEST --events``: a hand-labelled composed video through the real worker."""
     from sitewatch.eventcheck import Manifest, run_check
 
     manifest = Manifest.load(args.dataset)
-    config = config_or_default(args.config)
-    if args.model or args.conf is not None or args.smoking_model:
-        models = config.models.model_copy(
-            update={
-                "ppe": args.model or config.models.ppe,
-                "smoking": args.smoking_model or config.models.smoking,
-            }
-        )
-        detect = config.detect.model_copy(update={"conf": args.conf or config.detect.conf})
-        config = config.model_copy(update={"models": models, "detect": detect})
-    result = run_check(manifest, config, progress=not args.json).to_json()
+    result = run_check(manifest, _scored_config(args), progress=not args.json).to_json()
     if args.json:
         print(json.dumps(result))
         return EXIT_OK
@@ -128,19 +133,10 @@ def _eval_events(args: argparse.Namespace) -> int:
 
 def _eval_alarms(args: argparse.Namespace, dataset: YoloDataset) -> int:
     """``sitewatch eval --alarms``: per-photo and per-person alarm figures at the operating point."""
-    import dataclasses
-
     from detector.alarms import evaluate_alarms
     from detector.engine import Engine
 
-    settings = config_or_default(args.config).engine_settings()
-    if args.model:
-        settings = dataclasses.replace(settings, ppe_model=args.model)
-    if args.smoking_model:
-        settings = dataclasses.replace(settings, smoking_model=args.smoking_model)
-    if args.conf is not None:
-        settings = dataclasses.replace(settings, ppe=dataclasses.replace(settings.ppe, conf=args.conf))
-    report = evaluate_alarms(Engine(settings), dataset, progress=not args.json)
+    report = evaluate_alarms(Engine(_scored_config(args).engine_settings()), dataset, progress=not args.json)
     if args.json:
         print(json.dumps(report.to_json()))
         return EXIT_OK
