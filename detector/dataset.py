@@ -70,25 +70,42 @@ def label_path(image: Path) -> Path:
     return Path(*parts).with_suffix(".txt")
 
 
+def read_rows(image: Path, *, polygons: bool = True) -> np.ndarray:
+    """An image's YOLO label rows as ``[N, 5]`` float64 (class, cx, cy, w, h, normalised); none without a
+    label file. With ``polygons``, a segmentation line (class and x y pairs) becomes its bounding box.
+
+    Raises:
+        ValueError: a line is neither ``class cx cy w h`` nor (with ``polygons``) a polygon; the message
+            names file and line.
+    """
+    path = label_path(image)
+    rows: list[list[float]] = []
+    if path.is_file():
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            fields = line.split()
+            if not fields:
+                continue
+            if polygons and len(fields) > 5 and len(fields) % 2 == 1:
+                xs, ys = np.array(fields[1::2], float), np.array(fields[2::2], float)
+                x1, x2, y1, y2 = xs.min(), xs.max(), ys.min(), ys.max()
+                rows.append([int(fields[0]), (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1])
+                continue
+            if len(fields) != 5:
+                shape = "'class cx cy w h' or a polygon" if polygons else "'class cx cy w h'"
+                raise ValueError(f"{path}:{number}: expected {shape}, got {line!r}")
+            rows.append([int(fields[0]), *map(float, fields[1:])])
+    return np.array(rows, np.float64).reshape(-1, 5)
+
+
 def read_labels(image: Path, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """Read an image's ground truth as ``(xyxy [N, 4] in pixels, class_id [N])``; none if no label file.
 
     Raises:
         ValueError: a line is not ``class cx cy w h``; the message names file and line.
     """
-    path = label_path(image)
-    boxes: list[list[float]] = []
-    classes: list[int] = []
-    if path.is_file():
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) != 5:
-                raise ValueError(f"{path}:{number}: expected 'class cx cy w h', got {line!r}")
-            cls, cx, cy, w, h = int(fields[0]), *map(float, fields[1:])
-            boxes.append(
-                [(cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height]
-            )
-            classes.append(cls)
-    return np.array(boxes, np.float32).reshape(-1, 4), np.array(classes, np.int64)
+    rows = read_rows(image, polygons=False)
+    cx, cy, w, h = (rows[:, i] for i in range(1, 5))
+    xyxy = np.stack(
+        [(cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height], 1
+    )
+    return xyxy.astype(np.float32).reshape(-1, 4), rows[:, 0].astype(np.int64)

@@ -33,7 +33,7 @@ import numpy as np
 import yaml
 from tqdm import tqdm
 
-from detector.dataset import IMAGE_SUFFIXES, YoloDataset, label_path
+from detector.dataset import IMAGE_SUFFIXES, YoloDataset, read_rows
 
 logger = logging.getLogger(__name__)
 
@@ -92,26 +92,6 @@ def near_duplicates(hashes: np.ndarray, against: np.ndarray, max_bits: int = 6) 
     bits = np.unpackbits(xor.view(np.uint8).reshape(*xor.shape, 8), axis=-1).sum(axis=-1)
     result: np.ndarray = (bits <= max_bits).any(axis=1)
     return result
-
-
-def read_rows(image: Path) -> np.ndarray:
-    """An image's YOLO label rows as ``[N, 5]`` float (class, cx, cy, w, h); empty without a label file."""
-    path = label_path(image)
-    if not path.is_file():
-        return np.zeros((0, 5), np.float32)
-    rows: list[list[float]] = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        fields = [float(v) for v in line.split()]
-        if not fields:
-            continue
-        if len(fields) > 5 and len(fields) % 2 == 1:  # a polygon (segmentation export): its bounding box
-            xs, ys = np.array(fields[1::2]), np.array(fields[2::2])
-            x1, x2, y1, y2 = xs.min(), xs.max(), ys.min(), ys.max()
-            fields = [fields[0], (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1]
-        if len(fields) != 5:
-            raise ValueError(f"{path}:{number}: expected 'class cx cy w h' or a polygon, got {line!r}")
-        rows.append(fields)
-    return np.array(rows, np.float32).reshape(-1, 5)
 
 
 def write_rows(path: Path, rows: np.ndarray) -> None:
