@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -66,14 +66,19 @@ def _flock(path: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration."""
+def alembic_config(connection: Connection) -> AlembicConfig:
+    """The Alembic configuration of our migrations, running on ``connection``."""
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    config.set_main_option("sqlalchemy.url", connection.engine.url.render_as_string(hide_password=False))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration."""
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(alembic_config(connection), "head")
 
 
 def session_factory(engine: Engine, *, key_pepper: bytes | None = None) -> sessionmaker[Session]:

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -367,3 +379,51 @@ class FalseAlarm(Base):
     expires_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_false_alarms_site_camera", "site_id", "camera_id", "expires_at"),)
+
+
+class Project(Base):
+    """A small construction project (工程) under supervision, watched through one site's cameras.
+
+    Its rules are armed from ``planned_start`` to ``planned_end`` (local dates, both included); extending a
+    project moves ``planned_end``. ``closed_at`` is set when a supervisor closes it early or after the end.
+    ``contact_phone`` is personal data: stored encrypted (a Fernet token), shown masked to viewers.
+    """
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    builder: Mapped[str] = mapped_column(String(200), default="")  # 建设单位, the client
+    company: Mapped[str] = mapped_column(String(200), default="", index=True)  # 施工单位, the contractor
+    permit_no: Mapped[str] = mapped_column(String(100), default="")  # permit or filing number
+    contact_name: Mapped[str] = mapped_column(String(100), default="")  # person responsible for safety
+    contact_phone: Mapped[str | None] = mapped_column(Text)  # encrypted
+    planned_start: Mapped[date] = mapped_column(Date)
+    planned_end: Mapped[date] = mapped_column(Date)
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class TrackedIssue(Base):
+    """A recurring problem (类案) a supervisor chose to track: found by the analysis, given an owner and a
+    deadline, closed like a case. ``finding`` keeps what the analysis found (kind, subject, figures)."""
+
+    __tablename__ = "tracked_issues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    finding_kind: Mapped[str] = mapped_column(String(32))  # recurring_company | rising_project | ...
+    subject: Mapped[str] = mapped_column(String(200))  # the company, project id, camera or kind concerned
+    title: Mapped[str] = mapped_column(String(300))
+    finding: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    owner: Mapped[str] = mapped_column(String(100))
+    deadline_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | closed
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
