@@ -48,6 +48,7 @@ from api.routes import (
     ui,
     users,
 )
+from api.secretkeys import PII_KEY
 from api.settings import ApiSettings
 from api.storage import disk_full, open_store
 
@@ -128,6 +129,7 @@ def create_app(
     app.state.jobs = Jobs(app, briefs=schedule, sweep_cases=dispatch)
     app.state.face_analyzer = None  # loaded on the first enrolment
     use_face_key_file(settings.data_dir)  # SITEWATCH_FACE_KEY, else data_dir/face.key (made on first start)
+    PII_KEY.use_file(settings.data_dir)  # SITEWATCH_PII_KEY, else data_dir/pii.key (projects' phone numbers)
     app.state.low_disk = Throttle()  # the retention passes uploads ask for on a low disk
     app.state.metrics = ApiMetrics()
     app.state.key_cache = KeyCache(settings.key_cache_s)

@@ -4,7 +4,6 @@ the gallery edge boxes fetch, and the presence timeline built from their sightin
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,12 +11,12 @@ from typing import Any
 
 import cv2
 import numpy as np
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.audit import audit
 from api.models import Officer, OfficerEmbedding, PresenceInterval
+from api.secretkeys import MissingKeyError, SecretKey
 from api.sites import ensure_site
 
 logger = logging.getLogger(__name__)
@@ -34,66 +33,23 @@ MAX_SIDE = 2048
 _REDUCED = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4), (2, cv2.IMREAD_REDUCED_COLOR_2))
 
 
-#: The file the key is kept in when ``SITEWATCH_FACE_KEY`` is not set: set by :func:`use_face_key_file`.
-_key_file: Path | None = None
-
-
-class FaceKeyError(RuntimeError):
+class FaceKeyError(MissingKeyError):
     """Face data cannot be stored or read without the encryption key (answered with 503)."""
+
+
+#: The key of face embeddings: ``SITEWATCH_FACE_KEY``, else ``face.key`` in the data directory.
+FACE_KEY = SecretKey(env=FACE_KEY_ENV, filename="face.key", what="face data", error=FaceKeyError)
 
 
 def use_face_key_file(data_dir: Path) -> Path | None:
     """Use, in this process, the key kept in ``data_dir/face.key`` whenever ``SITEWATCH_FACE_KEY`` is not set,
-    creating it (mode 0600) on the first start; its path, or ``None`` when the variable is set.
-
-    The key is a file of its own, beside the database and never in it: a copy of the data must not carry
-    the key that opens its faces, and the key must be backed up apart from the data (without it enrolled
-    faces cannot be read). Where it is goes to the log.
-    """
-    global _key_file
-    path = Path(data_dir) / "face.key"
-    _key_file = path
-    if os.environ.get(FACE_KEY_ENV):
-        return None
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return path
-        with os.fdopen(fd, "w") as fh:
-            fh.write(Fernet.generate_key().decode())
-        logger.warning(
-            "created the face-data key %s (%s is not set): back it up apart from the data; without it the "
-            "enrolled faces cannot be read",
-            path,
-            FACE_KEY_ENV,
-        )
-    else:
-        logger.info("face data is encrypted with the key in %s (back it up apart from the data)", path)
-    return path
-
-
-def cipher() -> Fernet:
-    """The cipher for face embeddings: ``SITEWATCH_FACE_KEY`` (a Fernet key), else the key file.
-
-    Raises:
-        FaceKeyError: no key, or not a valid one.
-    """
-    key = os.environ.get(FACE_KEY_ENV)
-    if not key and _key_file is not None and _key_file.exists():
-        key = _key_file.read_text().strip()
-    if not key:
-        raise FaceKeyError(f"{FACE_KEY_ENV} is not set: face data is only stored encrypted")
-    try:
-        return Fernet(key.encode())
-    except ValueError as exc:
-        raise FaceKeyError(f"{FACE_KEY_ENV} is not a valid Fernet key") from exc
+    creating it (mode 0600) on the first start; its path, or ``None`` when the variable is set."""
+    return FACE_KEY.use_file(data_dir)
 
 
 def encrypt_embedding(vector: np.ndarray) -> bytes:
     """An embedding as float32 bytes, encrypted."""
-    return cipher().encrypt(np.asarray(vector, np.float32).tobytes())
+    return FACE_KEY.encrypt(np.asarray(vector, np.float32).tobytes())
 
 
 def decrypt_embedding(token: bytes) -> np.ndarray:
@@ -102,10 +58,7 @@ def decrypt_embedding(token: bytes) -> np.ndarray:
     Raises:
         FaceKeyError: the key is missing or is not the one the token was made with.
     """
-    try:
-        return np.frombuffer(cipher().decrypt(token), np.float32)
-    except InvalidToken as exc:
-        raise FaceKeyError(f"{FACE_KEY_ENV} does not decrypt the stored face data") from exc
+    return np.frombuffer(FACE_KEY.decrypt(token), np.float32)
 
 
 def decode_photo(data: bytes, source: str) -> np.ndarray:
@@ -160,7 +113,7 @@ def enroll_officer(
     """
     from detector.faces import EnrollmentError, enrollment_embedding
 
-    cipher()  # fail before any work when face data cannot be stored
+    FACE_KEY.cipher()  # fail before any work when face data cannot be stored
     vectors, rejected = [], []
     for filename, data in photos:
         try:
