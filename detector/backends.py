@@ -1,7 +1,8 @@
 """Making a detector backend: by its registered name, or from a model file.
 
 Importing this module registers the shipped backends (:mod:`detector.onnx_backend`,
-:mod:`detector.openvino_backend`, which imports openvino only when it loads a model, and
+:mod:`detector.openvino_backend`, which imports openvino only when it loads a model,
+:mod:`detector.torch_backend`, which imports torch only when it loads a model, and
 :mod:`detector.ultralytics_backend`, which imports ultralytics only when it loads a model).
 """
 
@@ -9,7 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from detector import onnx_backend, openvino_backend, ultralytics_backend  # noqa: F401 - they register themselves
+from detector import (  # noqa: F401 - they register themselves
+    onnx_backend,
+    openvino_backend,
+    torch_backend,
+    ultralytics_backend,
+)
 from detector.backend import REGISTRY, BackendOptions, DetectorBackend
 
 
@@ -25,7 +31,8 @@ def create(kind: str, path: Path, options: BackendOptions | None = None) -> Dete
 
 
 def backend_for(path: Path, options: BackendOptions | None = None) -> DetectorBackend:
-    """Pick the backend from the file: ``.pt`` runs on ultralytics, anything else on onnxruntime (or on
-    OpenVINO when ``options.runtime`` is ``openvino``)."""
+    """Pick the backend from the file: ``.pt`` runs on ultralytics, ``.torchscript`` on PyTorch (the GPU
+    backend), anything else on onnxruntime (or on OpenVINO when ``options.runtime`` is ``openvino``)."""
     onnx_kind = "openvino" if options is not None and options.runtime == "openvino" else "onnx"
-    return create("ultralytics" if path.suffix == ".pt" else onnx_kind, path, options)
+    by_suffix = {".pt": "ultralytics", ".torchscript": "torch"}
+    return create(by_suffix.get(path.suffix, onnx_kind), path, options)

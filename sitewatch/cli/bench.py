@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sitewatch.cli.bench_gpu import add_arguments as add_gpu_arguments
+from sitewatch.cli.bench_gpu import bench_gpu
 from sitewatch.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -34,6 +36,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from detector.engine import Engine
     from detector.smoking import SmokingScheduler
 
+    if args.gpu:
+        return bench_gpu(args)
     if args.api:
         return _bench_api(args)
     if args.alerts:
@@ -347,4 +351,5 @@ def add_parsers(sub: Subparsers) -> None:
     p.add_argument(
         "--api-workers", type=positive_int, default=2, help="with --api: API server processes (default 2)"
     )
+    add_gpu_arguments(p)
     p.set_defaults(func=cmd_bench)

@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sitewatch.cli import bench, check_config, detection, faces, report, serve
+from sitewatch.cli import bench, bench_gpu, check_config, detection, faces, report, serve
 from sitewatch.cli.common import EXIT_USAGE
 from sitewatch.yamlpos import ConfigError
 
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     faces.add_parsers(sub)
     detection.add_training_parsers(sub)
     bench.add_parsers(sub)
+    bench_gpu.add_parsers(sub)
     serve.add_parsers(sub)
     report.add_parsers(sub)
     check_config.add_parsers(sub)

@@ -1,0 +1,94 @@
+"""``sitewatch bench --gpu``: the PyTorch backend's detections per second by batch size, and video decoding
+per stream size (see :mod:`detector.bench_gpu`)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sitewatch.cli.common import EXIT_OK, EXIT_USAGE, image_paths, logger, print_results
+
+if TYPE_CHECKING:
+    from sitewatch.cli.common import Subparsers
+
+
+def bench_gpu(args: argparse.Namespace) -> int:
+    """Run the GPU benchmark as ``args`` say (``--device``, ``--batches``, ``--torchscript``, ``--runs``)."""
+    import cv2
+
+    from detector.backend import BackendOptions
+    from detector.bench_gpu import STREAMS, bench_batches, bench_decode
+    from detector.modelfiles import resolve
+    from detector.torch_backend import TorchYolo, export_torchscript, torch_device
+
+    images = [img for img in (cv2.imread(str(p)) for p in image_paths(args.images)) if img is not None]
+    if not images:
+        logger.error("no readable images among %s", ", ".join(map(str, args.images)))
+        return EXIT_USAGE
+    device = torch_device(args.device)
+    with tempfile.TemporaryDirectory(prefix="sitewatch-ts-") as tmp:
+        path: Path = args.torchscript
+        if path is None:  # made from the shipped checkpoint (needs the train extra)
+            weights = Path(tmp) / "ppe.pt"
+            weights.write_bytes(resolve("ppe.pt").read_bytes())
+            with contextlib.redirect_stdout(sys.stderr):  # ultralytics reports on stdout
+                path = export_torchscript(weights, Path(tmp) / "ppe.torchscript")
+        model = TorchYolo(path, BackendOptions(device=device))
+        results = []
+        for size in STREAMS.values():
+            frames = [cv2.resize(img, size) for img in images]
+            results += bench_batches(
+                model, frames, batches=args.batches, runs=args.runs, device=device, progress=not args.json
+            )
+    columns = [
+        ("device", "device"),
+        ("frame", "frame"),
+        ("batch", "batch"),
+        ("detections/s", "detections_per_s"),
+        ("ms/batch", "ms_per_batch"),
+        ("preprocess ms", "preprocess_ms"),
+        ("inference ms", "inference_ms"),
+        ("postprocess ms", "postprocess_ms"),
+    ]
+    print_results(results, columns, as_json=args.json)
+    decoding = bench_decode(images[0], progress=not args.json)
+    columns = [("stream", "stream"), ("codec", "codec"), ("frames/s, one thread", "frames_per_s")]
+    columns.append(("cameras at 25 fps per thread", "cameras_at_25fps"))
+    return print_results(decoding, columns, as_json=args.json) or EXIT_OK
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``--gpu`` options of ``sitewatch bench``."""
+    p.add_argument("--gpu", action="store_true", help="the PyTorch backend by batch size, and video decoding")
+    p.add_argument("--device", default="cuda", help="with --gpu: cuda, cuda:N or cpu (default cuda)")
+    p.add_argument(
+        "--batches", nargs="+", type=int, default=[1, 8, 32, 64], help="with --gpu: batch sizes to measure"
+    )
+    p.add_argument(
+        "--torchscript", type=Path, help="with --gpu: a .torchscript model (default: exported from ppe.pt)"
+    )
+
+
+def cmd_export_torchscript(args: argparse.Namespace) -> int:
+    """Write the ``.torchscript`` build of a ``.pt`` checkpoint that the GPU backend runs."""
+    from detector.modelfiles import resolve
+    from detector.torch_backend import export_torchscript
+
+    weights = resolve(args.weights)
+    with contextlib.redirect_stdout(sys.stderr):  # ultralytics reports on stdout
+        out = export_torchscript(weights, args.out, imgsz=args.imgsz)
+    print(out)
+    return EXIT_OK
+
+
+def add_parsers(sub: Subparsers) -> None:
+    """Add ``export-torchscript``."""
+    p = sub.add_parser("export-torchscript", help="build the TorchScript model the GPU backend runs")
+    p.add_argument("weights", nargs="?", default="ppe.pt", help="a .pt checkpoint or alias (default ppe.pt)")
+    p.add_argument("--out", type=Path, help="the file to write (default: beside the weights)")
+    p.add_argument("--imgsz", type=int, default=640)
+    p.set_defaults(func=cmd_export_torchscript)
