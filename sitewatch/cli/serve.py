@@ -12,6 +12,7 @@ from sitewatch.tables import format_table
 
 if TYPE_CHECKING:  # annotations only: commands import the detector when they run
     from sitewatch.cli.common import Subparsers
+    from sitewatch.config import Config
     from sitewatch.health import HealthReporter
     from streams.worker import Worker
 
@@ -21,7 +22,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from sitewatch.config import load_config
     from sitewatch.edge import build_worker
 
-    config = load_config(args.config)
+    if args.from_api:
+        config, args.config = _config_from_api(args)
+    else:
+        config = load_config(args.config)
     if args.log_level is None:  # no --log-level: the configuration's (INFO by default) shows the events
         from sitewatch.logsetup import setup_logging
 
@@ -156,6 +160,18 @@ def _run_worker(worker: Worker, duration: float | None, reporter: HealthReporter
     return EXIT_OK
 
 
+def _config_from_api(args: argparse.Namespace) -> tuple[Config, Path]:
+    """The worker's configuration from the central API (``--from-api``), with the key from the environment."""
+    from sitewatch.remote_config import RemoteConfigError, fetch_config
+
+    key = os.environ.get(args.key_env)
+    if not args.site or not key:
+        raise RemoteConfigError(f"--from-api needs --site and the edge key in ${args.key_env}")
+    return fetch_config(
+        api_url=args.from_api, site_id=args.site, api_key=key, key_env=args.key_env, folder=args.data_dir
+    )
+
+
 def add_parsers(sub: Subparsers) -> None:
     """Add ``worker``, ``run`` and ``api``."""
     for name, func, text in (
@@ -163,8 +179,25 @@ def add_parsers(sub: Subparsers) -> None:
         ("run", cmd_run, "run everything on one box (the demo: make run)"),
     ):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--config", type=Path, required=True)
+        source = p.add_mutually_exclusive_group(required=True)
+        source.add_argument("--config", type=Path)
         p.add_argument("--duration", type=float, help="stop after this many seconds")
+        if name == "worker":
+            source.add_argument(
+                "--from-api", metavar="URL", help="take the site's configuration from the central API"
+            )
+            p.add_argument("--site", help="with --from-api: the site this worker watches")
+            p.add_argument(
+                "--key-env",
+                default="SITEWATCH_EDGE_KEY",
+                help="with --from-api: the variable holding the edge key (default SITEWATCH_EDGE_KEY)",
+            )
+            p.add_argument(
+                "--data-dir",
+                type=Path,
+                default=Path("data/edge"),
+                help="with --from-api: where the fetched configuration is kept (default data/edge)",
+            )
         if name == "run":
             p.add_argument("--host", default="127.0.0.1", help="address of the API and web UI")
             p.add_argument("--port", type=int, default=8000, help="port of the API and web UI")

@@ -1,0 +1,143 @@
+"""A worker's configuration taken from the central API (``sitewatch worker --from-api URL --site ID``).
+
+Adding a server to a district is adding a worker: each worker process or host holds one edge key, fetches
+its site's configuration (its camera list among it) from ``GET /api/v1/sites/{site}/config``, and reports
+back over HTTP. No coordination code is needed between workers: the API is the one list of who watches
+what.
+
+The fetched document is written to a YAML file in the worker's data folder, so that a bad document is
+reported with the key and the line of that file (and the last good copy is kept), and so that the worker
+still starts on its last good configuration when the API cannot be reached (it says so). The key itself
+is never written there: the file names the environment variable that holds it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from sitewatch.config import Config, load_config
+from sitewatch.yamlpos import ConfigError
+from streams.sinks import auth_headers
+
+logger = logging.getLogger(__name__)
+
+
+class RemoteConfigError(ConfigError):
+    """The configuration could not be fetched and no earlier copy exists, or the API refused the key."""
+
+
+def config_url(api_url: str, site_id: str) -> str:
+    """The address of a site's configuration.
+
+    Example:
+        >>> config_url("http://api:8000/", "site-a")
+        'http://api:8000/api/v1/sites/site-a/config'
+    """
+    return f"{api_url.rstrip('/')}/api/v1/sites/{site_id}/config"
+
+
+def _document(api_url: str, site_id: str, api_key: str, timeout_s: float) -> dict[str, Any]:
+    """The stored document, or an error that says what to do about it."""
+    response = httpx.get(config_url(api_url, site_id), headers=auth_headers(api_key), timeout=timeout_s)
+    if response.status_code in (401, 403):
+        raise RemoteConfigError(
+            f"{api_url}: the edge key was refused ({response.status_code}): it must be an edge key for site "
+            f"{site_id}"
+        )
+    if response.status_code == 404:
+        raise RemoteConfigError(
+            f"{api_url}: no configuration is stored for site {site_id} (an admin stores it with "
+            f"PUT /api/v1/sites/{site_id}/config)"
+        )
+    response.raise_for_status()
+    document: dict[str, Any] = response.json()["document"]
+    return document
+
+
+def with_api_sink(document: dict[str, Any], *, site_id: str, api_url: str, key_env: str) -> dict[str, Any]:
+    """The document with its site id, and, where it names no sink, the API it came from as its sink (the
+    key as a ``${VAR}`` placeholder, filled from the environment when the file is loaded).
+
+    Example:
+        >>> with_api_sink({"cameras": {}}, site_id="s", api_url="http://api", key_env="KEY")["sink"]
+        {'type': 'http', 'url': 'http://api', 'api_key': '${KEY}'}
+    """
+    out = dict(document)
+    out["site"] = {**(out.get("site") or {}), "id": site_id}
+    if not out.get("sink"):
+        out["sink"] = {"type": "http", "url": api_url, "api_key": f"${{{key_env}}}"}
+    return out
+
+
+def fetch_config(
+    *,
+    api_url: str,
+    site_id: str,
+    api_key: str,
+    key_env: str,
+    folder: Path,
+    attempts: int = 5,
+    retry_s: float = 2.0,
+    timeout_s: float = 10.0,
+) -> tuple[Config, Path]:
+    """Fetch the site's configuration and validate it; on a network failure retry, then fall back to the
+    copy of the last successful fetch.
+
+    Args:
+        api_url: the central API's base address.
+        site_id: the site this worker watches.
+        api_key: the worker's edge key.
+        key_env: the environment variable holding ``api_key`` (written into the file instead of the key).
+        folder: where the fetched copy is kept (``site-<id>.yaml``).
+        attempts: tries before falling back to the copy.
+        retry_s: wait before the second try, doubled after each failure.
+        timeout_s: per request.
+
+    Returns:
+        The configuration and the file it was read from.
+
+    Raises:
+        RemoteConfigError: the key was refused, nothing is stored for the site, or the API cannot be
+            reached and there is no earlier copy.
+        ConfigError: the document is not a valid configuration (``file:line: key: message``).
+    """
+    path = Path(folder) / f"site-{site_id}.yaml"
+    wait = retry_s
+    for attempt in range(1, attempts + 1):
+        try:
+            document = _document(api_url, site_id, api_key, timeout_s)
+        except (httpx.TransportError, httpx.HTTPStatusError) as exc:
+            logger.warning(
+                "fetching the configuration of %s (try %d of %d): %s", site_id, attempt, attempts, exc
+            )
+            if attempt < attempts:
+                time.sleep(wait)
+                wait *= 2
+            continue
+        document = with_api_sink(document, site_id=site_id, api_url=api_url, key_env=key_env)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = f"# Fetched from {config_url(api_url, site_id)}; replaced at each start.\n"
+        text = header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+        fetched = path.with_suffix(".fetched.yaml")
+        fetched.write_text(text, encoding="utf-8")
+        config = load_config(fetched)  # a bad document stays there, named in the error; the good copy stays
+        fetched.replace(path)
+        logger.info("configuration of site %s fetched from %s", site_id, api_url)
+        return config, path
+    if path.is_file():
+        logger.warning(
+            "the API at %s cannot be reached: starting on the configuration fetched earlier, %s",
+            api_url,
+            path,
+        )
+        return load_config(path), path
+    raise RemoteConfigError(
+        f"{api_url}: cannot fetch the configuration of site {site_id} after {attempts} tries, and no "
+        f"earlier copy exists in {folder}"
+    )

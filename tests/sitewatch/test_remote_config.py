@@ -1,0 +1,120 @@
+"""A worker takes its site's configuration from the central API (``sitewatch worker --from-api``): a real API
+under uvicorn on loopback, a real worker on the demo video."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from api.app import create_app
+from api.auth import create_key
+from api.settings import ApiSettings
+from sitewatch.cli import main
+from sitewatch.remote_config import RemoteConfigError, fetch_config
+from sitewatch.yamlpos import ConfigError
+from tests.conftest import ROOT
+from tests.sitewatch.test_officers_sync import Server
+from tests.streams.rtsp import free_port
+
+ADMIN = "sw_test-remote-admin-0123456789abcdefghijklm"
+DOCUMENT: dict[str, Any] = {
+    "cameras": {"gate": {"url": str(ROOT / "configs" / "demo" / "site-demo.mp4"), "loop": True}},
+    "rules": {"no_helmet": {"armed": "always"}},
+}
+
+
+@pytest.fixture
+def central(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FastAPI, str, str]]:
+    app = create_app(
+        ApiSettings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=ADMIN),
+        dispatch=False,
+    )
+    with app.state.sessions() as session:
+        edge = create_key(session, name="edge", role="edge", site_ids=["site-a"])
+    monkeypatch.setenv("K", edge)  # the variable the fetched files name for the key
+    url = f"http://127.0.0.1:{free_port()}"
+    server = Server(app, int(url.rsplit(":", 1)[1]))
+    yield app, url, edge
+    server.stop()
+    app.state.engine.dispose()
+
+
+def _store(url: str, document: dict[str, Any], site: str = "site-a") -> None:
+    response = httpx.put(
+        f"{url}/api/v1/sites/{site}/config", json=document, headers={"Authorization": f"Bearer {ADMIN}"}
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_the_worker_watches_the_cameras_the_api_lists_and_reports_to_it(
+    central: tuple[FastAPI, str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, url, edge = central
+    _store(url, DOCUMENT)
+    monkeypatch.setenv("SITEWATCH_EDGE_KEY", edge)
+    folder = tmp_path / "edge"
+    args = ["worker", "--from-api", url, "--site", "site-a", "--data-dir", str(folder), "--duration", "4"]
+    assert main(args) == 0
+    table = capsys.readouterr().out
+    processed = re.search(r"^gate\s+\w+\s+[\d.]+\s+(\d+)", table, re.MULTILINE)
+    assert processed is not None and int(processed.group(1)) > 0, table
+    written = (folder / "site-site-a.yaml").read_text()
+    assert edge not in written and "${SITEWATCH_EDGE_KEY}" in written  # the key stays in the environment
+    # The worker reported to the API it took its configuration from (no sink was written in the document).
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    cameras = httpx.get(f"{url}/api/v1/sites/site-a/cameras", headers=admin).json()
+    assert [c["camera_id"] for c in cameras] == ["gate"]
+
+
+def test_an_unreachable_api_falls_back_to_the_last_good_copy(
+    central: tuple[FastAPI, str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, url, edge = central
+    _store(url, DOCUMENT)
+    common = {"site_id": "site-a", "api_key": edge, "key_env": "K", "folder": tmp_path, "retry_s": 0.01}
+    first, path = fetch_config(api_url=url, **common)  # type: ignore[arg-type]
+    down = f"http://127.0.0.1:{free_port()}"
+    again, same = fetch_config(api_url=down, attempts=2, **common)  # type: ignore[arg-type]
+    assert same == path and list(again.cameras) == list(first.cameras) == ["gate"]
+    assert "fetched earlier" in caplog.text
+    with pytest.raises(RemoteConfigError, match="no earlier copy"):
+        fetch_config(api_url=down, attempts=1, **{**common, "folder": tmp_path / "empty"})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("key", "stored", "message"),
+    [
+        ("sw_not-a-key-0123456789abcdefghijklmnopqrst", True, "edge key was refused"),
+        (None, False, "no configuration is stored for site site-a"),
+    ],
+)
+def test_a_refused_key_or_a_missing_configuration_is_named(
+    central: tuple[FastAPI, str, str], tmp_path: Path, key: str | None, stored: bool, message: str
+) -> None:
+    _, url, edge = central
+    if stored:
+        _store(url, DOCUMENT)
+    with pytest.raises(RemoteConfigError, match=message):
+        fetch_config(api_url=url, site_id="site-a", api_key=key or edge, key_env="K", folder=tmp_path)
+
+
+def test_a_bad_document_names_the_key_and_line_and_keeps_the_good_copy(
+    central: tuple[FastAPI, str, str], tmp_path: Path
+) -> None:
+    _, url, edge = central
+    _store(url, DOCUMENT)
+    _, good = fetch_config(api_url=url, site_id="site-a", api_key=edge, key_env="K", folder=tmp_path)
+    before = good.read_text()
+    _store(url, {"cameras": {"gate": {"url": ""}}})
+    with pytest.raises(ConfigError, match=r"site-site-a\.fetched\.yaml:\d+: cameras\.gate\.url"):
+        fetch_config(api_url=url, site_id="site-a", api_key=edge, key_env="K", folder=tmp_path)
+    assert good.read_text() == before
