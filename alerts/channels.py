@@ -12,6 +12,7 @@ import json
 import logging
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -143,6 +144,7 @@ TOPIC_NAMES = {
     "zh": {
         "case.created": "新建案件",
         "case.updated": "案件更新",
+        "case.due_soon": "案件即将超期",
         "event.started": "发现违规",
         "event.ended": "违规结束",
         "event.confirmed": "违规已确认",
@@ -150,6 +152,7 @@ TOPIC_NAMES = {
     "en": {
         "case.created": "Case opened",
         "case.updated": "Case updated",
+        "case.due_soon": "Case due soon",
         "event.started": "Violation",
         "event.ended": "Violation ended",
         "event.confirmed": "Violation confirmed",
@@ -314,8 +317,15 @@ class SpeakerChannel:
         return _http_outcome(response)
 
 
-def make_channel(name: str, config: ChannelConfig, zone: ZoneInfo) -> Channel:
-    """The channel object for a configured channel."""
+def make_channel(
+    name: str, config: ChannelConfig, zone: ZoneInfo, *, reveal: Callable[[str], str] | None = None
+) -> Channel:
+    """The channel object for a configured channel; ``reveal`` reads a stored phone token back (phone
+    channels)."""
+    if config.type in ("aliyun_sms", "aliyun_voice"):
+        from alerts.aliyun import AliyunChannel  # here: alerts.aliyun builds on this module's Outcome
+
+        return AliyunChannel(name, config, zone, reveal)
     if config.type == "webhook":
         return WebhookChannel(name, config)
     if config.type == "speaker":

@@ -7,9 +7,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-ChannelType = Literal["webhook", "wecom", "dingtalk", "feishu", "speaker"]
+ChannelType = Literal["webhook", "wecom", "dingtalk", "feishu", "speaker", "aliyun_sms", "aliyun_voice"]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=64)]
-TopicName = Literal["case.created", "case.updated", "event.started", "event.ended", "event.confirmed"]
+TopicName = Literal[
+    "case.created", "case.updated", "case.due_soon", "event.started", "event.ended", "event.confirmed"
+]
+#: The channels that call or text a project's safety contact through Alibaba Cloud.
+ALIYUN_TYPES = ("aliyun_sms", "aliyun_voice")
 
 
 class _Strict(BaseModel):
@@ -21,13 +25,44 @@ class ChannelConfig(_Strict):
 
     type: ChannelType = Field(
         description="webhook: the case-management contract, signed; wecom/dingtalk/feishu: an IM group "
-        "robot; speaker: an on-site warning (an IP speaker's HTTP endpoint, or a command)."
+        "robot; speaker: an on-site warning (an IP speaker's HTTP endpoint, or a command); aliyun_sms / "
+        "aliyun_voice: a text message or a voice call to the project's safety contact (Alibaba Cloud)."
     )
-    url: str | None = Field(default=None, description="Where to POST (webhook, robots, speaker over HTTP).")
+    url: str | None = Field(
+        default=None,
+        description="Where to POST (webhook, robots, speaker over HTTP); aliyun_*: the API endpoint "
+        "(https://dysmsapi.aliyuncs.com/ or https://dyvmsapi.aliyuncs.com/ by default).",
+    )
     secret: str | None = Field(
         default=None,
-        description="HMAC secret (webhook signature; DingTalk and Feishu robot signing). "
-        "Write it as ${VARIABLE}: secrets come from the environment.",
+        repr=False,
+        description="HMAC secret (webhook signature; DingTalk and Feishu robot signing; aliyun_*: the "
+        "AccessKey secret). Write it as ${VARIABLE}: secrets come from the environment.",
+    )
+    access_key_id: str | None = Field(
+        default=None, repr=False, description="aliyun_*: the AccessKey id; write it as ${VARIABLE}."
+    )
+    template_code: str | None = Field(
+        default=None,
+        max_length=64,
+        description="aliyun_sms: the approved TemplateCode (SMS_...); aliyun_voice: the TtsCode (TTS_...). "
+        "The template's variables: ${project}, ${kind}, ${case}, ${deadline}.",
+    )
+    sign_name: str | None = Field(
+        default=None, max_length=64, description="aliyun_sms: the approved SignName."
+    )
+    called_show_number: str | None = Field(
+        default=None,
+        max_length=32,
+        description="aliyun_voice: the number shown to the called person (a bought number); none in the "
+        "provider's public mode.",
+    )
+    region_id: str = Field(default="cn-hangzhou", max_length=32, description="aliyun_*: RegionId.")
+    per_number_per_hour: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="aliyun_*: messages or calls to one phone number per hour at most; more wait.",
     )
     command: list[str] | None = Field(
         default=None,
@@ -59,6 +94,14 @@ class ChannelConfig(_Strict):
         if self.type == "speaker":
             if (self.url is None) == (self.command is None):
                 raise ValueError("a speaker channel needs exactly one of url and command")
+        elif self.type in ALIYUN_TYPES:
+            if not self.access_key_id or not self.secret or not self.template_code:
+                raise ValueError(
+                    f"a {self.type} channel needs access_key_id, secret and template_code "
+                    "(write the keys as ${VARIABLE})"
+                )
+            if self.type == "aliyun_sms" and not self.sign_name:
+                raise ValueError("an aliyun_sms channel needs a sign_name")
         elif self.url is None:
             raise ValueError(f"a {self.type} channel needs a url")
         if self.type == "webhook" and not self.secret:
@@ -99,8 +142,8 @@ class RouteConfig(_Strict):
     channels: list[Name] = Field(min_length=1, description="Channel names.")
     topics: list[TopicName] = Field(
         default_factory=lambda: ["case.created", "case.updated"],  # type: ignore[arg-type]
-        description="case.created, case.updated, event.started (at once), event.confirmed (after a "
-        "supervisor's confirmation), event.ended.",
+        description="case.created, case.updated, case.due_soon (a case's deadline is near, once per case), "
+        "event.started (at once), event.confirmed (after a supervisor's confirmation), event.ended.",
     )
     sites: list[str] = Field(default_factory=lambda: ["*"], description="Site ids, or * for all.")
     kinds: list[str] = Field(default_factory=lambda: ["*"], description="Event kinds, or * for all.")
@@ -145,6 +188,13 @@ class AlertsConfig(_Strict):
     briefs: list[BriefSchedule] = Field(default_factory=list, description="Briefs sent on a schedule.")
     poll_s: float = Field(default=0.2, gt=0, le=60, description="How often the dispatcher looks for work.")
     timezone: str = Field(default="Asia/Shanghai", description="Time zone of quiet hours and messages.")
+    due_soon_hours: float = Field(
+        default=4.0,
+        gt=0,
+        le=24 * 30,
+        description="case.due_soon is raised once per open case this long before its deadline (when a "
+        "route takes that topic).",
+    )
 
     @model_validator(mode="after")
     def _known_channels(self) -> AlertsConfig:
@@ -156,7 +206,13 @@ class AlertsConfig(_Strict):
             unknown = [c for c in brief.channels if c not in self.channels]
             if unknown:
                 raise ValueError(f"briefs[{i}] names unknown channels: {', '.join(unknown)}")
-            speakers = [c for c in brief.channels if self.channels[c].type == "speaker"]
+            speakers = [c for c in brief.channels if self.channels[c].type in ("speaker", *ALIYUN_TYPES)]
             if speakers:
-                raise ValueError(f"briefs[{i}]: a speaker cannot take a brief: {', '.join(speakers)}")
+                raise ValueError(
+                    f"briefs[{i}]: a speaker or a phone cannot take a brief: {', '.join(speakers)}"
+                )
+        for i, route in enumerate(self.routes):
+            phones = [c for c in route.channels if self.channels[c].type in ALIYUN_TYPES]
+            if phones and any(not t.startswith("case.") for t in route.topics):
+                raise ValueError(f"routes[{i}]: {', '.join(phones)} take case topics only")
         return self

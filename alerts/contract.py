@@ -75,10 +75,11 @@ class CaseInfo(BaseModel):
 
 
 class CaseNotice(BaseModel):
-    """``case.created`` (create a case on your side) or ``case.updated`` (its state changed)."""
+    """``case.created`` (create a case on your side), ``case.updated`` (its state changed) or
+    ``case.due_soon`` (its deadline is near and it is not closed; once per case)."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
-    type: Literal["case.created", "case.updated"]
+    type: Literal["case.created", "case.updated", "case.due_soon"]
     notification_id: int
     sent_at: datetime
     case: CaseInfo

@@ -8,6 +8,7 @@ import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from api.outbox.dispatcher import Dispatcher
 from api.retention import Throttle
 from api.routes import (
     briefs,
+    call_reports,
     cases,
     deliveries,
     events,
@@ -126,7 +128,13 @@ def create_app(
         if app.state.dispatcher is not None and alerts.briefs
         else None
     )
-    app.state.jobs = Jobs(app, briefs=schedule, sweep_cases=dispatch)
+    due_soon = any("case.due_soon" in route.topics for route in alerts.routes) and dispatch
+    app.state.jobs = Jobs(
+        app,
+        briefs=schedule,
+        sweep_cases=dispatch,
+        due_soon=timedelta(hours=alerts.due_soon_hours) if due_soon else None,
+    )
     app.state.face_analyzer = None  # loaded on the first enrolment
     use_face_key_file(settings.data_dir)  # SITEWATCH_FACE_KEY, else data_dir/face.key (made on first start)
     PII_KEY.use_file(settings.data_dir)  # SITEWATCH_PII_KEY, else data_dir/pii.key (projects' phone numbers)
@@ -167,6 +175,7 @@ def create_app(
         users.router,
         keys.router,
         deliveries.router,
+        call_reports.router,
         briefs.router,
         ui.router,
     ):

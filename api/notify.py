@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from api.models import Case, Event, Notification
 
-Topic = Literal["case.created", "case.updated", "event.started", "event.ended", "event.confirmed"]
+Topic = Literal[
+    "case.created", "case.updated", "case.due_soon", "event.started", "event.ended", "event.confirmed"
+]
 TOPICS: tuple[Topic, ...] = get_args(Topic)
 
 

@@ -4,7 +4,8 @@
   hourly (:mod:`api.retention`);
 - ``silent-events``: the end of events whose edge box fell silent (:mod:`api.silence`);
 - ``case-sweeps`` (with the dispatcher): closing cases whose re-inspection window passed
-  (:func:`api.cases.close_reinspected`), and the scheduled briefs (:mod:`api.jobs.briefs`);
+  (:func:`api.cases.close_reinspected`), ``case.due_soon`` once per case whose deadline is near
+  (:mod:`api.jobs.due_soon`), and the scheduled briefs (:mod:`api.jobs.briefs`);
 - ``dispatcher``: the delivery of the notification outbox (:mod:`api.outbox.dispatcher`).
 """
 
@@ -19,6 +20,7 @@ from fastapi import FastAPI
 
 from api.cases import close_reinspected
 from api.jobs.briefs import BriefScheduler
+from api.jobs.due_soon import raise_due_soon
 from api.retention import apply_retention, retention_policy, sweep_orphans
 from api.silence import end_silent_events
 
@@ -37,21 +39,28 @@ class Jobs:
         app: the API.
         briefs: makes the scheduled briefs; ``None``: none.
         sweep_cases: close cases whose re-inspection window passed.
+        due_soon: raise ``case.due_soon`` this long before a case's deadline; ``None``: never.
     """
 
     def __init__(
-        self, app: FastAPI, *, briefs: BriefScheduler | None = None, sweep_cases: bool = True
+        self,
+        app: FastAPI,
+        *,
+        briefs: BriefScheduler | None = None,
+        sweep_cases: bool = True,
+        due_soon: timedelta | None = None,
     ) -> None:
         self.app = app
         self.briefs = briefs
         self.sweep_cases = sweep_cases
+        self.due_soon = due_soon
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         """Start every job (and the dispatcher, if the app has one)."""
         loops = [(self._retention_loop, "retention"), (self._silence_loop, "silent-events")]
-        if self.sweep_cases or self.briefs is not None:
+        if self.sweep_cases or self.briefs is not None or self.due_soon is not None:
             loops.append((self._case_loop, "case-sweeps"))
         for target, name in loops:
             thread = threading.Thread(target=target, name=name, daemon=True)
@@ -127,6 +136,12 @@ class Jobs:
                         closed = close_reinspected(session)
                     if closed:
                         logger.info("re-inspection passed without recurrence: closed cases %s", closed)
+                        self._wake_dispatcher()
+                if self.due_soon is not None:
+                    with self.app.state.write_turn(), self.app.state.sessions() as session:
+                        near = raise_due_soon(session, lead=self.due_soon)
+                    if near:
+                        logger.info("deadlines near: case.due_soon for cases %s", near)
                         self._wake_dispatcher()
                 if self.briefs is not None and time.monotonic() - briefs_checked > BRIEFS_EVERY_S:
                     briefs_checked = time.monotonic()

@@ -8,6 +8,7 @@ import random
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -135,9 +136,12 @@ def record(
     config: ChannelConfig,
     results: list[tuple[Delivery, Outcome]],
     held: list[tuple[Delivery, float]],
+    *,
+    also: Callable[[Session], None] | None = None,
 ) -> tuple[int, int]:
     """Record the outcomes of a channel's sends (``results``) and put the rows held back by its rate limit
-    (``held``, with the seconds to wait) off; returns how many were delivered and how many failed."""
+    (``held``, with the seconds to wait) off; returns how many were delivered and how many failed.
+    ``also`` adds what goes with them to the same transaction (the case history of a call)."""
     delivered = failed = 0
     now = datetime.now(UTC)
     with sessions() as session:
@@ -208,6 +212,8 @@ def record(
                 .where(Delivery.id == row.id, Delivery.lease_token == row.lease_token)
                 .values(lease_until=None, lease_token=None, next_attempt_at=now + timedelta(seconds=wait))
             )
+        if also is not None:
+            also(session)
         session.commit()
     return delivered, failed
 

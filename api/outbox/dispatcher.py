@@ -29,8 +29,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.channels import Channel, Outcome, make_channel
-from alerts.config import AlertsConfig, RouteConfig
+from alerts.config import ALIYUN_TYPES, AlertsConfig, RouteConfig
 from api.models import Case, Delivery, Event, Notification
+from api.outbox import contacts
 from api.outbox.delivery import TokenBucket, claim, new_delivery, record
 from api.outbox.notices import build_notice
 
@@ -83,7 +84,8 @@ class Dispatcher:
         self.lease_margin_s = lease_margin_s
         self.zone = ZoneInfo(config.timezone)
         self.channels: dict[str, Channel] = {
-            name: make_channel(name, channel, self.zone) for name, channel in config.channels.items()
+            name: make_channel(name, channel, self.zone, reveal=contacts.reveal_phone)
+            for name, channel in config.channels.items()
         }
         self.buckets = {
             name: TokenBucket(c.per_minute) for name, c in config.channels.items() if c.per_minute is not None
@@ -221,9 +223,8 @@ class Dispatcher:
             if notice is None:
                 logger.warning("notification %d: its subject is gone; not sent to %s", notification.id, name)
                 continue
-            session.add(
-                new_delivery(notification.id, name, order_key, channel.render(notice), due=due, now=now)
-            )
+            body = contacts.render(session, channel, notice)
+            session.add(new_delivery(notification.id, name, order_key, body, due=due, now=now))
 
     # -- delivery ---------------------------------------------------------------------------------------
 
@@ -236,6 +237,9 @@ class Dispatcher:
         bucket = self.buckets.get(name)
         sendable: list[tuple[Delivery, float]] = []
         held: list[tuple[Delivery, float]] = []
+        phones = channel.config.type in ALIYUN_TYPES
+        if phones:  # at most so many calls or texts an hour to one number
+            rows, held = contacts.hold_over_limit(self.sessions, name, channel.config, rows)
         for row in rows:
             wait = bucket.take() if bucket is not None else 0.0
             (held if wait else sendable).append((row, wait))
@@ -248,12 +252,14 @@ class Dispatcher:
                     return Outcome(False, detail=f"{type(exc).__name__}: {exc}"[:300])
 
         outcomes = list(self._pool.map(attempt, [row for row, _ in sendable]))
+        results = [(row, outcome) for (row, _), outcome in zip(sendable, outcomes, strict=True)]
         delivered, failed = record(
             self.sessions,
             name,
             channel.config,
-            [(row, outcome) for (row, _), outcome in zip(sendable, outcomes, strict=True)],
+            results,
             held,
+            also=(lambda s: contacts.record_in_history(s, name, channel.config, results)) if phones else None,
         )
         self.delivered += delivered
         self.failed += failed
