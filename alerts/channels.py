@@ -12,7 +12,6 @@ import json
 import logging
 import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -315,19 +314,3 @@ class SpeakerChannel:
             timeout=self.config.timeout_s,
         )
         return _http_outcome(response)
-
-
-def make_channel(
-    name: str, config: ChannelConfig, zone: ZoneInfo, *, reveal: Callable[[str], str] | None = None
-) -> Channel:
-    """The channel object for a configured channel; ``reveal`` reads a stored phone token back (phone
-    channels)."""
-    if config.type in ("aliyun_sms", "aliyun_voice"):
-        from alerts.aliyun import AliyunChannel  # here: alerts.aliyun builds on this module's Outcome
-
-        return AliyunChannel(name, config, zone, reveal)
-    if config.type == "webhook":
-        return WebhookChannel(name, config)
-    if config.type == "speaker":
-        return SpeakerChannel(name, config)
-    return RobotChannel(name, config, zone)

@@ -28,8 +28,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.channels import Channel, Outcome, make_channel
+from alerts.channels import Channel, Outcome
 from alerts.config import ALIYUN_TYPES, AlertsConfig, RouteConfig
+from alerts.factory import make_channel
 from api.models import Case, Delivery, Event, Notification
 from api.outbox import contacts
 from api.outbox.delivery import TokenBucket, claim, new_delivery, record
