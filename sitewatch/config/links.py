@@ -88,6 +88,10 @@ class Link(Generic[T]):
             return found.default
         return inspect.signature(self.target).parameters[parameter].default
 
+    def has_default(self, parameter: str) -> bool:
+        """Whether the library gives ``parameter`` a default (a base URL, say, it does not)."""
+        return self.library_default(parameter) not in (dataclasses.MISSING, inspect.Parameter.empty)
+
     def default(self, key: str) -> Any:
         """The default of configuration ``key``: the library's, in the configuration's form."""
         value = self.library_default(self.keys[key])
