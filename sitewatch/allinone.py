@@ -36,7 +36,7 @@ from sitewatch.config import Config
 from sitewatch.false_alarms import FalseAlarmSync
 from sitewatch.officers import apply_gallery
 from streams.events import EventUpdate
-from streams.memory import FalseAlarmMemory, MatchParams
+from streams.memory import FalseAlarmMemory
 from streams.sinks import RESTART_REASON
 
 logger = logging.getLogger(__name__)
@@ -207,7 +207,7 @@ class AllInOne:
         settings = self.config.false_alarms
         if not settings.enabled:
             return None
-        memory = FalseAlarmMemory(MatchParams(iou=settings.iou, similarity=settings.similarity))
+        memory = FalseAlarmMemory(settings.params())
         return FalseAlarmSync(memory, self._false_alarms, refresh_s=settings.refresh_min * 60.0)
 
     def _false_alarms(self) -> list[dict[str, Any]]:

@@ -8,46 +8,34 @@ from pathlib import Path
 
 from detector.engine import Engine
 from detector.faces import FaceAnalyzer, Gallery
-from detector.smoking import SmokingScheduler
 from sitewatch.config import Config, RuleConfig
+from sitewatch.config.detection import FACE_SIZE
+from sitewatch.config.services import FACE_TRIES, HTTP_SINK, OFFICER_SYNC
+from sitewatch.config.watching import CAMERA, PERSISTENCE, RULES, SCHEDULE, ZONE
 from sitewatch.officers import OfficerSync, api_fetch
 from sitewatch.yamlpos import ConfigError
-from streams.clips import ClipSink
 from streams.events import EventKind, EventUpdate
-from streams.evidence import EvidenceMaker
 from streams.memory import FalseAlarmMemory
-from streams.motion import MotionParams
 from streams.pipeline import CameraPipeline, CameraRules
-from streams.presence import FaceIdentifier, FaceParams, OfficerPresence
-from streams.rules import Persistence, RuleParams
+from streams.presence import FaceIdentifier, OfficerPresence
+from streams.rules import RuleParams
 from streams.schedule import Armed, Schedule
-from streams.sinks import SIGHTINGS_PATH, HttpSink, MemorySink, Outbox, Sink, json_poster
-from streams.sources import SourceParams
-from streams.worker import Worker, WorkerParams
+from streams.sinks import SIGHTINGS_PATH, MemorySink, Outbox, Sink, json_poster
+from streams.worker import Worker
 
 logger = logging.getLogger(__name__)
 
 
 def schedule_of(config: Config) -> Schedule:
     """The site's working hours."""
-    return Schedule(
-        timezone=config.site.timezone,
-        days=tuple(config.schedule.days),
-        start=config.schedule.start,
-        end=config.schedule.end,
-    )
+    return SCHEDULE.build(config.schedule, **ZONE.arguments(config.site))
 
 
 def rule_params_of(config: Config) -> RuleParams:
     """Persistence per kind and incident timing."""
-    rules = _rules(config)
-    return RuleParams(
-        persistence={
-            kind: Persistence(rule.persistence.k, rule.persistence.n, rule.persistence.min_duration_s)
-            for kind, rule in rules.items()
-        },
-        cooldown_s=config.rules.cooldown_s,
-        update_interval_s=config.rules.update_interval_s,
+    return RULES.build(
+        config.rules,
+        persistence={kind: PERSISTENCE.build(rule.persistence) for kind, rule in _rules(config).items()},
     )
 
 
@@ -65,7 +53,7 @@ def make_sink(config: Config) -> Sink:
         return MemorySink(callback=log_update)
     assert config.sink.url is not None
     outbox = Outbox(config.sink.outbox or config.data_dir / "outbox.sqlite")
-    return HttpSink(config.sink.url, config.sink.api_key, outbox, backoff_max_s=config.sink.retry_max_s)
+    return HTTP_SINK.build(config.sink, outbox=outbox)
 
 
 def log_update(update: EventUpdate) -> None:
@@ -105,7 +93,7 @@ def build_worker(
     sink = sink or make_sink(config)
     clips = None
     if config.worker.clip_seconds > 0:  # every update passes through it, in order, off the inference thread
-        clips = ClipSink(sink, config.worker.clip_seconds, max_bytes=int(config.worker.clip_max_mb * 2**20))
+        clips = config.worker.clips(sink)
         sink = clips
     schedule = schedule_of(config)
     presence = faces = None
@@ -117,22 +105,17 @@ def build_worker(
         presence = OfficerPresence(
             config.site.id, schedule, config.officers.absent_after_min * 60.0, on_sighting=on_sighting
         )
-        face_params = FaceParams(config.officers.attempts, config.officers.agree, config.face.min_face_px)
+        face_params = FACE_TRIES.build(config.officers, **FACE_SIZE.arguments(config.face))
     worker = Worker(
         engine,
         sink,
         presence=presence,
-        params=WorkerParams(queue_size=config.worker.queue_size, batch_size=config.worker.batch_size),
+        params=config.worker.params(),
     )
-    evidence = EvidenceMaker(config.worker.jpeg_quality)
+    evidence = config.worker.evidence()
     armed = {kind: Armed(rule.armed) for kind, rule in _rules(config).items() if rule.enabled}
     params = rule_params_of(config)
-    motion = MotionParams(
-        enabled=config.motion.enabled,
-        pixel_delta=config.motion.pixel_delta,
-        min_changed=config.motion.min_changed,
-        force_interval_s=config.motion.force_interval_s,
-    )
+    motion = config.motion.params()
     for camera_id, camera in config.cameras.items():
         if not camera.enabled:
             continue
@@ -151,18 +134,17 @@ def build_worker(
             ),
             rule_params=params,
             schedule=schedule,
-            smoking=SmokingScheduler(config.smoking.recheck_frames, config.smoking.max_crops_per_frame),
+            smoking=config.smoking.scheduler(),
             faces=faces,
             presence=presence,
             memory=memory,
         )
         worker.add_camera(
             camera_id,
-            SourceParams(url=camera.url, loop=camera.loop),
+            camera.source(),
             pipeline,
-            detect_fps=camera.detect_fps,
+            **CAMERA.arguments(camera),
             motion=motion,
-            offline_after_s=camera.offline_after_s,
             site_id=config.site.id,
             ring=clips.ring(camera_id) if clips is not None else None,
         )
@@ -177,10 +159,10 @@ def officer_sync(config: Config) -> OfficerSync | None:
         raise ConfigError(
             "officers.from_api: the gallery comes from the API, so sink.type must be http with a url"
         )
-    return OfficerSync(
-        config.site.id,
-        Gallery(),
-        api_fetch(config.sink.url, config.sink.api_key, config.site.id),
-        json_poster(config.sink.url, config.sink.api_key, SIGHTINGS_PATH),
-        refresh_s=config.officers.refresh_min * 60.0,
+    return OFFICER_SYNC.build(
+        config.officers,
+        site_id=config.site.id,
+        gallery=Gallery(),
+        fetch=api_fetch(config.sink.url, config.sink.api_key, config.site.id),
+        send=json_poster(config.sink.url, config.sink.api_key, SIGHTINGS_PATH),
     )

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from sitewatch.config import Config
-from streams.memory import FalseAlarmMemory, MatchParams, MemoryEntry
+from streams.memory import FalseAlarmMemory, MemoryEntry
 from streams.sinks import auth_headers
 
 logger = logging.getLogger(__name__)
@@ -77,6 +77,6 @@ def false_alarm_sync(config: Config) -> FalseAlarmSync | None:
     settings = config.false_alarms
     if not settings.enabled or config.sink.type != "http" or not config.sink.url:
         return None
-    memory = FalseAlarmMemory(MatchParams(iou=settings.iou, similarity=settings.similarity))
+    memory = FalseAlarmMemory(settings.params())
     fetch = api_fetch(config.sink.url, config.sink.api_key, config.site.id)
     return FalseAlarmSync(memory, fetch, refresh_s=settings.refresh_min * 60.0)

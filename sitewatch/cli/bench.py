@@ -34,7 +34,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from detector.bench import bench_engine
     from detector.engine import Engine
-    from detector.smoking import SmokingScheduler
 
     if args.gpu:
         return bench_gpu(args)
@@ -52,7 +51,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not images:
         logger.error("no readable images among %s", ", ".join(map(str, args.images)))
         return EXIT_USAGE
-    scheduler = SmokingScheduler(config.smoking.recheck_frames, config.smoking.max_crops_per_frame)
+    scheduler = config.smoking.scheduler()
     if args.runtimes:
         return _bench_runtimes(args, config, images)
     if args.models:

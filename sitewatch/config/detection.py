@@ -1,0 +1,209 @@
+"""Configuration sections of the detectors: model files, runtime, thresholds, smoking and face checks.
+
+Their defaults are the library's (``detector``, ``streams``); each section builds the library's
+settings through its links (see :mod:`sitewatch.config.links`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import field_validator
+
+from detector.backend import BackendOptions
+from detector.decode import DecodeParams
+from detector.engine import EngineSettings
+from detector.faces import FaceSettings, Gallery
+from detector.ppe import Bands
+from detector.smoking import SmokingParams, SmokingScheduler
+from sitewatch.config.links import AS_TUPLE, SQUARE, Fraction, Link, Strict, same_keys
+from streams.presence import FaceParams
+
+MODELS = Link(
+    EngineSettings,
+    {"dir": "models_dir", "ppe": "ppe_model", "smoking": "smoking_model"},
+    # Built from the runtime, detect, association and smoking sections.
+    internal=frozenset({"backend", "ppe", "bands", "smoking"}),
+)
+BACKEND = Link(
+    BackendOptions,
+    {
+        "providers": "providers",
+        "intra_op_threads": "intra_op_threads",
+        "inter_op_threads": "inter_op_threads",
+        "device": "device",
+        "spin": "spin",
+        "backend": "runtime",
+    },
+    convert={"providers": AS_TUPLE},
+)
+#: The engine's PPE thresholds (tuned on the valid splits), not the decoder's generic ones.
+DECODE = same_keys(
+    DecodeParams,
+    "conf",
+    "iou",
+    "max_det",
+    internal=frozenset({"multi_label", "agnostic"}),  # evaluation switches, not for sites
+    defaults=EngineSettings().ppe,
+)
+BANDS = Link(
+    Bands,
+    {"head_band": "head", "torso_band": "torso", "side_margin": "side_margin", "min_cover": "min_cover"},
+)
+SMOKING = same_keys(
+    SmokingParams,
+    "conf",
+    "min_crop_px",
+    internal=frozenset({"upper_body", "side_margin"}),  # crop shape
+)
+SMOKING_SCHEDULE = Link(
+    SmokingScheduler, {"recheck_frames": "recheck_frames", "max_crops_per_frame": "max_per_frame"}
+)
+FACE = same_keys(
+    FaceSettings,
+    "detector",
+    "recognizer",
+    "pack",
+    "det_size",
+    "det_threshold",
+    internal=frozenset({"providers"}),  # face models run on the CPU
+    convert={"det_size": SQUARE},
+)
+GALLERY = Link(Gallery, {"match_threshold": "threshold"}, internal=frozenset({"identities"}))
+FACE_SIZE = same_keys(
+    FaceParams,
+    "min_face_px",
+    internal=frozenset({"attempts", "agree"}),  # from the officers section
+)
+
+
+class ModelsConfig(Strict):
+    """Where the model files are."""
+
+    LINKS = (MODELS,)
+
+    dir: Path | None = MODELS.field(
+        "dir", description="Folder of the model files; the repository's models/ when empty."
+    )
+    ppe: str = MODELS.field(
+        "ppe",
+        description="PPE detector: alias 'ppe', 'ppe-int8' (see models/README.md), an .onnx or .pt path.",
+    )
+    smoking: str | None = MODELS.field(
+        "smoking", description="Cigarette detector (alias, path), or null to disable smoking checks."
+    )
+
+
+class RuntimeConfig(Strict):
+    """How models run."""
+
+    LINKS = (BACKEND,)
+
+    providers: list[str] = BACKEND.field(
+        "providers",
+        description="onnxruntime execution providers in order of preference: cpu, cuda, tensorrt, openvino.",
+        min_length=1,
+    )
+    intra_op_threads: int = BACKEND.field(
+        "intra_op_threads", ge=0, le=256, description="Threads per operator; 0 = one per core."
+    )
+    inter_op_threads: int = BACKEND.field(
+        "inter_op_threads", ge=0, le=256, description="Threads across operators; 0 = auto."
+    )
+    device: str = BACKEND.field("device", description="Device for .pt models on ultralytics: cpu, 0, 1...")
+    spin: bool = BACKEND.field(
+        "spin",
+        description="Let idle onnxruntime threads spin-wait (faster; off gives CPU to capture threads).",
+    )
+    backend: Literal["onnxruntime", "openvino"] = BACKEND.field(
+        "backend",
+        description="What runs the .onnx models: onnxruntime (with `providers`), or OpenVINO on the CPU "
+        "(pip install 'sitewatch[openvino]'; `intra_op_threads` sets its threads).",
+    )
+
+
+class DetectConfig(Strict):
+    """Thresholds of the PPE detector."""
+
+    LINKS = (DECODE,)
+
+    conf: float = DECODE.field("conf", gt=0.0, lt=1.0, description="Minimum box score.")
+    iou: float = DECODE.field("iou", gt=0.0, le=1.0, description="NMS IoU threshold (class-aware).")
+    max_det: int = DECODE.field("max_det", ge=1, le=1000, description="Most boxes kept per frame.")
+
+
+class AssociationConfig(Strict):
+    """How helmet and vest boxes are matched to people (fractions of the person box height)."""
+
+    LINKS = (BANDS,)
+
+    head_band: tuple[float, float] = BANDS.field(
+        "head_band", description="Top and bottom of the head band (may start above the box)."
+    )
+    torso_band: tuple[float, float] = BANDS.field(
+        "torso_band", description="Top and bottom of the torso band."
+    )
+    side_margin: Fraction = BANDS.field(
+        "side_margin", description="Band widening on each side, fraction of width."
+    )
+    min_cover: Fraction = BANDS.field(
+        "min_cover", description="Share of an item's area that must lie in the band."
+    )
+
+    @field_validator("head_band", "torso_band")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        top, bottom = value
+        if not (-0.5 <= top < bottom <= 1.0):
+            raise ValueError("expected [top, bottom] with -0.5 <= top < bottom <= 1")
+        return value
+
+
+class SmokingConfig(Strict):
+    """The cigarette check on upper-body crops."""
+
+    LINKS = (SMOKING, SMOKING_SCHEDULE)
+
+    conf: float = SMOKING.field(
+        "conf",
+        gt=0.0,
+        lt=1.0,
+        description="Minimum cigarette score (0.55: about 2 % of crops of non-smokers fire).",
+    )
+    recheck_frames: int = SMOKING_SCHEDULE.field(
+        "recheck_frames",
+        ge=1,
+        le=1000,
+        description="Check each tracked person at most once every N frames (15: every 3 s at 5 fps).",
+    )
+    max_crops_per_frame: int = SMOKING_SCHEDULE.field(
+        "max_crops_per_frame", ge=1, le=64, description="Most crops checked on one frame."
+    )
+    min_crop_px: int = SMOKING.field(
+        "min_crop_px", ge=8, le=1024, description="Skip people whose crop is smaller."
+    )
+
+    def scheduler(self) -> SmokingScheduler:
+        """A fresh scheduler of smoking checks (one per camera)."""
+        return SMOKING_SCHEDULE.build(self)
+
+
+class FaceConfig(Strict):
+    """Face models for recognising the safety officer."""
+
+    LINKS = (FACE, GALLERY, FACE_SIZE)
+
+    detector: str = FACE.field("detector", description="Face detector ONNX (SCRFD, or a YuNet file).")
+    recognizer: str = FACE.field("recognizer", description="ArcFace-style recogniser ONNX.")
+    pack: Path | None = FACE.field(
+        "pack", description="An insightface model pack folder; replaces both files."
+    )
+    det_size: int = FACE.field("det_size", ge=128, le=1920, description="Detector input size in pixels.")
+    det_threshold: float = FACE.field("det_threshold", gt=0.0, lt=1.0, description="Minimum face score.")
+    match_threshold: float = GALLERY.field(
+        "match_threshold", gt=0.0, lt=1.0, description="Smallest cosine similarity that names a face."
+    )
+    min_face_px: int = FACE_SIZE.field(
+        "min_face_px", ge=16, le=1024, description="Faces smaller than this are not recognised."
+    )
