@@ -27,7 +27,7 @@ class BackendOptions:
             ``tensorrt``, ``openvino`` or full provider names); unavailable ones are skipped with a warning.
         intra_op_threads: threads inside one operator; 0 lets onnxruntime choose (one per core).
         inter_op_threads: threads across operators; 0 lets onnxruntime choose.
-        device: device for the ultralytics backend (``cpu``, ``0``…).
+        device: device for the ultralytics and torch backends (``cpu``, ``cuda``, ``cuda:1``, ``0``…).
         spin: let onnxruntime's idle threads spin-wait for work; faster alone, but on a small box the
             spinning takes CPU from the capture threads.
         runtime: what runs ``.onnx`` files: ``onnxruntime``, or ``openvino`` (the ``openvino`` extra).

@@ -111,7 +111,11 @@ class RuntimeConfig(Strict):
     inter_op_threads: int = BACKEND.field(
         "inter_op_threads", ge=0, le=256, description="Threads across operators; 0 = auto."
     )
-    device: str = BACKEND.field("device", description="Device for .pt models on ultralytics: cpu, 0, 1...")
+    device: str = BACKEND.field(
+        "device",
+        description="Device for .pt models (ultralytics) and .torchscript models (the GPU backend): cpu, "
+        "cuda, cuda:1, 0, 1...",
+    )
     spin: bool = BACKEND.field(
         "spin",
         description="Let idle onnxruntime threads spin-wait (faster; off gives CPU to capture threads).",
