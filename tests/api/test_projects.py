@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 
+from api.auth import KeyCache
 from api.models import Case, Event, Project
 from api.projects import decrypt_phone, today
 from api.sites import ensure_site
@@ -360,7 +361,10 @@ def test_the_map_counts_cameras_and_cases_in_constant_queries(api: Api, statemen
         assert response.status_code == 200, response.text
         return list(response.json()), len(statements)
 
-    assert markers()[0] == []  # (and the viewer's key is looked up once, then cached)
+    # The viewer's key is looked up once, then cached for the whole test (seeding 50 projects on a busy
+    # machine may take longer than the usual few seconds, and a second lookup is not the map's doing).
+    api.app.state.key_cache = KeyCache(3600.0)
+    assert markers()[0] == []
     add_projects(api, 1)
     one, queries_one = markers()
     assert [
@@ -389,3 +393,36 @@ def test_marker_status_is_the_most_urgent(
     from api.project_map import marker_status
 
     assert marker_status(state, overdue=overdue, open_cases=open_cases, offline=offline) == status
+
+
+def test_helpers_find_the_project_and_its_contact(api: Api) -> None:
+    from api.projects import contact_of, is_armed, project_for_site
+
+    create(api, contact_name="王工")
+    with api.app.state.sessions() as session:
+        project = project_for_site(session, site_id="site-a")
+        assert project is not None and project.name == "幸福路 12 号外墙改造"
+        assert project_for_site(session, site_id="site-b") is None
+        assert contact_of(session, site_id="site-a") == ("王工", PHONE)
+        assert contact_of(session, site_id="site-b") is None
+        assert is_armed(project, at=datetime.now(UTC)) and is_armed(None, at=datetime.now(UTC))
+        assert not is_armed(project, at=datetime.now(UTC) + timedelta(days=40))
+
+
+@pytest.mark.parametrize(
+    ("at", "armed"),
+    [
+        ("2026-10-31T15:59:59+00:00", False),  # 23:59:59 on 31 October in Shanghai: the day before
+        ("2026-10-31T16:00:00+00:00", True),  # midnight on 1 November in Shanghai: the first day
+        ("2026-11-30T15:59:59+00:00", True),  # the last day, both ends included
+        ("2026-11-30T16:00:00+00:00", False),
+    ],
+)
+def test_armed_days_are_local_days(at: str, armed: bool) -> None:
+    from zoneinfo import ZoneInfo
+
+    from api.projects import is_armed
+
+    project = Project(planned_start=date(2026, 11, 1), planned_end=date(2026, 11, 30), closed_at=None)
+    moment = datetime.fromisoformat(at)
+    assert is_armed(project, at=moment, zone=ZoneInfo("Asia/Shanghai")) is armed
