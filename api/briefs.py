@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from api import charts
 from api.auth import Principal
+from api.brief_sites import name_projects, site_rows
 from api.models import Case, CaseEvent, Event
 from api.schemas import YEARS, bounded_time
 from api.stats import VIOLATIONS, compute_stats
@@ -44,7 +45,7 @@ WORDS: dict[str, dict[str, str]] = {
         "by_day": "每日违规（按类型）", "by_kind": "违规类型", "top_cameras": "违规最多的摄像头",
         "typical": "典型案件", "overdue": "超期案件", "none": "无", "deadline": "期限", "status": "状态",
         "generated": "生成时间", "camera": "摄像头", "kind": "类型", "count": "次数",
-        "presence": "安全员在岗",
+        "presence": "安全员在岗", "by_site": "各工地（工程）", "project": "工程", "company": "施工单位",
         "no_helmet": "未戴安全帽", "no_vest": "未穿反光背心", "smoking": "现场吸烟",
         "officer_absent": "安全员不在岗", "camera_offline": "摄像头离线",
         "open": "待派发", "dispatched": "已派发", "rectifying": "整改中", "reinspection": "复查中",
@@ -59,6 +60,7 @@ WORDS: dict[str, dict[str, str]] = {
         "by_kind": "Violations per kind", "top_cameras": "Cameras with most violations",
         "typical": "Typical cases", "overdue": "Overdue cases", "none": "none", "deadline": "deadline",
         "status": "status", "generated": "Generated", "camera": "Camera", "kind": "Kind", "count": "Count",
+        "by_site": "Sites (projects)", "project": "Project", "company": "Company",
         "presence": "Officer presence", "no_helmet": "No hard hat", "no_vest": "No reflective vest",
         "smoking": "Smoking", "officer_absent": "Officer absent", "camera_offline": "Camera offline",
         "open": "open", "dispatched": "dispatched", "rectifying": "rectifying",
@@ -275,6 +277,7 @@ def brief_data(
         }
         for c in session.scalars(overdue_q.order_by(Case.deadline_at).limit(20))
     ]
+    name_projects(session, rows=[*typical, *overdue])
     scope = site_id or words["district"]
     return {
         "lang": lang,
@@ -291,6 +294,7 @@ def brief_data(
         "top_kinds": [(words.get(k, k), n) for k, n in kinds],
         "typical": typical,
         "overdue": overdue,
+        "sites": site_rows(now),
         "generated": datetime.now(period.start.tzinfo).strftime("%Y-%m-%d %H:%M"),
     }
 

@@ -18,8 +18,11 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal
 from api.models import Case, Event, PresenceInterval
+from api.projects import names_of
 
 VIOLATIONS = ("no_helmet", "no_vest", "smoking")
+#: What a site without a project shows in place of the project's name and company.
+_NO_PROJECT: dict[str, str | None] = {"project_name": None, "company": None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +103,16 @@ def compute_stats(
         "closed_within_24h_share": round(sum(h <= 24 for h in handled) / len(cases), 4) if cases else None,
         "closure_rate": round(len(handled) / len(cases), 4) if cases else None,
     }
+    # Each site named by its project (issue 16), in one query.
+    projects = {
+        site: {"project_name": name, "company": company}
+        for site, (name, company) in names_of(session, site_ids=by_site).items()
+    }
     return {
         "period": {"since": since.isoformat(), "until": until.isoformat(), "tz": tz},
         "totals": total.as_dict(),
         "by_day": {k: v.as_dict() for k, v in sorted(by_day.items())},
-        "by_site": {k: v.as_dict() for k, v in sorted(by_site.items())},
+        "by_site": {k: v.as_dict() | projects.get(k, _NO_PROJECT) for k, v in sorted(by_site.items())},
         "by_camera": {k: v.as_dict() for k, v in sorted(by_camera.items())},
         "cases": case_stats,
         "officer_on_site_share": _on_site_share(session, principal, since, until, zone, hours, site_id),
