@@ -31,6 +31,7 @@ from api.login import LoginThrottle
 from api.metrics import ApiMetrics, RequestMetrics
 from api.officers import use_face_key_file
 from api.outbox.dispatcher import Dispatcher
+from api.projects import use_zone
 from api.retention import Throttle
 from api.routes import (
     briefs,
@@ -43,6 +44,7 @@ from api.routes import (
     keys,
     metrics,
     officers,
+    projects,
     sites,
     stats,
     ui,
@@ -112,6 +114,7 @@ def create_app(
     write_turn = partial(writer_lock, settings.database_url)  # the busiest writers take turns (SQLite)
     app.state.write_turn = write_turn
     alerts = alerts or AlertsConfig()
+    use_zone(alerts.timezone)  # projects' dates are local, like briefs and quiet hours (api.projects)
     links = partial(_evidence_link, settings.public_url, key)
     app.state.dispatcher = Dispatcher(sessions, alerts, links=links, lock=write_turn) if dispatch else None
     schedule = (
@@ -163,6 +166,7 @@ def create_app(
         officers.router,
         stats.router,
         sites.router,
+        projects.router,
         false_alarms.router,
         users.router,
         keys.router,
