@@ -73,6 +73,7 @@ export async function mapView() {
   L.control.scale({ imperial: false }).addTo(map);
   const layer = L.layerGroup().addTo(map);
   canvas.leafletMap = map; // for the browser tests and the benchmark, which click markers by position
+  new ResizeObserver(() => map.invalidateSize()).observe(canvas); // the project's panel narrows the map
 
   function style(marker) {
     const on = marker.id === view.open;
@@ -217,5 +218,4 @@ export async function mapView() {
   }
   const timer = setInterval(() => { if (!document.hidden) refresh().catch(() => {}); }, REFRESH_MS);
   await refresh(true);
-  map.invalidateSize();
 }

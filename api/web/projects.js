@@ -164,7 +164,7 @@ export function projectDialog(project, done) {
       if (project) await api(`/api/v1/projects/${project.id}`, jsonRequest("PATCH", body));
       else await api("/api/v1/projects", jsonRequest("POST", body));
     } catch (failure) {
-      if (failure.message !== "401") error.textContent = `${t("err")}: ${failure.message}`;
+      if (failure.message !== "401") error.textContent = `${t("err")}: ${problem(failure)}`;
       return;
     }
     dialog.close();
@@ -188,13 +188,22 @@ function extendDialog(project, done) {
     try {
       await api(`/api/v1/projects/${project.id}`, jsonRequest("PATCH", { planned_end: form.planned_end.value }));
     } catch (failure) {
-      error.textContent = `${t("err")}: ${failure.message}`;
+      error.textContent = `${t("err")}: ${problem(failure)}`;
       return;
     }
     dialog.close();
     done();
   });
   showDialog(dialog);
+}
+
+// An API error as people read it: FastAPI's 422 list becomes "field: message" lines.
+function problem(failure) {
+  try {
+    const detail = JSON.parse(failure.message);
+    if (Array.isArray(detail)) return detail.map((d) => `${t(LABELS[d.loc?.at(-1)] || "") || d.loc?.at(-1) || ""}: ${d.msg}`).join("; ");
+  } catch { /* a plain message */ }
+  return failure.message;
 }
 
 function jsonRequest(method, body) {
