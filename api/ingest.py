@@ -34,6 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.arming import disarmed
 from api.cases import default_policy, maybe_open_case, recurrence
 from api.models import Case, CasePolicy, Event, EvidenceFile, IngestedUpdate, Notification
 from api.schemas import IngestEventIn, IngestResult
@@ -223,6 +224,8 @@ def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[Inges
     """Store prepared updates in one transaction (commits); the answer for each, in the order given.
 
     An update whose (event id, seq) is already stored, or appears earlier in the batch, is a ``duplicate``.
+    A violation of an event not stored yet that starts while its site's project is not active is
+    ``disarmed``: acknowledged, not stored (:mod:`api.arming`).
     An update naming an event of another site than its own is refused (its answer is an
     :class:`EventConflictError`) and the others are stored. The staged files of the updates stored are
     promoted, those of the others discarded; on an error nothing is discarded (the caller may try again).
@@ -257,9 +260,12 @@ def store_prepared(session: Session, *, items: Sequence[Prepared]) -> list[Inges
     ]
 
 
-def _write(session: Session, items: Sequence[Prepared]) -> tuple[set[int], dict[int, IngestError]]:
+def _write(
+    session: Session, items: Sequence[Prepared]
+) -> tuple[set[int], dict[int, IngestError | IngestResult]]:
     """One attempt at the batch's transaction; commits. Returns the indexes of the updates stored, and the
-    refusals of those naming an event of another site."""
+    answers of the others but duplicates: refusals of those naming an event of another site, and the
+    disarmed."""
     now = datetime.now(UTC)
     # Core statements on the session's connection: the ORM's bookkeeping would cost more than the rows.
     connection = session.connection()
@@ -270,7 +276,7 @@ def _write(session: Session, items: Sequence[Prepared]) -> tuple[set[int], dict[
     # The site each event belongs to: the stored event's, else the first update's of this batch.
     owners = {event_id: row["site_id"] for event_id, row in rows.items()}
     fresh: list[tuple[int, Prepared]] = []
-    refused: dict[int, IngestError] = {}
+    refused: dict[int, IngestError | IngestResult] = {}
     for index, item in enumerate(items):
         u = item.update
         owner = owners.setdefault(u.event_id, u.site_id)
@@ -283,6 +289,12 @@ def _write(session: Session, items: Sequence[Prepared]) -> tuple[set[int], dict[
         if key not in seen:
             seen.add(key)  # a second copy in this batch is a duplicate of the first
             fresh.append((index, item))
+    new = ((index, item.update) for index, item in fresh if item.update.event_id not in rows)
+    if off := disarmed(session, updates=new):
+        fresh = [(index, item) for index, item in fresh if index not in off]
+        for index in off:
+            u = items[index].update
+            refused[index] = IngestResult(status="disarmed", event_id=u.event_id, seq=u.seq)
     if not fresh:
         session.rollback()
         return set(), refused

@@ -75,6 +75,12 @@ class ApiMetrics:
             ["result"],
             registry=self.registry,
         )
+        self.disarmed = Counter(
+            "sitewatch_disarmed_violations",
+            "Violations acknowledged but not stored: their site's project was not active when they started",
+            ["site", "kind"],
+            registry=self.registry,
+        )
         self.ingest_batch = Histogram(
             "sitewatch_ingest_batch_updates",
             "Event updates stored per transaction (group commit)",

@@ -96,9 +96,10 @@ class IngestEventIn(InModel):
 
 
 class IngestResult(BaseModel):
-    """The answer to an ingest: ``stored`` the first time, ``duplicate`` for a repeat."""
+    """The answer to an ingest: ``stored`` the first time, ``duplicate`` for a repeat, ``disarmed`` for a
+    violation while its site's project is not active (acknowledged, not stored: api.arming)."""
 
-    status: Literal["stored", "duplicate"]
+    status: Literal["stored", "duplicate", "disarmed"]
     event_id: str
     seq: int
 
@@ -209,6 +210,8 @@ class CasePublic(BaseModel):
     external_id: str | None
     event_ids: list[str]
     history: list[CaseHistoryPublic]
+    project_name: str | None = Field(default=None, description="The site's project (工程), if it has one.")
+    company: str | None = Field(default=None, description="The project's construction company (施工单位).")
 
 
 class CaseIn(InModel):

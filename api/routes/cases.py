@@ -28,6 +28,7 @@ from api.deps import (
 )
 from api.events import audit, get_event
 from api.models import Case
+from api.projects import names_of
 from api.schemas import CaseHistoryPublic, CaseIn, CasePatch, CasePolicyIn, CasePublic, EventKindName
 from api.sites import ensure_site
 
@@ -42,6 +43,7 @@ CaseWriter = Annotated[Principal, Depends(require("supervisor", "integration"))]
 def _public(session: Session, *found: Case) -> list[CasePublic]:
     """The public form of ``found`` cases, with their events and history fetched together."""
     events, changes = events_and_histories(session, case_ids=[c.id for c in found])
+    projects = names_of(session, site_ids=[c.site_id for c in found])  # one query for the page
     now = datetime.now(UTC)
     return [
         CasePublic(
@@ -58,6 +60,8 @@ def _public(session: Session, *found: Case) -> list[CasePublic]:
             external_id=case.external_id,
             event_ids=events[case.id],
             history=[CaseHistoryPublic.model_validate(h) for h in changes[case.id]],
+            project_name=projects[case.site_id][0] if case.site_id in projects else None,
+            company=projects[case.site_id][1] if case.site_id in projects else None,
         )
         for case in found
     ]

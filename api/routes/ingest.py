@@ -48,7 +48,11 @@ EVENT_PART_LIMIT = 2**20
     status_code=status.HTTP_201_CREATED,
     operation_id="ingest_event",
     responses={
-        200: {"description": "A repeat of an update already stored; nothing changed.", "model": IngestResult},
+        200: {
+            "description": "A repeat of an update already stored, or a violation while the site's project is "
+            "not active (status disarmed); nothing changed.",
+            "model": IngestResult,
+        },
         400: {"description": "The body is not well-formed multipart."},
         409: {"description": "The event id belongs to an event of another site."},
         413: {"description": "A part exceeds its size limit."},
@@ -92,8 +96,10 @@ async def ingest_event(request: Request, principal: Edge) -> Response:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     counter.labels(result.status).inc()
     store: EvidenceStore = state.store
-    if result.status == "duplicate":
+    if result.status != "stored":
         code = status.HTTP_200_OK
+        if result.status == "disarmed":
+            state.metrics.disarmed.labels(update.site_id, update.kind).inc()
     else:
         code = status.HTTP_201_CREATED
         if parts and (free := store.free_mb()) is not None and free < state.settings.min_free_mb:
