@@ -144,10 +144,13 @@ def test_a_project_from_the_form_is_mapped_shows_its_cases_and_once_ended_takes_
     page.click("#project-form button[type=submit]")
     expect(row.locator("[data-state]")).to_have_attribute("data-state", "finished")
 
-    ingest(site, site_id="site-a", event_id="evt-map-2")
+    assert ingest(site, site_id="site-a", event_id="evt-map-2") == 200  # acknowledged, not stored
     with site.app.state.sessions() as session:
         assert session.get(Event, "evt-map-1") is not None
         assert session.get(Event, "evt-map-2") is None  # the project is over: nothing is taken in
+    page.goto(site.url + "/#/review")
+    expect(page.locator("#queue .card[data-id='evt-map-1']")).to_have_count(1)
+    expect(page.locator("#queue .card[data-id='evt-map-2']")).to_have_count(0)
     page.goto(site.url + "/#/map")
     expect(page.locator(".map-row")).to_have_attribute("data-status", "finished")
     assert marker_colors(page) == ["#9aa0a6"]
