@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -27,7 +28,7 @@ from api.auth import create_user
 from api.briefs import chromium
 from api.models import Event, EvidenceFile, Site
 from api.settings import ApiSettings
-from sitewatch.bench_map import measure_map, seed_projects
+from sitewatch.bench_map import close_a_case, measure_map, seed_projects
 
 KINDS = ("no_helmet", "no_vest", "smoking")
 PASSWORD = "bench-password-0123"
@@ -45,7 +46,8 @@ class UiBench:
     brief_pdf_ms: the same brief printed to PDF.
     map_projects: projects on the district map.
     map_first_render_ms: loading ``/#/map`` until every marker and list row is drawn.
-    map_refresh_ms: a refresh of the map (markers fetched and drawn again).
+    map_refresh_unchanged_ms: a refresh of the map that finds nothing new (fetched, not redrawn).
+    map_refresh_ms: a refresh after one marker's status changed (every marker and row drawn again).
     """
 
     stored_events: int
@@ -56,6 +58,7 @@ class UiBench:
     brief_pdf_ms: float
     map_projects: int = 0
     map_first_render_ms: float = 0.0
+    map_refresh_unchanged_ms: float = 0.0
     map_refresh_ms: float = 0.0
 
     def to_json(self) -> dict[str, object]:
@@ -161,8 +164,9 @@ def bench_ui(
                 )
                 times.append((time.perf_counter() - start) * 1000)
             cookies = {c["name"]: c["value"] for c in page.context.cookies()}
-            first_map, refresh_map = (
-                measure_map(page, base, count=map_projects) if map_projects else (0.0, 0.0)
+            change = partial(close_a_case, app)
+            first_map, same_map, refresh_map = (
+                measure_map(page, base, count=map_projects, change=change) if map_projects else (0.0,) * 3
             )
             browser.close()
         with httpx.Client(base_url=base, cookies=cookies, timeout=120) as http:
@@ -186,6 +190,7 @@ def bench_ui(
         brief_pdf_ms=pdf_ms,
         map_projects=map_projects,
         map_first_render_ms=first_map,
+        map_refresh_unchanged_ms=same_map,
         map_refresh_ms=refresh_map,
     )
 

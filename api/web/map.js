@@ -3,7 +3,7 @@
 // (api/web/vendor/leaflet), markers are drawn on one canvas (1,000 projects stay smooth), tiles come only
 // from the server the operator configured (none: a plain background with a scale, offline).
 
-import { api, canReview, h, local, main, openCase, t } from "./app.js";
+import { api, canReview, h, local, main, openCase, state, t } from "./app.js";
 import { hashParams, keepInHash, projectButtons, projectFilters, stateTag } from "./projects.js";
 
 export const MAP_TEXT = {
@@ -52,7 +52,7 @@ export async function mapView() {
   const params = hashParams();
   const view = {
     filters: { state: params.get("state") || "", company: params.get("company") || "", q: params.get("q") || "" },
-    open: Number(params.get("project")) || null, markers: [], drawn: new Map(), refreshes: 0, busy: false,
+    open: Number(params.get("project")) || null, markers: [], seen: "", drawn: new Map(), rows: new Map(), refreshes: 0, busy: false,
   };
   const [L, tiles] = await Promise.all([loadLeaflet(), api("/api/v1/ui/map")]);
   const canvas = h("div", { id: "map", class: "map", "data-markers": "0" });
@@ -81,22 +81,28 @@ export async function mapView() {
   }
 
   // Markers and the list from view.markers and the filters; the map's extent changes only when asked (first
-  // load, new filters), never on a refresh, so that a refresh leaves the supervisor's view where it was.
+  // load, new filters), never on a refresh, so that a refresh leaves the supervisor's view where it was. Markers
+  // and rows are kept by project and remade only when their project changed (a refresh changes few).
   function draw(fit = false) {
     if (!root.isConnected) return; // the page moved on while an answer was on its way
-    keepInHash("map", { ...view.filters, project: view.open });
     const shown = view.markers.filter((m) => matches(m, view.filters));
-    layer.clearLayers();
-    view.drawn.clear();
     const points = [];
+    const kept = new Set();
     for (const m of shown) {
       if (m.lat === null || m.lon === null) continue;
-      const dot = L.circleMarker([m.lat, m.lon], style(m)).bindTooltip(m.name).on("click", () => openProject(m.id));
-      layer.addLayer(dot);
-      view.drawn.set(m.id, dot);
+      const dot = view.drawn.get(m.id);
+      const same = dot && ["lat", "lon", "name", "status"].every((key) => dot.project[key] === m[key]);
+      if (!same) {
+        if (dot) layer.removeLayer(dot);
+        const made = L.circleMarker([m.lat, m.lon], style(m)).bindTooltip(m.name).on("click", () => openProject(m.id));
+        made.project = m;
+        layer.addLayer(made);
+        view.drawn.set(m.id, made);
+      }
+      kept.add(m.id);
       points.push([m.lat, m.lon]);
     }
-    view.drawn.get(view.open)?.bringToFront();
+    for (const [id, dot] of view.drawn) if (!kept.has(id)) { layer.removeLayer(dot); view.drawn.delete(id); }
     canvas.dataset.markers = String(points.length);
     if (fit) {
       if (points.length) map.fitBounds(points, { padding: [30, 30], maxZoom: 15 });
@@ -105,7 +111,17 @@ export async function mapView() {
     const counts = Object.fromEntries(STATUSES.map((s) => [s, shown.filter((m) => m.status === s).length]));
     legend.replaceChildren(...STATUSES.map((s) => h("span", { class: "legend-item", "data-status": s, "data-count": counts[s] },
       h("i", { class: "dot", style: `background:${STATUS_COLORS[s]}` }), `${t(`m.${s}`)} ${counts[s]}`)));
-    list.replaceChildren(...(shown.length ? shown.map(row) : [h("p", { class: "muted", text: t("m.none") })]));
+    list.replaceChildren(...(shown.length ? shown.map(cachedRow) : [h("p", { class: "muted", text: t("m.none") })]));
+    select(view.open); // and the address keeps the filters
+  }
+
+  function cachedRow(m) {
+    const key = JSON.stringify(m);
+    const kept = view.rows.get(m.id);
+    if (kept?.key === key) return kept.el;
+    const el = row(m);
+    view.rows.set(m.id, { key, el });
+    return el;
   }
 
   function row(m) {
@@ -116,26 +132,31 @@ export async function mapView() {
       m.lat === null || m.lon === null ? t("m.no_place") : "",
     ].filter(Boolean).join(" · ");
     return h("div", {
-      class: `map-row${m.id === view.open ? " on" : ""}`, role: "listitem", "data-project": m.id, "data-status": m.status,
+      class: "map-row", role: "listitem", "data-project": m.id, "data-status": m.status,
       "data-open-cases": m.open_cases, onclick: () => openProject(m.id),
     }, h("i", { class: "dot", style: `background:${STATUS_COLORS[m.status]}`, title: t(`m.${m.status}`) }),
     h("div", {}, h("b", { text: m.name }), h("div", { class: "muted", text: `${m.site_id}${m.company ? ` · ${m.company}` : ""}` }),
       facts ? h("div", { class: "facts-line", text: facts }) : ""));
   }
 
-  // Select a project: restyle its marker and row (not a redraw of all), then show it.
-  async function openProject(id) {
-    const before = view.markers.find((m) => m.id === view.open);
-    const marker = view.markers.find((m) => m.id === id);
+  // Mark the open project on the map and in the list: two markers restyled, not a redraw of all.
+  function select(id) {
+    const before = view.drawn.get(view.open);
     view.open = id;
     keepInHash("map", { ...view.filters, project: id });
-    if (before) view.drawn.get(before.id)?.setStyle(style(before));
+    before?.setStyle(style(before.project));
     const dot = view.drawn.get(id);
-    dot?.setStyle(style(marker)).bringToFront();
+    dot?.setStyle(style(dot.project)).bringToFront();
     for (const el of list.querySelectorAll(".map-row.on")) el.classList.remove("on");
     list.querySelector(`.map-row[data-project="${id}"]`)?.classList.add("on");
+    return dot;
+  }
+
+  async function openProject(id) {
+    const dot = select(id);
     if (dot && !map.getBounds().contains(dot.getLatLng())) map.panTo(dot.getLatLng());
     list.querySelector(".map-row.on")?.scrollIntoView({ block: "nearest" });
+    const marker = view.markers.find((m) => m.id === id);
     if (marker) await showProject(marker, true);
   }
 
@@ -161,7 +182,7 @@ export async function mapView() {
   function projectCard(p, marker) {
     return h("div", { class: "panel" },
       h("div", { class: "detail-head" }, h("h2", { id: "map-project-name", text: p.name }),
-        h("button", { type: "button", class: "ghost-dark", text: t("m.close"), onclick: () => { view.open = null; project = null; detail.hidden = true; draw(); } })),
+        h("button", { type: "button", class: "ghost-dark", text: t("m.close"), onclick: () => { select(null); project = null; detail.hidden = true; } })),
       h("p", {}, stateTag(p.state), " ", h("span", { class: "tag status", "data-status": marker.status, style: `background:${STATUS_COLORS[marker.status]};color:#fff`, text: t(`m.${marker.status}`) })),
       h("table", { class: "facts-table" }, [
         ["p.site", p.site_id], ["p.address", p.address], ["p.company", p.company], ["p.builder", p.builder],
@@ -190,7 +211,7 @@ export async function mapView() {
   }
 
   function presencePanel(spans) {
-    const clock = (iso) => new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", hour12: false });
+    const clock = (iso) => new Date(iso).toLocaleTimeString(state.lang === "zh" ? "zh-CN" : "en-GB", { hour: "2-digit", minute: "2-digit", hour12: false });
     return h("div", { class: "panel", id: "map-presence" }, h("h3", { text: t("m.presence") }),
       spans.length ? h("table", {}, spans.map((s) => h("tr", {}, h("td", { text: s.officer }), h("td", { text: `${clock(s.start)} – ${clock(s.end)}` }))))
         : h("p", { class: "muted", text: t("m.no_presence") }));
@@ -203,15 +224,19 @@ export async function mapView() {
     if (view.busy) return;
     view.busy = true;
     try {
-      view.markers = await api("/api/v1/projects/map");
+      const markers = await api("/api/v1/projects/map");
       if (!root.isConnected) return;
-      draw(fit);
+      const seen = JSON.stringify(markers); // most refreshes find nothing new: then nothing is redrawn
+      if (fit || seen !== view.seen) {
+        Object.assign(view, { markers, seen });
+        draw(fit);
+      }
       const open = view.markers.find((m) => m.id === view.open);
       if (open) await showProject(open, false);
-      else if (view.open !== null) { view.open = null; detail.hidden = true; }
+      else if (view.open !== null) { select(null); detail.hidden = true; }
       view.refreshes += 1;
       root.dataset.refreshes = String(view.refreshes);
-      updated.textContent = `${t("m.updated")} ${new Date().toLocaleTimeString()}`;
+      updated.textContent = `${t("m.updated")} ${new Date().toLocaleTimeString(state.lang === "zh" ? "zh-CN" : "en-GB", { hour12: false })}`;
     } finally {
       view.busy = false;
     }
