@@ -7,7 +7,7 @@ import { api, canReview, h, local, main, state, t } from "./app.js";
 export const PROJECT_TEXT = {
   zh: {
     "nav.projects": "工程", "p.new": "新建工程", "p.edit": "编辑", "p.extend": "延期", "p.close": "结束",
-    "p.close_sure": "现在结束该工程？结束后不再监测报警。", "p.state": "全部状态", "p.company": "施工单位",
+    "p.close_sure": "现在结束该工程？结束后不再监测报警。", "p.state": "全部状态", "p.state_col": "状态", "p.company": "施工单位",
     "p.q": "搜索名称、地址、工地", "p.name": "工程名称", "p.site": "工地编号", "p.address": "地址", "p.lat": "纬度",
     "p.lon": "经度", "p.builder": "建设单位", "p.permit": "施工许可证号", "p.contact": "安全负责人",
     "p.phone": "联系电话", "p.start": "计划开工", "p.end": "计划完工", "p.save": "保存", "p.cancel": "取消",
@@ -17,7 +17,7 @@ export const PROJECT_TEXT = {
   },
   en: {
     "nav.projects": "Projects", "p.new": "New project", "p.edit": "Edit", "p.extend": "Extend", "p.close": "End",
-    "p.close_sure": "End this project now? Its rules stop alarming.", "p.state": "All states",
+    "p.close_sure": "End this project now? Its rules stop alarming.", "p.state": "All states", "p.state_col": "State",
     "p.company": "Contractor", "p.q": "Search name, address, site", "p.name": "Project name", "p.site": "Site id",
     "p.address": "Address", "p.lat": "Latitude", "p.lon": "Longitude", "p.builder": "Client (builder)",
     "p.permit": "Permit number", "p.contact": "Safety contact", "p.phone": "Phone", "p.start": "Planned start",
@@ -84,7 +84,7 @@ export async function projectsView() {
     const projects = await api(`/api/v1/projects?${query}`);
     if (!projects.length) { table.replaceChildren(h("p", { class: "muted", text: t("p.none") })); return; }
     table.replaceChildren(h("p", { class: "muted", text: `${projects.length} ${t("p.count")}` }), h("table", {},
-      h("tr", {}, ["p.name", "p.site", "p.company", "p.state", "p.period", "p.contact", canReview() ? "p.actions" : null]
+      h("tr", {}, ["p.name", "p.site", "p.company", "p.state_col", "p.period", "p.contact", canReview() ? "p.actions" : null]
         .filter(Boolean).map((key) => h("th", { text: t(key) }))),
       projects.map((p) => h("tr", { "data-project": p.id },
         h("td", {}, h("b", { text: p.name }), p.address ? h("div", { class: "muted", text: p.address }) : ""),
