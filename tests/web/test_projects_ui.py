@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import cv2
@@ -211,3 +212,37 @@ def test_a_viewer_sees_a_masked_phone_and_no_button_that_writes(site: Site, page
     expect(page.locator("#map-project .phone")).to_have_text("王工 138****5678")
     expect(page.locator("#map-project button.edit")).to_have_count(0)
     assert "13812345678" not in page.content()
+
+
+def test_the_map_asks_nothing_of_the_internet_and_draws_tiles_only_from_the_configured_server(
+    site: Site, page: Page
+) -> None:
+    add_project(
+        site,
+        {
+            "site_id": "site-a",
+            "name": NAME,
+            "lat": LAT,
+            "lon": LON,
+            "planned_start": date.today().isoformat(),
+            "planned_end": (date.today() + timedelta(days=30)).isoformat(),
+        },
+    )
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    log_in(page, site, "anna")
+    page.goto(site.url + "/#/map")
+    page.wait_for_selector("#map[data-markers='1']")
+    expect(page.locator(".leaflet-control-scale")).to_be_visible()
+    expect(page.locator("#map img.leaflet-tile")).to_have_count(0)  # no tile server: a plain background
+    assert asked and all(url.startswith(site.url) for url in asked), sorted(set(asked))
+
+    # A tile server behind the same origin (here: a picture the app serves anyway, for every tile).
+    tiles = "/ui/vendor/leaflet/images/layers.png?z={z}&x={x}&y={y}"
+    settings = site.app.state.settings
+    site.app.state.settings = replace(settings, map_tiles=tiles, map_attribution="© Tiles of the district")
+    page.reload()
+    page.wait_for_selector("#map[data-markers='1']")
+    expect(page.locator("#map img.leaflet-tile-loaded").first).to_be_visible()
+    expect(page.locator(".leaflet-control-attribution")).to_contain_text("© Tiles of the district")
+    assert all(url.startswith(site.url) for url in asked)
