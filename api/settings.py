@@ -54,6 +54,10 @@ class ApiSettings:
             (``SITEWATCH_BODY_TIMEOUT_S``).
         event_silence_min: an open event with no update for this many minutes, whose edge box reported no
             camera health either, is ended by the API (``SITEWATCH_EVENT_SILENCE_MIN``); 0: never.
+        map_tiles: the URL template of the district map's tiles, e.g.
+            ``https://tiles.example/{z}/{x}/{y}.png`` or ``/tiles/{z}/{x}/{y}.png`` on this server
+            (``SITEWATCH_MAP_TILES``); ``None``: the map draws its markers on a plain background, offline.
+        map_attribution: the tiles' attribution (``SITEWATCH_MAP_ATTRIBUTION``), shown on the map.
     """
 
     database_url: str
@@ -79,6 +83,8 @@ class ApiSettings:
     upload_wait_s: float = 10.0
     body_timeout_s: float = 30.0
     event_silence_min: float = 10.0
+    map_tiles: str | None = None
+    map_attribution: str = ""
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, database_url: str | None = None) -> ApiSettings:
@@ -88,7 +94,8 @@ class ApiSettings:
         ``SITEWATCH_S3_*`` variables and those named with each attribute.
 
         Raises:
-            ValueError: a number that is not one (the message names the variable).
+            ValueError: a number that is not one, or a tile template that is not one (the message names
+                the variable).
         """
         folder = data_dir or Path(os.environ.get("SITEWATCH_DATA_DIR", "data"))
         url = (
@@ -128,4 +135,36 @@ class ApiSettings:
             upload_wait_s=number("SITEWATCH_UPLOAD_WAIT_S", 10.0),
             body_timeout_s=number("SITEWATCH_BODY_TIMEOUT_S", 30.0),
             event_silence_min=number("SITEWATCH_EVENT_SILENCE_MIN", 10.0),
+            map_tiles=tile_template(env.get("SITEWATCH_MAP_TILES", "").strip() or None),
+            map_attribution=env.get("SITEWATCH_MAP_ATTRIBUTION", "").strip(),
         )
+
+
+def tile_template(template: str | None) -> str | None:
+    """Check a map tile URL template (``SITEWATCH_MAP_TILES``): ``http(s)://host/...`` or a path on this
+    server (``/...``), with ``{z}``, ``{x}`` and ``{y}``; ``{s}`` (subdomains) only as the host's first
+    label, so that the page's Content-Security-Policy can admit the host (``*.host``).
+
+    Example:
+        >>> tile_template("https://{s}.tiles.example/{z}/{x}/{y}.png")
+        'https://{s}.tiles.example/{z}/{x}/{y}.png'
+
+    Raises:
+        ValueError: what is wrong with it.
+    """
+    if template is None:
+        return None
+    missing = [part for part in ("{z}", "{x}", "{y}") if part not in template]
+    if missing:
+        raise ValueError(f"SITEWATCH_MAP_TILES={template!r} lacks {', '.join(missing)}")
+    if template.startswith("/") and not template.startswith("//"):
+        return template
+    scheme, _, rest = template.partition("://")
+    host = rest.split("/", 1)[0]
+    if scheme not in ("http", "https") or not host:
+        raise ValueError(f"SITEWATCH_MAP_TILES={template!r} is neither http(s)://host/... nor /path")
+    if "{" in host.removeprefix("{s}."):
+        raise ValueError(f"SITEWATCH_MAP_TILES={template!r}: only {{s}}. may begin the host name")
+    if any(c in host for c in " ;,'\"\\"):  # the host goes into the page's Content-Security-Policy
+        raise ValueError(f"SITEWATCH_MAP_TILES={template!r}: a forbidden character in the host name")
+    return template

@@ -1,6 +1,7 @@
 """``sitewatch bench --ui``: the web UI and the briefs at scale. With ``stored`` events in the database, the
 time until the review queue's first page is interactive, the time each next card takes to show, and the
-time a weekly brief takes to render (HTML and PDF). Needs the dev extra (Playwright) and Chromium."""
+time a weekly brief takes to render (HTML and PDF), and the district map's first render and refresh with
+``map_projects`` projects (:mod:`sitewatch.bench_map`). Needs the dev extra (Playwright) and Chromium."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -26,6 +28,7 @@ from api.auth import create_user
 from api.briefs import chromium
 from api.models import Event, EvidenceFile, Site
 from api.settings import ApiSettings
+from sitewatch.bench_map import close_a_case, measure_map, seed_projects
 
 KINDS = ("no_helmet", "no_vest", "smoking")
 PASSWORD = "bench-password-0123"
@@ -41,6 +44,10 @@ class UiBench:
     next_card_p95_ms: the same, 95th percentile.
     brief_html_ms: a weekly brief over the stored events, as HTML.
     brief_pdf_ms: the same brief printed to PDF.
+    map_projects: projects on the district map.
+    map_first_render_ms: loading ``/#/map`` until every marker and list row is drawn.
+    map_refresh_unchanged_ms: a refresh of the map that finds nothing new (fetched, not redrawn).
+    map_refresh_ms: a refresh after one marker's status changed (every marker and row drawn again).
     """
 
     stored_events: int
@@ -49,6 +56,10 @@ class UiBench:
     next_card_p95_ms: float
     brief_html_ms: float
     brief_pdf_ms: float
+    map_projects: int = 0
+    map_first_render_ms: float = 0.0
+    map_refresh_unchanged_ms: float = 0.0
+    map_refresh_ms: float = 0.0
 
     def to_json(self) -> dict[str, object]:
         """Figures rounded for reading."""
@@ -101,8 +112,10 @@ def _seed(app: FastAPI, count: int, progress: bool) -> str:
     return f"{year}-W{week:02d}"
 
 
-def bench_ui(*, stored: int, cards: int, port: int, progress: bool = True) -> UiBench:
-    """Seed, serve on loopback, and measure in headless Chromium."""
+def bench_ui(
+    *, stored: int, cards: int, port: int, map_projects: int = 1000, progress: bool = True
+) -> UiBench:
+    """Seed, serve on loopback, and measure in headless Chromium (the map unless ``map_projects`` is 0)."""
     from playwright.sync_api import sync_playwright
 
     binary = chromium()
@@ -114,6 +127,8 @@ def bench_ui(*, stored: int, cards: int, port: int, progress: bool = True) -> Ui
         dispatch=False,
     )
     week = _seed(app, stored, progress)
+    if map_projects:
+        seed_projects(app, count=map_projects)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -149,6 +164,10 @@ def bench_ui(*, stored: int, cards: int, port: int, progress: bool = True) -> Ui
                 )
                 times.append((time.perf_counter() - start) * 1000)
             cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+            change = partial(close_a_case, app)
+            first_map, same_map, refresh_map = (
+                measure_map(page, base, count=map_projects, change=change) if map_projects else (0.0,) * 3
+            )
             browser.close()
         with httpx.Client(base_url=base, cookies=cookies, timeout=120) as http:
             start = time.perf_counter()
@@ -169,6 +188,10 @@ def bench_ui(*, stored: int, cards: int, port: int, progress: bool = True) -> Ui
         next_card_p95_ms=statistics.quantiles(times, n=20)[-1] if len(times) >= 2 else times[0],
         brief_html_ms=html_ms,
         brief_pdf_ms=pdf_ms,
+        map_projects=map_projects,
+        map_first_render_ms=first_map,
+        map_refresh_unchanged_ms=same_map,
+        map_refresh_ms=refresh_map,
     )
 
 

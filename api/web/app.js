@@ -1,6 +1,10 @@
 // sitewatch supervisors' web UI: a small single-page app on the JSON API, without a build step or any
 // third-party code. Every figure and image comes from the same routes integrators use, so roles and site
-// scopes apply here exactly as there.
+// scopes apply here exactly as there. Pages of their own modules (projects.js, map.js) import the shared
+// helpers exported at the end and bring their texts, merged into TEXT here.
+
+import { MAP_TEXT, mapView } from "./map.js";
+import { PROJECT_TEXT, projectsView } from "./projects.js";
 
 const TEXT = {
   zh: {
@@ -64,6 +68,7 @@ const TEXT = {
     "err": "Something went wrong", "none": "—",
   },
 };
+for (const lang of ["zh", "en"]) Object.assign(TEXT[lang], PROJECT_TEXT[lang], MAP_TEXT[lang]);
 const KINDS = ["no_helmet", "no_vest", "smoking", "officer_absent", "camera_offline"];
 const STATES = ["open", "dispatched", "rectifying", "reinspection", "reopened", "closed"];
 const COLORS = { no_helmet: "#e4572e", no_vest: "#f3a712", smoking: "#6c5ce7", officer_absent: "#29335c", camera_offline: "#8d99ae" };
@@ -151,7 +156,7 @@ function route() {
   const page = (location.hash.replace(/^#\//, "") || "review").split("?")[0];
   for (const link of document.querySelectorAll("header nav a")) link.classList.toggle("on", link.getAttribute("href") === `#/${page}`);
   document.onkeydown = null;
-  const view = { review: reviewView, cases: casesView, cameras: camerasView, officers: officersView, dashboard: dashboardView, briefs: briefsView }[page] || reviewView;
+  const view = { review: reviewView, cases: casesView, cameras: camerasView, officers: officersView, dashboard: dashboardView, briefs: briefsView, projects: projectsView, map: mapView }[page] || reviewView;
   view().catch((error) => { if (error.message !== "401") main().replaceChildren(h("p", { class: "error", text: `${t("err")}: ${error.message}` })); });
 }
 
@@ -531,3 +536,5 @@ $("#logout").addEventListener("click", async () => {
 window.addEventListener("hashchange", route);
 translateShell();
 start();
+
+export { api, canReview, h, local, main, openCase, state, t };

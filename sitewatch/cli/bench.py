@@ -154,7 +154,13 @@ def _bench_ui(args: argparse.Namespace) -> int:
     """``bench --ui``: review queue and brief times at scale, in headless Chromium."""
     from sitewatch.bench_ui import bench_ui
 
-    result = bench_ui(stored=args.stored, cards=args.cases, port=args.port, progress=not args.json)
+    result = bench_ui(
+        stored=args.stored,
+        cards=args.cases,
+        port=args.port,
+        map_projects=args.map_projects,
+        progress=not args.json,
+    )
     if args.json:
         print(json.dumps(result.to_json()))
         return EXIT_OK
@@ -335,6 +341,12 @@ def add_parsers(sub: Subparsers) -> None:
         "--alerts", action="store_true", help="measure notifications: dispatcher rate, event-to-case latency"
     )
     p.add_argument("--ui", action="store_true", help="measure the web UI and briefs at --stored events")
+    p.add_argument(
+        "--map-projects",
+        type=int,
+        default=1000,
+        help="with --ui: projects on the district map (0: the map is not measured)",
+    )
     p.add_argument("--deliveries", type=int, default=2000, help="with --alerts: notifications delivered")
     p.add_argument("--concurrency", type=int, default=8, help="with --alerts: requests in flight")
     p.add_argument("--cases", type=int, default=30, help="with --alerts: events timed to the case system")

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,7 +54,9 @@ def seed(app: FastAPI, count: int = 6) -> dict[str, list[str]]:
     with app.state.sessions() as session:
         keys = {s: create_key(session, name=f"edge {s}", role="edge", site_ids=[s]) for s in events}
     now = datetime.now(UTC)
-    with TestClient(app) as client:
+    # Without TestClient's lifespan: its end would close the ingest's group committer, which the server
+    # started later on the same app needs for what tests ingest over HTTP.
+    with nullcontext(TestClient(app)) as client:
         for site, key in keys.items():
             for i in range(count):
                 picture = np.full((240, 320, 3), (40 * i) % 255, np.uint8)
