@@ -33,6 +33,7 @@ from api.officers import use_face_key_file
 from api.outbox.dispatcher import Dispatcher
 from api.retention import Throttle
 from api.routes import (
+    analysis,
     briefs,
     cases,
     deliveries,
@@ -126,6 +127,7 @@ def create_app(
         if app.state.dispatcher is not None and alerts.briefs
         else None
     )
+    app.state.timezone = alerts.timezone  # of hours and weeks in analyses, as of the scheduled briefs
     app.state.jobs = Jobs(app, briefs=schedule, sweep_cases=dispatch)
     app.state.face_analyzer = None  # loaded on the first enrolment
     use_face_key_file(settings.data_dir)  # SITEWATCH_FACE_KEY, else data_dir/face.key (made on first start)
@@ -168,6 +170,7 @@ def create_app(
         keys.router,
         deliveries.router,
         briefs.router,
+        analysis.router,
         ui.router,
     ):
         app.include_router(router)
