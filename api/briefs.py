@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from api import charts
 from api.auth import Principal
+from api.brief_recurring import recurring_section
 from api.models import Case, CaseEvent, Event
 from api.schemas import YEARS, bounded_time
 from api.stats import VIOLATIONS, compute_stats
@@ -291,6 +292,16 @@ def brief_data(
         "top_kinds": [(words.get(k, k), n) for k, n in kinds],
         "typical": typical,
         "overdue": overdue,
+        "recurring": recurring_section(
+            session,
+            principal=principal,
+            start=period.start,
+            end=period.end,
+            tz=tz,
+            site_id=site_id,
+            lang=lang,
+            image=lambda digest: _data_url(store, digest),
+        ),
         "generated": datetime.now(period.start.tzinfo).strftime("%Y-%m-%d %H:%M"),
     }
 
