@@ -2,6 +2,8 @@
 // third-party code. Every figure and image comes from the same routes integrators use, so roles and site
 // scopes apply here exactly as there.
 
+import { TEXT as RECURRING_TEXT, recurringView } from "./recurring.js";
+
 const TEXT = {
   zh: {
     brand: "sitewatch 工地安全监管", "nav.review": "审核", "nav.cases": "案件", "nav.cameras": "摄像头",
@@ -64,6 +66,7 @@ const TEXT = {
     "err": "Something went wrong", "none": "—",
   },
 };
+for (const lang of ["zh", "en"]) Object.assign(TEXT[lang], RECURRING_TEXT[lang]);
 const KINDS = ["no_helmet", "no_vest", "smoking", "officer_absent", "camera_offline"];
 const STATES = ["open", "dispatched", "rectifying", "reinspection", "reopened", "closed"];
 const COLORS = { no_helmet: "#e4572e", no_vest: "#f3a712", smoking: "#6c5ce7", officer_absent: "#29335c", camera_offline: "#8d99ae" };
@@ -151,7 +154,8 @@ function route() {
   const page = (location.hash.replace(/^#\//, "") || "review").split("?")[0];
   for (const link of document.querySelectorAll("header nav a")) link.classList.toggle("on", link.getAttribute("href") === `#/${page}`);
   document.onkeydown = null;
-  const view = { review: reviewView, cases: casesView, cameras: camerasView, officers: officersView, dashboard: dashboardView, briefs: briefsView }[page] || reviewView;
+  const view = { review: reviewView, cases: casesView, cameras: camerasView, officers: officersView, dashboard: dashboardView, briefs: briefsView,
+    recurring: () => recurringView({ api, h, t, local, pct, main, canReview, lang: () => state.lang }) }[page] || reviewView;
   view().catch((error) => { if (error.message !== "401") main().replaceChildren(h("p", { class: "error", text: `${t("err")}: ${error.message}` })); });
 }
 
