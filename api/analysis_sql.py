@@ -1,10 +1,10 @@
 """SQL pieces the analysis shares: the local hour of the day of a stored UTC time, on SQLite and PostgreSQL.
 
-PostgreSQL converts with the time zone database itself (``timezone(zone, t)``). SQLite knows no time zones:
-the UTC offsets the zone has during the period are worked out here, and the time is shifted by a ``CASE``
-that picks the offset in force at each moment (one branch per change of offset, e.g. two a year for a zone
-with daylight saving time, none for Asia/Shanghai), so the hours are exact for any zone, half-hour
-offsets and daylight saving included.
+SQLite knows no time zones (and PostgreSQL's may name zones otherwise than Python's): the UTC offsets the
+zone has during the period are worked out here, and the time's minute of the day in UTC is shifted by a
+``CASE`` that picks the offset in force at each moment (one branch per change of offset, e.g. two a year
+for a zone with daylight saving time, none for Asia/Shanghai), so the hours are exact for any zone,
+half-hour offsets and daylight saving included. Only reading the UTC minute differs between the dialects.
 """
 
 from __future__ import annotations
@@ -57,13 +57,20 @@ def local_hour(
     session: Session, column: InstrumentedAttribute[datetime], zone: ZoneInfo, start: datetime, end: datetime
 ) -> ColumnElement[int]:
     """The hour of the day (0..23) of ``column`` in ``zone``, as an SQL expression for ``session``'s database;
-    exact for the times in ``[start, end)``."""
+    exact for the times in ``[start, end)``.
+
+    The minute of the day in UTC is read as each database allows, then shifted by the offset in force and
+    wrapped around midnight (+ 1440 keeps the sum positive for offsets down to -24 h). The offsets come
+    from Python's zone database on both databases, so that both answer alike, whatever zone names and
+    versions PostgreSQL's own database holds.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        return cast(extract("hour", func.timezone(zone.key, column)), Integer)
-    # SQLAlchemy stores a time on SQLite as text, "YYYY-MM-DD HH:MM:SS.ffffff" (UTC here): the minute of the
-    # day is read from the text (much cheaper than strftime on every row), shifted by the offset in force
-    # and wrapped around midnight (+ 1440 keeps the sum positive for offsets down to -24 h).
-    minute = cast(func.substr(column, 12, 2), Integer) * 60 + cast(func.substr(column, 15, 2), Integer)
+        utc = func.timezone("UTC", column)  # timestamptz -> the wall clock in UTC
+        minute = cast(extract("hour", utc), Integer) * 60 + cast(extract("minute", utc), Integer)
+    else:
+        # SQLAlchemy stores a time on SQLite as text, "YYYY-MM-DD HH:MM:SS.ffffff" (UTC here): the minute is
+        # read from the text, much cheaper than strftime on every row.
+        minute = cast(func.substr(column, 12, 2), Integer) * 60 + cast(func.substr(column, 15, 2), Integer)
     changes = offsets(zone, start, end)
     if len(changes) == 1:
         shift: ColumnElement[int] = literal(changes[0][1])
