@@ -16,9 +16,10 @@ import statistics
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, distinct, func, select
+from sqlalchemy import case, distinct, func, select
 
-from api.analysis import DISMISSED, Scope
+from api.analysis import Scope
+from api.analysis_evidence import evidence, finding
 from api.models import Case, CaseEvent, CaseHistory, Event
 
 KINDS = ("recurring_company", "rising_project", "reopened_cases", "noisy_camera")
@@ -31,78 +32,6 @@ def find(scope: Scope) -> list[dict[str, Any]]:
         *rising_projects(scope),
         *reopened_cases(scope),
         *noisy_cameras(scope),
-    ]
-
-
-def _finding(
-    kind: str,
-    subject: str,
-    label: str,
-    site_ids: list[str],
-    figures: dict[str, Any],
-    evidence: list[dict[str, Any]],
-    title: tuple[str, str],
-    action: tuple[str, str],
-) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "subject": subject,
-        "label": label,
-        "site_ids": sorted(site_ids),
-        "figures": figures,
-        "evidence": evidence,
-        "title": {"zh": title[0], "en": title[1]},
-        "action": {"zh": action[0], "en": action[1]},
-    }
-
-
-def evidence(
-    scope: Scope, *conditions: ColumnElement[bool], dismissed: bool = False, anytime: bool = False
-) -> list[dict[str, Any]]:
-    """Typical events (the most confident first) that meet ``conditions``, with references to their
-    snapshots (``snapshot_url``: the API's own route, which checks the caller's sites).
-
-    Args:
-        dismissed: the events dismissed as false alarms (a camera's evidence), instead of violations.
-        anytime: started at any time, not only in the period (the events of reopened cases).
-    """
-    if dismissed:
-        where = [Event.review_status == DISMISSED, *scope.sites(), *conditions]
-    elif anytime:
-        where = [Event.review_status != DISMISSED, *scope.sites(), *conditions]
-    else:
-        where = [*scope.violations(), *conditions]
-    if dismissed:
-        where += [Event.started_at >= scope.start, Event.started_at < scope.end]
-    rows = scope.session.execute(
-        select(
-            Event.id,
-            Event.site_id,
-            Event.camera_id,
-            Event.kind,
-            Event.started_at,
-            Event.snapshot_sha256,
-            Event.annotated_sha256,
-        )
-        .where(*where)
-        .order_by(Event.score.desc(), Event.started_at.desc())
-        .limit(scope.thresholds.evidence)
-    )
-    return [
-        {
-            "event_id": r.id,
-            "site_id": r.site_id,
-            "camera_id": r.camera_id,
-            "kind": r.kind,
-            "started_at": r.started_at.isoformat(),
-            "snapshot_sha256": r.annotated_sha256 or r.snapshot_sha256,
-            "snapshot_url": (
-                f"/api/v1/events/{r.id}/snapshot?annotated={'true' if r.annotated_sha256 else 'false'}"
-                if r.annotated_sha256 or r.snapshot_sha256
-                else None
-            ),
-        }
-        for r in rows
     ]
 
 
@@ -126,7 +55,7 @@ def recurring_companies(scope: Scope) -> list[dict[str, Any]]:
         site_ids = [s for s, _ in sites]
         names = "、".join(scope.label(s) for s in site_ids[:5])
         found.append(
-            _finding(
+            finding(
                 "recurring_company",
                 company,
                 company,
@@ -196,7 +125,7 @@ def rising_projects(scope: Scope) -> list[dict[str, Any]]:
         ratio = round(now / earlier, 2) if earlier else None
         rise = f"{earlier} → {now}"
         found.append(
-            _finding(
+            finding(
                 "rising_project",
                 subject,
                 label,
@@ -261,7 +190,7 @@ def reopened_cases(scope: Scope) -> list[dict[str, Any]]:
         )
         shown = evidence(scope, Event.id.in_(list(event_ids)), anytime=True)
         found.append(
-            _finding(
+            finding(
                 "reopened_cases",
                 f"site:{site}",
                 label,
@@ -296,7 +225,7 @@ def noisy_cameras(scope: Scope) -> list[dict[str, Any]]:
         name = f"{c['site_id']}/{c['camera_id']}"
         share = f"{c['dismissed'] / c['reviewed'] * 100:.0f}%"
         found.append(
-            _finding(
+            finding(
                 "noisy_camera",
                 name,
                 f"{scope.label(c['site_id'])} · {c['camera_id']}",
