@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import select
 
-from api.analysis import analyse
+from api.analysis import Thresholds, analyse
 from api.analysis_schemas import AnalysisPublic, TrackedIssueClose, TrackedIssueIn, TrackedIssuePublic
 from api.deps import IdPath, NameQuery, Reader, Reviewer, SessionDep, time_zone, visible_site
 from api.models import Site, TrackedIssue
@@ -29,10 +29,12 @@ def analysis(
     end: Time | None = None,
     site_id: NameQuery = None,
     tz: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    min_projects: Annotated[int, Query(ge=2, le=100)] = 2,
 ) -> dict[str, Any]:
     """Violations of ``[start, end)`` (default: the last 28 days) per project, company, kind, camera and
     local hour, and the recurring problems found in them, on the caller's sites. ``tz``: the time zone of
-    hours and weeks (default: the API's, as for briefs)."""
+    hours and weeks (default: the API's, as for briefs); ``min_projects``: of a company, with violations
+    well above the usual, for it to recur."""
     zone = time_zone(tz or request.app.state.timezone)
     if site_id is not None:
         visible_site(principal, site_id)
@@ -47,7 +49,15 @@ def analysis(
             status.HTTP_400_BAD_REQUEST, f"the period may span at most {MAX_PERIOD.days} days"
         )
     try:
-        return analyse(session, principal=principal, start=start, end=end, tz=zone.key, site_id=site_id)
+        return analyse(
+            session,
+            principal=principal,
+            start=start,
+            end=end,
+            tz=zone.key,
+            site_id=site_id,
+            thresholds=Thresholds(company_projects=min_projects),
+        )
     except OverflowError:  # weeks around a period at the edge of the calendar
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "start or end is out of range") from None
 

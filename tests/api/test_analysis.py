@@ -183,6 +183,12 @@ def test_the_route_finds_the_planted_patterns_on_each_database(api: Api) -> None
     )
     assert answer.status_code == 200, answer.text
     assert check(answer.json(), planted) == []
+    fewer = api.client.get(
+        "/api/v1/analysis",
+        params={"start": planted.start.isoformat(), "end": planted.end.isoformat(), "min_projects": 4},
+        headers=api.as_("viewer"),
+    )
+    assert findings(fewer.json(), "recurring_company") == set()  # three hot projects, not four
 
 
 @pytest.mark.parametrize(
