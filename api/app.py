@@ -113,6 +113,7 @@ def create_app(
     write_turn = partial(writer_lock, settings.database_url)  # the busiest writers take turns (SQLite)
     app.state.write_turn = write_turn
     alerts = alerts or AlertsConfig()
+    app.state.timezone = alerts.timezone  # of hours and weeks in analyses, as of the scheduled briefs
     links = partial(_evidence_link, settings.public_url, key)
     app.state.dispatcher = Dispatcher(sessions, alerts, links=links, lock=write_turn) if dispatch else None
     schedule = (
@@ -127,7 +128,6 @@ def create_app(
         if app.state.dispatcher is not None and alerts.briefs
         else None
     )
-    app.state.timezone = alerts.timezone  # of hours and weeks in analyses, as of the scheduled briefs
     app.state.jobs = Jobs(app, briefs=schedule, sweep_cases=dispatch)
     app.state.face_analyzer = None  # loaded on the first enrolment
     use_face_key_file(settings.data_dir)  # SITEWATCH_FACE_KEY, else data_dir/face.key (made on first start)
