@@ -35,6 +35,7 @@ from api.outbox.dispatcher import Dispatcher
 from api.projects import use_zone
 from api.retention import Throttle
 from api.routes import (
+    analysis,
     briefs,
     call_reports,
     cases,
@@ -117,6 +118,7 @@ def create_app(
     app.state.write_turn = write_turn
     alerts = alerts or AlertsConfig()
     use_zone(alerts.timezone)  # projects' dates are local, like briefs and quiet hours (api.projects)
+    app.state.timezone = alerts.timezone  # of hours and weeks in analyses, as of the scheduled briefs
     links = partial(_evidence_link, settings.public_url, key)
     app.state.dispatcher = Dispatcher(sessions, alerts, links=links, lock=write_turn) if dispatch else None
     schedule = (
@@ -181,6 +183,7 @@ def create_app(
         deliveries.router,
         call_reports.router,
         briefs.router,
+        analysis.router,
         ui.router,
     ):
         app.include_router(router)

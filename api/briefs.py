@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from api import charts
 from api.auth import Principal
+from api.brief_recurring import recurring_section
 from api.brief_sites import name_projects, site_rows
 from api.models import Case, CaseEvent, Event
 from api.schemas import YEARS, bounded_time
@@ -295,6 +296,16 @@ def brief_data(
         "typical": typical,
         "overdue": overdue,
         "sites": site_rows(now),
+        "recurring": recurring_section(
+            session,
+            principal=principal,
+            start=period.start,
+            end=period.end,
+            tz=tz,
+            site_id=site_id,
+            lang=lang,
+            image=lambda digest: _data_url(store, digest),
+        ),
         "generated": datetime.now(period.start.tzinfo).strftime("%Y-%m-%d %H:%M"),
     }
 

@@ -6,6 +6,8 @@
 import { MAP_TEXT, mapView } from "./map.js";
 import { PROJECT_TEXT, projectsView } from "./projects.js";
 
+import { TEXT as RECURRING_TEXT, recurringView } from "./recurring.js";
+
 const TEXT = {
   zh: {
     brand: "sitewatch 工地安全监管", "nav.review": "审核", "nav.cases": "案件", "nav.cameras": "摄像头",
@@ -68,7 +70,7 @@ const TEXT = {
     "err": "Something went wrong", "none": "—",
   },
 };
-for (const lang of ["zh", "en"]) Object.assign(TEXT[lang], PROJECT_TEXT[lang], MAP_TEXT[lang]);
+for (const lang of ["zh", "en"]) Object.assign(TEXT[lang], PROJECT_TEXT[lang], MAP_TEXT[lang], RECURRING_TEXT[lang]);
 const KINDS = ["no_helmet", "no_vest", "smoking", "officer_absent", "camera_offline"];
 const STATES = ["open", "dispatched", "rectifying", "reinspection", "reopened", "closed"];
 const COLORS = { no_helmet: "#e4572e", no_vest: "#f3a712", smoking: "#6c5ce7", officer_absent: "#29335c", camera_offline: "#8d99ae" };
@@ -156,7 +158,8 @@ function route() {
   const page = (location.hash.replace(/^#\//, "") || "review").split("?")[0];
   for (const link of document.querySelectorAll("header nav a")) link.classList.toggle("on", link.getAttribute("href") === `#/${page}`);
   document.onkeydown = null;
-  const view = { review: reviewView, cases: casesView, cameras: camerasView, officers: officersView, dashboard: dashboardView, briefs: briefsView, projects: projectsView, map: mapView }[page] || reviewView;
+  const view = { review: reviewView, cases: casesView, cameras: camerasView, officers: officersView, dashboard: dashboardView, briefs: briefsView, projects: projectsView, map: mapView,
+    recurring: () => recurringView({ api, h, t, local, pct, main, canReview, lang: () => state.lang }) }[page] || reviewView;
   view().catch((error) => { if (error.message !== "401") main().replaceChildren(h("p", { class: "error", text: `${t("err")}: ${error.message}` })); });
 }
 

@@ -39,6 +39,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return bench_gpu(args)
     if args.api:
         return _bench_api(args)
+    if args.analysis:
+        return _bench_analysis(args)
     if args.alerts:
         return _bench_alerts(args)
     if args.ui:
@@ -167,6 +169,19 @@ def _bench_ui(args: argparse.Namespace) -> int:
     figures = result.to_json()
     print(format_table(["measure", "value"], [[k, v] for k, v in figures.items()]))
     return EXIT_OK
+
+
+def _bench_analysis(args: argparse.Namespace) -> int:
+    """``bench --analysis``: a seeded year of ``--stored`` events, the analysis timed, planted findings
+    checked (exit 1 if one is missed or an unplanted one found)."""
+    from api.bench_analysis import Plan, bench_analysis
+
+    result = bench_analysis(plan=Plan(events=args.stored), runs=3)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(format_table(["measure", "value"], [[k, v] for k, v in result.items()]))
+    return EXIT_OK if not result["problems"] else 1
 
 
 def _bench_alerts(args: argparse.Namespace) -> int:
@@ -347,6 +362,9 @@ def add_parsers(sub: Subparsers) -> None:
         default=1000,
         help="with --ui: projects on the district map (0: the map is not measured)",
     )
+    p.add_argument(
+        "--analysis", action="store_true", help="time the recurring-problem analysis on a seeded year"
+    )
     p.add_argument("--deliveries", type=int, default=2000, help="with --alerts: notifications delivered")
     p.add_argument("--concurrency", type=int, default=8, help="with --alerts: requests in flight")
     p.add_argument("--cases", type=int, default=30, help="with --alerts: events timed to the case system")
@@ -354,7 +372,7 @@ def add_parsers(sub: Subparsers) -> None:
         "--database-url", action="append", help="with --api/--alerts: a database to measure (repeatable)"
     )
     p.add_argument("--events", type=int, default=1000, help="with --api: updates ingested over HTTP")
-    p.add_argument("--stored", type=int, default=100_000, help="with --api: events stored when listing")
+    p.add_argument("--stored", type=int, default=100_000, help="with --api/--ui/--analysis: events stored")
     p.add_argument(
         "--clients", type=int, default=64, help="with --api: concurrent ingest clients (edge boxes posting)"
     )

@@ -150,7 +150,8 @@ def test_on_a_phone_the_login_hides_the_bar_and_labels_keep_to_one_line(
         if lang == "en":
             page.locator("#lang").tap()
         expect(page.locator("header nav a").first).to_be_visible()
-        assert page.evaluate(LABEL_LINES) == [1] * page.locator("header nav a").count()
+        lines = page.evaluate(LABEL_LINES)
+        assert len(lines) >= 7 and lines == [1] * len(lines)  # every page's label, each on one line
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"]  # the bar scrolls within itself, the page does not
         shot(page, f"12-phone-nav-{viewport['width']}-{lang}")
