@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal
 from api.models import Case, Event, PresenceInterval
+from detector.kinds import PERSON_KINDS
 
-VIOLATIONS = ("no_helmet", "no_vest", "smoking")
+#: The kinds counted as violations: what a person's look raises (:data:`detector.kinds.PERSON_KINDS`).
+VIOLATIONS = PERSON_KINDS
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,9 @@ from api.auth import create_user
 from api.briefs import chromium
 from api.models import Event, EvidenceFile, Site
 from api.settings import ApiSettings
+from detector.kinds import PERSON_KINDS
 
-KINDS = ("no_helmet", "no_vest", "smoking")
+KINDS = PERSON_KINDS
 PASSWORD = "bench-password-0123"
 
 

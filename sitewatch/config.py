@@ -20,6 +20,7 @@ from detector.backend import BackendOptions
 from detector.decode import DecodeParams
 from detector.engine import EngineSettings
 from detector.faces import FaceSettings
+from detector.kinds import KindName
 from detector.ppe import Bands
 from detector.smoking import SmokingParams
 from sitewatch.yamlpos import ConfigError, LocatedYaml, load_yaml, load_yaml_file
@@ -389,9 +390,9 @@ class Config(Strict):
     )
     sink: SinkConfig = Field(default_factory=SinkConfig, description="Where events go.")
     worker: WorkerConfig = Field(default_factory=WorkerConfig, description="Worker queues and evidence.")
-    case_policies: dict[
-        Literal["no_helmet", "no_vest", "smoking", "officer_absent", "camera_offline"], CasePolicyConfig
-    ] = Field(default_factory=dict, description="Case policies `sitewatch run` sets for this site.")
+    case_policies: dict[KindName, CasePolicyConfig] = Field(
+        default_factory=dict, description="Case policies `sitewatch run` sets for this site."
+    )
     alerts: AlertsConfig = Field(
         default_factory=AlertsConfig, description="Notification channels and routes (`sitewatch run`)."
     )
