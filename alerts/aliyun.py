@@ -31,6 +31,7 @@ import httpx
 from alerts.channels import Outcome
 from alerts.config import ChannelConfig
 from alerts.contract import BriefNotice, CaseNotice, EventNotice
+from detector.kinds import name as kind_name
 
 API_VERSION = "2017-05-25"
 ENDPOINTS = {"aliyun_sms": "https://dysmsapi.aliyuncs.com/", "aliyun_voice": "https://dyvmsapi.aliyuncs.com/"}
@@ -45,12 +46,6 @@ RETRY_CODES = frozenset(
         "isp.GATEWAY_ERROR",
     }
 )
-KIND_WORDS = {
-    "zh": {"no_helmet": "未戴安全帽", "no_vest": "未穿反光背心", "smoking": "现场吸烟",
-           "officer_absent": "安全员不在岗", "camera_offline": "摄像头离线"},
-    "en": {"no_helmet": "no hard hat", "no_vest": "no vest", "smoking": "smoking",
-           "officer_absent": "officer absent", "camera_offline": "camera offline"},
-}  # fmt: skip
 #: Template variables longer than this are cut (the provider refuses longer variable values).
 MAX_VARIABLE = 35
 
@@ -175,7 +170,6 @@ class AliyunChannel:
             raise ValueError("phone channels take case notices only")  # refused by the configuration already
         case = notice.case
         deadline = case.deadline_at.astimezone(self.zone).strftime("%m-%d %H:%M")
-        kinds = KIND_WORDS[self.config.language]
         return {
             "topic": notice.type,
             "case_id": case.id,
@@ -184,7 +178,7 @@ class AliyunChannel:
             "masked": contact.masked if contact else "",
             "params": {
                 "project": (contact.project if contact and contact.project else case.site_id)[:MAX_VARIABLE],
-                "kind": kinds.get(case.kind, case.kind)[:MAX_VARIABLE],
+                "kind": kind_name(case.kind, self.config.language)[:MAX_VARIABLE],
                 "case": str(case.id),
                 "deadline": deadline,
             },

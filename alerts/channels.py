@@ -29,6 +29,7 @@ from alerts.signing import (
     feishu_sign,
     sign_request,
 )
+from detector import kinds
 
 logger = logging.getLogger(__name__)
 
@@ -112,22 +113,8 @@ class WebhookChannel:
         return outcome
 
 
-KIND_NAMES = {
-    "zh": {
-        "no_helmet": "未戴安全帽",
-        "no_vest": "未穿反光背心",
-        "smoking": "现场吸烟",
-        "officer_absent": "安全员不在岗",
-        "camera_offline": "摄像头离线",
-    },
-    "en": {
-        "no_helmet": "No hard hat",
-        "no_vest": "No reflective vest",
-        "smoking": "Smoking",
-        "officer_absent": "Safety officer absent",
-        "camera_offline": "Camera offline",
-    },
-}
+#: The kinds' names per language (from :mod:`detector.kinds`, like everywhere else).
+KIND_NAMES = kinds.KIND_NAMES
 STATUS_NAMES = {
     "zh": {
         "open": "待派发",

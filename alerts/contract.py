@@ -19,6 +19,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
+from detector.kinds import KINDS
+
 SCHEMA_VERSION: Literal[1] = 1
 
 
@@ -40,7 +42,7 @@ class EventInfo(BaseModel):
     id: str
     site_id: str
     camera_id: str | None
-    kind: str = Field(description="no_helmet, no_vest, smoking, officer_absent, camera_offline.")
+    kind: str = Field(description=", ".join(KINDS) + ".")
     started_at: datetime
     ended_at: datetime | None
     score: float

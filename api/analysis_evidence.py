@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select
 
-from api.analysis import DISMISSED, Scope
+from api.analysis_scope import DISMISSED, Scope
 from api.models import Event
 
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import case, distinct, func, select
 
-from api.analysis import Scope
 from api.analysis_evidence import evidence, finding
+from api.analysis_scope import Scope
 from api.models import Case, CaseEvent, CaseHistory, Event
 
 KINDS = ("recurring_company", "rising_project", "reopened_cases", "noisy_camera")

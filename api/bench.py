@@ -31,8 +31,9 @@ from api.app import create_app
 from api.auth import create_key
 from api.models import Event, Site
 from api.settings import ApiSettings
+from detector.kinds import PERSON_KINDS
 
-KINDS = ("no_helmet", "no_vest", "smoking")
+KINDS = PERSON_KINDS
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from api.models import Case, CaseEvent, Event
 from api.schemas import YEARS, bounded_time
 from api.stats import VIOLATIONS, compute_stats
 from api.storage import EvidenceStore
+from detector.kinds import KIND_NAMES
 
 #: Years a period is computed in at all (wider than those asked for, :data:`api.schemas.YEARS`, so that the
 #: period before the first one can be computed), far from the ends of the calendar.
@@ -47,8 +48,7 @@ WORDS: dict[str, dict[str, str]] = {
         "typical": "典型案件", "overdue": "超期案件", "none": "无", "deadline": "期限", "status": "状态",
         "generated": "生成时间", "camera": "摄像头", "kind": "类型", "count": "次数",
         "presence": "安全员在岗", "by_site": "各工地（工程）", "project": "工程", "company": "施工单位",
-        "no_helmet": "未戴安全帽", "no_vest": "未穿反光背心", "smoking": "现场吸烟",
-        "officer_absent": "安全员不在岗", "camera_offline": "摄像头离线",
+        **KIND_NAMES["zh"],
         "open": "待派发", "dispatched": "已派发", "rectifying": "整改中", "reinspection": "复查中",
         "reopened": "已重开",
     },
@@ -62,8 +62,7 @@ WORDS: dict[str, dict[str, str]] = {
         "typical": "Typical cases", "overdue": "Overdue cases", "none": "none", "deadline": "deadline",
         "status": "status", "generated": "Generated", "camera": "Camera", "kind": "Kind", "count": "Count",
         "by_site": "Sites (projects)", "project": "Project", "company": "Company",
-        "presence": "Officer presence", "no_helmet": "No hard hat", "no_vest": "No reflective vest",
-        "smoking": "Smoking", "officer_absent": "Officer absent", "camera_offline": "Camera offline",
+        "presence": "Officer presence", **KIND_NAMES["en"],
         "open": "open", "dispatched": "dispatched", "rectifying": "rectifying",
         "reinspection": "re-inspection", "reopened": "reopened",
     },

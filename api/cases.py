@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from api.audit import audit
 from api.models import Case, CaseEvent, CaseHistory, CasePolicy, Event
 from api.notify import notify_case
+from detector.kinds import SPECS
 
 Status = Literal["open", "dispatched", "rectifying", "reinspection", "closed", "reopened"]
 Trigger = Literal["on_start", "on_confirm", "never"]
@@ -35,14 +36,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 ACTIVE = ("open", "dispatched", "rectifying", "reinspection", "reopened")
 
-#: Defaults when a site has no policy of its own: violations wait for a supervisor's confirmation,
-#: a camera offline opens a case at once.
+#: Defaults when a site has no policy of its own (set per kind in :data:`detector.kinds.SPECS`): violations
+#: wait for a supervisor's confirmation, a camera offline opens a case at once.
 DEFAULT_POLICY: dict[str, tuple[Trigger, float]] = {
-    "no_helmet": ("on_confirm", 24.0),
-    "no_vest": ("on_confirm", 24.0),
-    "smoking": ("on_confirm", 4.0),
-    "officer_absent": ("on_confirm", 8.0),
-    "camera_offline": ("on_start", 24.0),
+    kind.value: (spec.case_trigger, spec.deadline_hours) for kind, spec in SPECS.items()
 }
 
 

@@ -18,11 +18,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.models import Event, FalseAlarm
+from detector import kinds
 
 logger = logging.getLogger(__name__)
 
 #: The kinds a person's look raises, which the memory applies to.
-PERSON_KINDS = frozenset({"no_helmet", "no_vest", "smoking"})
+PERSON_KINDS = frozenset(kinds.PERSON_KINDS)
 #: Values of an appearance signature (``streams.memory.SIGNATURE_SIZE``).
 SIGNATURE_SIZE = 64
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Base64Bytes, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    Base64Bytes,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from detector.kinds import KindName
+from detector.wire import TIMES, EventUpdateWire
 
 #: The years a time the API accepts may fall in (in UTC): enough for any real event, and far from the ends
 #: of what Python and the databases can hold, so that no conversion overflows.
@@ -70,29 +81,19 @@ class InModel(BaseModel):
         return data
 
 
-EventKindName = Literal["no_helmet", "no_vest", "smoking", "officer_absent", "camera_offline"]
+EventKindName = KindName
 
 
-class IngestEventIn(InModel):
-    """The ``event`` part of an ingest request: one update of an edge event (``streams.events``)."""
+class IngestEventIn(InModel, EventUpdateWire):
+    """The ``event`` part of an ingest request: one update of an edge event, in the wire format of
+    :class:`detector.wire.EventUpdateWire`, with times in :data:`YEARS`."""
 
     model_config = ConfigDict(extra="ignore")
 
-    event_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-    seq: int = Field(ge=0, le=1_000_000)
-    phase: Literal["start", "update", "end"]
-    kind: EventKindName
-    site_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    camera_id: str | None = Field(default=None, max_length=64)
-    started_at: Time
-    updated_at: Time
-    ended_at: Time | None = None
-    score: float = Field(default=0.0, ge=0.0, le=1.0)
-    people_count: int = Field(default=0, ge=0, le=1000)
-    track_ids: list[int] = Field(default_factory=list, max_length=1000)
-    best_box: list[float] | None = None
-    evidence: dict[str, str] = Field(default_factory=dict)
-    details: dict[str, Any] = Field(default_factory=dict)
+    @field_validator(*TIMES)
+    @classmethod
+    def _bounded(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else bounded_time(value)
 
 
 class IngestResult(BaseModel):

@@ -19,10 +19,13 @@ from sqlalchemy.orm import Session
 from api.auth import Principal
 from api.models import Case, Event, PresenceInterval
 from api.projects import names_of
+from detector.kinds import PERSON_KINDS
 
-VIOLATIONS = ("no_helmet", "no_vest", "smoking")
 #: What a site without a project shows in place of the project's name and company.
 _NO_PROJECT: dict[str, str | None] = {"project_name": None, "company": None}
+
+#: The kinds counted as violations: what a person's look raises (:data:`detector.kinds.PERSON_KINDS`).
+VIOLATIONS = PERSON_KINDS
 
 
 @dataclass(frozen=True, slots=True)

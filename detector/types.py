@@ -2,7 +2,8 @@
 
 The one detection type is :class:`supervision.Detections`. Every backend converts its output into it
 once; everything after that takes and returns ``Detections`` (or a boolean mask). Extra per-detection
-fields live in ``Detections.data``; the keys used across the project are named here.
+fields live in ``Detections.data``; the keys used across the project are named here. The kinds of
+violation (:class:`~detector.kinds.Violation`) live with the other event kinds in :mod:`detector.kinds`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 import supervision as sv
+
+from detector.kinds import Violation as Violation
 
 #: ``Detections.data`` key holding each detection's class name (``numpy`` array of ``str``).
 CLASS_NAME: Final = "class_name"
@@ -32,14 +35,6 @@ class Attr(StrEnum):
     YES = "yes"
     NO = "no"
     UNKNOWN = "unknown"
-
-
-class Violation(StrEnum):
-    """Kinds of violation the rules raise on a person."""
-
-    NO_HELMET = "no_helmet"
-    NO_VEST = "no_vest"
-    SMOKING = "smoking"
 
 
 def empty_detections() -> sv.Detections:

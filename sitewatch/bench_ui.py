@@ -28,9 +28,10 @@ from api.auth import create_user
 from api.briefs import chromium
 from api.models import Event, EvidenceFile, Site
 from api.settings import ApiSettings
+from detector.kinds import PERSON_KINDS
 from sitewatch.bench_map import close_a_case, measure_map, seed_projects
 
-KINDS = ("no_helmet", "no_vest", "smoking")
+KINDS = PERSON_KINDS
 PASSWORD = "bench-password-0123"
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from detector.engine import Engine
 from detector.faces import FaceAnalyzer, Gallery
+from detector.kinds import PERSON_KINDS
 from sitewatch.config import Config, RuleConfig
 from sitewatch.config.detection import FACE_SIZE
 from sitewatch.config.services import FACE_TRIES, HTTP_SINK, OFFICER_SYNC
@@ -40,11 +41,8 @@ def rule_params_of(config: Config) -> RuleParams:
 
 
 def _rules(config: Config) -> dict[EventKind, RuleConfig]:
-    return {
-        EventKind.NO_HELMET: config.rules.no_helmet,
-        EventKind.NO_VEST: config.rules.no_vest,
-        EventKind.SMOKING: config.rules.smoking,
-    }
+    # RulesConfig has a rule per person kind, named for the kind (tests/test_kinds_everywhere.py checks it).
+    return {EventKind(kind): getattr(config.rules, kind) for kind in PERSON_KINDS}
 
 
 def make_sink(config: Config) -> Sink:

@@ -22,13 +22,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from detector.kinds import PERSON_KINDS
 from streams.events import EventKind, EventUpdate, Phase
 from streams.sinks import Sink
 
 logger = logging.getLogger(__name__)
 
 #: Kinds whose start carries a clip: what a person did (not a camera going offline or an absence).
-CLIP_KINDS = frozenset({EventKind.NO_HELMET, EventKind.NO_VEST, EventKind.SMOKING})
+CLIP_KINDS = frozenset(EventKind(kind) for kind in PERSON_KINDS)
 #: Video codecs tried in order; the first this machine's OpenCV can write is kept.
 FOURCCS = ("avc1", "mp4v")
 _codec: str | None = None

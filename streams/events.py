@@ -13,26 +13,12 @@ import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
-
-class EventKind(StrEnum):
-    """Kinds of event."""
-
-    NO_HELMET = "no_helmet"
-    NO_VEST = "no_vest"
-    SMOKING = "smoking"
-    OFFICER_ABSENT = "officer_absent"
-    CAMERA_OFFLINE = "camera_offline"
-
-
-class Phase(StrEnum):
-    """Where an event is in its life."""
-
-    START = "start"
-    UPDATE = "update"
-    END = "end"
+# The kinds and phases are defined with all else the system knows of them, in ``detector.kinds``.
+from detector.kinds import EventKind as EventKind
+from detector.kinds import Phase as Phase
+from detector.wire import EventUpdateWire, edge_json
 
 
 def new_event_id() -> str:
@@ -42,7 +28,11 @@ def new_event_id() -> str:
 
 def iso(ts: float | None) -> str | None:
     """Epoch seconds as an ISO 8601 UTC string."""
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
+    return None if ts is None else _utc(ts).isoformat(timespec="milliseconds")
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,24 +95,27 @@ class EventUpdate:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON part of the wire format (evidence travels as separate files, named by hash)."""
-        return {
-            "event_id": self.event_id,
-            "seq": self.seq,
-            "phase": self.phase.value,
-            "kind": self.kind.value,
-            "site_id": self.site_id,
-            "camera_id": self.camera_id,
-            "started_at": iso(self.started_at),
-            "updated_at": iso(self.updated_at),
-            "ended_at": iso(self.ended_at),
-            "score": round(self.score, 4),
-            "people_count": self.people_count,
-            "track_ids": list(self.track_ids),
-            "best_box": None if self.best_box is None else [round(v, 1) for v in self.best_box],
-            "evidence": self.evidence.hashes() if self.evidence else {},
-            "details": self.details,
-        }
+        """The JSON part of the wire format (:class:`detector.wire.EventUpdateWire`; evidence travels as
+        separate files, named by hash)."""
+        return edge_json(
+            EventUpdateWire.model_construct(
+                event_id=self.event_id,
+                seq=self.seq,
+                phase=self.phase.value,
+                kind=self.kind.value,
+                site_id=self.site_id,
+                camera_id=self.camera_id,
+                started_at=_utc(self.started_at),
+                updated_at=_utc(self.updated_at),
+                ended_at=None if self.ended_at is None else _utc(self.ended_at),
+                score=self.score,
+                people_count=self.people_count,
+                track_ids=list(self.track_ids),
+                best_box=None if self.best_box is None else list(self.best_box),
+                evidence=self.evidence.hashes() if self.evidence else {},
+                details=self.details,
+            )
+        )
 
     def body(self) -> str:
         """``to_json`` as compact JSON text."""

@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import select
 
-from api.analysis import Thresholds, analyse
+from api.analysis import analyse
 from api.analysis_schemas import AnalysisPublic, TrackedIssueClose, TrackedIssueIn, TrackedIssuePublic
+from api.analysis_scope import Thresholds
 from api.deps import IdPath, NameQuery, Reader, Reviewer, SessionDep, time_zone, visible_site
 from api.models import Site, TrackedIssue
 from api.schemas import Time

@@ -8,6 +8,8 @@ import { PROJECT_TEXT, projectsView } from "./projects.js";
 
 import { TEXT as RECURRING_TEXT, recurringView } from "./recurring.js";
 
+import { COLORS, KIND_TEXT, KINDS, PERSON_KINDS } from "./kinds.js"; // served by the API from detector.kinds
+
 const TEXT = {
   zh: {
     brand: "sitewatch 工地安全监管", "nav.review": "审核", "nav.cases": "案件", "nav.cameras": "摄像头",
@@ -19,8 +21,7 @@ const TEXT = {
     "r.toggle": "切换对比/单图", "r.keys": "快捷键", "r.annotated": "标注图", "r.clean": "原图", "r.clip": "视频片段",
     "r.readonly": "只读账号：不能审核。", "r.people": "人数", "r.score": "置信度", "r.time": "时间", "r.camera": "摄像头",
     "r.site": "工地", "r.left": "待审核", "r.done": "已审核",
-    "k.no_helmet": "未戴安全帽", "k.no_vest": "未穿反光背心", "k.smoking": "现场吸烟", "k.officer_absent": "安全员不在岗",
-    "k.camera_offline": "摄像头离线",
+    ...KIND_TEXT.zh,
     "s.open": "待派发", "s.dispatched": "已派发", "s.rectifying": "整改中", "s.reinspection": "复查中",
     "s.closed": "已结案", "s.reopened": "已重开",
     "c.deadline": "期限", "c.overdue": "已超期", "c.history": "处理记录", "c.events": "违规证据", "c.external": "案件编号",
@@ -49,8 +50,7 @@ const TEXT = {
     "r.toggle": "Side by side / single", "r.keys": "Keys", "r.annotated": "Annotated", "r.clean": "Clean", "r.clip": "Clip",
     "r.readonly": "Read-only account: you cannot review.", "r.people": "People", "r.score": "Score", "r.time": "Time",
     "r.camera": "Camera", "r.site": "Site", "r.left": "to review", "r.done": "reviewed",
-    "k.no_helmet": "No hard hat", "k.no_vest": "No reflective vest", "k.smoking": "Smoking",
-    "k.officer_absent": "Safety officer absent", "k.camera_offline": "Camera offline",
+    ...KIND_TEXT.en,
     "s.open": "Open", "s.dispatched": "Dispatched", "s.rectifying": "Rectifying", "s.reinspection": "Re-inspection",
     "s.closed": "Closed", "s.reopened": "Reopened",
     "c.deadline": "Deadline", "c.overdue": "Overdue", "c.history": "History", "c.events": "Evidence", "c.external": "Case number",
@@ -71,9 +71,7 @@ const TEXT = {
   },
 };
 for (const lang of ["zh", "en"]) Object.assign(TEXT[lang], PROJECT_TEXT[lang], MAP_TEXT[lang], RECURRING_TEXT[lang]);
-const KINDS = ["no_helmet", "no_vest", "smoking", "officer_absent", "camera_offline"];
 const STATES = ["open", "dispatched", "rectifying", "reinspection", "reopened", "closed"];
-const COLORS = { no_helmet: "#e4572e", no_vest: "#f3a712", smoking: "#6c5ce7", officer_absent: "#29335c", camera_offline: "#8d99ae" };
 
 const state = { lang: localStorage.getItem("sitewatch.lang") || "zh", me: null, sites: [] };
 const t = (key) => TEXT[state.lang][key] ?? TEXT.zh[key] ?? key;
@@ -471,7 +469,7 @@ async function dashboardView(days = 7) {
     dayKeys.push(new Date(until.getTime() - i * 86400000).toLocaleDateString("sv-SE", { timeZone: zone }));
   }
   const day = (d) => stats.by_day[d] || { by_kind: {} };
-  const violationKinds = ["no_helmet", "no_vest", "smoking"];
+  const violationKinds = PERSON_KINDS;
   const byDay = stackedBars(t("d.byday"), dayKeys.map((d) => d.slice(5)),
     violationKinds.map((k) => ({ name: t(`k.${k}`), color: COLORS[k], values: dayKeys.map((d) => day(d).by_kind[k] || 0) })));
   const siteKeys = Object.keys(stats.by_site);

@@ -8,14 +8,14 @@ import { hashParams, keepInHash, projectButtons, projectFilters, stateTag } from
 
 export const MAP_TEXT = {
   zh: {
-    "nav.map": "地图", "m.overdue": "案件超期", "m.open_cases": "有未结案件", "m.offline": "摄像头离线",
+    "nav.map": "地图", "m.overdue": "案件超期", "m.open_cases": "有未结案件", "m.offline": "有离线摄像头",
     "m.active": "在建正常", "m.planned": "未开工", "m.finished": "已完工", "m.refresh": "刷新", "m.updated": "更新于",
     "m.cameras": "摄像头", "m.cases": "未结案件", "m.presence": "今日安全员在岗", "m.no_cases": "没有未结案件。",
     "m.no_cameras": "尚无摄像头上报。", "m.no_presence": "今天尚未识别到安全员。", "m.no_place": "无坐标",
     "m.close": "关闭", "m.offline_of": "离线", "m.none": "没有符合条件的工程。",
   },
   en: {
-    "nav.map": "Map", "m.overdue": "Overdue cases", "m.open_cases": "Open cases", "m.offline": "Camera offline",
+    "nav.map": "Map", "m.overdue": "Overdue cases", "m.open_cases": "Open cases", "m.offline": "A camera offline",
     "m.active": "Active", "m.planned": "Planned", "m.finished": "Finished", "m.refresh": "Refresh", "m.updated": "updated",
     "m.cameras": "Cameras", "m.cases": "Open cases", "m.presence": "Safety officers today", "m.no_cases": "No open case.",
     "m.no_cameras": "No camera has reported yet.", "m.no_presence": "No officer seen today.", "m.no_place": "no location",

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from detector.kinds import PERSON_KINDS
 from sitewatch.cli.bench_gpu import add_arguments as add_gpu_arguments
 from sitewatch.cli.bench_gpu import bench_gpu
 from sitewatch.cli.common import (
@@ -257,11 +258,7 @@ def _bench_cameras(args: argparse.Namespace, config: Config) -> int:
         cameras = {f"cam{i}": CameraConfig(url=str(args.video), loop=True) for i in range(count)}
         always = {"armed": "always"}
         rules = config.rules.model_copy(
-            update={
-                "no_helmet": config.rules.no_helmet.model_copy(update=always),
-                "no_vest": config.rules.no_vest.model_copy(update=always),
-                "smoking": config.rules.smoking.model_copy(update=always),
-            }
+            update={kind: getattr(config.rules, kind).model_copy(update=always) for kind in PERSON_KINDS}
         )
         run_config = config.model_copy(update={"cameras": cameras, "rules": rules})
         base = rss_mb()

@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, ValidationError
 from alerts.config import AlertsConfig
 from detector.engine import EngineSettings
 from detector.faces import FaceSettings
+from detector.kinds import KindName
 from sitewatch.config.detection import (
     BACKEND,
     BANDS,
@@ -62,9 +63,9 @@ class Config(Strict):
     )
     sink: SinkConfig = Field(default_factory=SinkConfig, description="Where events go.")
     worker: WorkerConfig = Field(default_factory=WorkerConfig, description="Worker queues and evidence.")
-    case_policies: dict[
-        Literal["no_helmet", "no_vest", "smoking", "officer_absent", "camera_offline"], CasePolicyConfig
-    ] = Field(default_factory=dict, description="Case policies `sitewatch run` sets for this site.")
+    case_policies: dict[KindName, CasePolicyConfig] = Field(
+        default_factory=dict, description="Case policies `sitewatch run` sets for this site."
+    )
     alerts: AlertsConfig = Field(
         default_factory=AlertsConfig, description="Notification channels and routes (`sitewatch run`)."
     )

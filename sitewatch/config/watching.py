@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
+from detector.kinds import PERSON_KINDS
 from sitewatch.config.links import AS_TUPLE, Fraction, Strict, same_keys
 from streams.motion import MotionParams
 from streams.rules import Persistence, RuleParams
@@ -180,7 +181,7 @@ class RulesConfig(Strict):
     """The rules and how incidents are merged."""
 
     LINKS = (RULES,)
-    OWN = frozenset({"no_helmet", "no_vest", "smoking"})  # the rules themselves (sections)
+    OWN = frozenset(PERSON_KINDS)  # the rules themselves (sections, one per person kind)
 
     no_helmet: RuleConfig = Field(default_factory=RuleConfig, description="A person without a hard hat.")
     no_vest: RuleConfig = Field(default_factory=RuleConfig, description="A person without a hi-vis vest.")

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import insert, select
 
-from api.analysis import Thresholds, analyse
+from api.analysis import analyse
+from api.analysis_scope import Thresholds
 from api.auth import Principal, create_key
 from api.bench_analysis import Plan, Planted, check, seed_district
 from api.db import make_engine, migrate, session_factory
