@@ -35,11 +35,12 @@ _COLUMNS = tuple(name for name in ProjectPublic.model_fields if name not in ("co
 
 
 def _public(session: Session, principal: Principal, *found: Project) -> list[ProjectPublic]:
-    """The public form of ``found``; a phone number shown in full is audited (``project.phone_read``) and
-    committed with the read."""
+    """The public form of ``found``; phone numbers shown in full are audited (``project.phone_read``, one
+    entry per read naming every project whose number was shown) and committed with the read."""
     full = principal.role in PHONE_ROLES
     day = today()
     shown = []
+    read: list[int] = []
     for project in found:
         phone = None
         if project.contact_phone is not None:
@@ -48,13 +49,15 @@ def _public(session: Session, principal: Principal, *found: Project) -> list[Pro
             except MissingKeyError as exc:
                 raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
             if full:
-                target = f"project:{project.id}"
-                audit(session, actor=principal.name, action="project.phone_read", target=target)
+                read.append(project.id)
             else:
                 phone = mask_phone(phone)
         fields = {name: getattr(project, name) for name in _COLUMNS}
         shown.append(ProjectPublic(**fields, contact_phone=phone, state=state_of(project, today=day)))
-    if full and any(p.contact_phone is not None for p in found):
+    if read:
+        target = f"project:{read[0]}" if len(read) == 1 else f"projects:{len(read)}"
+        details: dict[str, object] = {"projects": read}
+        audit(session, actor=principal.name, action="project.phone_read", target=target, details=details)
         session.commit()
     return shown
 

@@ -146,6 +146,20 @@ def test_phone_is_full_for_supervisors_masked_for_viewers_and_full_reads_are_aud
     assert [e["target"] for e in reads[: len(reads) - before]] == expected  # newest first: the two reads
 
 
+def test_a_listing_is_audited_once_naming_every_project_shown(api: Api) -> None:
+    first, second = create(api), create(api, site_id="site-b", name="second")
+
+    def reads() -> list[dict[str, Any]]:
+        return [e for e in audit_log(api) if e["action"] == "project.phone_read"]  # newest first
+
+    before = len(reads())
+    listed = api.client.get("/api/v1/projects", headers=api.as_("admin")).json()
+    assert {p["contact_phone"] for p in listed} == {PHONE}
+    after = reads()
+    assert len(after) == before + 1
+    assert sorted(after[0]["details"]["projects"]) == sorted([first["id"], second["id"]])
+
+
 def test_phone_is_stored_encrypted(api: Api) -> None:
     project = create(api)
     with api.app.state.sessions() as session:
