@@ -34,7 +34,7 @@ from api.sites import ensure_site, record_health
 from detector.faces import Gallery
 from sitewatch.config import Config
 from sitewatch.false_alarms import FalseAlarmSync
-from sitewatch.officers import apply_gallery
+from sitewatch.gallery_sync import apply_gallery
 from streams.events import EventUpdate
 from streams.memory import FalseAlarmMemory
 from streams.sinks import RESTART_REASON

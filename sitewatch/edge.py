@@ -12,7 +12,7 @@ from sitewatch.config import Config, RuleConfig
 from sitewatch.config.detection import FACE_SIZE
 from sitewatch.config.services import FACE_TRIES, HTTP_SINK, OFFICER_SYNC
 from sitewatch.config.watching import CAMERA, PERSISTENCE, RULES, SCHEDULE, ZONE
-from sitewatch.officers import OfficerSync, api_fetch
+from sitewatch.gallery_sync import OfficerSync, api_fetch
 from sitewatch.yamlpos import ConfigError
 from streams.events import EventKind, EventUpdate
 from streams.memory import FalseAlarmMemory

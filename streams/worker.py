@@ -20,8 +20,9 @@ import numpy as np
 from detector.engine import Engine
 from streams.clips import FrameRing
 from streams.motion import MotionGate, MotionParams
+from streams.offline import OfflineWatch
 from streams.pipeline import CameraPipeline
-from streams.presence import OfficerPresence, OfflineWatch
+from streams.presence import OfficerPresence
 from streams.queues import put_dropping_oldest
 from streams.sinks import Sink
 from streams.sources import CaptureThread, SourceParams

@@ -1,5 +1,5 @@
-"""Officers between the edge and the API: the gallery comes from the API (embeddings only, refreshed as
-supervisors enrol or delete officers) and sightings go back to it for the presence timeline."""
+"""The edge's officer-gallery sync with the API: the gallery comes from the API (embeddings only,
+refreshed as supervisors enrol or delete officers) and sightings go back to it for the presence timeline."""
 
 from __future__ import annotations
 
