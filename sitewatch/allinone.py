@@ -37,7 +37,7 @@ from sitewatch.false_alarms import FalseAlarmSync
 from sitewatch.gallery_sync import apply_gallery
 from streams.events import EventUpdate
 from streams.memory import FalseAlarmMemory
-from streams.sinks import RESTART_REASON
+from streams.outbox import RESTART_REASON
 
 logger = logging.getLogger(__name__)
 

@@ -33,7 +33,8 @@ from api.outbox.dispatcher import Dispatcher
 from api.settings import ApiSettings
 from api.sites import ensure_site
 from streams.events import EventKind, EventUpdate, Evidence
-from streams.sinks import HttpSink, Outbox
+from streams.outbox import Outbox
+from streams.sinks import HttpSink
 
 SECRET = "bench-webhook-secret"
 

@@ -16,11 +16,12 @@ from sitewatch.gallery_sync import OfficerSync, api_fetch
 from sitewatch.yamlpos import ConfigError
 from streams.events import EventKind, EventUpdate
 from streams.memory import FalseAlarmMemory
+from streams.outbox import Outbox
 from streams.pipeline import CameraPipeline, CameraRules
 from streams.presence import FaceIdentifier, OfficerPresence
 from streams.rules import RuleParams
 from streams.schedule import Armed, Schedule
-from streams.sinks import SIGHTINGS_PATH, MemorySink, Outbox, Sink, json_poster
+from streams.sinks import SIGHTINGS_PATH, MemorySink, Sink, json_poster
 from streams.worker import Worker
 
 logger = logging.getLogger(__name__)
