@@ -31,7 +31,7 @@ from api.serve import server_config
 from api.settings import ApiSettings
 from api.silence import end_silent_events
 from api.sites import ensure_site, record_health
-from detector.faces import Gallery
+from detector.face_gallery import Gallery
 from sitewatch.config import Config
 from sitewatch.false_alarms import FalseAlarmSync
 from sitewatch.gallery_sync import apply_gallery

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from detector.engine import Engine
-from detector.faces import FaceAnalyzer, Gallery
+from detector.face_gallery import Gallery
+from detector.faces import FaceAnalyzer
 from sitewatch.config import Config, RuleConfig
 from sitewatch.config.detection import FACE_SIZE
 from sitewatch.config.services import FACE_TRIES, HTTP_SINK, OFFICER_SYNC

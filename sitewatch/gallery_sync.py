@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import httpx
 import numpy as np
 
-from detector.faces import Gallery
+from detector.face_gallery import Gallery
 from streams.queues import put_dropping_oldest
 from streams.sinks import auth_headers
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from detector.faces import FaceAnalyzer, Gallery
+from detector.face_gallery import Gallery
+from detector.faces import FaceAnalyzer
 from streams.events import EventKind, EventUpdate, Phase
 from streams.schedule import Schedule
 

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import cv2
 import numpy as np
 
-from detector.faces import FaceAnalyzer, Gallery, enrollment_embedding
+from detector.face_gallery import Gallery
+from detector.faces import FaceAnalyzer, enrollment_embedding
 from streams.events import EventKind, Phase
 from streams.presence import FaceIdentifier, FaceParams, OfficerPresence
 from streams.schedule import Schedule
