@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from api.models import Delivery, Event, Notification, Site
 from api.outbox.dispatcher import Dispatcher
 from api.settings import ApiSettings
 from api.sites import ensure_site
+from detector.figures import figures
 from streams.events import EventKind, EventUpdate, Evidence
 from streams.outbox import Outbox
 from streams.sinks import HttpSink
@@ -57,8 +58,8 @@ class AlertsBench:
     latency_p95_ms: float
 
     def to_json(self) -> dict[str, object]:
-        """Figures rounded for reading."""
-        return {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(self).items()}
+        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        return figures(self)
 
 
 async def fast_receiver(scope: dict[str, Any], receive: Any, send: Any) -> None:

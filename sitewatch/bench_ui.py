@@ -9,7 +9,7 @@ import statistics
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from api.auth import create_user
 from api.briefs import chromium
 from api.models import Event, EvidenceFile, Site
 from api.settings import ApiSettings
+from detector.figures import figures
 
 KINDS = ("no_helmet", "no_vest", "smoking")
 PASSWORD = "bench-password-0123"
@@ -51,8 +52,8 @@ class UiBench:
     brief_pdf_ms: float
 
     def to_json(self) -> dict[str, object]:
-        """Figures rounded for reading."""
-        return {k: round(v, 1) if isinstance(v, float) else v for k, v in asdict(self).items()}
+        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        return figures(self)
 
 
 def _seed(app: FastAPI, count: int, progress: bool) -> str:

@@ -116,6 +116,7 @@ def _bench_models(
 
     from detector.bench import bench_engine
     from detector.engine import Engine
+    from detector.figures import figures
 
     engines = [
         Engine(dataclasses.replace(config.engine_settings(), ppe_model=model)) for model in args.models
@@ -143,7 +144,7 @@ def _bench_models(
     if args.json:
         keys = ["model", "input", "raw_ms", "engine_ms", "vs_first"]
         for row in rows:
-            print(json.dumps(dict(zip(keys, row, strict=True))))
+            print(json.dumps(figures(dict(zip(keys, row, strict=True)))))
         return EXIT_OK
     print(f"{len(images)} images, {3 * per_round} runs per model in 3 rounds, smoking stage included")
     print(format_table(["PPE model", "input", "session.run ms", "engine ms/frame", "vs first"], rows))
