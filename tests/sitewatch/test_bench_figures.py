@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from detector.bench import EngineBench
-from detector.bench_gpu import BatchFigure, DecodeFigure
-from detector.runtimes import RuntimeBench, RuntimeOption
-from sitewatch.bench_alerts import AlertsBench
-from sitewatch.bench_ui import UiBench
-from streams.bench import WorkerBench
+from sitewatch.bench.alerts import AlertsBench
+from sitewatch.bench.engine import EngineBench
+from sitewatch.bench.gpu import BatchFigure, DecodeFigure
+from sitewatch.bench.runtimes import RuntimeBench, RuntimeOption
+from sitewatch.bench.ui import UiBench
+from sitewatch.bench.worker import WorkerBench
 
 X = 1234.5678  # every float figure below: reported as 1235.0
 S = 0.0123456  # every stage: reported as 0.01235

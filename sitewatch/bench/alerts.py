@@ -79,7 +79,7 @@ async def fast_receiver(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 def _receiver_process(port: int) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "uvicorn", "sitewatch.bench_alerts:fast_receiver",
+        sys.executable, "-m", "uvicorn", "sitewatch.bench.alerts:fast_receiver",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     env = dict(os.environ)
@@ -197,7 +197,7 @@ def latency(url: str, *, events: int, port: int, progress: bool) -> list[float]:
     while not server.started:
         time.sleep(0.05)
     sink = HttpSink(f"http://127.0.0.1:{port}", key, Outbox(folder / "outbox.sqlite"))
-    jpeg = (Path(__file__).resolve().parents[1] / "configs" / "demo" / "images" / "site-1.jpg").read_bytes()
+    jpeg = (Path(__file__).resolve().parents[2] / "configs" / "demo" / "images" / "site-1.jpg").read_bytes()
     results: list[float] = []
     try:
         for i in tqdm(range(events), desc="event to case system", unit="event", disable=not progress):
