@@ -1,18 +1,19 @@
-"""Faces: detection (SCRFD through insightface, or OpenCV's YuNet), ArcFace-style embeddings, a gallery.
+"""Faces: detection (SCRFD through insightface, or OpenCV's YuNet) and ArcFace-style embeddings.
 
 The models load through ``insightface.model_zoo.get_model``, which inspects an ONNX file and returns the
 right wrapper, so alignment and preprocessing are insightface's own. A configuration names either two
 files (detector and recogniser) or an insightface model pack folder such as ``buffalo_l``.
 
-Face data is biometric: the gallery keeps only normalised embeddings, never the photos.
+Face data is biometric: the gallery (:mod:`detector.face_gallery`) keeps only normalised embeddings,
+never the photos.
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,6 +21,7 @@ import cv2
 import numpy as np
 
 from detector import modelfiles
+from detector.face_gallery import EnrollmentError as EnrollmentError  # raised here too; api imports it here
 from detector.modelfiles import ModelFileError
 
 logger = logging.getLogger(__name__)
@@ -252,76 +254,6 @@ class FaceAnalyzer:
         for face in faces:
             self.embedder.embed(image, face)
         return faces
-
-
-class EnrollmentError(ValueError):
-    """A photo cannot be used to enrol: no face, or more than one."""
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """The result of matching one face: the identity (``None`` when unknown) and the best similarity."""
-
-    name: str | None
-    similarity: float
-    best_candidate: str | None = None
-
-
-@dataclass(slots=True)
-class Gallery:
-    """Enrolled identities as unit-length embeddings, matched by cosine similarity.
-
-    Attributes:
-        threshold: smallest cosine similarity that counts as a match.
-        identities: name to embeddings ``[k, d]`` (one row per enrolment photo).
-    """
-
-    threshold: float = 0.42
-    identities: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def enroll(self, name: str, embeddings: Iterable[np.ndarray]) -> int:
-        """Add embeddings for ``name``; return how many it now has."""
-        rows = [np.asarray(e, np.float32).reshape(1, -1) for e in embeddings]
-        if not rows:
-            raise EnrollmentError(f"no usable photo to enrol {name!r}")
-        new = np.concatenate(rows)
-        new /= np.linalg.norm(new, axis=1, keepdims=True) + 1e-12
-        old = self.identities.get(name)
-        self.identities[name] = new if old is None else np.concatenate([old, new])
-        return len(self.identities[name])
-
-    def remove(self, name: str) -> bool:
-        """Forget ``name`` and its embeddings; return whether it was enrolled."""
-        return self.identities.pop(name, None) is not None
-
-    def match(self, embedding: np.ndarray) -> Match:
-        """Best identity for an embedding: the highest similarity to any of its enrolled embeddings.
-
-        Returns ``Match(None, …)`` when no identity reaches the threshold.
-        """
-        best_name, best = None, -1.0
-        vector = embedding / (np.linalg.norm(embedding) + 1e-12)
-        for name, rows in self.identities.items():
-            similarity = float((rows @ vector).max())
-            if similarity > best:
-                best_name, best = name, similarity
-        if best_name is None or best < self.threshold:
-            return Match(None, best, best_name)
-        return Match(best_name, best, best_name)
-
-    def save(self, path: Path) -> None:
-        """Write the gallery as a ``.npz`` of embeddings only."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {f"id:{name}": rows for name, rows in self.identities.items()}
-        with path.open("wb") as fh:
-            np.savez(fh, threshold=np.array(self.threshold), **arrays)  # type: ignore[arg-type]
-
-    @classmethod
-    def load(cls, path: Path) -> Gallery:
-        """Read a gallery written by :meth:`save`."""
-        with np.load(path) as data:
-            identities = {k[3:]: data[k] for k in data.files if k.startswith("id:")}
-            return cls(threshold=float(data["threshold"]), identities=identities)
 
 
 def enrollment_embedding(analyzer: FaceAnalyzer, image: np.ndarray | None, source: str) -> np.ndarray:

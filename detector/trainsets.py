@@ -14,17 +14,17 @@ The sources do not share one labelling, so a set is assembled, not copied:
   leaving out every photo that is also in the smoking test split (same file stem, or the same picture by
   a perceptual hash), so that nothing of ``smoking-test`` is trained on.
 
-Test splits are never read except to exclude their pictures. The prepared sets are build outputs, not
-committed. Pseudo-labelling needs ultralytics (the ``train`` extra); everything else needs only OpenCV.
+Test splits are never read except to exclude their pictures (found by :mod:`detector.duplicates`). The
+prepared sets are build outputs, not committed. Pseudo-labelling (:mod:`detector.pseudolabels`) needs
+ultralytics (the ``train`` extra); everything else needs only OpenCV.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import re
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,14 +34,13 @@ import yaml
 from tqdm import tqdm
 
 from detector.dataset import IMAGE_SUFFIXES, YoloDataset, read_rows
+from detector.duplicates import dhash, dhashes, near_duplicates, source_stem
+from detector.pseudolabels import Labeler
 
 logger = logging.getLogger(__name__)
 
 PPE_NAMES = {0: "person", 1: "helmet", 2: "no_helmet", 3: "vest", 4: "no_vest"}
 SMOKING_NAMES = {0: "cigarette"}
-
-#: A pseudo-labeller: image paths in, one ``[N, 5]`` array of ``class cx cy w h`` (normalised) per image.
-Labeler = Callable[[Sequence[Path]], list[np.ndarray]]
 
 
 @dataclass
@@ -55,43 +54,6 @@ class BuildReport:
     def add(self, table: dict[str, int], key: str, n: int = 1) -> None:
         """Add ``n`` to ``table[key]``."""
         table[key] = table.get(key, 0) + n
-
-
-def source_stem(path: Path) -> str:
-    """The photo a Roboflow export file came from: ``IMG_12_jpg.rf.<hash>.jpg`` → ``img_12``.
-
-    >>> source_stem(Path("a/-0378D390-png_jpg.rf.4c6b.jpg"))
-    '-0378d390-png'
-    >>> source_stem(Path("smoke_7.jpg"))
-    'smoke_7'
-    """
-    parts = re.split(r"_(?:jpg|jpeg|png|webp|bmp)\.rf\.", path.name, flags=re.IGNORECASE)
-    return (parts[0] if len(parts) > 1 else path.stem).lower()
-
-
-def dhash(image: np.ndarray) -> int:
-    """A 64-bit difference hash of a picture, after cutting away black letterbox bars.
-
-    Two exports of one photo (resized, re-encoded, letterboxed differently) differ by a few bits.
-    """
-    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    rows = np.flatnonzero(grey.max(axis=1) > 16)
-    cols = np.flatnonzero(grey.max(axis=0) > 16)
-    if rows.size and cols.size:
-        grey = grey[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    small = cv2.resize(grey, (9, 8), interpolation=cv2.INTER_AREA).astype(np.int16)
-    bits = (small[:, 1:] > small[:, :-1]).flatten()
-    return int(np.packbits(bits).view(">u8")[0])
-
-
-def near_duplicates(hashes: np.ndarray, against: np.ndarray, max_bits: int = 6) -> np.ndarray:
-    """A mask over ``hashes``: which lie within ``max_bits`` differing bits of any hash in ``against``."""
-    if hashes.size == 0 or against.size == 0:
-        return np.zeros(hashes.shape, bool)
-    xor = np.bitwise_xor(hashes[:, None], against[None, :])
-    bits = np.unpackbits(xor.view(np.uint8).reshape(*xor.shape, 8), axis=-1).sum(axis=-1)
-    result: np.ndarray = (bits <= max_bits).any(axis=1)
-    return result
 
 
 def write_rows(path: Path, rows: np.ndarray) -> None:
@@ -109,47 +71,6 @@ def rescale_width(image: np.ndarray, width_factor: float) -> np.ndarray:
     """
     h, w = image.shape[:2]
     return cv2.resize(image, (max(1, round(w * width_factor)), h), interpolation=cv2.INTER_AREA)
-
-
-def ultralytics_labeler(
-    weights: Path,
-    *,
-    classes: dict[int, int],
-    conf: float,
-    imgsz: int = 640,
-    device: str | None = None,
-    batch: int = 32,
-) -> Labeler:
-    """A pseudo-labeller from an ultralytics checkpoint.
-
-    Args:
-        weights: the ``.pt`` file.
-        classes: which of the model's classes to keep, and the class index each becomes.
-        conf: the lowest confidence kept (high: a missed box costs less than a wrong one).
-        imgsz: inference size.
-        device: ``cpu``, ``0``... (ultralytics' default when None).
-        batch: images per forward pass.
-    """
-    from ultralytics import YOLO
-
-    model = YOLO(str(weights))
-
-    def label(images: Sequence[Path]) -> list[np.ndarray]:
-        out: list[np.ndarray] = []
-        for start in range(0, len(images), batch):
-            chunk = [str(p) for p in images[start : start + batch]]
-            results = model.predict(
-                chunk, conf=conf, imgsz=imgsz, device=device, classes=sorted(classes), verbose=False
-            )
-            for result in results:
-                boxes = result.boxes
-                cls = boxes.cls.cpu().numpy().astype(int)
-                xywhn = boxes.xywhn.cpu().numpy()
-                mapped = np.array([classes[c] for c in cls], np.float32).reshape(-1, 1)
-                out.append(np.hstack([mapped, xywhn.astype(np.float32)]).reshape(-1, 5))
-        return out
-
-    return label
 
 
 def _images(folder: Path) -> list[Path]:
@@ -258,15 +179,6 @@ def build_ppe(
     return report
 
 
-def _hashes(images: Iterable[Path]) -> np.ndarray:
-    values = []
-    for image in images:
-        picture = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
-        if picture is not None:
-            values.append(dhash(picture))
-    return np.array(values, np.uint64)
-
-
 def build_smoking(
     *,
     smoking: Path,
@@ -295,7 +207,7 @@ def build_smoking(
     report = BuildReport()
     excluded = [p for root in exclude for p in _images(root)]
     excluded_stems = {source_stem(p) for p in excluded}
-    excluded_hashes = _hashes(excluded)
+    excluded_hashes = dhashes(excluded)
     if out.exists():
         shutil.rmtree(out)
     for split, out_split in (("train", "train"), ("val", "valid")):

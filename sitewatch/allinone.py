@@ -31,13 +31,13 @@ from api.serve import server_config
 from api.settings import ApiSettings
 from api.silence import end_silent_events
 from api.sites import ensure_site, record_health
-from detector.faces import Gallery
+from detector.face_gallery import Gallery
 from sitewatch.config import Config
 from sitewatch.false_alarms import FalseAlarmSync
-from sitewatch.officers import apply_gallery
+from sitewatch.gallery_sync import apply_gallery
 from streams.events import EventUpdate
 from streams.memory import FalseAlarmMemory
-from streams.sinks import RESTART_REASON
+from streams.outbox import RESTART_REASON
 
 logger = logging.getLogger(__name__)
 

@@ -7,21 +7,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from detector.engine import Engine
-from detector.faces import FaceAnalyzer, Gallery
+from detector.face_gallery import Gallery
+from detector.faces import FaceAnalyzer
 from detector.kinds import PERSON_KINDS
 from sitewatch.config import Config, RuleConfig
 from sitewatch.config.detection import FACE_SIZE
 from sitewatch.config.services import FACE_TRIES, HTTP_SINK, OFFICER_SYNC
 from sitewatch.config.watching import CAMERA, PERSISTENCE, RULES, SCHEDULE, ZONE
-from sitewatch.officers import OfficerSync, api_fetch
+from sitewatch.gallery_sync import OfficerSync, api_fetch
 from sitewatch.yamlpos import ConfigError
 from streams.events import EventKind, EventUpdate
 from streams.memory import FalseAlarmMemory
+from streams.outbox import Outbox
 from streams.pipeline import CameraPipeline, CameraRules
 from streams.presence import FaceIdentifier, OfficerPresence
 from streams.rules import RuleParams
 from streams.schedule import Armed, Schedule
-from streams.sinks import SIGHTINGS_PATH, MemorySink, Outbox, Sink, json_poster
+from streams.sinks import SIGHTINGS_PATH, MemorySink, Sink, json_poster
 from streams.worker import Worker
 
 logger = logging.getLogger(__name__)

@@ -18,13 +18,15 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from detector.engine import Engine
+from streams.capture import CaptureThread
 from streams.clips import FrameRing
 from streams.motion import MotionGate, MotionParams
+from streams.offline import OfflineWatch
 from streams.pipeline import CameraPipeline
-from streams.presence import OfficerPresence, OfflineWatch
+from streams.presence import OfficerPresence
 from streams.queues import put_dropping_oldest
 from streams.sinks import Sink
-from streams.sources import CaptureThread, SourceParams
+from streams.sources import SourceParams
 
 logger = logging.getLogger(__name__)
 

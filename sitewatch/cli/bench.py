@@ -33,8 +33,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import cv2
     import onnxruntime as ort
 
-    from detector.bench import bench_engine
     from detector.engine import Engine
+    from sitewatch.bench.engine import bench_engine
 
     if args.gpu:
         return bench_gpu(args)
@@ -87,7 +87,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def _bench_runtimes(args: argparse.Namespace, config: Config, images: list[Any]) -> int:
     """``sitewatch bench --runtimes``: onnxruntime / OpenVINO, float / INT8 PPE model, interleaved."""
     from detector.modelfiles import resolve
-    from detector.runtimes import available_options, bench_runtimes
+    from sitewatch.bench.runtimes import available_options, bench_runtimes
 
     base = config.models.dir
     options = available_options(resolve(args.float, base), resolve(args.int8, base))
@@ -117,8 +117,9 @@ def _bench_models(
     import dataclasses
     import statistics
 
-    from detector.bench import bench_engine
     from detector.engine import Engine
+    from detector.figures import figures
+    from sitewatch.bench.engine import bench_engine
 
     engines = [
         Engine(dataclasses.replace(config.engine_settings(), ppe_model=model)) for model in args.models
@@ -146,7 +147,7 @@ def _bench_models(
     if args.json:
         keys = ["model", "input", "raw_ms", "engine_ms", "vs_first"]
         for row in rows:
-            print(json.dumps(dict(zip(keys, row, strict=True))))
+            print(json.dumps(figures(dict(zip(keys, row, strict=True)))))
         return EXIT_OK
     print(f"{len(images)} images, {3 * per_round} runs per model in 3 rounds, smoking stage included")
     print(format_table(["PPE model", "input", "session.run ms", "engine ms/frame", "vs first"], rows))
@@ -155,7 +156,7 @@ def _bench_models(
 
 def _bench_ui(args: argparse.Namespace) -> int:
     """``bench --ui``: review queue and brief times at scale, in headless Chromium."""
-    from sitewatch.bench_ui import bench_ui
+    from sitewatch.bench.ui import bench_ui
 
     result = bench_ui(
         stored=args.stored,
@@ -187,7 +188,7 @@ def _bench_analysis(args: argparse.Namespace) -> int:
 
 def _bench_alerts(args: argparse.Namespace) -> int:
     """``bench --alerts``: dispatcher throughput and event-to-case-system latency."""
-    from sitewatch.bench_alerts import bench_alerts
+    from sitewatch.bench.alerts import bench_alerts
 
     results = [
         bench_alerts(
@@ -246,9 +247,9 @@ def _bench_api(args: argparse.Namespace) -> int:
 def _bench_cameras(args: argparse.Namespace, config: Config) -> int:
     """``bench --cameras N...``: the whole worker on N copies of the demo video, per N."""
     from detector.engine import Engine
+    from sitewatch.bench.worker import bench_worker, engine_fps, rss_mb
     from sitewatch.config import CameraConfig
     from sitewatch.edge import build_worker
-    from streams.bench import bench_worker, engine_fps, rss_mb
     from streams.sinks import MemorySink
 
     engine = Engine(config.engine_settings())

@@ -1,5 +1,5 @@
 """``sitewatch bench --gpu``: the PyTorch backend's detections per second by batch size, and video decoding
-per stream size (see :mod:`detector.bench_gpu`)."""
+per stream size (see :mod:`sitewatch.bench.gpu`)."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ def bench_gpu(args: argparse.Namespace) -> int:
     import cv2
 
     from detector.backend import BackendOptions
-    from detector.bench_gpu import STREAMS, bench_batches, bench_decode
     from detector.modelfiles import resolve
     from detector.torch_backend import TorchYolo, export_torchscript, torch_device
+    from sitewatch.bench.gpu import STREAMS, bench_batches, bench_decode
 
     images = [img for img in (cv2.imread(str(p)) for p in image_paths(args.images)) if img is not None]
     if not images:

@@ -234,7 +234,8 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 def cmd_data(args: argparse.Namespace) -> int:
     """Rebuild a training set from its sources (``detector.trainsets``)."""
-    from detector.trainsets import build_ppe, build_smoking, ultralytics_labeler
+    from detector.pseudolabels import ultralytics_labeler
+    from detector.trainsets import build_ppe, build_smoking
 
     src: Path = args.sources
     if args.set == "ppe":

@@ -18,7 +18,8 @@ def cmd_faces_enroll(args: argparse.Namespace) -> int:
     """Enrol every sub-folder of DIR (one per person, several photos each) into a gallery file."""
     import cv2
 
-    from detector.faces import EnrollmentError, FaceAnalyzer, Gallery, enrollment_embedding
+    from detector.face_gallery import EnrollmentError, Gallery
+    from detector.faces import FaceAnalyzer, enrollment_embedding
 
     config = config_or_default(args.config)
     analyzer = FaceAnalyzer.load(config.face_settings(), config.models.dir)
@@ -51,7 +52,8 @@ def cmd_faces_match(args: argparse.Namespace) -> int:
     """Recognise the faces in images against a gallery file."""
     import cv2
 
-    from detector.faces import FaceAnalyzer, Gallery
+    from detector.face_gallery import Gallery
+    from detector.faces import FaceAnalyzer
 
     config = config_or_default(args.config)
     analyzer = FaceAnalyzer.load(config.face_settings(), config.models.dir)

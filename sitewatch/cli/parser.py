@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sitewatch`` command."""
-    from detector.faces import EnrollmentError
+    from detector.face_gallery import EnrollmentError
     from detector.modelfiles import ModelFileError
     from sitewatch.logsetup import setup_logging
 

@@ -13,7 +13,7 @@ from sitewatch.tables import format_table
 if TYPE_CHECKING:  # annotations only: commands import the detector when they run
     from sitewatch.cli.common import Subparsers
     from sitewatch.config import Config
-    from sitewatch.health import HealthReporter
+    from sitewatch.health_reporter import HealthReporter
     from streams.worker import Worker
 
 
@@ -35,7 +35,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from sitewatch.edge import officer_sync
     from sitewatch.false_alarms import false_alarm_sync
-    from sitewatch.health import HealthReporter
+    from sitewatch.health_reporter import HealthReporter
     from streams.sinks import HEALTH_PATH, json_poster
 
     sync = officer_sync(config)
@@ -68,7 +68,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sitewatch.allinone import HEADER, AllInOne
     from sitewatch.config import load_config
     from sitewatch.edge import build_worker
-    from sitewatch.health import HealthReporter
+    from sitewatch.health_reporter import HealthReporter
 
     config = load_config(args.config)
     product = AllInOne(config, host=args.host, port=args.port)

@@ -14,7 +14,8 @@ from pydantic import field_validator
 from detector.backend import BackendOptions
 from detector.decode import DecodeParams
 from detector.engine import EngineSettings
-from detector.faces import FaceSettings, Gallery
+from detector.face_gallery import Gallery
+from detector.faces import FaceSettings
 from detector.ppe import Bands
 from detector.smoking import SmokingParams, SmokingScheduler
 from sitewatch.config.links import AS_TUPLE, SQUARE, Fraction, Link, Strict, same_keys

@@ -1,6 +1,6 @@
 """Configuration sections of the edge box's services: officers, false-alarm memory, sink, worker, cases.
 
-Their defaults are the library's (``streams``, :mod:`sitewatch.officers`); each section builds the
+Their defaults are the library's (``streams``, :mod:`sitewatch.gallery_sync`); each section builds the
 library's objects through its links (see :mod:`sitewatch.config.links`).
 """
 
@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from sitewatch.config.links import MEGABYTES, MINUTES, Link, Strict, same_keys
-from sitewatch.officers import OfficerSync
+from sitewatch.gallery_sync import OfficerSync
 from streams.clips import ClipSink
 from streams.evidence import EvidenceMaker
 from streams.memory import MatchParams

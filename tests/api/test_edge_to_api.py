@@ -20,7 +20,8 @@ from api.auth import Role, create_key, key_digest
 from api.models import ApiKey, IngestedUpdate
 from api.settings import ApiSettings
 from streams.events import EventKind, EventUpdate, Evidence, Phase
-from streams.sinks import HttpSink, Outbox
+from streams.outbox import Outbox
+from streams.sinks import HttpSink
 from tests.conftest import ROOT
 from tests.streams.rtsp import free_port
 from tests.waiting import wait_for

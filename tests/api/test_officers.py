@@ -18,7 +18,8 @@ from sqlalchemy import text
 from api.app import create_app
 from api.auth import create_key
 from api.settings import ApiSettings
-from detector.faces import FaceAnalyzer, Gallery
+from detector.face_gallery import Gallery
+from detector.faces import FaceAnalyzer
 from tests.api.conftest import ADMIN_KEY, Api
 
 

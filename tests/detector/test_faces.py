@@ -9,13 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from detector.faces import (
-    EnrollmentError,
-    FaceAnalyzer,
-    FaceSettings,
-    Gallery,
-    enrollment_embedding,
-)
+from detector.face_gallery import EnrollmentError, Gallery
+from detector.faces import FaceAnalyzer, FaceSettings, enrollment_embedding
 from detector.modelfiles import ModelFileError, resolve
 
 # Who is in each test photo, left to right; None is a face that is not enrolled (an aide in the

@@ -95,23 +95,3 @@ def test_on_cuda_fp16_with_graphs_matches_the_cpu(torchscript: Path) -> None:
     want = cpu.detect(frames, PARAMS).detections
     for g, w in zip(got, want, strict=True):
         assert abs(len(g) - len(w)) <= 1
-
-
-def test_the_gpu_bench_reports_every_batch_size_with_its_stages(torchscript: Path) -> None:
-    from detector.bench_gpu import bench_batches
-
-    model = create("torch", torchscript, BackendOptions(device="cpu"))
-    frames = [cv2.resize(cv2.imread(str(IMAGES[0])), (640, 360))]
-    figures = bench_batches(model, frames, batches=[1, 2], runs=2, device="cpu", progress=False)
-    assert [(f.batch, f.frame) for f in figures] == [(1, "640x360"), (2, "640x360")]
-    for f in figures:
-        # The stages are timed inside the call, so together they cannot exceed it.
-        assert 0 < f.preprocess_ms + f.inference_ms + f.postprocess_ms <= f.ms_per_batch * 1.05
-
-
-def test_the_decode_bench_decodes_every_stream_size() -> None:
-    from detector.bench_gpu import STREAMS, bench_decode
-
-    figures = bench_decode(cv2.imread(str(IMAGES[0])), frames=10, progress=False)
-    assert [f.stream for f in figures] == list(STREAMS)
-    assert all(f.codec in {"h264", "mpeg4"} and f.frames_per_s > 0 for f in figures)

@@ -1,4 +1,4 @@
-"""The map benchmark's seed (sitewatch.bench_map) is what the projects API serves: every marker status
+"""The map benchmark's seed (sitewatch.bench.map) is what the projects API serves: every marker status
 appears, positions stay in the district, phone numbers decrypt."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import ApiSettings
-from sitewatch.bench_map import CENTRE, SPREAD, close_a_case, seed_projects
+from sitewatch.bench.map import CENTRE, SPREAD, close_a_case, seed_projects
 
 ADMIN = "sw_bench-map-admin-key-0123456789abcdefgh"
 

@@ -19,7 +19,7 @@ from sitewatch.cli import main
 from sitewatch.remote_config import RemoteConfigError, fetch_config
 from sitewatch.yamlpos import ConfigError
 from tests.conftest import ROOT
-from tests.sitewatch.test_officers_sync import Server
+from tests.sitewatch.test_gallery_sync import Server
 from tests.streams.rtsp import free_port
 
 ADMIN = "sw_test-remote-admin-0123456789abcdefghijklm"

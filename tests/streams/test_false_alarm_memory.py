@@ -24,9 +24,10 @@ from detector.engine import Engine
 from sitewatch.config import config_from_text
 from sitewatch.edge import build_worker
 from sitewatch.false_alarms import FalseAlarmSync, api_fetch
-from sitewatch.health import health_report
+from sitewatch.health_reporter import health_report
 from streams.memory import FalseAlarmMemory
-from streams.sinks import HEALTH_PATH, HttpSink, Outbox, json_poster
+from streams.outbox import Outbox
+from streams.sinks import HEALTH_PATH, HttpSink, json_poster
 from streams.worker import Worker
 from tests.streams.rtsp import free_port
 from tests.streams.test_worker_rtsp import PHOTOS

@@ -28,7 +28,8 @@ from detector.engine import Engine
 from sitewatch.config import config_from_text
 from sitewatch.edge import build_worker
 from streams.events import EventKind, Phase
-from streams.sinks import RESTART_REASON, MemorySink
+from streams.outbox import RESTART_REASON
+from streams.sinks import MemorySink
 from tests.conftest import ROOT
 from tests.streams.rtsp import free_port
 from tests.streams.test_durability import start_worker
@@ -162,7 +163,7 @@ def test_a_vanished_file_goes_offline_and_a_clean_stop_ends_camera_offline(
 def test_the_outbox_ends_what_a_previous_run_left_open(tmp_path: Path) -> None:
     """The outbox alone: a start and an update left open, another event ended, then a new run's sink."""
     from streams.events import EventUpdate
-    from streams.sinks import Outbox
+    from streams.outbox import Outbox
 
     outbox = Outbox(tmp_path / "outbox.sqlite")
     first = EventUpdate.begin(EventKind.NO_HELMET, "demo", "gate", started_at=100.0, now=100.0)

@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
-import pytest
 
-from detector.faces import FaceAnalyzer, Gallery, enrollment_embedding
+from detector.face_gallery import Gallery
+from detector.faces import FaceAnalyzer, enrollment_embedding
 from streams.events import EventKind, Phase
-from streams.presence import FaceIdentifier, FaceParams, OfficerPresence, OfflineWatch
+from streams.presence import FaceIdentifier, FaceParams, OfficerPresence
 from streams.schedule import Schedule
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -42,23 +42,6 @@ def test_sightings_form_a_timeline() -> None:
     for t, camera in [(0, "gate"), (60, "yard"), (100, "gate"), (400, "gate")]:
         presence.sighting(MONDAY_9 + t, "zhang_wei", camera)
     assert [(a - MONDAY_9, b - MONDAY_9) for a, b, _, _ in presence.timeline] == [(0, 100), (400, 400)]
-
-
-@pytest.mark.parametrize(
-    ("health", "phases"),
-    [
-        # (time, online, offline_since) ticks
-        ([(0, False, 0), (5, False, 0), (10, False, 0), (20, False, 0)], ["start"]),
-        ([(0, False, 0), (10, False, 0), (12, True, None)], ["start", "end"]),
-        ([(0, False, 0), (5, True, None), (20, True, None)], []),  # back before the delay: nothing
-    ],
-)
-def test_camera_offline(health: list[tuple[float, bool, float | None]], phases: list[str]) -> None:
-    watch = OfflineWatch("site", "gate", delay_s=10)
-    got = [
-        u.phase.value for t, online, since in health for u in watch.tick(t, online, since, "stream dropped")
-    ]
-    assert got == phases
 
 
 def test_a_track_is_named_only_when_attempts_agree(face_analyzer: FaceAnalyzer, shared_dir: Path) -> None:

@@ -1,4 +1,4 @@
-"""The outbox and the HTTP sink against a real HTTP receiver on loopback."""
+"""The HTTP sink (and its outbox) against a real HTTP receiver on loopback."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from streams.events import EventKind, EventUpdate, Evidence, Phase
-from streams.sinks import HttpSink, Outbox
+from streams.outbox import Outbox
+from streams.sinks import HttpSink
 from tests.streams.receiver import Receiver
 from tests.waiting import wait_for
 
@@ -26,20 +27,6 @@ def update(i: int, seq: int = 0, evidence: bool = True) -> EventUpdate:
         if evidence
         else None,
     )
-
-
-def test_outbox_survives_reopening_and_keeps_order(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "outbox.sqlite")
-    for i in range(3):
-        box.put(update(i))
-    box.put(update(1))  # a repeat of the same id and seq is stored once
-    reopened = Outbox(tmp_path / "outbox.sqlite")
-    assert len(reopened) == 3
-    first = reopened.oldest()
-    assert first is not None and '"event_id":"ev-0"' in first[1] and first[2]["snapshot"].endswith(b"\x00")
-    reopened.delete(first[0])
-    second = reopened.oldest()
-    assert second is not None and '"event_id":"ev-1"' in second[1]
 
 
 def test_every_update_arrives_once_in_order_after_failures(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from detector.backend import DetectorBackend
 from detector.decode import DecodeParams
+from detector.figures import figures
 
 #: Camera stream sizes (width, height): a substream and a 1080p main stream.
 STREAMS = {"substream 640x360": (640, 360), "main 1920x1080": (1920, 1080)}
@@ -40,8 +41,8 @@ class BatchFigure:
     postprocess_ms: float
 
     def to_json(self) -> dict[str, object]:
-        """A JSON-ready dict (figures rounded to 0.1)."""
-        return {k: round(v, 1) if isinstance(v, float) else v for k, v in asdict(self).items()}
+        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        return figures(self)
 
 
 @dataclass(slots=True)
@@ -54,8 +55,8 @@ class DecodeFigure:
     cameras_at_25fps: float  # how many such cameras one core keeps decoded at 25 frames/s
 
     def to_json(self) -> dict[str, object]:
-        """A JSON-ready dict (figures rounded to 0.1)."""
-        return {k: round(v, 1) if isinstance(v, float) else v for k, v in asdict(self).items()}
+        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        return figures(self)
 
 
 def bench_batches(

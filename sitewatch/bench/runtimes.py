@@ -22,6 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from detector.engine import Engine, EngineSettings
+from detector.figures import figures
 
 logger = logging.getLogger(__name__)
 
@@ -64,17 +65,19 @@ class RuntimeBench:
     runs: int
 
     def to_json(self) -> dict[str, object]:
-        """One row, rounded."""
-        return {
-            "option": self.option.label,
-            "runtime": self.option.runtime,
-            "model": self.option.model.name,
-            "engine_ms": round(self.engine_ms, 2),
-            "inference_ms": round(self.inference_ms, 2),
-            "vs_first": round(self.vs_first, 3),
-            "fps": round(self.fps, 1),
-            "runs": self.runs,
-        }
+        """One row, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        return figures(
+            {
+                "option": self.option.label,
+                "runtime": self.option.runtime,
+                "model": self.option.model.name,
+                "engine_ms": self.engine_ms,
+                "inference_ms": self.inference_ms,
+                "vs_first": self.vs_first,
+                "fps": self.fps,
+                "runs": self.runs,
+            }
+        )
 
 
 def available_options(fp32: Path, int8: Path | None) -> list[RuntimeOption]:

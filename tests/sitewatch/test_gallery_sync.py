@@ -19,8 +19,9 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.auth import create_key
 from api.settings import ApiSettings
-from detector.faces import FaceAnalyzer, Gallery
-from sitewatch.officers import OfficerSync, api_fetch
+from detector.face_gallery import Gallery
+from detector.faces import FaceAnalyzer
+from sitewatch.gallery_sync import OfficerSync, api_fetch
 from streams.sinks import SIGHTINGS_PATH, json_poster
 from tests.streams.rtsp import free_port
 from tests.waiting import wait_for

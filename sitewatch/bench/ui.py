@@ -1,7 +1,7 @@
 """``sitewatch bench --ui``: the web UI and the briefs at scale. With ``stored`` events in the database, the
 time until the review queue's first page is interactive, the time each next card takes to show, and the
 time a weekly brief takes to render (HTML and PDF), and the district map's first render and refresh with
-``map_projects`` projects (:mod:`sitewatch.bench_map`). Needs the dev extra (Playwright) and Chromium."""
+``map_projects`` projects (:mod:`sitewatch.bench.map`). Needs the dev extra (Playwright) and Chromium."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import statistics
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -28,8 +28,9 @@ from api.auth import create_user
 from api.briefs import chromium
 from api.models import Event, EvidenceFile, Site
 from api.settings import ApiSettings
+from detector.figures import figures
 from detector.kinds import PERSON_KINDS
-from sitewatch.bench_map import close_a_case, measure_map, seed_projects
+from sitewatch.bench.map import close_a_case, measure_map, seed_projects
 
 KINDS = PERSON_KINDS
 PASSWORD = "bench-password-0123"
@@ -63,8 +64,8 @@ class UiBench:
     map_refresh_ms: float = 0.0
 
     def to_json(self) -> dict[str, object]:
-        """Figures rounded for reading."""
-        return {k: round(v, 1) if isinstance(v, float) else v for k, v in asdict(self).items()}
+        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        return figures(self)
 
 
 def _seed(app: FastAPI, count: int, progress: bool) -> str:

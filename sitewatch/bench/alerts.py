@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,8 +32,10 @@ from api.models import Delivery, Event, Notification, Site
 from api.outbox.dispatcher import Dispatcher
 from api.settings import ApiSettings
 from api.sites import ensure_site
+from detector.figures import figures
 from streams.events import EventKind, EventUpdate, Evidence
-from streams.sinks import HttpSink, Outbox
+from streams.outbox import Outbox
+from streams.sinks import HttpSink
 
 SECRET = "bench-webhook-secret"
 
@@ -56,8 +58,8 @@ class AlertsBench:
     latency_p95_ms: float
 
     def to_json(self) -> dict[str, object]:
-        """Figures rounded for reading."""
-        return {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(self).items()}
+        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        return figures(self)
 
 
 async def fast_receiver(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -77,7 +79,7 @@ async def fast_receiver(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 def _receiver_process(port: int) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "uvicorn", "sitewatch.bench_alerts:fast_receiver",
+        sys.executable, "-m", "uvicorn", "sitewatch.bench.alerts:fast_receiver",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     env = dict(os.environ)
@@ -195,7 +197,7 @@ def latency(url: str, *, events: int, port: int, progress: bool) -> list[float]:
     while not server.started:
         time.sleep(0.05)
     sink = HttpSink(f"http://127.0.0.1:{port}", key, Outbox(folder / "outbox.sqlite"))
-    jpeg = (Path(__file__).resolve().parents[1] / "configs" / "demo" / "images" / "site-1.jpg").read_bytes()
+    jpeg = (Path(__file__).resolve().parents[2] / "configs" / "demo" / "images" / "site-1.jpg").read_bytes()
     results: list[float] = []
     try:
         for i in tqdm(range(events), desc="event to case system", unit="event", disable=not progress):

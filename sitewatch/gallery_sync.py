@@ -1,5 +1,5 @@
-"""Officers between the edge and the API: the gallery comes from the API (embeddings only, refreshed as
-supervisors enrol or delete officers) and sightings go back to it for the presence timeline."""
+"""The edge's officer-gallery sync with the API: the gallery comes from the API (embeddings only,
+refreshed as supervisors enrol or delete officers) and sightings go back to it for the presence timeline."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import httpx
 import numpy as np
 
-from detector.faces import Gallery
+from detector.face_gallery import Gallery
 from streams.queues import put_dropping_oldest
 from streams.sinks import auth_headers
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -12,6 +12,7 @@ import numpy as np
 from tqdm import tqdm
 
 from detector.engine import Engine
+from detector.figures import figures
 from streams.sinks import MemorySink
 from streams.worker import Worker
 
@@ -65,13 +66,8 @@ class WorkerBench:
     duration_s: float
 
     def to_json(self) -> dict[str, object]:
-        """Figures rounded for reading."""
-        out = asdict(self)
-        for key, value in out.items():
-            if isinstance(value, float):
-                out[key] = round(value, 3)
-        out["stages_ms"] = {k: round(v, 2) for k, v in self.stages_ms.items()}
-        return out
+        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        return figures(self)
 
 
 def engine_fps(engine: Engine, video: Path, seconds: float = 8.0) -> float:

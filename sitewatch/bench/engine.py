@@ -5,12 +5,13 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm import tqdm
 
 from detector.engine import Engine, Scene
+from detector.figures import figures
 from detector.onnx_backend import OnnxYolo
 from detector.smoking import SmokingScheduler
 from detector.types import INFERRED, subset
@@ -44,13 +45,8 @@ class EngineBench:
     runs: int
 
     def to_json(self) -> dict[str, object]:
-        """All figures, rounded to 0.01 ms."""
-        out = asdict(self)
-        for key, value in out.items():
-            if isinstance(value, float):
-                out[key] = round(value, 3 if key == "ratio" else 2)
-        out["stages_ms"] = {k: round(v, 2) for k, v in self.stages_ms.items()}
-        return out
+        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        return figures(self)
 
 
 def _times_ms(fn: Callable[[], object], runs: int, label: str, progress: bool) -> list[float]:

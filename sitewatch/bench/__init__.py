@@ -1,0 +1,12 @@
+"""Every benchmark of the product, in one place, one module per ``sitewatch bench`` mode:
+
+- :mod:`~sitewatch.bench.engine`: the detection engine per stage next to the bare ``session.run``;
+- :mod:`~sitewatch.bench.runtimes`: onnxruntime / OpenVINO, float / INT8 (``--runtimes``);
+- :mod:`~sitewatch.bench.gpu`: the PyTorch backend by batch size, and video decoding (``--gpu``);
+- :mod:`~sitewatch.bench.worker`: N cameras through the whole worker (``--cameras``);
+- :mod:`~sitewatch.bench.alerts`: the dispatcher and event-to-case latency (``--alerts``);
+- :mod:`~sitewatch.bench.ui`: the review page and the briefs at scale (``--ui``).
+
+The central API's benchmark (``--api``) is still :mod:`api.bench`. Every result's ``to_json`` rounds its
+figures one way, :func:`detector.figures.figures`; the command's front-end is :mod:`sitewatch.cli.bench`.
+"""
