@@ -14,11 +14,13 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import numpy as np
 
 from detector.engine import Engine
 from streams.capture import CaptureThread
+from streams.capture_process import CaptureProcess
 from streams.clips import FrameRing
 from streams.motion import MotionGate, MotionParams
 from streams.offline import OfflineWatch
@@ -46,7 +48,7 @@ class Camera:
     """Everything the worker keeps for one camera."""
 
     camera_id: str
-    capture: CaptureThread
+    capture: CaptureThread | CaptureProcess
     gate: MotionGate
     pipeline: CameraPipeline
     offline: OfflineWatch
@@ -62,11 +64,14 @@ class WorkerParams:
     queue_size: frames waiting for inference at most; older ones are dropped beyond it.
     batch_size: frames detected in one engine call at most (several cameras).
     tick_s: how often offline cameras and officer absence are checked.
+    capture: where each camera is decoded: a thread of this process, or a process of its own
+        (:mod:`streams.capture_process`: many cameras on a server, decoding off the inference process).
     """
 
     queue_size: int = 4
     batch_size: int = 4
     tick_s: float = 1.0
+    capture: Literal["thread", "process"] = "thread"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +124,10 @@ class Worker:
         ring: FrameRing | None = None,
     ) -> None:
         """Register a camera (before :meth:`start`); ``ring`` keeps its recent frames for event clips."""
+        capture_kind = CaptureProcess if self.params.capture == "process" else CaptureThread
         self.cameras[camera_id] = Camera(
             camera_id=camera_id,
-            capture=CaptureThread(camera_id, replace(source, max_fps=source.max_fps or detect_fps)),
+            capture=capture_kind(camera_id, replace(source, max_fps=source.max_fps or detect_fps)),
             gate=MotionGate(motion),
             pipeline=pipeline,
             offline=OfflineWatch(site_id, camera_id, offline_after_s),

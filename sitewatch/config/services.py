@@ -37,7 +37,13 @@ HTTP_SINK = Link(
     # timeout are tuned in the library.
     internal=frozenset({"outbox", "backoff_initial_s", "timeout_s"}),
 )
-WORKER = same_keys(WorkerParams, "queue_size", "batch_size", internal=frozenset({"tick_s"}))  # housekeeping
+WORKER = same_keys(
+    WorkerParams,
+    "queue_size",
+    "batch_size",
+    "capture",
+    internal=frozenset({"tick_s"}),  # tick_s: housekeeping
+)
 EVIDENCE = same_keys(EvidenceMaker, "jpeg_quality")
 CLIPS = Link(
     ClipSink,
@@ -149,6 +155,11 @@ class WorkerConfig(Strict):
     )
     batch_size: int = WORKER.field(
         "batch_size", ge=1, le=64, description="Frames of several cameras per engine call."
+    )
+    capture: Literal["thread", "process"] = WORKER.field(
+        "capture",
+        description="Where each camera is decoded: thread (in the worker's process) or process (a process "
+        "of its own per camera, frames handed over in shared memory: for servers with many cameras).",
     )
     jpeg_quality: int = EVIDENCE.field(
         "jpeg_quality", ge=30, le=100, description="Quality of evidence snapshots."
