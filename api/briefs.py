@@ -26,13 +26,13 @@ from api.auth import Principal
 from api.brief_recurring import recurring_section
 from api.brief_sites import name_projects, site_rows
 from api.models import Case, CaseEvent, Event
-from api.schemas import YEARS, bounded_time
+from api.schemas.base import YEARS, bounded_time
 from api.stats import VIOLATIONS, compute_stats
 from api.storage import EvidenceStore
 from detector.kinds import KIND_NAMES
 
-#: Years a period is computed in at all (wider than those asked for, :data:`api.schemas.YEARS`, so that the
-#: period before the first one can be computed), far from the ends of the calendar.
+#: Years a period is computed in at all (wider than those asked for, :data:`api.schemas.base.YEARS`, so that
+#: the period before the first one can be computed), far from the ends of the calendar.
 _CALENDAR = (1900, 2200)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -91,7 +91,7 @@ class Period:
     @classmethod
     def parse(cls, text: str, tz: str = "Asia/Shanghai", *, bounded: bool = True) -> Period:
         """``2026-W48`` (an ISO week) or ``2026-11`` (a month); ``bounded``: in the years the API accepts
-        (:data:`api.schemas.YEARS`), also once in UTC."""
+        (:data:`api.schemas.base.YEARS`), also once in UTC."""
         zone = ZoneInfo(tz)
         period = cls._parse(text, zone)
         if bounded:

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from api.db import session_factory
 from api.ingest import Prepared, Submission, prepare, store_prepared
-from api.schemas import IngestResult
+from api.schemas.events import IngestResult
 from api.storage import EvidenceStore
 
 logger = logging.getLogger(__name__)

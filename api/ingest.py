@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from api.arming import disarmed
 from api.cases import default_policy, maybe_open_case, recurrence
 from api.models import Case, CasePolicy, Event, EvidenceFile, IngestedUpdate, Notification
-from api.schemas import IngestEventIn, IngestResult
+from api.schemas.events import IngestEventIn, IngestResult
 from api.sites import ensure_site
 from api.storage import EvidenceStore, StagedFile
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.ingest import IngestError, ingest_update
 from api.models import CameraHealth, Event
-from api.schemas import IngestEventIn
+from api.schemas.events import IngestEventIn
 from api.storage import EvidenceStore
 
 logger = logging.getLogger(__name__)

@@ -26,7 +26,8 @@ from api.false_alarms import active_entries
 from api.ingest import IngestError, ingest_update
 from api.models import ApiKey, User
 from api.officers import FaceKeyError, gallery, record_sighting
-from api.schemas import CameraHealthIn, FalseAlarmPublic, IngestEventIn
+from api.schemas.events import FalseAlarmPublic, IngestEventIn
+from api.schemas.sites import CameraHealthIn
 from api.serve import server_config
 from api.settings import ApiSettings
 from api.silence import end_silent_events

@@ -13,7 +13,7 @@ from api.analysis_schemas import AnalysisPublic, TrackedIssueClose, TrackedIssue
 from api.analysis_scope import Thresholds
 from api.deps import IdPath, NameQuery, Reader, Reviewer, SessionDep, time_zone, visible_site
 from api.models import Site, TrackedIssue
-from api.schemas import Time
+from api.schemas.base import Time
 from api.tracked_issues import IssueClosedError, close_issue, create_issue, list_issues, public, visible
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"])

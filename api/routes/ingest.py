@@ -13,7 +13,7 @@ from api.group_commit import GroupCommitter
 from api.ingest import MEDIA, EventConflictError, IngestError, Submission
 from api.multipart import read_parts
 from api.retention import apply_retention, retention_policy
-from api.schemas import IngestEventIn, IngestResult
+from api.schemas.events import IngestEventIn, IngestResult
 from api.storage import EvidenceStore
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])

@@ -24,7 +24,7 @@ from api.deps import Admin, IdPath, Reader, SessionDep, get_principal, in_scope,
 from api.events import audit
 from api.login import LoginRefusedError, change_own_password, password_login
 from api.models import User
-from api.schemas import LoginIn, PasswordChangeIn, PasswordIn, UserChanged, UserIn, UserPublic
+from api.schemas.access import LoginIn, PasswordChangeIn, PasswordIn, UserChanged, UserIn, UserPublic
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 

@@ -248,7 +248,7 @@ def test_a_write_conflict_with_another_update_is_retried_not_reported_as_duplica
     # before this update's first attempt writes it.
     import api.ingest as ingest_module
     from api.models import Site
-    from api.schemas import IngestEventIn
+    from api.schemas.events import IngestEventIn
 
     real_ensure_site = ingest_module.ensure_site
     calls: list[str] = []

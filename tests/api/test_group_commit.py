@@ -17,7 +17,7 @@ from api.db import make_engine, writer_lock
 from api.group_commit import GroupCommitter
 from api.ingest import IngestError, Submission, prepare, store_prepared
 from api.models import Event, EvidenceFile, IngestedUpdate, Notification
-from api.schemas import IngestEventIn, IngestResult
+from api.schemas.events import IngestEventIn, IngestResult
 from tests.api.conftest import Api
 from tests.api.test_api import JPEG, event, evidence_accounted_for, other_jpeg, post
 
