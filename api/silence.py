@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from api.ingest import IngestError, ingest_update
+from api.ingest import ingest_update
+from api.ingest_prepare import IngestError
 from api.models import CameraHealth, Event
 from api.schemas.events import IngestEventIn
 from api.storage import EvidenceStore

@@ -23,7 +23,8 @@ from api.app import create_app
 from api.auth import create_key, create_user, revoke_key
 from api.cases import set_policy
 from api.false_alarms import active_entries
-from api.ingest import IngestError, ingest_update
+from api.ingest import ingest_update
+from api.ingest_prepare import IngestError
 from api.models import ApiKey, User
 from api.officers import FaceKeyError, gallery, record_sighting
 from api.schemas.events import FalseAlarmPublic, IngestEventIn

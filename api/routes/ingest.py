@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Edge, reporting_site
 from api.group_commit import GroupCommitter
-from api.ingest import MEDIA, EventConflictError, IngestError, Submission
+from api.ingest_prepare import MEDIA, EventConflictError, IngestError, Submission
 from api.multipart import read_parts
 from api.retention import apply_retention, retention_policy
 from api.schemas.events import IngestEventIn, IngestResult
