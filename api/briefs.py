@@ -28,7 +28,7 @@ from api.brief_sites import name_projects, site_rows
 from api.models import Case, CaseEvent, Event
 from api.schemas.base import YEARS, bounded_time
 from api.stats import VIOLATIONS, compute_stats
-from api.storage import EvidenceStore
+from api.storage.interface import EvidenceStore
 from detector.kinds import KIND_NAMES
 
 #: Years a period is computed in at all (wider than those asked for, :data:`api.schemas.base.YEARS`, so that

@@ -25,7 +25,7 @@ from api.db import session_factory
 from api.ingest_prepare import Prepared, Submission, prepare
 from api.ingest_write import store_prepared
 from api.schemas.events import IngestResult
-from api.storage import EvidenceStore
+from api.storage.interface import EvidenceStore
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from api.ingest_prepare import IngestError, Submission, prepare
 from api.ingest_write import store_prepared
 from api.schemas.events import IngestEventIn, IngestResult
-from api.storage import EvidenceStore
+from api.storage.interface import EvidenceStore
 
 
 def ingest_update(

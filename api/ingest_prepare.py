@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from api.schemas.events import IngestEventIn
-from api.storage import EvidenceStore, StagedFile
+from api.storage.interface import EvidenceStore, StagedFile
 
 MEDIA = {"snapshot": "image/jpeg", "annotated": "image/jpeg", "clip": "video/mp4"}
 

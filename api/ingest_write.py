@@ -28,7 +28,7 @@ from api.ingest_rows import evidence_rows, fold_updates
 from api.models import Event, EvidenceFile, IngestedUpdate, Notification
 from api.schemas.events import IngestResult
 from api.sites import ensure_site
-from api.storage import StagedFile
+from api.storage.interface import StagedFile
 
 #: Event columns an update may change after the event was created.
 _MUTABLE = (

@@ -23,7 +23,7 @@ from api.ingest import ingest_update
 from api.ingest_prepare import IngestError
 from api.models import CameraHealth, Event
 from api.schemas.events import IngestEventIn
-from api.storage import EvidenceStore
+from api.storage.interface import EvidenceStore
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from api.auth import Principal
 from api.briefs import PdfUnavailableError, Period, brief_data, render_html, render_pdf
 from api.models import Brief, EvidenceFile, Notification
 from api.outbox.delivery import new_delivery
-from api.storage import EvidenceStore
+from api.storage.interface import EvidenceStore
 
 logger = logging.getLogger(__name__)
 

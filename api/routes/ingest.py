@@ -14,7 +14,7 @@ from api.ingest_prepare import MEDIA, EventConflictError, IngestError, Submissio
 from api.multipart import read_parts
 from api.retention import apply_retention, retention_policy
 from api.schemas.events import IngestEventIn, IngestResult
-from api.storage import EvidenceStore
+from api.storage.interface import EvidenceStore
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
 
