@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from api.app import create_app
 from api.auth import create_user
-from api.briefs import chromium
+from api.brief_pdf import chromium
 from api.models import Event, EvidenceFile, Site
 from api.settings import ApiSettings
 from detector.kinds import PERSON_KINDS
