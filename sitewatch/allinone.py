@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from alerts.demo_receiver import DemoCaseSystem
 from api.app import create_app
-from api.auth import create_key, create_user, revoke_key
+from api.auth import create_key, revoke_key
 from api.cases import set_policy
 from api.false_alarms import active_entries
 from api.ingest import ingest_update
@@ -33,6 +33,7 @@ from api.serve import server_config
 from api.settings import ApiSettings
 from api.silence import end_silent_events
 from api.sites import ensure_site, record_health
+from api.users import create_user
 from detector.faces import Gallery
 from sitewatch.config import Config
 from sitewatch.false_alarms import FalseAlarmSync
