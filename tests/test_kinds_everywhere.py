@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from alerts import prompts
-from alerts.channels import markdown
 from alerts.contract import EventInfo, EventNotice, Evidence
+from alerts.markdown import markdown
 from api import false_alarms, stats
 from api.briefs import WORDS
 from api.cases import default_policy
