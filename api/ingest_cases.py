@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from api.cases import default_policy, maybe_open_case, recurrence
 from api.models import Case, CasePolicy, Event
 
+# Built once: building a statement (and its cache key) costs more CPU than running it.
 _SITES: BindParameter[str] = bindparam("sites", expanding=True)
 #: Everything case work at an event's start depends on, for the batch's sites, in one round trip:
 #: ("reinspection", site, camera, kind) for each case under re-inspection, and (trigger, site, None, kind)
