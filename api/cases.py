@@ -106,6 +106,21 @@ def open_case_for(session: Session, *, event: Event, actor: str) -> Case:
     return case
 
 
+def add_note(session: Session, *, case: Case, actor: str, note: str, at: datetime | None = None) -> None:
+    """Write ``note`` into the case's history without moving it (a call placed, a text sent), in the
+    caller's transaction."""
+    session.add(
+        CaseHistory(
+            case_id=case.id,
+            at=at or datetime.now(UTC),
+            actor=actor,
+            from_status=case.status,
+            to_status=case.status,
+            note=note,
+        )
+    )
+
+
 def maybe_open_case(session: Session, *, event: Event, moment: Trigger, actor: str) -> Case | None:
     """Open (or join) a case when the site's policy for the event's kind says so at this ``moment``."""
     trigger, _ = policy(session, site_id=event.site_id, kind=event.kind)

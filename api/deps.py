@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -187,3 +188,30 @@ def time_zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unknown time zone {name[:64]!r}") from None
+
+
+#: Longest period one request for figures may cover (a year and a month): bounds the work of one request.
+MAX_PERIOD = timedelta(days=400)
+
+
+def period(
+    start: datetime | None, end: datetime | None, *, default: timedelta, names: tuple[str, str]
+) -> tuple[datetime, datetime]:
+    """The period ``[start, end)`` a request for figures asks for: ``end`` defaults to now and ``start`` to
+    ``default`` before it; 400 with the reason (naming the parameters ``names``) when either lacks a time
+    zone offset, when they are in the wrong order, or when they span more than :data:`MAX_PERIOD`."""
+    first, last = names
+    try:
+        end = end or datetime.now(UTC)
+        start = start or end - default
+    except OverflowError:  # a date at the edge of the calendar
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{first} or {last} is out of range") from None
+    if start.tzinfo is None or end.tzinfo is None:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{first} and {last} need a time zone offset")
+    if start >= end:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{first} must be before {last}")
+    if end - start > MAX_PERIOD:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, f"the period may span at most {MAX_PERIOD.days} days; ask per month"
+        )
+    return start, end

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
+from api.cases import add_note
 from api.models import Case, CaseHistory, Delivery
 
 #: ``status_code`` of a call that was answered and listened to the end (用户听音完成).
@@ -60,16 +61,7 @@ def record_call_reports(
             select(CaseHistory.id).where(CaseHistory.case_id == case.id, CaseHistory.note == note).limit(1)
         )
         if seen is None:
-            session.add(
-                CaseHistory(
-                    case_id=case.id,
-                    at=now,
-                    actor=f"alerts:{row.channel}",
-                    from_status=case.status,
-                    to_status=case.status,
-                    note=note,
-                )
-            )
+            add_note(session, case=case, actor=f"alerts:{row.channel}", note=note, at=now)
         recorded += 1
     session.commit()
     return recorded, unknown

@@ -20,7 +20,8 @@ from alerts.aliyun import AliyunChannel, Contact, masked
 from alerts.channels import Channel, Outcome
 from alerts.config import ChannelConfig
 from alerts.contract import CaseNotice, EventNotice
-from api.models import Case, CaseHistory, Delivery, Project
+from api.cases import add_note
+from api.models import Case, Delivery, Project
 from api.secretkeys import PII_KEY
 
 logger = logging.getLogger(__name__)
@@ -135,13 +136,5 @@ def record_in_history(
         if case is None:
             continue
         last = outcome.permanent or row.attempts + 1 >= config.max_attempts
-        session.add(
-            CaseHistory(
-                case_id=case.id,
-                at=now,
-                actor=f"alerts:{name}",
-                from_status=case.status,
-                to_status=case.status,
-                note=note_of(config, row.body, outcome, last=last),
-            )
-        )
+        note = note_of(config, row.body, outcome, last=last)
+        add_note(session, case=case, actor=f"alerts:{name}", note=note, at=now)

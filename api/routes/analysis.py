@@ -10,15 +10,13 @@ from sqlalchemy import select
 
 from api.analysis import analyse
 from api.analysis_scope import Thresholds
-from api.deps import IdPath, NameQuery, Reader, Reviewer, SessionDep, time_zone, visible_site
+from api.deps import IdPath, NameQuery, Reader, Reviewer, SessionDep, period, time_zone, visible_site
 from api.models import Site, TrackedIssue
 from api.schemas.analysis import AnalysisPublic, TrackedIssueClose, TrackedIssueIn, TrackedIssuePublic
 from api.schemas.base import Time
 from api.tracked_issues import IssueClosedError, close_issue, create_issue, list_issues, public, visible
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"])
-#: Longest period one analysis may cover (a year and a month), as for statistics.
-MAX_PERIOD = timedelta(days=400)
 
 
 @router.get("/analysis", response_model=AnalysisPublic, operation_id="get_analysis")
@@ -39,16 +37,7 @@ def analysis(
     zone = time_zone(tz or request.app.state.timezone)
     if site_id is not None:
         visible_site(principal, site_id)
-    end = end or datetime.now(UTC)
-    start = start or end - timedelta(days=28)
-    if start.tzinfo is None or end.tzinfo is None:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "start and end need a time zone offset")
-    if start >= end:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "start must be before end")
-    if end - start > MAX_PERIOD:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, f"the period may span at most {MAX_PERIOD.days} days"
-        )
+    start, end = period(start, end, default=timedelta(days=28), names=("start", "end"))
     try:
         return analyse(
             session,
