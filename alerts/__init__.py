@@ -5,6 +5,7 @@ and its dispatcher (:mod:`api.outbox`) route notifications and hand the bodies r
 channels. Nothing here imports the API.
 
 Modules: ``config`` (channels, routes and brief schedules), ``signing`` (HMAC signatures), ``contract``
-(the webhook's JSON contract), ``channels`` (how each kind of receiver is spoken to), ``demo_receiver``
-(a case-management system for demos), ``prompts`` (the shipped voice prompts).
+(the webhook's JSON contract), ``channels`` (how each kind of receiver is spoken to), ``markdown`` (what
+group chats read), ``demo_receiver`` (a case-management system for demos), ``prompts`` (the shipped voice
+prompts).
 """

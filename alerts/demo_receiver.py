@@ -21,13 +21,7 @@ from typing import Any
 
 import httpx
 
-from alerts.signing import (
-    IDEMPOTENCY_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    check_request,
-    sign_request,
-)
+from alerts.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, check_request, sign_request
 
 logger = logging.getLogger(__name__)
 

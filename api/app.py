@@ -55,7 +55,8 @@ from api.routes import (
 )
 from api.secretkeys import PII_KEY
 from api.settings import ApiSettings
-from api.storage import disk_full, open_store
+from api.storage import open_store
+from api.storage.interface import disk_full
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.models import Project
 from api.projects import is_armed
-from api.schemas import EventKindName, IngestEventIn
+from api.schemas.events import EventKindName, IngestEventIn
 
 logger = logging.getLogger(__name__)
 

@@ -4,6 +4,9 @@ A key is stored as its HMAC-SHA256 under a server-side *pepper* (``SITEWATCH_KEY
 one kept in ``data_dir/key.pepper``, mode 0600, never in the database): a copy of the database alone does
 not let anyone test guesses of a chosen key offline. Keys stored before as a bare SHA-256 still work and
 are rewritten under the pepper on their first use (or, for ``SITEWATCH_ADMIN_KEY``, at start).
+
+Who a caller is (:class:`Principal`) is defined here too; users' passwords and web sessions, the other
+way in, are in :mod:`api.users`.
 """
 
 from __future__ import annotations
@@ -17,18 +20,19 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import ApiKey, User, WebSession
+from api.models import ApiKey
 
 logger = logging.getLogger(__name__)
 
 Role = Literal["admin", "supervisor", "viewer", "edge", "integration"]
+
 ROLES: tuple[Role, ...] = ("admin", "supervisor", "viewer", "edge", "integration")
 
 
@@ -47,6 +51,7 @@ class Principal:
 
 #: Where a session's factory keeps the key pepper (``sessionmaker(info=...)``, see api.db.session_factory).
 PEPPER_INFO = "key_pepper"
+
 PEPPER_FILE = "key.pepper"
 
 
@@ -229,111 +234,3 @@ def ensure_admin(session: Session, env_key: str | None) -> str | None:
     if session.scalar(select(ApiKey).where(ApiKey.role == "admin", ApiKey.revoked_at.is_(None))) is not None:
         return None
     return create_key(session, name="admin (first start)", role="admin")
-
-
-SESSION_COOKIE = "sitewatch_session"
-SESSION_HOURS = 12
-
-
-def hash_password(password: str) -> str:
-    """An scrypt hash with a random salt: ``scrypt$n$r$p$salt$hash`` (hex)."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
-    return f"scrypt$16384$8$1${salt.hex()}${digest.hex()}"
-
-
-def check_password(password: str, stored: str) -> bool:
-    """Whether ``password`` matches a hash made by :func:`hash_password` (constant-time compare)."""
-    try:
-        _, n, r, p, salt, digest = stored.split("$")
-        candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p))
-    except ValueError:
-        return False
-    return hmac.compare_digest(candidate.hex(), digest)
-
-
-def create_user(
-    session: Session, *, username: str, password: str, role: Role, site_ids: list[str] | None = None
-) -> User:
-    """Store a user with a hashed password."""
-    user = User(
-        username=username,
-        password_hash=hash_password(password),
-        role=role,
-        site_ids=list(site_ids or []),
-        created_at=datetime.now(UTC),
-    )
-    session.add(user)
-    session.commit()
-    return user
-
-
-def start_session(session: Session, *, user_id: int) -> str:
-    """Store a new web session of the user (their password was checked) and return its token."""
-    token = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    session.add(
-        WebSession(
-            token_hash=hash_token(token),
-            user_id=user_id,
-            created_at=now,
-            expires_at=now + timedelta(hours=SESSION_HOURS),
-        )
-    )
-    session.commit()
-    return token
-
-
-def session_principal(session: Session, token: str) -> Principal | None:
-    """The user behind a session token, while the session lasts."""
-    row = session.get(WebSession, hash_token(token))
-    if row is None:
-        return None
-    user = session.get(User, row.user_id)
-    if row.expires_at < datetime.now(UTC) or user is None or user.disabled:
-        return None
-    role: Role = next((r for r in ROLES if r == user.role), "viewer")
-    return Principal(name=user.username, role=role, site_ids=tuple(user.site_ids))
-
-
-def logout(session: Session, token: str) -> None:
-    """End a session."""
-    row = session.get(WebSession, hash_token(token))
-    if row is not None:
-        session.delete(row)
-        session.commit()
-
-
-def session_user(session: Session, token: str) -> User | None:
-    """The enabled user of a live web session, or ``None``."""
-    row = session.get(WebSession, hash_token(token))
-    if row is None or row.expires_at < datetime.now(UTC):
-        return None
-    user = session.get(User, row.user_id)
-    return None if user is None or user.disabled else user
-
-
-def end_sessions(session: Session, *, user_id: int, keep_token: str | None = None) -> int:
-    """End every web session of a user (but the one of ``keep_token``); how many ended. The caller
-    commits."""
-    query = delete(WebSession).where(WebSession.user_id == user_id)
-    if keep_token is not None:
-        query = query.where(WebSession.token_hash != hash_token(keep_token))
-    ended: int = session.execute(query).rowcount  # type: ignore[attr-defined]
-    return ended
-
-
-def set_user_disabled(session: Session, *, user: User, disabled: bool) -> int:
-    """Disable (no log-in, every session ended) or enable a user; the sessions ended. The caller
-    commits."""
-    user.disabled = disabled
-    return end_sessions(session, user_id=user.id) if disabled else 0
-
-
-def set_user_password(
-    session: Session, *, user: User, password_hash: str, keep_token: str | None = None
-) -> int:
-    """Store a user's new password hash (:func:`hash_password`, made outside any transaction: it is slow)
-    and end their sessions but ``keep_token``'s; the sessions ended. The caller commits."""
-    user.password_hash = password_hash
-    return end_sessions(session, user_id=user.id, keep_token=keep_token)

@@ -2,17 +2,14 @@
 the previous period, charts, the top cameras and kinds, typical cases with their snapshots, overdue
 cases and officer presence. HTML (self-contained: charts inline as SVG, snapshots as data URLs), and PDF
 printed from that HTML by headless Chromium, offline.
+
+The periods are in :mod:`api.brief_periods`, the PDF printing in :mod:`api.brief_pdf`.
 """
 
 from __future__ import annotations
 
 import base64
-import re
-import shutil
-import subprocess
-import tempfile
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,17 +20,13 @@ from sqlalchemy.orm import Session
 
 from api import charts
 from api.auth import Principal
+from api.brief_periods import Period
 from api.brief_recurring import recurring_section
 from api.brief_sites import name_projects, site_rows
 from api.models import Case, CaseEvent, Event
-from api.schemas import YEARS, bounded_time
 from api.stats import VIOLATIONS, compute_stats
-from api.storage import EvidenceStore
+from api.storage.interface import EvidenceStore
 from detector.kinds import KIND_NAMES
-
-#: Years a period is computed in at all (wider than those asked for, :data:`api.schemas.YEARS`, so that the
-#: period before the first one can be computed), far from the ends of the calendar.
-_CALENDAR = (1900, 2200)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
@@ -67,74 +60,6 @@ WORDS: dict[str, dict[str, str]] = {
         "reinspection": "re-inspection", "reopened": "reopened",
     },
 }  # fmt: skip
-
-
-class PeriodError(ValueError):
-    """A period that is neither ``YYYY-Www`` nor ``YYYY-MM``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """A week or a month, in a time zone.
-
-    Example:
-        >>> p = Period.parse("2026-W48", "Asia/Shanghai")
-        >>> p.start.isoformat(), p.kind, p.previous().label
-        ('2026-11-23T00:00:00+08:00', 'weekly', '2026-W47')
-    """
-
-    label: str
-    kind: str  # weekly | monthly
-    start: datetime
-    end: datetime
-
-    @classmethod
-    def parse(cls, text: str, tz: str = "Asia/Shanghai", *, bounded: bool = True) -> Period:
-        """``2026-W48`` (an ISO week) or ``2026-11`` (a month); ``bounded``: in the years the API accepts
-        (:data:`api.schemas.YEARS`), also once in UTC."""
-        zone = ZoneInfo(tz)
-        period = cls._parse(text, zone)
-        if bounded:
-            try:
-                bounded_time(period.start)
-                bounded_time(period.end)
-            except ValueError:
-                raise PeriodError(
-                    f"period {text} is outside the years {YEARS[0]}..{YEARS[1] - 1} (in UTC)"
-                ) from None
-        return period
-
-    @classmethod
-    def _parse(cls, text: str, zone: ZoneInfo) -> Period:
-        if match := re.fullmatch(r"(\d{4})-W(\d{2})", text):
-            try:
-                monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
-            except ValueError as exc:
-                raise PeriodError(f"no such week: {text}") from exc
-            if not _CALENDAR[0] <= monday.year < _CALENDAR[1]:
-                raise PeriodError(f"period {text} is outside the years {YEARS[0]}..{YEARS[1] - 1}")
-            start = datetime.combine(monday, datetime.min.time(), zone)
-            return cls(text, "weekly", start, start + timedelta(days=7))
-        if match := re.fullmatch(r"(\d{4})-(\d{2})", text):
-            year, month = int(match[1]), int(match[2])
-            if not 1 <= month <= 12:
-                raise PeriodError(f"no such month: {text}")
-            if not _CALENDAR[0] <= year < _CALENDAR[1]:
-                raise PeriodError(f"period {text} is outside the years {YEARS[0]}..{YEARS[1] - 1}")
-            start = datetime(year, month, 1, tzinfo=zone)
-            end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
-            return cls(text, "monthly", start, end)
-        raise PeriodError(f"a period is a week like 2026-W48 or a month like 2026-11, not {text!r}")
-
-    def previous(self) -> Period:
-        """The period before this one."""
-        zone = self.start.tzinfo
-        assert isinstance(zone, ZoneInfo)
-        before = self.start - timedelta(days=1)
-        if self.kind == "weekly":
-            year, week, _ = before.isocalendar()
-            return Period._parse(f"{year}-W{week:02d}", zone)
-        return Period._parse(f"{before.year}-{before.month:02d}", zone)
 
 
 def _delta(now: float | None, before: float | None) -> str:
@@ -312,56 +237,3 @@ def brief_data(
 def render_html(data: dict[str, Any]) -> str:
     """The brief as one self-contained HTML page."""
     return _env.get_template("brief.html.j2").render(**data)
-
-
-class PdfUnavailableError(RuntimeError):
-    """No Chromium to print with."""
-
-
-def chromium() -> str | None:
-    """The Chromium executable (``SITEWATCH_CHROMIUM``, else the usual names on the PATH)."""
-    import os
-
-    configured = os.environ.get("SITEWATCH_CHROMIUM")
-    if configured:
-        return configured
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-def render_pdf(html: str, *, timeout_s: float = 60.0) -> bytes:
-    """Print ``html`` to PDF with headless Chromium, offline (no network: the page is self-contained).
-
-    Raises:
-        PdfUnavailableError: Chromium is not installed, or it failed.
-    """
-    binary = chromium()
-    if binary is None:
-        raise PdfUnavailableError("PDF briefs need Chromium: apt install chromium, or set SITEWATCH_CHROMIUM")
-    with tempfile.TemporaryDirectory(prefix="sitewatch-brief-") as folder:
-        page, pdf = Path(folder) / "brief.html", Path(folder) / "brief.pdf"
-        page.write_text(html, encoding="utf-8")
-        command = [
-            binary,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={Path(folder) / 'profile'}",
-            "--no-pdf-header-footer",
-            f"--print-to-pdf={pdf}",
-            page.as_uri(),
-        ]
-        try:
-            subprocess.run(command, capture_output=True, timeout=timeout_s, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise PdfUnavailableError(f"Chromium failed to print the brief: {exc}") from None
-        if not pdf.exists() or pdf.stat().st_size == 0:
-            raise PdfUnavailableError("Chromium printed no PDF")
-        return pdf.read_bytes()

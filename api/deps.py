@@ -11,8 +11,9 @@ from fastapi import Depends, HTTPException, Path, Query, Request, status
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import SESSION_COOKIE, Principal, Role, authenticate, hash_key, session_principal
-from api.storage import EvidenceStore
+from api.auth import Principal, Role, authenticate, hash_key
+from api.storage.interface import EvidenceStore
+from api.users import SESSION_COOKIE, session_principal
 
 # The dependencies are coroutines: FastAPI runs a plain function in a worker thread, and the hop there and
 # back cost more than most of them do. Only what touches the database leaves the event loop.

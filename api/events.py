@@ -15,7 +15,7 @@ from api.cases import maybe_open_case
 from api.false_alarms import forget_event, remember
 from api.models import Event, Review
 from api.notify import notify_event
-from api.schemas import bounded_time
+from api.schemas.base import bounded_time
 
 
 class CursorError(ValueError):

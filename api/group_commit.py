@@ -1,12 +1,12 @@
 """Group commit: the ingest requests of one API process share transactions.
 
 Each ingest request costs a transaction, and a transaction costs a disk flush and a round of statements
-whatever it holds. Under load, many edge boxes post at once; one writer thread per process takes every
-update waiting at that moment and stores them together with :func:`api.ingest.store_prepared`. Files are
-checked and written before, by each request on a pool of file threads (:func:`api.ingest.prepare`), so
+whatever it holds. Under load, many edge boxes post at once; one writer thread per process takes every update
+waiting at that moment and stores them together with :func:`api.ingest_write.store_prepared`. Files are
+checked and written before, by each request on a pool of file threads (:func:`api.ingest_prepare.prepare`), so
 that their disk flushes overlap. A request is answered only once the transaction holding its update has
-committed, so an answer still means "stored durably". With one request in flight the batch is that
-request alone: nothing waits for company.
+committed, so an answer still means "stored durably". With one request in flight the batch is that request
+alone: nothing waits for company.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from contextlib import AbstractContextManager, nullcontext
 from sqlalchemy import Engine
 
 from api.db import session_factory
-from api.ingest import Prepared, Submission, prepare, store_prepared
-from api.schemas import IngestResult
-from api.storage import EvidenceStore
+from api.ingest_prepare import Prepared, Submission, prepare
+from api.ingest_write import store_prepared
+from api.schemas.events import IngestResult
+from api.storage.interface import EvidenceStore
 
 logger = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import check_password, hash_password, session_user, set_user_password, start_session
 from api.events import audit
 from api.models import User
+from api.users import check_password, hash_password, session_user, set_user_password, start_session
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from api.models import CameraHealth, Case, Project
-from api.project_schemas import MarkerStatus, ProjectMarker, ProjectState
 from api.projects import state_of, today
+from api.schemas.projects import MarkerStatus, ProjectMarker, ProjectState
 
 
 def markers(session: Session, *, site_ids: Sequence[str]) -> list[ProjectMarker]:

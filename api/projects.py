@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from api.audit import audit
 from api.models import Project
-from api.project_schemas import ProjectIn, ProjectPatch, ProjectState
+from api.schemas.projects import ProjectIn, ProjectPatch, ProjectState
 from api.secretkeys import PII_KEY
 from api.sites import ensure_site
 

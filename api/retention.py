@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from api.cases import ACTIVE
 from api.models import Case, CaseEvent, Event, EvidenceFile
 from api.settings import ApiSettings
-from api.storage import EvidenceStore
+from api.storage.interface import EvidenceStore
 
 logger = logging.getLogger(__name__)
 HASH_COLUMNS = (Event.snapshot_sha256, Event.annotated_sha256, Event.clip_sha256)

@@ -19,10 +19,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from api.ingest import IngestError, ingest_update
+from api.ingest import ingest_update
+from api.ingest_prepare import IngestError
 from api.models import CameraHealth, Event
-from api.schemas import IngestEventIn
-from api.storage import EvidenceStore
+from api.schemas.events import IngestEventIn
+from api.storage.interface import EvidenceStore
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from api.false_alarms import add_suppressions
 from api.models import CameraHealth, Site
-from api.schemas import CameraHealthIn
+from api.schemas.sites import CameraHealthIn
 
 # Sites known to exist in each database (sites are never deleted), so that the hot ingest path skips the
 # lookup; keyed by the engine's URL because tests and benchmarks run several databases in one process.

@@ -100,7 +100,7 @@ def close_issue(session: Session, *, principal: Principal, issue: TrackedIssue, 
 
 
 def public(issue: TrackedIssue, *, now: datetime | None = None) -> dict[str, Any]:
-    """``issue`` as :class:`api.analysis_schemas.TrackedIssuePublic` reads it."""
+    """``issue`` as :class:`api.schemas.analysis.TrackedIssuePublic` reads it."""
     now = now or datetime.now(UTC)
     return {
         "id": issue.id,

@@ -20,17 +20,20 @@ from sqlalchemy import func, select
 
 from alerts.demo_receiver import DemoCaseSystem
 from api.app import create_app
-from api.auth import create_key, create_user, revoke_key
+from api.auth import create_key, revoke_key
 from api.cases import set_policy
 from api.false_alarms import active_entries
-from api.ingest import IngestError, ingest_update
+from api.ingest import ingest_update
+from api.ingest_prepare import IngestError
 from api.models import ApiKey, User
 from api.officers import FaceKeyError, gallery, record_sighting
-from api.schemas import CameraHealthIn, FalseAlarmPublic, IngestEventIn
+from api.schemas.events import FalseAlarmPublic, IngestEventIn
+from api.schemas.sites import CameraHealthIn
 from api.serve import server_config
 from api.settings import ApiSettings
 from api.silence import end_silent_events
 from api.sites import ensure_site, record_health
+from api.users import create_user
 from detector.face_gallery import Gallery
 from sitewatch.config import Config
 from sitewatch.false_alarms import FalseAlarmSync

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from alerts import prompts
-from alerts.channels import markdown
 from alerts.contract import EventInfo, EventNotice, Evidence
+from alerts.markdown import markdown
 from api import false_alarms, stats
 from api.briefs import WORDS
 from api.cases import default_policy
-from api.schemas import EventKindName, IngestEventIn
+from api.schemas.events import EventKindName, IngestEventIn
 from detector.kinds import KINDS, LANGUAGES, PERSON_KINDS, SPECS, EventKind, name
 from sitewatch.config import CasePolicyConfig, RulesConfig, config_from_text
 from sitewatch.edge import rule_params_of

@@ -16,10 +16,12 @@ from alerts.channels import Channel
 from alerts.config import BriefSchedule
 from alerts.contract import BriefNotice
 from api.auth import Principal
-from api.briefs import PdfUnavailableError, Period, brief_data, render_html, render_pdf
+from api.brief_pdf import PdfUnavailableError, render_pdf
+from api.brief_periods import Period
+from api.briefs import brief_data, render_html
 from api.models import Brief, EvidenceFile, Notification
 from api.outbox.delivery import new_delivery
-from api.storage import EvidenceStore
+from api.storage.interface import EvidenceStore
 
 logger = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import select
 
 from api.analysis import analyse
-from api.analysis_schemas import AnalysisPublic, TrackedIssueClose, TrackedIssueIn, TrackedIssuePublic
 from api.analysis_scope import Thresholds
 from api.deps import IdPath, NameQuery, Reader, Reviewer, SessionDep, period, time_zone, visible_site
 from api.models import Site, TrackedIssue
-from api.schemas import Time
+from api.schemas.analysis import AnalysisPublic, TrackedIssueClose, TrackedIssueIn, TrackedIssuePublic
+from api.schemas.base import Time
 from api.tracked_issues import IssueClosedError, close_issue, create_issue, list_issues, public, visible
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"])

@@ -7,7 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from api.audit import audit
-from api.briefs import PdfUnavailableError, Period, PeriodError, brief_data, render_html, render_pdf
+from api.brief_pdf import PdfUnavailableError, render_pdf
+from api.brief_periods import Period, PeriodError
+from api.briefs import brief_data, render_html
 from api.deps import NameQuery, Reader, SessionDep, StoreDep, visible_site
 
 router = APIRouter(prefix="/api/v1", tags=["briefs"])

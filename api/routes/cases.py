@@ -15,21 +15,12 @@ from sqlalchemy.orm import Session
 from api.auth import Principal
 from api.callbacks import CallbackReceipts, signed_callback
 from api.cases import TransitionError, events_and_histories, move, open_case_for, set_policy
-from api.deps import (
-    Admin,
-    IdPath,
-    NameQuery,
-    Reader,
-    Reviewer,
-    SessionDep,
-    SiteIdPath,
-    require,
-    visible_site,
-)
+from api.deps import Admin, IdPath, NameQuery, Reader, Reviewer, SessionDep, SiteIdPath, require, visible_site
 from api.events import audit, get_event
 from api.models import Case
 from api.projects import names_of
-from api.schemas import CaseHistoryPublic, CaseIn, CasePatch, CasePolicyIn, CasePublic, EventKindName
+from api.schemas.cases import CaseHistoryPublic, CaseIn, CasePatch, CasePolicyIn, CasePublic
+from api.schemas.events import EventKindName
 from api.sites import ensure_site
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from api.audit import audit
 from api.deps import GlobalAdmin, IdPath, SessionDep, StoreDep
 from api.links import valid
 from api.models import Delivery, EvidenceFile
-from api.schemas import DeliveryPublic
+from api.schemas.operations import DeliveryPublic
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 Sha256Path = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]

@@ -9,7 +9,8 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from api.audit import audit
 from api.deps import EventIdPath, NameQuery, Reader, Reviewer, SessionDep, StoreDep
 from api.events import CursorError, get_event, list_events, review_event
-from api.schemas import EventPage, EventPublic, ReviewIn, Time
+from api.schemas.base import Time
+from api.schemas.events import EventPage, EventPublic, ReviewIn
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 

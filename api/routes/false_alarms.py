@@ -8,7 +8,7 @@ from api.audit import audit
 from api.deps import IdPath, NameQuery, ReaderOrEdge, Reviewer, SessionDep, SiteIdPath, visible_site
 from api.false_alarms import active_entries
 from api.models import FalseAlarm
-from api.schemas import FalseAlarmPublic
+from api.schemas.events import FalseAlarmPublic
 
 router = APIRouter(prefix="/api/v1", tags=["false alarms"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 from sqlalchemy import text
 
-from api.schemas import Health
+from api.schemas.operations import Health
 
 router = APIRouter()
 

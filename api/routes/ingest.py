@@ -10,11 +10,11 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Edge, reporting_site
 from api.group_commit import GroupCommitter
-from api.ingest import MEDIA, EventConflictError, IngestError, Submission
+from api.ingest_prepare import MEDIA, EventConflictError, IngestError, Submission
 from api.multipart import read_parts
 from api.retention import apply_retention, retention_policy
-from api.schemas import IngestEventIn, IngestResult
-from api.storage import EvidenceStore
+from api.schemas.events import IngestEventIn, IngestResult
+from api.storage.interface import EvidenceStore
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
 

@@ -9,7 +9,7 @@ from api.auth import KeyCache, create_key, key_digest, revoke_key
 from api.deps import Admin, IdPath, SessionDep, in_scope, within_scope
 from api.events import audit
 from api.models import ApiKey
-from api.schemas import KeyCreated, KeyIn, KeyPublic
+from api.schemas.access import KeyCreated, KeyIn, KeyPublic
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
 

@@ -35,7 +35,7 @@ from api.officers import (
     record_sighting,
     timeline,
 )
-from api.schemas import GalleryPublic, OfficerPatch, OfficerPublic, PresencePublic, SightingIn
+from api.schemas.officers import GalleryPublic, OfficerPatch, OfficerPublic, PresencePublic, SightingIn
 
 router = APIRouter(prefix="/api/v1", tags=["officers"])
 

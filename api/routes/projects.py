@@ -13,7 +13,6 @@ from api.auth import Principal
 from api.deps import IdPath, Reader, Reviewer, SessionDep, visible_site
 from api.models import Project
 from api.project_map import markers
-from api.project_schemas import ProjectIn, ProjectMarker, ProjectPatch, ProjectPublic, ProjectState
 from api.projects import (
     close_project,
     create_project,
@@ -24,6 +23,7 @@ from api.projects import (
     today,
     update_project,
 )
+from api.schemas.projects import ProjectIn, ProjectMarker, ProjectPatch, ProjectPublic, ProjectState
 from api.secretkeys import MissingKeyError
 
 router = APIRouter(prefix="/api/v1", tags=["projects"])

@@ -12,15 +12,10 @@ from api.audit import audit
 from api.deps import Admin, Edge, GlobalAdmin, Reader, SessionDep, SiteIdPath, reporting_site, visible_site
 from api.false_alarms import active_entries, suppression_totals
 from api.models import AuditEntry, CameraHealth, Site, SiteConfig
-from api.schemas import (
-    AuditPublic,
-    CameraHealthIn,
-    CameraHealthPublic,
-    FalseAlarmPublic,
-    SiteConfigPublic,
-    SitePublic,
-    check_document,
-)
+from api.schemas.access import AuditPublic
+from api.schemas.base import check_document
+from api.schemas.events import FalseAlarmPublic
+from api.schemas.sites import CameraHealthIn, CameraHealthPublic, SiteConfigPublic, SitePublic
 from api.sites import ensure_site, record_health
 
 router = APIRouter(prefix="/api/v1", tags=["sites"])

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 
 from api.deps import NameQuery, Reader, SessionDep, TzQuery, period, time_zone
-from api.schemas import Time
+from api.schemas.base import Time
 from api.stats import compute_stats
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])

@@ -9,10 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.auth import (
+from api.auth import Principal
+from api.deps import Admin, IdPath, Reader, SessionDep, get_principal, in_scope, same_site, within_scope
+from api.events import audit
+from api.login import LoginRefusedError, change_own_password, password_login
+from api.models import User
+from api.schemas.access import LoginIn, PasswordChangeIn, PasswordIn, UserChanged, UserIn, UserPublic
+from api.users import (
     SESSION_COOKIE,
     SESSION_HOURS,
-    Principal,
     create_user,
     end_sessions,
     hash_password,
@@ -20,11 +25,6 @@ from api.auth import (
     set_user_disabled,
     set_user_password,
 )
-from api.deps import Admin, IdPath, Reader, SessionDep, get_principal, in_scope, same_site, within_scope
-from api.events import audit
-from api.login import LoginRefusedError, change_own_password, password_login
-from api.models import User
-from api.schemas import LoginIn, PasswordChangeIn, PasswordIn, UserChanged, UserIn, UserPublic
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 

@@ -24,10 +24,10 @@ from sqlalchemy import insert
 from tqdm import tqdm
 
 from api.app import create_app
-from api.auth import create_user
-from api.briefs import chromium
+from api.brief_pdf import chromium
 from api.models import Event, EvidenceFile, Site
 from api.settings import ApiSettings
+from api.users import create_user
 from detector.figures import figures
 from detector.kinds import PERSON_KINDS
 from sitewatch.bench.map import close_a_case, measure_map, seed_projects

@@ -4,8 +4,9 @@ Each subcommand is a small function that parses nothing itself: ``build_parser``
 the function does the work and returns the exit status (0 ok, 1 some input failed, 2 bad usage or
 configuration).
 
-One module per group of commands: ``detection`` (detect, eval, train, data), ``faces``, ``serve`` (worker,
-run, api), ``bench``, ``report``, ``check_config``; ``common`` holds what they share.
+One module per group of commands: ``detection`` (detect, eval), ``training`` (train, quantize, data),
+``faces``, ``serve`` (worker, run, api), ``bench`` (with ``bench_edge``, ``bench_central``, ``bench_gpu``),
+``report``, ``check_config``; ``common`` holds what they share.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sitewatch.cli import bench, bench_gpu, check_config, detection, faces, report, serve
+from sitewatch.cli import bench, bench_gpu, check_config, detection, faces, report, serve, training
 from sitewatch.cli.common import EXIT_USAGE
 from sitewatch.yamlpos import ConfigError
 
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     detection.add_parsers(sub)
     faces.add_parsers(sub)
-    detection.add_training_parsers(sub)
+    training.add_parsers(sub)
     bench.add_parsers(sub)
     bench_gpu.add_parsers(sub)
     serve.add_parsers(sub)

@@ -246,11 +246,12 @@ def test_a_write_conflict_with_another_update_is_retried_not_reported_as_duplica
     # Regression: when a concurrent request created the same site first, the update was answered
     # "duplicate" and never stored. Make that race certain: another session creates the site just
     # before this update's first attempt writes it.
-    import api.ingest as ingest_module
+    import api.ingest_write as write_module
+    from api.ingest import ingest_update
     from api.models import Site
-    from api.schemas import IngestEventIn
+    from api.schemas.events import IngestEventIn
 
-    real_ensure_site = ingest_module.ensure_site
+    real_ensure_site = write_module.ensure_site
     calls: list[str] = []
 
     def racing_ensure_site(session: Session, *, site_id: str) -> None:
@@ -263,10 +264,10 @@ def test_a_write_conflict_with_another_update_is_retried_not_reported_as_duplica
             session.flush()  # conflicts with the row the other session committed
         real_ensure_site(session, site_id=site_id)
 
-    monkeypatch.setattr(ingest_module, "ensure_site", racing_ensure_site)
+    monkeypatch.setattr(write_module, "ensure_site", racing_ensure_site)
     update = IngestEventIn.model_validate(event("evt-race-0001", site="site-new"))
     with api.app.state.sessions() as session:
-        result = ingest_module.ingest_update(session, update=update, files={}, store=api.app.state.store)
+        result = ingest_update(session, update=update, files={}, store=api.app.state.store)
     assert calls == ["raced"] and result.status == "stored"
     assert api.client.get("/api/v1/events/evt-race-0001", headers=api.as_("admin")).status_code == 200
 

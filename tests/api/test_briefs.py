@@ -15,7 +15,7 @@ import pypdf
 import pytest
 from sqlalchemy import update
 
-from api.briefs import Period
+from api.brief_periods import Period
 from api.models import Case
 from tests.api.conftest import Api
 from tests.api.test_api import JPEG, event, post

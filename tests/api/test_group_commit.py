@@ -15,9 +15,11 @@ from sqlalchemy import func, select
 
 from api.db import make_engine, writer_lock
 from api.group_commit import GroupCommitter
-from api.ingest import IngestError, Submission, prepare, store_prepared
+from api.ingest import ingest_update
+from api.ingest_prepare import IngestError, Submission, prepare
+from api.ingest_write import store_prepared
 from api.models import Event, EvidenceFile, IngestedUpdate, Notification
-from api.schemas import IngestEventIn, IngestResult
+from api.schemas.events import IngestEventIn, IngestResult
 from tests.api.conftest import Api
 from tests.api.test_api import JPEG, event, evidence_accounted_for, other_jpeg, post
 
@@ -209,15 +211,15 @@ def test_two_replicas_folding_updates_of_one_event_lose_none(
     # Two writers (as two API replicas, with the lock the app gives them) fold updates 2 and 1 into the
     # event at the same moment. Regression guard: without the event row locked while it is folded, both
     # read last_seq 0, and the later commit (update 1) wrote an older state over update 2.
-    import api.ingest as ingest_module
+    import api.ingest_rows as rows_module
 
     store = api.app.state.store
     with api.app.state.sessions() as session:
-        ingest_module.ingest_update(
+        ingest_update(
             session, update=IngestEventIn.model_validate(event("evt-shared-001", 0)), files={}, store=store
         )
     both_read = threading.Barrier(2)
-    real_fold = ingest_module._fold
+    real_fold = rows_module._fold
 
     def fold_together(row: dict[str, object], update: IngestEventIn, digests: dict[str, str]) -> None:
         with suppress(threading.BrokenBarrierError):  # passed only if neither waits for the other's lock
@@ -226,7 +228,7 @@ def test_two_replicas_folding_updates_of_one_event_lose_none(
             time.sleep(0.3)  # update 1 commits last
         real_fold(row, update, digests)
 
-    monkeypatch.setattr(ingest_module, "_fold", fold_together)
+    monkeypatch.setattr(rows_module, "_fold", fold_together)
     replicas = [
         GroupCommitter(
             make_engine(api.database_url, connections=1), store, lock=lambda: writer_lock(api.database_url)
@@ -249,16 +251,16 @@ def test_two_replicas_folding_updates_of_one_event_lose_none(
 def test_an_update_that_fails_its_batch_fails_alone(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     # Regression (issue 13, finding 4): one update whose write raised failed every update of its batch
     # (98 of another edge's 200 uploads answered 500). A failed batch is stored again one update at a time.
-    import api.ingest as ingest_module
+    import api.ingest_rows as rows_module
 
-    real_fold = ingest_module._fold
+    real_fold = rows_module._fold
 
     def fold(row: dict[str, object], update: IngestEventIn, digests: dict[str, str]) -> None:
         if update.event_id == "evt-poison-001":
             raise OverflowError("date value out of range")
         real_fold(row, update, digests)
 
-    monkeypatch.setattr(ingest_module, "_fold", fold)
+    monkeypatch.setattr(rows_module, "_fold", fold)
     gate = Gate()
     sizes: list[int] = []
     store = api.app.state.store

@@ -361,7 +361,7 @@ def add_projects(api: Api, count: int, *, first: int = 0) -> None:
         for camera in ("gate", "yard")
     ]
     with api.app.state.sessions() as session:
-        from api.schemas import CameraHealthIn
+        from api.schemas.sites import CameraHealthIn
         from api.sites import record_health
 
         record_health(session, items=[CameraHealthIn.model_validate(h) for h in health])

@@ -17,7 +17,8 @@ from sqlalchemy import update
 from api.models import EvidenceFile
 from api.retention import RetentionPolicy, apply_retention, evidence_bytes
 from api.settings import ApiSettings
-from api.storage import EvidenceStore, FileEvidenceStore
+from api.storage.files import FileEvidenceStore
+from api.storage.interface import EvidenceStore
 from tests.api.conftest import Api
 from tests.api.test_api import event, post
 
@@ -103,7 +104,7 @@ def test_the_api_sweeps_files_no_row_accounts_for_when_it_starts(tmp_path: Path)
 
     from api.app import create_app
     from api.settings import ApiSettings
-    from api.storage import FileEvidenceStore
+    from api.storage.files import FileEvidenceStore
     from tests.api.conftest import ADMIN_KEY
     from tests.waiting import wait_for
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from api.storage import EvidenceStore, FileEvidenceStore, S3EvidenceStore
+from api.storage.files import FileEvidenceStore
+from api.storage.interface import EvidenceStore
+from api.storage.s3 import S3EvidenceStore
 from tests.s3 import S3Server
 
 

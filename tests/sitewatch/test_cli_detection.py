@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from sitewatch.cli.detection import _train_settings
+from sitewatch.cli.training import _train_settings
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,9 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from api.app import create_app
-from api.auth import create_key, create_user
+from api.auth import create_key
 from api.settings import ApiSettings
+from api.users import create_user
 from tests.conftest import ROOT
 from tests.streams.rtsp import free_port
 

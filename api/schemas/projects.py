@@ -12,14 +12,15 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from api.schemas import YEARS, InModel
+from api.schemas.base import YEARS, InModel
 
 ProjectState = Literal["planned", "active", "finished"]
 MarkerStatus = Literal["finished", "overdue", "open_cases", "offline", "active", "planned"]
 
 
 def bounded_date(value: date) -> date:
-    """``value`` if its year lies in :data:`api.schemas.YEARS`, else ``ValueError`` (422 with the reason)."""
+    """``value`` if its year lies in :data:`api.schemas.base.YEARS`, else ``ValueError`` (422 with the
+    reason)."""
     if not YEARS[0] <= value.year < YEARS[1]:
         raise ValueError(f"date {value.isoformat()} is outside the years {YEARS[0]}..{YEARS[1] - 1}")
     return value

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas import InModel, Time
+from api.schemas.base import InModel, Time
 
 FindingKind = Literal["recurring_company", "rising_project", "reopened_cases", "noisy_camera"]
 SiteName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]

@@ -1,0 +1,167 @@
+"""The edge's benchmarks behind ``sitewatch bench``: the engine on each runtime (``--runtimes``) and with
+each PPE model (``--models``), and the whole worker on N cameras (``--cameras``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING, Any
+
+from detector.kinds import PERSON_KINDS
+from sitewatch.cli.common import EXIT_OK
+from sitewatch.tables import format_table
+
+if TYPE_CHECKING:  # annotations only: commands import the detector when they run
+    from detector.smoking import SmokingScheduler
+    from sitewatch.config import Config
+
+
+def run_runtimes_bench(args: argparse.Namespace, config: Config, images: list[Any]) -> int:
+    """``sitewatch bench --runtimes``: onnxruntime / OpenVINO, float / INT8 PPE model, interleaved."""
+    from detector.modelfiles import resolve
+    from sitewatch.bench.runtimes import available_options, bench_runtimes
+
+    base = config.models.dir
+    options = available_options(resolve(args.float, base), resolve(args.int8, base))
+    results = bench_runtimes(
+        options, images, config.engine_settings(), runs=args.runs, progress=not args.json
+    )
+    if args.json:
+        for result in results:
+            print(json.dumps(result.to_json()))
+        return EXIT_OK
+    print(f"{len(images)} images, {args.runs} frames per option, interleaved; engine without smoking")
+    rows = [
+        [r.option.label, r.option.model.name, r.inference_ms, r.engine_ms, r.vs_first, r.fps] for r in results
+    ]
+    print(format_table(["runtime", "model", "inference ms", "engine ms/frame", "vs first", "fps"], rows))
+    return EXIT_OK
+
+
+def run_models_bench(
+    args: argparse.Namespace, config: Config, images: list[Any], scheduler: SmokingScheduler
+) -> int:
+    """``sitewatch bench --models A B``: the engine's time per frame with each PPE model, in one run.
+
+    The models take turns in three rounds, so that load on the machine falls on each alike; the table
+    gives each model's median over the rounds and its cost relative to the first model.
+    """
+    import dataclasses
+    import statistics
+
+    from detector.engine import Engine
+    from detector.figures import figures
+    from sitewatch.bench.engine import bench_engine
+
+    engines = [
+        Engine(dataclasses.replace(config.engine_settings(), ppe_model=model)) for model in args.models
+    ]
+    rounds: list[list[float]] = [[] for _ in engines]
+    raw: list[list[float]] = [[] for _ in engines]
+    per_round = max(1, args.runs // 3)
+    for _ in range(3):
+        for i, engine in enumerate(engines):
+            result = bench_engine(engine, images, runs=per_round, scheduler=scheduler, progress=False)
+            rounds[i].append(result.engine_ms)
+            if result.raw_ms is not None:
+                raw[i].append(result.raw_ms)
+    medians = [statistics.median(r) for r in rounds]
+    rows = [
+        [
+            str(engine.ppe.path.name),
+            "x".join(map(str, engine.ppe.input_size)),
+            statistics.median(raw[i]) if raw[i] else "-",
+            medians[i],
+            medians[i] / medians[0],
+        ]
+        for i, engine in enumerate(engines)
+    ]
+    if args.json:
+        keys = ["model", "input", "raw_ms", "engine_ms", "vs_first"]
+        for row in rows:
+            print(json.dumps(figures(dict(zip(keys, row, strict=True)))))
+        return EXIT_OK
+    print(f"{len(images)} images, {3 * per_round} runs per model in 3 rounds, smoking stage included")
+    print(format_table(["PPE model", "input", "session.run ms", "engine ms/frame", "vs first"], rows))
+    return EXIT_OK
+
+
+def run_cameras_bench(args: argparse.Namespace, config: Config) -> int:
+    """``bench --cameras N...``: the whole worker on N copies of the demo video, per N."""
+    from detector.engine import Engine
+    from sitewatch.bench.worker import bench_worker, engine_fps, rss_mb
+    from sitewatch.config import CameraConfig
+    from sitewatch.edge import build_worker
+    from streams.sinks import MemorySink
+
+    engine = Engine(config.engine_settings())
+    rate = engine_fps(engine, args.video)
+    results = []
+    for count in args.cameras:
+        cameras = {f"cam{i}": CameraConfig(url=str(args.video), loop=True) for i in range(count)}
+        always = {"armed": "always"}
+        rules = config.rules.model_copy(
+            update={kind: getattr(config.rules, kind).model_copy(update=always) for kind in PERSON_KINDS}
+        )
+        run_config = config.model_copy(update={"cameras": cameras, "rules": rules})
+        base = rss_mb()
+        sink = MemorySink()
+        worker = build_worker(run_config, sink=sink, engine=engine)
+        results.append(
+            bench_worker(
+                worker,
+                sink,
+                engine_rate=rate,
+                base_rss=base,
+                warmup_s=5.0,
+                duration_s=args.seconds,
+                progress=not args.json,
+            )
+        )
+    if args.json:
+        for result in results:
+            print(json.dumps(result.to_json()))
+        return EXIT_OK
+    print(
+        f"engine alone: {rate:.1f} frames/s (PPE engine, one frame at a time); {args.seconds:.0f} s per run"
+    )
+    rows = [
+        [
+            r.cameras,
+            r.demand_fps,
+            r.fps_total,
+            r.ratio,
+            r.ratio_of_capacity,
+            r.ratio_of_engine_work,
+            r.latency_p95_ms,
+            r.latency_samples,
+            r.dropped,
+            r.rss_mb_per_camera,
+        ]
+        for r in results
+    ]
+    print(
+        format_table(
+            [
+                "cameras",
+                "demand fps",
+                "fps total",
+                "/engine",
+                "/capacity",
+                "/engine work",
+                "p95 latency ms",
+                "events",
+                "dropped",
+                "MB/camera",
+            ],
+            rows,
+        )
+    )
+    stages = sorted({k for r in results for k in r.stages_ms})
+    print(
+        format_table(
+            ["stage ms/frame", *(f"{r.cameras} cam" for r in results)],
+            [[k, *(r.stages_ms.get(k, 0.0) for r in results)] for k in stages],
+        )
+    )
+    return EXIT_OK

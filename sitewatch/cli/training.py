@@ -1,0 +1,187 @@
+"""``sitewatch train``, ``quantize`` and ``data``: training sets rebuilt from their sources, models
+fine-tuned on them, and their INT8 copies."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sitewatch.cli.common import EXIT_OK, EXIT_USAGE, logger
+from sitewatch.tables import format_table
+
+if TYPE_CHECKING:  # annotations only: commands import the detector when they run
+    from sitewatch.cli.common import Subparsers
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Fine-tune a checkpoint on a YOLO dataset and export ONNX into the models folder."""
+    from detector.modelfiles import models_dir, resolve
+    from detector.train import train
+
+    base = resolve(args.model if args.model.endswith(".pt") else f"{args.model}.pt")
+    result = train(
+        data=args.data,
+        base=base,
+        out_dir=args.out or models_dir(),
+        name=args.name,
+        epochs=args.epochs,
+        imgsz=args.imgsz,
+        batch=args.batch,
+        device=args.device,
+        workers=args.workers,
+        extra=_train_settings(args),
+    )
+    print(
+        format_table(
+            ["file", "sha256"], [[str(result.weights), "recorded"], [str(result.onnx), result.onnx_sha256]]
+        )
+    )
+    return EXIT_OK
+
+
+def _train_settings(args: argparse.Namespace) -> dict[str, object] | None:
+    """ultralytics settings beyond the named flags: ``--hours`` and each ``--set KEY=VALUE`` (a number
+    where it reads as one)."""
+    extra: dict[str, object] = {"time": args.hours, "cache": "ram"} if args.hours else {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"sitewatch train: --set takes KEY=VALUE, got {item!r}")
+        try:
+            extra[key] = float(value) if "." in value or "e" in value.lower() else int(value)
+        except ValueError:
+            extra[key] = value
+    return extra or None
+
+
+def cmd_quantize(args: argparse.Namespace) -> int:
+    """Write a statically quantised INT8 copy of a model, calibrated on images, and record its checksum."""
+    from detector import modelfiles
+    from detector.quantize import calibration_images, parse_calib, quantize_model
+
+    folders = [parse_calib(spec) for spec in args.calib]
+    images = calibration_images([f for f, _ in folders], [n for _, n in folders])
+    report = quantize_model(
+        modelfiles.resolve(args.model),
+        args.out,
+        images,
+        float_head=args.float_head,
+        method=args.method,
+        per_channel=not args.per_tensor,
+    )
+    digest = modelfiles.record(args.out) if args.record else modelfiles.sha256(args.out)
+    print(
+        f"{args.out}: {report.quantized_convs} of {report.convs} convolutions in INT8, "
+        f"{len(report.float_nodes)} head nodes kept float, calibrated on {report.calibration_images} "
+        f"images; sha256 {digest}" + (" (recorded)" if args.record else "")
+    )
+    return EXIT_OK
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    """Rebuild a training set from its sources (``detector.trainsets``)."""
+    from detector.pseudolabels import ultralytics_labeler
+    from detector.trainsets import build_ppe, build_smoking
+
+    src: Path = args.sources
+    if args.set == "ppe":
+        device = args.device
+        people = ultralytics_labeler(args.people_model, classes={0: 0}, conf=0.4, device=device)
+        vests = (
+            ultralytics_labeler(args.teacher, classes={3: 3, 4: 4}, conf=0.5, device=device)
+            if args.teacher
+            else None
+        )
+        report = build_ppe(
+            ppe=src / "ppe",
+            hhw=None if args.no_hhw else src / "hhw",
+            out=args.out,
+            person_labeler=None if args.no_hhw else people,
+            vest_labeler=vests,
+            unstretch_share=args.unstretch_share,
+            stretch_share=args.stretch_share,
+        )
+    else:
+        if args.cigarettes is None:
+            logger.error("sitewatch data smoking needs --cigarettes (the cigarettev6 export's folder)")
+            return EXIT_USAGE
+        report = build_smoking(
+            smoking=src / "smoking",
+            cigarettes=args.cigarettes,
+            exclude=[src / "smoking-test"],
+            out=args.out,
+        )
+    rows = [[f"images {k}", v] for k, v in report.images.items()]
+    rows += [[f"boxes {k}", v] for k, v in report.boxes.items()]
+    rows += [[f"left out: {k}", v] for k, v in report.skipped.items()]
+    print(format_table(["what", "count"], rows))
+    print(f"written to {args.out} (train with: sitewatch train --data {args.out} ...)")
+    return EXIT_OK
+
+
+def add_parsers(sub: Subparsers) -> None:
+    """Add ``train``, ``quantize`` and ``data``."""
+    p = sub.add_parser("train", help="fine-tune a model with ultralytics and export ONNX (train extra)")
+    p.add_argument("--data", type=Path, required=True, help="YOLO dataset folder or its data.yaml")
+    p.add_argument("--model", default="ppe", help="checkpoint to start from: ppe, smoking or a .pt path")
+    p.add_argument("--name", required=True, help="name of the files written (NAME.pt, NAME.onnx)")
+    p.add_argument("--out", type=Path, help="output folder (default: the models folder)")
+    p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--imgsz", type=int, default=640)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--device", help="cpu, 0, 0,1 ... (default: a GPU when there is one)")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--hours", type=float, help="train for this long instead of --epochs (ultralytics 'time')")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="another ultralytics training setting, e.g. --set optimizer=SGD --set lr0=0.002 (repeatable)",
+    )
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("quantize", help="an INT8 copy of a model (onnxruntime static quantisation)")
+    p.add_argument("--model", default="ppe", help="float model: alias or .onnx path (default ppe)")
+    p.add_argument(
+        "--calib",
+        nargs="+",
+        required=True,
+        metavar="DIR[:N]",
+        help="calibration images (dataset split folders), the first N of each when given; never a test split",
+    )
+    p.add_argument("--out", type=Path, required=True, help="the INT8 .onnx to write")
+    p.add_argument(
+        "--float-head",
+        choices=["decode", "convs", "none"],
+        default="decode",
+        help="head part kept float: decoding (default), also its last convolutions, or nothing",
+    )
+    p.add_argument("--method", choices=["minmax", "percentile", "entropy"], default="minmax")
+    p.add_argument("--per-tensor", action="store_true", help="one weight scale per tensor, not per channel")
+    p.add_argument(
+        "--no-record", dest="record", action="store_false", help="do not add it to the folder's SHA256SUMS"
+    )
+    p.set_defaults(func=cmd_quantize)
+
+    p = sub.add_parser("data", help="rebuild a training set from its sources (train extra for ppe)")
+    p.add_argument("set", choices=["ppe", "smoking"])
+    p.add_argument("--out", type=Path, required=True, help="folder to (re)create")
+    p.add_argument(
+        "--sources", type=Path, default=Path("../shared/datasets"), help="folder holding ppe/, hhw/, smoking/"
+    )
+    p.add_argument("--teacher", type=Path, help="ppe: a PPE checkpoint that pseudo-labels hhw's vests")
+    p.add_argument(
+        "--people-model",
+        type=Path,
+        default=Path("models/init/yolov8n-coco.pt"),
+        help="ppe: the COCO checkpoint that pseudo-labels hhw's people",
+    )
+    p.add_argument("--no-hhw", action="store_true", help="ppe: from ppe/ alone (to train the teacher)")
+    p.add_argument(
+        "--unstretch-share", type=float, default=0.5, help="ppe: share of ppe photos narrowed (0.5)"
+    )
+    p.add_argument("--stretch-share", type=float, default=0.0, help="ppe: share of hhw photos widened (0)")
+    p.add_argument("--cigarettes", type=Path, help="smoking: the cigarettev6 export (datasetrokok15)")
+    p.add_argument("--device", help="pseudo-labelling device: cpu, 0... (default: a GPU when there is one)")
+    p.set_defaults(func=cmd_data)
