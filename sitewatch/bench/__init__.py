@@ -5,8 +5,11 @@
 - :mod:`~sitewatch.bench.gpu`: the PyTorch backend by batch size, and video decoding (``--gpu``);
 - :mod:`~sitewatch.bench.worker`: N cameras through the whole worker (``--cameras``);
 - :mod:`~sitewatch.bench.alerts`: the dispatcher and event-to-case latency (``--alerts``);
-- :mod:`~sitewatch.bench.ui`: the review page and the briefs at scale (``--ui``).
+- :mod:`~sitewatch.bench.ui`: the review page, the briefs and the district map at scale (``--ui``;
+  the map's seed is :mod:`~sitewatch.bench.map`);
+- :mod:`~sitewatch.bench.api`: the central API's ingest and listing (``--api``);
+- :mod:`~sitewatch.bench.analysis`: the recurring-problem analysis on a seeded year (``--analysis``).
 
-The central API's benchmark (``--api``) is still :mod:`api.bench`. Every result's ``to_json`` rounds its
-figures one way, :func:`detector.figures.figures`; the command's front-end is :mod:`sitewatch.cli.bench`.
+Every result is rounded one way, :func:`detector.figures.figures`; the command's front-end is
+:mod:`sitewatch.cli.bench`.
 """

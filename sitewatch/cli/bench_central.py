@@ -32,7 +32,7 @@ def run_ui_bench(args: argparse.Namespace) -> int:
 def run_analysis_bench(args: argparse.Namespace) -> int:
     """``bench --analysis``: a seeded year of ``--stored`` events, the analysis timed, planted findings
     checked (exit 1 if one is missed or an unplanted one found)."""
-    from api.bench_analysis import Plan, bench_analysis
+    from sitewatch.bench.analysis import Plan, bench_analysis
 
     result = bench_analysis(plan=Plan(events=args.stored), runs=3)
     if args.json:
@@ -71,7 +71,7 @@ def run_alerts_bench(args: argparse.Namespace) -> int:
 
 def run_api_bench(args: argparse.Namespace) -> int:
     """``bench --api``: ingest rate and listing latency, on SQLite or ``--database-url``."""
-    from api.bench import bench_api
+    from sitewatch.bench.api import bench_api
 
     results = [
         bench_api(

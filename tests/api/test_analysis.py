@@ -16,9 +16,9 @@ from sqlalchemy import insert, select
 from api.analysis import analyse
 from api.analysis_scope import Thresholds
 from api.auth import Principal, create_key
-from api.bench_analysis import Plan, Planted, check, seed_district
 from api.db import make_engine, migrate, session_factory
 from api.models import AuditEntry, Event, Site, TrackedIssue
+from sitewatch.bench.analysis import Plan, Planted, check, seed_district
 from tests.api.conftest import Api
 
 ZONE = ZoneInfo("Asia/Shanghai")

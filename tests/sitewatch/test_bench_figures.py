@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sitewatch.bench.alerts import AlertsBench
+from sitewatch.bench.api import ApiBench
 from sitewatch.bench.engine import EngineBench
 from sitewatch.bench.gpu import BatchFigure, DecodeFigure
 from sitewatch.bench.runtimes import RuntimeBench, RuntimeOption
@@ -20,6 +21,7 @@ RESULTS = [
     EngineBench(X, X, X, {"inference": S}, X, X, None, 4, 10),
     WorkerBench(2, X, X, X, X, X, X, X, {"pipeline": S}, None, 3, 0, 1, X, X),
     AlertsBench("sqlite", 10, 4, X, 5, X, X),
+    ApiBench("sqlite", 20, 64, 2, X, X, 1000, X, X, X, X),
     UiBench(1000, X, X, X, X, X, 1000, X, X, X),
     BatchFigure("cpu", "640x360", 2, X, X, X, X, X),
     DecodeFigure("main", "h264", X, X),

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from api.app import create_app
 from api.auth import create_key
 from api.models import Event, Site
 from api.settings import ApiSettings
+from detector.figures import figures
 from detector.kinds import PERSON_KINDS
 
 KINDS = PERSON_KINDS
@@ -64,8 +65,8 @@ class ApiBench:
     client_cpu_ms: float
 
     def to_json(self) -> dict[str, object]:
-        """Figures rounded for reading."""
-        return {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(self).items()}
+        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        return figures(self)
 
 
 def _serve(folder: Path, url: str, port: int, workers: int) -> subprocess.Popen[bytes]:

@@ -26,6 +26,7 @@ from api.auth import Principal
 from api.db import make_engine, migrate, session_factory
 from api.models import Case, CaseEvent, CaseHistory, Event, Project, Site
 from api.stats import VIOLATIONS
+from detector.figures import figures
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,14 +213,16 @@ def bench_analysis(*, plan: Plan | None = None, runs: int = 3, folder: Path | No
                 cpu.append(time.process_time() - used)  # SQLite runs in this process: its CPU time too
         engine.dispose()
     times.sort()
-    return {
-        "events": plan.events,
-        "projects": plan.projects,
-        "companies": plan.companies,
-        "seed_s": round(seeded_s, 2),
-        "analysis_best_s": round(times[0], 3),
-        "analysis_median_s": round(times[len(times) // 2], 3),
-        "analysis_cpu_s": round(min(cpu), 3),
-        "findings": len(result["findings"]),
-        "problems": check(result, planted),
-    }
+    return figures(
+        {
+            "events": plan.events,
+            "projects": plan.projects,
+            "companies": plan.companies,
+            "seed_s": seeded_s,
+            "analysis_best_s": times[0],
+            "analysis_median_s": times[len(times) // 2],
+            "analysis_cpu_s": min(cpu),
+            "findings": len(result["findings"]),
+            "problems": check(result, planted),
+        }
+    )
