@@ -53,7 +53,7 @@ def fit(frame: np.ndarray, capacity: int) -> np.ndarray:
     """``frame``, shrunk (keeping its aspect) when it holds more than ``capacity`` bytes.
 
     Example:
-        >>> fit(np.zeros((2160, 3840, 3), np.uint8), 1920 * 1088 * 3).shape
+        >>> fit(np.zeros((2160, 3840, 3), np.uint8), 1920 * 1080 * 3).shape
         (1080, 1920, 3)
     """
     if frame.nbytes <= capacity:
