@@ -65,9 +65,16 @@ class WorkerBench:
     rss_mb_per_camera: float
     duration_s: float
 
+    @property
+    def looks_per_camera(self) -> float:
+        """Frames detected per second for each camera, on average (its detect rate asks for
+        ``demand_fps / cameras``)."""
+        return self.fps_total / self.cameras
+
     def to_json(self) -> dict[str, object]:
-        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
-        return figures(self)
+        """All figures (and looks per camera), rounded the benchmarks' one way
+        (:func:`detector.figures.figures`)."""
+        return figures({**figures(self), "looks_per_camera": self.looks_per_camera})
 
 
 def engine_fps(engine: Engine, video: Path, seconds: float = 8.0) -> float:

@@ -19,7 +19,7 @@ S = 0.0123456  # every stage: reported as 0.01235
 
 RESULTS = [
     EngineBench(X, X, X, {"inference": S}, X, X, None, 4, 10),
-    WorkerBench(2, X, X, X, X, X, X, X, {"pipeline": S}, None, 3, 0, 1, X, X),
+    WorkerBench(1, X, X, X, X, X, X, X, {"pipeline": S}, None, 3, 0, 1, X, X),  # looks per camera: X
     AlertsBench("sqlite", 10, 4, X, 5, X, X),
     ApiBench("sqlite", 20, 64, 2, X, X, 1000, X, X, X, X),
     UiBench(1000, X, X, X, X, X, 1000, X, X, X),
