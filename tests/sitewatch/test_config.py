@@ -21,7 +21,7 @@ def test_the_minimal_configuration_defaults_everything_else() -> None:
     assert config.detect.conf == 0.35 and config.models.ppe == "ppe"
 
 
-@pytest.mark.parametrize("name", ["demo.yaml", "site.example.yaml"])
+@pytest.mark.parametrize("name", ["demo.yaml", "site.example.yaml", "gpu-server.example.yaml"])
 def test_shipped_configurations_are_valid(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GATE_CAMERA_PASSWORD", "secret")
     config = load_config(ROOT / "configs" / name)
