@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
 import shutil
@@ -29,6 +28,7 @@ from api.models import Event, Site
 from api.settings import ApiSettings
 from detector.figures import figures
 from sitewatch.bench.api_load import KINDS, Load, noise_jpeg
+from sitewatch.bench.proc import tree_cpu_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,19 +87,6 @@ def _serve(folder: Path, url: str, port: int, workers: int) -> subprocess.Popen[
     raise RuntimeError("the API did not answer within 60 s")
 
 
-def _tree_cpu_s(pid: int) -> float | None:
-    """CPU seconds (user and system) used so far by a process and its children; ``None`` without ``/proc``."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if not children.exists():
-        return None
-    total = 0
-    for member in [str(pid), *children.read_text().split()]:
-        with contextlib.suppress(OSError):  # a child that has just exited
-            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def _settle(pid: int, workers: int, timeout: float = 30.0) -> None:
     """Wait until every server process has started (they have stopped using the CPU).
 
@@ -114,10 +101,10 @@ def _settle(pid: int, workers: int, timeout: float = 30.0) -> None:
         return
 
     deadline = time.time() + timeout
-    last = _tree_cpu_s(pid) or 0.0
+    last = tree_cpu_s(pid) or 0.0
     while time.time() < deadline:
         time.sleep(0.5)
-        now = _tree_cpu_s(pid) or 0.0
+        now = tree_cpu_s(pid) or 0.0
         if len(children.read_text().split()) >= workers and now - last < 0.05:
             return
         last = now
@@ -185,11 +172,11 @@ def bench_api(
 
     load = Load(port=port, key=key, site=site, events=events, clients=clients, snapshot=snapshot, bar=bar)
     try:
-        start, server_cpu, client_cpu = time.perf_counter(), _tree_cpu_s(server.pid), time.process_time()
+        start, server_cpu, client_cpu = time.perf_counter(), tree_cpu_s(server.pid), time.process_time()
         latencies = asyncio.run(load.run())
         ingest_s = time.perf_counter() - start
         client_cpu = time.process_time() - client_cpu
-        server_end = _tree_cpu_s(server.pid)
+        server_end = tree_cpu_s(server.pid)
         server_cpu = None if server_cpu is None or server_end is None else server_end - server_cpu
         bar.close()
         _seed(app, stored - events, site)

@@ -13,16 +13,14 @@ from tqdm import tqdm
 
 from detector.engine import Engine
 from detector.figures import figures
+from sitewatch.bench.proc import tree_cpu_s, tree_rss_mb
 from streams.sinks import MemorySink
 from streams.worker import Worker
 
 
 def rss_mb() -> float:
-    """Resident memory of this process, in MB (Linux)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of this process and its children (capture processes), in MB (Linux)."""
+    return tree_rss_mb()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +43,11 @@ class WorkerBench:
         latency_samples: updates measured.
         dropped: frames dropped from the full inference queue.
         motion_skipped: frames the motion gate let pass without inference.
-        rss_mb_per_camera: growth of resident memory per camera over the engine alone.
+        rss_mb_per_camera: growth of resident memory per camera over the engine alone (capture processes
+            included).
+        cpu_cores: CPU time of the worker and its capture processes per second of the run: how many
+            cores it kept busy.
+        gpu_memory_mb: CUDA memory PyTorch held at the end (the GPU backend), else ``None``.
         duration_s: measured time.
     """
 
@@ -64,6 +66,8 @@ class WorkerBench:
     motion_skipped: int
     rss_mb_per_camera: float
     duration_s: float
+    cpu_cores: float | None = None
+    gpu_memory_mb: float | None = None
 
     @property
     def looks_per_camera(self) -> float:
@@ -113,12 +117,15 @@ def bench_worker(
     for camera in cameras:
         camera.pipeline.timer.ms.clear()
     updates0 = len(sink.updates)
+    cpu0 = tree_cpu_s()
     start = time.time()
     for _ in tqdm(range(int(duration_s)), desc=f"{len(cameras)} cameras", unit="s", disable=not progress):
         time.sleep(1.0)
     elapsed = time.time() - start
     processed = sum(c.stats.processed for c in cameras) - processed0
+    cpu1 = tree_cpu_s()
     rss = rss_mb()
+    gpu = _gpu_memory_mb()
     worker.stop()
     timings: dict[str, float] = {}
     for camera in cameras:
@@ -150,4 +157,16 @@ def bench_worker(
         motion_skipped=sum(c.gate.skipped for c in cameras),
         rss_mb_per_camera=(rss - base_rss) / len(cameras),
         duration_s=elapsed,
+        cpu_cores=None if cpu0 is None or cpu1 is None else (cpu1 - cpu0) / elapsed,
+        gpu_memory_mb=gpu,
     )
+
+
+def _gpu_memory_mb() -> float | None:
+    """CUDA memory PyTorch holds, when it is loaded and has CUDA (the GPU backend); else ``None``."""
+    import sys
+
+    torch = sys.modules.get("torch")  # never imported here: only measured where a backend loaded it
+    if torch is None or not torch.cuda.is_available():
+        return None
+    return float(torch.cuda.memory_reserved()) / 2**20

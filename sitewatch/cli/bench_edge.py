@@ -139,6 +139,7 @@ def run_cameras_bench(args: argparse.Namespace, config: Config) -> int:
             r.dropped,
             r.motion_skipped,
             r.rss_mb_per_camera,
+            r.cpu_cores if r.cpu_cores is not None else "-",
         ]
         for r in results
     ]
@@ -157,6 +158,7 @@ def run_cameras_bench(args: argparse.Namespace, config: Config) -> int:
                 "dropped",
                 "still",
                 "MB/camera",
+                "CPU cores",
             ],
             rows,
         )
