@@ -28,6 +28,11 @@ class Letterbox:
     width: int
     height: int
 
+    @property
+    def resized(self) -> tuple[int, int]:
+        """The (width, height) the image takes in the input, before padding."""
+        return round(self.width * self.scale), round(self.height * self.scale)
+
     def to_original(self, xyxy: np.ndarray) -> np.ndarray:
         """Map boxes from model-input pixels back to the original image, clipped to its bounds.
 
@@ -43,6 +48,23 @@ class Letterbox:
         out[:, [0, 2]] = np.clip(out[:, [0, 2]], 0, self.width)
         out[:, [1, 3]] = np.clip(out[:, [1, 3]], 0, self.height)
         return out
+
+
+def placement(height: int, width: int, size: tuple[int, int]) -> Letterbox:
+    """Where an image of ``height`` × ``width`` goes in an input of ``size`` (height, width): scaled to fit,
+    keeping its aspect, and centred, the odd pixel of padding going right and bottom (as ultralytics'
+    ``LetterBox(center=True)``). Every backend letterboxes by it, on the CPU or on a GPU.
+
+    Example:
+        >>> box = placement(100, 200, (640, 640))
+        >>> box.scale, box.pad_y, box.resized
+        (3.2, 160.0, (640, 320))
+    """
+    th, tw = size
+    scale = min(th / height, tw / width)
+    nw, nh = round(width * scale), round(height * scale)
+    left, top = round((tw - nw) / 2 - 0.1), round((th - nh) / 2 - 0.1)
+    return Letterbox(scale=scale, pad_x=float(left), pad_y=float(top), width=width, height=height)
 
 
 def letterbox(
@@ -71,16 +93,15 @@ def letterbox(
         raise ValueError(f"expected an H×W×3 image, got shape {image.shape}")
     h, w = image.shape[:2]
     th, tw = size
-    scale = min(th / h, tw / w)
-    nw, nh = round(w * scale), round(h * scale)
+    box = placement(h, w, size)
+    nw, nh = box.resized
     if (nw, nh) != (w, h):
-        interpolation = shrink_interpolation if scale < 1 else cv2.INTER_LINEAR
+        interpolation = shrink_interpolation if box.scale < 1 else cv2.INTER_LINEAR
         image = cv2.resize(image, (nw, nh), interpolation=interpolation)
-    dw, dh = (tw - nw) / 2, (th - nh) / 2
-    left, top = round(dw - 0.1), round(dh - 0.1)
+    left, top = int(box.pad_x), int(box.pad_y)
     right, bottom = tw - nw - left, th - nh - top
     if left or top or right or bottom:
         image = cv2.copyMakeBorder(
             image, top, bottom, left, right, cv2.BORDER_CONSTANT, value=(PAD_VALUE,) * 3
         )
-    return image, Letterbox(scale=scale, pad_x=float(left), pad_y=float(top), width=w, height=h)
+    return image, box

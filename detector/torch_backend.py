@@ -28,7 +28,7 @@ import numpy as np
 
 from detector.backend import BackendOptions, BatchResult, register
 from detector.decode import DecodeParams, decode_raw
-from detector.letterbox import PAD_VALUE, Letterbox
+from detector.letterbox import PAD_VALUE, Letterbox, placement
 from detector.modelfiles import ModelFileError
 from detector.timing import StageTimer
 from detector.types import make_detections
@@ -137,9 +137,8 @@ class TorchYolo:
             by_shape.setdefault(frame.shape, []).append(i)
         for shape, indices in by_shape.items():
             h, w = shape[:2]
-            scale = min(th / h, tw / w)
-            nw, nh = round(w * scale), round(h * scale)
-            left, top = round((tw - nw) / 2 - 0.1), round((th - nh) / 2 - 0.1)
+            box = placement(h, w, self.input_size)
+            (nw, nh), left, top = box.resized, int(box.pad_x), int(box.pad_y)
             host = np.stack([frames[i] for i in indices])  # [n, h, w, 3] uint8
             pinned = torch.from_numpy(host)
             if self.device.type == "cuda":
@@ -150,7 +149,7 @@ class TorchYolo:
                 images = F.interpolate(images, size=(nh, nw), mode="bilinear", align_corners=False)
             batch[indices, :, top : top + nh, left : left + nw] = images
             for i in indices:
-                boxes[i] = Letterbox(scale=scale, pad_x=float(left), pad_y=float(top), width=w, height=h)
+                boxes[i] = box
         return batch, boxes
 
     def run(self, batch: Any) -> Any:

@@ -91,8 +91,9 @@ class FrameRing:
             return [(t, data) for t, data in self._frames if until - seconds <= t <= until]
 
 
-def _writer(path: Path, fps: float, size: tuple[int, int]) -> cv2.VideoWriter | None:
-    """A video writer with the first codec of :data:`FOURCCS` that works here (found once)."""
+def video_writer(path: Path, fps: float, size: tuple[int, int]) -> tuple[cv2.VideoWriter, str] | None:
+    """A video writer with the first codec of :data:`FOURCCS` that works here (found once), and that
+    codec's FourCC; ``None`` when none opens."""
     global _codec
     with _codec_lock:
         for fourcc in [_codec] if _codec else FOURCCS:
@@ -101,7 +102,7 @@ def _writer(path: Path, fps: float, size: tuple[int, int]) -> cv2.VideoWriter | 
                 if _codec is None:
                     logger.info("event clips encoded as %s", fourcc)
                 _codec = fourcc
-                return writer
+                return writer, fourcc
             writer.release()
     return None
 
@@ -120,10 +121,11 @@ def encode_clip(frames: list[tuple[float, bytes]]) -> bytes | None:
     fps = min(30.0, max(1.0, (len(images) - 1) / span)) if span > 0 else 5.0
     with tempfile.TemporaryDirectory(prefix="sitewatch-clip-") as folder:
         path = Path(folder) / "clip.mp4"
-        writer = _writer(path, fps, (w - w % 2, h - h % 2))
-        if writer is None:
+        opened = video_writer(path, fps, (w - w % 2, h - h % 2))
+        if opened is None:
             logger.warning("no video codec available: events go without clips")
             return None
+        writer = opened[0]
         for image in images:
             if image.shape[:2] != (h, w):
                 image = cv2.resize(image, (w, h))

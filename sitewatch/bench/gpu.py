@@ -22,6 +22,7 @@ from tqdm import tqdm
 from detector.backend import DetectorBackend
 from detector.decode import DecodeParams
 from detector.figures import figures
+from streams.clips import video_writer
 
 #: Camera stream sizes (width, height): a substream and a 1080p main stream.
 STREAMS = {"substream 640x360": (640, 360), "main 1920x1080": (1920, 1080)}
@@ -111,18 +112,17 @@ def bench_batches(
 
 
 def _write_clip(path: Path, size: tuple[int, int], frames: int, source: np.ndarray) -> str | None:
-    """Encode a moving clip of ``source`` at ``size``; the codec used (H.264 when this OpenCV has an
-    encoder for it, else MPEG-4 part 2), or ``None`` when no encoder opens."""
-    for fourcc in ("avc1", "mp4v"):
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), 25.0, size)
-        if not writer.isOpened():
-            continue
-        base = cv2.resize(source, size)
-        for i in range(frames):
-            writer.write(np.roll(base, 8 * i, axis=1))  # motion, so that frames are not all skipped
-        writer.release()
-        return "h264" if fourcc == "avc1" else "mpeg4"
-    return None
+    """Encode a moving clip of ``source`` at ``size`` with the codec event clips use (H.264 when this
+    OpenCV has an encoder for it, else MPEG-4 part 2); that codec's name, or ``None`` when none opens."""
+    opened = video_writer(path, 25.0, size)
+    if opened is None:
+        return None
+    writer, fourcc = opened
+    base = cv2.resize(source, size)
+    for i in range(frames):
+        writer.write(np.roll(base, 8 * i, axis=1))  # motion, so that frames are not all skipped
+    writer.release()
+    return "h264" if fourcc == "avc1" else "mpeg4"
 
 
 def bench_decode(source: np.ndarray, *, frames: int = 125, progress: bool = True) -> list[DecodeFigure]:
