@@ -21,18 +21,13 @@ from alerts.channels import Channel, Outcome
 from alerts.config import ChannelConfig
 from alerts.contract import CaseNotice, EventNotice
 from api.cases import add_note
-from api.models import Case, Delivery, Project
-from api.secretkeys import PII_KEY
+from api.models import Case, Delivery
+from api.projects import decrypt_phone, project_for_site
 
 logger = logging.getLogger(__name__)
 
 #: The window of ``per_number_per_hour``.
 WINDOW = timedelta(hours=1)
-
-
-def reveal_phone(token: str) -> str:
-    """A stored phone token (``Project.contact_phone``) read back into the number."""
-    return PII_KEY.decrypt(token.encode()).decode()
 
 
 def contact_of_site(session: Session, *, site_id: str) -> Contact | None:
@@ -41,14 +36,14 @@ def contact_of_site(session: Session, *, site_id: str) -> Contact | None:
     (``api.projects.contact_of`` answers the same with the number in clear; here the number stays a token
     until the moment of sending, so that the outbox never holds it readable.)
     """
-    project = session.scalar(select(Project).where(Project.site_id == site_id))
+    project = project_for_site(session, site_id=site_id)
     if project is None:
         return None
     token = project.contact_phone or None
     shown = ""
     if token:
         try:
-            shown = masked(reveal_phone(token))
+            shown = masked(decrypt_phone(token))
         except Exception:  # no key here: the send reports it; the history shows no digits meanwhile
             shown = "****"
     return Contact(project=project.name, name=project.contact_name, phone_token=token, masked=shown)
@@ -83,7 +78,7 @@ def hold_over_limit(
             return None
         if token not in numbers:
             try:
-                numbers[token] = reveal_phone(token)
+                numbers[token] = decrypt_phone(token)
             except Exception:  # unreadable: the send itself fails and says why
                 numbers[token] = None
         return numbers[token]

@@ -35,6 +35,7 @@ from api.models import Case, Delivery, Event, Notification
 from api.outbox import contacts
 from api.outbox.delivery import TokenBucket, claim, new_delivery, record
 from api.outbox.notices import build_notice
+from api.projects import decrypt_phone
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class Dispatcher:
         self.lease_margin_s = lease_margin_s
         self.zone = ZoneInfo(config.timezone)
         self.channels: dict[str, Channel] = {
-            name: make_channel(name, channel, self.zone, reveal=contacts.reveal_phone)
+            name: make_channel(name, channel, self.zone, reveal=decrypt_phone)
             for name, channel in config.channels.items()
         }
         self.buckets = {
