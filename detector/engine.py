@@ -14,6 +14,7 @@ from detector import modelfiles
 from detector.backend import BackendOptions, DetectorBackend
 from detector.backends import backend_for
 from detector.decode import DecodeParams
+from detector.heads import HeadClassifier, HeadParams, HeadStage
 from detector.ppe import Bands, associate, violations
 from detector.smoking import SmokingParams, SmokingStage
 from detector.timing import StageTimer
@@ -28,20 +29,25 @@ class EngineSettings:
         ppe_model: PPE model path or alias (``ppe``; ``ppe-int8`` for its INT8 copy; a ``.pt`` runs on
             ultralytics).
         smoking_model: cigarette model path or alias, or ``None`` to skip the smoking stage.
+        head_model: head classifier path or alias (``heads``), or ``None`` to decide helmets from the PPE
+            model's boxes alone (see :mod:`detector.heads`).
         models_dir: where aliases and relative paths are looked up.
         backend: how to run the models.
         ppe: decoding thresholds of the PPE model.
         bands: head and torso band geometry.
         smoking: smoking stage settings.
+        heads: head stage thresholds.
     """
 
     ppe_model: str = "ppe"
     smoking_model: str | None = "smoking"
+    head_model: str | None = "heads"
     models_dir: Path | None = None
     backend: BackendOptions = field(default_factory=BackendOptions)
     ppe: DecodeParams = field(default_factory=lambda: DecodeParams(conf=0.35, iou=0.6, max_det=100))
     bands: Bands = field(default_factory=Bands)
     smoking: SmokingParams = field(default_factory=SmokingParams)
+    heads: HeadParams = field(default_factory=HeadParams)
 
 
 @dataclass(slots=True)
@@ -105,6 +111,10 @@ class Engine:
         if self.settings.smoking_model:
             model = backend_for(modelfiles.resolve(self.settings.smoking_model, base), self.settings.backend)
             self.smoking = SmokingStage(model, self.settings.smoking)
+        self.heads: HeadStage | None = None
+        if self.settings.head_model:
+            classifier = HeadClassifier(modelfiles.resolve(self.settings.head_model, base))
+            self.heads = HeadStage(classifier, self.settings.heads, self.settings.bands)
 
     def detect(self, frames: Sequence[np.ndarray], *, smoking: bool = True) -> list[Scene]:
         """Detect people and their PPE in BGR ``frames`` (one batch), and check everyone for smoking.
@@ -122,6 +132,8 @@ class Engine:
             timer.merge(share)
             with timer.stage("association"):
                 people = associate(det, self.settings.bands)
+            if self.heads is not None:
+                timer.merge(self.heads.check(frame, people))
             scene = Scene(detections=det, people=people, timings_ms=timer.ms)
             if smoking:
                 self.check_smoking(frame, scene)

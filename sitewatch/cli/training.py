@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # annotations only: commands import the detector when they ru
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Fine-tune a checkpoint on a YOLO dataset and export ONNX into the models folder."""
+    if args.task == "heads":
+        return _train_heads(args)
     from detector.modelfiles import models_dir, resolve
     from detector.train import train
 
@@ -37,6 +39,26 @@ def cmd_train(args: argparse.Namespace) -> int:
             ["file", "sha256"], [[str(result.weights), "recorded"], [str(result.onnx), result.onnx_sha256]]
         )
     )
+    return EXIT_OK
+
+
+def _train_heads(args: argparse.Namespace) -> int:
+    """``sitewatch train --task heads``: the head classifier from ``sitewatch data heads``' folder."""
+    from detector.head_train import train_heads
+    from detector.headsets import HEAD_CLASSES
+    from detector.modelfiles import models_dir
+
+    out = (args.out or models_dir()) / f"{args.name}.onnx"
+    result = train_heads(
+        train_set=args.data / "train.npz",
+        val_set=args.data / "val.npz",
+        out=out,
+        epochs=args.epochs,
+        batch=args.batch,
+    )
+    rows = [[name, round(result.val_accuracy[name], 3)] for name in (*HEAD_CLASSES, "all")]
+    print(format_table(["validation patches", "accuracy"], rows, digits=3))
+    print(format_table(["file", "sha256"], [[str(result.onnx), result.onnx_sha256]]))
     return EXIT_OK
 
 
@@ -80,11 +102,13 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    """Rebuild a training set from its sources (``detector.trainsets``)."""
+    """Rebuild a training set from its sources (``detector.trainsets``, ``detector.headsets``)."""
     from detector.pseudolabels import ultralytics_labeler
     from detector.trainsets import build_ppe, build_smoking
 
     src: Path = args.sources
+    if args.set == "heads":
+        return _data_heads(args)
     if args.set == "ppe":
         device = args.device
         people = ultralytics_labeler(args.people_model, classes={0: 0}, conf=0.4, device=device)
@@ -120,14 +144,56 @@ def cmd_data(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _data_heads(args: argparse.Namespace) -> int:
+    """``sitewatch data heads``: head patches of the people the shipped PPE model finds in the train and
+    valid splits of ppe/ and hhw/."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from detector.engine import Engine, EngineSettings
+    from detector.headsets import build_heads
+    from detector.types import CLASS_NAME, PERSON
+
+    engine = Engine(EngineSettings(ppe_model=args.people_model_onnx, smoking_model=None, head_model=None))
+    # A lower threshold than the product's, so that the classifier also learns from the doubtful people.
+    params = replace(engine.settings.ppe, conf=0.25)
+
+    def find_people(image: np.ndarray) -> np.ndarray:
+        found = engine.ppe.detect([image], params).detections[0]
+        return np.asarray(found.xyxy[found.data[CLASS_NAME] == PERSON])
+
+    rows = []
+    for split, yolo_split in (("val", "val"), ("train", "train")):
+        heads = build_heads([(args.sources / name, yolo_split) for name in ("ppe", "hhw")], find_people)
+        heads.save(args.out / f"{split}.npz")
+        rows += [[f"{split} {name}", n] for name, n in heads.counts().items()]
+    print(format_table(["patches", "count"], rows))
+    print(
+        f"written to {args.out} (train with: sitewatch train --task heads --data {args.out} --name head-cls)"
+    )
+    return EXIT_OK
+
+
 def add_parsers(sub: Subparsers) -> None:
     """Add ``train``, ``quantize`` and ``data``."""
     p = sub.add_parser("train", help="fine-tune a model with ultralytics and export ONNX (train extra)")
-    p.add_argument("--data", type=Path, required=True, help="YOLO dataset folder or its data.yaml")
+    p.add_argument(
+        "--task",
+        choices=["detect", "heads"],
+        default="detect",
+        help="detect: a YOLO detector (ultralytics); heads: the head classifier (data: sitewatch data heads)",
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="YOLO dataset folder or its data.yaml (heads: a patch folder)",
+    )
     p.add_argument("--model", default="ppe", help="checkpoint to start from: ppe, smoking or a .pt path")
     p.add_argument("--name", required=True, help="name of the files written (NAME.pt, NAME.onnx)")
     p.add_argument("--out", type=Path, help="output folder (default: the models folder)")
-    p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--epochs", type=int, default=50, help="(the head classifier: 30 is enough)")
     p.add_argument("--imgsz", type=int, default=640)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--device", help="cpu, 0, 0,1 ... (default: a GPU when there is one)")
@@ -165,7 +231,7 @@ def add_parsers(sub: Subparsers) -> None:
     p.set_defaults(func=cmd_quantize)
 
     p = sub.add_parser("data", help="rebuild a training set from its sources (train extra for ppe)")
-    p.add_argument("set", choices=["ppe", "smoking"])
+    p.add_argument("set", choices=["ppe", "smoking", "heads"])
     p.add_argument("--out", type=Path, required=True, help="folder to (re)create")
     p.add_argument(
         "--sources", type=Path, default=Path("../shared/datasets"), help="folder holding ppe/, hhw/, smoking/"
@@ -182,6 +248,11 @@ def add_parsers(sub: Subparsers) -> None:
         "--unstretch-share", type=float, default=0.5, help="ppe: share of ppe photos narrowed (0.5)"
     )
     p.add_argument("--stretch-share", type=float, default=0.0, help="ppe: share of hhw photos widened (0)")
+    p.add_argument(
+        "--people-model-onnx",
+        default="ppe",
+        help="heads: the PPE model whose people are cropped (default: the shipped one)",
+    )
     p.add_argument("--cigarettes", type=Path, help="smoking: the cigarettev6 export (datasetrokok15)")
     p.add_argument("--device", help="pseudo-labelling device: cpu, 0... (default: a GPU when there is one)")
     p.set_defaults(func=cmd_data)

@@ -16,6 +16,7 @@ from detector.decode import DecodeParams
 from detector.engine import EngineSettings
 from detector.face_gallery import Gallery
 from detector.faces import FaceSettings
+from detector.heads import HeadParams
 from detector.ppe import Bands
 from detector.smoking import SmokingParams, SmokingScheduler
 from sitewatch.config.links import AS_TUPLE, SQUARE, Fraction, Link, Strict, same_keys
@@ -23,9 +24,9 @@ from streams.presence import FaceParams
 
 MODELS = Link(
     EngineSettings,
-    {"dir": "models_dir", "ppe": "ppe_model", "smoking": "smoking_model"},
-    # Built from the runtime, detect, association and smoking sections.
-    internal=frozenset({"backend", "ppe", "bands", "smoking"}),
+    {"dir": "models_dir", "ppe": "ppe_model", "smoking": "smoking_model", "heads": "head_model"},
+    # Built from the runtime, detect, association, smoking and heads sections.
+    internal=frozenset({"backend", "ppe", "bands", "smoking", "heads"}),
 )
 BACKEND = Link(
     BackendOptions,
@@ -58,6 +59,7 @@ SMOKING = same_keys(
     "min_crop_px",
     internal=frozenset({"upper_body", "side_margin"}),  # crop shape
 )
+HEADS = same_keys(HeadParams, "flag", "max_helmet", "min_px")
 SMOKING_SCHEDULE = Link(
     SmokingScheduler, {"recheck_frames": "recheck_frames", "max_crops_per_frame": "max_per_frame"}
 )
@@ -93,6 +95,11 @@ class ModelsConfig(Strict):
     )
     smoking: str | None = MODELS.field(
         "smoking", description="Cigarette detector (alias, path), or null to disable smoking checks."
+    )
+    heads: str | None = MODELS.field(
+        "heads",
+        description="Head classifier (alias 'heads', a path), a second look at each person's head; null to "
+        "decide helmets from the PPE model's boxes alone.",
     )
 
 
@@ -192,6 +199,29 @@ class SmokingConfig(Strict):
     def scheduler(self) -> SmokingScheduler:
         """A fresh scheduler of smoking checks (one per camera)."""
         return SMOKING_SCHEDULE.build(self)
+
+
+class HeadsConfig(Strict):
+    """The head classifier's second look at each person's head (see detector/heads.py)."""
+
+    LINKS = (HEADS,)
+
+    flag: float = HEADS.field(
+        "flag",
+        gt=0.0,
+        le=1.01,
+        description="Flag a person the PPE model left without a head box when the classifier says no_helmet "
+        "with at least this probability (above 1: never).",
+    )
+    max_helmet: float = HEADS.field(
+        "max_helmet",
+        ge=0.0,
+        le=1.0,
+        description="...and only when it gives helmet at most this probability.",
+    )
+    min_px: int = HEADS.field(
+        "min_px", ge=8, le=1024, description="Skip heads whose crop is smaller (pixels)."
+    )
 
 
 class FaceConfig(Strict):

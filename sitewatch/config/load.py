@@ -21,11 +21,13 @@ from sitewatch.config.detection import (
     BANDS,
     DECODE,
     FACE,
+    HEADS,
     MODELS,
     SMOKING,
     AssociationConfig,
     DetectConfig,
     FaceConfig,
+    HeadsConfig,
     ModelsConfig,
     RuntimeConfig,
     SmokingConfig,
@@ -53,6 +55,7 @@ class Config(Strict):
     detect: DetectConfig = Field(default_factory=DetectConfig, description="PPE detector thresholds.")
     association: AssociationConfig = Field(default_factory=AssociationConfig, description="PPE to people.")
     smoking: SmokingConfig = Field(default_factory=SmokingConfig, description="Smoking check.")
+    heads: HeadsConfig = Field(default_factory=HeadsConfig, description="Head classifier.")
     face: FaceConfig = Field(default_factory=FaceConfig, description="Face recognition models.")
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="Working hours.")
     rules: RulesConfig = Field(default_factory=RulesConfig, description="Violation rules.")
@@ -87,6 +90,7 @@ class Config(Strict):
             ppe=DECODE.build(self.detect),
             bands=BANDS.build(self.association),
             smoking=SMOKING.build(self.smoking),
+            heads=HEADS.build(self.heads),
         )
 
     def face_settings(self) -> FaceSettings:

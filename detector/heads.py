@@ -1,0 +1,133 @@
+"""The head stage: a second look at each person's head by a small classifier (helmet / no helmet / none).
+
+The PPE model decides a person's helmet from a ``helmet`` or ``no_helmet`` box in the person's head band
+(:mod:`detector.ppe`). Where it drew neither box, the person's helmet is ``unknown`` and no alarm can
+follow, which is how most missed bare heads are missed: on ``ppe/valid``, 18 of 69 bare heads lie in the
+head band of a person the model found but got no head box at all, even at confidence 0.1. The head stage
+crops each person's head band (:mod:`detector.head_crops`) and classifies the patch; it
+
+flags a person left ``unknown`` when the classifier gives ``no_helmet`` at least ``flag`` and ``helmet`` at
+most ``max_helmet``: the classifier is often unsure between a bare head and no visible head at all, but
+rarely takes a hard hat for either, so a low ``helmet`` guards precision better than a high ``no_helmet``.
+The detector's own decisions stand: overruling its bare heads with the classifier's ``helmet`` was tried
+on the valid splits and gained nothing (see ``models/README.md``).
+
+People inferred from a lone head box and heads smaller than ``min_px`` are left as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import supervision as sv
+
+from detector import modelfiles
+from detector.head_crops import crop_squares, head_squares
+from detector.onnx_backend import parse_names
+from detector.ppe import Bands
+from detector.timing import StageTimer
+from detector.types import HELMET, INFERRED, Attr
+
+logger = logging.getLogger(__name__)
+
+#: Data key on people: the classifier's ``no_helmet`` probability (``nan`` where it did not look: people
+#: with a head box, inferred people, small heads).
+HEAD_BARE_SCORE = "head_bare_score"
+
+
+@dataclass(frozen=True, slots=True)
+class HeadParams:
+    """How the head stage decides.
+
+    Attributes:
+        flag: smallest ``no_helmet`` probability that flags a person the detector left ``unknown``
+            (above 1: never).
+        max_helmet: largest ``helmet`` probability that still lets the person be flagged.
+        min_px: head crops smaller than this (side, in frame pixels) are not classified.
+    """
+
+    flag: float = 0.35
+    max_helmet: float = 0.05
+    min_px: int = 24
+
+
+class HeadClassifier:
+    """The ONNX head classifier: BGR patches in, probabilities per class out.
+
+    Args:
+        path: the ``.onnx`` file (input ``images [N, 3, S, S]`` RGB 0..1, output ``probs [N, C]``).
+        providers: onnxruntime execution providers.
+    """
+
+    def __init__(self, path: Path, providers: list[str] | None = None) -> None:
+        import onnxruntime as ort
+
+        modelfiles.verify(path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1  # a few tiny patches per frame: threads cost more than they give
+        self.session = ort.InferenceSession(
+            str(path), options, providers=providers or ["CPUExecutionProvider"]
+        )
+        self.names = parse_names(self.session.get_modelmeta().custom_metadata_map, path)
+        if set(self.names.values()) != {"helmet", "no_helmet", "none"}:
+            raise modelfiles.ModelFileError(
+                f"model file {path} is not a head classifier (its classes: {sorted(self.names.values())})"
+            )
+        shape = self.session.get_inputs()[0].shape
+        self.size = int(shape[2])
+        self.index = {name: i for i, name in self.names.items()}
+
+    def classify(self, patches: np.ndarray) -> np.ndarray:
+        """Probabilities ``[N, C]`` of BGR ``uint8`` patches ``[N, S, S, 3]``."""
+        if len(patches) == 0:
+            return np.empty((0, len(self.names)), np.float32)
+        x = np.ascontiguousarray(patches[..., ::-1].transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
+        probs = self.session.run(None, {"images": x})[0]
+        return np.asarray(probs, dtype=np.float32)
+
+
+class HeadStage:
+    """Runs the head classifier on people's head bands and updates their ``helmet`` attribute.
+
+    Args:
+        classifier: the head classifier.
+        params: thresholds.
+        bands: the head band geometry (as in the association).
+    """
+
+    def __init__(
+        self, classifier: HeadClassifier, params: HeadParams | None = None, bands: Bands | None = None
+    ):
+        self.classifier = classifier
+        self.params = params or HeadParams()
+        self.bands = bands or Bands()
+
+    def check(self, frame: np.ndarray, people: sv.Detections) -> dict[str, float]:
+        """Classify the heads of ``people`` in ``frame`` and revise their ``helmet`` in place.
+
+        Returns:
+            The stage's timings (``heads``).
+        """
+        timer = StageTimer()
+        with timer.stage("heads"):
+            scores = np.full(len(people), np.nan, np.float32)
+            if len(people):
+                squares = head_squares(people.xyxy, self.bands)
+                side = squares[:, 2] - squares[:, 0]
+                # Only people without a head box can change, so only they cost a look.
+                open_ = np.asarray(people.data[HELMET]) == Attr.UNKNOWN.value
+                inferred = np.asarray(people.data[INFERRED], dtype=bool)
+                chosen = np.flatnonzero(open_ & ~inferred & (side >= self.params.min_px))
+                if len(chosen):
+                    patches = crop_squares(frame, squares[chosen], self.classifier.size)
+                    probs = self.classifier.classify(patches)
+                    bare = probs[:, self.classifier.index["no_helmet"]]
+                    helmet = probs[:, self.classifier.index["helmet"]]
+                    scores[chosen] = bare
+                    flag = (bare >= self.params.flag) & (helmet <= self.params.max_helmet)
+                    people.data[HELMET][chosen[flag]] = Attr.NO.value
+            people.data[HEAD_BARE_SCORE] = scores
+        return timer.ms
