@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy import event as sa_event
 
 from api.app import create_app
 from api.auth import create_key
@@ -81,3 +86,25 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+#: The API's background threads (api.jobs, the outbox dispatcher, the group commit): they query the
+#: engine on their own schedule, so a count of what one request costs leaves them out.
+BACKGROUND_THREADS = frozenset({"dispatcher", "case-sweeps", "retention", "silent-events", "group-commit"})
+
+
+@contextmanager
+def counted_statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements run on ``engine`` inside the block, except those of the API's background
+    threads (counting theirs made query-count tests fail whenever a sweep ran during a request)."""
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        if threading.current_thread().name not in BACKGROUND_THREADS:
+            seen.append(str(args[2]))
+
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)

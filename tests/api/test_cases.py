@@ -9,7 +9,7 @@ import pytest
 
 from api.auth import create_key
 from api.cases import TRANSITIONS
-from tests.api.conftest import Api
+from tests.api.conftest import Api, counted_statements
 from tests.api.test_api import ANNOTATED, JPEG, event, post
 
 # A legal path from a new case to each state.
@@ -145,20 +145,10 @@ def test_cases_are_scoped_to_sites(api: Api) -> None:
 
 def test_a_page_of_cases_costs_the_same_queries_whatever_its_length(api: Api) -> None:
     """Regression: each listed case cost two more queries (its events, its history)."""
-    from sqlalchemy import event as sa_event
-
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(str(args[2]))
 
     def listing(limit: int) -> int:
-        statements.clear()
-        sa_event.listen(api.app.state.engine, "before_cursor_execute", count)
-        try:
+        with counted_statements(api.app.state.engine) as statements:
             response = api.client.get(f"/api/v1/cases?limit={limit}", headers=api.as_("supervisor"))
-        finally:
-            sa_event.remove(api.app.state.engine, "before_cursor_execute", count)
         assert response.status_code == 200
         assert len(response.json()) == limit
         assert all(c["event_ids"] and c["history"] for c in response.json())

@@ -7,14 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 
 from api.auth import KeyCache
 from api.models import Case, Event, Project
 from api.projects import decrypt_phone, today
 from api.sites import ensure_site
-from tests.api.conftest import Api
+from tests.api.conftest import Api, counted_statements
 from tests.api.test_api import ANNOTATED, JPEG, event, post
 
 PHONE = "13812345678"
@@ -311,14 +310,8 @@ def test_cases_name_the_project_and_company(api: Api) -> None:
 @pytest.fixture
 def statements(api: Api) -> Iterator[list[str]]:
     """The SQL statements the API runs while the test looks (cleared by the test where it starts)."""
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    sa_event.listen(api.app.state.engine, "before_cursor_execute", count)
-    yield seen
-    sa_event.remove(api.app.state.engine, "before_cursor_execute", count)
+    with counted_statements(api.app.state.engine) as seen:
+        yield seen
 
 
 def add_projects(api: Api, count: int, *, first: int = 0) -> None:
