@@ -102,12 +102,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _scored_config(args: argparse.Namespace) -> Config:
     """The configuration ``--alarms`` and ``--events`` score: ``--config`` (or the defaults) with
-    ``--model``, ``--smoking-model`` and ``--conf`` put in."""
+    ``--model``, ``--smoking-model``, ``--heads`` and ``--conf`` put in."""
     config = config_or_default(args.config)
+    heads = config.models.heads if args.heads is None else None if args.heads == "none" else args.heads
     models = config.models.model_copy(
         update={
             "ppe": args.model or config.models.ppe,
             "smoking": args.smoking_model or config.models.smoking,
+            "heads": heads,
         }
     )
     detect = config.detect.model_copy(update={"conf": config.detect.conf if args.conf is None else args.conf})
@@ -203,5 +205,10 @@ def add_parsers(sub: Subparsers) -> None:
     )
     p.add_argument("--conf", type=float, help="with --alarms: the PPE confidence to score instead")
     p.add_argument("--smoking-model", help="with --alarms: the cigarette model to use instead")
+    p.add_argument(
+        "--heads",
+        metavar="MODEL|none",
+        help="with --alarms, --events: the head classifier to use instead, or none (the PPE model alone)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)

@@ -120,3 +120,17 @@ def test_the_command_prints_json(ppe_sample: YoloDataset) -> None:
     report = json.loads(out.strip().splitlines()[-1])
     assert report["conf"] == EngineSettings().ppe.conf  # the configured operating point
     assert report["kinds"]["no_helmet"]["photos"] == len(ppe_sample)
+
+
+def test_the_head_stage_is_scored_and_can_be_left_out() -> None:
+    def bare_heads_found(*extra: str) -> int:
+        out = subprocess.run(
+            [sys.executable, "-m", "sitewatch.cli", "eval", "tests/data/ppe", "--alarms", "--json", *extra],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return int(json.loads(out.strip().splitlines()[-1])["kinds"]["no_helmet"]["person_recall"] * 1000)
+
+    # The masked close-up's bare head gets no box from the PPE model; the head classifier flags it.
+    assert bare_heads_found() > bare_heads_found("--heads", "none")
