@@ -73,7 +73,7 @@ const TEXT = {
 for (const lang of ["zh", "en"]) Object.assign(TEXT[lang], PROJECT_TEXT[lang], MAP_TEXT[lang], RECURRING_TEXT[lang]);
 const STATES = ["open", "dispatched", "rectifying", "reinspection", "reopened", "closed"];
 
-const state = { lang: localStorage.getItem("sitewatch.lang") || "zh", me: null, sites: [] };
+const state = { lang: localStorage.getItem("sitewatch.lang") || "zh", me: null, sites: [], visits: 0 };
 const t = (key) => TEXT[state.lang][key] ?? TEXT.zh[key] ?? key;
 const $ = (selector, root = document) => root.querySelector(selector);
 const main = () => $("#main");
@@ -158,7 +158,12 @@ function route() {
   document.onkeydown = null;
   const view = { review: reviewView, cases: casesView, cameras: camerasView, officers: officersView, dashboard: dashboardView, briefs: briefsView, projects: projectsView, map: mapView,
     recurring: () => recurringView({ api, h, t, local, pct, main, canReview, lang: () => state.lang }) }[page] || reviewView;
-  view().catch((error) => { if (error.message !== "401") main().replaceChildren(h("p", { class: "error", text: `${t("err")}: ${error.message}` })); });
+  // A view left while its data was still loading may fail late; its error must not replace the page
+  // shown since (it did: the review queue's late answer wiped the projects page).
+  const visit = ++state.visits;
+  view().catch((error) => {
+    if (error.message !== "401" && visit === state.visits) main().replaceChildren(h("p", { class: "error", text: `${t("err")}: ${error.message}` }));
+  });
 }
 
 function siteSelect(value, allLabel = t("f.site")) {
@@ -205,7 +210,7 @@ async function reviewView() {
       onclick: () => { queue.index = i; drawList(); show(); },
     }, h("img", { src: snap(e, true), alt: "", loading: "lazy", decoding: "async", fetchpriority: "low" }),
        h("div", { class: "meta" }, h("div", { class: "kind", text: t(`k.${e.kind}`) }), h("div", { text: `${e.site_id} · ${e.camera_id || "-"}` }), h("div", { class: "muted", text: local(e.started_at) })))));
-    $("#counter").textContent = `${queue.events.length}${queue.cursor ? "+" : ""} ${t("r.left")} · ${queue.reviewed} ${t("r.done")}`;
+    form.querySelector("#counter").textContent = `${queue.events.length}${queue.cursor ? "+" : ""} ${t("r.left")} · ${queue.reviewed} ${t("r.done")}`;
     const on = list.querySelector(".card.on");
     if (on) on.scrollIntoView({ block: "nearest" });
   }

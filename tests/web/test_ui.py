@@ -5,7 +5,7 @@ another."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
 from sqlalchemy import select
 
 from api.models import Event, Review
@@ -157,3 +157,20 @@ def test_on_a_phone_the_login_hides_the_bar_and_labels_keep_to_one_line(
         shot(page, f"12-phone-nav-{viewport['width']}-{lang}")
     finally:
         context.close()
+
+
+def test_a_page_left_while_loading_does_not_replace_the_next_one(page: Page, site: Site) -> None:
+    """Regression: the review queue's answer, arriving after the supervisor had moved on to the projects
+    page, failed on the queue's detached counter, and its error message replaced the projects page."""
+    held: list[Route] = []
+    page.route("**/api/v1/events?*", lambda route: held.append(route))  # the queue's answer waits
+    log_in(page, site, "anna")
+    page.goto(site.url + "/#/projects")
+    expect(page.locator("#new-project")).to_be_visible()
+    assert held, "the review queue never asked for its events"
+    with page.expect_response("**/api/v1/events?*"):
+        for route in held:
+            route.continue_()
+    page.evaluate("() => new Promise((done) => setTimeout(done, 200))")  # let the late answer be handled
+    expect(page.locator("#main .error")).to_have_count(0)
+    expect(page.locator("#new-project")).to_be_visible()
