@@ -98,7 +98,7 @@ class Engine:
         >>> engine = Engine(EngineSettings(smoking_model=None))
         >>> scene = engine.detect([cv2.imread("configs/demo/images/site-1.jpg")])[0]
         >>> sorted(scene.timings_ms)
-        ['association', 'inference', 'postprocess', 'preprocess']
+        ['association', 'heads', 'inference', 'postprocess', 'preprocess']
     """
 
     def __init__(self, settings: EngineSettings | None = None) -> None:
