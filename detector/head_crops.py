@@ -1,7 +1,8 @@
 """Head crops: the square patch around each person's head that the head classifier looks at.
 
-The same geometry serves training (:mod:`detector.headsets`) and the product (:mod:`detector.heads`), so the
-classifier sees at run time exactly the kind of patch it learned from: the person's head band
+The same geometry and input conversion serve training (:mod:`detector.headsets`, :mod:`detector.head_train`)
+and the product (:mod:`detector.heads`), so the classifier sees at run time exactly the kind of patch it
+learned from: the person's head band
 (:class:`detector.ppe.Bands`) made square around its centre, resized to a fixed size, with the grey of the
 letterbox (114) where the square leaves the frame.
 """
@@ -11,10 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from detector.letterbox import PAD_VALUE
 from detector.ppe import Bands, band_boxes
-
-#: Grey used outside the frame, as in the detector's letterbox.
-PAD_GREY = 114
 
 
 def head_squares(people: np.ndarray, bands: Bands) -> np.ndarray:
@@ -29,6 +28,17 @@ def head_squares(people: np.ndarray, bands: Bands) -> np.ndarray:
     cy = (band[:, 1] + band[:, 3]) / 2
     half = np.maximum(band[:, 2] - band[:, 0], band[:, 3] - band[:, 1]) / 2
     return np.stack([cx - half, cy - half, cx + half, cy + half], axis=1)
+
+
+def to_input(patches: np.ndarray) -> np.ndarray:
+    """BGR patches ``[N, S, S, 3]`` (0..255) as the classifier's input: RGB float ``[N, 3, S, S]`` in 0..1.
+    Training and the product both go through here, so the two cannot drift apart.
+
+    Example:
+        >>> to_input(np.full((1, 2, 2, 3), (0, 0, 255), np.uint8))[0, :, 0, 0].tolist()
+        [1.0, 0.0, 0.0]
+    """
+    return np.ascontiguousarray(patches[..., ::-1].transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
 
 
 def crop_squares(frame: np.ndarray, boxes: np.ndarray, size: int, *, context: float = 1.0) -> np.ndarray:
@@ -57,7 +67,7 @@ def crop_squares(frame: np.ndarray, boxes: np.ndarray, size: int, *, context: fl
         side = max(2, round(2 * half))
         # Paste the part inside the frame on a grey square, then resize: INTER_AREA keeps distant
         # details when shrinking a close-up, where a plain warp would alias.
-        canvas = np.full((side, side, 3), PAD_GREY, np.uint8)
+        canvas = np.full((side, side, 3), PAD_VALUE, np.uint8)
         sx1, sy1 = max(left, 0), max(top, 0)
         sx2, sy2 = min(left + side, fw), min(top + side, fh)
         if sx2 > sx1 and sy2 > sy1:

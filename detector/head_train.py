@@ -22,7 +22,9 @@ import numpy as np
 from tqdm import tqdm
 
 from detector import modelfiles
+from detector.head_crops import to_input
 from detector.headsets import HEAD_CLASSES, STORED_CONTEXT, STORED_SIZE, HeadSet
+from detector.letterbox import PAD_VALUE
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +71,9 @@ def _augment(patches: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         cx, cy = centre + rng.uniform(-0.06, 0.06, 2) * base
         scale = INPUT_SIZE / side
         matrix = np.array([[scale, 0, INPUT_SIZE / 2 - cx * scale], [0, scale, INPUT_SIZE / 2 - cy * scale]])
-        img = cv2.warpAffine(patch, matrix, (INPUT_SIZE, INPUT_SIZE), borderValue=(114, 114, 114))
+        img = cv2.warpAffine(
+            patch, matrix, (INPUT_SIZE, INPUT_SIZE), borderValue=(PAD_VALUE, PAD_VALUE, PAD_VALUE)
+        )
         if rng.random() < 0.5:
             img = img[:, ::-1]
         img = img.astype(np.float32) * rng.uniform(0.7, 1.3) + rng.uniform(-25, 25)
@@ -77,11 +81,6 @@ def _augment(patches: np.ndarray, rng: np.random.Generator) -> np.ndarray:
             img[:] = img.mean(axis=2, keepdims=True)
         out[i] = img
     return to_input(np.clip(out, 0, 255))
-
-
-def to_input(bgr: np.ndarray) -> np.ndarray:
-    """BGR patches ``[N, S, S, 3]`` (0..255) to the model's input: RGB float ``[N, 3, S, S]`` in 0..1."""
-    return np.ascontiguousarray(bgr[..., ::-1].transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
 
 
 def centre_crops(patches: np.ndarray) -> np.ndarray:

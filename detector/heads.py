@@ -17,7 +17,6 @@ People inferred from a lone head box and heads smaller than ``min_px`` are left 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,13 +24,11 @@ import numpy as np
 import supervision as sv
 
 from detector import modelfiles
-from detector.head_crops import crop_squares, head_squares
+from detector.head_crops import crop_squares, head_squares, to_input
 from detector.onnx_backend import parse_names
 from detector.ppe import Bands
 from detector.timing import StageTimer
 from detector.types import HELMET, INFERRED, Attr
-
-logger = logging.getLogger(__name__)
 
 #: Data key on people: the classifier's ``no_helmet`` probability (``nan`` where it did not look: people
 #: with a head box, inferred people, small heads).
@@ -84,8 +81,7 @@ class HeadClassifier:
         """Probabilities ``[N, C]`` of BGR ``uint8`` patches ``[N, S, S, 3]``."""
         if len(patches) == 0:
             return np.empty((0, len(self.names)), np.float32)
-        x = np.ascontiguousarray(patches[..., ::-1].transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
-        probs = self.session.run(None, {"images": x})[0]
+        probs = self.session.run(None, {"images": to_input(patches)})[0]
         return np.asarray(probs, dtype=np.float32)
 
 

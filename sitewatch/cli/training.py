@@ -164,8 +164,8 @@ def _data_heads(args: argparse.Namespace) -> int:
         return np.asarray(found.xyxy[found.data[CLASS_NAME] == PERSON])
 
     rows = []
-    for split, yolo_split in (("val", "val"), ("train", "train")):
-        heads = build_heads([(args.sources / name, yolo_split) for name in ("ppe", "hhw")], find_people)
+    for split in ("val", "train"):
+        heads = build_heads([(args.sources / name, split) for name in ("ppe", "hhw")], find_people)
         heads.save(args.out / f"{split}.npz")
         rows += [[f"{split} {name}", n] for name, n in heads.counts().items()]
     print(format_table(["patches", "count"], rows))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from detector.head_crops import PAD_GREY, crop_squares, head_squares
+from detector.head_crops import crop_squares, head_squares
+from detector.letterbox import PAD_VALUE
 from detector.ppe import Bands
 
 
@@ -46,7 +47,7 @@ def test_outside_the_frame_the_patch_is_letterbox_grey(box: tuple[float, ...]) -
     frame = np.zeros((200, 300, 3), np.uint8)
     patch = crop_squares(frame, np.array([box]), 16)[0]
     corner = patch[:4, :4] if box[0] < 0 else patch[-4:, -4:]
-    assert (corner == PAD_GREY).all()
+    assert (corner == PAD_VALUE).all()
     inside = patch[-4:, -4:] if box[0] < 0 else patch[:4, :4]
     assert (inside == 0).all()
 
