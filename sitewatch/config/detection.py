@@ -217,7 +217,7 @@ class HeadsConfig(Strict):
         "max_helmet",
         ge=0.0,
         le=1.0,
-        description="...and only when it gives helmet at most this probability.",
+        description="Flag such a person only when the classifier gives helmet at most this probability.",
     )
     min_px: int = HEADS.field(
         "min_px", ge=8, le=1024, description="Skip heads whose crop is smaller (pixels)."
