@@ -20,47 +20,43 @@ from sqlalchemy.exc import OperationalError
 
 from alerts.config import AlertsConfig
 from alerts.contract import CaseNotice, EventNotice
-from api.auth import KeyCache, ensure_admin, key_pepper
-from api.callbacks import CallbackReceipts, callback_secrets
-from api.db import make_engine, migrate, session_factory, writer_lock
-from api.group_commit import GroupCommitter
-from api.guards import RequestGuard, validation_error
-from api.jobs import Jobs
-from api.jobs.briefs import BriefScheduler
-from api.links import evidence_link, link_key
-from api.login import LoginThrottle
-from api.metrics import ApiMetrics, RequestMetrics
-from api.officers import use_face_key_file
-from api.outbox.dispatcher import Dispatcher
-from api.projects import use_zone
-from api.retention import Throttle
-from api.routes import (
-    analysis,
-    briefs,
-    call_reports,
-    cases,
-    deliveries,
-    events,
-    false_alarms,
-    health,
-    ingest,
-    keys,
-    metrics,
-    officers,
-    projects,
-    sites,
-    stats,
-    ui,
-    users,
-)
-from api.secretkeys import PII_KEY
-from api.settings import ApiSettings
+from api.access import keys_router
+from api.access import router as users
+from api.access.auth import KeyCache, ensure_admin, key_pepper
+from api.access.login import LoginThrottle
+from api.analysis import router as analysis
+from api.cases import router as cases
+from api.cases.callbacks import CallbackReceipts, callback_secrets
+from api.core.db import make_engine, migrate, session_factory, writer_lock
+from api.core.secretkeys import PII_KEY
+from api.core.settings import ApiSettings
+from api.delivery import call_reports_router
+from api.delivery import router as deliveries
+from api.delivery.dispatcher import Dispatcher
+from api.delivery.links import evidence_link, link_key
+from api.events import router as events
+from api.events.retention import Throttle
+from api.http.guards import RequestGuard, validation_error
+from api.ingest import router as ingest
+from api.ingest.group_commit import GroupCommitter
+from api.officers import router as officers
+from api.officers.service import use_face_key_file
+from api.ops import health, metrics_router, ui
+from api.ops.jobs import Jobs
+from api.ops.prometheus import ApiMetrics, RequestMetrics
+from api.projects import router as projects
+from api.projects.service import use_zone
+from api.reports import router as briefs
+from api.reports import stats_router
+from api.reports.schedule import BriefScheduler
+from api.sites import false_alarms_router
+from api.sites import router as sites
 from api.storage import open_store
 from api.storage.interface import disk_full
 
 logger = logging.getLogger(__name__)
 
-#: Password checks (scrypt) one process runs at once; more wait their turn (api.login).
+#: Password checks (scrypt) one process runs at once; more wait their turn (api.access.login).
 PASSWORD_CHECKS = 2
 #: PDF briefs one process prints at once; more wait up to ``app.state.pdf_wait_s`` then get a 503.
 PDF_PRINTS = 2
@@ -80,7 +76,7 @@ def create_app(
         settings: database, storage and secrets.
         alerts: channels and routes of notifications; ``None``: none (notifications are only recorded).
         dispatch: run the notification dispatcher, the re-inspection sweep and the scheduled briefs while
-            the app runs (:mod:`api.jobs`); retention and the end of silent events run in any case.
+            the app runs (:mod:`api.ops.jobs`); retention and the end of silent events run in any case.
     """
     if settings.admin_key is not None and len(settings.admin_key) < MIN_ADMIN_KEY:
         raise ValueError(
@@ -103,7 +99,7 @@ def create_app(
         app.state.jobs.stop()
         app.state.committer.close()
 
-    # /docs is a local page (api.routes.ui.docs): FastAPI's own loads Swagger UI from a CDN.
+    # /docs is a local page (api.ops.ui.docs): FastAPI's own loads Swagger UI from a CDN.
     app = FastAPI(
         title="sitewatch central API", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
     )
@@ -118,7 +114,7 @@ def create_app(
     write_turn = partial(writer_lock, settings.database_url)  # the busiest writers take turns (SQLite)
     app.state.write_turn = write_turn
     alerts = alerts or AlertsConfig()
-    use_zone(alerts.timezone)  # projects' dates are local, like briefs and quiet hours (api.projects)
+    use_zone(alerts.timezone)  # projects' dates are local, like briefs and quiet hours (api.projects.service)
     app.state.timezone = alerts.timezone  # of hours and weeks in analyses, as of the scheduled briefs
     links = partial(_evidence_link, settings.public_url, key)
     app.state.dispatcher = Dispatcher(sessions, alerts, links=links, lock=write_turn) if dispatch else None
@@ -147,7 +143,8 @@ def create_app(
     app.state.low_disk = Throttle()  # the retention passes uploads ask for on a low disk
     app.state.metrics = ApiMetrics()
     app.state.key_cache = KeyCache(settings.key_cache_s)
-    app.state.callback_secrets = callback_secrets(alerts)  # signed case-system callbacks (api.callbacks)
+    # Signed case-system callbacks (api.cases.callbacks).
+    app.state.callback_secrets = callback_secrets(alerts)
     app.state.callback_receipts = CallbackReceipts()
     app.state.login_throttle = LoginThrottle()
     app.state.password_hashing = asyncio.Semaphore(PASSWORD_CHECKS)
@@ -170,19 +167,19 @@ def create_app(
     )
     for router in (
         health.router,
-        metrics.router,
+        metrics_router.router,
         ingest.router,
         events.router,
         cases.router,
         officers.router,
-        stats.router,
+        stats_router.router,
         sites.router,
         projects.router,
-        false_alarms.router,
+        false_alarms_router.router,
         users.router,
-        keys.router,
+        keys_router.router,
         deliveries.router,
-        call_reports.router,
+        call_reports_router.router,
         briefs.router,
         analysis.router,
         ui.router,

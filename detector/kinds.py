@@ -2,7 +2,7 @@
 
 Edge workers raise events of these kinds (:mod:`streams`); the API accepts, stores, counts and opens
 cases for them (:mod:`api`); the alerts name them in messages (:mod:`alerts`); and the web UI loads
-their names and colours from the API (``/ui/kinds.js``, made by :func:`api.routes.ui.kinds_module`).
+their names and colours from the API (``/ui/kinds.js``, made by :func:`api.ops.ui.kinds_module`).
 Adding a kind means adding it to :class:`EventKind`, :data:`KindName` and :data:`SPECS` here
 (``tests/detector/test_kinds.py`` checks that the three agree, and the tests of each part that it takes
 its kinds from here).

@@ -1,7 +1,7 @@
 """The wire format of an event update, from an edge box to the API: the one definition of its fields.
 
 The edge serialises its updates through :func:`edge_json` (:meth:`streams.events.EventUpdate.to_json`);
-the API reads them with :class:`api.schemas.events.IngestEventIn`, which is this model plus what the API
+the API reads them with :class:`api.events.schemas.IngestEventIn`, which is this model plus what the API
 itself requires of what it stores (the years its times may fall in, no NUL characters). Like
 :mod:`detector.kinds`, it lives in the bottom layer so that both sides can import it, and needs only
 pydantic.

@@ -19,21 +19,21 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from alerts.demo_receiver import DemoCaseSystem
+from api.access.auth import create_key, revoke_key
+from api.access.users import create_user
 from api.app import create_app
-from api.auth import create_key, revoke_key
-from api.cases import set_policy
-from api.false_alarms import active_entries
-from api.ingest import ingest_update
-from api.ingest_prepare import IngestError
+from api.cases.service import set_policy
+from api.core.settings import ApiSettings
+from api.events.schemas import IngestEventIn
+from api.ingest.prepare import IngestError
+from api.ingest.service import ingest_update
+from api.ingest.silence import end_silent_events
 from api.models import ApiKey, User
-from api.officers import FaceKeyError, gallery, record_sighting
-from api.schemas.events import FalseAlarmPublic, IngestEventIn
-from api.schemas.sites import CameraHealthIn
-from api.serve import server_config
-from api.settings import ApiSettings
-from api.silence import end_silent_events
-from api.sites import ensure_site, record_health
-from api.users import create_user
+from api.officers.service import FaceKeyError, gallery, record_sighting
+from api.ops.serve import server_config
+from api.sites.false_alarm_memory import active_entries
+from api.sites.schemas import CameraHealthIn, FalseAlarmPublic
+from api.sites.service import ensure_site, record_health
 from detector.face_gallery import Gallery
 from sitewatch.config import Config
 from sitewatch.false_alarms import FalseAlarmSync

@@ -1,4 +1,4 @@
-"""The edge's health reporter (the API's own ``/healthz`` is :mod:`api.routes.health`): camera health
+"""The edge's health reporter (the API's own ``/healthz`` is :mod:`api.ops.health`): camera health
 from the edge to the API: online, input fps, last frame time and a small thumbnail of the last frame,
 every few seconds. Health is a latest-state report: a failed send is simply replaced by
 the next one (no outbox)."""

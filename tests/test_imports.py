@@ -121,3 +121,54 @@ def test_no_cycle_between_modules_of_a_package() -> None:
     assert found is None, "module cycle " + " -> ".join(
         f"{a} (line {graph[a][b]})" for a, b in itertools.pairwise(found)
     )
+
+
+#: The domain packages of ``api`` from the bottom up: each imports only those before it. ``api.app``, the
+#: composition root, and ``api.migrations`` (the Alembic scripts, which read the tables) stand above all.
+API_LAYERS = (
+    "models",
+    "core",
+    "storage",
+    "http",
+    "access",
+    "notifications",
+    "sites",
+    "projects",
+    "officers",
+    "cases",
+    "events",
+    "ingest",
+    "delivery",
+    "analysis",
+    "reports",
+    "ops",
+    "app",
+    "migrations",
+)
+
+
+def domain(module: str) -> str:
+    """The ``api`` package (or root module) that ``module`` belongs to: ``api.cases.router`` -> ``cases``."""
+    return module.split(".")[1]
+
+
+def test_api_domains_import_only_the_layers_below() -> None:
+    graph = imports(modules())
+    found = {m.split(".")[1] for m in modules() if m.startswith("api.")}
+    assert found == set(API_LAYERS), f"api packages not placed in API_LAYERS: {sorted(found ^ set(API_LAYERS))}"
+    upward = sorted(
+        f"{source} -> {target} (line {line})"
+        for source, targets in graph.items()
+        if source.startswith("api.")
+        for target, line in targets.items()
+        if target.startswith("api.")
+        and API_LAYERS.index(domain(source)) < API_LAYERS.index(domain(target))
+    )
+    assert not upward, f"imports against the api layers {API_LAYERS}: {upward}"
+
+
+def test_api_root_holds_domain_packages_only() -> None:
+    # A new module goes into the package that owns the table it writes (README, "Where a new file goes"):
+    # flat files with a shared prefix at the root were packages in all but name.
+    loose = sorted(p.name for p in (ROOT / "api").glob("*.py") if p.name not in {"__init__.py", "app.py"})
+    assert not loose, f"modules at the root of api/: {loose}"

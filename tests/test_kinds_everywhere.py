@@ -18,10 +18,12 @@ import pytest
 from alerts import prompts
 from alerts.contract import EventInfo, EventNotice, Evidence
 from alerts.markdown import markdown
-from api import false_alarms, stats
-from api.briefs import WORDS
-from api.cases import default_policy
-from api.schemas.events import EventKindName, IngestEventIn
+from api.cases.service import default_policy
+from api.core.kinds import EventKindName
+from api.events.schemas import IngestEventIn
+from api.reports import stats
+from api.reports.briefs import WORDS
+from api.sites import false_alarm_memory as false_alarms
 from detector.kinds import KINDS, LANGUAGES, PERSON_KINDS, SPECS, EventKind, name
 from sitewatch.config import CasePolicyConfig, RulesConfig, config_from_text
 from sitewatch.edge import rule_params_of

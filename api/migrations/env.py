@@ -1,4 +1,4 @@
-"""Alembic environment: migrations run from code on API start (``api.db.migrate``)."""
+"""Alembic environment: migrations run from code on API start (``api.core.db.migrate``)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     """Migrate the database at ``sqlalchemy.url``."""
     connection = config.attributes.get("connection")
-    if connection is not None:  # handed over by api.db.migrate
+    if connection is not None:  # handed over by api.core.db.migrate
         _run(connection)
         return
     engine = engine_from_config(

@@ -13,7 +13,7 @@ from api.storage.interface import EvidenceStore
 from api.storage.s3 import S3EvidenceStore
 
 if TYPE_CHECKING:
-    from api.settings import ApiSettings
+    from api.core.settings import ApiSettings
 
 
 def open_store(settings: ApiSettings) -> EvidenceStore:

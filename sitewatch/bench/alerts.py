@@ -25,13 +25,13 @@ from tqdm import tqdm
 
 from alerts.config import AlertsConfig
 from alerts.demo_receiver import DemoCaseSystem
+from api.access.auth import create_key
 from api.app import create_app
-from api.auth import create_key
-from api.cases import set_policy
+from api.cases.service import set_policy
+from api.core.settings import ApiSettings
+from api.delivery.dispatcher import Dispatcher
 from api.models import Delivery, Event, Notification, Site
-from api.outbox.dispatcher import Dispatcher
-from api.settings import ApiSettings
-from api.sites import ensure_site
+from api.sites.service import ensure_site
 from detector.figures import figures
 from streams.events import EventKind, EventUpdate, Evidence
 from streams.outbox import Outbox

@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from api.analysis import analyse
-from api.auth import Principal
-from api.db import make_engine, migrate, session_factory
+from api.access.auth import Principal
+from api.analysis.service import analyse
+from api.core.db import make_engine, migrate, session_factory
+from api.core.kinds import VIOLATIONS
 from api.models import Case, CaseEvent, CaseHistory, Event, Project, Site
-from api.stats import VIOLATIONS
 from detector.figures import figures
 
 
@@ -189,8 +189,8 @@ def check(result: dict[str, Any], planted: Planted) -> list[str]:
 
 
 def bench_analysis(*, plan: Plan | None = None, runs: int = 3, folder: Path | None = None) -> dict[str, Any]:
-    """Seed ``plan`` into a fresh SQLite database, time :func:`api.analysis.analyse` over the whole period
-    (best and median of ``runs``, wall clock, and the least CPU time: on a busy machine the wall clock
+    """Seed ``plan`` into a fresh SQLite database, time :func:`api.analysis.service.analyse` over the whole
+    period (best and median of ``runs``, wall clock, and the least CPU time: on a busy machine the wall clock
     measures the neighbours too), and check the planted findings."""
     plan = plan or Plan()
     with tempfile.TemporaryDirectory(prefix="sitewatch-analysis-") as temp:

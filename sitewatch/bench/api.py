@@ -22,10 +22,10 @@ from fastapi import FastAPI
 from sqlalchemy import insert, text
 from tqdm import tqdm
 
+from api.access.auth import create_key
 from api.app import create_app
-from api.auth import create_key
+from api.core.settings import ApiSettings
 from api.models import Event, Site
-from api.settings import ApiSettings
 from detector.figures import figures
 from sitewatch.bench.api_load import KINDS, Load, noise_jpeg
 from sitewatch.bench.proc import tree_cpu_s

@@ -1,5 +1,5 @@
 """The district map at scale, for ``sitewatch bench --ui``: ``count`` projects seeded straight into the
-database (each on its own site, phone numbers encrypted with :data:`api.secretkeys.PII_KEY`, a share with
+database (each on its own site, phone numbers encrypted with :data:`api.core.secretkeys.PII_KEY`, a share with
 cameras offline, open and overdue cases), then the map page's first render and a refresh timed in Chromium.
 
 Example:
@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 from sqlalchemy import insert, select
 
+from api.core.secretkeys import PII_KEY
 from api.models import CameraHealth, Case, Project, Site
-from api.secretkeys import PII_KEY
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -23,11 +23,11 @@ from fastapi import FastAPI
 from sqlalchemy import insert
 from tqdm import tqdm
 
+from api.access.users import create_user
 from api.app import create_app
-from api.brief_pdf import chromium
+from api.core.settings import ApiSettings
 from api.models import Event, EvidenceFile, Site
-from api.settings import ApiSettings
-from api.users import create_user
+from api.reports.pdf import chromium
 from detector.figures import figures
 from detector.kinds import PERSON_KINDS
 from sitewatch.bench.map import close_a_case, measure_map, seed_projects

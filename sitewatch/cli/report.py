@@ -15,12 +15,12 @@ if TYPE_CHECKING:  # annotations only: commands import the detector when they ru
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write a brief from the API's database (SQLite in the data folder or SITEWATCH_DATABASE_URL)."""
-    from api.auth import Principal
-    from api.brief_pdf import PdfUnavailableError, render_pdf
-    from api.brief_periods import Period, PeriodError
-    from api.briefs import brief_data, render_html
-    from api.db import make_engine, migrate, session_factory
-    from api.settings import ApiSettings
+    from api.access.auth import Principal
+    from api.core.db import make_engine, migrate, session_factory
+    from api.core.settings import ApiSettings
+    from api.reports.briefs import brief_data, render_html
+    from api.reports.pdf import PdfUnavailableError, render_pdf
+    from api.reports.periods import Period, PeriodError
     from api.storage import open_store
 
     settings = ApiSettings.from_env(data_dir=args.data_dir)

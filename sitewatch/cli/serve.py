@@ -98,8 +98,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_api(args: argparse.Namespace) -> int:
     """Serve the central API (SQLite in the data folder unless SITEWATCH_DATABASE_URL says otherwise)."""
     from api.app import create_app
-    from api.serve import serve
-    from api.settings import ApiSettings
+    from api.core.settings import ApiSettings
+    from api.ops.serve import serve
 
     settings = ApiSettings.from_env(data_dir=args.data_dir)
     alerts = None

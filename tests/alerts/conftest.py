@@ -17,11 +17,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from alerts.config import AlertsConfig
+from api.access.auth import create_key
 from api.app import create_app
-from api.auth import create_key
-from api.cases import set_policy
-from api.settings import ApiSettings
-from api.sites import ensure_site
+from api.cases.service import set_policy
+from api.core.settings import ApiSettings
+from api.sites.service import ensure_site
 from tests.alerts.receiver import CaseSystem
 from tests.api.conftest import database_url, evidence  # noqa: F401 - the fixtures
 from tests.pg import postgres  # noqa: F401 - the fixture

@@ -6,8 +6,8 @@ import sys
 import time
 
 from alerts.config import AlertsConfig
-from api.db import make_engine, session_factory
-from api.outbox.dispatcher import Dispatcher
+from api.core.db import make_engine, session_factory
+from api.delivery.dispatcher import Dispatcher
 
 
 def main() -> None:

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from alerts.aliyun import percent_encode, signature, string_to_sign
 from alerts.config import AlertsConfig
-from api.cases import set_policy
-from api.jobs.due_soon import raise_due_soon
+from api.cases.due_soon import raise_due_soon
+from api.cases.service import set_policy
+from api.core.secretkeys import PII_KEY
 from api.models import Delivery, Notification, Project
-from api.secretkeys import PII_KEY
 from tests.alerts.aliyun_receiver import AliyunProvider, expected_signature
 from tests.alerts.conftest import Loop, MakeLoop
 from tests.waiting import wait_for

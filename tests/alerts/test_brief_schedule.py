@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import func, select
 
-from api.jobs.briefs import due_period
 from api.models import Brief
+from api.reports.schedule import due_period
 from tests.alerts.conftest import MakeLoop
 from tests.alerts.receiver import CaseSystem
 from tests.waiting import wait_for

@@ -13,12 +13,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from alerts.config import AlertsConfig
+from api.access.auth import create_key
 from api.app import create_app
-from api.auth import create_key
-from api.cases import set_policy
+from api.cases.service import set_policy
+from api.core.settings import ApiSettings
 from api.models import Delivery
-from api.settings import ApiSettings
-from api.sites import ensure_site
+from api.sites.service import ensure_site
 from tests.alerts.conftest import ADMIN_KEY, SECRET, Loop
 from tests.alerts.receiver import CaseSystem
 from tests.conftest import ROOT

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.auth import create_key
+from api.access.auth import create_key
 from sitewatch.allinone import AllInOne
 from sitewatch.config import load_config
 from sitewatch.edge import build_worker

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from alerts.config import AlertsConfig
-from api.db import make_engine, migrate, session_factory
-from api.outbox.dispatcher import Dispatcher
+from api.core.db import make_engine, migrate, session_factory
+from api.delivery.dispatcher import Dispatcher
 from tests.pg import PostgresServer
 
 

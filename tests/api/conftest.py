@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy import event as sa_event
 
+from api.access.auth import create_key
 from api.app import create_app
-from api.auth import create_key
-from api.settings import ApiSettings
+from api.core.settings import ApiSettings
 from tests.pg import PostgresServer, postgres  # noqa: F401 - the fixture
 from tests.s3 import S3Server, s3_env, s3_server  # noqa: F401 - the fixtures
 
@@ -88,7 +88,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-#: The API's background threads (api.jobs, the outbox dispatcher, the group commit): they query the
+#: The API's background threads (api.ops.jobs, the outbox dispatcher, the group commit): they query the
 #: engine on their own schedule, so a count of what one request costs leaves them out.
 BACKGROUND_THREADS = frozenset({"dispatcher", "case-sweeps", "retention", "silent-events", "group-commit"})
 

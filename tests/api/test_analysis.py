@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import insert, select
 
-from api.analysis import analyse
-from api.analysis_scope import Thresholds
-from api.auth import Principal, create_key
-from api.db import make_engine, migrate, session_factory
+from api.access.auth import Principal, create_key
+from api.analysis.scope import Thresholds
+from api.analysis.service import analyse
+from api.core.db import make_engine, migrate, session_factory
 from api.models import AuditEntry, Event, Site, TrackedIssue
 from sitewatch.bench.analysis import Plan, Planted, check, seed_district
 from tests.api.conftest import Api

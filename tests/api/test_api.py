@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from api.auth import hash_key
+from api.access.auth import hash_key
 from tests.api.conftest import Api
 
 JPEG = cv2.imencode(".jpg", np.full((48, 64, 3), 90, np.uint8))[1].tobytes()
@@ -246,10 +246,10 @@ def test_a_write_conflict_with_another_update_is_retried_not_reported_as_duplica
     # Regression: when a concurrent request created the same site first, the update was answered
     # "duplicate" and never stored. Make that race certain: another session creates the site just
     # before this update's first attempt writes it.
-    import api.ingest_write as write_module
-    from api.ingest import ingest_update
+    import api.ingest.write as write_module
+    from api.events.schemas import IngestEventIn
+    from api.ingest.service import ingest_update
     from api.models import Site
-    from api.schemas.events import IngestEventIn
 
     real_ensure_site = write_module.ensure_site
     calls: list[str] = []

@@ -15,8 +15,8 @@ import pypdf
 import pytest
 from sqlalchemy import update
 
-from api.brief_periods import Period
 from api.models import Case
+from api.reports.periods import Period
 from tests.api.conftest import Api
 from tests.api.test_api import JPEG, event, post
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from api.auth import create_key
-from api.cases import TRANSITIONS
+from api.access.auth import create_key
+from api.cases.service import TRANSITIONS
 from tests.api.conftest import Api, counted_statements
 from tests.api.test_api import ANNOTATED, JPEG, event, post
 

@@ -15,10 +15,10 @@ import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy import update as update_
 
+from api.access.auth import Role, create_key, key_digest
 from api.app import create_app
-from api.auth import Role, create_key, key_digest
+from api.core.settings import ApiSettings
 from api.models import ApiKey, IngestedUpdate
-from api.settings import ApiSettings
 from streams.events import EventKind, EventUpdate, Evidence, Phase
 from streams.outbox import Outbox
 from streams.sinks import HttpSink

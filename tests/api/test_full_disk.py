@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api.access.auth import create_key
 from api.app import create_app
-from api.auth import create_key
-from api.settings import ApiSettings
+from api.core.settings import ApiSettings
 from tests.api.conftest import ADMIN_KEY
 from tests.api.test_api import JPEG, event
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from api.db import make_engine, writer_lock
-from api.group_commit import GroupCommitter
-from api.ingest import ingest_update
-from api.ingest_prepare import IngestError, Submission, prepare
-from api.ingest_write import store_prepared
+from api.core.db import make_engine, writer_lock
+from api.events.schemas import IngestEventIn, IngestResult
+from api.ingest.group_commit import GroupCommitter
+from api.ingest.prepare import IngestError, Submission, prepare
+from api.ingest.service import ingest_update
+from api.ingest.write import store_prepared
 from api.models import Event, EvidenceFile, IngestedUpdate, Notification
-from api.schemas.events import IngestEventIn, IngestResult
 from tests.api.conftest import Api
 from tests.api.test_api import JPEG, event, evidence_accounted_for, other_jpeg, post
 
@@ -211,7 +211,7 @@ def test_two_replicas_folding_updates_of_one_event_lose_none(
     # Two writers (as two API replicas, with the lock the app gives them) fold updates 2 and 1 into the
     # event at the same moment. Regression guard: without the event row locked while it is folded, both
     # read last_seq 0, and the later commit (update 1) wrote an older state over update 2.
-    import api.ingest_rows as rows_module
+    import api.ingest.rows as rows_module
 
     store = api.app.state.store
     with api.app.state.sessions() as session:
@@ -251,7 +251,7 @@ def test_two_replicas_folding_updates_of_one_event_lose_none(
 def test_an_update_that_fails_its_batch_fails_alone(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     # Regression (issue 13, finding 4): one update whose write raised failed every update of its batch
     # (98 of another edge's 200 uploads answered 500). A failed batch is stored again one update at a time.
-    import api.ingest_rows as rows_module
+    import api.ingest.rows as rows_module
 
     real_fold = rows_module._fold
 

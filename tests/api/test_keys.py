@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from api.access.auth import KeyCache, Principal, hash_key
 from api.app import create_app
-from api.auth import KeyCache, Principal, hash_key
-from api.settings import ApiSettings
+from api.core.settings import ApiSettings
 from tests.api.conftest import ADMIN_KEY, Api
 
 

@@ -20,11 +20,11 @@ import uvicorn
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
+from api.access.auth import create_key
 from api.app import create_app
-from api.auth import create_key
-from api.guards import BODY_LIMIT
-from api.serve import server_config
-from api.settings import ApiSettings
+from api.core.settings import ApiSettings
+from api.http.guards import BODY_LIMIT
+from api.ops.serve import server_config
 from tests.api.conftest import ADMIN_KEY, Api
 from tests.streams.rtsp import free_port
 from tests.waiting import wait_for
@@ -264,7 +264,7 @@ def test_pdf_briefs_are_printed_two_at_a_time(api: Api, monkeypatch: pytest.Monk
             running[0] -= 1
         return b"%PDF-1.4"
 
-    monkeypatch.setattr("api.routes.briefs.render_pdf", slow_print)
+    monkeypatch.setattr("api.reports.router.render_pdf", slow_print)
     api.app.state.pdf_wait_s = 0.2
 
     def brief(_: int) -> Any:

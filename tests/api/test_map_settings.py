@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api.access.auth import Role, create_key
 from api.app import create_app
-from api.auth import Role, create_key
-from api.routes.ui import POLICY
-from api.settings import ApiSettings, tile_template
+from api.core.settings import ApiSettings, tile_template
+from api.ops.ui import POLICY
 
 
 @pytest.mark.parametrize(

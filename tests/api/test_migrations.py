@@ -8,7 +8,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from api.db import alembic_config, make_engine, migrate
+from api.core.db import alembic_config, make_engine, migrate
 from api.models import Base
 
 

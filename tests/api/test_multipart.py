@@ -1,4 +1,4 @@
-"""The ingest route reads its body itself (api.multipart): every malformed body gets a 4xx that says why,
+"""The ingest route reads its body itself (api.http.multipart): every malformed body gets a 4xx that says why,
 and stores nothing."""
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from api.access.auth import create_key
 from api.app import create_app
-from api.auth import create_key
-from api.settings import ApiSettings
+from api.core.settings import ApiSettings
 from detector.face_gallery import Gallery
 from detector.faces import FaceAnalyzer
 from tests.api.conftest import ADMIN_KEY, Api
@@ -152,7 +152,7 @@ def test_enrolment_works_out_of_the_box_with_a_key_file_of_its_own(
     settings = ApiSettings(
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=ADMIN_KEY
     )
-    with caplog.at_level(logging.INFO, logger="api.officers"):
+    with caplog.at_level(logging.INFO, logger="api.officers.service"):
         app = create_app(settings, dispatch=False)
     key_file = tmp_path / "face.key"
     assert key_file.exists() != from_env

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from api.auth import KeyCache
+from api.access.auth import KeyCache
 from api.models import Case, Event, Project
-from api.projects import decrypt_phone, today
-from api.sites import ensure_site
+from api.projects.service import decrypt_phone, today
+from api.sites.service import ensure_site
 from tests.api.conftest import Api, counted_statements
 from tests.api.test_api import ANNOTATED, JPEG, event, post
 
@@ -354,8 +354,8 @@ def add_projects(api: Api, count: int, *, first: int = 0) -> None:
         for camera in ("gate", "yard")
     ]
     with api.app.state.sessions() as session:
-        from api.schemas.sites import CameraHealthIn
-        from api.sites import record_health
+        from api.sites.schemas import CameraHealthIn
+        from api.sites.service import record_health
 
         record_health(session, items=[CameraHealthIn.model_validate(h) for h in health])
         session.commit()
@@ -397,13 +397,13 @@ def test_the_map_counts_cameras_and_cases_in_constant_queries(api: Api, statemen
 def test_marker_status_is_the_most_urgent(
     state: Any, overdue: int, open_cases: int, offline: int, status: str
 ) -> None:
-    from api.project_map import marker_status
+    from api.projects.map import marker_status
 
     assert marker_status(state, overdue=overdue, open_cases=open_cases, offline=offline) == status
 
 
 def test_helpers_find_the_project_and_its_contact(api: Api) -> None:
-    from api.projects import contact_of, is_armed, project_for_site
+    from api.projects.service import contact_of, is_armed, project_for_site
 
     create(api, contact_name="王工")
     with api.app.state.sessions() as session:
@@ -428,7 +428,7 @@ def test_helpers_find_the_project_and_its_contact(api: Api) -> None:
 def test_armed_days_are_local_days(at: str, armed: bool) -> None:
     from zoneinfo import ZoneInfo
 
-    from api.projects import is_armed
+    from api.projects.service import is_armed
 
     project = Project(planned_start=date(2026, 11, 1), planned_end=date(2026, 11, 30), closed_at=None)
     moment = datetime.fromisoformat(at)

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from sqlalchemy import update
 
+from api.core.settings import ApiSettings
+from api.events.retention import RetentionPolicy, apply_retention, evidence_bytes
 from api.models import EvidenceFile
-from api.retention import RetentionPolicy, apply_retention, evidence_bytes
-from api.settings import ApiSettings
 from api.storage.files import FileEvidenceStore
 from api.storage.interface import EvidenceStore
 from tests.api.conftest import Api
@@ -103,7 +103,7 @@ def test_the_api_sweeps_files_no_row_accounts_for_when_it_starts(tmp_path: Path)
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from api.settings import ApiSettings
+    from api.core.settings import ApiSettings
     from api.storage.files import FileEvidenceStore
     from tests.api.conftest import ADMIN_KEY
     from tests.waiting import wait_for

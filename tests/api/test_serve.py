@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.serve import listening_socket
+from api.ops.serve import listening_socket
 from tests.streams.rtsp import free_port
 from tests.waiting import wait_for
 

@@ -86,7 +86,7 @@ def test_passwords_are_hashed_and_users_validated(api: Api) -> None:
 
 def _throttled_clock(api: Api) -> list[float]:
     """Give the API a log-in throttle on a clock the test moves."""
-    from api.login import LoginThrottle
+    from api.access.login import LoginThrottle
 
     now = [1000.0]
     api.app.state.login_throttle = LoginThrottle(clock=lambda: now[0])

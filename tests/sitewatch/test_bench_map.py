@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.settings import ApiSettings
+from api.core.settings import ApiSettings
 from sitewatch.bench.map import CENTRE, SPREAD, close_a_case, seed_projects
 
 ADMIN = "sw_bench-map-admin-key-0123456789abcdefgh"

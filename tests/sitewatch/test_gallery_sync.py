@@ -16,9 +16,9 @@ import uvicorn
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
+from api.access.auth import create_key
 from api.app import create_app
-from api.auth import create_key
-from api.settings import ApiSettings
+from api.core.settings import ApiSettings
 from detector.face_gallery import Gallery
 from detector.faces import FaceAnalyzer
 from sitewatch.gallery_sync import OfficerSync, api_fetch

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from api.access.auth import create_key
 from api.app import create_app
-from api.auth import create_key
-from api.settings import ApiSettings
+from api.core.settings import ApiSettings
 from sitewatch.cli import main
 from sitewatch.remote_config import RemoteConfigError, fetch_config
 from sitewatch.yamlpos import ConfigError

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from api.schemas.events import IngestEventIn
+from api.events.schemas import IngestEventIn
 from detector.kinds import EventKind, Phase
 from detector.wire import EventUpdateWire
 from streams.events import EventUpdate, Evidence

@@ -17,9 +17,9 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from api.access.auth import create_key
 from api.app import create_app
-from api.auth import create_key
-from api.settings import ApiSettings
+from api.core.settings import ApiSettings
 from detector.engine import Engine
 from sitewatch.config import config_from_text
 from sitewatch.edge import build_worker

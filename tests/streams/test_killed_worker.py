@@ -20,10 +20,10 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from api.access.auth import create_key
 from api.app import create_app
-from api.auth import create_key
+from api.core.settings import ApiSettings
 from api.models import Event
-from api.settings import ApiSettings
 from detector.engine import Engine
 from sitewatch.config import config_from_text
 from sitewatch.edge import build_worker

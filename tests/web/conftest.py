@@ -21,10 +21,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from api.access.auth import create_key
+from api.access.users import create_user
 from api.app import create_app
-from api.auth import create_key
-from api.settings import ApiSettings
-from api.users import create_user
+from api.core.settings import ApiSettings
 from tests.conftest import ROOT
 from tests.streams.rtsp import free_port
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
-from api.auth import create_key
+from api.access.auth import create_key
 from api.models import FalseAlarm
 from tests.web.conftest import Site, log_in, shot
 

@@ -13,8 +13,8 @@ import httpx
 import numpy as np
 from playwright.sync_api import Page, expect
 
-from api.auth import create_key
-from api.cases import set_policy
+from api.access.auth import create_key
+from api.cases.service import set_policy
 from api.models import Event
 from tests.web.conftest import Site, log_in, shot
 

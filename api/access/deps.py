@@ -1,0 +1,217 @@
+"""FastAPI dependencies: the session, the caller, role checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import Depends, HTTPException, Path, Query, Request, status
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from api.access.auth import Principal, Role, authenticate, hash_key
+from api.access.users import SESSION_COOKIE, session_principal
+from api.storage.interface import EvidenceStore
+
+# The dependencies are coroutines: FastAPI runs a plain function in a worker thread, and the hop there and
+# back cost more than most of them do. Only what touches the database leaves the event loop.
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A database session for this request (opening one is free: it connects on first use)."""
+    session: Session = request.app.state.sessions()
+    try:
+        yield session
+    finally:
+        if session.in_transaction():  # a rollback may wait on the database
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def get_store(request: Request) -> EvidenceStore:
+    """The evidence store."""
+    store: EvidenceStore = request.app.state.store
+    return store
+
+
+StoreDep = Annotated[EvidenceStore, Depends(get_store)]
+
+
+def _lookup(
+    request: Request, check: Callable[[Session, str], Principal | None], secret: str
+) -> Principal | None:
+    with request.app.state.sessions() as session:
+        return check(session, secret)
+
+
+async def get_principal(request: Request) -> Principal:
+    """The caller of an ``Authorization: Bearer <key>`` request, or of a web session's cookie.
+
+    A key checked recently is not looked up again (:class:`api.access.auth.KeyCache`); a lookup has a
+    session of its own, so that a request needing none opens none.
+
+    Raises:
+        HTTPException: 401 without a valid key.
+    """
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    key = key.strip()
+    principal: Principal | None = None
+    if scheme.lower() == "bearer" and key:
+        cache = request.app.state.key_cache
+        digest = hash_key(key, request.app.state.key_pepper)
+        principal = cache.get(digest)
+        if principal is None:
+            principal = await run_in_threadpool(_lookup, request, authenticate, key)
+            if principal is not None:
+                cache.put(digest, principal)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if principal is None and cookie and not header:
+        if request.method not in SAFE_METHODS:
+            same_site(request)
+        principal = await run_in_threadpool(_lookup, request, session_principal, cookie)
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a valid API key is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def same_site(request: Request) -> None:
+    """Refuse (403) a request a browser sent from another site: what a session cookie must not authorise.
+
+    SameSite=strict keeps the cookie off cross-site requests in current browsers; this checks again, on
+    every unsafe request made with the cookie, what browsers say of the request's origin:
+    ``Sec-Fetch-Site`` must be ``same-origin`` (or ``none``, typed by the user) and ``Origin``, when sent,
+    must be this server (as the request reached it, or ``SITEWATCH_PUBLIC_URL``). Requests with neither
+    header come from programs, not from a page.
+    """
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site.lower() not in ("same-origin", "none"):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"cross-site request refused (Sec-Fetch-Site: {fetch_site})"
+        )
+    origin = request.headers.get("origin")
+    if origin is not None:
+        ours = {f"{request.url.scheme}://{request.headers.get('host', '')}"}
+        ours.add(request.app.state.settings.public_url.rstrip("/"))
+        if origin.rstrip("/") not in ours:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"cross-site request refused (Origin: {origin[:100]})"
+            )
+
+
+def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that admits only ``roles`` (admin always)."""
+
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if principal.role != "admin" and principal.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not do this")
+        return principal
+
+    return check
+
+
+async def _unscoped_admin(principal: Annotated[Principal, Depends(require())]) -> Principal:
+    """An admin whose key or account is not limited to some sites (403 otherwise)."""
+    if principal.site_ids:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "this spans every site: a key scoped to some sites may not do it"
+        )
+    return principal
+
+
+def within_scope(principal: Principal, site_ids: list[str]) -> None:
+    """Refuse (403) to give a key or user more sites than the caller has: ``[]`` means every site."""
+    if not principal.site_ids:
+        return
+    if not site_ids:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "a key scoped to some sites may not grant every site (site_ids: [])"
+        )
+    if wider := sorted(set(site_ids) - set(principal.site_ids)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this key may not grant sites {', '.join(wider)}")
+
+
+def in_scope(principal: Principal, site_ids: list[str]) -> bool:
+    """Whether something granted ``site_ids`` (``[]``: every site) lies within the caller's sites."""
+    return not principal.site_ids or (bool(site_ids) and set(site_ids) <= set(principal.site_ids))
+
+
+def visible_site(principal: Principal, site_id: str) -> None:
+    """Refuse, as if it did not exist (404), a site the caller may not see."""
+    if not principal.sees(site_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no site {site_id}")
+
+
+def reporting_site(principal: Principal, site_id: str) -> None:
+    """Refuse (403) a report an edge key makes for a site that is not its own."""
+    if not principal.sees(site_id):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this key may not report for site {site_id}")
+
+
+Reader = Annotated[Principal, Depends(require("supervisor", "viewer", "integration"))]
+Reviewer = Annotated[Principal, Depends(require("supervisor"))]
+Edge = Annotated[Principal, Depends(require("edge"))]
+ReaderOrEdge = Annotated[Principal, Depends(require("supervisor", "viewer", "integration", "edge"))]
+Admin = Annotated[Principal, Depends(require())]
+#: An admin of every site: for what spans sites (the audit log, deliveries).
+GlobalAdmin = Annotated[Principal, Depends(_unscoped_admin)]
+
+#: A numeric id in a path: bounded so that no database sees an integer it cannot hold.
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the INTEGER of every database
+#: A site id in a path, as edge boxes and configurations spell them.
+SiteIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+#: An event id in a path, as edge boxes make them.
+EventIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+#: A name used as a filter (site, camera, kind ...).
+NameQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+#: A time zone name in a query (``Asia/Shanghai``): checked by :func:`time_zone`.
+TzQuery = Annotated[str, Query(min_length=1, max_length=64, description="An IANA time zone name.")]
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """The time zone ``name``; 400 with the reason if there is none of that name (a folder of the zone
+    database such as ``America`` or a name too long for a file name included)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unknown time zone {name[:64]!r}") from None
+
+
+#: Longest period one request for figures may cover (a year and a month): bounds the work of one request.
+MAX_PERIOD = timedelta(days=400)
+
+
+def period(
+    start: datetime | None, end: datetime | None, *, default: timedelta, names: tuple[str, str]
+) -> tuple[datetime, datetime]:
+    """The period ``[start, end)`` a request for figures asks for: ``end`` defaults to now and ``start`` to
+    ``default`` before it; 400 with the reason (naming the parameters ``names``) when either lacks a time
+    zone offset, when they are in the wrong order, or when they span more than :data:`MAX_PERIOD`."""
+    first, last = names
+    try:
+        end = end or datetime.now(UTC)
+        start = start or end - default
+    except OverflowError:  # a date at the edge of the calendar
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{first} or {last} is out of range") from None
+    if start.tzinfo is None or end.tzinfo is None:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{first} and {last} need a time zone offset")
+    if start >= end:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{first} must be before {last}")
+    if end - start > MAX_PERIOD:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, f"the period may span at most {MAX_PERIOD.days} days; ask per month"
+        )
+    return start, end

@@ -1,0 +1,252 @@
+"""Password log-in without letting a flood of attempts hurt anyone else.
+
+A password check is scrypt (about 16 MiB and tens of milliseconds of CPU): it runs in a worker thread, at
+most ``hashing`` at a time per process, and holds no database connection while it runs (the user's hash is
+read in a short transaction before, the session stored in another after). Failures are counted per user
+name and per client address (:class:`LoginThrottle`): past a few, each next attempt must wait twice as
+long, up to 15 minutes, and is answered 429 with ``Retry-After`` without checking the password at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from api.access.audit import audit
+from api.access.users import check_password, hash_password, session_user, set_user_password, start_session
+from api.models import User
+
+logger = logging.getLogger(__name__)
+
+#: A hash checked for an unknown user name, so that the answer takes as long as for a known one.
+_DUMMY_HASH = hash_password("no such user")
+
+
+class LoginRefusedError(Exception):
+    """A log-in refused: ``status`` (401, 429, 503), the reason, and when to retry (seconds), if it helps."""
+
+    def __init__(self, status: int, detail: str, retry_after_s: float | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(slots=True)
+class _Failures:
+    count: int
+    last: float
+    locked_until: float
+
+
+class LoginThrottle:
+    """Failed log-ins per user name and per client address, and how long each must wait now.
+
+    After ``user_failures`` failures of one user name (``address_failures`` from one address, which may be
+    an office behind one NAT) every next failure locks it for twice as long as the one before, from
+    ``base_s`` up to ``max_s``. A success clears the user name's count; counts are forgotten ``forget_s``
+    after the last failure. Per process: with N server processes an attacker gets N times the attempts.
+
+    Args:
+        user_failures: failures of a user name let through before the first lock.
+        address_failures: failures from an address let through before the first lock.
+        base_s: the first lock.
+        max_s: the longest lock.
+        forget_s: a count left alone this long starts again from zero.
+        size: the most names and addresses remembered (the oldest go first).
+        clock: seconds, monotonic (tests pass their own).
+    """
+
+    def __init__(
+        self,
+        *,
+        user_failures: int = 5,
+        address_failures: int = 20,
+        base_s: float = 1.0,
+        max_s: float = 900.0,
+        forget_s: float = 3600.0,
+        size: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.user_failures = user_failures
+        self.address_failures = address_failures
+        self.base_s = base_s
+        self.max_s = max_s
+        self.forget_s = forget_s
+        self.size = size
+        self.clock = clock
+        self._entries: OrderedDict[str, _Failures] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _keys(username: str, address: str) -> tuple[str, str]:
+        return f"user:{username.strip().lower()}", f"addr:{address}"
+
+    def _get(self, key: str, now: float) -> _Failures | None:
+        entry = self._entries.get(key)
+        if entry is not None and now - entry.last > max(self.forget_s, entry.locked_until - entry.last):
+            del self._entries[key]
+            return None
+        return entry
+
+    def wait_s(self, *, username: str, address: str) -> float:
+        """How long a log-in of ``username`` from ``address`` must still wait (0: it may try now)."""
+        now = self.clock()
+        with self._lock:
+            entries = [self._get(key, now) for key in self._keys(username, address)]
+        return max((e.locked_until - now for e in entries if e is not None), default=0.0)
+
+    def failed(self, *, username: str, address: str) -> None:
+        """Count a failed log-in (a wrong password, or an unknown name)."""
+        now = self.clock()
+        user_key, address_key = self._keys(username, address)
+        with self._lock:
+            for key, free in ((user_key, self.user_failures), (address_key, self.address_failures)):
+                entry = self._get(key, now) or _Failures(0, now, 0.0)
+                entry.count += 1
+                entry.last = now
+                if entry.count >= free:
+                    entry.locked_until = now + min(self.max_s, self.base_s * 2 ** (entry.count - free))
+                self._entries[key] = entry
+                self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def succeeded(self, *, username: str) -> None:
+        """Clear the user name's failures (the address keeps its own)."""
+        with self._lock:
+            self._entries.pop(self._keys(username, "")[0], None)
+
+
+def _stored_hash(sessions: sessionmaker[Session], username: str) -> tuple[int, str] | None:
+    with sessions() as session:
+        row = session.execute(
+            select(User.id, User.password_hash).where(User.username == username, User.disabled.is_(False))
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+
+def _new_session(sessions: sessionmaker[Session], user_id: int) -> str:
+    with sessions() as session:
+        return start_session(session, user_id=user_id)
+
+
+async def password_login(
+    *,
+    sessions: sessionmaker[Session],
+    throttle: LoginThrottle,
+    hashing: asyncio.Semaphore,
+    username: str,
+    password: str,
+    address: str,
+    wait_s: float = 10.0,
+) -> str:
+    """Check a user's password and start a web session; the session token.
+
+    Args:
+        sessions: the database's session factory (each step opens and closes its own).
+        throttle: the failures so far.
+        hashing: the password checks allowed at once.
+        username: the name given.
+        password: the password given.
+        address: the client's address.
+        wait_s: how long to wait for a turn at hashing before answering 503.
+
+    Raises:
+        LoginRefusedError: 429 while locked, 503 when too many checks wait, 401 for wrong credentials
+            (the same for an unknown name as for a wrong password).
+    """
+    if (locked := throttle.wait_s(username=username, address=address)) > 0:
+        retry = math.ceil(locked)
+        raise LoginRefusedError(429, f"too many failed log-ins: try again in {retry} s", retry)
+    stored = await run_in_threadpool(_stored_hash, sessions, username)
+    try:
+        await asyncio.wait_for(hashing.acquire(), wait_s)
+    except TimeoutError:
+        raise LoginRefusedError(503, "too many log-ins at once: try again shortly", 1) from None
+    try:
+        ok = await run_in_threadpool(check_password, password, stored[1] if stored else _DUMMY_HASH)
+    finally:
+        hashing.release()
+    if stored is None or not ok:
+        throttle.failed(username=username, address=address)
+        logger.info("failed log-in of %r from %s", username[:64], address)
+        raise LoginRefusedError(401, "wrong user name or password")
+    throttle.succeeded(username=username)
+    return await run_in_threadpool(_new_session, sessions, stored[0])
+
+
+def _session_user(sessions: sessionmaker[Session], token: str) -> tuple[int, str, str] | None:
+    with sessions() as session:
+        user = session_user(session, token)
+        return None if user is None else (user.id, user.username, user.password_hash)
+
+
+def _store_password(sessions: sessionmaker[Session], user_id: int, password_hash: str, token: str) -> None:
+    with sessions() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise LoginRefusedError(401, "this session has ended")
+        ended = set_user_password(session, user=user, password_hash=password_hash, keep_token=token)
+        details: dict[str, object] = {"sessions_ended": ended}
+        audit(
+            session,
+            actor=user.username,
+            action="change_password",
+            target=f"user:{user.username}",
+            details=details,
+        )
+        session.commit()
+
+
+async def change_own_password(
+    *,
+    sessions: sessionmaker[Session],
+    throttle: LoginThrottle,
+    hashing: asyncio.Semaphore,
+    token: str,
+    old_password: str,
+    new_password: str,
+    address: str,
+    wait_s: float = 10.0,
+) -> str:
+    """Change the password of the user of web session ``token``, who must give the old one; their other
+    sessions end. Wrong old passwords count as failed log-ins (:class:`LoginThrottle`). The user name.
+
+    Raises:
+        LoginRefusedError: 401 when the session has ended, 429 while the name is locked, 503 when too many
+            password checks wait, 403 for a wrong old password.
+    """
+    found = await run_in_threadpool(_session_user, sessions, token)
+    if found is None:
+        raise LoginRefusedError(401, "this session has ended")
+    user_id, username, stored = found
+    if (locked := throttle.wait_s(username=username, address=address)) > 0:
+        retry = math.ceil(locked)
+        raise LoginRefusedError(429, f"too many wrong passwords: try again in {retry} s", retry)
+    try:
+        await asyncio.wait_for(hashing.acquire(), wait_s)
+    except TimeoutError:
+        raise LoginRefusedError(503, "too many password checks at once: try again shortly", 1) from None
+    try:
+        ok = await run_in_threadpool(check_password, old_password, stored)
+        new_hash = await run_in_threadpool(hash_password, new_password) if ok else ""
+    finally:
+        hashing.release()
+    if not ok:
+        throttle.failed(username=username, address=address)
+        logger.info("wrong old password of %r from %s", username[:64], address)
+        raise LoginRefusedError(403, "the old password is wrong")
+    throttle.succeeded(username=username)
+    await run_in_threadpool(_store_password, sessions, user_id, new_hash, token)
+    return username

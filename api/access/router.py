@@ -1,0 +1,208 @@
+"""People: log in and out (session cookie for the web UI), and the users admins manage."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.access.audit import audit
+from api.access.auth import Principal
+from api.access.deps import (
+    Admin,
+    IdPath,
+    Reader,
+    SessionDep,
+    get_principal,
+    in_scope,
+    same_site,
+    within_scope,
+)
+from api.access.login import LoginRefusedError, change_own_password, password_login
+from api.access.schemas import LoginIn, PasswordChangeIn, PasswordIn, UserChanged, UserIn, UserPublic
+from api.access.users import (
+    SESSION_COOKIE,
+    SESSION_HOURS,
+    create_user,
+    end_sessions,
+    hash_password,
+    logout,
+    set_user_disabled,
+    set_user_password,
+)
+from api.models import User
+
+router = APIRouter(prefix="/api/v1", tags=["users"])
+
+
+@router.post(
+    "/auth/login",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="login",
+    responses={
+        401: {"description": "Wrong user name or password."},
+        429: {"description": "Too many failed log-ins of this name or from this address: see Retry-After."},
+        503: {"description": "Too many log-ins at once: see Retry-After."},
+    },
+)
+async def log_in(body: LoginIn, request: Request, response: Response) -> None:
+    """Start a session: an HttpOnly cookie good for 12 hours. Failed attempts are throttled per user name
+    and per client address (:mod:`api.access.login`)."""
+    same_site(request)  # no log-in forced on a browser by another site
+    state = request.app.state
+    try:
+        token = await password_login(
+            sessions=state.sessions,
+            throttle=state.login_throttle,
+            hashing=state.password_hashing,
+            username=body.username,
+            password=body.password,
+            address=request.client.host if request.client else "unknown",
+        )
+    except LoginRefusedError as exc:
+        headers = {"Retry-After": str(int(exc.retry_after_s))} if exc.retry_after_s else None
+        raise HTTPException(exc.status, exc.detail, headers=headers) from None
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, operation_id="logout")
+def log_out(request: Request, response: Response, principal: Reader, session: SessionDep) -> None:
+    """End the current session."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        logout(session, token)
+    response.delete_cookie(SESSION_COOKIE)
+
+
+@router.get("/auth/me", response_model=dict[str, object], operation_id="whoami")
+def whoami(principal: Reader) -> dict[str, object]:
+    """Who the caller is."""
+    return {"name": principal.name, "role": principal.role, "site_ids": list(principal.site_ids)}
+
+
+@router.post(
+    "/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED, operation_id="create_user"
+)
+def add_user(body: UserIn, principal: Admin, session: SessionDep) -> UserPublic:
+    """Create a user (the password is stored hashed); a site-scoped admin only for some of its sites."""
+    within_scope(principal, body.site_ids)
+    try:
+        user = create_user(
+            session, username=body.username, password=body.password, role=body.role, site_ids=body.site_ids
+        )
+    except IntegrityError:
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, f"user {body.username} exists") from None
+    audit(
+        session,
+        actor=principal.name,
+        action="create_user",
+        target=f"user:{body.username}",
+        details={"role": body.role},
+    )
+    session.commit()
+    return UserPublic.model_validate(user)
+
+
+@router.get("/users", response_model=list[UserPublic], operation_id="list_users")
+def users(principal: Admin, session: SessionDep) -> list[UserPublic]:
+    """Every user within the caller's sites."""
+    rows = session.scalars(select(User).order_by(User.username))
+    return [UserPublic.model_validate(u) for u in rows if in_scope(principal, u.site_ids)]
+
+
+def _user(session: Session, principal: Principal, user_id: int) -> User:
+    """A user within the caller's sites; 404, as if there were none, otherwise."""
+    user = session.get(User, user_id)
+    if user is None or not in_scope(principal, user.site_ids):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {user_id}")
+    return user
+
+
+def _changed(session: Session, principal: Principal, user: User, action: str, ended: int) -> UserChanged:
+    details: dict[str, object] = {"sessions_ended": ended}
+    audit(session, actor=principal.name, action=action, target=f"user:{user.username}", details=details)
+    session.commit()
+    return UserChanged(user=UserPublic.model_validate(user), sessions_ended=ended)
+
+
+@router.post("/users/{user_id}/disable", response_model=UserChanged, operation_id="disable_user")
+def disable_user(user_id: IdPath, principal: Admin, session: SessionDep) -> UserChanged:
+    """Disable a user: no more log-ins, and every session of theirs ends at once (404 for a user outside
+    a site-scoped admin's sites)."""
+    user = _user(session, principal, user_id)
+    return _changed(
+        session, principal, user, "disable_user", set_user_disabled(session, user=user, disabled=True)
+    )
+
+
+@router.post("/users/{user_id}/enable", response_model=UserChanged, operation_id="enable_user")
+def enable_user(user_id: IdPath, principal: Admin, session: SessionDep) -> UserChanged:
+    """Let a disabled user log in again."""
+    user = _user(session, principal, user_id)
+    return _changed(
+        session, principal, user, "enable_user", set_user_disabled(session, user=user, disabled=False)
+    )
+
+
+@router.put("/users/{user_id}/password", response_model=UserChanged, operation_id="set_user_password")
+def set_password(user_id: IdPath, body: PasswordIn, principal: Admin, session: SessionDep) -> UserChanged:
+    """Set a user's password (stored as an scrypt hash); every session of theirs ends."""
+    user = _user(session, principal, user_id)
+    session.rollback()  # no transaction held while scrypt runs
+    password_hash = hash_password(body.password)
+    user = _user(session, principal, user_id)
+    ended = set_user_password(session, user=user, password_hash=password_hash)
+    return _changed(session, principal, user, "set_user_password", ended)
+
+
+@router.delete("/users/{user_id}/sessions", response_model=UserChanged, operation_id="end_user_sessions")
+def end_user_sessions(user_id: IdPath, principal: Admin, session: SessionDep) -> UserChanged:
+    """End every web session of a user (they must log in again)."""
+    user = _user(session, principal, user_id)
+    return _changed(session, principal, user, "end_user_sessions", end_sessions(session, user_id=user.id))
+
+
+@router.post(
+    "/auth/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="change_own_password",
+    responses={
+        403: {"description": "The old password is wrong, or the caller is not logged in with a session."},
+        429: {"description": "Too many wrong passwords of this user: see Retry-After."},
+    },
+)
+async def change_password(
+    body: PasswordChangeIn, request: Request, principal: Annotated[Principal, Depends(get_principal)]
+) -> None:
+    """Change one's own password, giving the old one: only with a web session (not an API key); the
+    person's other sessions end, this one goes on. Wrong old passwords are throttled like log-ins."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or request.headers.get("Authorization"):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "only a person logged in with a session changes their password"
+        )
+    state = request.app.state
+    try:
+        await change_own_password(
+            sessions=state.sessions,
+            throttle=state.login_throttle,
+            hashing=state.password_hashing,
+            token=token,
+            old_password=body.old_password,
+            new_password=body.new_password,
+            address=request.client.host if request.client else "unknown",
+        )
+    except LoginRefusedError as exc:
+        headers = {"Retry-After": str(int(exc.retry_after_s))} if exc.retry_after_s else None
+        raise HTTPException(exc.status, exc.detail, headers=headers) from None

@@ -1,0 +1,138 @@
+"""What the analysis routes read and write: the analysis of a period with its findings, and tracked issues."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from api.core.schemas import InModel, Time
+
+FindingKind = Literal["recurring_company", "rising_project", "reopened_cases", "noisy_camera"]
+SiteName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+#: One figure of a finding: a count, a share, a time or name (bounded, finite: any database stores it).
+Scalar = (
+    Annotated[int, Field(ge=-(2**53), le=2**53)]
+    | Annotated[float, Field(allow_inf_nan=False)]
+    | Annotated[str, Field(max_length=300)]
+    | None
+)
+Figure = (
+    Scalar
+    | Annotated[dict[str, Scalar], Field(max_length=50)]
+    | Annotated[list[Scalar], Field(max_length=50)]
+)
+
+
+class Words(BaseModel):
+    """A text in both languages of the UI."""
+
+    zh: str = Field(default="", max_length=500)
+    en: str = Field(default="", max_length=500)
+
+
+class EvidencePublic(BaseModel):
+    """A typical event of a finding, with its snapshot's reference."""
+
+    event_id: str = Field(max_length=64)
+    site_id: str = Field(max_length=64)
+    camera_id: str | None = Field(default=None, max_length=64)
+    kind: str = Field(max_length=32)
+    started_at: str = Field(max_length=40)
+    snapshot_sha256: str | None = Field(default=None, max_length=64)
+    snapshot_url: str | None = Field(default=None, max_length=200)
+
+
+class FindingPublic(BaseModel):
+    """A recurring problem: what (``kind``, ``subject``), how much (``figures``), typical events
+    (``evidence``) and what to do (``action``)."""
+
+    kind: FindingKind
+    subject: str = Field(min_length=1, max_length=200)
+    label: str = Field(default="", max_length=200)
+    site_ids: list[SiteName] = Field(min_length=1, max_length=50)
+    figures: Annotated[dict[str, Figure], Field(max_length=30)] = {}
+    evidence: list[EvidencePublic] = Field(default=[], max_length=20)
+    title: Words = Words()
+    action: Words = Words()
+
+
+class FindingIn(FindingPublic, InModel):
+    """A finding as the analysis returned it, sent back to be tracked."""
+
+
+class ProjectCount(BaseModel):
+    """Violations of a project (or of a site without one)."""
+
+    site_id: str
+    project_id: int | None
+    name: str
+    company: str
+    violations: int
+
+
+class CompanyCount(BaseModel):
+    """Violations of a company over its projects with violations."""
+
+    company: str
+    projects: int
+    violations: int
+
+
+class CameraCount(BaseModel):
+    """A camera's violations, reviewed and dismissed events."""
+
+    site_id: str
+    camera_id: str | None
+    violations: int
+    reviewed: int
+    dismissed: int
+    false_alarm_share: float | None
+
+
+class AnalysisPublic(BaseModel):
+    """The violations of a period broken down, and the recurring problems found in them."""
+
+    period: dict[str, str]
+    totals: dict[str, int]
+    by_project: list[ProjectCount]
+    by_company: list[CompanyCount]
+    by_kind: dict[str, int]
+    by_camera: list[CameraCount]
+    by_hour: list[int] = Field(description="Violations per local hour of the day, 0..23.")
+    findings: list[FindingPublic]
+
+
+class TrackedIssueIn(InModel):
+    """Track a finding: who owns it, by when, under what title."""
+
+    finding: FindingIn
+    title: str = Field(min_length=1, max_length=300)
+    owner: str = Field(min_length=1, max_length=100)
+    deadline_at: Time
+
+
+class TrackedIssueClose(InModel):
+    """Close a tracked issue, saying how it was resolved."""
+
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class TrackedIssuePublic(BaseModel):
+    """A tracked recurring problem."""
+
+    id: int
+    finding_kind: str
+    subject: str
+    title: str
+    site_ids: list[str]
+    finding: dict[str, Any]
+    owner: str
+    deadline_at: datetime
+    overdue: bool
+    status: str
+    note: str
+    created_by: str
+    created_at: datetime
+    closed_at: datetime | None

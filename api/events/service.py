@@ -1,0 +1,126 @@
+"""Reading events and reviewing them."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from api.access.audit import audit
+from api.access.auth import Principal
+from api.cases.service import maybe_open_case
+from api.core.schemas import bounded_time
+from api.models import Event, Review
+from api.notifications.notify import notify_event
+from api.sites.false_alarm_memory import forget_event, remember
+
+
+class CursorError(ValueError):
+    """A pagination cursor that this API did not hand out."""
+
+
+def encode_cursor(event: Event) -> str:
+    """An opaque cursor after ``event`` in newest-first order."""
+    raw = json.dumps([event.started_at.isoformat(), event.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (started_at, id) a cursor points after.
+
+    Raises:
+        CursorError: the cursor is malformed.
+    """
+    try:
+        started, event_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return bounded_time(datetime.fromisoformat(started)), str(event_id)
+    except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: brackets nested thousands deep
+        raise CursorError("invalid cursor") from exc
+
+
+def list_events(
+    session: Session,
+    *,
+    principal: Principal,
+    site_id: str | None = None,
+    camera_id: str | None = None,
+    kind: str | None = None,
+    review_status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[Event], str | None]:
+    """Events the principal may see, newest first, filtered, one page at a time."""
+    query = select(Event)
+    if principal.site_ids:
+        query = query.where(Event.site_id.in_(principal.site_ids))
+    for column, value in (
+        (Event.site_id, site_id),
+        (Event.camera_id, camera_id),
+        (Event.kind, kind),
+        (Event.review_status, review_status),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(Event.started_at >= since)
+    if until is not None:
+        query = query.where(Event.started_at < until)
+    if cursor:
+        started, event_id = decode_cursor(cursor)
+        query = query.where(
+            or_(Event.started_at < started, and_(Event.started_at == started, Event.id < event_id))
+        )
+    rows = list(session.scalars(query.order_by(Event.started_at.desc(), Event.id.desc()).limit(limit + 1)))
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def review_event(
+    session: Session,
+    *,
+    principal: Principal,
+    event: Event,
+    verdict: str,
+    note: str,
+    false_alarm_days: float = 30.0,
+) -> Review:
+    """Record a supervisor's verdict and set the event's review status.
+
+    A false alarm is remembered for ``false_alarm_days`` so that edge boxes suppress the same detection
+    at the same camera (``api.sites.false_alarm_memory``); another verdict forgets what an earlier one
+    remembered.
+    """
+    review = Review(
+        event_id=event.id, verdict=verdict, note=note, reviewer=principal.name, created_at=datetime.now(UTC)
+    )
+    session.add(review)
+    event.review_status = verdict
+    audit(
+        session,
+        actor=principal.name,
+        action="review",
+        target=f"event:{event.id}",
+        details={"verdict": verdict},
+    )
+    if verdict == "false_alarm":
+        remembered = remember(session, event=event, actor=principal.name, ttl_days=false_alarm_days)
+        if remembered:
+            audit(
+                session,
+                actor=principal.name,
+                action="remember_false_alarm",
+                target=f"event:{event.id}",
+                details={"camera_id": event.camera_id, "kind": event.kind, "entries": len(remembered)},
+            )
+    else:
+        forget_event(session, event_id=event.id)
+    if verdict == "confirmed":
+        notify_event(session, topic="event.confirmed", event=event)
+        maybe_open_case(session, event=event, moment="on_confirm", actor=principal.name)
+    session.commit()
+    return review

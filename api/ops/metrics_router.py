@@ -1,0 +1,27 @@
+"""``/metrics`` for Prometheus (with a key like every route but ``/healthz``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.access.deps import Reader
+from api.ops.prometheus import ApiMetrics, SiteView
+
+router = APIRouter()
+
+
+@router.get("/metrics", operation_id="metrics", response_class=Response)
+def metrics(request: Request, principal: Reader) -> Response:
+    """Requests, ingest results, stored events and evidence, free disk (Prometheus text format).
+
+    A caller scoped to some sites gets only the series labelled with one of its sites
+    (:class:`api.ops.prometheus.SiteView`): the others add up every site.
+    """
+    collector: ApiMetrics = request.app.state.metrics
+    collector.refresh(request)
+    if principal.site_ids:
+        exposed = generate_latest(SiteView(collector.registry, principal.site_ids))
+    else:
+        exposed = generate_latest(collector.registry)
+    return Response(exposed, media_type=CONTENT_TYPE_LATEST)

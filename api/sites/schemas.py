@@ -1,0 +1,95 @@
+"""What the API reads and writes about sites: the sites, their configuration, their cameras' health."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import Base64Bytes, BaseModel, ConfigDict, Field
+
+from api.core.kinds import EventKindName
+from api.core.schemas import InModel, Time
+
+
+class CameraHealthIn(InModel):
+    """A camera's health as an edge worker reports it (``streams.worker.Worker.health``)."""
+
+    site_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    camera_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    online: bool
+    input_fps: float = Field(default=0.0, ge=0, le=1000)
+    frames_processed: int = Field(default=0, ge=0, le=2**31 - 1)
+    last_frame_at: Time | None = None
+    offline_since: Time | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    thumbnail_jpeg: Base64Bytes | None = Field(
+        default=None, max_length=200_000, description="A small JPEG of the last frame, base64."
+    )
+    suppressions: dict[EventKindName, Annotated[int, Field(ge=0, le=2**53)]] = Field(
+        default_factory=dict,
+        description="Violating looks the false-alarm memory suppressed, per kind, since the run started.",
+    )
+    suppressions_run: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The edge worker's run the counts belong to (a new run counts from 0 again).",
+    )
+
+
+class CameraHealthPublic(BaseModel):
+    """A camera's latest health."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    site_id: str
+    camera_id: str
+    online: bool
+    input_fps: float
+    frames_processed: int
+    last_frame_at: datetime | None
+    offline_since: datetime | None
+    last_error: str | None
+    reported_at: datetime
+    has_thumbnail: bool = False
+    suppressions: dict[str, int] = Field(
+        default_factory=dict, description="Looks the false-alarm memory suppressed, per kind, in total."
+    )
+
+
+class SitePublic(BaseModel):
+    """A site the caller may see."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str | None = None
+    created_at: datetime
+
+
+class SiteConfigPublic(BaseModel):
+    """A site's configuration document and its version."""
+
+    site_id: str
+    version: int
+    updated_at: datetime
+    document: dict[str, Any]
+    false_alarms: list[FalseAlarmPublic] = Field(
+        default_factory=list, description="The site's unexpired false-alarm memory."
+    )
+
+
+class FalseAlarmPublic(BaseModel):
+    """A remembered false alarm: edge boxes suppress new detections of its camera and kind that match it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    site_id: str
+    camera_id: str
+    kind: str
+    box: list[float] = Field(description="Where in the frame: x1, y1, x2, y2 in 0..1.")
+    signature: list[float] = Field(description="Appearance signature of the crop (streams.memory).")
+    event_id: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
