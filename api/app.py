@@ -12,7 +12,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
-from fastapi import FastAPI, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import make_url
@@ -23,6 +23,7 @@ from alerts.contract import CaseNotice, EventNotice
 from api.access import keys_router
 from api.access import router as users
 from api.access.auth import KeyCache, ensure_admin, key_pepper
+from api.access.deps import get_principal, routes_without_principal
 from api.access.login import LoginThrottle
 from api.analysis import router as analysis
 from api.cases import router as cases
@@ -165,9 +166,32 @@ def create_app(
         upload_wait_s=settings.upload_wait_s,
         body_idle_s=settings.body_timeout_s,
     )
+    mount_routes(app)
+    document_webhooks(app)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(OSError, _full_disk)
+    app.add_exception_handler(OperationalError, _full_disk)
+    return app
+
+
+#: The routes that answer without a principal, by endpoint name: health for load balancers, log-in, evidence
+#: behind a signed link (the signature is the credential), and the web UI's page, scripts and operations'
+#: page, which hold no one's data. Every other route needs a key or a session: :func:`mount_routes` puts
+#: the API's routers under one prefix whose dependency finds the caller, and refuses to build an app with
+#: any other route left open.
+OPEN_ROUTES = frozenset({"health", "log_in", "evidence", "home", "kinds_js", "docs", "openapi", "ui"})
+
+
+def mount_routes(app: FastAPI) -> None:
+    """Mount every router: the API's under ``/api/v1`` behind :func:`api.access.deps.get_principal`, then
+    the open ones of :data:`OPEN_ROUTES`.
+
+    Raises:
+        RuntimeError: a route answers without a principal and is not in :data:`OPEN_ROUTES`.
+    """
+    caller = [Depends(get_principal)]
+    authenticated = APIRouter(prefix="/api/v1", dependencies=caller)
     for router in (
-        health.router,
-        metrics_router.router,
         ingest.router,
         events.router,
         cases.router,
@@ -184,13 +208,15 @@ def create_app(
         analysis.router,
         ui.router,
     ):
+        authenticated.include_router(router)
+    app.include_router(health.router)
+    app.include_router(metrics_router.router, dependencies=caller)
+    app.include_router(authenticated)
+    for router in (users.open_router, deliveries.open_router, ui.open_router):
         app.include_router(router)
     ui.mount_static(app)
-    document_webhooks(app)
-    app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(OSError, _full_disk)
-    app.add_exception_handler(OperationalError, _full_disk)
-    return app
+    if stray := sorted(set(routes_without_principal(app)) - OPEN_ROUTES):
+        raise RuntimeError(f"routes without a principal that OPEN_ROUTES does not name: {', '.join(stray)}")
 
 
 def private_data(settings: ApiSettings) -> None:

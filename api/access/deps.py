@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import Depends, HTTPException, Path, Query, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, status
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -83,6 +85,31 @@ async def get_principal(request: Request) -> Principal:
             headers={"WWW-Authenticate": "Bearer"},
         )
     return principal
+
+
+def routes_without_principal(app: FastAPI) -> list[str]:
+    """The names of ``app``'s routes that answer without :func:`get_principal` among their dependencies
+    (mounted static files and the OpenAPI document included), in the order they are mounted.
+
+    >>> from fastapi import FastAPI
+    >>> app = FastAPI(openapi_url=None)
+    >>> @app.get("/open")
+    ... def open_route() -> None: ...
+    >>> @app.get("/closed", dependencies=[Depends(get_principal)])
+    ... def closed_route() -> None: ...
+    >>> routes_without_principal(app)
+    ['open_route']
+    """
+
+    def needs(dependant: Dependant) -> bool:
+        return dependant.call is get_principal or any(needs(d) for d in dependant.dependencies)
+
+    found = []
+    for route in iter_route_contexts(app.routes):
+        dependant = getattr(route, "dependant", None)
+        if not isinstance(dependant, Dependant) or not needs(dependant):
+            found.append(str(route.name))
+    return found
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -11,7 +11,7 @@ from api.access.deps import Admin, IdPath, SessionDep, in_scope, within_scope
 from api.access.schemas import KeyCreated, KeyIn, KeyPublic
 from api.models import ApiKey
 
-router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
+router = APIRouter(prefix="/keys", tags=["keys"])
 
 
 @router.post("", response_model=KeyCreated, status_code=status.HTTP_201_CREATED, operation_id="create_key")

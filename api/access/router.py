@@ -35,10 +35,13 @@ from api.access.users import (
 )
 from api.models import User
 
-router = APIRouter(prefix="/api/v1", tags=["users"])
+router = APIRouter(tags=["users"])
+#: Log-in, the one route of people's access that answers without a principal (listed in
+#: :data:`api.app.OPEN_ROUTES`).
+open_router = APIRouter(prefix="/api/v1", tags=["users"])
 
 
-@router.post(
+@open_router.post(
     "/auth/login",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="login",

@@ -23,7 +23,7 @@ from api.analysis.tracked_issues import (
 from api.core.schemas import Time
 from api.models import Site, TrackedIssue
 
-router = APIRouter(prefix="/api/v1", tags=["analysis"])
+router = APIRouter(tags=["analysis"])
 
 
 @router.get("/analysis", response_model=AnalysisPublic, operation_id="get_analysis")

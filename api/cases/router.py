@@ -36,7 +36,7 @@ from api.sites.service import ensure_site
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api/v1", tags=["cases"])
+router = APIRouter(tags=["cases"])
 #: The idempotency key of a signed callback (``None``: unsigned), see api.cases.callbacks.
 SignedKey = Annotated[str | None, Depends(signed_callback)]
 CaseWriter = Annotated[Principal, Depends(require("supervisor", "integration"))]

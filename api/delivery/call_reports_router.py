@@ -12,7 +12,7 @@ from api.access.auth import Principal
 from api.access.deps import SessionDep, require
 from api.delivery.call_reports import CallReport, record_call_reports
 
-router = APIRouter(prefix="/api/v1", tags=["alerts"])
+router = APIRouter(tags=["alerts"])
 Integration = Annotated[Principal, Depends(require("integration"))]
 
 

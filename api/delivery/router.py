@@ -14,7 +14,10 @@ from api.delivery.links import valid
 from api.delivery.schemas import DeliveryPublic
 from api.models import Delivery, EvidenceFile
 
-router = APIRouter(prefix="/api/v1", tags=["alerts"])
+router = APIRouter(tags=["alerts"])
+#: Evidence behind a signed link: no principal, the signature is the credential (listed in
+#: :data:`api.app.OPEN_ROUTES`).
+open_router = APIRouter(prefix="/api/v1", tags=["alerts"])
 Sha256Path = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 
 
@@ -60,7 +63,7 @@ def replay(
     return DeliveryPublic.model_validate(row)
 
 
-@router.get(
+@open_router.get(
     "/evidence/{sha256}",
     operation_id="evidence_by_link",
     responses={200: {"content": {"image/jpeg": {}, "video/mp4": {}}}, 403: {"description": "Bad or expired"}},

@@ -13,7 +13,7 @@ from api.core.schemas import Time
 from api.events.schemas import EventPage, EventPublic, ReviewIn
 from api.events.service import CursorError, list_events, review_event
 
-router = APIRouter(prefix="/api/v1/events", tags=["events"])
+router = APIRouter(prefix="/events", tags=["events"])
 
 
 @router.get("", response_model=EventPage, operation_id="list_events")

@@ -16,7 +16,7 @@ from api.ingest.group_commit import GroupCommitter
 from api.ingest.prepare import MEDIA, EventConflictError, IngestError, Submission
 from api.storage.interface import EvidenceStore
 
-router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
+router = APIRouter(prefix="/ingest", tags=["ingest"])
 
 
 #: The parts of an ingest body and their media (documented in the OpenAPI schema; read by api.http.multipart).

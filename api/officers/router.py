@@ -37,7 +37,7 @@ from api.officers.service import (
     timeline,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["officers"])
+router = APIRouter(tags=["officers"])
 
 #: How long an enrolment waits for the one before it to finish before a 503.
 ENROLMENT_WAIT_S = 30.0

@@ -27,7 +27,11 @@ POLICY = (
     "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
+#: The map's settings: an authenticated API route.
 router = APIRouter()
+#: The page, its scripts and the operations' page: no data of anyone's (listed in
+#: :data:`api.app.OPEN_ROUTES`).
+open_router = APIRouter()
 
 
 def page_policy(settings: ApiSettings) -> str:
@@ -54,7 +58,7 @@ class MapSettingsPublic(BaseModel):
     attribution: str
 
 
-@router.get("/api/v1/ui/map", response_model=MapSettingsPublic, operation_id="get_map_settings", tags=["ui"])
+@router.get("/ui/map", response_model=MapSettingsPublic, operation_id="get_map_settings", tags=["ui"])
 def map_settings(principal: Reader, request: Request) -> MapSettingsPublic:
     """The district map's tile server and attribution (``SITEWATCH_MAP_TILES``,
     ``SITEWATCH_MAP_ATTRIBUTION``); ``tiles`` is null when none is configured."""
@@ -62,7 +66,7 @@ def map_settings(principal: Reader, request: Request) -> MapSettingsPublic:
     return MapSettingsPublic(tiles=settings.map_tiles, attribution=settings.map_attribution)
 
 
-@router.get("/", include_in_schema=False)
+@open_router.get("/", include_in_schema=False)
 def home(request: Request) -> FileResponse:
     """The app's page."""
     return FileResponse(
@@ -98,7 +102,7 @@ def kinds_module() -> str:
     )
 
 
-@router.get("/ui/kinds.js")
+@open_router.get("/ui/kinds.js")
 def kinds_js() -> Response:
     """The event kinds for the app (no data of anyone's: open like the app's other scripts)."""
     return Response(
@@ -113,7 +117,7 @@ def mount_static(app: FastAPI) -> None:
     app.mount("/ui", StaticFiles(directory=WEB), name="ui")
 
 
-@router.get("/docs", include_in_schema=False)
+@open_router.get("/docs", include_in_schema=False)
 def docs(request: Request) -> HTMLResponse:
     """The API's operations, from its OpenAPI document (``/openapi.json``), as a plain local page: no
     script, nothing from another site."""

@@ -26,7 +26,7 @@ from api.projects.service import (
     update_project,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["projects"])
+router = APIRouter(tags=["projects"])
 
 #: Roles that see a contact's phone number in full (each read audited); others see it masked.
 PHONE_ROLES = frozenset({"admin", "supervisor"})

@@ -12,7 +12,7 @@ from api.reports.briefs import brief_data, render_html
 from api.reports.pdf import PdfUnavailableError, render_pdf
 from api.reports.periods import Period, PeriodError
 
-router = APIRouter(prefix="/api/v1", tags=["briefs"])
+router = APIRouter(tags=["briefs"])
 
 #: A brief is self-contained: inline styles and SVG, pictures as data: URLs, no script at all.
 BRIEF_POLICY = (

@@ -11,7 +11,7 @@ from api.access.deps import NameQuery, Reader, SessionDep, TzQuery, period, time
 from api.core.schemas import Time
 from api.reports.stats import compute_stats
 
-router = APIRouter(prefix="/api/v1", tags=["statistics"])
+router = APIRouter(tags=["statistics"])
 
 
 @router.get("/stats", operation_id="get_stats")

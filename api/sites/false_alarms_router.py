@@ -10,7 +10,7 @@ from api.models import FalseAlarm
 from api.sites.false_alarm_memory import active_entries
 from api.sites.schemas import FalseAlarmPublic
 
-router = APIRouter(prefix="/api/v1", tags=["false alarms"])
+router = APIRouter(tags=["false alarms"])
 
 
 @router.get(

@@ -32,7 +32,7 @@ from api.sites.schemas import (
 )
 from api.sites.service import ensure_site, record_health
 
-router = APIRouter(prefix="/api/v1", tags=["sites"])
+router = APIRouter(tags=["sites"])
 
 
 @router.post("/ingest/health", status_code=status.HTTP_204_NO_CONTENT, operation_id="ingest_health")
