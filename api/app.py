@@ -29,6 +29,7 @@ from api.analysis import router as analysis
 from api.cases import router as cases
 from api.cases.callbacks import CallbackReceipts, callback_secrets
 from api.core.db import make_engine, migrate, session_factory, writer_lock
+from api.core.errors import DomainError
 from api.core.secretkeys import PII_KEY
 from api.core.settings import ApiSettings
 from api.delivery import call_reports_router
@@ -37,6 +38,7 @@ from api.delivery.dispatcher import Dispatcher
 from api.delivery.links import evidence_link, link_key
 from api.events import router as events
 from api.events.retention import Throttle
+from api.http.errors import domain_error
 from api.http.guards import RequestGuard, validation_error
 from api.ingest import router as ingest
 from api.ingest.group_commit import GroupCommitter
@@ -169,6 +171,7 @@ def create_app(
     mount_routes(app)
     document_webhooks(app)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(OSError, _full_disk)
     app.add_exception_handler(OperationalError, _full_disk)
     return app

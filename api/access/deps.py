@@ -188,6 +188,8 @@ def reporting_site(principal: Principal, site_id: str) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"this key may not report for site {site_id}")
 
 
+#: Whoever the caller is, any role: for dependencies that look up what the route's own principal checks.
+Caller = Annotated[Principal, Depends(get_principal)]
 Reader = Annotated[Principal, Depends(require("supervisor", "viewer", "integration"))]
 Reviewer = Annotated[Principal, Depends(require("supervisor"))]
 Edge = Annotated[Principal, Depends(require("edge"))]

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access.audit import audit
+from api.core.errors import ConflictError
 from api.models import Case, CaseEvent, CaseHistory, CasePolicy, Event
 from api.notifications.notify import notify_case
 from detector.kinds import SPECS
@@ -47,7 +48,7 @@ DEFAULT_POLICY: dict[str, tuple[Trigger, float]] = {
 REINSPECTION_HOURS = 24.0
 
 
-class TransitionError(ValueError):
+class TransitionError(ConflictError):
     """A move the state machine does not allow (answered with 409)."""
 
 
