@@ -101,7 +101,7 @@ class AllInOne:
     def __post_init__(self) -> None:
         settings = ApiSettings.from_env(data_dir=self.config.data_dir)
         if settings.public_url == "http://127.0.0.1:8000":  # links must point where this box serves
-            settings = dataclasses.replace(settings, public_url=f"http://{self.host}:{self.port}")
+            settings = settings.model_copy(update={"public_url": f"http://{self.host}:{self.port}"})
         self.settings = settings
         demo = self.config.alerts.demo_receiver
         try:

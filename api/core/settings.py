@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+#: What every variable of the API's settings begins with.
+ENV_PREFIX = "SITEWATCH_"
 
 
-@dataclass(frozen=True, slots=True)
-class ApiSettings:
-    """Where the API keeps its data.
+class ApiSettings(BaseSettings):
+    """Where the API keeps its data, and how it treats what it keeps.
+
+    Each setting comes from the code that builds it (tests, the all-in-one product) or, through
+    :meth:`from_env`, from the environment variable named after it: ``SITEWATCH_`` and the attribute's name
+    in capitals (``max_upload_mb``: ``SITEWATCH_MAX_UPLOAD_MB``). An empty variable counts as unset.
 
     Attributes:
         database_url: SQLAlchemy URL; SQLite in ``data_dir`` by default, ``postgresql+psycopg://...``
@@ -60,84 +71,97 @@ class ApiSettings:
         map_attribution: the tiles' attribution (``SITEWATCH_MAP_ATTRIBUTION``), shown on the map.
     """
 
-    database_url: str
-    data_dir: Path
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True, extra="forbid"
+    )
+
+    database_url: str = ""  # made from data_dir when empty (see _default_database)
+    data_dir: Path = Path("data")
     admin_key: str | None = None
-    max_upload_mb: float = 20.0
-    retention_days: float = 180.0
-    quota_mb: float | None = None
-    min_free_mb: float = 500.0
-    min_evidence_age_s: float = 3600.0
+    max_upload_mb: float = Field(20.0, gt=0)
+    retention_days: float = Field(180.0, gt=0)
+    quota_mb: float | None = Field(None, gt=0)
+    min_free_mb: float = Field(500.0, ge=0)
+    min_evidence_age_s: float = Field(3600.0, ge=0)
     s3_bucket: str | None = None
     s3_endpoint: str | None = None
     s3_prefix: str = ""
     s3_region: str | None = None
-    reinspection_hours: float = 24.0
+    reinspection_hours: float = Field(24.0, ge=0)
     public_url: str = "http://127.0.0.1:8000"
     link_key: str | None = None
     key_pepper: str | None = None
-    key_cache_s: float = 5.0
-    false_alarm_days: float = 30.0
-    orphan_min_age_s: float = 900.0
-    large_uploads: int = 4
-    upload_wait_s: float = 10.0
-    body_timeout_s: float = 30.0
-    event_silence_min: float = 10.0
+    key_cache_s: float = Field(5.0, ge=0)
+    false_alarm_days: float = Field(30.0, ge=0)
+    orphan_min_age_s: float = Field(900.0, ge=0)
+    large_uploads: int = Field(4, ge=1)
+    upload_wait_s: float = Field(10.0, ge=0)
+    body_timeout_s: float = Field(30.0, gt=0)
+    event_silence_min: float = Field(10.0, ge=0)
     map_tiles: str | None = None
     map_attribution: str = ""
 
     @classmethod
-    def from_env(cls, data_dir: Path | None = None, database_url: str | None = None) -> ApiSettings:
-        """Defaults, overridden by the environment.
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Settings built in code are what the code says; only from_env reads the environment, so that a
+        # variable left in a test's or a worker's environment never changes another app's settings.
+        return (init_settings, env_settings) if _READING_ENV.get() else (init_settings,)
 
-        Reads ``SITEWATCH_DATA_DIR``, ``SITEWATCH_DATABASE_URL``, ``SITEWATCH_ADMIN_KEY``, the
-        ``SITEWATCH_S3_*`` variables and those named with each attribute.
+    @model_validator(mode="after")
+    def _default_database(self) -> ApiSettings:
+        if not self.database_url:  # SQLite in the data folder
+            object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'sitewatch.db'}")
+        return self
+
+    @field_validator("map_tiles", "map_attribution", mode="before")
+    @classmethod
+    def _strip(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("map_tiles")
+    @classmethod
+    def _tiles(cls, value: str | None) -> str | None:
+        return tile_template(value or None)
+
+    @classmethod
+    def from_env(cls, data_dir: Path | None = None, database_url: str | None = None) -> ApiSettings:
+        """The defaults, overridden by the environment (``SITEWATCH_<NAME>``), overridden by the arguments.
 
         Raises:
-            ValueError: a number that is not one, or a tile template that is not one (the message names
-                the variable).
+            ValueError: a value the setting cannot take; the message names the variable and its value.
         """
-        folder = data_dir or Path(os.environ.get("SITEWATCH_DATA_DIR", "data"))
-        url = (
-            database_url or os.environ.get("SITEWATCH_DATABASE_URL") or f"sqlite:///{folder / 'sitewatch.db'}"
-        )
-        env = os.environ
+        given: dict[str, Any] = {
+            k: v for k, v in (("data_dir", data_dir), ("database_url", database_url)) if v is not None
+        }
+        token = _READING_ENV.set(True)
+        try:
+            return cls(**given)
+        except ValidationError as exc:
+            raise ValueError("; ".join(_named(error) for error in exc.errors())) from None
+        finally:
+            _READING_ENV.reset(token)
 
-        def number(name: str, default: float) -> float:
-            raw = env.get(name, "").strip()
-            try:
-                return float(raw) if raw else default
-            except ValueError:
-                raise ValueError(f"{name}={raw!r} is not a number") from None
 
-        quota = env.get("SITEWATCH_QUOTA_MB", "").strip()
-        return cls(
-            database_url=url,
-            data_dir=folder,
-            admin_key=env.get("SITEWATCH_ADMIN_KEY") or None,
-            max_upload_mb=number("SITEWATCH_MAX_UPLOAD_MB", 20.0),
-            retention_days=number("SITEWATCH_RETENTION_DAYS", 180.0),
-            quota_mb=number("SITEWATCH_QUOTA_MB", 0.0) if quota else None,
-            min_free_mb=number("SITEWATCH_MIN_FREE_MB", 500.0),
-            min_evidence_age_s=number("SITEWATCH_MIN_EVIDENCE_AGE_S", 3600.0),
-            s3_bucket=env.get("SITEWATCH_S3_BUCKET") or None,
-            s3_endpoint=env.get("SITEWATCH_S3_ENDPOINT") or None,
-            s3_prefix=env.get("SITEWATCH_S3_PREFIX", ""),
-            s3_region=env.get("SITEWATCH_S3_REGION") or None,
-            reinspection_hours=float(env.get("SITEWATCH_REINSPECTION_HOURS", "24")),
-            public_url=env.get("SITEWATCH_PUBLIC_URL", "http://127.0.0.1:8000"),
-            link_key=env.get("SITEWATCH_LINK_KEY") or None,
-            key_pepper=env.get("SITEWATCH_KEY_PEPPER") or None,
-            key_cache_s=float(env.get("SITEWATCH_KEY_CACHE_S", "5")),
-            false_alarm_days=number("SITEWATCH_FALSE_ALARM_DAYS", 30.0),
-            orphan_min_age_s=number("SITEWATCH_ORPHAN_MIN_AGE_S", 900.0),
-            large_uploads=max(1, int(number("SITEWATCH_LARGE_UPLOADS", 4))),
-            upload_wait_s=number("SITEWATCH_UPLOAD_WAIT_S", 10.0),
-            body_timeout_s=number("SITEWATCH_BODY_TIMEOUT_S", 30.0),
-            event_silence_min=number("SITEWATCH_EVENT_SILENCE_MIN", 10.0),
-            map_tiles=tile_template(env.get("SITEWATCH_MAP_TILES", "").strip() or None),
-            map_attribution=env.get("SITEWATCH_MAP_ATTRIBUTION", "").strip(),
-        )
+#: Whether :meth:`ApiSettings.from_env` is building settings (and so reads the environment).
+_READING_ENV: ContextVar[bool] = ContextVar("reading_env", default=False)
+
+
+def _named(error: ErrorDetails) -> str:
+    """One problem of the settings in the words of the environment: the variable, its value, what is wrong."""
+    field = ".".join(str(part) for part in error["loc"])
+    name = f"{ENV_PREFIX}{field.upper()}"
+    raw = os.environ.get(name, error.get("input"))
+    if error["type"] in ("float_parsing", "int_parsing", "int_from_float"):
+        return f"{name}={raw!r} is not a number"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message if message.startswith(name) else f"{name}={raw!r}: {message}"
 
 
 def tile_template(template: str | None) -> str | None:

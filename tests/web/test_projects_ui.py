@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import cv2
@@ -240,7 +239,9 @@ def test_the_map_asks_nothing_of_the_internet_and_draws_tiles_only_from_the_conf
     # A tile server behind the same origin (here: a picture the app serves anyway, for every tile).
     tiles = "/ui/vendor/leaflet/images/layers.png?z={z}&x={x}&y={y}"
     settings = site.app.state.settings
-    site.app.state.settings = replace(settings, map_tiles=tiles, map_attribution="© Tiles of the district")
+    site.app.state.settings = settings.model_copy(
+        update={"map_tiles": tiles, "map_attribution": "© Tiles of the district"}
+    )
     page.reload()
     page.wait_for_selector("#map[data-markers='1']")
     expect(page.locator("#map img.leaflet-tile-loaded").first).to_be_visible()
