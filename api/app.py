@@ -180,20 +180,20 @@ def create_app(
 #: The routes that answer without a principal, by endpoint name: health for load balancers, log-in, evidence
 #: behind a signed link (the signature is the credential), and the web UI's page, scripts and operations'
 #: page, which hold no one's data. Every other route needs a key or a session: :func:`mount_routes` puts
-#: the API's routers under one prefix whose dependency finds the caller, and refuses to build an app with
+#: the API's routers behind one dependency that finds the caller, and refuses to build an app with
 #: any other route left open.
 OPEN_ROUTES = frozenset({"health", "log_in", "evidence", "home", "kinds_js", "docs", "openapi", "ui"})
 
 
 def mount_routes(app: FastAPI) -> None:
-    """Mount every router: the API's under ``/api/v1`` behind :func:`api.access.deps.get_principal`, then
-    the open ones of :data:`OPEN_ROUTES`.
+    """Mount every router: the API's (each under :data:`api.http.params.API_PREFIX`) behind
+    :func:`api.access.deps.get_principal`, then the open ones of :data:`OPEN_ROUTES`.
 
     Raises:
         RuntimeError: a route answers without a principal and is not in :data:`OPEN_ROUTES`.
     """
     caller = [Depends(get_principal)]
-    authenticated = APIRouter(prefix="/api/v1", dependencies=caller)
+    authenticated = APIRouter(dependencies=caller)
     for router in (
         ingest.router,
         events.router,

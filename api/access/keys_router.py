@@ -9,9 +9,10 @@ from api.access.audit import audit
 from api.access.auth import KeyCache, create_key, key_digest, revoke_key
 from api.access.deps import Admin, IdPath, SessionDep, in_scope, within_scope
 from api.access.schemas import KeyCreated, KeyIn, KeyPublic
+from api.http.params import API_PREFIX
 from api.models import ApiKey
 
-router = APIRouter(prefix="/keys", tags=["keys"])
+router = APIRouter(prefix=f"{API_PREFIX}/keys", tags=["keys"])
 
 
 @router.post("", response_model=KeyCreated, status_code=status.HTTP_201_CREATED, operation_id="create_key")

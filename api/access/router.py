@@ -33,12 +33,13 @@ from api.access.users import (
     set_user_disabled,
     set_user_password,
 )
+from api.http.params import API_PREFIX
 from api.models import User
 
-router = APIRouter(tags=["users"])
+router = APIRouter(prefix=API_PREFIX, tags=["users"])
 #: Log-in, the one route of people's access that answers without a principal (listed in
 #: :data:`api.app.OPEN_ROUTES`).
-open_router = APIRouter(prefix="/api/v1", tags=["users"])
+open_router = APIRouter(prefix=API_PREFIX, tags=["users"])
 
 
 @open_router.post(

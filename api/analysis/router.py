@@ -21,9 +21,10 @@ from api.analysis.tracked_issues import (
     visible,
 )
 from api.core.schemas import Time
+from api.http.params import API_PREFIX
 from api.models import Site, TrackedIssue
 
-router = APIRouter(tags=["analysis"])
+router = APIRouter(prefix=API_PREFIX, tags=["analysis"])
 
 
 @router.get("/analysis", response_model=AnalysisPublic, operation_id="get_analysis")

@@ -18,10 +18,11 @@ from api.cases.listing import list_cases, public
 from api.cases.schemas import CaseIn, CasePatch, CasePolicyIn, CasePublic
 from api.core.errors import DomainError
 from api.core.kinds import EventKindName
+from api.http.params import API_PREFIX
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(tags=["cases"])
+router = APIRouter(prefix=API_PREFIX, tags=["cases"])
 #: The idempotency key of a signed callback (``None``: unsigned), see api.cases.callbacks.
 SignedKey = Annotated[str | None, Depends(signed_callback)]
 CaseWriter = Annotated[Principal, Depends(require("supervisor", "integration"))]

@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.access.auth import Principal
 from api.access.deps import SessionDep, require
 from api.delivery.call_reports import CallReport, record_call_reports
+from api.http.params import API_PREFIX
 
-router = APIRouter(tags=["alerts"])
+router = APIRouter(prefix=API_PREFIX, tags=["alerts"])
 Integration = Annotated[Principal, Depends(require("integration"))]
 
 

@@ -12,12 +12,13 @@ from api.access.audit import audit
 from api.access.deps import GlobalAdmin, IdPath, SessionDep, StoreDep
 from api.delivery.links import valid
 from api.delivery.schemas import DeliveryPublic
+from api.http.params import API_PREFIX
 from api.models import Delivery, EvidenceFile
 
-router = APIRouter(tags=["alerts"])
+router = APIRouter(prefix=API_PREFIX, tags=["alerts"])
 #: Evidence behind a signed link: no principal, the signature is the credential (listed in
 #: :data:`api.app.OPEN_ROUTES`).
-open_router = APIRouter(prefix="/api/v1", tags=["alerts"])
+open_router = APIRouter(prefix=API_PREFIX, tags=["alerts"])
 Sha256Path = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 
 

@@ -12,8 +12,9 @@ from api.access.scope import get_event
 from api.core.schemas import Time
 from api.events.schemas import EventPage, EventPublic, ReviewIn
 from api.events.service import CursorError, list_events, review_event
+from api.http.params import API_PREFIX
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = APIRouter(prefix=f"{API_PREFIX}/events", tags=["events"])
 
 
 @router.get("", response_model=EventPage, operation_id="list_events")

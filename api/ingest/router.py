@@ -12,11 +12,12 @@ from api.access.deps import Edge, reporting_site
 from api.events.retention import apply_retention, retention_policy
 from api.events.schemas import IngestEventIn, IngestResult
 from api.http.multipart import read_parts
+from api.http.params import API_PREFIX
 from api.ingest.group_commit import GroupCommitter
 from api.ingest.prepare import MEDIA, EventConflictError, IngestError, Submission
 from api.storage.interface import EvidenceStore
 
-router = APIRouter(prefix="/ingest", tags=["ingest"])
+router = APIRouter(prefix=f"{API_PREFIX}/ingest", tags=["ingest"])
 
 
 #: The parts of an ingest body and their media (documented in the OpenAPI schema; read by api.http.multipart).

@@ -25,6 +25,7 @@ from api.access.deps import (
     time_zone,
     visible_site,
 )
+from api.http.params import API_PREFIX
 from api.models import Officer, OfficerEmbedding
 from api.officers.schemas import GalleryPublic, OfficerPatch, OfficerPublic, PresencePublic, SightingIn
 from api.officers.service import (
@@ -37,7 +38,7 @@ from api.officers.service import (
     timeline,
 )
 
-router = APIRouter(tags=["officers"])
+router = APIRouter(prefix=API_PREFIX, tags=["officers"])
 
 #: How long an enrolment waits for the one before it to finish before a 503.
 ENROLMENT_WAIT_S = 30.0

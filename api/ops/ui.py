@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from api.access.deps import Reader
 from api.core.settings import ApiSettings
+from api.http.params import API_PREFIX
 from detector import kinds
 
 WEB = Path(__file__).resolve().parents[1] / "web"
@@ -28,7 +29,7 @@ POLICY = (
 )
 
 #: The map's settings: an authenticated API route.
-router = APIRouter()
+router = APIRouter(prefix=API_PREFIX)
 #: The page, its scripts and the operations' page: no data of anyone's (listed in
 #: :data:`api.app.OPEN_ROUTES`).
 open_router = APIRouter()

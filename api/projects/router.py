@@ -12,6 +12,7 @@ from api.access.audit import audit
 from api.access.auth import Principal
 from api.access.deps import IdPath, Reader, Reviewer, SessionDep, visible_site
 from api.core.secretkeys import MissingKeyError
+from api.http.params import API_PREFIX
 from api.models import Project
 from api.projects.map import markers
 from api.projects.schemas import ProjectIn, ProjectMarker, ProjectPatch, ProjectPublic, ProjectState
@@ -26,7 +27,7 @@ from api.projects.service import (
     update_project,
 )
 
-router = APIRouter(tags=["projects"])
+router = APIRouter(prefix=API_PREFIX, tags=["projects"])
 
 #: Roles that see a contact's phone number in full (each read audited); others see it masked.
 PHONE_ROLES = frozenset({"admin", "supervisor"})

@@ -8,11 +8,12 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from api.access.audit import audit
 from api.access.deps import NameQuery, Reader, SessionDep, StoreDep, visible_site
+from api.http.params import API_PREFIX
 from api.reports.briefs import brief_data, render_html
 from api.reports.pdf import PdfUnavailableError, render_pdf
 from api.reports.periods import Period, PeriodError
 
-router = APIRouter(tags=["briefs"])
+router = APIRouter(prefix=API_PREFIX, tags=["briefs"])
 
 #: A brief is self-contained: inline styles and SVG, pictures as data: URLs, no script at all.
 BRIEF_POLICY = (

@@ -9,9 +9,10 @@ from fastapi import APIRouter, HTTPException, status
 
 from api.access.deps import NameQuery, Reader, SessionDep, TzQuery, period, time_zone
 from api.core.schemas import Time
+from api.http.params import API_PREFIX
 from api.reports.stats import compute_stats
 
-router = APIRouter(tags=["statistics"])
+router = APIRouter(prefix=API_PREFIX, tags=["statistics"])
 
 
 @router.get("/stats", operation_id="get_stats")

@@ -6,11 +6,12 @@ from fastapi import APIRouter, HTTPException, status
 
 from api.access.audit import audit
 from api.access.deps import IdPath, NameQuery, ReaderOrEdge, Reviewer, SessionDep, SiteIdPath, visible_site
+from api.http.params import API_PREFIX
 from api.models import FalseAlarm
 from api.sites.false_alarm_memory import active_entries
 from api.sites.schemas import FalseAlarmPublic
 
-router = APIRouter(tags=["false alarms"])
+router = APIRouter(prefix=API_PREFIX, tags=["false alarms"])
 
 
 @router.get(

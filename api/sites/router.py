@@ -21,6 +21,7 @@ from api.access.deps import (
 )
 from api.access.schemas import AuditPublic
 from api.core.schemas import check_document
+from api.http.params import API_PREFIX
 from api.models import AuditEntry, CameraHealth, Site, SiteConfig
 from api.sites.false_alarm_memory import active_entries, suppression_totals
 from api.sites.schemas import (
@@ -32,7 +33,7 @@ from api.sites.schemas import (
 )
 from api.sites.service import ensure_site, record_health
 
-router = APIRouter(tags=["sites"])
+router = APIRouter(prefix=API_PREFIX, tags=["sites"])
 
 
 @router.post("/ingest/health", status_code=status.HTTP_204_NO_CONTENT, operation_id="ingest_health")

@@ -3,51 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import cv2
-import numpy as np
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.access.auth import hash_key
+from tests.api.builders import ANNOTATED, JPEG, event, evidence_accounted_for, other_jpeg, post
 from tests.api.conftest import Api
-
-JPEG = cv2.imencode(".jpg", np.full((48, 64, 3), 90, np.uint8))[1].tobytes()
-ANNOTATED = cv2.imencode(".jpg", np.full((48, 64, 3), 200, np.uint8))[1].tobytes()
-
-
-def event(event_id: str = "evt-00000001", seq: int = 0, site: str = "site-a", **extra: Any) -> dict[str, Any]:
-    body = {
-        "event_id": event_id,
-        "seq": seq,
-        "phase": "start" if seq == 0 else "update",
-        "kind": "no_helmet",
-        "site_id": site,
-        "camera_id": "gate",
-        "started_at": "2026-11-23T02:00:00+00:00",
-        "updated_at": f"2026-11-23T02:00:{seq:02d}+00:00",
-        "score": 0.8,
-        "people_count": 1,
-        "evidence": {
-            "snapshot_sha256": hashlib.sha256(JPEG).hexdigest(),
-            "annotated_sha256": hashlib.sha256(ANNOTATED).hexdigest(),
-        },
-    }
-    body.update(extra)
-    return body
-
-
-def post(api: Api, body: dict[str, Any], key: str = "edge", files: dict[str, bytes] | None = None) -> Any:
-    parts = {name: (f"{name}.jpg", data, "image/jpeg") for name, data in (files or {}).items()}
-    return api.client.post(
-        "/api/v1/ingest/events", data={"event": json.dumps(body)}, files=parts or None, headers=api.as_(key)
-    )
 
 
 def test_health_is_open_and_everything_else_needs_a_key(api: Api) -> None:
@@ -225,7 +191,7 @@ def test_the_same_update_sent_concurrently_is_stored_once(api: Api) -> None:
 
 
 def test_an_oversized_upload_is_refused_with_413(api: Api) -> None:
-    api.app.state.settings = replace(api.app.state.settings, max_upload_mb=0.001)
+    api.app.state.settings = api.app.state.settings.model_copy(update={"max_upload_mb": 0.001})
     response = post(api, event(), files={"snapshot": JPEG + bytes(4096)})
     assert response.status_code == 413 and "exceeds" in response.json()["detail"]
     assert api.client.get("/api/v1/events", headers=api.as_("admin")).json()["data"] == []
@@ -355,20 +321,6 @@ def test_an_edge_key_cannot_change_an_event_of_another_site(
     assert stored["site_id"] == "site-a" and stored["details"] == {"note": "original"}
     assert stored["snapshot_sha256"] == hashlib.sha256(JPEG).hexdigest()
     assert stored["review_status"] == "confirmed"
-
-
-def evidence_accounted_for(api: Api) -> bool:
-    """Whether the evidence folder holds exactly the files that evidence_files rows account for."""
-    from api.models import EvidenceFile
-
-    on_disk = sorted(p.name for p in (api.data_dir / "evidence").rglob("*") if p.is_file())
-    with api.app.state.sessions() as session:
-        rows = sorted(session.scalars(select(EvidenceFile.sha256)))
-    return on_disk == rows
-
-
-def other_jpeg(i: int) -> bytes:
-    return JPEG + bytes([i]) * 2**16
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.api.builders import event, post
 from tests.api.conftest import Api
-from tests.api.test_api import event, post
 
 
 def nested(depth: int) -> Any:

@@ -6,7 +6,6 @@ import io
 import re
 import unicodedata
 from datetime import datetime, timedelta
-from hashlib import sha256
 from zoneinfo import ZoneInfo
 
 import cv2
@@ -17,8 +16,8 @@ from sqlalchemy import update
 
 from api.models import Case
 from api.reports.periods import Period
+from tests.api.builders import JPEG, event, post, violation
 from tests.api.conftest import Api
-from tests.api.test_api import JPEG, event, post
 
 ZONE = ZoneInfo("Asia/Shanghai")
 WEEK, BEFORE = "2026-W46", "2026-W45"  # Monday 9 November and Monday 2 November 2026
@@ -40,16 +39,15 @@ def seed(api: Api) -> None:
         camera = f"cam-{i % 2}" if name.startswith("w46") else "cam-9"
         moment = when.isoformat()
         marked = cv2.imencode(".jpg", np.full((48, 64, 3), 20 * i, np.uint8))[1].tobytes()  # one picture each
-        hashes = {"snapshot_sha256": sha256(JPEG).hexdigest(), "annotated_sha256": sha256(marked).hexdigest()}
-        body = event(
+        violation(
+            api,
             f"evt-brief-{name}",
+            annotated=marked,
             kind=kind,
             camera_id=camera,
             started_at=moment,
             updated_at=moment,
-            evidence=hashes,
         )
-        assert post(api, body, files={"snapshot": JPEG, "annotated": marked}).status_code == 201
         if verdict:
             review = api.client.post(
                 f"/api/v1/events/evt-brief-{name}/review",

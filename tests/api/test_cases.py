@@ -9,8 +9,8 @@ import pytest
 
 from api.access.auth import create_key
 from api.cases.service import TRANSITIONS
+from tests.api.builders import ANNOTATED, JPEG, event, post
 from tests.api.conftest import Api, counted_statements
-from tests.api.test_api import ANNOTATED, JPEG, event, post
 
 # A legal path from a new case to each state.
 PATH = {

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import update
 
 from api.models import FalseAlarm
+from tests.api.builders import ANNOTATED, JPEG, event, post
 from tests.api.conftest import Api
-from tests.api.test_api import ANNOTATED, JPEG, event, post
 
 SIG = [0.125] * 64  # unit length: 64 * 0.125**2 == 1
 PEOPLE = [

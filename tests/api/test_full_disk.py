@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
+from tests.api.builders import JPEG, event
 from tests.api.conftest import ADMIN_KEY
-from tests.api.test_api import JPEG, event
 
 
 def fill(disk: Path) -> None:

@@ -20,8 +20,8 @@ from api.ingest.prepare import IngestError, Submission, prepare
 from api.ingest.service import ingest_update
 from api.ingest.write import store_prepared
 from api.models import Event, EvidenceFile, IngestedUpdate, Notification
+from tests.api.builders import JPEG, event, evidence_accounted_for, other_jpeg, post
 from tests.api.conftest import Api
-from tests.api.test_api import JPEG, event, evidence_accounted_for, other_jpeg, post
 
 
 def submission(event_id: str, seq: int = 0, files: dict[str, bytes] | None = None) -> Submission:

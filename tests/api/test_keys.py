@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import stat
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,7 +67,7 @@ def test_another_replica_stops_trusting_a_revoked_key_when_its_cache_expires(api
     # A second app on the same database stands for another replica; its cache lives 0.3 s here.
     created = create(api, "viewer on two replicas")
     headers = {"Authorization": f"Bearer {created['key']}"}
-    other = create_app(replace(api.app.state.settings, key_cache_s=0.3), dispatch=False)
+    other = create_app(api.app.state.settings.model_copy(update={"key_cache_s": 0.3}), dispatch=False)
     try:
         with TestClient(other) as replica:
             assert replica.get("/api/v1/events", headers=headers).status_code == 200
@@ -200,7 +199,7 @@ def test_keys_are_stored_under_a_pepper_the_database_does_not_hold(
 ) -> None:
     # Regression (issue 13, finding 12b): keys were stored as a bare SHA-256, so a database dump let anyone
     # test guesses of a chosen admin key offline.
-    app = create_app(replace(api.app.state.settings, key_pepper=pepper), dispatch=False)
+    app = create_app(api.app.state.settings.model_copy(update={"key_pepper": pepper}), dispatch=False)
     try:
         used = app.state.key_pepper
         path = api.data_dir / "key.pepper"

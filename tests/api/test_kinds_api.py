@@ -7,8 +7,8 @@ import json
 import re
 
 from detector.kinds import KIND_NAMES, KINDS, PERSON_KINDS, SPECS
+from tests.api.builders import ANNOTATED, JPEG, event, post
 from tests.api.conftest import Api
-from tests.api.test_api import ANNOTATED, JPEG, event, post
 
 
 def test_every_kind_is_ingested_listed_and_given_a_policy_and_no_other(api: Api) -> None:

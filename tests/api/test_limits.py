@@ -281,7 +281,7 @@ POLYGLOT = b"\xff\xd8\xff\xe0<html><body><script>alert(document.cookie)</script>
 
 
 def test_a_jpeg_prefixed_html_polyglot_is_not_stored(api: Api) -> None:
-    from tests.api.test_api import event, post
+    from tests.api.builders import event, post
 
     response = post(api, event(), files={"snapshot": POLYGLOT})
     assert response.status_code == 422 and "not a JPEG" in response.text
@@ -301,7 +301,7 @@ def test_a_jpeg_prefixed_html_polyglot_is_not_stored(api: Api) -> None:
     ],
 )
 def test_every_response_says_nosniff(api: Api, path: str, who: str | None) -> None:
-    from tests.api.test_api import ANNOTATED, JPEG, event, post
+    from tests.api.builders import ANNOTATED, JPEG, event, post
 
     assert post(api, event(), files={"snapshot": JPEG, "annotated": ANNOTATED}).status_code == 201
     response = api.client.get(path, headers=api.as_(who) if who else {})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.builders import event, post
 from tests.api.conftest import Api
-from tests.api.test_api import event, post
 
 A_OPEN = 'sitewatch_site_events{site="site-a",status="open"} 1.0'
 B_OPEN = 'sitewatch_site_events{site="site-b",status="open"} 1.0'

@@ -4,13 +4,12 @@ and stores nothing."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import httpx
 import pytest
 
+from tests.api.builders import JPEG, event
 from tests.api.conftest import Api
-from tests.api.test_api import JPEG, event
 
 BOUNDARY = "test-boundary-7d3f"
 # The form reader does not depend on the database: SQLite is enough.
@@ -102,7 +101,7 @@ def test_malformed_bodies_are_refused_with_the_reason(
     api: Api, content: bytes, content_type: str | None, code: int, message: str
 ) -> None:
     # The snapshot case crosses this limit (the route reads the settings on each request).
-    api.app.state.settings = replace(api.app.state.settings, max_upload_mb=1.0)
+    api.app.state.settings = api.app.state.settings.model_copy(update={"max_upload_mb": 1.0})
     response = send(api, content, *([content_type] if content_type else []))
     assert response.status_code == code, response.text
     assert message in response.json()["detail"]

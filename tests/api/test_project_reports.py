@@ -8,20 +8,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.api.builders import create_project, violation
 from tests.api.conftest import Api
-from tests.api.test_api import JPEG, event, post
-from tests.api.test_projects import create
 
 
 def seed(api: Api) -> None:
     """A project on site-a, none on site-b; a violation on each (now) and a case of site-a's."""
-    create(api, name="幸福路外墙", company="宏达建筑")
+    create_project(api, name="幸福路外墙", company="宏达建筑")
     now = datetime.now(UTC).isoformat()
     for event_id, site, key in (("evt-report-a", "site-a", "edge"), ("evt-report-b", "site-b", "edge_b")):
-        sent = post(
-            api, event(event_id, site=site, started_at=now, updated_at=now), key=key, files={"snapshot": JPEG}
-        )
-        assert sent.status_code == 201, sent.text
+        violation(api, event_id, key=key, site=site, started_at=now, updated_at=now)
     opened = api.client.post("/api/v1/cases", json={"event_ids": ["evt-report-a"]}, headers=api.as_("admin"))
     assert opened.status_code == 201
 

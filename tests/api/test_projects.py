@@ -13,35 +13,8 @@ from api.access.auth import KeyCache
 from api.models import Case, Event, Project
 from api.projects.service import decrypt_phone, today
 from api.sites.service import ensure_site
+from tests.api.builders import ANNOTATED, JPEG, PHONE, create_project, event, post, project_body
 from tests.api.conftest import Api, counted_statements
-from tests.api.test_api import ANNOTATED, JPEG, event, post
-
-PHONE = "13812345678"
-
-
-def body(**extra: Any) -> dict[str, Any]:
-    """A project on site-a running from a month ago to a month ahead."""
-    day = today()
-    return {
-        "site_id": "site-a",
-        "name": "幸福路 12 号外墙改造",
-        "address": "幸福路 12 号",
-        "lat": 31.23,
-        "lon": 121.47,
-        "builder": "幸福小区业委会",
-        "company": "宏达建筑",
-        "permit_no": "SG-2026-0042",
-        "contact_name": "王工",
-        "contact_phone": PHONE,
-        "planned_start": (day - timedelta(days=30)).isoformat(),
-        "planned_end": (day + timedelta(days=30)).isoformat(),
-    } | extra
-
-
-def create(api: Api, who: str = "admin", **extra: Any) -> dict[str, Any]:
-    response = api.client.post("/api/v1/projects", json=body(**extra), headers=api.as_(who))
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 def audit_log(api: Api) -> list[dict[str, Any]]:
@@ -61,16 +34,18 @@ def audit_log(api: Api) -> list[dict[str, Any]]:
     ],
 )
 def test_who_may_register_a_project(api: Api, who: str, site: str, code: int) -> None:
-    response = api.client.post("/api/v1/projects", json=body(site_id=site), headers=api.as_(who))
+    response = api.client.post("/api/v1/projects", json=project_body(site_id=site), headers=api.as_(who))
     assert response.status_code == code, response.text
     listed = api.client.get("/api/v1/projects", headers=api.as_("admin")).json()
     assert len(listed) == (1 if code == 201 else 0)
 
 
 def test_create_edit_extend_and_close(api: Api) -> None:
-    created = create(api, who="supervisor")
+    created = create_project(api, who="supervisor")
     assert created["state"] == "active" and created["company"] == "宏达建筑" and created["closed_at"] is None
-    assert api.client.post("/api/v1/projects", json=body(), headers=api.as_("admin")).status_code == 409
+    assert (
+        api.client.post("/api/v1/projects", json=project_body(), headers=api.as_("admin")).status_code == 409
+    )
     path = f"/api/v1/projects/{created['id']}"
 
     edited = api.client.patch(path, json={"name": "外墙改造", "lat": None}, headers=api.as_("supervisor"))
@@ -114,9 +89,9 @@ def test_bad_input_gets_422_naming_the_field(
     api: Api, method: str, change: dict[str, Any], field: str
 ) -> None:
     if method == "post":
-        response = api.client.post("/api/v1/projects", json=body(**change), headers=api.as_("admin"))
+        response = api.client.post("/api/v1/projects", json=project_body(**change), headers=api.as_("admin"))
     else:
-        project = create(api)
+        project = create_project(api)
         response = api.client.patch(
             f"/api/v1/projects/{project['id']}", json=change, headers=api.as_("admin")
         )
@@ -135,7 +110,7 @@ def test_bad_input_gets_422_naming_the_field(
 def test_phone_is_full_for_supervisors_masked_for_viewers_and_full_reads_are_audited(
     api: Api, who: str, phone: str, audited: bool
 ) -> None:
-    project = create(api)
+    project = create_project(api)
     before = len([e for e in audit_log(api) if e["action"] == "project.phone_read"])
     one = api.client.get(f"/api/v1/projects/{project['id']}", headers=api.as_(who)).json()
     listed = api.client.get("/api/v1/projects", headers=api.as_(who)).json()
@@ -146,7 +121,7 @@ def test_phone_is_full_for_supervisors_masked_for_viewers_and_full_reads_are_aud
 
 
 def test_a_listing_is_audited_once_naming_every_project_shown(api: Api) -> None:
-    first, second = create(api), create(api, site_id="site-b", name="second")
+    first, second = create_project(api), create_project(api, site_id="site-b", name="second")
 
     def reads() -> list[dict[str, Any]]:
         return [e for e in audit_log(api) if e["action"] == "project.phone_read"]  # newest first
@@ -160,7 +135,7 @@ def test_a_listing_is_audited_once_naming_every_project_shown(api: Api) -> None:
 
 
 def test_phone_is_stored_encrypted(api: Api) -> None:
-    project = create(api)
+    project = create_project(api)
     with api.app.state.sessions() as session:
         raw = session.execute(
             text("SELECT contact_phone FROM projects WHERE id = :id"), {"id": project["id"]}
@@ -184,8 +159,8 @@ def test_phone_is_stored_encrypted(api: Api) -> None:
 )
 def test_list_filters(api: Api, query: str, names: list[str]) -> None:
     day = today()
-    create(api, site_id="site-a", name="甲")
-    create(
+    create_project(api, site_id="site-a", name="甲")
+    create_project(
         api,
         site_id="site-b",
         name="乙",
@@ -193,7 +168,7 @@ def test_list_filters(api: Api, query: str, names: list[str]) -> None:
         permit_no="SG-9",
         planned_start=(day + timedelta(days=1)).isoformat(),
     )
-    create(api, site_id="site-c", name="丙", planned_end=(day - timedelta(days=1)).isoformat())
+    create_project(api, site_id="site-c", name="丙", planned_end=(day - timedelta(days=1)).isoformat())
     response = api.client.get(f"/api/v1/projects{query}", headers=api.as_("viewer"))
     assert response.status_code == 200, response.text
     assert [p["name"] for p in response.json()] == names
@@ -235,7 +210,7 @@ def test_a_finished_project_raises_no_violations(api: Api, kind: str) -> None:
         headers=api.as_("admin"),
     )
     assert policy.status_code == 204
-    project = create(api)
+    project = create_project(api)
     during = post(api, violation("evt-during-1", kind=kind), files={"snapshot": JPEG, "annotated": ANNOTATED})
     assert during.status_code == 201 and during.json()["status"] == "stored"
     assert rows(api, "evt-during-1") == (1, 1)  # an event and its case
@@ -274,7 +249,7 @@ def test_arming_follows_the_project(api: Api, change: dict[str, Any], kind: str,
         extra["planned_start"] = (today() + timedelta(days=1)).isoformat()
     if "site_id" in change:
         extra["site_id"] = change["site_id"]
-    project = create(api, **extra)
+    project = create_project(api, **extra)
     if change.get("close"):
         assert api.client.post(f"/api/v1/projects/{project['id']}/close", headers=api.as_("admin")).is_success
     answer = post(api, violation("evt-arming-1", kind=kind), files={"snapshot": JPEG, "annotated": ANNOTATED})
@@ -284,7 +259,7 @@ def test_arming_follows_the_project(api: Api, change: dict[str, Any], kind: str,
 
 def test_an_event_that_started_while_the_project_ran_is_stored_after_it_closed(api: Api) -> None:
     """An edge box that was offline delivers late: the event's start decides, not its arrival."""
-    project = create(api)
+    project = create_project(api)
     start = datetime.now(UTC) - timedelta(hours=1)
     assert api.client.post(f"/api/v1/projects/{project['id']}/close", headers=api.as_("admin")).is_success
     late = post(api, violation("evt-late-1", started=start), files={"snapshot": JPEG, "annotated": ANNOTATED})
@@ -292,7 +267,7 @@ def test_an_event_that_started_while_the_project_ran_is_stored_after_it_closed(a
 
 
 def test_cases_name_the_project_and_company(api: Api) -> None:
-    create(api)
+    create_project(api)
     for event_id, site, key in (("evt-named-1", "site-a", "edge"), ("evt-named-2", "site-b", "edge_b")):
         sent = post(api, violation(event_id) | {"site_id": site}, key=key)
         assert sent.status_code == 201, sent.text
@@ -405,7 +380,7 @@ def test_marker_status_is_the_most_urgent(
 def test_helpers_find_the_project_and_its_contact(api: Api) -> None:
     from api.projects.service import contact_of, is_armed, project_for_site
 
-    create(api, contact_name="王工")
+    create_project(api, contact_name="王工")
     with api.app.state.sessions() as session:
         project = project_for_site(session, site_id="site-a")
         assert project is not None and project.name == "幸福路 12 号外墙改造"

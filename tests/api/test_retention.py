@@ -9,8 +9,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 from sqlalchemy import update
 
@@ -19,13 +17,8 @@ from api.events.retention import RetentionPolicy, apply_retention, evidence_byte
 from api.models import EvidenceFile
 from api.storage.files import FileEvidenceStore
 from api.storage.interface import EvidenceStore
+from tests.api.builders import jpeg, violation
 from tests.api.conftest import Api
-from tests.api.test_api import event, post
-
-
-def jpeg(seed: int) -> bytes:
-    noise = np.random.default_rng(seed).integers(0, 255, (120, 160, 3), dtype=np.uint8)
-    return cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
 
 
 def stored(store: EvidenceStore, digest: str) -> bool:
@@ -38,12 +31,7 @@ def stored(store: EvidenceStore, digest: str) -> bool:
 
 def ingest(api: Api, i: int, age_days: float) -> str:
     data = jpeg(i)
-    body = event(
-        f"evt-ret-{i:04d}",
-        camera_id=f"cam-{i}",
-        evidence={"snapshot_sha256": hashlib.sha256(data).hexdigest()},
-    )
-    assert post(api, body, files={"snapshot": data}).status_code == 201
+    violation(api, f"evt-ret-{i:04d}", snapshot=data, camera_id=f"cam-{i}")
     digest = hashlib.sha256(data).hexdigest()
     with api.app.state.sessions() as session:  # backdate, as if received long ago
         session.execute(

@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
+from tests.api.builders import ANNOTATED, JPEG, event, post
 from tests.api.conftest import Api
-from tests.api.test_api import ANNOTATED, JPEG, event, post
 
 
 def test_camera_health_is_reported_and_read(api: Api) -> None:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.api.builders import event, post
 from tests.api.conftest import Api
-from tests.api.test_api import event, post
 
 SEED = [
     # (event id, kind, camera, started_at UTC) — Shanghai is UTC+8

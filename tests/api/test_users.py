@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
 
+from tests.api.builders import ANNOTATED, JPEG, event, post
 from tests.api.conftest import Api
-from tests.api.test_api import ANNOTATED, JPEG, event, post
 
 PASSWORD = "correct horse battery"
 

@@ -52,8 +52,8 @@ class Central:
 @pytest.fixture
 def central(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Central]:
     """The real API on loopback; ``request.param`` is its SITEWATCH_EVENT_SILENCE_MIN."""
-    settings = dataclasses.replace(
-        ApiSettings.from_env(data_dir=tmp_path / "central"), event_silence_min=request.param
+    settings = ApiSettings.from_env(data_dir=tmp_path / "central").model_copy(
+        update={"event_silence_min": request.param}
     )
     app = create_app(settings)
     with app.state.sessions() as session:

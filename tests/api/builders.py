@@ -1,0 +1,127 @@
+"""Builders of what the API tests send and seed: event updates as edge boxes send them, their evidence, a
+violation stored end to end, projects. One home for what test modules used to import from each other.
+
+>>> body = event("evt-1", seq=2, kind="smoking")
+>>> (body["phase"], body["kind"], body["updated_at"])
+('update', 'smoking', '2026-11-23T02:00:02+00:00')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any
+
+import cv2
+import numpy as np
+from sqlalchemy import select
+
+from api.projects.service import today
+from tests.api.conftest import Api
+
+#: A clean snapshot and its annotated copy, as an edge box sends them.
+JPEG = cv2.imencode(".jpg", np.full((48, 64, 3), 90, np.uint8))[1].tobytes()
+ANNOTATED = cv2.imencode(".jpg", np.full((48, 64, 3), 200, np.uint8))[1].tobytes()
+#: The phone number of :func:`project_body`'s safety contact.
+PHONE = "13812345678"
+
+
+def jpeg(seed: int, size: tuple[int, int] = (120, 160)) -> bytes:
+    """A JPEG of noise, different for each ``seed`` (so stored once each) and the same for the same seed."""
+    noise = np.random.default_rng(seed).integers(0, 255, (*size, 3), dtype=np.uint8)
+    return cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+
+
+def other_jpeg(i: int) -> bytes:
+    """:data:`JPEG` made different by ``i`` and 64 KiB larger: a file of its own for each ``i``."""
+    return JPEG + bytes([i]) * 2**16
+
+
+def event(event_id: str = "evt-00000001", seq: int = 0, site: str = "site-a", **extra: Any) -> dict[str, Any]:
+    """An update of a ``no_helmet`` event at camera ``gate`` whose evidence hashes are :data:`JPEG`'s and
+    :data:`ANNOTATED`'s; ``extra`` replaces any field."""
+    body = {
+        "event_id": event_id,
+        "seq": seq,
+        "phase": "start" if seq == 0 else "update",
+        "kind": "no_helmet",
+        "site_id": site,
+        "camera_id": "gate",
+        "started_at": "2026-11-23T02:00:00+00:00",
+        "updated_at": f"2026-11-23T02:00:{seq:02d}+00:00",
+        "score": 0.8,
+        "people_count": 1,
+        "evidence": {
+            "snapshot_sha256": hashlib.sha256(JPEG).hexdigest(),
+            "annotated_sha256": hashlib.sha256(ANNOTATED).hexdigest(),
+        },
+    }
+    body.update(extra)
+    return body
+
+
+def post(api: Api, body: dict[str, Any], key: str = "edge", files: dict[str, bytes] | None = None) -> Any:
+    """Send ``body`` with ``files`` (part name to JPEG bytes) as the edge key ``key`` would; the response."""
+    parts = {name: (f"{name}.jpg", data, "image/jpeg") for name, data in (files or {}).items()}
+    return api.client.post(
+        "/api/v1/ingest/events", data={"event": json.dumps(body)}, files=parts or None, headers=api.as_(key)
+    )
+
+
+def violation(
+    api: Api,
+    event_id: str,
+    *,
+    key: str = "edge",
+    snapshot: bytes = JPEG,
+    annotated: bytes | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Store a violation's first update with its evidence (the hashes made to match), asserting the 201;
+    the body sent. ``extra`` replaces fields of :func:`event` (``site``, ``kind``, ``started_at`` ...)."""
+    hashes = {"snapshot_sha256": hashlib.sha256(snapshot).hexdigest()}
+    files = {"snapshot": snapshot}
+    if annotated is not None:
+        hashes["annotated_sha256"] = hashlib.sha256(annotated).hexdigest()
+        files["annotated"] = annotated
+    body = event(event_id, evidence=hashes, **extra)
+    sent = post(api, body, key=key, files=files)
+    assert sent.status_code == 201, sent.text
+    return body
+
+
+def evidence_accounted_for(api: Api) -> bool:
+    """Whether the evidence folder holds exactly the files that evidence_files rows account for."""
+    from api.models import EvidenceFile
+
+    on_disk = sorted(p.name for p in (api.data_dir / "evidence").rglob("*") if p.is_file())
+    with api.app.state.sessions() as session:
+        rows = sorted(session.scalars(select(EvidenceFile.sha256)))
+    return on_disk == rows
+
+
+def project_body(**extra: Any) -> dict[str, Any]:
+    """A project on site-a running from a month ago to a month ahead; ``extra`` replaces any field."""
+    day = today()
+    return {
+        "site_id": "site-a",
+        "name": "幸福路 12 号外墙改造",
+        "address": "幸福路 12 号",
+        "lat": 31.23,
+        "lon": 121.47,
+        "builder": "幸福小区业委会",
+        "company": "宏达建筑",
+        "permit_no": "SG-2026-0042",
+        "contact_name": "王工",
+        "contact_phone": PHONE,
+        "planned_start": (day - timedelta(days=30)).isoformat(),
+        "planned_end": (day + timedelta(days=30)).isoformat(),
+    } | extra
+
+
+def create_project(api: Api, who: str = "admin", **extra: Any) -> dict[str, Any]:
+    """Create :func:`project_body` (with ``extra``) as ``who``, asserting the 201; the project."""
+    response = api.client.post("/api/v1/projects", json=project_body(**extra), headers=api.as_(who))
+    assert response.status_code == 201, response.text
+    return dict(response.json())
