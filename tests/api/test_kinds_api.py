@@ -47,5 +47,5 @@ def test_the_web_ui_gets_its_kinds_from_the_module(api: Api) -> None:
         "COLORS": {kind.value: spec.color for kind, spec in SPECS.items()},
         "KIND_TEXT": {lang: {f"k.{k}": n for k, n in names.items()} for lang, names in KIND_NAMES.items()},
     }
-    app = api.client.get("/ui/app.js").text
-    assert re.search(r'^import \{[^}]*\bKINDS\b[^}]*\} from "\./kinds\.js";', app, re.MULTILINE)
+    core = api.client.get("/ui/core.js").text
+    assert re.search(r'^import \{[^}]*\bKINDS\b[^}]*\} from "\./kinds\.js";', core, re.MULTILINE)

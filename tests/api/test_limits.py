@@ -293,7 +293,7 @@ def test_a_jpeg_prefixed_html_polyglot_is_not_stored(api: Api) -> None:
         ("/healthz", None),
         ("/api/v1/events", "viewer"),
         ("/api/v1/events/evt-00000001/snapshot", "viewer"),
-        ("/ui/app.js", None),
+        ("/ui/main.js", None),
         ("/api/v1/nothing-here", "viewer"),
         ("/openapi.json", None),
         ("/docs", None),

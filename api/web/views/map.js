@@ -3,25 +3,26 @@
 // (api/web/vendor/leaflet), markers are drawn on one canvas (1,000 projects stay smooth), tiles come only
 // from the server the operator configured (none: a plain background with a scale, offline).
 
-import { api, canReview, h, local, main, openCase, state, t } from "./app.js";
+import { api, canReview, defineTexts, h, local, main, state, t } from "../core.js";
+import { openCase } from "./cases.js";
 import { hashParams, keepInHash, projectButtons, projectFilters, stateTag } from "./projects.js";
 
-export const MAP_TEXT = {
-  zh: {
-    "nav.map": "地图", "m.overdue": "案件超期", "m.open_cases": "有未结案件", "m.offline": "有离线摄像头",
+defineTexts(
+  {
+    "m.overdue": "案件超期", "m.open_cases": "有未结案件", "m.offline": "有离线摄像头",
     "m.active": "在建正常", "m.planned": "未开工", "m.finished": "已完工", "m.refresh": "刷新", "m.updated": "更新于",
     "m.cameras": "摄像头", "m.cases": "未结案件", "m.presence": "今日安全员在岗", "m.no_cases": "没有未结案件。",
     "m.no_cameras": "尚无摄像头上报。", "m.no_presence": "今天尚未识别到安全员。", "m.no_place": "无坐标",
     "m.close": "关闭", "m.offline_of": "离线", "m.none": "没有符合条件的工程。",
   },
-  en: {
-    "nav.map": "Map", "m.overdue": "Overdue cases", "m.open_cases": "Open cases", "m.offline": "A camera offline",
+  {
+    "m.overdue": "Overdue cases", "m.open_cases": "Open cases", "m.offline": "A camera offline",
     "m.active": "Active", "m.planned": "Planned", "m.finished": "Finished", "m.refresh": "Refresh", "m.updated": "updated",
     "m.cameras": "Cameras", "m.cases": "Open cases", "m.presence": "Safety officers today", "m.no_cases": "No open case.",
     "m.no_cameras": "No camera has reported yet.", "m.no_presence": "No officer seen today.", "m.no_place": "no location",
     "m.close": "Close", "m.offline_of": "offline", "m.none": "No project matches.",
   },
-};
+);
 
 /** Marker statuses, most urgent first, and their colours (the legend's order). */
 export const STATUSES = ["overdue", "open_cases", "offline", "active", "planned", "finished"];
@@ -35,7 +36,7 @@ let leaflet = null;
 function loadLeaflet() {
   if (!leaflet) {
     document.head.append(h("link", { rel: "stylesheet", href: "/ui/vendor/leaflet/leaflet.css" }));
-    leaflet = import("./vendor/leaflet/leaflet.js").then(() => window.L); // a UMD build: it sets window.L
+    leaflet = import("../vendor/leaflet/leaflet.js").then(() => window.L); // a UMD build: it sets window.L
   }
   return leaflet;
 }

@@ -1,17 +1,18 @@
 // The recurring-problems page (#/recurring, 类案): the findings of a period with their typical snapshots and
 // suggested action, a finding turned into a tracked issue (owner, deadline), and the tracked issues, closed
-// with a note. It uses the same routes integrators use (/api/v1/analysis, /api/v1/tracked-issues); the
-// shell (app.js) lends it its helpers.
+// with a note. It uses the same routes integrators use (/api/v1/analysis, /api/v1/tracked-issues).
 
-export const TEXT = {
+import { api, canReview, defineTexts, h, local, main, pct, state, t } from "../core.js";
+
+// Kept as a table too: a finding's figures are shown only where they have a text (rf.<figure>).
+const TEXT = {
   zh: {
-    "nav.recurring": "类案",
     "r.title": "反复出现的问题（类案）", "r.from": "从", "r.to": "到", "r.go": "分析",
     "r.hint": "同一施工单位多项目反复违规、违规周环比上升、结案后重开、误报偏多的摄像头。",
     "r.violations": "违规", "r.dismissed": "误报", "r.none": "本期未发现反复出现的问题",
     "r.action": "建议措施", "r.track": "转为跟踪事项", "r.owner": "负责人", "r.deadline": "期限",
     "r.issue": "事项名称", "r.save": "创建", "r.cancel": "取消", "r.tracked": "跟踪事项",
-    "r.noissues": "暂无跟踪事项", "r.close": "结案", "r.note": "结案说明（如何解决）",
+    "r.noissues": "暂无跟踪事项", "r.close": "结案", "r.close_note": "结案说明（如何解决）",
     "r.open": "跟踪中", "r.closed": "已结案", "r.overdue": "已超期", "r.created": "已创建跟踪事项",
     "rk.recurring_company": "施工单位反复违规", "rk.rising_project": "项目违规上升",
     "rk.reopened_cases": "结案后重开", "rk.noisy_camera": "摄像头误报偏多",
@@ -21,13 +22,12 @@ export const TEXT = {
     "rf.projects_total": "项目总数",
   },
   en: {
-    "nav.recurring": "Recurring",
     "r.title": "Recurring problems", "r.from": "From", "r.to": "to", "r.go": "Analyse",
     "r.hint": "Contractors recurring on several projects, projects rising week on week, cases reopened after closure, cameras with many false alarms.",
     "r.violations": "Violations", "r.dismissed": "False alarms", "r.none": "No recurring problems found in this period",
     "r.action": "Suggested action", "r.track": "Track as an issue", "r.owner": "Owner", "r.deadline": "Deadline",
     "r.issue": "Title", "r.save": "Create", "r.cancel": "Cancel", "r.tracked": "Tracked issues",
-    "r.noissues": "No tracked issues", "r.close": "Close", "r.note": "Closing note (how it was resolved)",
+    "r.noissues": "No tracked issues", "r.close": "Close", "r.close_note": "Closing note (how it was resolved)",
     "r.open": "open", "r.closed": "closed", "r.overdue": "overdue", "r.created": "Tracked issue created",
     "rk.recurring_company": "Recurring contractor", "rk.rising_project": "Rising project",
     "rk.reopened_cases": "Reopened cases", "rk.noisy_camera": "Noisy camera",
@@ -37,14 +37,13 @@ export const TEXT = {
     "rf.projects_total": "Projects in all",
   },
 };
+defineTexts(TEXT.zh, TEXT.en);
 
 const day = (date) => date.toISOString().slice(0, 10);
 // A local date (yyyy-mm-dd) at local midnight, as an ISO time with its offset (the API wants one).
 const midnight = (text) => new Date(`${text}T00:00:00`).toISOString();
 
-// ui: { api, h, t, local, pct, main, canReview, lang }
-export async function recurringView(ui, period = null) {
-  const { h, t } = ui;
+export async function recurringView(period = null) {
   const today = new Date();
   const chosen = period || { from: day(new Date(today - 28 * 86400000)), to: day(new Date(+today + 86400000)) };
   const form = h("form", { class: "panel filters", id: "period" },
@@ -54,44 +53,41 @@ export async function recurringView(ui, period = null) {
     " ", h("button", { class: "primary", type: "submit", text: t("r.go") }));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    recurringView(ui, { from: form.from.value, to: form.to.value }).catch((e) => ui.main().append(h("p", { class: "error", text: e.message })));
+    recurringView({ from: form.from.value, to: form.to.value }).catch((e) => main().append(h("p", { class: "error", text: e.message })));
   });
   const params = new URLSearchParams({ start: midnight(chosen.from), end: midnight(chosen.to) });
-  const [result, issues] = await Promise.all([ui.api(`/api/v1/analysis?${params}`), ui.api("/api/v1/tracked-issues")]);
+  const [result, issues] = await Promise.all([api(`/api/v1/analysis?${params}`), api("/api/v1/tracked-issues")]);
   const summary = h("p", { class: "muted", id: "totals", text: `${t("r.violations")}: ${result.totals.violations} · ${t("r.dismissed")}: ${result.totals.dismissed}` });
   const list = result.findings.length
-    ? h("div", { class: "findings" }, result.findings.map((f) => finding(ui, f, () => recurringView(ui, chosen))))
+    ? h("div", { class: "findings" }, result.findings.map((f) => finding(f, () => recurringView(chosen))))
     : h("p", { class: "muted", id: "no-findings", text: t("r.none") });
-  ui.main().replaceChildren(form, summary, list, tracked(ui, issues, () => recurringView(ui, chosen)));
+  main().replaceChildren(form, summary, list, tracked(issues, () => recurringView(chosen)));
 }
 
-function figures(ui, f) {
-  const { h, t } = ui;
+function figures(f) {
   const shown = Object.entries(f.figures).filter(([key, v]) => TEXT.zh[`rf.${key}`] && v !== null && typeof v !== "object");
-  return h("p", { class: "finding-figures" }, shown.flatMap(([key, v]) => [h("span", { class: "tag", text: `${t(`rf.${key}`)}: ${key.endsWith("share") ? ui.pct(v) : v}` }), " "]));
+  return h("p", { class: "finding-figures" }, shown.flatMap(([key, v]) => [h("span", { class: "tag", text: `${t(`rf.${key}`)}: ${key.endsWith("share") ? pct(v) : v}` }), " "]));
 }
 
-function finding(ui, f, refresh) {
-  const { h, t } = ui;
-  const lang = ui.lang();
+function finding(f, refresh) {
+  const lang = state.lang;
   const panel = h("div", { class: "panel finding", "data-finding": f.kind, "data-subject": f.subject },
     h("h3", {}, h("span", { class: "tag bad", text: t(`rk.${f.kind}`) }), ` ${f.title[lang] || f.title.zh}`),
-    figures(ui, f),
+    figures(f),
     h("div", { class: "grid evidence" }, f.evidence.filter((e) => e.snapshot_url).map((e) =>
       h("figure", { "data-event": e.event_id },
         h("img", { src: e.snapshot_url, alt: e.event_id, loading: "lazy", style: "width:100%;border-radius:6px" }),
-        h("figcaption", { class: "muted", text: `${e.site_id} · ${e.camera_id || "-"} · ${ui.local(e.started_at)}` })))),
+        h("figcaption", { class: "muted", text: `${e.site_id} · ${e.camera_id || "-"} · ${local(e.started_at)}` })))),
     h("p", { class: "action" }, h("b", { text: `${t("r.action")}: ` }), f.action[lang] || f.action.zh));
-  if (ui.canReview()) {
+  if (canReview()) {
     const button = h("button", { type: "button", class: "track", text: t("r.track") });
-    button.addEventListener("click", () => { button.hidden = true; panel.append(trackForm(ui, f, lang, refresh, () => { button.hidden = false; })); });
+    button.addEventListener("click", () => { button.hidden = true; panel.append(trackForm(f, lang, refresh, () => { button.hidden = false; })); });
     panel.append(button);
   }
   return panel;
 }
 
-function trackForm(ui, f, lang, refresh, cancelled) {
-  const { h, t } = ui;
+function trackForm(f, lang, refresh, cancelled) {
   const deadline = day(new Date(Date.now() + 14 * 86400000));
   const error = h("span", { class: "error", role: "alert" });
   const form = h("form", { class: "track-form filters" },
@@ -104,7 +100,7 @@ function trackForm(ui, f, lang, refresh, cancelled) {
     ev.preventDefault();
     const body = { finding: f, title: form.title.value, owner: form.owner.value, deadline_at: new Date(`${form.deadline.value}T23:59:59`).toISOString() };
     try {
-      await ui.api("/api/v1/tracked-issues", { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
+      await api("/api/v1/tracked-issues", { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
       refresh();
     } catch (e) {
       error.textContent = e.message;
@@ -113,17 +109,16 @@ function trackForm(ui, f, lang, refresh, cancelled) {
   return form;
 }
 
-function tracked(ui, issues, refresh) {
-  const { h, t } = ui;
+function tracked(issues, refresh) {
   const rows = issues.map((i) => h("tr", { "data-issue": i.id, class: i.status },
     h("td", { text: `#${i.id}` }), h("td", {}, h("span", { class: "tag", text: t(`rk.${i.finding_kind}`) }), ` ${i.title}`),
     h("td", { text: `${t("r.owner")}: ${i.owner}` }),
-    h("td", { class: i.overdue ? "error" : "", text: `${t("r.deadline")}: ${ui.local(i.deadline_at)}${i.overdue ? ` (${t("r.overdue")})` : ""}` }),
+    h("td", { class: i.overdue ? "error" : "", text: `${t("r.deadline")}: ${local(i.deadline_at)}${i.overdue ? ` (${t("r.overdue")})` : ""}` }),
     h("td", { class: "status", text: i.status === "closed" ? `${t("r.closed")}: ${i.note}` : t("r.open") }),
-    h("td", {}, ui.canReview() && i.status === "open" ? h("button", { type: "button", class: "close", text: t("r.close"), onclick: async () => {
-      const note = prompt(t("r.note"));
+    h("td", {}, canReview() && i.status === "open" ? h("button", { type: "button", class: "close", text: t("r.close"), onclick: async () => {
+      const note = prompt(t("r.close_note"));
       if (!note) return;
-      await ui.api(`/api/v1/tracked-issues/${i.id}/close`, { method: "POST", body: JSON.stringify({ note }), headers: { "Content-Type": "application/json" } });
+      await api(`/api/v1/tracked-issues/${i.id}/close`, { method: "POST", body: JSON.stringify({ note }), headers: { "Content-Type": "application/json" } });
       refresh();
     } }) : "")));
   return h("section", { class: "panel", id: "tracked" }, h("h3", { text: t("r.tracked") }),

@@ -2,11 +2,11 @@
 // extension (a later end date) and closure. Viewers get the list as the API shows it to them (phone numbers
 // masked) and no button that writes; the API refuses them in any case.
 
-import { api, canReview, h, local, main, state, t } from "./app.js";
+import { api, canReview, defineTexts, h, local, main, state, t } from "../core.js";
 
-export const PROJECT_TEXT = {
-  zh: {
-    "nav.projects": "工程", "p.new": "新建工程", "p.edit": "编辑", "p.extend": "延期", "p.close": "结束",
+defineTexts(
+  {
+    "p.new": "新建工程", "p.edit": "编辑", "p.extend": "延期", "p.close": "结束",
     "p.close_sure": "现在结束该工程？结束后不再监测报警。", "p.state": "全部状态", "p.state_col": "状态", "p.company": "施工单位",
     "p.q": "搜索名称、地址、工地", "p.name": "工程名称", "p.site": "工地编号", "p.address": "地址", "p.lat": "纬度",
     "p.lon": "经度", "p.builder": "建设单位", "p.permit": "施工许可证号", "p.contact": "安全负责人",
@@ -15,8 +15,8 @@ export const PROJECT_TEXT = {
     "p.readonly": "只读账号：不能新建或修改工程。", "p.actions": "操作", "p.count": "个工程",
     "st.planned": "未开工", "st.active": "在建", "st.finished": "已完工",
   },
-  en: {
-    "nav.projects": "Projects", "p.new": "New project", "p.edit": "Edit", "p.extend": "Extend", "p.close": "End",
+  {
+    "p.new": "New project", "p.edit": "Edit", "p.extend": "Extend", "p.close": "End",
     "p.close_sure": "End this project now? Its rules stop alarming.", "p.state": "All states", "p.state_col": "State",
     "p.company": "Contractor", "p.q": "Search name, address, site", "p.name": "Project name", "p.site": "Site id",
     "p.address": "Address", "p.lat": "Latitude", "p.lon": "Longitude", "p.builder": "Client (builder)",
@@ -26,7 +26,7 @@ export const PROJECT_TEXT = {
     "p.actions": "Actions", "p.count": "projects",
     "st.planned": "Planned", "st.active": "Active", "st.finished": "Finished",
   },
-};
+);
 
 export const PROJECT_STATES = ["planned", "active", "finished"];
 const STATE_CLASS = { planned: "", active: "ok", finished: "muted" };

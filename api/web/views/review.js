@@ -1,0 +1,128 @@
+// The review queue (#/review): the pending events, newest first, one at a time with its pictures side by side;
+// a supervisor confirms or dismisses each with the keyboard (C, X; arrows, J and K to move; / for a note).
+
+import { $, api, canReview, defineTexts, h, KINDS, local, main, siteSelect, t } from "../core.js";
+
+defineTexts(
+  {
+    "r.empty": "没有待审核的违规。", "r.confirm": "确认违规", "r.dismiss": "误报", "r.note": "备注（可选）",
+    "r.toggle": "切换对比/单图", "r.keys": "快捷键", "r.annotated": "标注图", "r.clean": "原图", "r.clip": "视频片段",
+    "r.readonly": "只读账号：不能审核。", "r.people": "人数", "r.score": "置信度", "r.time": "时间", "r.camera": "摄像头",
+    "r.site": "工地", "r.left": "待审核", "r.done": "已审核",
+  },
+  {
+    "r.empty": "Nothing waits for review.", "r.confirm": "Confirm", "r.dismiss": "False alarm", "r.note": "Note (optional)",
+    "r.toggle": "Side by side / single", "r.keys": "Keys", "r.annotated": "Annotated", "r.clean": "Clean", "r.clip": "Clip",
+    "r.readonly": "Read-only account: you cannot review.", "r.people": "People", "r.score": "Score", "r.time": "Time",
+    "r.camera": "Camera", "r.site": "Site", "r.left": "to review", "r.done": "reviewed",
+  },
+);
+
+export async function reviewView() {
+  const filters = { site: "", camera: "", kind: "", since: "" };
+  const queue = { events: [], cursor: null, index: 0, single: false, reviewed: 0 };
+  const form = h("form", { class: "filters" },
+    siteSelect(""),
+    h("input", { name: "camera", placeholder: t("f.camera"), size: 10 }),
+    h("select", { name: "kind" }, h("option", { value: "", text: t("f.kind") }), KINDS.map((k) => h("option", { value: k, text: t(`k.${k}`) }))),
+    h("input", { name: "since", type: "date", "aria-label": t("f.since") }),
+    h("button", { type: "submit", text: t("f.apply") }),
+    h("span", { class: "muted", id: "counter" }));
+  const list = h("div", { class: "queue", id: "queue", role: "listbox" });
+  const detail = h("section", { class: "detail", id: "detail" });
+  main().replaceChildren(form, canReview() ? "" : h("p", { class: "notice", text: t("r.readonly") }), h("div", { class: "review" }, list, detail));
+
+  async function load(more = false) {
+    const params = new URLSearchParams({ review_status: "pending", limit: "30" });
+    if (filters.site) params.set("site_id", filters.site);
+    if (filters.camera) params.set("camera_id", filters.camera);
+    if (filters.kind) params.set("kind", filters.kind);
+    if (filters.since) params.set("since", new Date(`${filters.since}T00:00:00`).toISOString());
+    if (more && queue.cursor) params.set("cursor", queue.cursor);
+    const page = await api(`/api/v1/events?${params}`);
+    queue.events = more ? queue.events.concat(page.data) : page.data;
+    queue.cursor = page.next_cursor;
+    if (!more) queue.index = 0;
+    show(); // the large pictures are asked for before the thumbnails
+    drawList();
+  }
+
+  const snap = (e, annotated) => `/api/v1/events/${encodeURIComponent(e.id)}/snapshot${annotated ? "?annotated=true" : ""}`;
+
+  function drawList() {
+    list.replaceChildren(...queue.events.map((e, i) => h("div", {
+      class: `card${i === queue.index ? " on" : ""}`, role: "option", "data-id": e.id, "aria-selected": i === queue.index ? "true" : "false",
+      onclick: () => { queue.index = i; drawList(); show(); },
+    }, h("img", { src: snap(e, true), alt: "", loading: "lazy", decoding: "async", fetchpriority: "low" }),
+       h("div", { class: "meta" }, h("div", { class: "kind", text: t(`k.${e.kind}`) }), h("div", { text: `${e.site_id} · ${e.camera_id || "-"}` }), h("div", { class: "muted", text: local(e.started_at) })))));
+    form.querySelector("#counter").textContent = `${queue.events.length}${queue.cursor ? "+" : ""} ${t("r.left")} · ${queue.reviewed} ${t("r.done")}`;
+    const on = list.querySelector(".card.on");
+    if (on) on.scrollIntoView({ block: "nearest" });
+  }
+
+  function show() {
+    const e = queue.events[queue.index];
+    if (!e) {
+      detail.replaceChildren(h("p", { class: "muted", id: "empty", text: t("r.empty") }));
+      return;
+    }
+    for (const next of queue.events.slice(queue.index + 1, queue.index + 3)) { new Image().src = snap(next, true); new Image().src = snap(next, false); }
+    const shots = h("div", { class: `shots${queue.single ? " single" : ""}` },
+      h("figure", {}, h("img", { src: snap(e, true), alt: t("r.annotated"), id: "annotated", fetchpriority: "high" }), h("figcaption", { text: t("r.annotated") })),
+      queue.single ? "" : h("figure", {}, h("img", { src: snap(e, false), alt: t("r.clean"), fetchpriority: "high" }), h("figcaption", { text: t("r.clean") })),
+      e.clip_sha256 ? h("figure", {}, h("video", { src: `/api/v1/events/${encodeURIComponent(e.id)}/clip`, controls: true, preload: "none" }), h("figcaption", { text: t("r.clip") })) : "");
+    const note = h("input", { id: "note", placeholder: t("r.note"), maxlength: 2000, disabled: !canReview() });
+    detail.replaceChildren(
+      h("h2", { id: "title", text: t(`k.${e.kind}`) }),
+      shots,
+      h("div", { class: "facts" },
+        h("span", { text: `${t("r.site")}: ${e.site_id}` }), h("span", { text: `${t("r.camera")}: ${e.camera_id || "-"}` }),
+        h("span", { text: `${t("r.time")}: ${local(e.started_at)}` }), h("span", { text: `${t("r.people")}: ${e.people_count}` }),
+        h("span", { text: `${t("r.score")}: ${e.score.toFixed(2)}` })),
+      h("div", { class: "actions" }, note,
+        h("button", { class: "ok", id: "confirm", disabled: !canReview(), onclick: () => verdict("confirmed") }, t("r.confirm"), " ", h("kbd", { text: "C" })),
+        h("button", { class: "bad", id: "dismiss", disabled: !canReview(), onclick: () => verdict("false_alarm") }, t("r.dismiss"), " ", h("kbd", { text: "X" })),
+        h("button", { onclick: () => { queue.single = !queue.single; show(); } }, t("r.toggle"), " ", h("kbd", { text: "T" }))),
+      h("p", { class: "muted" }, `${t("r.keys")}: `, h("kbd", { text: "←" }), " ", h("kbd", { text: "→" }), " · ", h("kbd", { text: "/" }), ` ${t("r.note")}`));
+  }
+
+  async function verdict(kind) {
+    const e = queue.events[queue.index];
+    if (!e || !canReview()) return;
+    const note = $("#note").value;
+    await api(`/api/v1/events/${encodeURIComponent(e.id)}/review`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ verdict: kind, note }),
+    });
+    queue.events.splice(queue.index, 1);
+    queue.reviewed += 1;
+    if (queue.index >= queue.events.length) queue.index = Math.max(0, queue.events.length - 1);
+    drawList();
+    show();
+    if (queue.events.length < 5 && queue.cursor) load(true);
+  }
+
+  document.onkeydown = (ev) => {
+    if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement) {
+      if (ev.key === "Enter" && ev.target.id === "note") { ev.preventDefault(); ev.target.blur(); }
+      return;
+    }
+    const moves = { ArrowRight: 1, ArrowDown: 1, j: 1, ArrowLeft: -1, ArrowUp: -1, k: -1 };
+    if (ev.key in moves) {
+      ev.preventDefault();
+      queue.index = Math.min(Math.max(queue.index + moves[ev.key], 0), Math.max(queue.events.length - 1, 0));
+      drawList();
+      show();
+      if (queue.index >= queue.events.length - 3 && queue.cursor) load(true);
+    } else if (ev.key === "c" || ev.key === "C") { ev.preventDefault(); verdict("confirmed"); }
+    else if (ev.key === "x" || ev.key === "X") { ev.preventDefault(); verdict("false_alarm"); }
+    else if (ev.key === "t" || ev.key === "T") { queue.single = !queue.single; show(); }
+    else if (ev.key === "/") { ev.preventDefault(); $("#note")?.focus(); }
+  };
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    Object.assign(filters, { site: form.site.value, camera: form.camera.value.trim(), kind: form.kind.value, since: form.since.value });
+    load();
+  });
+  await load();
+}
