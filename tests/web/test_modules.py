@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 from tests.web.conftest import Site, log_in
 
 WEB = ROOT / "api" / "web"
-GENERATED = {"kinds.js"}  # served by the API from detector.kinds (api/routes/ui.py), not a file
+GENERATED = {"kinds.js"}  # served by the API from detector.kinds (api/ops/ui.py), not a file
 MAX_LINES = 300
 
 STATIC = re.compile(r"^\s*(?:import|export)\b[^;\"'`]*?\bfrom\s*[\"']([^\"']+)[\"']", re.MULTILINE)
