@@ -22,7 +22,7 @@ import httpx
 import yaml
 
 from sitewatch.config import Config, load_config
-from sitewatch.yamlpos import ConfigError
+from sitewatch.yamlpos import ConfigError, placeholders
 from streams.sinks import auth_headers
 
 logger = logging.getLogger(__name__)
@@ -108,6 +108,7 @@ def fetch_config(
         ConfigError: the document is not a valid configuration (``file:line: key: message``).
     """
     path = Path(folder) / f"site-{site_id}.yaml"
+    own = {key_env: api_key}
     wait = retry_s
     for attempt in range(1, attempts + 1):
         try:
@@ -120,13 +121,23 @@ def fetch_config(
                 time.sleep(wait)
                 wait *= 2
             continue
+        if found := placeholders(document):
+            # The document is the API's: filling its placeholders would hand this machine's environment
+            # (other sites' keys, cloud credentials) to whoever may store a site's configuration.
+            raise RemoteConfigError(
+                f"the configuration of site {site_id} from {api_url} uses ${{...}} placeholders, which a "
+                f"fetched configuration may not (they would read this machine's environment): "
+                + ", ".join(found)
+            )
         document = with_api_sink(document, site_id=site_id, api_url=api_url, key_env=key_env)
         path.parent.mkdir(parents=True, exist_ok=True)
         header = f"# Fetched from {config_url(api_url, site_id)}; replaced at each start.\n"
         text = header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
         fetched = path.with_suffix(".fetched.yaml")
         fetched.write_text(text, encoding="utf-8")
-        config = load_config(fetched)  # a bad document stays there, named in the error; the good copy stays
+        # Only the placeholder written above for the key is filled, nothing else of the environment; a bad
+        # document stays there, named in the error, and the good copy stays.
+        config = load_config(fetched, own)
         fetched.replace(path)
         logger.info("configuration of site %s fetched from %s", site_id, api_url)
         return config, path
@@ -136,7 +147,7 @@ def fetch_config(
             api_url,
             path,
         )
-        return load_config(path), path
+        return load_config(path, own), path
     raise RemoteConfigError(
         f"{api_url}: cannot fetch the configuration of site {site_id} after {attempts} tries, and no "
         f"earlier copy exists in {folder}"

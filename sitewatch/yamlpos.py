@@ -47,6 +47,22 @@ class LocatedYaml:
         return None
 
 
+def placeholders(data: Any, loc: Loc = ()) -> list[str]:
+    """The dotted keys of ``data`` (parsed YAML) whose strings hold a ``${VAR}`` placeholder.
+
+    Example:
+        >>> placeholders({"cameras": {"gate": {"url": "rtsp://${HOST}/1"}}, "site": {"id": "s"}})
+        ['cameras.gate.url']
+    """
+    if isinstance(data, dict):
+        return [found for key, value in data.items() for found in placeholders(value, (*loc, key))]
+    if isinstance(data, list):
+        return [found for i, value in enumerate(data) for found in placeholders(value, (*loc, i))]
+    if isinstance(data, str) and _PLACEHOLDER.search(data):
+        return [".".join(str(part) for part in loc)]
+    return []
+
+
 def _fill(value: str, where: str, env: Mapping[str, str]) -> str:
     def repl(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)

@@ -7,6 +7,7 @@ written as ``${ENV_VAR}`` placeholders and filled from the environment.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -126,14 +127,15 @@ def parse_config(doc: LocatedYaml) -> Config:
         raise ConfigError(_format_errors(exc, doc)) from None
 
 
-def load_config(path: Path) -> Config:
-    """Read, fill and validate the configuration file at ``path``.
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read, fill and validate the configuration file at ``path``; its ``${VAR}`` placeholders are filled
+    from ``env`` (the process environment by default).
 
     Example:
         >>> load_config(Path("configs/demo.yaml")).site.id
         'demo'
     """
-    return parse_config(load_yaml_file(path))
+    return parse_config(load_yaml_file(path, env))
 
 
 def config_from_text(text: str, source: str = "<config>") -> Config:

@@ -118,3 +118,45 @@ def test_a_bad_document_names_the_key_and_line_and_keeps_the_good_copy(
     with pytest.raises(ConfigError, match=r"site-site-a\.fetched\.yaml:\d+: cameras\.gate\.url"):
         fetch_config(api_url=url, site_id="site-a", api_key=edge, key_env="K", folder=tmp_path)
     assert good.read_text() == before
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # A camera URL that would carry a secret of the edge host to a server of the sender's choosing.
+        {"cameras": {"gate": {"url": "http://127.0.0.1:9/${SECRET_OF_EDGE_HOST}/x.mp4"}}},
+        # A sink elsewhere, keyed with any variable of the worker's environment.
+        {
+            **DOCUMENT,
+            "sink": {"type": "http", "url": "http://127.0.0.1:9", "api_key": "${SECRET_OF_EDGE_HOST}"},
+        },
+        # The worker's own key, moved out of the sink it belongs to.
+        {"cameras": {"gate": {"url": "http://127.0.0.1:9/${K}/x.mp4"}}},
+    ],
+)
+def test_a_fetched_configuration_reads_nothing_of_the_edge_hosts_environment(
+    central: tuple[FastAPI, str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    document: dict[str, Any],
+) -> None:
+    _, url, edge = central
+    monkeypatch.setenv("SECRET_OF_EDGE_HOST", "TOPSECRET-aws-key")
+    _store(url, DOCUMENT)
+    _, good = fetch_config(api_url=url, site_id="site-a", api_key=edge, key_env="K", folder=tmp_path)
+    before = good.read_text()
+    _store(url, document)
+    with pytest.raises(RemoteConfigError, match=r"placeholders.*: (cameras\.gate\.url|sink\.api_key)$"):
+        fetch_config(api_url=url, site_id="site-a", api_key=edge, key_env="K", folder=tmp_path)
+    assert good.read_text() == before
+    assert not any("TOPSECRET" in p.read_text() for p in tmp_path.rglob("*.yaml"))
+
+
+def test_the_copy_kept_is_filled_with_the_workers_key_only(
+    central: tuple[FastAPI, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, url, edge = central
+    _store(url, DOCUMENT)
+    config, path = fetch_config(api_url=url, site_id="site-a", api_key=edge, key_env="K", folder=tmp_path)
+    assert "${K}" in path.read_text() and edge not in path.read_text()  # the key is not written down
+    assert config.sink is not None and config.sink.api_key == edge
