@@ -23,12 +23,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, field_validator
 
 from detector.kinds import KindName, PhaseName
 
 #: The fields that hold times (ISO 8601 on the wire).
 TIMES: Final = ("started_at", "updated_at", "ended_at")
+#: The largest frame side a box may reach, in pixels (16K video): boxes are clipped to their frame.
+MAX_FRAME_PX: Final = 16384.0
 
 
 class EventUpdateWire(BaseModel):
@@ -51,9 +53,24 @@ class EventUpdateWire(BaseModel):
     score: float = Field(default=0.0, ge=0.0, le=1.0)
     people_count: int = Field(default=0, ge=0, le=1000)
     track_ids: list[int] = Field(default_factory=list, max_length=1000)
-    best_box: list[float] | None = None
+    best_box: list[FiniteFloat] | None = Field(
+        default=None,
+        min_length=4,
+        max_length=4,
+        description="The best frame's violating person: x1, y1, x2, y2 in pixels of that frame.",
+    )
     evidence: dict[str, str] = Field(default_factory=dict)
     details: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("best_box")
+    @classmethod
+    def _box_in_a_frame(cls, box: list[float] | None) -> list[float] | None:
+        """A box as the edge clips it: corners in order, within a frame (no NaN, no infinity: FiniteFloat)."""
+        if box is not None:
+            x1, y1, x2, y2 = box
+            if not (0 <= x1 <= x2 <= MAX_FRAME_PX and 0 <= y1 <= y2 <= MAX_FRAME_PX):
+                raise ValueError(f"a box is x1 <= x2, y1 <= y2, each from 0 to {MAX_FRAME_PX:g} pixels")
+        return box
 
 
 def edge_json(update: EventUpdateWire) -> dict[str, Any]:
