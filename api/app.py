@@ -23,7 +23,7 @@ from alerts.contract import CaseNotice, EventNotice
 from api.access import keys_router
 from api.access import router as users
 from api.access.auth import KeyCache, ensure_admin, key_pepper
-from api.access.deps import get_principal, routes_without_principal
+from api.access.deps import caller_identity, get_principal, routes_without_principal
 from api.access.login import LoginThrottle
 from api.analysis import router as analysis
 from api.cases import router as cases
@@ -167,6 +167,7 @@ def create_app(
         large_uploads=settings.large_uploads,
         upload_wait_s=settings.upload_wait_s,
         body_idle_s=settings.body_timeout_s,
+        identify=caller_identity(app),
     )
     mount_routes(app)
     document_webhooks(app)

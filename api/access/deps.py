@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, status
@@ -12,6 +12,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
+from starlette.types import Scope
 
 from api.access.auth import Principal, Role, authenticate, hash_key
 from api.access.users import SESSION_COOKIE, session_principal
@@ -45,39 +48,46 @@ async def get_store(request: Request) -> EvidenceStore:
 StoreDep = Annotated[EvidenceStore, Depends(get_store)]
 
 
-def _lookup(
-    request: Request, check: Callable[[Session, str], Principal | None], secret: str
-) -> Principal | None:
-    with request.app.state.sessions() as session:
+def _lookup(app: Any, check: Callable[[Session, str], Principal | None], secret: str) -> Principal | None:
+    with app.state.sessions() as session:
         return check(session, secret)
 
 
-async def get_principal(request: Request) -> Principal:
-    """The caller of an ``Authorization: Bearer <key>`` request, or of a web session's cookie.
+async def find_principal(app: Any, *, authorization: str, cookie: str | None) -> Principal | None:
+    """The caller an ``Authorization`` header (``Bearer <key>``) names, else the one of a web session's
+    ``cookie`` (only when no header was sent); ``None`` when neither holds.
 
     A key checked recently is not looked up again (:class:`api.access.auth.KeyCache`); a lookup has a
     session of its own, so that a request needing none opens none.
+    """
+    scheme, _, key = authorization.partition(" ")
+    key = key.strip()
+    if scheme.lower() == "bearer" and key:
+        cache = app.state.key_cache
+        digest = hash_key(key, app.state.key_pepper)
+        principal: Principal | None = cache.get(digest)
+        if principal is None:
+            principal = await run_in_threadpool(_lookup, app, authenticate, key)
+            if principal is not None:
+                cache.put(digest, principal)
+        return principal
+    if cookie and not authorization:
+        return await run_in_threadpool(_lookup, app, session_principal, cookie)
+    return None
+
+
+async def get_principal(request: Request) -> Principal:
+    """The caller of an ``Authorization: Bearer <key>`` request, or of a web session's cookie
+    (:func:`find_principal`); an unsafe request made with the cookie must come from this site.
 
     Raises:
         HTTPException: 401 without a valid key.
     """
     header = request.headers.get("Authorization", "")
-    scheme, _, key = header.partition(" ")
-    key = key.strip()
-    principal: Principal | None = None
-    if scheme.lower() == "bearer" and key:
-        cache = request.app.state.key_cache
-        digest = hash_key(key, request.app.state.key_pepper)
-        principal = cache.get(digest)
-        if principal is None:
-            principal = await run_in_threadpool(_lookup, request, authenticate, key)
-            if principal is not None:
-                cache.put(digest, principal)
     cookie = request.cookies.get(SESSION_COOKIE)
-    if principal is None and cookie and not header:
-        if request.method not in SAFE_METHODS:
-            same_site(request)
-        principal = await run_in_threadpool(_lookup, request, session_principal, cookie)
+    if cookie and not header and request.method not in SAFE_METHODS:
+        same_site(request)
+    principal = await find_principal(request.app, authorization=header, cookie=cookie)
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -110,6 +120,20 @@ def routes_without_principal(app: FastAPI) -> list[str]:
         if not isinstance(dependant, Dependant) or not needs(dependant):
             found.append(str(route.name))
     return found
+
+
+def caller_identity(app: Any) -> Callable[[Scope], Awaitable[str | None]]:
+    """For the request guard (:class:`api.http.guards.RequestGuard`), which runs before any route: the name
+    of the caller a request's headers authenticate, or ``None``, so that no one without a key can hold
+    one of the large-upload slots."""
+
+    async def identify(scope: Scope) -> str | None:
+        headers = Headers(scope=scope)
+        cookie = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE)
+        principal = await find_principal(app, authorization=headers.get("authorization", ""), cookie=cookie)
+        return None if principal is None else principal.name
+
+    return identify
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

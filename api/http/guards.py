@@ -5,9 +5,13 @@ A request body is bounded before any route reads it: a ``multipart/form-data`` b
 the bound is refused at once (413) without reading; a body sent without one (chunked) is counted while it
 streams and refused as soon as it crosses the bound, so that no route ever holds more than that.
 
-Large bodies (over ``body_limit`` declared, or of unknown length) are read ``large_uploads`` at a time; a
-request that waits longer than ``upload_wait_s`` for its turn is answered 503 with ``Retry-After``. A body
-that stops arriving for ``body_idle_s``, or is not whole after ``body_total_s``, is answered 408.
+Large uploads (``multipart/form-data`` over ``body_limit`` declared, or of unknown length) are read
+``large_uploads`` at a time, and only from callers the app authenticates (``identify``, checked before the
+body is read: 401 otherwise), each holding at most ``per_caller`` turns at once (429 beyond); a request
+that waits longer than ``upload_wait_s`` for its turn is answered 503 with ``Retry-After``. Other bodies
+never wait: they are bounded by ``body_limit`` and counted as they arrive. A body that stops arriving for
+``body_idle_s``, is not whole after ``body_total_s``, or (a large upload holding a turn) arrives slower
+than ``min_rate_bps`` on average once ``min_rate_after_s`` have passed, is answered 408.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import asyncio
 import json
 import logging
 import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from fastapi import Request, status
@@ -73,6 +79,11 @@ class RequestGuard:
         upload_wait_s: how long a large body waits for its turn before a 503.
         body_idle_s: the longest pause while a body arrives before a 408.
         body_total_s: the longest a body may take to arrive in all before a 408.
+        identify: the caller a request's headers authenticate (``None``: nobody); ``None`` here lets
+            anyone upload (tests of the guard alone).
+        per_caller: large uploads one caller reads at once; default half of ``large_uploads`` (at least 1).
+        min_rate_bps: the slowest average rate of a large upload, in bytes per second, ...
+        min_rate_after_s: ... once this much time has passed since its first byte was awaited.
     """
 
     def __init__(
@@ -85,6 +96,10 @@ class RequestGuard:
         upload_wait_s: float = 10.0,
         body_idle_s: float = 30.0,
         body_total_s: float = 600.0,
+        identify: Callable[[Scope], Awaitable[str | None]] | None = None,
+        per_caller: int | None = None,
+        min_rate_bps: float = 16_384.0,
+        min_rate_after_s: float = 5.0,
     ) -> None:
         self.app = app
         self.body_limit = body_limit
@@ -93,6 +108,11 @@ class RequestGuard:
         self.body_idle_s = body_idle_s
         self.body_total_s = body_total_s
         self._large = asyncio.Semaphore(large_uploads)
+        self.identify = identify
+        self.per_caller = per_caller or max(1, large_uploads // 2)
+        self.min_rate_bps = min_rate_bps
+        self.min_rate_after_s = min_rate_after_s
+        self._held: Counter[str] = Counter()  # turns held or awaited, by caller
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -112,33 +132,66 @@ class RequestGuard:
                 await answer(send, status.HTTP_413_CONTENT_TOO_LARGE, _too_large(limit))
                 return
         chunked = b"chunked" in (_header(scope, b"transfer-encoding") or b"").lower()
-        if (length is not None and length > self.body_limit) or (length is None and chunked):
-            try:
-                await asyncio.wait_for(self._large.acquire(), self.upload_wait_s)
-            except TimeoutError:
-                logger.warning(
-                    "refused %s %s: too many large uploads at once", scope["method"], scope["path"]
-                )
-                await answer(
-                    send,
-                    status.HTTP_503_SERVICE_UNAVAILABLE,
-                    "too many large uploads at once: retry shortly",
-                    {"Retry-After": "5"},
-                )
-                return
-            try:
-                await self._guarded(scope, receive, send, limit)
-            finally:
-                self._large.release()
+        large = kind == b"multipart/form-data" and (
+            (length is not None and length > self.body_limit) or (length is None and chunked)
+        )
+        if not large:
+            await self._guarded(scope, receive, send, limit)
             return
-        await self._guarded(scope, receive, send, limit)
+        caller = "anyone" if self.identify is None else await self.identify(scope)
+        if caller is None:
+            await answer(
+                send,
+                status.HTTP_401_UNAUTHORIZED,
+                "a valid API key is required",
+                {"WWW-Authenticate": "Bearer"},
+            )
+            return
+        if self._held[caller] >= self.per_caller:
+            logger.warning(
+                "refused %s %s: %s sends too many uploads at once", scope["method"], scope["path"], caller
+            )
+            await answer(
+                send,
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"at most {self.per_caller} large uploads at once from one caller: retry shortly",
+                {"Retry-After": "5"},
+            )
+            return
+        self._held[caller] += 1
+        try:
+            await self._large_upload(scope, receive, send, limit)
+        finally:
+            self._held[caller] -= 1
+            if not self._held[caller]:
+                del self._held[caller]
 
-    async def _guarded(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    async def _large_upload(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        try:
+            await asyncio.wait_for(self._large.acquire(), self.upload_wait_s)
+        except TimeoutError:
+            logger.warning("refused %s %s: too many large uploads at once", scope["method"], scope["path"])
+            await answer(
+                send,
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "too many large uploads at once: retry shortly",
+                {"Retry-After": "5"},
+            )
+            return
+        try:
+            await self._guarded(scope, receive, send, limit, min_rate=self.min_rate_bps)
+        finally:
+            self._large.release()
+
+    async def _guarded(
+        self, scope: Scope, receive: Receive, send: Send, limit: int, *, min_rate: float = 0.0
+    ) -> None:
         refusal: _Refusal | None = None
         started = False
         received = 0
         done = False
-        deadline = time.monotonic() + self.body_total_s
+        begun = time.monotonic()
+        deadline = begun + self.body_total_s
 
         async def guarded_receive() -> Message:
             nonlocal refusal, received, done
@@ -146,7 +199,10 @@ class RequestGuard:
                 return {"type": "http.disconnect"}
             if done:  # after the body: the app waits for a disconnect, as long as it likes
                 return await receive()
-            wait = min(self.body_idle_s, deadline - time.monotonic())
+            now = time.monotonic()
+            wait = min(self.body_idle_s, deadline - now)
+            if min_rate:  # the next byte must come before the average falls below the rate
+                wait = min(wait, begun + max(self.min_rate_after_s, (received + 1) / min_rate) - now)
             try:
                 message = await asyncio.wait_for(receive(), max(wait, 0.0))
             except TimeoutError:

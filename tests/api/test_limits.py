@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -14,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import cv2
+import httpx
 import numpy as np
 import pytest
 import uvicorn
@@ -25,6 +27,7 @@ from api.app import create_app
 from api.core.settings import ApiSettings
 from api.http.guards import BODY_LIMIT
 from api.ops.serve import server_config
+from tests.api.builders import JPEG, event
 from tests.api.conftest import ADMIN_KEY, Api
 from tests.streams.rtsp import free_port
 from tests.waiting import wait_for
@@ -122,7 +125,10 @@ def live(tmp_path: Path) -> Iterator[Live]:
     )
     app = create_app(settings, dispatch=False)
     with app.state.sessions() as session:
-        keys = {"edge": create_key(session, name="edge", role="edge", site_ids=["site-a"])}
+        keys = {
+            name: create_key(session, name=name, role="edge", site_ids=["site-a"])
+            for name in ("edge", "edge2", "edge3")
+        }
     port = free_port()
     server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port, header_timeout_s=1.0))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -175,11 +181,11 @@ def _multipart_head(key: str, length: int) -> bytes:
 
 def test_large_uploads_take_turns(live: Live) -> None:
     uploads = [live.connect() for _ in range(2)]
-    for sock in uploads:
-        sock.sendall(_multipart_head(live.keys["edge"], 10 * 2**20))
+    for sock, key in zip(uploads, ("edge", "edge2"), strict=True):  # one turn each (per_caller)
+        sock.sendall(_multipart_head(live.keys[key], 10 * 2**20))
     time.sleep(0.2)
     with live.connect() as third:
-        third.sendall(_multipart_head(live.keys["edge"], 10 * 2**20))
+        third.sendall(_multipart_head(live.keys["edge3"], 10 * 2**20))
         data, _ = _closed_after(third)
     assert data.startswith(b"HTTP/1.1 503") and b"retry-after: 5" in data.lower(), data[:300]
     with live.connect() as small:  # small bodies do not wait
@@ -188,6 +194,81 @@ def test_large_uploads_take_turns(live: Live) -> None:
     for sock in uploads:  # and the stalled uploads are dropped in time
         assert _closed_after(sock)[0].startswith(b"HTTP/1.1 408")
         sock.close()
+
+
+def _chunked_head(path: str, kind: str, key: str | None) -> bytes:
+    auth = f"Authorization: Bearer {key}\r\n" if key else ""
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: {kind}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+
+
+def _upload(live: Live, key: str, snapshot: bytes) -> int:
+    body = event(evidence={"snapshot_sha256": hashlib.sha256(snapshot).hexdigest()})
+    response = httpx.post(
+        f"http://127.0.0.1:{live.port}/api/v1/ingest/events",
+        data={"event": json.dumps(body)},
+        files={"snapshot": ("snapshot.jpg", snapshot, "image/jpeg")},
+        headers={"Authorization": f"Bearer {live.keys[key]}"},
+        timeout=30,
+    )
+    return response.status_code
+
+
+def test_nobody_without_a_key_holds_an_upload_turn(live: Live) -> None:
+    # Issue 24, item 2: four sockets trickling chunked bodies (a log-in's JSON, an upload without a key)
+    # held all the turns, and an edge box's upload of a 1.27 MB snapshot got 503 after 10 s.
+    anonymous = []
+    for _ in range(2):
+        sock = live.connect()
+        sock.sendall(_chunked_head("/api/v1/ingest/events", "multipart/form-data; boundary=b", None))
+        anonymous.append(sock)
+    logins = []
+    for _ in range(2):  # small bodies: bounded and counted, they never take a turn
+        sock = live.connect()
+        sock.sendall(_chunked_head("/api/v1/auth/login", "application/json", None) + b"1\r\n{\r\n")
+        logins.append(sock)
+    for sock in anonymous:  # refused before their body is read
+        data, took = _closed_after(sock)
+        assert data.startswith(b"HTTP/1.1 401") and took < 1.0, data[:200]
+        sock.close()
+    snapshot = JPEG + bytes(1_270_000)  # a JPEG with trailing bytes, as large as the one refused before
+    assert _upload(live, "edge", snapshot) == 201
+    for sock in logins:
+        sock.close()
+
+
+def test_one_caller_holds_at_most_its_share_of_the_turns(live: Live) -> None:
+    with live.connect() as first:
+        first.sendall(_multipart_head(live.keys["edge"], 10 * 2**20))
+        time.sleep(0.2)
+        with live.connect() as second:
+            second.sendall(_multipart_head(live.keys["edge"], 10 * 2**20))
+            data, _ = _closed_after(second)
+        assert data.startswith(b"HTTP/1.1 429") and b"retry-after: 5" in data.lower(), data[:300]
+        assert _upload(live, "edge2", JPEG) == 201  # another caller's turn is free
+
+
+def test_an_upload_that_trickles_is_cut_off(live: Live) -> None:
+    # One byte every half second never pauses for body_timeout_s (1 s here), but averages 2 bytes/s.
+    with live.connect() as sock:
+        sock.sendall(_multipart_head(live.keys["edge"], 10 * 2**20))
+        sock.settimeout(0.5)
+        start = time.monotonic()
+        data = b""
+        while time.monotonic() - start < 20:
+            try:
+                sock.sendall(b"x")
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 408") and b"too slowly" in data, data[:200]
+    assert time.monotonic() - start < 12  # at the rate's check (5 s), not at the 600 s a body may take
 
 
 class SlowFaces:
