@@ -1,7 +1,7 @@
 """The API's background jobs, in one place: each runs in its own thread while the app runs.
 
-- ``retention``: evidence retention every minute, and the sweep of files no row accounts for at start and
-  hourly (:mod:`api.events.retention`);
+- ``retention``: evidence retention every minute and whenever the free disk is below its floor (looked at
+  every 5 s), and the sweep of files no row accounts for at start and hourly (:mod:`api.events.retention`);
 - ``silent-events``: the end of events whose edge box fell silent (:mod:`api.ingest.silence`);
 - ``case-sweeps`` (with the dispatcher): closing cases whose re-inspection window passed
   (:func:`api.cases.service.close_reinspected`), ``case.due_soon`` once per case whose deadline is near
@@ -15,6 +15,8 @@ import logging
 import threading
 import time
 from datetime import timedelta
+from functools import partial
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -30,6 +32,12 @@ logger = logging.getLogger(__name__)
 SWEEP_EVERY_S = 1.0
 #: How often the brief schedules are looked at.
 BRIEFS_EVERY_S = 60.0
+#: How often evidence retention runs when nothing presses.
+RETENTION_EVERY_S = 60.0
+#: How often the free disk is looked at: below its floor, a retention pass runs at once (issue 24).
+DISK_CHECK_EVERY_S = 5.0
+#: How often the evidence files that no row accounts for are swept.
+ORPHAN_SWEEP_EVERY_S = 3600.0
 
 
 class Jobs:
@@ -84,25 +92,38 @@ class Jobs:
         with state.write_turn(), state.sessions() as session:
             return sweep_orphans(session, store=state.store, min_age_s=state.settings.orphan_min_age_s)
 
-    def _retention_loop(self, interval_s: float = 60.0, sweep_every: int = 60) -> None:
-        """Apply retention every minute, and sweep files no row accounts for at start and every
-        ``sweep_every`` passes (hourly); a failed pass is logged and retried."""
+    def _retention_loop(self) -> None:
+        """Apply retention at start and every :data:`RETENTION_EVERY_S`, and at once (at most every
+        :data:`DISK_CHECK_EVERY_S`) when the free disk falls below its floor, uploads or not; sweep the
+        files no row accounts for at start and every :data:`SWEEP_EVERY_S`. A failed pass is logged and
+        retried."""
         state = self.app.state
-        passes = 0
+        floor = state.settings.min_free_mb
+        last_pass = last_sweep = float("-inf")
         while True:
-            if passes % sweep_every == 0:
+            now = time.monotonic()
+            if now - last_sweep >= ORPHAN_SWEEP_EVERY_S:
+                last_sweep = now
                 try:
                     self.sweep_orphans()
                 except Exception:  # keep the loop alive; the next sweep retries
                     logger.exception("the sweep of unaccounted evidence files failed")
-            passes += 1
-            if self._stop.wait(interval_s):
-                return
             try:
-                with state.sessions() as session:
-                    apply_retention(session, store=state.store, policy=retention_policy(state.settings))
+                free = state.store.free_mb(fresh=True)
+                low = free is not None and free < floor
+                due = low or now - last_pass >= RETENTION_EVERY_S
+                # Through the uploads' throttle: one pass at a time, whoever asks for it.
+                if due and state.low_disk.run(partial(self._retention_pass, state)):
+                    last_pass = now
             except Exception:  # keep the loop alive; the next pass retries
                 logger.exception("evidence retention failed")
+            if self._stop.wait(DISK_CHECK_EVERY_S):
+                return
+
+    @staticmethod
+    def _retention_pass(state: Any) -> None:
+        with state.sessions() as session:
+            apply_retention(session, store=state.store, policy=retention_policy(state.settings))
 
     def _silence_loop(self) -> None:
         """End the events whose edge fell silent, checking a few times per silence period (at most every

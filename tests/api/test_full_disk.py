@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,8 +13,9 @@ from fastapi.testclient import TestClient
 from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
-from tests.api.builders import JPEG, event
+from tests.api.builders import JPEG, event, jpeg
 from tests.api.conftest import ADMIN_KEY
+from tests.waiting import wait_for
 
 
 def fill(disk: Path) -> None:
@@ -66,4 +69,42 @@ def test_a_full_disk_refuses_uploads_with_507_and_health_says_so(
         assert any("disk" in problem for problem in health.json()["problems"])
         (small_disk / "filler").unlink()
         assert client.get("/healthz").json()["storage_writable"]  # (a 4 MiB disk is still low on space)
+    app.state.engine.dispose()
+
+
+def test_a_disk_below_its_floor_is_relieved_without_an_upload(small_disk: Path) -> None:
+    # Issue 24, item 9: free disk sat below the floor until the next upload started a retention pass.
+    settings = ApiSettings(
+        database_url=f"sqlite:///{small_disk / 'db.sqlite'}",
+        data_dir=small_disk,
+        admin_key=ADMIN_KEY,
+        min_free_mb=1.0,
+        min_evidence_age_s=0,
+    )
+    app = create_app(settings, dispatch=False)
+    with app.state.sessions() as session:
+        key = create_key(session, name="edge", role="edge", site_ids=["site-a"])
+    with TestClient(app) as client:
+        for i in range(3):  # old evidence, which retention may delete for the free disk
+            data = jpeg(i, (360, 480))
+            body = event(f"evt-floor-{i}", evidence={"snapshot_sha256": hashlib.sha256(data).hexdigest()})
+            sent = client.post(
+                "/api/v1/ingest/events",
+                data={"event": json.dumps(body)},
+                files={"snapshot": ("snapshot.jpg", data, "image/jpeg")},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            assert sent.status_code == 201, sent.text
+        # Something else takes the disk down to half a megabyte, and no edge box uploads anything.
+        free = shutil.disk_usage(small_disk).free
+        (small_disk / "filler").write_bytes(b"\0" * (free - 2**19))
+        assert shutil.disk_usage(small_disk).free / 2**20 < settings.min_free_mb
+        wait_for(
+            lambda: shutil.disk_usage(small_disk).free / 2**20 >= settings.min_free_mb,
+            timeout=20,
+            what="free disk back above its floor",
+        )
+        assert (
+            client.get("/api/v1/events", headers={"Authorization": f"Bearer {ADMIN_KEY}"}).status_code == 200
+        )
     app.state.engine.dispose()
