@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.access.schemas import AuditPublic
 from api.models import AuditEntry
 
 
@@ -16,3 +18,9 @@ def audit(
     session.add(
         AuditEntry(at=datetime.now(UTC), actor=actor, action=action, target=target, details=details or {})
     )
+
+
+def recent(session: Session, *, limit: int) -> list[AuditPublic]:
+    """The newest ``limit`` audit entries, of every site, newest first."""
+    rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+    return [AuditPublic.model_validate(r) for r in rows]

@@ -18,6 +18,8 @@ from starlette.types import Scope
 
 from api.access.auth import Principal, Role, authenticate, hash_key
 from api.access.users import SESSION_COOKIE, session_principal
+from api.core.errors import NotFoundError
+from api.models import User
 from api.storage.interface import EvidenceStore
 
 # The dependencies are coroutines: FastAPI runs a plain function in a worker thread, and the hop there and
@@ -206,6 +208,18 @@ def visible_site(principal: Principal, site_id: str) -> None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no site {site_id}")
 
 
+def scoped_user(user_id: IdPath, principal: Caller, session: SessionDep) -> User:
+    """The user ``user_id`` of the path, if within the caller's sites.
+
+    Raises:
+        NotFoundError: no such user, or one outside a site-scoped admin's sites (the same answer).
+    """
+    user = session.get(User, user_id)
+    if user is None or not in_scope(principal, user.site_ids):
+        raise NotFoundError(f"no user {user_id}")
+    return user
+
+
 def reporting_site(principal: Principal, site_id: str) -> None:
     """Refuse (403) a report an edge key makes for a site that is not its own."""
     if not principal.sees(site_id):
@@ -224,6 +238,8 @@ GlobalAdmin = Annotated[Principal, Depends(_unscoped_admin)]
 
 #: A numeric id in a path: bounded so that no database sees an integer it cannot hold.
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the INTEGER of every database
+#: The user of a path's ``user_id``, within the caller's sites (404 otherwise): after the route's principal.
+ScopedUser = Annotated[User, Depends(scoped_user)]
 #: A site id in a path, as edge boxes and configurations spell them.
 SiteIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 #: An event id in a path, as edge boxes make them.

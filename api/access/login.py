@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.access.audit import audit
 from api.access.users import check_password, hash_password, session_user, set_user_password, start_session
+from api.core.errors import DomainError
 from api.models import User
 
 logger = logging.getLogger(__name__)
@@ -32,14 +33,43 @@ logger = logging.getLogger(__name__)
 _DUMMY_HASH = hash_password("no such user")
 
 
-class LoginRefusedError(Exception):
-    """A log-in refused: ``status`` (401, 429, 503), the reason, and when to retry (seconds), if it helps."""
+class LoginRefusedError(DomainError):
+    """A log-in or password change refused: its subclass's status, the reason, and when to retry (seconds),
+    if it helps, answered as a ``Retry-After`` header.
 
-    def __init__(self, status: int, detail: str, retry_after_s: float | None = None) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
+    >>> error = LoginThrottledError("too many failed log-ins: try again in 2 s", 2)
+    >>> error.status_code, error.headers
+    (429, {'Retry-After': '2'})
+    """
+
+    def __init__(self, detail: str, retry_after_s: float | None = None) -> None:
+        headers = {"Retry-After": str(int(retry_after_s))} if retry_after_s else None
+        super().__init__(detail, headers=headers)
         self.retry_after_s = retry_after_s
+
+
+class WrongCredentialsError(LoginRefusedError):
+    """A wrong user name or password, or a web session that has ended (401)."""
+
+    status_code = 401
+
+
+class WrongOldPasswordError(LoginRefusedError):
+    """The old password given to change one's own is wrong (403)."""
+
+    status_code = 403
+
+
+class LoginThrottledError(LoginRefusedError):
+    """Too many failures of this user name or from this address: wait ``retry_after_s`` (429)."""
+
+    status_code = 429
+
+
+class LoginBusyError(LoginRefusedError):
+    """Too many password checks wait already (503)."""
+
+    status_code = 503
 
 
 @dataclass(slots=True)
@@ -168,12 +198,12 @@ async def password_login(
     """
     if (locked := throttle.wait_s(username=username, address=address)) > 0:
         retry = math.ceil(locked)
-        raise LoginRefusedError(429, f"too many failed log-ins: try again in {retry} s", retry)
+        raise LoginThrottledError(f"too many failed log-ins: try again in {retry} s", retry)
     stored = await run_in_threadpool(_stored_hash, sessions, username)
     try:
         await asyncio.wait_for(hashing.acquire(), wait_s)
     except TimeoutError:
-        raise LoginRefusedError(503, "too many log-ins at once: try again shortly", 1) from None
+        raise LoginBusyError("too many log-ins at once: try again shortly", 1) from None
     try:
         ok = await run_in_threadpool(check_password, password, stored[1] if stored else _DUMMY_HASH)
     finally:
@@ -181,7 +211,7 @@ async def password_login(
     if stored is None or not ok:
         throttle.failed(username=username, address=address)
         logger.info("failed log-in of %r from %s", username[:64], address)
-        raise LoginRefusedError(401, "wrong user name or password")
+        raise WrongCredentialsError("wrong user name or password")
     throttle.succeeded(username=username)
     return await run_in_threadpool(_new_session, sessions, stored[0])
 
@@ -196,7 +226,7 @@ def _store_password(sessions: sessionmaker[Session], user_id: int, password_hash
     with sessions() as session:
         user = session.get(User, user_id)
         if user is None:
-            raise LoginRefusedError(401, "this session has ended")
+            raise WrongCredentialsError("this session has ended")
         ended = set_user_password(session, user=user, password_hash=password_hash, keep_token=token)
         details: dict[str, object] = {"sessions_ended": ended}
         audit(
@@ -229,15 +259,15 @@ async def change_own_password(
     """
     found = await run_in_threadpool(_session_user, sessions, token)
     if found is None:
-        raise LoginRefusedError(401, "this session has ended")
+        raise WrongCredentialsError("this session has ended")
     user_id, username, stored = found
     if (locked := throttle.wait_s(username=username, address=address)) > 0:
         retry = math.ceil(locked)
-        raise LoginRefusedError(429, f"too many wrong passwords: try again in {retry} s", retry)
+        raise LoginThrottledError(f"too many wrong passwords: try again in {retry} s", retry)
     try:
         await asyncio.wait_for(hashing.acquire(), wait_s)
     except TimeoutError:
-        raise LoginRefusedError(503, "too many password checks at once: try again shortly", 1) from None
+        raise LoginBusyError("too many password checks at once: try again shortly", 1) from None
     try:
         ok = await run_in_threadpool(check_password, old_password, stored)
         new_hash = await run_in_threadpool(hash_password, new_password) if ok else ""
@@ -246,7 +276,7 @@ async def change_own_password(
     if not ok:
         throttle.failed(username=username, address=address)
         logger.info("wrong old password of %r from %s", username[:64], address)
-        raise LoginRefusedError(403, "the old password is wrong")
+        raise WrongOldPasswordError("the old password is wrong")
     throttle.succeeded(username=username)
     await run_in_threadpool(_store_password, sessions, user_id, new_hash, token)
     return username

@@ -5,36 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from api.access.audit import audit
+from api.access import user_admin
 from api.access.auth import Principal
-from api.access.deps import (
-    Admin,
-    IdPath,
-    Reader,
-    SessionDep,
-    get_principal,
-    in_scope,
-    same_site,
-    within_scope,
-)
-from api.access.login import LoginRefusedError, change_own_password, password_login
+from api.access.deps import Admin, Reader, ScopedUser, SessionDep, get_principal, same_site, within_scope
+from api.access.login import change_own_password, password_login
 from api.access.schemas import LoginIn, PasswordChangeIn, PasswordIn, UserChanged, UserIn, UserPublic
-from api.access.users import (
-    SESSION_COOKIE,
-    SESSION_HOURS,
-    create_user,
-    end_sessions,
-    hash_password,
-    logout,
-    set_user_disabled,
-    set_user_password,
-)
+from api.access.users import SESSION_COOKIE, SESSION_HOURS, logout
 from api.http.params import API_PREFIX
-from api.models import User
 
 router = APIRouter(prefix=API_PREFIX, tags=["users"])
 #: Log-in, the one route of people's access that answers without a principal (listed in
@@ -57,18 +35,14 @@ async def log_in(body: LoginIn, request: Request, response: Response) -> None:
     and per client address (:mod:`api.access.login`)."""
     same_site(request)  # no log-in forced on a browser by another site
     state = request.app.state
-    try:
-        token = await password_login(
-            sessions=state.sessions,
-            throttle=state.login_throttle,
-            hashing=state.password_hashing,
-            username=body.username,
-            password=body.password,
-            address=request.client.host if request.client else "unknown",
-        )
-    except LoginRefusedError as exc:
-        headers = {"Retry-After": str(int(exc.retry_after_s))} if exc.retry_after_s else None
-        raise HTTPException(exc.status, exc.detail, headers=headers) from None
+    token = await password_login(
+        sessions=state.sessions,
+        throttle=state.login_throttle,
+        hashing=state.password_hashing,
+        username=body.username,
+        password=body.password,
+        address=request.client.host if request.client else "unknown",
+    )
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -100,81 +74,38 @@ def whoami(principal: Reader) -> dict[str, object]:
 def add_user(body: UserIn, principal: Admin, session: SessionDep) -> UserPublic:
     """Create a user (the password is stored hashed); a site-scoped admin only for some of its sites."""
     within_scope(principal, body.site_ids)
-    try:
-        user = create_user(
-            session, username=body.username, password=body.password, role=body.role, site_ids=body.site_ids
-        )
-    except IntegrityError:
-        session.rollback()
-        raise HTTPException(status.HTTP_409_CONFLICT, f"user {body.username} exists") from None
-    audit(
-        session,
-        actor=principal.name,
-        action="create_user",
-        target=f"user:{body.username}",
-        details={"role": body.role},
-    )
-    session.commit()
-    return UserPublic.model_validate(user)
+    return user_admin.create(session, principal=principal, body=body)
 
 
 @router.get("/users", response_model=list[UserPublic], operation_id="list_users")
 def users(principal: Admin, session: SessionDep) -> list[UserPublic]:
     """Every user within the caller's sites."""
-    rows = session.scalars(select(User).order_by(User.username))
-    return [UserPublic.model_validate(u) for u in rows if in_scope(principal, u.site_ids)]
-
-
-def _user(session: Session, principal: Principal, user_id: int) -> User:
-    """A user within the caller's sites; 404, as if there were none, otherwise."""
-    user = session.get(User, user_id)
-    if user is None or not in_scope(principal, user.site_ids):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {user_id}")
-    return user
-
-
-def _changed(session: Session, principal: Principal, user: User, action: str, ended: int) -> UserChanged:
-    details: dict[str, object] = {"sessions_ended": ended}
-    audit(session, actor=principal.name, action=action, target=f"user:{user.username}", details=details)
-    session.commit()
-    return UserChanged(user=UserPublic.model_validate(user), sessions_ended=ended)
+    return user_admin.list_users(session, principal=principal)
 
 
 @router.post("/users/{user_id}/disable", response_model=UserChanged, operation_id="disable_user")
-def disable_user(user_id: IdPath, principal: Admin, session: SessionDep) -> UserChanged:
+def disable_user(principal: Admin, user: ScopedUser, session: SessionDep) -> UserChanged:
     """Disable a user: no more log-ins, and every session of theirs ends at once (404 for a user outside
     a site-scoped admin's sites)."""
-    user = _user(session, principal, user_id)
-    return _changed(
-        session, principal, user, "disable_user", set_user_disabled(session, user=user, disabled=True)
-    )
+    return user_admin.set_disabled(session, principal=principal, user=user, disabled=True)
 
 
 @router.post("/users/{user_id}/enable", response_model=UserChanged, operation_id="enable_user")
-def enable_user(user_id: IdPath, principal: Admin, session: SessionDep) -> UserChanged:
+def enable_user(principal: Admin, user: ScopedUser, session: SessionDep) -> UserChanged:
     """Let a disabled user log in again."""
-    user = _user(session, principal, user_id)
-    return _changed(
-        session, principal, user, "enable_user", set_user_disabled(session, user=user, disabled=False)
-    )
+    return user_admin.set_disabled(session, principal=principal, user=user, disabled=False)
 
 
 @router.put("/users/{user_id}/password", response_model=UserChanged, operation_id="set_user_password")
-def set_password(user_id: IdPath, body: PasswordIn, principal: Admin, session: SessionDep) -> UserChanged:
+def set_password(body: PasswordIn, principal: Admin, user: ScopedUser, session: SessionDep) -> UserChanged:
     """Set a user's password (stored as an scrypt hash); every session of theirs ends."""
-    user = _user(session, principal, user_id)
-    session.rollback()  # no transaction held while scrypt runs
-    password_hash = hash_password(body.password)
-    user = _user(session, principal, user_id)
-    ended = set_user_password(session, user=user, password_hash=password_hash)
-    return _changed(session, principal, user, "set_user_password", ended)
+    return user_admin.set_password(session, principal=principal, user=user, password=body.password)
 
 
 @router.delete("/users/{user_id}/sessions", response_model=UserChanged, operation_id="end_user_sessions")
-def end_user_sessions(user_id: IdPath, principal: Admin, session: SessionDep) -> UserChanged:
+def end_user_sessions(principal: Admin, user: ScopedUser, session: SessionDep) -> UserChanged:
     """End every web session of a user (they must log in again)."""
-    user = _user(session, principal, user_id)
-    return _changed(session, principal, user, "end_user_sessions", end_sessions(session, user_id=user.id))
+    return user_admin.end_user_sessions(session, principal=principal, user=user)
 
 
 @router.post(
@@ -197,16 +128,12 @@ async def change_password(
             status.HTTP_403_FORBIDDEN, "only a person logged in with a session changes their password"
         )
     state = request.app.state
-    try:
-        await change_own_password(
-            sessions=state.sessions,
-            throttle=state.login_throttle,
-            hashing=state.password_hashing,
-            token=token,
-            old_password=body.old_password,
-            new_password=body.new_password,
-            address=request.client.host if request.client else "unknown",
-        )
-    except LoginRefusedError as exc:
-        headers = {"Retry-After": str(int(exc.retry_after_s))} if exc.retry_after_s else None
-        raise HTTPException(exc.status, exc.detail, headers=headers) from None
+    await change_own_password(
+        sessions=state.sessions,
+        throttle=state.login_throttle,
+        hashing=state.password_hashing,
+        token=token,
+        old_password=body.old_password,
+        new_password=body.new_password,
+        address=request.client.host if request.client else "unknown",
+    )

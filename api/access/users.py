@@ -38,7 +38,17 @@ def check_password(password: str, stored: str) -> bool:
 def create_user(
     session: Session, *, username: str, password: str, role: Role, site_ids: list[str] | None = None
 ) -> User:
-    """Store a user with a hashed password."""
+    """Store a user with a hashed password; commits."""
+    user = add_user(session, username=username, password=password, role=role, site_ids=site_ids)
+    session.commit()
+    return user
+
+
+def add_user(
+    session: Session, *, username: str, password: str, role: Role, site_ids: list[str] | None = None
+) -> User:
+    """Add a user with a hashed password to the caller's transaction, flushed (a taken name raises
+    :class:`sqlalchemy.exc.IntegrityError` here). The caller commits."""
     user = User(
         username=username,
         password_hash=hash_password(password),
@@ -47,7 +57,7 @@ def create_user(
         created_at=datetime.now(UTC),
     )
     session.add(user)
-    session.commit()
+    session.flush()
     return user
 
 

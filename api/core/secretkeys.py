@@ -20,10 +20,12 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from api.core.errors import UnavailableError
+
 logger = logging.getLogger(__name__)
 
 
-class MissingKeyError(RuntimeError):
+class MissingKeyError(UnavailableError, RuntimeError):
     """Data cannot be stored or read without its key (answered with 503)."""
 
 

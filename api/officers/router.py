@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
 
-from api.access.audit import audit
-from api.access.auth import Principal
 from api.access.deps import (
     Edge,
-    IdPath,
     Reader,
     Reviewer,
     SessionDep,
@@ -26,35 +19,12 @@ from api.access.deps import (
     visible_site,
 )
 from api.http.params import API_PREFIX
-from api.models import Officer, OfficerEmbedding
+from api.officers import actions
+from api.officers.deps import VisibleOfficer
 from api.officers.schemas import GalleryPublic, OfficerPatch, OfficerPublic, PresencePublic, SightingIn
-from api.officers.service import (
-    MAX_PHOTOS,
-    FaceKeyError,
-    delete_officer,
-    enroll_officer,
-    gallery,
-    record_sighting,
-    timeline,
-)
+from api.officers.service import delete_officer, gallery, record_sighting
 
 router = APIRouter(prefix=API_PREFIX, tags=["officers"])
-
-#: How long an enrolment waits for the one before it to finish before a 503.
-ENROLMENT_WAIT_S = 30.0
-
-
-def _public(session: Session, officer: Officer, rejected: list[str] | None = None) -> OfficerPublic:
-    count = session.scalar(select(func.count()).where(OfficerEmbedding.officer_id == officer.id)) or 0
-    return OfficerPublic(
-        id=officer.id,
-        site_id=officer.site_id,
-        name=officer.name,
-        enabled=officer.enabled,
-        created_at=officer.created_at,
-        embeddings=count,
-        rejected=rejected or [],
-    )
 
 
 def _analyzer(request: Request) -> object:
@@ -83,95 +53,46 @@ async def enroll(
     """Enrol an officer from photos (at most 20, each at most ``max_upload_mb`` and 50 megapixels); faces
     are embedded here, in a worker thread, one enrolment at a time, and the photos are not kept."""
     visible_site(principal, site_id)
-    if len(photos) > MAX_PHOTOS:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE, f"{len(photos)} photos; at most {MAX_PHOTOS} per enrolment"
-        )
-    limit = int(request.app.state.settings.max_upload_mb * 2**20)
-    data = []
-    for photo in photos:
-        content = await photo.read(limit + 1)
-        if len(content) > limit:
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE, f"photo {photo.filename} exceeds {limit} bytes"
-            )
-        data.append((photo.filename or "photo", content))
-    turn = request.app.state.enrolments
-    try:
-        await asyncio.wait_for(turn.acquire(), ENROLMENT_WAIT_S)
-    except TimeoutError:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "another enrolment is running: retry shortly",
-            headers={"Retry-After": "10"},
-        ) from None
-    try:
-        result = await run_in_threadpool(
-            lambda: enroll_officer(
-                session,
-                site_id=site_id,
-                name=name,
-                photos=data,
-                analyzer=_analyzer(request),
-                actor=principal.name,
-            )
-        )
-    except FaceKeyError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    finally:
-        turn.release()
-    return await run_in_threadpool(_public, session, result.officer, result.rejected)
+    return await actions.enrol(
+        session,
+        principal=principal,
+        site_id=site_id,
+        name=name,
+        photos=photos,
+        max_bytes=int(request.app.state.settings.max_upload_mb * 2**20),
+        turn=request.app.state.enrolments,
+        analyzer=lambda: _analyzer(request),
+    )
 
 
 @router.get("/sites/{site_id}/officers", response_model=list[OfficerPublic], operation_id="list_officers")
 def roster(site_id: SiteIdPath, principal: Reader, session: SessionDep) -> list[OfficerPublic]:
     """The site's officers."""
     visible_site(principal, site_id)
-    rows = session.scalars(select(Officer).where(Officer.site_id == site_id).order_by(Officer.name))
-    return [_public(session, o) for o in rows]
-
-
-def _officer(session: Session, principal: Principal, officer_id: int) -> Officer:
-    officer = session.get(Officer, officer_id)
-    if officer is None or not principal.sees(officer.site_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no officer {officer_id}")
-    return officer
+    return actions.roster(session, site_id=site_id)
 
 
 @router.patch("/officers/{officer_id}", response_model=OfficerPublic, operation_id="update_officer")
-def update(officer_id: IdPath, body: OfficerPatch, principal: Reviewer, session: SessionDep) -> OfficerPublic:
+def update(
+    body: OfficerPatch, principal: Reviewer, officer: VisibleOfficer, session: SessionDep
+) -> OfficerPublic:
     """Enable or disable an officer (a disabled one leaves the edge gallery)."""
-    officer = _officer(session, principal, officer_id)
-    officer.enabled = body.enabled
-    audit(
-        session,
-        actor=principal.name,
-        action="update_officer",
-        target=f"officer:{officer_id}",
-        details={"enabled": body.enabled},
-    )
-    session.commit()
-    return _public(session, officer)
+    return actions.set_enabled(session, principal=principal, officer=officer, enabled=body.enabled)
 
 
 @router.delete(
     "/officers/{officer_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="delete_officer"
 )
-def remove(officer_id: IdPath, principal: Reviewer, session: SessionDep) -> None:
+def remove(principal: Reviewer, officer: VisibleOfficer, session: SessionDep) -> None:
     """Delete an officer and all their face data."""
-    delete_officer(session, officer=_officer(session, principal, officer_id), actor=principal.name)
+    delete_officer(session, officer=officer, actor=principal.name)
 
 
 @router.get("/sites/{site_id}/gallery", response_model=GalleryPublic, operation_id="get_gallery")
 def site_gallery(site_id: SiteIdPath, principal: Edge, session: SessionDep) -> GalleryPublic:
     """Embeddings of the site's enabled officers, for its edge boxes."""
     visible_site(principal, site_id)
-    try:
-        return GalleryPublic(site_id=site_id, officers=gallery(session, site_id=site_id))
-    except FaceKeyError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+    return GalleryPublic(site_id=site_id, officers=gallery(session, site_id=site_id))
 
 
 @router.post("/ingest/sightings", status_code=status.HTTP_204_NO_CONTENT, operation_id="ingest_sighting")
@@ -193,11 +114,4 @@ def presence(
     """The officers' presence on a day (in time zone ``tz``)."""
     visible_site(principal, site_id)
     zone = time_zone(tz)
-    try:
-        start = datetime(day.year, day.month, day.day, tzinfo=zone)
-        end = start + timedelta(days=1)
-        start.astimezone(UTC), end.astimezone(UTC)
-    except OverflowError:  # the first or last day of the calendar
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"day {day} is out of range") from None
-    rows = timeline(session, site_id=site_id, start=start, end=end)
-    return [PresencePublic.model_validate(r) for r in rows]
+    return actions.presence(session, site_id=site_id, day=day, zone=zone)

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.access.audit import audit
+from api.core.errors import InvalidError
 from api.core.secretkeys import MissingKeyError, SecretKey
 from api.models import Officer, OfficerEmbedding, PresenceInterval
 from api.sites.service import ensure_site
@@ -108,8 +109,8 @@ def enroll_officer(
     faces, unreadable or too large ones are rejected. CPU-heavy: call it from a worker thread.
 
     Raises:
-        ValueError: no photo was usable (the reasons are in the message).
-        FaceKeyError: no encryption key.
+        InvalidError: no photo was usable (the reasons are in the message).
+        FaceKeyError: no encryption key (503).
     """
     from detector.faces import EnrollmentError, enrollment_embedding
 
@@ -122,7 +123,7 @@ def enroll_officer(
         except (EnrollmentError, ValueError) as exc:
             rejected.append(str(exc))
     if not vectors:
-        raise ValueError("no usable photo: " + "; ".join(rejected))
+        raise InvalidError("no usable photo: " + "; ".join(rejected))
     now = datetime.now(UTC)
     ensure_site(session, site_id=site_id)
     officer = Officer(site_id=site_id, name=name, enabled=True, created_at=now)

@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from api.access.audit import audit
+from api.core.errors import InvalidError
 from api.core.secretkeys import PII_KEY
 from api.models import Project
 from api.projects.schemas import ProjectIn, ProjectPatch, ProjectState
@@ -177,13 +178,15 @@ def update_project(session: Session, *, project: Project, patch: ProjectPatch, a
     ``project.extend`` with the old and new end); the caller commits.
 
     Raises:
-        ValueError: the result would end before it starts (the message names ``planned_end``).
+        InvalidError: the result would end before it starts (in the shape of FastAPI's own 422s, naming
+            ``planned_end``, so that a form shows it by the field too).
     """
     changes = patch.model_dump(exclude_unset=True)
     start = changes.get("planned_start", project.planned_start)
     end = changes.get("planned_end", project.planned_end)
     if end < start:
-        raise ValueError(f"planned_end {end} is before planned_start {start}")
+        message = f"planned_end {end} is before planned_start {start}"
+        raise InvalidError([{"type": "value_error", "loc": ["body", "planned_end"], "msg": message}])
     if "site_id" in changes:
         ensure_site(session, site_id=changes["site_id"])
     old_end = project.planned_end

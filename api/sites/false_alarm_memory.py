@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from api.access.audit import audit
 from api.models import Event, FalseAlarm
 from detector import kinds
 
@@ -89,6 +90,20 @@ def active_entries(
     if camera_id is not None:
         query = query.where(FalseAlarm.camera_id == camera_id)
     return list(session.scalars(query.order_by(FalseAlarm.camera_id, FalseAlarm.id)))
+
+
+def forget_entry(session: Session, *, actor: str, entry: FalseAlarm) -> None:
+    """Forget ``entry`` (its detection alarms again once the edge boxes refresh their memory); audited as
+    ``delete_false_alarm``; commits."""
+    audit(
+        session,
+        actor=actor,
+        action="delete_false_alarm",
+        target=f"false_alarm:{entry.id}",
+        details={"camera_id": entry.camera_id, "kind": entry.kind, "event_id": entry.event_id},
+    )
+    session.delete(entry)
+    session.commit()
 
 
 def add_suppressions(

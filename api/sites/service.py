@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from api.core.errors import InvalidError
 from api.models import CameraHealth, Site
 from api.sites.false_alarm_memory import add_suppressions
 from api.sites.schemas import CameraHealthIn
@@ -29,14 +30,18 @@ def ensure_site(session: Session, *, site_id: str) -> None:
 
 def record_health(session: Session, *, items: list[CameraHealthIn]) -> None:
     """Replace the stored health of the reported cameras (the caller has checked the sites) and add their
-    false-alarm suppressions up; commits."""
+    false-alarm suppressions up; commits.
+
+    Raises:
+        InvalidError: a thumbnail that is not a JPEG image; nothing is stored.
+    """
     now = datetime.now(UTC)
     for item in items:
         ensure_site(session, site_id=item.site_id)
         values = item.model_dump(exclude={"thumbnail_jpeg", "suppressions", "suppressions_run"})
         if item.thumbnail_jpeg is not None:
             if not item.thumbnail_jpeg.startswith(b"\xff\xd8"):
-                raise ValueError(f"camera {item.camera_id}: the thumbnail is not a JPEG image")
+                raise InvalidError(f"camera {item.camera_id}: the thumbnail is not a JPEG image")
             values["thumbnail"] = item.thumbnail_jpeg
         row = session.get(CameraHealth, (item.site_id, item.camera_id))
         if row is None:

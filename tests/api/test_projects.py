@@ -408,3 +408,18 @@ def test_armed_days_are_local_days(at: str, armed: bool) -> None:
     project = Project(planned_start=date(2026, 11, 1), planned_end=date(2026, 11, 30), closed_at=None)
     moment = datetime.fromisoformat(at)
     assert is_armed(project, at=moment, zone=ZoneInfo("Asia/Shanghai")) is armed
+
+
+def test_a_phone_number_the_key_cannot_read_is_answered_503(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cryptography.fernet import Fernet
+
+    made = create_project(api)
+    reads = [e for e in audit_log(api) if e["action"] == "project.phone_read"]
+    monkeypatch.setenv("SITEWATCH_PII_KEY", Fernet.generate_key().decode())  # not the key it was stored with
+    for who in ("admin", "viewer"):
+        response = api.client.get(f"/api/v1/projects/{made['id']}", headers=api.as_(who))
+        assert response.status_code == 503, response.text
+        assert response.json() == {"detail": "SITEWATCH_PII_KEY does not decrypt the stored personal data"}
+    assert [e for e in audit_log(api) if e["action"] == "project.phone_read"] == reads  # nothing was shown

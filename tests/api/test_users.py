@@ -360,5 +360,12 @@ def test_wrong_old_passwords_are_throttled_like_log_ins(api: Api) -> None:
     with TestClient(api.app) as person:
         assert log_in(person, "qian.viewer", PASSWORD) == 204
         wrong = {"old_password": "guess", "new_password": NEW_PASSWORD}
-        answers = [person.post("/api/v1/auth/password", json=wrong).status_code for _ in range(6)]
-        assert answers == [403] * 5 + [429]
+        answers = [person.post("/api/v1/auth/password", json=wrong) for _ in range(6)]
+        assert [a.status_code for a in answers] == [403] * 5 + [429]
+    # The refusals are domain errors answered by the app's one handler: the detail, and Retry-After.
+    assert answers[0].json() == {"detail": "the old password is wrong"}
+    assert "Retry-After" not in answers[0].headers
+    retry = int(answers[-1].headers["Retry-After"])
+    assert retry >= 1 and answers[-1].json() == {
+        "detail": f"too many wrong passwords: try again in {retry} s"
+    }
