@@ -155,14 +155,15 @@ def domain(module: str) -> str:
 def test_api_domains_import_only_the_layers_below() -> None:
     graph = imports(modules())
     found = {m.split(".")[1] for m in modules() if m.startswith("api.")}
-    assert found == set(API_LAYERS), f"api packages not placed in API_LAYERS: {sorted(found ^ set(API_LAYERS))}"
+    assert found == set(API_LAYERS), (
+        f"api packages not placed in API_LAYERS: {sorted(found ^ set(API_LAYERS))}"
+    )
     upward = sorted(
         f"{source} -> {target} (line {line})"
         for source, targets in graph.items()
         if source.startswith("api.")
         for target, line in targets.items()
-        if target.startswith("api.")
-        and API_LAYERS.index(domain(source)) < API_LAYERS.index(domain(target))
+        if target.startswith("api.") and API_LAYERS.index(domain(source)) < API_LAYERS.index(domain(target))
     )
     assert not upward, f"imports against the api layers {API_LAYERS}: {upward}"
 
