@@ -12,11 +12,14 @@ from sqlalchemy.orm import Session
 
 from api.access.audit import audit
 from api.access.auth import Principal
-from api.models import TrackedIssue
+from api.access.deps import visible_site
+from api.analysis.schemas import TrackedIssueIn
+from api.core.errors import BadRequestError, ConflictError, NotFoundError
+from api.models import Site, TrackedIssue
 
 
-class IssueClosedError(ValueError):
-    """The issue is closed already."""
+class IssueClosedError(ConflictError, ValueError):
+    """The issue is closed already (answered with 409)."""
 
 
 def sites_of(issue: TrackedIssue) -> list[str]:
@@ -119,3 +122,54 @@ def public(issue: TrackedIssue, *, now: datetime | None = None) -> dict[str, Any
         "created_at": issue.created_at,
         "closed_at": issue.closed_at,
     }
+
+
+def track_finding(session: Session, *, principal: Principal, body: TrackedIssueIn) -> dict[str, Any]:
+    """Track ``body``'s finding with an owner and a deadline, as :func:`public` shows it; the caller must
+    see every site of the finding. One transaction, committed.
+
+    Raises:
+        HTTPException: 404 for a site the caller may not see.
+        NotFoundError: a site that does not exist.
+        BadRequestError: a deadline without a time zone offset.
+    """
+    sites = sorted(set(body.finding.site_ids))
+    for site in sites:
+        visible_site(principal, site)
+    known = set(session.scalars(select(Site.id).where(Site.id.in_(sites))))
+    if missing := [s for s in sites if s not in known]:
+        raise NotFoundError(f"no site {', '.join(missing)}")
+    if body.deadline_at.tzinfo is None:
+        raise BadRequestError("deadline_at needs a time zone offset")
+    finding = body.finding.model_dump(mode="json") | {"site_ids": sites}
+    issue = create_issue(
+        session,
+        principal=principal,
+        finding=finding,
+        title=body.title,
+        owner=body.owner,
+        deadline_at=body.deadline_at,
+    )
+    session.commit()
+    return public(issue)
+
+
+def public_issues(
+    session: Session, *, principal: Principal, status: str | None = None
+) -> list[dict[str, Any]]:
+    """:func:`list_issues` as :func:`public` shows them."""
+    now = datetime.now(UTC)
+    return [public(i, now=now) for i in list_issues(session, principal=principal, status=status)]
+
+
+def close_tracked(
+    session: Session, *, principal: Principal, issue: TrackedIssue, note: str
+) -> dict[str, Any]:
+    """Close ``issue`` with ``note`` (:func:`close_issue`), committed; as :func:`public` shows it.
+
+    Raises:
+        IssueClosedError: it is closed already.
+    """
+    close_issue(session, principal=principal, issue=issue, note=note)
+    session.commit()
+    return public(issue)

@@ -4,5 +4,6 @@ to the configured channels (:mod:`alerts`) and delivered with retries, from the 
 Modules: ``attempts`` (claiming, rate limits, backoff and recording one channel's deliveries),
 ``dispatcher`` (the background loop that routes and delivers), ``contacts`` and ``call_reports`` (calls and
 texts to a project's safety contact, and what the voice provider reports of them), ``links`` (signed
-evidence links), ``router`` and ``call_reports_router`` (their routes).
+evidence links) and ``evidence`` (the files they open), ``replay`` (the deliveries admins see, and their
+replay), ``deps`` (the delivery of a path), ``router`` and ``call_reports_router`` (their routes).
 """

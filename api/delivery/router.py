@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
-from sqlalchemy import select
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.access.audit import audit
-from api.access.deps import GlobalAdmin, IdPath, SessionDep, StoreDep
-from api.delivery.links import valid
+from api.access.deps import GlobalAdmin, SessionDep, StoreDep
+from api.delivery.deps import KnownDelivery
+from api.delivery.evidence import open_link
+from api.delivery.replay import list_deliveries
+from api.delivery.replay import replay as replay_delivery
 from api.delivery.schemas import DeliveryPublic
 from api.http.params import API_PREFIX
-from api.models import Delivery, EvidenceFile
 
 router = APIRouter(prefix=API_PREFIX, tags=["alerts"])
 #: Evidence behind a signed link: no principal, the signature is the credential (listed in
@@ -33,35 +32,22 @@ def deliveries(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeliveryPublic]:
     """Deliveries newest first; ``?status=failed`` lists the dead letters."""
-    query = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
-    if delivery_status is not None:
-        query = query.where(Delivery.status == delivery_status)
-    if channel is not None:
-        query = query.where(Delivery.channel == channel)
-    return [DeliveryPublic.model_validate(row) for row in session.scalars(query)]
+    return list_deliveries(session, status=delivery_status, channel=channel, limit=limit)
 
 
 @router.post(
     "/deliveries/{delivery_id}/replay", response_model=DeliveryPublic, operation_id="replay_delivery"
 )
 def replay(
-    delivery_id: IdPath, request: Request, principal: GlobalAdmin, session: SessionDep
+    request: Request, principal: GlobalAdmin, delivery: KnownDelivery, session: SessionDep
 ) -> DeliveryPublic:
     """Send a dead-lettered (or dropped) delivery again, with the same body and idempotency key."""
-    row = session.get(Delivery, delivery_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no delivery {delivery_id}")
-    if row.status not in ("failed", "dropped"):
-        raise HTTPException(status.HTTP_409_CONFLICT, f"delivery {delivery_id} is {row.status}, not failed")
-    row.status, row.attempts = "pending", 0
-    row.next_attempt_at, row.created_at = datetime.now(UTC), datetime.now(UTC)
-    row.lease_until = row.lease_token = None
-    audit(session, actor=principal.name, action="replay_delivery", target=f"delivery:{row.id}")
-    session.commit()
-    dispatcher = getattr(request.app.state, "dispatcher", None)
-    if dispatcher is not None:
-        dispatcher.wake()
-    return DeliveryPublic.model_validate(row)
+    return replay_delivery(
+        session,
+        principal=principal,
+        delivery=delivery,
+        dispatcher=getattr(request.app.state, "dispatcher", None),
+    )
 
 
 @open_router.get(
@@ -78,18 +64,10 @@ def evidence(
     sig: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")],
 ) -> Response:
     """One evidence file through a signed, time-limited link (sent in notifications); no key needed."""
-    if not valid(request.app.state.link_key, sha256, expires, sig):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the link is invalid or has expired")
-    row = session.get(EvidenceFile, sha256)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "this evidence is no longer kept")
-    audit(session, actor="signed-link", action="download_evidence", target=f"evidence:{sha256}")
-    session.commit()
-    try:
-        data = store.get(sha256)
-    except FileNotFoundError:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "this evidence is no longer kept") from None
+    data, media_type = open_link(
+        session, store=store, key=request.app.state.link_key, sha256=sha256, expires=expires, sig=sig
+    )
     headers = {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"}
-    if row.media_type == "text/html":  # a brief: its own styles and data: pictures, nothing else
+    if media_type == "text/html":  # a brief: its own styles and data: pictures, nothing else
         headers["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-    return Response(data, media_type=row.media_type, headers=headers)
+    return Response(data, media_type=media_type, headers=headers)

@@ -12,14 +12,16 @@ from sqlalchemy.orm import Session
 from api.access.audit import audit
 from api.access.auth import Principal
 from api.cases.service import maybe_open_case
+from api.core.errors import BadRequestError
 from api.core.schemas import bounded_time
+from api.events.schemas import EventPage, EventPublic
 from api.models import Event, Review
 from api.notifications.notify import notify_event
 from api.sites.false_alarm_memory import forget_event, remember
 
 
-class CursorError(ValueError):
-    """A pagination cursor that this API did not hand out."""
+class CursorError(BadRequestError, ValueError):
+    """A pagination cursor that this API did not hand out (answered with 400)."""
 
 
 def encode_cursor(event: Event) -> str:
@@ -78,6 +80,39 @@ def list_events(
     rows = list(session.scalars(query.order_by(Event.started_at.desc(), Event.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+def event_page(
+    session: Session,
+    *,
+    principal: Principal,
+    site_id: str | None = None,
+    camera_id: str | None = None,
+    kind: str | None = None,
+    review_status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> EventPage:
+    """One page of :func:`list_events` as the API shows it, with the cursor of the next.
+
+    Raises:
+        CursorError: the cursor is malformed.
+    """
+    rows, next_cursor = list_events(
+        session,
+        principal=principal,
+        site_id=site_id,
+        camera_id=camera_id,
+        kind=kind,
+        review_status=review_status,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
+    return EventPage(data=[EventPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 def review_event(

@@ -9,17 +9,18 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from api.core.errors import ConflictError, InvalidError
 from api.events.schemas import IngestEventIn
 from api.storage.interface import EvidenceStore, StagedFile
 
 MEDIA = {"snapshot": "image/jpeg", "annotated": "image/jpeg", "clip": "video/mp4"}
 
 
-class IngestError(ValueError):
+class IngestError(InvalidError, ValueError):
     """The update cannot be stored as sent; the message says why (answered with 422)."""
 
 
-class EventConflictError(IngestError):
+class EventConflictError(ConflictError, IngestError):
     """The update names an event stored for another site (answered with 409): an edge box may only add to
     the events of the site it reports for."""
 

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from functools import partial
+from fastapi import APIRouter, Request, Response, status
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
-from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
-
-from api.access.deps import Edge, reporting_site
-from api.events.retention import apply_retention, retention_policy
-from api.events.schemas import IngestEventIn, IngestResult
+from api.access.deps import Edge
+from api.events.schemas import IngestResult
 from api.http.multipart import read_parts
 from api.http.params import API_PREFIX
-from api.ingest.group_commit import GroupCommitter
-from api.ingest.prepare import MEDIA, EventConflictError, IngestError, Submission
-from api.storage.interface import EvidenceStore
+from api.ingest.prepare import MEDIA
+from api.ingest.receive import receive
 
 router = APIRouter(prefix=f"{API_PREFIX}/ingest", tags=["ingest"])
 
@@ -75,43 +69,7 @@ async def ingest_event(request: Request, principal: Edge) -> Response:
     state = request.app.state
     limit = int(state.settings.max_upload_mb * 2**20)
     parts = await read_parts(request, limits={"event": EVENT_PART_LIMIT} | dict.fromkeys(MEDIA, limit))
-    if (event := parts.pop("event", None)) is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "missing part 'event'")
-    try:
-        update = IngestEventIn.model_validate_json(event)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'event'}: {e['msg']}" for e in exc.errors())
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"invalid event: {problems}") from None
-    reporting_site(principal, update.site_id)
-    counter = state.metrics.ingested
-    try:
-        # Stored on the group-commit thread, with the other updates arriving now (api.ingest.group_commit):
-        # the hashing, file writes and transaction stay off the event loop, and one commit serves them all.
-        committer: GroupCommitter = state.committer
-        result = await committer.submit(Submission(update, parts, principal.name))
-    except EventConflictError as exc:
-        counter.labels("refused").inc()
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    except IngestError as exc:
-        counter.labels("refused").inc()
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    counter.labels(result.status).inc()
-    store: EvidenceStore = state.store
-    if result.status != "stored":
-        code = status.HTTP_200_OK
-        if result.status == "disarmed":
-            state.metrics.disarmed.labels(update.site_id, update.kind).inc()
-    else:
-        code = status.HTTP_201_CREATED
-        if parts and (free := store.free_mb()) is not None and free < state.settings.min_free_mb:
-            # The disk must never fill: make room now rather than at the next periodic pass.
-            # One pass at a time and a few seconds apart (api.events.retention.Throttle): each frees the
-            # shortfall.
-            await run_in_threadpool(state.low_disk.run, partial(_make_room, request, store))
+    result = await receive(state, principal=principal, parts=parts)
+    code = status.HTTP_201_CREATED if result.status == "stored" else status.HTTP_200_OK
     # A plain response: the result is already a validated model, so FastAPI's response validation is skipped.
     return Response(result.model_dump_json(), status_code=code, media_type="application/json")
-
-
-def _make_room(request: Request, store: EvidenceStore) -> None:
-    with request.app.state.sessions() as session:
-        apply_retention(session, store=store, policy=retention_policy(request.app.state.settings))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.access.deps import Reader
-from api.ops.prometheus import ApiMetrics, SiteView
+from api.ops.prometheus import ApiMetrics
 
 router = APIRouter()
 
@@ -19,9 +19,6 @@ def metrics(request: Request, principal: Reader) -> Response:
     (:class:`api.ops.prometheus.SiteView`): the others add up every site.
     """
     collector: ApiMetrics = request.app.state.metrics
-    collector.refresh(request)
-    if principal.site_ids:
-        exposed = generate_latest(SiteView(collector.registry, principal.site_ids))
-    else:
-        exposed = generate_latest(collector.registry)
-    return Response(exposed, media_type=CONTENT_TYPE_LATEST)
+    return Response(
+        collector.exposition(request, site_ids=principal.site_ids), media_type=CONTENT_TYPE_LATEST
+    )

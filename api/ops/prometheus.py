@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import Request
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
@@ -110,6 +110,15 @@ class ApiMetrics:
         )
         self.suppressions = SuppressionCounter()
         self.registry.register(self.suppressions)
+
+    def exposition(self, request: Request, *, site_ids: Iterable[str] = ()) -> bytes:
+        """The metrics in Prometheus' text format, the gauges read now (:meth:`refresh`); ``site_ids``: of a
+        caller scoped to those sites, who gets only the series labelled with one of them (:class:`SiteView`);
+        none: every series."""
+        self.refresh(request)
+        if site_ids := tuple(site_ids):
+            return generate_latest(SiteView(self.registry, site_ids))
+        return generate_latest(self.registry)
 
     def refresh(self, request: Request) -> None:
         """Read the gauges that come from the database and the disk (at scrape time)."""

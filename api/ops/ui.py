@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -122,7 +123,14 @@ def mount_static(app: FastAPI) -> None:
 def docs(request: Request) -> HTMLResponse:
     """The API's operations, from its OpenAPI document (``/openapi.json``), as a plain local page: no
     script, nothing from another site."""
-    schema = request.app.openapi()
+    return HTMLResponse(
+        docs_page(request.app.openapi()),
+        headers={"Content-Security-Policy": POLICY, "Cache-Control": "no-cache"},
+    )
+
+
+def docs_page(schema: dict[str, Any]) -> str:
+    """The page of :func:`docs`: one row per operation of the OpenAPI document ``schema``."""
     rows = []
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
@@ -131,10 +139,9 @@ def docs(request: Request) -> HTMLResponse:
                 f"<tr><td>{escape(method.upper())}</td><td><code>{escape(path)}</code></td>"
                 f"<td>{escape(summary)}</td></tr>"
             )
-    page = (
+    return (
         "<!doctype html><meta charset=utf-8><title>sitewatch API</title>"
         f"<h1>{escape(schema['info']['title'])}</h1>"
         '<p>The whole description: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3, webhooks too).</p>'
         f"<table>{''.join(rows)}</table>"
     )
-    return HTMLResponse(page, headers={"Content-Security-Policy": POLICY, "Cache-Control": "no-cache"})

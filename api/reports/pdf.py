@@ -7,9 +7,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from api.core.errors import UnavailableError
 
-class PdfUnavailableError(RuntimeError):
-    """No Chromium to print with."""
+
+class PdfUnavailableError(UnavailableError, RuntimeError):
+    """No Chromium to print with (answered with 503)."""
 
 
 def chromium() -> str | None:

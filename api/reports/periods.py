@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from api.core.errors import InvalidError
 from api.core.schemas import YEARS, bounded_time
 
 #: Years a period is computed in at all (wider than those asked for, :data:`api.core.schemas.YEARS`, so that
@@ -14,8 +15,8 @@ from api.core.schemas import YEARS, bounded_time
 _CALENDAR = (1900, 2200)
 
 
-class PeriodError(ValueError):
-    """A period that is neither ``YYYY-Www`` nor ``YYYY-MM``."""
+class PeriodError(InvalidError, ValueError):
+    """A period that is neither ``YYYY-Www`` nor ``YYYY-MM`` (answered with 422)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access.auth import Principal
+from api.access.deps import period, time_zone
+from api.core.errors import BadRequestError
 from api.core.kinds import VIOLATIONS
 from api.models import Case, Event, PresenceInterval
 from api.projects.service import names_of
@@ -117,6 +119,31 @@ def compute_stats(
         "cases": case_stats,
         "officer_on_site_share": _on_site_share(session, principal, since, until, zone, hours, site_id),
     }
+
+
+def stats_of(
+    session: Session,
+    *,
+    principal: Principal,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    tz: str = "UTC",
+    site_id: str | None = None,
+) -> dict[str, Any]:
+    """:func:`compute_stats` of the period a request asks for: ``[since, until)``, by default the last 7
+    days.
+
+    Raises:
+        HTTPException: 400 for an unknown time zone, or a period that is not one (see
+            :func:`api.access.deps.period`).
+        BadRequestError: dates at the edge of the calendar.
+    """
+    time_zone(tz)
+    since, until = period(since, until, default=timedelta(days=7), names=("since", "until"))
+    try:
+        return compute_stats(session, principal=principal, since=since, until=until, tz=tz, site_id=site_id)
+    except OverflowError:  # dates at the edge of the calendar
+        raise BadRequestError("since or until is out of range") from None
 
 
 def _working_windows(

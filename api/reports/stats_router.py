@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 
-from api.access.deps import NameQuery, Reader, SessionDep, TzQuery, period, time_zone
+from api.access.deps import NameQuery, Reader, SessionDep, TzQuery
 from api.core.schemas import Time
 from api.http.params import API_PREFIX
-from api.reports.stats import compute_stats
+from api.reports.stats import stats_of
 
 router = APIRouter(prefix=API_PREFIX, tags=["statistics"])
 
@@ -25,9 +24,4 @@ def stats(
     tz: TzQuery = "UTC",
 ) -> dict[str, Any]:
     """Violations, false-alarm share, cases, handling times, officer on-site share (default: last 7 days)."""
-    time_zone(tz)
-    since, until = period(since, until, default=timedelta(days=7), names=("since", "until"))
-    try:
-        return compute_stats(session, principal=principal, since=since, until=until, tz=tz, site_id=site_id)
-    except OverflowError:  # dates at the edge of the calendar
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "since or until is out of range") from None
+    return stats_of(session, principal=principal, since=since, until=until, tz=tz, site_id=site_id)

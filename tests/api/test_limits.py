@@ -345,7 +345,7 @@ def test_pdf_briefs_are_printed_two_at_a_time(api: Api, monkeypatch: pytest.Monk
             running[0] -= 1
         return b"%PDF-1.4"
 
-    monkeypatch.setattr("api.reports.router.render_pdf", slow_print)
+    monkeypatch.setattr("api.reports.brief_file.render_pdf", slow_print)
     api.app.state.pdf_wait_s = 0.2
 
     def brief(_: int) -> Any:

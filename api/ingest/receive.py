@@ -1,0 +1,78 @@
+"""An update as an edge box sends it to ``POST /api/v1/ingest/events``: its ``event`` part checked, the
+update stored on the group-commit thread (:mod:`api.ingest.group_commit`, which commits it), the results
+counted for Prometheus, and room made on a disk running low."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
+
+from api.access.auth import Principal
+from api.access.deps import reporting_site
+from api.core.errors import InvalidError
+from api.events.retention import apply_retention, retention_policy
+from api.events.schemas import IngestEventIn, IngestResult
+from api.ingest.group_commit import GroupCommitter
+from api.ingest.prepare import IngestError, Submission
+from api.storage.interface import EvidenceStore
+
+
+def parse_update(event: bytes | None) -> IngestEventIn:
+    """The update of an ingest body's ``event`` part.
+
+    Raises:
+        InvalidError: the part is missing, or it is not a valid update (the detail names each problem).
+    """
+    if event is None:
+        raise InvalidError("missing part 'event'")
+    try:
+        return IngestEventIn.model_validate_json(event)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'event'}: {e['msg']}" for e in exc.errors())
+        raise InvalidError(f"invalid event: {problems}") from None
+
+
+async def receive(state: State, *, principal: Principal, parts: dict[str, bytes]) -> IngestResult:
+    """Store the update of ``parts`` (its ``event`` part and its files) sent by the edge key
+    ``principal``; ``state``: the app's (its committer, metrics, store, settings and low-disk throttle).
+
+    Raises:
+        InvalidError: no valid ``event`` part.
+        HTTPException: 403 for an update of a site that is not the key's.
+        EventConflictError: the event id belongs to an event of another site (counted as refused).
+        IngestError: a file is malformed, or its hash differs from the announced one (counted as refused).
+    """
+    update = parse_update(parts.pop("event", None))
+    reporting_site(principal, update.site_id)
+    counter = state.metrics.ingested
+    # Stored on the group-commit thread, with the other updates arriving now (api.ingest.group_commit):
+    # the hashing, file writes and transaction stay off the event loop, and one commit serves them all.
+    committer: GroupCommitter = state.committer
+    try:
+        result = await committer.submit(Submission(update, parts, principal.name))
+    except IngestError:  # EventConflictError included
+        counter.labels("refused").inc()
+        raise
+    counter.labels(result.status).inc()
+    store: EvidenceStore = state.store
+    if result.status == "disarmed":
+        state.metrics.disarmed.labels(update.site_id, update.kind).inc()
+    elif (
+        result.status == "stored"
+        and parts
+        and (free := store.free_mb()) is not None
+        and free < state.settings.min_free_mb
+    ):
+        # The disk must never fill: make room now rather than at the next periodic pass.
+        # One pass at a time and a few seconds apart (api.events.retention.Throttle): each frees the
+        # shortfall.
+        await run_in_threadpool(state.low_disk.run, partial(_make_room, state, store))
+    return result
+
+
+def _make_room(state: State, store: EvidenceStore) -> None:
+    with state.sessions() as session:
+        apply_retention(session, store=store, policy=retention_policy(state.settings))

@@ -1,0 +1,108 @@
+"""A brief as a request asks for it: the period parsed, the brief rendered as HTML and its download
+audited (one transaction that it commits), then printed to PDF when asked, a few at a time."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from api.access.audit import audit
+from api.access.auth import Principal
+from api.access.deps import visible_site
+from api.core.errors import BadRequestError, UnavailableError
+from api.reports.briefs import brief_data, render_html
+from api.reports.pdf import render_pdf
+from api.reports.periods import Period, PeriodError
+from api.storage.interface import EvidenceStore
+
+#: A brief is self-contained: inline styles and SVG, pictures as data: URLs, no script at all.
+BRIEF_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BriefFile:
+    """A brief to send: its content, media type and response headers."""
+
+    content: str | bytes
+    media_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def parse_period(period: str, tz: str) -> Period:
+    """The period ``period`` (``2026-W48``, ``2026-11``) in the time zone ``tz``.
+
+    Raises:
+        PeriodError: not a week or a month of the years the API accepts (422).
+        BadRequestError: no time zone of that name.
+    """
+    try:
+        return Period.parse(period, tz)
+    except PeriodError:
+        raise
+    except (KeyError, ValueError, OSError):
+        raise BadRequestError(f"unknown time zone {tz!r}") from None
+
+
+def print_pdf(html: str, *, slots: threading.Semaphore, wait_s: float) -> bytes:
+    """``html`` printed to PDF once one of ``slots`` is free (each print is a Chromium).
+
+    Raises:
+        UnavailableError: no slot came free within ``wait_s`` seconds (with ``Retry-After``).
+        PdfUnavailableError: no Chromium to print with, or it failed.
+    """
+    if not slots.acquire(timeout=wait_s):
+        raise UnavailableError(
+            "too many PDF briefs are being printed: retry shortly", headers={"Retry-After": "10"}
+        )
+    try:
+        return render_pdf(html)
+    finally:
+        slots.release()
+
+
+def brief_file(
+    session: Session,
+    *,
+    principal: Principal,
+    store: EvidenceStore,
+    period: str,
+    tz: str,
+    site_id: str | None = None,
+    format: str = "html",
+    lang: str = "zh",
+    pdf_slots: threading.Semaphore,
+    pdf_wait_s: float,
+) -> BriefFile:
+    """The brief of ``period`` for the sites ``principal`` sees (or for ``site_id``), as HTML or PDF;
+    audited.
+
+    Raises:
+        PeriodError: see :func:`parse_period`.
+        BadRequestError: an unknown time zone.
+        HTTPException: 404 for a site the caller may not see.
+        UnavailableError: see :func:`print_pdf`.
+    """
+    span = parse_period(period, tz)
+    if site_id is not None:
+        visible_site(principal, site_id)
+    html = render_html(
+        brief_data(session, principal=principal, period=span, store=store, site_id=site_id, lang=lang)
+    )
+    audit(
+        session,
+        actor=principal.name,
+        action="brief",
+        target=f"site:{site_id or '*'}",
+        details={"period": period, "format": format},
+    )
+    session.commit()
+    if format == "html":
+        return BriefFile(html, "text/html; charset=utf-8", {"Content-Security-Policy": BRIEF_POLICY})
+    pdf = print_pdf(html, slots=pdf_slots, wait_s=pdf_wait_s)
+    filename = f"sitewatch-{period}-{site_id or 'district'}.pdf"
+    return BriefFile(pdf, "application/pdf", {"Content-Disposition": f'inline; filename="{filename}"'})
