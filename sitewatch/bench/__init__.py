@@ -10,6 +10,6 @@
 - :mod:`~sitewatch.bench.api`: the central API's ingest and listing (``--api``);
 - :mod:`~sitewatch.bench.analysis`: the recurring-problem analysis on a seeded year (``--analysis``).
 
-Every result is rounded one way, :func:`detector.figures.figures`; the command's front-end is
+Every result is rounded one way, :func:`detector.evaluation.figures.figures`; the command's front-end is
 :mod:`sitewatch.cli.bench`.
 """

@@ -32,7 +32,7 @@ from api.models import Delivery, Event, Notification, Site
 from api.outbox.dispatcher import Dispatcher
 from api.settings import ApiSettings
 from api.sites import ensure_site
-from detector.figures import figures
+from detector.evaluation.figures import figures
 from streams.events import EventKind, EventUpdate, Evidence
 from streams.outbox import Outbox
 from streams.sinks import HttpSink
@@ -58,7 +58,7 @@ class AlertsBench:
     latency_p95_ms: float
 
     def to_json(self) -> dict[str, object]:
-        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        """All figures, rounded the benchmarks' one way (:func:`detector.evaluation.figures.figures`)."""
         return figures(self)
 
 

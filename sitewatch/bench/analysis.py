@@ -26,7 +26,7 @@ from api.auth import Principal
 from api.db import make_engine, migrate, session_factory
 from api.models import Case, CaseEvent, CaseHistory, Event, Project, Site
 from api.stats import VIOLATIONS
-from detector.figures import figures
+from detector.evaluation.figures import figures
 
 
 @dataclass(frozen=True, slots=True)

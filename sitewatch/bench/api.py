@@ -26,7 +26,7 @@ from api.app import create_app
 from api.auth import create_key
 from api.models import Event, Site
 from api.settings import ApiSettings
-from detector.figures import figures
+from detector.evaluation.figures import figures
 from sitewatch.bench.api_load import KINDS, Load, noise_jpeg
 from sitewatch.bench.proc import tree_cpu_s
 
@@ -59,7 +59,7 @@ class ApiBench:
     client_cpu_ms: float
 
     def to_json(self) -> dict[str, object]:
-        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        """All figures, rounded the benchmarks' one way (:func:`detector.evaluation.figures.figures`)."""
         return figures(self)
 
 

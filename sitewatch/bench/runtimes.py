@@ -22,7 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from detector.engine import Engine, EngineSettings
-from detector.figures import figures
+from detector.evaluation.figures import figures
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class RuntimeBench:
     runs: int
 
     def to_json(self) -> dict[str, object]:
-        """One row, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        """One row, rounded the benchmarks' one way (:func:`detector.evaluation.figures.figures`)."""
         return figures(
             {
                 "option": self.option.label,

@@ -28,7 +28,7 @@ from api.brief_pdf import chromium
 from api.models import Event, EvidenceFile, Site
 from api.settings import ApiSettings
 from api.users import create_user
-from detector.figures import figures
+from detector.evaluation.figures import figures
 from detector.kinds import PERSON_KINDS
 from sitewatch.bench.map import close_a_case, measure_map, seed_projects
 
@@ -64,7 +64,7 @@ class UiBench:
     map_refresh_ms: float = 0.0
 
     def to_json(self) -> dict[str, object]:
-        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        """All figures, rounded the benchmarks' one way (:func:`detector.evaluation.figures.figures`)."""
         return figures(self)
 
 

@@ -50,7 +50,7 @@ def run_models_bench(
     import statistics
 
     from detector.engine import Engine
-    from detector.figures import figures
+    from detector.evaluation.figures import figures
     from sitewatch.bench.engine import bench_engine
 
     engines = [

@@ -20,9 +20,9 @@ def bench_gpu(args: argparse.Namespace) -> int:
     """Run the GPU benchmark as ``args`` say (``--device``, ``--batches``, ``--torchscript``, ``--runs``)."""
     import cv2
 
-    from detector.backend import BackendOptions
+    from detector.backends.interface import BackendOptions
+    from detector.backends.torch_runtime import TorchYolo, export_torchscript, torch_device
     from detector.modelfiles import resolve
-    from detector.torch_backend import TorchYolo, export_torchscript, torch_device
     from sitewatch.bench.gpu import STREAMS, bench_batches, bench_decode
 
     images = [img for img in (cv2.imread(str(p)) for p in image_paths(args.images)) if img is not None]
@@ -75,8 +75,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_export_torchscript(args: argparse.Namespace) -> int:
     """Write the ``.torchscript`` build of a ``.pt`` checkpoint that the GPU backend runs."""
+    from detector.backends.torch_runtime import export_torchscript
     from detector.modelfiles import resolve
-    from detector.torch_backend import export_torchscript
 
     weights = resolve(args.weights)
     with contextlib.redirect_stdout(sys.stderr):  # ultralytics reports on stdout

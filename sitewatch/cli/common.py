@@ -32,7 +32,7 @@ def config_or_default(path: Path | None) -> Config:
 
 def image_paths(items: Sequence[Path]) -> list[Path]:
     """The files named, with the images under each folder named (sorted)."""
-    from detector.dataset import IMAGE_SUFFIXES
+    from detector.training.dataset import IMAGE_SUFFIXES
 
     paths: list[Path] = []
     for item in items:

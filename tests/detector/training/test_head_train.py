@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from detector import modelfiles
-from detector.dataset import read_labels
 from detector.head_crops import crop_squares, head_squares
-from detector.head_train import per_class_accuracy, train_heads
 from detector.heads import HeadClassifier
-from detector.headsets import HEAD_CLASSES, STORED_CONTEXT, STORED_SIZE, HeadSet, head_labels
 from detector.ppe import Bands
+from detector.training.dataset import read_labels
+from detector.training.head_train import per_class_accuracy, train_heads
+from detector.training.headsets import HEAD_CLASSES, STORED_CONTEXT, STORED_SIZE, HeadSet, head_labels
 from tests.conftest import DATA
 
 pytest.importorskip("torch")
@@ -62,7 +62,7 @@ def test_a_short_run_exports_a_classifier_the_stage_loads_and_resumes(
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
     # One more epoch continues from the checkpoint instead of starting again.
-    with caplog.at_level(logging.INFO, logger="detector.head_train"):
+    with caplog.at_level(logging.INFO, logger="detector.training.head_train"):
         train_heads(train_set=train, val_set=val, out=out, epochs=3, batch=4, width=4)
     assert "at epoch 2" in caplog.text
 

@@ -13,7 +13,7 @@ import numpy as np
 import onnxruntime as ort
 
 from detector import modelfiles
-from detector.backend import BackendOptions, BatchResult, register
+from detector.backends.interface import BackendOptions, BatchResult, register
 from detector.decode import DecodeParams, OutputLayout, decode, infer_layout
 from detector.letterbox import Letterbox, letterbox
 from detector.modelfiles import ModelFileError
@@ -135,7 +135,7 @@ class OnnxYolo:
     def open_session(self, path: Path, options: BackendOptions) -> Any:
         """The session the detector runs: an onnxruntime one here; other runtimes return an object with
         the same ``get_modelmeta``, ``get_inputs``, ``get_outputs`` and ``run`` (see
-        :mod:`detector.openvino_backend`)."""
+        :mod:`detector.backends.openvino_runtime`)."""
         return make_session(path, options)
 
     def preprocess(

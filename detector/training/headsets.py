@@ -24,9 +24,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from detector.dataset import YoloDataset, read_labels
 from detector.head_crops import crop_squares, head_squares
 from detector.ppe import Bands, band_boxes, coverage
+from detector.training.dataset import YoloDataset, read_labels
 
 logger = logging.getLogger(__name__)
 

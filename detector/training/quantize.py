@@ -26,9 +26,9 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from detector.backend import BackendOptions
-from detector.dataset import IMAGE_SUFFIXES
-from detector.onnx_backend import OnnxYolo
+from detector.backends.interface import BackendOptions
+from detector.backends.onnx_runtime import OnnxYolo
+from detector.training.dataset import IMAGE_SUFFIXES
 
 logger = logging.getLogger(__name__)
 

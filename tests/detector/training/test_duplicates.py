@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from detector.duplicates import dhash, near_duplicates, source_stem
-from tests.detector.test_trainsets import picture
+from detector.training.duplicates import dhash, near_duplicates, source_stem
+from tests.detector.training.test_trainsets import picture
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Pseudo-labels: boxes that a teacher model draws where a training set left classes unlabelled (the
-people and vests of Hard Hat Workers, see :mod:`detector.trainsets`). Needs ultralytics (the ``train``
-extra), imported only when a labeller is made."""
+people and vests of Hard Hat Workers, see :mod:`detector.training.trainsets`). Needs ultralytics (the
+``train`` extra), imported only when a labeller is made."""
 
 from __future__ import annotations
 

@@ -8,12 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
-from detector.backend import BackendOptions
-from detector.backends import create
+from detector.backends.factory import create
+from detector.backends.interface import BackendOptions
 from detector.decode import DecodeParams
-from detector.metrics import box_iou
+from detector.evaluation.average_precision import box_iou
 from detector.modelfiles import resolve
-from detector.quantize import FloatHead, calibration_images, float_head_nodes, parse_calib
+from detector.training.quantize import FloatHead, calibration_images, float_head_nodes, parse_calib
 from sitewatch.cli import main
 from tests.conftest import DATA, ROOT
 

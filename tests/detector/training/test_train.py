@@ -9,10 +9,10 @@ import cv2
 import pytest
 
 from detector import modelfiles
-from detector.backends import create
+from detector.backends.factory import create
 from detector.decode import DecodeParams
 from detector.modelfiles import resolve
-from detector.train import train
+from detector.training.train import train
 from tests.conftest import DATA
 
 

@@ -14,9 +14,10 @@ The sources do not share one labelling, so a set is assembled, not copied:
   leaving out every photo that is also in the smoking test split (same file stem, or the same picture by
   a perceptual hash), so that nothing of ``smoking-test`` is trained on.
 
-Test splits are never read except to exclude their pictures (found by :mod:`detector.duplicates`). The
-prepared sets are build outputs, not committed. Pseudo-labelling (:mod:`detector.pseudolabels`) needs
-ultralytics (the ``train`` extra); everything else needs only OpenCV.
+Test splits are never read except to exclude their pictures (found by
+:mod:`detector.training.duplicates`). The prepared sets are build outputs, not committed. Pseudo-labelling
+(:mod:`detector.training.pseudolabels`) needs ultralytics (the ``train`` extra); everything else needs
+only OpenCV.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ import numpy as np
 import yaml
 from tqdm import tqdm
 
-from detector.dataset import IMAGE_SUFFIXES, YoloDataset, read_rows
-from detector.duplicates import dhash, dhashes, near_duplicates, source_stem
-from detector.pseudolabels import Labeler
+from detector.training.dataset import IMAGE_SUFFIXES, YoloDataset, read_rows
+from detector.training.duplicates import dhash, dhashes, near_duplicates, source_stem
+from detector.training.pseudolabels import Labeler
 
 logger = logging.getLogger(__name__)
 

@@ -1,22 +1,22 @@
 """Making a detector backend: by its registered name, or from a model file.
 
-Importing this module registers the shipped backends (:mod:`detector.onnx_backend`,
-:mod:`detector.openvino_backend`, which imports openvino only when it loads a model,
-:mod:`detector.torch_backend`, which imports torch only when it loads a model, and
-:mod:`detector.ultralytics_backend`, which imports ultralytics only when it loads a model).
+Importing this module registers the shipped backends (:mod:`detector.backends.onnx_runtime`,
+:mod:`detector.backends.openvino_runtime`, which imports openvino only when it loads a model,
+:mod:`detector.backends.torch_runtime`, which imports torch only when it loads a model, and
+:mod:`detector.backends.ultralytics_runtime`, which imports ultralytics only when it loads a model).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from detector import (  # noqa: F401 - they register themselves
-    onnx_backend,
-    openvino_backend,
-    torch_backend,
-    ultralytics_backend,
+from detector.backends import (  # noqa: F401 - they register themselves
+    onnx_runtime,
+    openvino_runtime,
+    torch_runtime,
+    ultralytics_runtime,
 )
-from detector.backend import REGISTRY, BackendOptions, DetectorBackend
+from detector.backends.interface import REGISTRY, BackendOptions, DetectorBackend
 
 
 def create(kind: str, path: Path, options: BackendOptions | None = None) -> DetectorBackend:

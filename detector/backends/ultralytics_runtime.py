@@ -10,7 +10,7 @@ import numpy as np
 import supervision as sv
 
 from detector import modelfiles
-from detector.backend import BackendOptions, BatchResult, register
+from detector.backends.interface import BackendOptions, BatchResult, register
 from detector.decode import DecodeParams
 from detector.timing import StageTimer
 from detector.types import CLASS_NAME, make_detections

@@ -1,6 +1,6 @@
 """Which pictures are the same photo: by the name a Roboflow export gave the file (:func:`source_stem`) and
 by a perceptual hash that survives resizing, re-encoding and letterboxing (:func:`dhash`). Used to keep
-every picture of a test split out of a training set (:mod:`detector.trainsets`)."""
+every picture of a test split out of a training set (:mod:`detector.training.trainsets`)."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import yaml
 
-from detector.dataset import read_rows
-from detector.trainsets import build_ppe, build_smoking, rescale_width
+from detector.training.dataset import read_rows
+from detector.training.trainsets import build_ppe, build_smoking, rescale_width
 
 PPE_YAML = {"path": ".", "train": "train/images", "val": "valid/images", "names": {0: "person", 1: "helmet"}}
 

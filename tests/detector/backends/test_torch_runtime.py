@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from detector.backend import BackendOptions
-from detector.backends import backend_for, create
+from detector.backends.factory import backend_for, create
+from detector.backends.interface import BackendOptions
 from detector.decode import DecodeParams
 from detector.modelfiles import ModelFileError, resolve
 from tests.conftest import ROOT
@@ -24,7 +24,7 @@ IMAGES = sorted((ROOT / "configs" / "demo" / "images").glob("*.jpg"))
 
 @pytest.fixture(scope="module")
 def torchscript(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from detector.torch_backend import export_torchscript
+    from detector.backends.torch_runtime import export_torchscript
 
     folder = tmp_path_factory.mktemp("ts")
     weights = folder / "ppe.pt"

@@ -1,8 +1,9 @@
 """The detector backend interface and its registry.
 
 Pipeline code holds a :class:`DetectorBackend` and never branches on which one it is. Backends register
-under a name (``onnx``, ``ultralytics``); :mod:`detector.backends` makes one by name, or picks it from the
-model file's suffix (``.pt``: ultralytics, else onnx): the configuration names a model file, not a backend.
+under a name (``onnx``, ``ultralytics``); :mod:`detector.backends.factory` makes one by name, or picks it
+from the model file's suffix (``.pt``: ultralytics, else onnx): the configuration names a model file, not
+a backend.
 """
 
 from __future__ import annotations

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detector.alarms import KINDS, KindCounts, evaluate_alarms, score_image
-from detector.dataset import YoloDataset
 from detector.decode import DecodeParams
 from detector.engine import Engine, EngineSettings
+from detector.evaluation.alarms import KINDS, KindCounts, evaluate_alarms, score_image
 from detector.ppe import Bands, associate
+from detector.training.dataset import YoloDataset
 from detector.types import make_detections
 
 NAMES = {0: "person", 1: "helmet", 2: "no_helmet", 3: "vest", 4: "no_vest"}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from detector.backends import create
-from detector.evaluate import evaluate, load_dataset
+from detector.backends.factory import create
+from detector.evaluation.evaluate import evaluate, load_dataset
 from detector.modelfiles import resolve
 
 # From models/README.md (measured by `sitewatch eval` and ultralytics val on the ONNX files).

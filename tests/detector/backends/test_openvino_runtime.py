@@ -8,19 +8,19 @@ import cv2
 import numpy as np
 import pytest
 
-from detector.backend import BackendOptions
-from detector.backends import backend_for, create
+from detector.backends.factory import backend_for, create
+from detector.backends.interface import BackendOptions
+from detector.backends.onnx_runtime import OnnxYolo
 from detector.decode import DecodeParams
 from detector.engine import Engine, EngineSettings
-from detector.metrics import box_iou
+from detector.evaluation.average_precision import box_iou
 from detector.modelfiles import ModelFileError, resolve
-from detector.onnx_backend import OnnxYolo
 from sitewatch.config import Config
 from tests.conftest import DATA
 
 pytest.importorskip("openvino")
 
-from detector.openvino_backend import OpenVinoYolo
+from detector.backends.openvino_runtime import OpenVinoYolo
 
 PHOTOS = sorted((DATA / "ppe" / "images").glob("*.jpg"))
 PARAMS = DecodeParams(conf=0.25, iou=0.6, max_det=100)

@@ -8,11 +8,11 @@ from pathlib import Path
 import cv2
 from tqdm import tqdm
 
-from detector.backend import DetectorBackend
-from detector.dataset import YoloDataset, read_labels
+from detector.backends.interface import DetectorBackend
+from detector.backends.onnx_runtime import OnnxYolo
 from detector.decode import DecodeParams
-from detector.metrics import DetectionMetrics, MetricsSummary
-from detector.onnx_backend import OnnxYolo
+from detector.evaluation.average_precision import DetectionMetrics, MetricsSummary
+from detector.training.dataset import YoloDataset, read_labels
 
 logger = logging.getLogger(__name__)
 

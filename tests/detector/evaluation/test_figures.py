@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from detector.figures import figures, rounded
+from detector.evaluation.figures import figures, rounded
 
 
 @pytest.mark.parametrize(

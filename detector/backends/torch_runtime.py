@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from detector.backend import BackendOptions, BatchResult, register
+from detector.backends.interface import BackendOptions, BatchResult, register
 from detector.decode import DecodeParams, decode_raw
 from detector.letterbox import PAD_VALUE, Letterbox, placement
 from detector.modelfiles import ModelFileError

@@ -1,10 +1,10 @@
 """Training the head classifier (``sitewatch train --task heads``) and exporting it to ONNX.
 
 A small convolutional network (about 0.3 M parameters, 64 × 64 input) trained from scratch on the patches
-of :mod:`detector.headsets`, in minutes on a CPU. Needs PyTorch (the ``train`` extra).
+of :mod:`detector.training.headsets`, in minutes on a CPU. Needs PyTorch (the ``train`` extra).
 
 The exported model takes ``images`` float32 ``[N, 3, 64, 64]`` (RGB, 0..1) and gives ``probs`` ``[N, 3]``
-(softmax over :data:`detector.headsets.HEAD_CLASSES`); the class names are in the ONNX metadata.
+(softmax over :data:`detector.training.headsets.HEAD_CLASSES`); the class names are in the ONNX metadata.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from tqdm import tqdm
 
 from detector import modelfiles
 from detector.head_crops import to_input
-from detector.headsets import HEAD_CLASSES, STORED_CONTEXT, STORED_SIZE, HeadSet
 from detector.letterbox import PAD_VALUE
+from detector.training.headsets import HEAD_CLASSES, STORED_CONTEXT, STORED_SIZE, HeadSet
 
 logger = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from detector import modelfiles
-from detector.backend import BackendOptions, register
+from detector.backends.interface import BackendOptions, register
+from detector.backends.onnx_runtime import OnnxYolo
 from detector.modelfiles import ModelFileError
-from detector.onnx_backend import OnnxYolo
 
 logger = logging.getLogger(__name__)
 

@@ -26,9 +26,9 @@ import numpy as np
 import supervision as sv
 from tqdm import tqdm
 
-from detector.dataset import YoloDataset, read_labels
 from detector.engine import Engine
 from detector.ppe import Bands, band_boxes, coverage, violations
+from detector.training.dataset import YoloDataset, read_labels
 from detector.types import INFERRED, Violation
 
 

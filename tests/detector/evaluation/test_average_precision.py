@@ -3,7 +3,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from detector.metrics import DetectionMetrics, box_iou, interpolated_ap, match_predictions
+from detector.evaluation.average_precision import (
+    DetectionMetrics,
+    box_iou,
+    interpolated_ap,
+    match_predictions,
+)
 
 BOX = [0.0, 0.0, 10.0, 10.0]
 SHIFTED = [0.0, 0.0, 10.0, 14.0]  # IoU 100/140 = 0.714 with BOX

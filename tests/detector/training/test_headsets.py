@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from detector.dataset import read_labels
-from detector.headsets import HEAD_CLASSES, STORED_SIZE, HeadSet, build_heads, head_labels
 from detector.ppe import Bands, associate
+from detector.training.dataset import read_labels
+from detector.training.headsets import HEAD_CLASSES, STORED_SIZE, HeadSet, build_heads, head_labels
 from detector.types import HELMET, INFERRED, make_detections
 from tests.conftest import DATA
 
