@@ -1,4 +1,4 @@
-"""``sitewatch bench --alerts``: dispatcher throughput to a fast receiver, and the time from an event's
+"""``sitewatch bench alerts``: dispatcher throughput to a fast receiver, and the time from an event's
 start on the edge to the case system holding the "create case" request."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``sitewatch bench --analysis``: a district's year seeded with planted patterns, the analysis timed on it,
+"""``sitewatch bench analysis``: a district's year seeded with planted patterns, the analysis timed on it,
 and the planted findings checked.
 
 :func:`seed_district` is also what the tests seed (smaller): sites and projects spread over companies,

@@ -1,4 +1,4 @@
-"""``sitewatch bench --api``: ingest throughput and listing latency of the API on a given database."""
+"""``sitewatch bench api``: ingest throughput and listing latency of the API on a given database."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Throughput of the PyTorch (GPU) backend by batch size, and of video decoding by stream size: the two
-bounds of a server that watches many cameras (``sitewatch bench --gpu``).
+bounds of a server that watches many cameras (``sitewatch bench gpu``).
 
 A "detection" here is one frame through the PPE model with its letterbox and decoding, as the worker
 counts it. Decoding is measured apart because a server must decode every frame of an H.264 stream even

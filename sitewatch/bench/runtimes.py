@@ -1,4 +1,4 @@
-"""``sitewatch bench --runtimes``: the PPE engine on each runtime and model precision, in one run.
+"""``sitewatch bench runtimes``: the PPE engine on each runtime and model precision, in one run.
 
 onnxruntime and OpenVINO, each on the float model and on its INT8 copy (those installed and present),
 take turns frame by frame (the order rotating every frame), so a busy machine slows each alike. Each
@@ -112,7 +112,7 @@ def bench_runtimes(
         progress: show a progress bar.
     """
     if not options or not images:
-        raise ValueError("bench --runtimes needs at least one option and one image")
+        raise ValueError("bench runtimes needs at least one option and one image")
     engines = [
         Engine(
             dataclasses.replace(

@@ -1,4 +1,4 @@
-"""``sitewatch bench --cameras N``: N file sources through the whole worker, against the engine alone."""
+"""``sitewatch bench cameras N``: N file sources through the whole worker, against the engine alone."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``sitewatch bench --gpu``: the PyTorch backend's detections per second by batch size (on the CPU here,
+"""``sitewatch bench gpu``: the PyTorch backend's detections per second by batch size (on the CPU here,
 on CUDA where there is one) and video decoding per stream size."""
 
 from __future__ import annotations
