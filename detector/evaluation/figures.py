@@ -2,7 +2,8 @@
 
 A figure keeps :data:`SIGNIFICANT` significant digits whatever its size, so a 0.0123 ms stage and a
 1234 frames/s rate are both shown as precisely as a measurement deserves, and no small figure rounds to
-zero. Lives at the bottom layer (``detector``) so that every package's benchmark may import it.
+zero. Lives at the bottom layer (``detector``, with the other measuring code) so that every package's
+benchmark may import it.
 
 Example:
     >>> figures({"engine_ms": 12.34567, "fps": 81.003, "runs": 100, "stages_ms": {"nms": 0.0123456}})
