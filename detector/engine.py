@@ -11,8 +11,8 @@ import numpy as np
 import supervision as sv
 
 from detector import modelfiles
-from detector.backend import BackendOptions, DetectorBackend
-from detector.backends import backend_for
+from detector.backends.factory import backend_for
+from detector.backends.interface import BackendOptions, DetectorBackend
 from detector.decode import DecodeParams
 from detector.heads import HeadClassifier, HeadParams, HeadStage
 from detector.ppe import Bands, associate, violations

@@ -1,8 +1,8 @@
 """Head crops: the square patch around each person's head that the head classifier looks at.
 
-The same geometry and input conversion serve training (:mod:`detector.headsets`, :mod:`detector.head_train`)
-and the product (:mod:`detector.heads`), so the classifier sees at run time exactly the kind of patch it
-learned from: the person's head band
+The same geometry and input conversion serve training (:mod:`detector.training.headsets`,
+:mod:`detector.training.head_train`) and the product (:mod:`detector.heads`), so the classifier sees at
+run time exactly the kind of patch it learned from: the person's head band
 (:class:`detector.ppe.Bands`) made square around its centre, resized to a fixed size, with the grey of the
 letterbox (114) where the square leaves the frame.
 """

@@ -24,8 +24,8 @@ import numpy as np
 import supervision as sv
 
 from detector import modelfiles
+from detector.backends.onnx_runtime import parse_names
 from detector.head_crops import crop_squares, head_squares, to_input
-from detector.onnx_backend import parse_names
 from detector.ppe import Bands
 from detector.timing import StageTimer
 from detector.types import HELMET, INFERRED, Attr

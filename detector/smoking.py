@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import supervision as sv
 
-from detector.backend import DetectorBackend
+from detector.backends.interface import DetectorBackend
 from detector.decode import DecodeParams
 from detector.timing import StageTimer
 from detector.types import INFERRED, SMOKING, Attr, empty_detections, make_detections

@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("detector", "streams", "api", "alerts", "sitewatch")
 #: Which package may import which: each only those after it (a cycle needs an edge back).
 LAYERS = ("sitewatch", "api", "alerts", "streams", "detector")
+#: The detector's offline code (making and measuring models): the rest of ``detector``, the runtime that
+#: edge boxes run, must not import it.
+OFFLINE = ("detector.training", "detector.evaluation")
 
 
 def modules() -> dict[str, tuple[Path, bool]]:
@@ -173,3 +176,40 @@ def test_api_root_holds_domain_packages_only() -> None:
     # flat files with a shared prefix at the root were packages in all but name.
     loose = sorted(p.name for p in (ROOT / "api").glob("*.py") if p.name not in {"__init__.py", "app.py"})
     assert not loose, f"modules at the root of api/: {loose}"
+
+
+def is_offline(module: str) -> bool:
+    """Whether ``module`` is (in) one of the :data:`OFFLINE` packages."""
+    return any(module == package or module.startswith(package + ".") for package in OFFLINE)
+
+
+def runtime_imports_of_offline_code(graph: dict[str, dict[str, int]]) -> list[str]:
+    """Each import of offline code by a module of the detector's runtime, as ``source -> target (line N)``."""
+    return sorted(
+        f"{source} -> {target} (line {line})"
+        for source, targets in graph.items()
+        if source.split(".")[0] == "detector" and not is_offline(source)
+        for target, line in targets.items()
+        if is_offline(target)
+    )
+
+
+def test_the_detector_runtime_does_not_import_offline_code() -> None:
+    graph = imports(modules())
+    assert any(is_offline(name) for name in modules()), f"none of {OFFLINE} found: the check is vacuous"
+    found = runtime_imports_of_offline_code(graph)
+    assert not found, f"the detector's runtime imports offline code {OFFLINE}: {found}"
+
+
+def test_the_offline_check_sees_a_runtime_import_of_offline_code() -> None:
+    graph = {
+        "detector": {"detector.evaluation.figures": 1},
+        "detector.engine": {"detector.training.dataset": 3, "detector.ppe": 4},
+        "detector.training.quantize": {"detector.backends.onnx_runtime": 2},
+        "detector.evaluation.alarms": {"detector.training.dataset": 5},
+        "sitewatch.cli.training": {"detector.training.train": 6},
+    }
+    assert runtime_imports_of_offline_code(graph) == [
+        "detector -> detector.evaluation.figures (line 1)",
+        "detector.engine -> detector.training.dataset (line 3)",
+    ]

@@ -2,7 +2,7 @@
 camera and local hour of the day, and the recurring problems found in them (:mod:`api.analysis.findings`).
 
 Every count is an aggregate query (``GROUP BY``) on the database, so a year of a district (10^5 events)
-answers in well under a second on SQLite (``sitewatch bench --analysis`` measures it); Python only rolls up
+answers in well under a second on SQLite (``sitewatch bench analysis`` measures it); Python only rolls up
 the aggregated rows (a few thousand at most). A violation is an event of a violation kind
 (:data:`api.core.kinds.VIOLATIONS`) that started in ``[start, end)`` and that no supervisor dismissed as a
 false alarm: dismissed events count against their camera (a camera to re-aim), not against the site.

@@ -1,4 +1,4 @@
-"""``sitewatch bench --alerts``: dispatcher throughput to a fast receiver, and the time from an event's
+"""``sitewatch bench alerts``: dispatcher throughput to a fast receiver, and the time from an event's
 start on the edge to the case system holding the "create case" request."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from api.core.settings import ApiSettings
 from api.delivery.dispatcher import Dispatcher
 from api.models import Delivery, Event, Notification, Site
 from api.sites.service import ensure_site
-from detector.figures import figures
+from detector.evaluation.figures import figures
 from streams.events import EventKind, EventUpdate, Evidence
 from streams.outbox import Outbox
 from streams.sinks import HttpSink
@@ -58,7 +58,7 @@ class AlertsBench:
     latency_p95_ms: float
 
     def to_json(self) -> dict[str, object]:
-        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        """All figures, rounded the benchmarks' one way (:func:`detector.evaluation.figures.figures`)."""
         return figures(self)
 
 

@@ -1,4 +1,4 @@
-"""``sitewatch bench --analysis``: a district's year seeded with planted patterns, the analysis timed on it,
+"""``sitewatch bench analysis``: a district's year seeded with planted patterns, the analysis timed on it,
 and the planted findings checked.
 
 :func:`seed_district` is also what the tests seed (smaller): sites and projects spread over companies,
@@ -26,7 +26,7 @@ from api.analysis.service import analyse
 from api.core.db import make_engine, migrate, session_factory
 from api.core.kinds import VIOLATIONS
 from api.models import Case, CaseEvent, CaseHistory, Event, Project, Site
-from detector.figures import figures
+from detector.evaluation.figures import figures
 
 
 @dataclass(frozen=True, slots=True)

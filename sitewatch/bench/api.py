@@ -1,4 +1,4 @@
-"""``sitewatch bench --api``: ingest throughput and listing latency of the API on a given database."""
+"""``sitewatch bench api``: ingest throughput and listing latency of the API on a given database."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
 from api.models import Event, Site
-from detector.figures import figures
+from detector.evaluation.figures import figures
 from sitewatch.bench.api_load import KINDS, Load, noise_jpeg
 from sitewatch.bench.proc import tree_cpu_s
 
@@ -59,7 +59,7 @@ class ApiBench:
     client_cpu_ms: float
 
     def to_json(self) -> dict[str, object]:
-        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        """All figures, rounded the benchmarks' one way (:func:`detector.evaluation.figures.figures`)."""
         return figures(self)
 
 

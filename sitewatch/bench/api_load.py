@@ -1,4 +1,4 @@
-"""The load generator of ``sitewatch bench --api``: edge boxes posting event updates with snapshots, as
+"""The load generator of ``sitewatch bench api``: edge boxes posting event updates with snapshots, as
 raw multipart requests over keep-alive connections (an HTTP client library would cost the shared cores more
 than the server it measures)."""
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
+from detector.backends.onnx_runtime import OnnxYolo
 from detector.engine import Engine, Scene
-from detector.figures import figures
-from detector.onnx_backend import OnnxYolo
+from detector.evaluation.figures import figures
 from detector.smoking import SmokingScheduler
 from detector.types import INFERRED, subset
 
@@ -45,7 +45,7 @@ class EngineBench:
     runs: int
 
     def to_json(self) -> dict[str, object]:
-        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        """All figures, rounded the benchmarks' one way (:func:`detector.evaluation.figures.figures`)."""
         return figures(self)
 
 

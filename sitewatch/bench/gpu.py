@@ -1,5 +1,5 @@
 """Throughput of the PyTorch (GPU) backend by batch size, and of video decoding by stream size: the two
-bounds of a server that watches many cameras (``sitewatch bench --gpu``).
+bounds of a server that watches many cameras (``sitewatch bench gpu``).
 
 A "detection" here is one frame through the PPE model with its letterbox and decoding, as the worker
 counts it. Decoding is measured apart because a server must decode every frame of an H.264 stream even
@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from detector.backend import DetectorBackend
+from detector.backends.interface import DetectorBackend
 from detector.decode import DecodeParams
-from detector.figures import figures
+from detector.evaluation.figures import figures
 from streams.clips import video_writer
 
 #: Camera stream sizes (width, height): a substream and a 1080p main stream.
@@ -42,7 +42,7 @@ class BatchFigure:
     postprocess_ms: float
 
     def to_json(self) -> dict[str, object]:
-        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        """All figures, rounded the benchmarks' one way (:func:`detector.evaluation.figures.figures`)."""
         return figures(self)
 
 
@@ -56,7 +56,7 @@ class DecodeFigure:
     cameras_at_25fps: float  # how many such cameras one core keeps decoded at 25 frames/s
 
     def to_json(self) -> dict[str, object]:
-        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        """All figures, rounded the benchmarks' one way (:func:`detector.evaluation.figures.figures`)."""
         return figures(self)
 
 

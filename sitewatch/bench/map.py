@@ -1,4 +1,4 @@
-"""The district map at scale, for ``sitewatch bench --ui``: ``count`` projects seeded straight into the
+"""The district map at scale, for ``sitewatch bench ui``: ``count`` projects seeded straight into the
 database (each on its own site, phone numbers encrypted with :data:`api.core.secretkeys.PII_KEY`, a share with
 cameras offline, open and overdue cases), then the map page's first render and a refresh timed in Chromium.
 

@@ -1,4 +1,4 @@
-"""``sitewatch bench --runtimes``: the PPE engine on each runtime and model precision, in one run.
+"""``sitewatch bench runtimes``: the PPE engine on each runtime and model precision, in one run.
 
 onnxruntime and OpenVINO, each on the float model and on its INT8 copy (those installed and present),
 take turns frame by frame (the order rotating every frame), so a busy machine slows each alike. Each
@@ -22,7 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from detector.engine import Engine, EngineSettings
-from detector.figures import figures
+from detector.evaluation.figures import figures
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class RuntimeBench:
     runs: int
 
     def to_json(self) -> dict[str, object]:
-        """One row, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        """One row, rounded the benchmarks' one way (:func:`detector.evaluation.figures.figures`)."""
         return figures(
             {
                 "option": self.option.label,
@@ -112,7 +112,7 @@ def bench_runtimes(
         progress: show a progress bar.
     """
     if not options or not images:
-        raise ValueError("bench --runtimes needs at least one option and one image")
+        raise ValueError("bench runtimes needs at least one option and one image")
     engines = [
         Engine(
             dataclasses.replace(

@@ -1,4 +1,4 @@
-"""``sitewatch bench --ui``: the web UI and the briefs at scale. With ``stored`` events in the database, the
+"""``sitewatch bench ui``: the web UI and the briefs at scale. With ``stored`` events in the database, the
 time until the review queue's first page is interactive, the time each next card takes to show, and the
 time a weekly brief takes to render (HTML and PDF), and the district map's first render and refresh with
 ``map_projects`` projects (:mod:`sitewatch.bench.map`). Needs the dev extra (Playwright) and Chromium."""
@@ -28,7 +28,7 @@ from api.app import create_app
 from api.core.settings import ApiSettings
 from api.models import Event, EvidenceFile, Site
 from api.reports.pdf import chromium
-from detector.figures import figures
+from detector.evaluation.figures import figures
 from detector.kinds import PERSON_KINDS
 from sitewatch.bench.map import close_a_case, measure_map, seed_projects
 
@@ -64,7 +64,7 @@ class UiBench:
     map_refresh_ms: float = 0.0
 
     def to_json(self) -> dict[str, object]:
-        """All figures, rounded the benchmarks' one way (:func:`detector.figures.figures`)."""
+        """All figures, rounded the benchmarks' one way (:func:`detector.evaluation.figures.figures`)."""
         return figures(self)
 
 
@@ -122,7 +122,7 @@ def bench_ui(
 
     binary = chromium()
     if binary is None:
-        raise RuntimeError("bench --ui needs Chromium (apt install chromium)")
+        raise RuntimeError("bench ui needs Chromium (apt install chromium)")
     folder = Path(tempfile.mkdtemp(prefix="sitewatch-bench-ui-"))
     app = create_app(
         ApiSettings(database_url=f"sqlite:///{folder / 'db.sqlite'}", data_dir=folder, admin_key=None),

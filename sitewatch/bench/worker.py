@@ -1,4 +1,4 @@
-"""``sitewatch bench --cameras N``: N file sources through the whole worker, against the engine alone."""
+"""``sitewatch bench cameras N``: N file sources through the whole worker, against the engine alone."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 from tqdm import tqdm
 
 from detector.engine import Engine
-from detector.figures import figures
+from detector.evaluation.figures import figures
 from sitewatch.bench.proc import tree_cpu_s, tree_rss_mb
 from streams.sinks import MemorySink
 from streams.worker import Worker
@@ -77,7 +77,7 @@ class WorkerBench:
 
     def to_json(self) -> dict[str, object]:
         """All figures (and looks per camera), rounded the benchmarks' one way
-        (:func:`detector.figures.figures`)."""
+        (:func:`detector.evaluation.figures.figures`)."""
         return figures({**figures(self), "looks_per_camera": self.looks_per_camera})
 
 

@@ -1,59 +1,104 @@
-"""``sitewatch bench``: every benchmark's front-end, each printing its figures the same way (a table, or
-one JSON object per line with ``--json``).
+"""``sitewatch bench``: every benchmark's front-end, one sub-command each (``sitewatch bench api``,
+``sitewatch bench cameras 1 4 8``...), each taking only its own options and printing its figures the same
+way (a table, or one JSON object per line with ``--json``).
 
-The default measures the engine per stage; the edge's other benchmarks are in
+Without a sub-command it measures the engine per stage (``engine``); the edge's other benchmarks are in
 :mod:`sitewatch.cli.bench_edge`, the central side's in :mod:`sitewatch.cli.bench_central`, the GPU's in
-:mod:`sitewatch.cli.bench_gpu`."""
+:mod:`sitewatch.cli.bench_gpu`. The flags that chose a benchmark before (``sitewatch bench --api``...) still
+work for one release: :func:`subcommand_argv` turns them into the sub-command, with one deprecation line
+on standard error."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+import shlex
+import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sitewatch.cli.bench_central import run_alerts_bench, run_analysis_bench, run_api_bench, run_ui_bench
-from sitewatch.cli.bench_edge import run_cameras_bench, run_models_bench, run_runtimes_bench
-from sitewatch.cli.bench_gpu import add_arguments as add_gpu_arguments
-from sitewatch.cli.bench_gpu import bench_gpu
-from sitewatch.cli.common import EXIT_OK, EXIT_USAGE, config_or_default, image_paths, logger, positive_int
+from sitewatch.cli import bench_central, bench_edge, bench_gpu
+from sitewatch.cli.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_config,
+    add_images_and_runs,
+    add_json,
+    config_or_default,
+    read_images,
+)
 from sitewatch.tables import format_table
 
 if TYPE_CHECKING:  # annotations only: commands import the detector when they run
     from sitewatch.cli.common import Subparsers
 
+#: The flags that chose a benchmark before the sub-commands, by precedence (the first given wins; any
+#: other is then an unknown option of that sub-command), each with its sub-command.
+LEGACY_FLAGS = {
+    "--gpu": "gpu",
+    "--api": "api",
+    "--analysis": "analysis",
+    "--alerts": "alerts",
+    "--ui": "ui",
+    "--cameras": "cameras",
+    "--runtimes": "runtimes",
+    "--models": "models",
+}
+#: The legacy flags whose values become the sub-command's positional arguments.
+LEGACY_WITH_VALUES = {"--cameras", "--models"}
+#: The sub-command of a plain ``sitewatch bench``.
+DEFAULT = "engine"
+
+
+def subcommand_argv(args: Sequence[str], before: Sequence[str] = ("sitewatch", "bench")) -> list[str]:
+    """The arguments after ``bench`` in the sub-command form: a legacy flag (``--api``, ``--cameras 1 4``)
+    becomes its sub-command (``api``, ``cameras 1 4``), reported by one line on standard error that gives
+    the command to use (``before`` and the new arguments); options without a sub-command are the
+    engine's. Anything else is left as it is, for argparse to judge.
+
+    Example:
+        >>> subcommand_argv(["--runs", "3", "--json"])
+        ['engine', '--runs', '3', '--json']
+        >>> subcommand_argv(["cameras", "1", "4", "--seconds", "5"])
+        ['cameras', '1', '4', '--seconds', '5']
+    """
+    args = list(args)
+    if not args:
+        return [DEFAULT]
+    if not args[0].startswith("-") or args[0] in ("-h", "--help"):
+        return args
+    given = [i for i, arg in enumerate(args) if arg.split("=", 1)[0] in LEGACY_FLAGS]
+    if not given:
+        return [DEFAULT, *args]
+    at = min(given, key=lambda i: list(LEGACY_FLAGS).index(args[i].split("=", 1)[0]))
+    flag, _, inline = args[at].partition("=")
+    end = at + 1
+    values = [inline] if inline else []
+    if flag in LEGACY_WITH_VALUES and not inline:
+        while end < len(args) and not args[end].startswith("-"):
+            end += 1
+        values = args[at + 1 : end]
+    new = [LEGACY_FLAGS[flag], *values, *args[:at], *args[end:]]
+    print(
+        f"sitewatch: 'bench {flag}' is deprecated and will be removed in the next release; "
+        f"use: {shlex.join([*before, *new])}",
+        file=sys.stderr,
+    )
+    return new
+
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Time the detection engine per stage next to the bare onnxruntime session."""
-    import cv2
+    """``bench`` or ``bench engine``: the detection engine per stage next to the bare onnxruntime session."""
     import onnxruntime as ort
 
     from detector.engine import Engine
     from sitewatch.bench.engine import bench_engine
 
-    if args.gpu:
-        return bench_gpu(args)
-    if args.api:
-        return run_api_bench(args)
-    if args.analysis:
-        return run_analysis_bench(args)
-    if args.alerts:
-        return run_alerts_bench(args)
-    if args.ui:
-        return run_ui_bench(args)
     config = config_or_default(args.config)
-    if args.cameras:
-        return run_cameras_bench(args, config)
-    paths = image_paths(args.images)
-    images = [img for img in (cv2.imread(str(p)) for p in paths) if img is not None]
-    if not images:
-        logger.error("no readable images among %s", ", ".join(map(str, args.images)))
+    images = read_images(args)
+    if images is None:
         return EXIT_USAGE
     scheduler = config.smoking.scheduler()
-    if args.runtimes:
-        return run_runtimes_bench(args, config, images)
-    if args.models:
-        return run_models_bench(args, config, images, scheduler)
     engine = Engine(config.engine_settings())
     result = bench_engine(engine, images, runs=args.runs, scheduler=scheduler, progress=not args.json)
     if args.json:
@@ -80,57 +125,29 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: Subparsers) -> None:
-    """Add ``bench``."""
-    p = sub.add_parser("bench", help="latency per stage of the detection engine vs the bare session")
-    p.add_argument("--images", nargs="+", type=Path, default=[Path("configs/demo/images")])
-    p.add_argument("--runs", type=int, default=100)
-    p.add_argument(
-        "--models", nargs="+", metavar="MODEL", help="compare the engine's time with each of these PPE models"
+    """Add ``bench`` and its sub-commands: ``engine`` here, the others beside their commands."""
+    p = sub.add_parser(
+        "bench",
+        help="benchmarks: the engine (default), models, runtimes, gpu, cameras, api, alerts, ui, analysis",
+        description=(
+            "Every benchmark of the product, one sub-command each; each takes only its own options "
+            "(sitewatch bench BENCHMARK --help). Without a sub-command, 'engine': sitewatch bench "
+            "[--images PATH...] [--runs N] [--config FILE] [--json]. The flags of before (--api, "
+            "--cameras N..., --gpu...) still work for one release and name the sub-command that replaces "
+            "them."
+        ),
     )
-    p.add_argument(
-        "--runtimes",
-        action="store_true",
-        help="the engine on onnxruntime and OpenVINO, float and INT8 PPE model, interleaved",
+    bench = p.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
+    p = bench.add_parser(
+        "engine",
+        help="the engine per stage next to the bare session.run (the default)",
+        description="Latency per stage of the detection engine next to the bare session.run of the same "
+        "model (what a plain 'sitewatch bench' runs).",
     )
-    p.add_argument("--float", default="ppe", help="with --runtimes: the float model (default ppe)")
-    p.add_argument("--int8", default="ppe-int8", help="with --runtimes: the INT8 model (default ppe-int8)")
-    p.add_argument("--config", type=Path)
-    p.add_argument("--json", action="store_true")
-    p.add_argument(
-        "--cameras", nargs="+", type=int, metavar="N", help="run the whole worker on N file sources"
-    )
-    p.add_argument(
-        "--video", type=Path, default=Path("configs/demo/site-demo.mp4"), help="source of --cameras"
-    )
-    p.add_argument("--seconds", type=float, default=30.0, help="measured time per --cameras run")
-    p.add_argument("--api", action="store_true", help="measure the central API: ingest and listing")
-    p.add_argument(
-        "--alerts", action="store_true", help="measure notifications: dispatcher rate, event-to-case latency"
-    )
-    p.add_argument("--ui", action="store_true", help="measure the web UI and briefs at --stored events")
-    p.add_argument(
-        "--map-projects",
-        type=int,
-        default=1000,
-        help="with --ui: projects on the district map (0: the map is not measured)",
-    )
-    p.add_argument(
-        "--analysis", action="store_true", help="time the recurring-problem analysis on a seeded year"
-    )
-    p.add_argument("--deliveries", type=int, default=2000, help="with --alerts: notifications delivered")
-    p.add_argument("--concurrency", type=int, default=8, help="with --alerts: requests in flight")
-    p.add_argument("--cases", type=int, default=30, help="with --alerts: events timed to the case system")
-    p.add_argument(
-        "--database-url", action="append", help="with --api/--alerts: a database to measure (repeatable)"
-    )
-    p.add_argument("--events", type=int, default=1000, help="with --api: updates ingested over HTTP")
-    p.add_argument("--stored", type=int, default=100_000, help="with --api/--ui/--analysis: events stored")
-    p.add_argument(
-        "--clients", type=int, default=64, help="with --api: concurrent ingest clients (edge boxes posting)"
-    )
-    p.add_argument("--port", type=int, default=18765, help="with --api: loopback port of the API")
-    p.add_argument(
-        "--api-workers", type=positive_int, default=2, help="with --api: API server processes (default 2)"
-    )
-    add_gpu_arguments(p)
+    add_images_and_runs(p)
+    add_config(p)
+    add_json(p)
     p.set_defaults(func=cmd_bench)
+    bench_edge.add_parsers(bench)
+    bench_gpu.add_bench_parser(bench)
+    bench_central.add_parsers(bench)

@@ -1,17 +1,22 @@
-"""The central side's benchmarks behind ``sitewatch bench``: the API (``--api``), notifications
-(``--alerts``), the web UI and briefs (``--ui``), the recurring-problem analysis (``--analysis``)."""
+"""The central side's benchmarks behind ``sitewatch bench``: the API (``bench api``), notifications
+(``bench alerts``), the web UI, briefs and map (``bench ui``), the recurring-problem analysis
+(``bench analysis``)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
-from sitewatch.cli.common import EXIT_OK, print_results
+from sitewatch.cli.common import EXIT_OK, add_json, positive_int, print_results
 from sitewatch.tables import format_table
+
+if TYPE_CHECKING:
+    from sitewatch.cli.common import Subparsers
 
 
 def run_ui_bench(args: argparse.Namespace) -> int:
-    """``bench --ui``: review queue and brief times at scale, in headless Chromium."""
+    """``bench ui``: review queue and brief times at scale, in headless Chromium."""
     from sitewatch.bench.ui import bench_ui
 
     result = bench_ui(
@@ -30,7 +35,7 @@ def run_ui_bench(args: argparse.Namespace) -> int:
 
 
 def run_analysis_bench(args: argparse.Namespace) -> int:
-    """``bench --analysis``: a seeded year of ``--stored`` events, the analysis timed, planted findings
+    """``bench analysis``: a seeded year of ``--stored`` events, the analysis timed, planted findings
     checked (exit 1 if one is missed or an unplanted one found)."""
     from sitewatch.bench.analysis import Plan, bench_analysis
 
@@ -43,7 +48,7 @@ def run_analysis_bench(args: argparse.Namespace) -> int:
 
 
 def run_alerts_bench(args: argparse.Namespace) -> int:
-    """``bench --alerts``: dispatcher throughput and event-to-case-system latency."""
+    """``bench alerts``: dispatcher throughput and event-to-case-system latency."""
     from sitewatch.bench.alerts import bench_alerts
 
     results = [
@@ -70,7 +75,7 @@ def run_alerts_bench(args: argparse.Namespace) -> int:
 
 
 def run_api_bench(args: argparse.Namespace) -> int:
-    """``bench --api``: ingest rate and listing latency, on SQLite or ``--database-url``."""
+    """``bench api``: ingest rate and listing latency, on SQLite or ``--database-url``."""
     from sitewatch.bench.api import bench_api
 
     results = [
@@ -98,3 +103,102 @@ def run_api_bench(args: argparse.Namespace) -> int:
         ("client CPU ms/event", "client_cpu_ms"),
     ]
     return print_results(results, columns, as_json=args.json)
+
+
+def _port(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--port", type=int, metavar="N", default=18765, help="loopback port of the API (default 18765)"
+    )
+
+
+def _stored(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--stored", type=int, metavar="N", default=100_000, help="events stored first (default 100000)"
+    )
+
+
+def _database_url(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--database-url",
+        action="append",
+        metavar="URL",
+        help="a database to measure (repeatable; default: SQLite in a scratch folder)",
+    )
+
+
+def add_parsers(bench: Subparsers) -> None:
+    """Add ``bench api``, ``bench alerts``, ``bench ui`` and ``bench analysis``."""
+    p = bench.add_parser(
+        "api",
+        help="the central API: ingest rate and listing latency",
+        description="The central API in N server processes: ingest rate of concurrent edge uploads with a "
+        "100 KB snapshot each, listing latency with events stored; the CPU per event of the server and of "
+        "the load generator, which share the machine.",
+    )
+    _database_url(p)
+    p.add_argument(
+        "--events", type=int, metavar="N", default=1000, help="updates ingested over HTTP (default 1000)"
+    )
+    _stored(p)
+    p.add_argument(
+        "--clients",
+        type=int,
+        metavar="N",
+        default=64,
+        help="concurrent ingest clients, edge boxes posting (default 64)",
+    )
+    p.add_argument(
+        "--api-workers", type=positive_int, metavar="N", default=2, help="API server processes (default 2)"
+    )
+    _port(p)
+    add_json(p)
+    p.set_defaults(func=run_api_bench)
+
+    p = bench.add_parser(
+        "alerts",
+        help="notifications: dispatcher rate, event-to-case latency",
+        description="The dispatcher's rate to a receiver in another process; time from an edge event's start "
+        "to the case system holding 'create case'.",
+    )
+    p.add_argument(
+        "--deliveries", type=int, metavar="N", default=2000, help="notifications delivered (default 2000)"
+    )
+    p.add_argument("--concurrency", type=int, metavar="N", default=8, help="requests in flight (default 8)")
+    p.add_argument(
+        "--cases", type=int, metavar="N", default=30, help="events timed to the case system (default 30)"
+    )
+    _database_url(p)
+    _port(p)
+    add_json(p)
+    p.set_defaults(func=run_alerts_bench)
+
+    p = bench.add_parser(
+        "ui",
+        help="the web UI, the briefs and the district map at scale (Chromium)",
+        description="With events stored: the review page's first load, each next card, a weekly brief (HTML, "
+        "PDF) and the district map; needs Chromium and the dev extra.",
+    )
+    _stored(p)
+    p.add_argument(
+        "--cases", type=int, metavar="N", default=30, help="review cards timed one after another (default 30)"
+    )
+    p.add_argument(
+        "--map-projects",
+        type=int,
+        metavar="N",
+        default=1000,
+        help="projects on the district map (default 1000; 0: the map is not measured)",
+    )
+    _port(p)
+    add_json(p)
+    p.set_defaults(func=run_ui_bench)
+
+    p = bench.add_parser(
+        "analysis",
+        help="the recurring-problem analysis on a seeded year",
+        description="The recurring-problem analysis timed on a seeded year of events; exit 1 if a planted "
+        "finding is missed or an unplanted one found.",
+    )
+    _stored(p)
+    add_json(p)
+    p.set_defaults(func=run_analysis_bench)

@@ -1,23 +1,34 @@
-"""The edge's benchmarks behind ``sitewatch bench``: the engine on each runtime (``--runtimes``) and with
-each PPE model (``--models``), and the whole worker on N cameras (``--cameras``)."""
+"""The edge's benchmarks behind ``sitewatch bench``: the engine on each runtime (``bench runtimes``) and
+with each PPE model (``bench models``), and the whole worker on N cameras (``bench cameras``)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from detector.kinds import PERSON_KINDS
-from sitewatch.cli.common import EXIT_OK
+from sitewatch.cli.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_config,
+    add_images_and_runs,
+    add_json,
+    config_or_default,
+    positive_int,
+    read_images,
+)
 from sitewatch.tables import format_table
 
 if TYPE_CHECKING:  # annotations only: commands import the detector when they run
     from detector.smoking import SmokingScheduler
+    from sitewatch.cli.common import Subparsers
     from sitewatch.config import Config
 
 
 def run_runtimes_bench(args: argparse.Namespace, config: Config, images: list[Any]) -> int:
-    """``sitewatch bench --runtimes``: onnxruntime / OpenVINO, float / INT8 PPE model, interleaved."""
+    """``sitewatch bench runtimes``: onnxruntime / OpenVINO, float / INT8 PPE model, interleaved."""
     from detector.modelfiles import resolve
     from sitewatch.bench.runtimes import available_options, bench_runtimes
 
@@ -41,7 +52,7 @@ def run_runtimes_bench(args: argparse.Namespace, config: Config, images: list[An
 def run_models_bench(
     args: argparse.Namespace, config: Config, images: list[Any], scheduler: SmokingScheduler
 ) -> int:
-    """``sitewatch bench --models A B``: the engine's time per frame with each PPE model, in one run.
+    """``sitewatch bench models A B``: the engine's time per frame with each PPE model, in one run.
 
     The models take turns in three rounds, so that load on the machine falls on each alike; the table
     gives each model's median over the rounds and its cost relative to the first model.
@@ -50,7 +61,7 @@ def run_models_bench(
     import statistics
 
     from detector.engine import Engine
-    from detector.figures import figures
+    from detector.evaluation.figures import figures
     from sitewatch.bench.engine import bench_engine
 
     engines = [
@@ -87,7 +98,7 @@ def run_models_bench(
 
 
 def run_cameras_bench(args: argparse.Namespace, config: Config) -> int:
-    """``bench --cameras N...``: the whole worker on N copies of the demo video, per N."""
+    """``bench cameras N...``: the whole worker on N copies of the demo video, per N."""
     from detector.engine import Engine
     from sitewatch.bench.worker import bench_worker, engine_fps, rss_mb
     from sitewatch.config import CameraConfig
@@ -171,3 +182,75 @@ def run_cameras_bench(args: argparse.Namespace, config: Config) -> int:
         )
     )
     return EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """``bench models``: the engine with each PPE model, on the images of ``--images``."""
+    config = config_or_default(args.config)
+    images = read_images(args)
+    if images is None:
+        return EXIT_USAGE
+    return run_models_bench(args, config, images, config.smoking.scheduler())
+
+
+def cmd_runtimes(args: argparse.Namespace) -> int:
+    """``bench runtimes``: each runtime and precision, on the images of ``--images``."""
+    config = config_or_default(args.config)
+    images = read_images(args)
+    return EXIT_USAGE if images is None else run_runtimes_bench(args, config, images)
+
+
+def cmd_cameras(args: argparse.Namespace) -> int:
+    """``bench cameras N...``: the whole worker on N file sources."""
+    return run_cameras_bench(args, config_or_default(args.config))
+
+
+def add_parsers(bench: Subparsers) -> None:
+    """Add ``bench models``, ``bench runtimes`` and ``bench cameras``."""
+    p = bench.add_parser(
+        "models",
+        help="the engine's time per frame with each PPE model, in turns",
+        description="The engine's time per frame with each PPE model, taking turns in one run (three "
+        "rounds), relative to the first.",
+    )
+    p.add_argument(
+        "models", nargs="+", metavar="MODEL", help="PPE models (alias or path), the first the base"
+    )
+    add_images_and_runs(p)
+    add_config(p)
+    add_json(p)
+    p.set_defaults(func=cmd_models)
+
+    p = bench.add_parser(
+        "runtimes",
+        help="the engine on onnxruntime and OpenVINO, float and INT8, in turns",
+        description="The engine on onnxruntime and OpenVINO (when installed), with the float and the INT8 "
+        "PPE model, taking turns frame by frame; without the smoking stage.",
+    )
+    p.add_argument("--float", default="ppe", metavar="MODEL", help="the float model (default ppe)")
+    p.add_argument("--int8", default="ppe-int8", metavar="MODEL", help="the INT8 model (default ppe-int8)")
+    add_images_and_runs(p)
+    add_config(p)
+    add_json(p)
+    p.set_defaults(func=cmd_runtimes)
+
+    p = bench.add_parser(
+        "cameras",
+        help="the whole worker on N copies of a video, for each N",
+        description="N copies of a video (the demo's) through the whole worker, for each N: throughput "
+        "against the engine alone, per-stage time, event latency, memory per camera.",
+    )
+    p.add_argument("cameras", nargs="+", type=positive_int, metavar="N", help="numbers of cameras to run")
+    p.add_argument(
+        "--video",
+        type=Path,
+        default=Path("configs/demo/site-demo.mp4"),
+        metavar="FILE",
+        help="the source of every camera (default configs/demo/site-demo.mp4)",
+    )
+    p.add_argument(
+        "--seconds", type=float, default=30.0, metavar="S", help="measured time per run (default 30)"
+    )
+    add_config(p)
+    add_json(p)
+    p.set_defaults(func=cmd_cameras)

@@ -1,4 +1,4 @@
-"""``sitewatch bench --gpu``: the PyTorch backend's detections per second by batch size, and video decoding
+"""``sitewatch bench gpu``: the PyTorch backend's detections per second by batch size, and video decoding
 per stream size (see :mod:`sitewatch.bench.gpu`)."""
 
 from __future__ import annotations
@@ -10,7 +10,14 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sitewatch.cli.common import EXIT_OK, EXIT_USAGE, image_paths, logger, print_results
+from sitewatch.cli.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_images_and_runs,
+    add_json,
+    print_results,
+    read_images,
+)
 
 if TYPE_CHECKING:
     from sitewatch.cli.common import Subparsers
@@ -20,14 +27,13 @@ def bench_gpu(args: argparse.Namespace) -> int:
     """Run the GPU benchmark as ``args`` say (``--device``, ``--batches``, ``--torchscript``, ``--runs``)."""
     import cv2
 
-    from detector.backend import BackendOptions
+    from detector.backends.interface import BackendOptions
+    from detector.backends.torch_runtime import TorchYolo, export_torchscript, torch_device
     from detector.modelfiles import resolve
-    from detector.torch_backend import TorchYolo, export_torchscript, torch_device
     from sitewatch.bench.gpu import STREAMS, bench_batches, bench_decode
 
-    images = [img for img in (cv2.imread(str(p)) for p in image_paths(args.images)) if img is not None]
-    if not images:
-        logger.error("no readable images among %s", ", ".join(map(str, args.images)))
+    images = read_images(args)
+    if images is None:
         return EXIT_USAGE
     device = torch_device(args.device)
     with tempfile.TemporaryDirectory(prefix="sitewatch-ts-") as tmp:
@@ -61,22 +67,38 @@ def bench_gpu(args: argparse.Namespace) -> int:
     return print_results(decoding, columns, as_json=args.json) or EXIT_OK
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The ``--gpu`` options of ``sitewatch bench``."""
-    p.add_argument("--gpu", action="store_true", help="the PyTorch backend by batch size, and video decoding")
-    p.add_argument("--device", default="cuda", help="with --gpu: cuda, cuda:N or cpu (default cuda)")
+def add_bench_parser(bench: Subparsers) -> None:
+    """Add ``bench gpu``."""
+    p = bench.add_parser(
+        "gpu",
+        help="the PyTorch backend by batch size, and video decoding",
+        description="The PyTorch (GPU) backend: detections per second by batch size for substream and 1080p "
+        "frames, with the time of each stage; and video decoding per stream size on one thread.",
+    )
+    p.add_argument("--device", default="cuda", help="cuda, cuda:N or cpu (default cuda)")
     p.add_argument(
-        "--batches", nargs="+", type=int, default=[1, 8, 32, 64], help="with --gpu: batch sizes to measure"
+        "--batches",
+        nargs="+",
+        type=int,
+        default=[1, 8, 32, 64],
+        metavar="N",
+        help="batch sizes to measure (default 1 8 32 64)",
     )
     p.add_argument(
-        "--torchscript", type=Path, help="with --gpu: a .torchscript model (default: exported from ppe.pt)"
+        "--torchscript",
+        type=Path,
+        metavar="PATH",
+        help="a .torchscript model (default: exported from ppe.pt, which needs the train extra)",
     )
+    add_images_and_runs(p)
+    add_json(p)
+    p.set_defaults(func=bench_gpu)
 
 
 def cmd_export_torchscript(args: argparse.Namespace) -> int:
     """Write the ``.torchscript`` build of a ``.pt`` checkpoint that the GPU backend runs."""
+    from detector.backends.torch_runtime import export_torchscript
     from detector.modelfiles import resolve
-    from detector.torch_backend import export_torchscript
 
     weights = resolve(args.weights)
     with contextlib.redirect_stdout(sys.stderr):  # ultralytics reports on stdout

@@ -1,5 +1,5 @@
 """What the ``sitewatch`` commands share: exit codes, the logger, the configuration or its defaults,
-image paths and how benchmark figures are printed."""
+image paths, the options that several benchmarks take and how benchmark figures are printed."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def config_or_default(path: Path | None) -> Config:
 
 def image_paths(items: Sequence[Path]) -> list[Path]:
     """The files named, with the images under each folder named (sorted)."""
-    from detector.dataset import IMAGE_SUFFIXES
+    from detector.training.dataset import IMAGE_SUFFIXES
 
     paths: list[Path] = []
     for item in items:
@@ -59,3 +59,42 @@ def print_results(results: Sequence[Any], columns: list[tuple[str, str]], *, as_
     else:
         print(format_table([h for h, _ in columns], [[getattr(r, a) for _, a in columns] for r in results]))
     return EXIT_OK
+
+
+def read_images(args: argparse.Namespace) -> list[Any] | None:
+    """The readable images of ``--images`` (BGR arrays), or ``None`` (logged) when there are none."""
+    import cv2
+
+    images = [img for img in (cv2.imread(str(p)) for p in image_paths(args.images)) if img is not None]
+    if not images:
+        logger.error("no readable images among %s", ", ".join(map(str, args.images)))
+        return None
+    return images
+
+
+def add_images_and_runs(p: argparse.ArgumentParser) -> None:
+    """A benchmark's ``--images`` (read by :func:`read_images`) and ``--runs``."""
+    p.add_argument(
+        "--images",
+        nargs="+",
+        type=Path,
+        default=[Path("configs/demo/images")],
+        metavar="PATH",
+        help="images, or folders of them (default configs/demo/images)",
+    )
+    p.add_argument("--runs", type=int, metavar="N", default=100, help="frames measured (default 100)")
+
+
+def add_config(p: argparse.ArgumentParser) -> None:
+    """A benchmark's ``--config``, read by :func:`config_or_default`."""
+    p.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="the site configuration to run with (default: the defaults)",
+    )
+
+
+def add_json(p: argparse.ArgumentParser) -> None:
+    """A benchmark's ``--json``, which :func:`print_results` follows."""
+    p.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")

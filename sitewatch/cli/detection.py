@@ -12,7 +12,7 @@ from sitewatch.cli.common import EXIT_FAILED, EXIT_OK, config_or_default, logger
 from sitewatch.tables import format_table
 
 if TYPE_CHECKING:  # annotations only: commands import the detector when they run
-    from detector.dataset import YoloDataset
+    from detector.training.dataset import YoloDataset
     from sitewatch.cli.common import Subparsers
     from sitewatch.config import Config
 
@@ -74,11 +74,11 @@ def _print_scene(result: dict[str, object]) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score a detector on a YOLO dataset: mAP50, mAP50-95, precision, recall, per-class AP."""
-    from detector.backend import BackendOptions
-    from detector.backends import backend_for
-    from detector.dataset import YoloDataset
-    from detector.evaluate import evaluate, load_dataset
+    from detector.backends.factory import backend_for
+    from detector.backends.interface import BackendOptions
+    from detector.evaluation.evaluate import evaluate, load_dataset
     from detector.modelfiles import resolve
+    from detector.training.dataset import YoloDataset
 
     if args.events:
         return _eval_events(args)
@@ -135,8 +135,8 @@ def _eval_events(args: argparse.Namespace) -> int:
 
 def _eval_alarms(args: argparse.Namespace, dataset: YoloDataset) -> int:
     """``sitewatch eval --alarms``: per-photo and per-person alarm figures at the operating point."""
-    from detector.alarms import evaluate_alarms
     from detector.engine import Engine
+    from detector.evaluation.alarms import evaluate_alarms
 
     report = evaluate_alarms(Engine(_scored_config(args).engine_settings()), dataset, progress=not args.json)
     if args.json:

@@ -42,13 +42,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def command_argv(argv: Sequence[str]) -> list[str]:
+    """``argv`` with the old spellings of a command in today's (``bench --api`` is ``bench api``: see
+    :func:`sitewatch.cli.bench.subcommand_argv`).
+
+    Example:
+        >>> command_argv(["--log-level", "INFO", "bench", "--json"])
+        ['--log-level', 'INFO', 'bench', 'engine', '--json']
+    """
+    argv = list(argv)
+    at = 0
+    while at < len(argv) and argv[at].startswith("-"):  # the options before the command
+        at += 2 if argv[at] == "--log-level" else 1
+    if at < len(argv) and argv[at] == "bench":
+        return [*argv[: at + 1], *bench.subcommand_argv(argv[at + 1 :], ["sitewatch", *argv[: at + 1]])]
+    return argv
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line (``sys.argv`` by default) parsed, old spellings included; an option that the
+    command does not take is a usage error that names the command (each benchmark takes only its own)."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(command_argv(sys.argv[1:] if argv is None else argv))
+    if unknown:
+        command = " ".join(name for name in (args.command, getattr(args, "benchmark", None)) if name)
+        parser.error(
+            f"'sitewatch {command}' does not take {' '.join(unknown)} (see: sitewatch {command} --help)"
+        )
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sitewatch`` command."""
     from detector.face_gallery import EnrollmentError
     from detector.modelfiles import ModelFileError
     from sitewatch.logsetup import setup_logging
 
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     setup_logging(args.log_level or "WARNING")
     try:
         status: int = args.func(args)

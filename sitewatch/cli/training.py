@@ -19,7 +19,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.task == "heads":
         return _train_heads(args)
     from detector.modelfiles import models_dir, resolve
-    from detector.train import train
+    from detector.training.train import train
 
     base = resolve(args.model if args.model.endswith(".pt") else f"{args.model}.pt")
     result = train(
@@ -44,9 +44,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _train_heads(args: argparse.Namespace) -> int:
     """``sitewatch train --task heads``: the head classifier from ``sitewatch data heads``' folder."""
-    from detector.head_train import train_heads
-    from detector.headsets import HEAD_CLASSES
     from detector.modelfiles import models_dir
+    from detector.training.head_train import train_heads
+    from detector.training.headsets import HEAD_CLASSES
 
     out = (args.out or models_dir()) / f"{args.name}.onnx"
     result = train_heads(
@@ -80,7 +80,7 @@ def _train_settings(args: argparse.Namespace) -> dict[str, object] | None:
 def cmd_quantize(args: argparse.Namespace) -> int:
     """Write a statically quantised INT8 copy of a model, calibrated on images, and record its checksum."""
     from detector import modelfiles
-    from detector.quantize import calibration_images, parse_calib, quantize_model
+    from detector.training.quantize import calibration_images, parse_calib, quantize_model
 
     folders = [parse_calib(spec) for spec in args.calib]
     images = calibration_images([f for f, _ in folders], [n for _, n in folders])
@@ -102,9 +102,10 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    """Rebuild a training set from its sources (``detector.trainsets``, ``detector.headsets``)."""
-    from detector.pseudolabels import ultralytics_labeler
-    from detector.trainsets import build_ppe, build_smoking
+    """Rebuild a training set from its sources (``detector.training.trainsets``,
+    ``detector.training.headsets``)."""
+    from detector.training.pseudolabels import ultralytics_labeler
+    from detector.training.trainsets import build_ppe, build_smoking
 
     src: Path = args.sources
     if args.set == "heads":
@@ -152,7 +153,7 @@ def _data_heads(args: argparse.Namespace) -> int:
     import numpy as np
 
     from detector.engine import Engine, EngineSettings
-    from detector.headsets import build_heads
+    from detector.training.headsets import build_heads
     from detector.types import CLASS_NAME, PERSON
 
     engine = Engine(EngineSettings(ppe_model=args.people_model_onnx, smoking_model=None, head_model=None))

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from detector.backend import BackendOptions
+from detector.backends.interface import BackendOptions
 from detector.decode import DecodeParams
 from detector.engine import EngineSettings
 from detector.face_gallery import Gallery

@@ -17,10 +17,10 @@ import cv2
 import numpy as np
 import pytest
 
-from detector.dataset import read_labels
 from detector.engine import Engine
-from detector.metrics import box_iou
+from detector.evaluation.average_precision import box_iou
 from detector.ppe import associate
+from detector.training.dataset import read_labels
 from detector.types import HELMET, INFERRED, VEST, make_detections
 from tests.conftest import DATA
 

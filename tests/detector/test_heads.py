@@ -12,12 +12,12 @@ import cv2
 import numpy as np
 import pytest
 
-from detector.dataset import read_labels
 from detector.engine import Engine, EngineSettings
 from detector.head_crops import crop_squares, head_squares
 from detector.heads import HEAD_BARE_SCORE, HeadClassifier, HeadParams, HeadStage
 from detector.modelfiles import ModelFileError, resolve
 from detector.ppe import Bands, associate
+from detector.training.dataset import read_labels
 from detector.types import HELMET, INFERRED, Attr, make_detections
 from tests.conftest import DATA
 

@@ -9,8 +9,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from detector import modelfiles
-from detector.backend import BackendOptions
-from detector.backends import create
+from detector.backends.factory import create
+from detector.backends.interface import BackendOptions
 from detector.modelfiles import ModelFileError, resolve
 
 

@@ -1,4 +1,5 @@
-"""Every benchmark reports its figures the same way (:mod:`detector.figures`), whichever package it is in."""
+"""Every benchmark reports its figures the same way (:mod:`detector.evaluation.figures`), whichever
+package it is in."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``sitewatch bench --gpu``: the PyTorch backend's detections per second by batch size (on the CPU here,
+"""``sitewatch bench gpu``: the PyTorch backend's detections per second by batch size (on the CPU here,
 on CUDA where there is one) and video decoding per stream size."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import pytest
 
-from detector.backend import BackendOptions
-from detector.backends import create
+from detector.backends.factory import create
+from detector.backends.interface import BackendOptions
 from detector.modelfiles import resolve
 from sitewatch.bench.gpu import STREAMS, bench_batches, bench_decode
 from tests.conftest import ROOT
@@ -21,7 +21,7 @@ IMAGES = sorted((ROOT / "configs" / "demo" / "images").glob("*.jpg"))
 def torchscript(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("torch")
     pytest.importorskip("ultralytics")
-    from detector.torch_backend import export_torchscript
+    from detector.backends.torch_runtime import export_torchscript
 
     folder = tmp_path_factory.mktemp("ts")
     weights = folder / "ppe.pt"

@@ -133,7 +133,7 @@ def test_bench_json_reports_engine_and_raw_times() -> None:
 
 
 def test_bench_cameras_json() -> None:
-    result = sitewatch("bench", "--cameras", "1", "--seconds", "4", "--json")
+    result = sitewatch("bench", "cameras", "1", "--seconds", "4", "--json")
     assert result.returncode == 0, result.stderr
     bench = json.loads(result.stdout)
     assert bench["cameras"] == 1 and bench["demand_fps"] == 5.0
@@ -173,7 +173,7 @@ def test_run_watches_the_demo_video_and_opens_cases_at_the_demo_case_system(tmp_
 
 def test_bench_alerts_json(tmp_path: Path) -> None:
     result = sitewatch(
-        "bench", "--alerts", "--deliveries", "40", "--cases", "3", "--port", str(free_port()), "--json",
+        "bench", "alerts", "--deliveries", "40", "--cases", "3", "--port", str(free_port()), "--json",
         env={"TMPDIR": str(tmp_path)},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
@@ -185,7 +185,7 @@ def test_bench_alerts_json(tmp_path: Path) -> None:
 
 def test_bench_api_json_on_two_server_processes(tmp_path: Path) -> None:
     result = sitewatch(
-        "bench", "--api", "--events", "20", "--stored", "200", "--clients", "2", "--api-workers", "2",
+        "bench", "api", "--events", "20", "--stored", "200", "--clients", "2", "--api-workers", "2",
         "--port", str(free_port()), "--json", env={"TMPDIR": str(tmp_path)},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from detector.heads import HeadClassifier
-from detector.headsets import HeadSet
+from detector.training.headsets import HeadSet
 from tests.conftest import DATA
 from tests.sitewatch.test_cli import sitewatch
 

@@ -23,8 +23,8 @@ pytest.importorskip("ultralytics")
 
 @pytest.fixture(scope="module")
 def torchscript(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from detector.backends.torch_runtime import export_torchscript
     from detector.modelfiles import resolve
-    from detector.torch_backend import export_torchscript
 
     folder = tmp_path_factory.mktemp("gpu-server")
     weights = folder / "ppe.pt"

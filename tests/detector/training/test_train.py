@@ -1,0 +1,52 @@
+"""The train path: one epoch on eight images at 160 px, ONNX export, loaded by our runtime."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import cv2
+import pytest
+
+from detector import modelfiles
+from detector.backends.factory import create
+from detector.decode import DecodeParams
+from detector.modelfiles import resolve
+from detector.training.train import train
+from tests.conftest import DATA
+
+
+@pytest.mark.slow
+def test_one_epoch_exports_an_onnx_our_runtime_loads(tmp_path: Path) -> None:
+    data = tmp_path / "ppe"
+    shutil.copytree(DATA / "ppe", data)  # ultralytics writes a labels.cache beside the labels
+    out = tmp_path / "models"
+    result = train(
+        data=data,
+        base=resolve("ppe.pt"),
+        out_dir=out,
+        name="tiny",
+        epochs=1,
+        imgsz=160,
+        batch=8,
+        device="cpu",
+        workers=0,
+    )
+    assert result.onnx == out / "tiny.onnx" and result.weights.exists()
+    # Recorded in the folder's manifest, so the checksum check applies to the new file too.
+    assert modelfiles.expected_sha256(result.onnx) == result.onnx_sha256
+    model = create("onnx", result.onnx)
+    assert model.input_size == (160, 160)
+    assert model.names == {0: "person", 1: "helmet", 2: "no_helmet", 3: "vest", 4: "no_vest"}
+    image = cv2.imread(str(next((DATA / "ppe" / "images").glob("*.jpg"))))
+    batch = model.detect([image], DecodeParams(conf=0.01))
+    assert batch.timings_ms["inference"] > 0
+    assert len(batch.detections[0]) > 0  # one epoch from the trained checkpoint still finds things
+
+    ultralytics_model = create("ultralytics", result.weights)
+    assert len(ultralytics_model.detect([image], DecodeParams(conf=0.01)).detections[0]) > 0
+
+
+def test_training_needs_a_data_yaml(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"data\.yaml"):
+        train(data=tmp_path, base=resolve("ppe.pt"), out_dir=tmp_path, name="x", epochs=1)
