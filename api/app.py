@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -22,35 +22,39 @@ from alerts.config import AlertsConfig
 from alerts.contract import CaseNotice, EventNotice
 from api.access import keys_router
 from api.access import router as users
-from api.access.auth import KeyCache, ensure_admin, key_pepper
+from api.access.auth import KEY_CACHE, KeyCache, ensure_admin, key_pepper
 from api.access.deps import caller_identity, get_principal, routes_without_principal
-from api.access.login import LoginThrottle
+from api.access.login import LOGIN_THROTTLE, PASSWORD_CHECKS, LoginThrottle
 from api.analysis import router as analysis
 from api.cases import router as cases
-from api.cases.callbacks import CallbackReceipts, callback_secrets
+from api.cases.callbacks import CALLBACK_RECEIPTS, CALLBACK_SECRETS, CallbackReceipts, callback_secrets
 from api.core.db import make_engine, migrate, session_factory, writer_lock
 from api.core.errors import DomainError
 from api.core.secretkeys import PII_KEY
 from api.core.settings import ApiSettings
 from api.delivery import call_reports_router
 from api.delivery import router as deliveries
-from api.delivery.dispatcher import Dispatcher
-from api.delivery.links import evidence_link, link_key
+from api.delivery.dispatcher import DISPATCHER, Dispatcher
+from api.delivery.links import LINK_KEY, evidence_link, link_key
 from api.events import router as events
-from api.events.retention import Throttle
+from api.events.retention import LOW_DISK, Throttle
 from api.http.errors import domain_error
 from api.http.guards import RequestGuard, validation_error
+from api.http.services import Services
 from api.ingest import router as ingest
-from api.ingest.group_commit import GroupCommitter
+from api.ingest.group_commit import COMMITTER, GroupCommitter
+from api.ingest.receive import INGEST_COUNTERS, IngestCounters
 from api.officers import router as officers
+from api.officers.face_models import FACE_MODELS, FaceModels
 from api.officers.service import use_face_key_file
 from api.ops import health, metrics_router, ui
-from api.ops.jobs import Jobs
-from api.ops.prometheus import ApiMetrics, RequestMetrics
+from api.ops.jobs import JOBS, Jobs
+from api.ops.prometheus import METRICS, ApiMetrics, RequestMetrics
 from api.projects import router as projects
 from api.projects.service import use_zone
 from api.reports import router as briefs
 from api.reports import stats_router
+from api.reports.brief_file import PDF_TURNS, PdfTurns
 from api.reports.schedule import BriefScheduler
 from api.sites import false_alarms_router
 from api.sites import router as sites
@@ -60,9 +64,7 @@ from api.storage.interface import disk_full
 logger = logging.getLogger(__name__)
 
 #: Password checks (scrypt) one process runs at once; more wait their turn (api.access.login).
-PASSWORD_CHECKS = 2
-#: PDF briefs one process prints at once; more wait up to ``app.state.pdf_wait_s`` then get a 503.
-PDF_PRINTS = 2
+PASSWORD_CHECKS_AT_ONCE = 2
 #: The fewest characters of an admin key chosen with ``SITEWATCH_ADMIN_KEY`` (made ones have 46).
 MIN_ADMIN_KEY = 32
 
@@ -72,8 +74,9 @@ def create_app(
 ) -> FastAPI:
     """Build the API on ``settings``: migrate the database, make sure an admin key exists, mount routes.
 
-    A newly created admin key (no ``SITEWATCH_ADMIN_KEY`` and none stored yet) is left in
-    ``app.state.new_admin_key`` for the command to print once; it is never logged.
+    The app's long-lived objects are built here once, as its :class:`api.http.services.Services`
+    (``services_of(app)``). A newly created admin key (no ``SITEWATCH_ADMIN_KEY`` and none stored yet) is
+    left in its ``new_admin_key`` for the command to print once; it is never logged.
 
     Args:
         settings: database, storage and secrets.
@@ -97,70 +100,75 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.jobs.start()
+        jobs.start()
         yield
-        app.state.jobs.stop()
-        app.state.committer.close()
+        jobs.stop()
+        committer.close()
 
     # /docs is a local page (api.ops.ui.docs): FastAPI's own loads Swagger UI from a CDN.
     app = FastAPI(
         title="sitewatch central API", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
     )
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.sessions = sessions
-    app.state.key_pepper = pepper
-    app.state.store = open_store(settings)
-    app.state.new_admin_key = new_admin_key
-    app.state.link_key = link_key(settings)
-    key = app.state.link_key
-    write_turn = partial(writer_lock, settings.database_url)  # the busiest writers take turns (SQLite)
-    app.state.write_turn = write_turn
     alerts = alerts or AlertsConfig()
+    services = Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        store=open_store(settings),
+        # Projects' dates, briefs, analyses and quiet hours are local to one zone: the alerts'.
+        zone=ZoneInfo(alerts.timezone),
+        write_turn=partial(writer_lock, settings.database_url),  # the busiest writers take turns (SQLite)
+        key_pepper=pepper,
+        new_admin_key=new_admin_key,
+    )
+    app.state.services = services  # the one thing on app.state: routes reach it through api.http.services
     use_zone(alerts.timezone)  # projects' dates are local, like briefs and quiet hours (api.projects.service)
-    app.state.timezone = alerts.timezone  # of hours and weeks in analyses, as of the scheduled briefs
-    links = partial(_evidence_link, settings.public_url, key)
-    app.state.dispatcher = Dispatcher(sessions, alerts, links=links, lock=write_turn) if dispatch else None
+    links = partial(_evidence_link, settings.public_url, link_key(settings))
+    dispatcher = Dispatcher(sessions, alerts, links=links, lock=services.write_turn) if dispatch else None
     schedule = (
         BriefScheduler(
             sessions,
             alerts.briefs,
-            channels=app.state.dispatcher.channels,
+            channels=dispatcher.channels,
             links=links,
-            store=app.state.store,
+            store=services.store,
             timezone=alerts.timezone,
         )
-        if app.state.dispatcher is not None and alerts.briefs
+        if dispatcher is not None and alerts.briefs
         else None
     )
     due_soon = any("case.due_soon" in route.topics for route in alerts.routes) and dispatch
-    app.state.jobs = Jobs(
+    jobs = Jobs(
         app,
         briefs=schedule,
         sweep_cases=dispatch,
         due_soon=timedelta(hours=alerts.due_soon_hours) if due_soon else None,
     )
-    app.state.face_analyzer = None  # loaded on the first enrolment
     use_face_key_file(settings.data_dir)  # SITEWATCH_FACE_KEY, else data_dir/face.key (made on first start)
     PII_KEY.use_file(settings.data_dir)  # SITEWATCH_PII_KEY, else data_dir/pii.key (projects' phone numbers)
-    app.state.low_disk = Throttle()  # the retention passes uploads ask for on a low disk
-    app.state.metrics = ApiMetrics()
-    app.state.key_cache = KeyCache(settings.key_cache_s)
-    # Signed case-system callbacks (api.cases.callbacks).
-    app.state.callback_secrets = callback_secrets(alerts)
-    app.state.callback_receipts = CallbackReceipts()
-    app.state.login_throttle = LoginThrottle()
-    app.state.password_hashing = asyncio.Semaphore(PASSWORD_CHECKS)
-    app.state.pdf_slots = threading.BoundedSemaphore(PDF_PRINTS)  # each print is a Chromium
-    app.state.pdf_wait_s = 10.0
-    app.state.enrolments = asyncio.Semaphore(1)  # the face models are shared and CPU-heavy
-    app.state.committer = GroupCommitter(
+    metrics = ApiMetrics()
+    committer = GroupCommitter(
         make_engine(settings.database_url, connections=1),
-        app.state.store,
-        on_batch=app.state.metrics.ingest_batch.observe,
-        lock=write_turn,
+        services.store,
+        on_batch=metrics.ingest_batch.observe,
+        lock=services.write_turn,
     )
-    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    owned = services.owned
+    owned.put(DISPATCHER, dispatcher)
+    owned.put(JOBS, jobs)
+    owned.put(LINK_KEY, link_key(settings))
+    owned.put(METRICS, metrics)
+    owned.put(INGEST_COUNTERS, IngestCounters(ingested=metrics.ingested, disarmed=metrics.disarmed))
+    owned.put(COMMITTER, committer)
+    owned.put(LOW_DISK, Throttle())  # the retention passes a low disk asks for
+    owned.put(KEY_CACHE, KeyCache(settings.key_cache_s))
+    owned.put(CALLBACK_SECRETS, callback_secrets(alerts))  # signed case-system callbacks
+    owned.put(CALLBACK_RECEIPTS, CallbackReceipts())
+    owned.put(LOGIN_THROTTLE, LoginThrottle())
+    owned.put(PASSWORD_CHECKS, asyncio.Semaphore(PASSWORD_CHECKS_AT_ONCE))
+    owned.put(PDF_TURNS, PdfTurns())
+    owned.put(FACE_MODELS, FaceModels())
+    app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(  # outermost: the first to look at a request
         RequestGuard,
         multipart_limit=multipart_limit(settings),

@@ -24,7 +24,9 @@ from api.access.users import create_user
 from api.app import create_app
 from api.cases.service import set_policy
 from api.core.settings import ApiSettings
+from api.delivery.dispatcher import DISPATCHER
 from api.events.schemas import IngestEventIn
+from api.http.services import services_of
 from api.ingest.prepare import IngestError
 from api.ingest.service import ingest_update
 from api.ingest.silence import end_silent_events
@@ -64,20 +66,20 @@ class ApiSink:
             if update.evidence.clip:
                 files["clip"] = update.evidence.clip
         try:
-            with self.app.state.sessions() as session:
+            with services_of(self.app).sessions() as session:
                 ingest_update(
                     session,
                     update=IngestEventIn.model_validate(update.to_json()),
                     files=files,
-                    store=self.app.state.store,
+                    store=services_of(self.app).store,
                     actor="worker",
                 )
         except (IngestError, ValueError):
             logger.exception("event update %s/%d not stored", update.event_id, update.seq)
             return
         self.stored += 1
-        if self.app.state.dispatcher is not None:
-            self.app.state.dispatcher.wake()
+        if (dispatcher := services_of(self.app).get(DISPATCHER)) is not None:
+            dispatcher.wake()
         if self.echo:
             when = datetime.fromtimestamp(update.updated_at).strftime("%H:%M:%S")
             print(  # noqa: T201 - the console output of `sitewatch run`
@@ -123,7 +125,7 @@ class AllInOne:
         self._closing = threading.Event()
 
     def _apply_case_policies(self) -> None:
-        with self.app.state.sessions() as session:
+        with services_of(self.app).sessions() as session:
             ensure_site(session, site_id=self.config.site.id)
             for kind, rule in self.config.case_policies.items():
                 set_policy(
@@ -138,10 +140,10 @@ class AllInOne:
     def _end_previous_run(self) -> None:
         """End the site's events a previous run left open: its worker, the only edge of this site, was
         killed before it could end them (a clean stop ends them itself)."""
-        with self.app.state.sessions() as session:
+        with services_of(self.app).sessions() as session:
             end_silent_events(
                 session,
-                store=self.app.state.store,
+                store=services_of(self.app).store,
                 silence=timedelta(0),
                 reason=RESTART_REASON,
                 site_id=self.config.site.id,
@@ -154,7 +156,7 @@ class AllInOne:
         if self.receiver is None:
             return
         name = "demo case system"
-        with self.app.state.sessions() as session:
+        with services_of(self.app).sessions() as session:
             for old in session.scalars(
                 select(ApiKey.id).where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
             ):
@@ -166,7 +168,7 @@ class AllInOne:
     def _first_user(self) -> str | None:
         """On the first start, a supervisor account for the web UI; its password is returned to be shown
         once (only its hash is stored). ``SITEWATCH_DEMO_PASSWORD`` chooses it."""
-        with self.app.state.sessions() as session:
+        with services_of(self.app).sessions() as session:
             if session.scalar(select(func.count()).select_from(User)):
                 return None
             password = os.environ.get("SITEWATCH_DEMO_PASSWORD") or secrets.token_urlsafe(12)
@@ -196,7 +198,7 @@ class AllInOne:
         if self._gallery is None or self._closing.is_set():
             return
         try:
-            with self.app.state.sessions() as session:
+            with services_of(self.app).sessions() as session:
                 apply_gallery(self._gallery, gallery(session, site_id=self.config.site.id))
         except FaceKeyError as exc:  # no key: no enrolled officers can be read
             logger.warning("officer gallery not loaded: %s", exc)
@@ -214,13 +216,13 @@ class AllInOne:
         return FalseAlarmSync(memory, self._false_alarms, refresh_s=settings.refresh_min * 60.0)
 
     def _false_alarms(self) -> list[dict[str, Any]]:
-        with self.app.state.sessions() as session:
+        with services_of(self.app).sessions() as session:
             rows = active_entries(session, site_id=self.config.site.id)
             return [FalseAlarmPublic.model_validate(r).model_dump(mode="json") for r in rows]
 
     def record_sighting(self, at: float, officer: str, camera_id: str) -> None:
         """Extend the presence timeline, as the sightings route would."""
-        with self.app.state.sessions() as session:
+        with services_of(self.app).sessions() as session:
             record_sighting(
                 session,
                 site_id=self.config.site.id,
@@ -231,7 +233,7 @@ class AllInOne:
 
     def record_health(self, report: list[dict[str, Any]]) -> None:
         """Store the worker's camera health, as the ingest route would."""
-        with self.app.state.sessions() as session:
+        with services_of(self.app).sessions() as session:
             record_health(session, items=[CameraHealthIn.model_validate(item) for item in report])
 
     def banner(self) -> list[str]:
@@ -245,7 +247,7 @@ class AllInOne:
         ]
         if self.new_password:
             lines.append(f"  web log-in  supervisor / {self.new_password}   (shown once)")
-        key = self.app.state.new_admin_key
+        key = services_of(self.app).new_admin_key
         if key:
             lines.append(f"  admin key   {key}   (shown once: store it now)")
         elif self.settings.admin_key:
@@ -261,6 +263,6 @@ class AllInOne:
         self._closing.set()
         self.server.should_exit = True
         self._thread.join(timeout=30)
-        self.app.state.engine.dispose()
+        services_of(self.app).engine.dispose()
         if self.receiver is not None:
             self.receiver.close()

@@ -27,6 +27,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.http.services import Slot
 from api.models import ApiKey
 
 logger = logging.getLogger(__name__)
@@ -237,3 +238,7 @@ def ensure_admin(session: Session, env_key: str | None) -> str | None:
     if session.scalar(select(ApiKey).where(ApiKey.role == "admin", ApiKey.revoked_at.is_(None))) is not None:
         return None
     return create_key(session, name="admin (first start)", role="admin")
+
+
+#: The app's cache of checked keys.
+KEY_CACHE: Slot[KeyCache] = Slot("the cache of checked API keys")

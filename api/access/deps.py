@@ -16,9 +16,10 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import Scope
 
-from api.access.auth import Principal, Role, authenticate, hash_key
+from api.access.auth import KEY_CACHE, Principal, Role, authenticate, hash_key
 from api.access.users import SESSION_COOKIE, session_principal
 from api.core.errors import NotFoundError
+from api.http.services import services_of
 from api.models import User
 from api.storage.interface import EvidenceStore
 
@@ -28,7 +29,7 @@ from api.storage.interface import EvidenceStore
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """A database session for this request (opening one is free: it connects on first use)."""
-    session: Session = request.app.state.sessions()
+    session: Session = services_of(request.app).sessions()
     try:
         yield session
     finally:
@@ -43,7 +44,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 async def get_store(request: Request) -> EvidenceStore:
     """The evidence store."""
-    store: EvidenceStore = request.app.state.store
+    store: EvidenceStore = services_of(request.app).store
     return store
 
 
@@ -51,7 +52,7 @@ StoreDep = Annotated[EvidenceStore, Depends(get_store)]
 
 
 def _lookup(app: Any, check: Callable[[Session, str], Principal | None], secret: str) -> Principal | None:
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         return check(session, secret)
 
 
@@ -65,8 +66,9 @@ async def find_principal(app: Any, *, authorization: str, cookie: str | None) ->
     scheme, _, key = authorization.partition(" ")
     key = key.strip()
     if scheme.lower() == "bearer" and key:
-        cache = app.state.key_cache
-        digest = hash_key(key, app.state.key_pepper)
+        services = services_of(app)
+        cache = services.get(KEY_CACHE)
+        digest = hash_key(key, services.key_pepper)
         principal: Principal | None = cache.get(digest)
         if principal is None:
             principal = await run_in_threadpool(_lookup, app, authenticate, key)
@@ -158,7 +160,7 @@ def same_site(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin is not None:
         ours = {f"{request.url.scheme}://{request.headers.get('host', '')}"}
-        ours.add(request.app.state.settings.public_url.rstrip("/"))
+        ours.add(services_of(request.app).settings.public_url.rstrip("/"))
         if origin.rstrip("/") not in ours:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"cross-site request refused (Origin: {origin[:100]})"

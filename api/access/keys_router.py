@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from api.access import key_admin
+from api.access.auth import KEY_CACHE
 from api.access.deps import Admin, IdPath, SessionDep, within_scope
 from api.access.schemas import KeyCreated, KeyIn, KeyPublic
 from api.http.params import API_PREFIX
+from api.http.services import services_of
 
 router = APIRouter(prefix=f"{API_PREFIX}/keys", tags=["keys"])
 
@@ -31,4 +33,6 @@ def list_keys(principal: Admin, session: SessionDep) -> list[KeyPublic]:
 def revoke(key_id: IdPath, request: Request, principal: Admin, session: SessionDep) -> KeyPublic:
     """Revoke a key: refused from now on by this replica, and by the others within
     ``SITEWATCH_KEY_CACHE_S`` seconds."""
-    return key_admin.revoke(session, principal=principal, key_id=key_id, cache=request.app.state.key_cache)
+    return key_admin.revoke(
+        session, principal=principal, key_id=key_id, cache=services_of(request.app).get(KEY_CACHE)
+    )

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from api.access.audit import audit
 from api.access.users import check_password, hash_password, session_user, set_user_password, start_session
 from api.core.errors import DomainError
+from api.http.services import Slot
 from api.models import User
 
 logger = logging.getLogger(__name__)
@@ -280,3 +281,9 @@ async def change_own_password(
     throttle.succeeded(username=username)
     await run_in_threadpool(_store_password, sessions, user_id, new_hash, token)
     return username
+
+
+#: The app's log-in throttle.
+LOGIN_THROTTLE: Slot[LoginThrottle] = Slot("the log-in throttle")
+#: The password checks (scrypt) one process runs at once; more wait their turn.
+PASSWORD_CHECKS: Slot[asyncio.Semaphore] = Slot("the turns of password checks")

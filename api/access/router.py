@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from api.access import user_admin
 from api.access.auth import Principal
 from api.access.deps import Admin, Reader, ScopedUser, SessionDep, get_principal, same_site, within_scope
-from api.access.login import change_own_password, password_login
+from api.access.login import LOGIN_THROTTLE, PASSWORD_CHECKS, change_own_password, password_login
 from api.access.schemas import LoginIn, PasswordChangeIn, PasswordIn, UserChanged, UserIn, UserPublic
 from api.access.users import SESSION_COOKIE, SESSION_HOURS, logout
 from api.http.params import API_PREFIX
+from api.http.services import services_of
 
 router = APIRouter(prefix=API_PREFIX, tags=["users"])
 #: Log-in, the one route of people's access that answers without a principal (listed in
@@ -34,11 +35,11 @@ async def log_in(body: LoginIn, request: Request, response: Response) -> None:
     """Start a session: an HttpOnly cookie good for 12 hours. Failed attempts are throttled per user name
     and per client address (:mod:`api.access.login`)."""
     same_site(request)  # no log-in forced on a browser by another site
-    state = request.app.state
+    services = services_of(request.app)
     token = await password_login(
-        sessions=state.sessions,
-        throttle=state.login_throttle,
-        hashing=state.password_hashing,
+        sessions=services.sessions,
+        throttle=services.get(LOGIN_THROTTLE),
+        hashing=services.get(PASSWORD_CHECKS),
         username=body.username,
         password=body.password,
         address=request.client.host if request.client else "unknown",
@@ -127,11 +128,11 @@ async def change_password(
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "only a person logged in with a session changes their password"
         )
-    state = request.app.state
+    services = services_of(request.app)
     await change_own_password(
-        sessions=state.sessions,
-        throttle=state.login_throttle,
-        hashing=state.password_hashing,
+        sessions=services.sessions,
+        throttle=services.get(LOGIN_THROTTLE),
+        hashing=services.get(PASSWORD_CHECKS),
         token=token,
         old_password=body.old_password,
         new_password=body.new_password,

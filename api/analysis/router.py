@@ -13,6 +13,7 @@ from api.analysis.service import analysis_of
 from api.analysis.tracked_issues import close_tracked, public_issues, track_finding
 from api.core.schemas import Time
 from api.http.params import API_PREFIX
+from api.http.services import services_of
 
 router = APIRouter(prefix=API_PREFIX, tags=["analysis"])
 
@@ -37,7 +38,7 @@ def analysis(
         principal=principal,
         start=start,
         end=end,
-        tz=tz or request.app.state.timezone,
+        tz=tz or services_of(request.app).zone.key,
         site_id=site_id,
         min_projects=min_projects,
     )

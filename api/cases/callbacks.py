@@ -19,6 +19,7 @@ from fastapi import HTTPException, Request, status
 
 from alerts.config import AlertsConfig
 from alerts.signing import IDEMPOTENCY_HEADER, MAX_AGE_S, SIGNATURE_HEADER, TIMESTAMP_HEADER, check_request
+from api.http.services import Slot, services_of
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ async def signed_callback(request: Request) -> str | None:
     signature = request.headers.get(SIGNATURE_HEADER)
     if signature is None:
         return None
-    secrets: tuple[str, ...] = request.app.state.callback_secrets
+    secrets = services_of(request.app).get(CALLBACK_SECRETS)
     body = await request.body()  # already read (and kept) by FastAPI for the JSON body
     problem = "no webhook channel secret is configured to check signed callbacks"
     for secret in secrets:
@@ -102,3 +103,9 @@ class CallbackReceipts:
                 self._answers[key] = (self.clock() + self.keep_s, code, body)
                 self._turns.pop(key, None)
         return code, body, False
+
+
+#: The secrets a signed callback may be signed with (the webhook channels').
+CALLBACK_SECRETS: Slot[tuple[str, ...]] = Slot("the secrets of signed callbacks")
+#: The answers given to signed callbacks, by idempotency key.
+CALLBACK_RECEIPTS: Slot[CallbackReceipts] = Slot("the receipts of signed callbacks")

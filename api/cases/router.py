@@ -5,20 +5,21 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from api.access.auth import Principal
 from api.access.deps import Admin, NameQuery, Reader, Reviewer, SessionDep, SiteIdPath, require, visible_site
 from api.cases import actions
-from api.cases.callbacks import CallbackReceipts, signed_callback
+from api.cases.callbacks import CALLBACK_RECEIPTS, signed_callback
 from api.cases.deps import VisibleCase
 from api.cases.listing import list_cases, public
 from api.cases.schemas import CaseIn, CasePatch, CasePolicyIn, CasePublic
 from api.core.errors import DomainError
 from api.core.kinds import EventKindName
 from api.http.params import API_PREFIX
+from api.http.services import ServicesDep
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def open_case(body: CaseIn, principal: Reviewer, session: SessionDep) -> CasePub
     responses={401: {"description": "No valid key, or a signed callback whose signature or time fails."}},
 )
 def update_case(
-    request: Request,
+    services: ServicesDep,
     body: CasePatch,
     principal: CaseWriter,
     case: VisibleCase,
@@ -77,7 +78,7 @@ def update_case(
     ``X-Sitewatch-Signature`` keyed by a webhook channel's secret) must be fresh (401 otherwise), and a
     repeat of its idempotency key within 10 minutes gets the first answer without being applied again.
     """
-    hours = request.app.state.settings.reinspection_hours
+    hours = services.settings.reinspection_hours
     if signed is None:
         return actions.update_case(
             session, principal=principal, case=case, patch=body, reinspection_hours=hours
@@ -92,7 +93,7 @@ def update_case(
             return exc.status_code, {"detail": exc.detail}
         return 200, jsonable_encoder(answer)
 
-    receipts: CallbackReceipts = request.app.state.callback_receipts
+    receipts = services.get(CALLBACK_RECEIPTS)
     code, answer, repeated = receipts.answer(signed, apply)
     if repeated:
         logger.info("signed callback %r for case %d repeated: first answer given again", signed[:64], case.id)

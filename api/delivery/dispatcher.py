@@ -33,6 +33,7 @@ from alerts.config import ALIYUN_TYPES, AlertsConfig, RouteConfig
 from alerts.factory import make_channel
 from api.delivery import contacts
 from api.delivery.attempts import TokenBucket, claim, new_delivery, record
+from api.http.services import Slot
 from api.models import Case, Delivery, Event, Notification
 from api.notifications.notices import build_notice
 from api.projects.service import decrypt_phone
@@ -266,3 +267,7 @@ class Dispatcher:
         self.delivered += delivered
         self.failed += failed
         return len(sendable)
+
+
+#: The app's dispatcher; ``None`` where the app delivers nothing (``dispatch=False``).
+DISPATCHER: Slot[Dispatcher | None] = Slot("the dispatcher")

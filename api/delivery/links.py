@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from api.core.settings import ApiSettings
+from api.http.services import Slot
 
 
 def link_key(settings: ApiSettings) -> bytes:
@@ -54,3 +55,7 @@ def valid(key: bytes, sha256: str, expires: int, sig: str, *, now: float | None 
     if expires < (now if now is not None else time.time()):
         return False
     return hmac.compare_digest(signature(key, sha256, expires), sig)
+
+
+#: The key that signs evidence links.
+LINK_KEY: Slot[bytes] = Slot("the key of evidence links")

@@ -8,11 +8,14 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.access.deps import GlobalAdmin, SessionDep, StoreDep
 from api.delivery.deps import KnownDelivery
+from api.delivery.dispatcher import DISPATCHER
 from api.delivery.evidence import open_link
+from api.delivery.links import LINK_KEY
 from api.delivery.replay import list_deliveries
 from api.delivery.replay import replay as replay_delivery
 from api.delivery.schemas import DeliveryPublic
 from api.http.params import API_PREFIX
+from api.http.services import services_of
 
 router = APIRouter(prefix=API_PREFIX, tags=["alerts"])
 #: Evidence behind a signed link: no principal, the signature is the credential (listed in
@@ -46,7 +49,7 @@ def replay(
         session,
         principal=principal,
         delivery=delivery,
-        dispatcher=getattr(request.app.state, "dispatcher", None),
+        dispatcher=services_of(request.app).get(DISPATCHER),
     )
 
 
@@ -65,7 +68,12 @@ def evidence(
 ) -> Response:
     """One evidence file through a signed, time-limited link (sent in notifications); no key needed."""
     data, media_type = open_link(
-        session, store=store, key=request.app.state.link_key, sha256=sha256, expires=expires, sig=sig
+        session,
+        store=store,
+        key=services_of(request.app).get(LINK_KEY),
+        sha256=sha256,
+        expires=expires,
+        sig=sig,
     )
     headers = {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"}
     if media_type == "text/html":  # a brief: its own styles and data: pictures, nothing else

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.cases.service import ACTIVE
 from api.core.settings import ApiSettings
+from api.http.services import Slot
 from api.models import Case, CaseEvent, Event, EvidenceFile
 from api.storage.interface import EvidenceStore
 
@@ -160,3 +161,7 @@ __all__ = [
     "evidence_bytes",
     "sweep_orphans",
 ]
+
+
+#: The retention passes a low disk asks for, one at a time.
+LOW_DISK: Slot[Throttle] = Slot("the low-disk retention throttle")

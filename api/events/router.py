@@ -13,6 +13,7 @@ from api.events.deps import VisibleEvent
 from api.events.schemas import EventPage, EventPublic, ReviewIn
 from api.events.service import event_page, review_event
 from api.http.params import API_PREFIX
+from api.http.services import services_of
 
 router = APIRouter(prefix=f"{API_PREFIX}/events", tags=["events"])
 
@@ -89,6 +90,6 @@ def review(
         event=event,
         verdict=body.verdict,
         note=body.note,
-        false_alarm_days=request.app.state.settings.false_alarm_days,
+        false_alarm_days=services_of(request.app).settings.false_alarm_days,
     )
     return EventPublic.model_validate(event)

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from api.core.db import session_factory
 from api.events.schemas import IngestResult
+from api.http.services import Slot
 from api.ingest.prepare import Prepared, Submission, prepare
 from api.ingest.write import store_prepared
 from api.storage.interface import EvidenceStore
@@ -180,3 +181,7 @@ def _settle(future: Future[IngestResult], outcome: IngestResult | Exception) -> 
             future.set_result(outcome)
     except InvalidStateError:
         pass
+
+
+#: The app's group committer of ingest requests.
+COMMITTER: Slot[GroupCommitter] = Slot("the ingest's group committer")

@@ -4,20 +4,21 @@ counted for Prometheus, and room made on a disk running low."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
+from prometheus_client import Counter
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import State
 
 from api.access.auth import Principal
 from api.access.deps import reporting_site
 from api.core.errors import InvalidError
-from api.events.retention import apply_retention, retention_policy
+from api.events.retention import LOW_DISK, apply_retention, retention_policy
 from api.events.schemas import IngestEventIn, IngestResult
-from api.ingest.group_commit import GroupCommitter
+from api.http.services import Services, Slot
+from api.ingest.group_commit import COMMITTER
 from api.ingest.prepare import IngestError, Submission
-from api.storage.interface import EvidenceStore
 
 
 def parse_update(event: bytes | None) -> IngestEventIn:
@@ -35,9 +36,10 @@ def parse_update(event: bytes | None) -> IngestEventIn:
         raise InvalidError(f"invalid event: {problems}") from None
 
 
-async def receive(state: State, *, principal: Principal, parts: dict[str, bytes]) -> IngestResult:
+async def receive(services: Services, *, principal: Principal, parts: dict[str, bytes]) -> IngestResult:
     """Store the update of ``parts`` (its ``event`` part and its files) sent by the edge key
-    ``principal``; ``state``: the app's (its committer, metrics, store, settings and low-disk throttle).
+    ``principal``, with the app's ``services`` (its committer, counters, store, settings and low-disk
+    throttle).
 
     Raises:
         InvalidError: no valid ``event`` part.
@@ -47,32 +49,50 @@ async def receive(state: State, *, principal: Principal, parts: dict[str, bytes]
     """
     update = parse_update(parts.pop("event", None))
     reporting_site(principal, update.site_id)
-    counter = state.metrics.ingested
+    counters = services.get(INGEST_COUNTERS)
+    counter = counters.ingested
     # Stored on the group-commit thread, with the other updates arriving now (api.ingest.group_commit):
     # the hashing, file writes and transaction stay off the event loop, and one commit serves them all.
-    committer: GroupCommitter = state.committer
+    committer = services.get(COMMITTER)
     try:
         result = await committer.submit(Submission(update, parts, principal.name))
     except IngestError:  # EventConflictError included
         counter.labels("refused").inc()
         raise
     counter.labels(result.status).inc()
-    store: EvidenceStore = state.store
+    store = services.store
     if result.status == "disarmed":
-        state.metrics.disarmed.labels(update.site_id, update.kind).inc()
+        counters.disarmed.labels(update.site_id, update.kind).inc()
     elif (
         result.status == "stored"
         and parts
         and (free := store.free_mb()) is not None
-        and free < state.settings.min_free_mb
+        and free < services.settings.min_free_mb
     ):
         # The disk must never fill: make room now rather than at the next periodic pass.
         # One pass at a time and a few seconds apart (api.events.retention.Throttle): each frees the
         # shortfall.
-        await run_in_threadpool(state.low_disk.run, partial(_make_room, state, store))
+        await run_in_threadpool(services.get(LOW_DISK).run, partial(_make_room, services))
     return result
 
 
-def _make_room(state: State, store: EvidenceStore) -> None:
-    with state.sessions() as session:
-        apply_retention(session, store=store, policy=retention_policy(state.settings))
+def _make_room(services: Services) -> None:
+    with services.sessions() as session:
+        apply_retention(session, store=services.store, policy=retention_policy(services.settings))
+
+
+@dataclass(frozen=True, slots=True)
+class IngestCounters:
+    """The Prometheus counters the ingest adds to (made with the app's metrics, :mod:`api.ops.prometheus`).
+
+    Attributes:
+        ingested: updates by result (``stored``, ``duplicate``, ``disarmed``, ``refused``).
+        disarmed: violations acknowledged while their project was not active, by site and kind.
+    """
+
+    ingested: Counter
+    disarmed: Counter
+
+
+#: The counters of the app's ingest.
+INGEST_COUNTERS: Slot[IngestCounters] = Slot("the ingest's counters")

@@ -8,6 +8,7 @@ from api.access.deps import Edge
 from api.events.schemas import IngestResult
 from api.http.multipart import read_parts
 from api.http.params import API_PREFIX
+from api.http.services import ServicesDep
 from api.ingest.prepare import MEDIA
 from api.ingest.receive import receive
 
@@ -59,17 +60,16 @@ EVENT_PART_LIMIT = 2**20
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _BODY_SCHEMA}}}
     },
 )
-async def ingest_event(request: Request, principal: Edge) -> Response:
+async def ingest_event(request: Request, principal: Edge, services: ServicesDep) -> Response:
     """Store an event update and its evidence; idempotent on (event id, seq).
 
     The body is read by :func:`api.http.multipart.read_parts` rather than through ``Form``/``File``
     parameters: this route takes every update of every edge box, and FastAPI's form handling cost it more
     CPU than the storing does.
     """
-    state = request.app.state
-    limit = int(state.settings.max_upload_mb * 2**20)
+    limit = int(services.settings.max_upload_mb * 2**20)
     parts = await read_parts(request, limits={"event": EVENT_PART_LIMIT} | dict.fromkeys(MEDIA, limit))
-    result = await receive(state, principal=principal, parts=parts)
+    result = await receive(services, principal=principal, parts=parts)
     code = status.HTTP_201_CREATED if result.status == "stored" else status.HTTP_200_OK
     # A plain response: the result is already a validated model, so FastAPI's response validation is skipped.
     return Response(result.model_dump_json(), status_code=code, media_type="application/json")

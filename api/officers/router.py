@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 
 from api.access.deps import (
     Edge,
@@ -19,21 +19,14 @@ from api.access.deps import (
     visible_site,
 )
 from api.http.params import API_PREFIX
+from api.http.services import ServicesDep
 from api.officers import actions
 from api.officers.deps import VisibleOfficer
+from api.officers.face_models import FACE_MODELS, FaceModels
 from api.officers.schemas import GalleryPublic, OfficerPatch, OfficerPublic, PresencePublic, SightingIn
 from api.officers.service import delete_officer, gallery, record_sighting
 
 router = APIRouter(prefix=API_PREFIX, tags=["officers"])
-
-
-def _analyzer(request: Request) -> object:
-    """The face models, loaded on first use and shared."""
-    if getattr(request.app.state, "face_analyzer", None) is None:
-        from detector.faces import FaceAnalyzer, FaceSettings
-
-        request.app.state.face_analyzer = FaceAnalyzer.load(FaceSettings())
-    return request.app.state.face_analyzer
 
 
 @router.post(
@@ -44,7 +37,8 @@ def _analyzer(request: Request) -> object:
 )
 async def enroll(
     site_id: SiteIdPath,
-    request: Request,
+    services: ServicesDep,
+    faces: Annotated[FaceModels, Depends(FACE_MODELS)],
     principal: Reviewer,
     session: SessionDep,
     name: Annotated[str, Form(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")],
@@ -59,9 +53,9 @@ async def enroll(
         site_id=site_id,
         name=name,
         photos=photos,
-        max_bytes=int(request.app.state.settings.max_upload_mb * 2**20),
-        turn=request.app.state.enrolments,
-        analyzer=lambda: _analyzer(request),
+        max_bytes=int(services.settings.max_upload_mb * 2**20),
+        turn=faces.turn,
+        analyzer=faces.analyzer,
     )
 
 

@@ -16,13 +16,14 @@ import threading
 import time
 from datetime import timedelta
 from functools import partial
-from typing import Any
 
 from fastapi import FastAPI
 
 from api.cases.due_soon import raise_due_soon
 from api.cases.service import close_reinspected
-from api.events.retention import apply_retention, retention_policy, sweep_orphans
+from api.delivery.dispatcher import DISPATCHER
+from api.events.retention import LOW_DISK, apply_retention, retention_policy, sweep_orphans
+from api.http.services import Services, Slot, services_of
 from api.ingest.silence import end_silent_events
 from api.reports.schedule import BriefScheduler
 
@@ -41,7 +42,8 @@ ORPHAN_SWEEP_EVERY_S = 3600.0
 
 
 class Jobs:
-    """The background jobs of ``app`` (its ``state`` holds settings, sessions, store and dispatcher).
+    """The background jobs of ``app`` (made by :func:`api.app.create_app`: its services hold the settings,
+    sessions, store and dispatcher).
 
     Args:
         app: the API.
@@ -74,21 +76,21 @@ class Jobs:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
-        if self.app.state.dispatcher is not None:
-            self.app.state.dispatcher.start()
+        if (dispatcher := services_of(self.app).get(DISPATCHER)) is not None:
+            dispatcher.start()
 
     def stop(self) -> None:
         """Stop every job: the passes in progress finish (each thread is waited for up to 10 s)."""
         self._stop.set()
-        if self.app.state.dispatcher is not None:
-            self.app.state.dispatcher.stop()
+        if (dispatcher := services_of(self.app).get(DISPATCHER)) is not None:
+            dispatcher.stop()
         for thread in self._threads:
             thread.join(timeout=10)
 
     def sweep_orphans(self) -> int:
         """Remove the evidence files no row accounts for, old enough (``orphan_min_age_s``); taken in turn
         with the ingest writers (SQLite), so that no upload promotes a file while it is looked at."""
-        state = self.app.state
+        state = services_of(self.app)
         with state.write_turn(), state.sessions() as session:
             return sweep_orphans(session, store=state.store, min_age_s=state.settings.orphan_min_age_s)
 
@@ -97,7 +99,7 @@ class Jobs:
         :data:`DISK_CHECK_EVERY_S`) when the free disk falls below its floor, uploads or not; sweep the
         files no row accounts for at start and every :data:`SWEEP_EVERY_S`. A failed pass is logged and
         retried."""
-        state = self.app.state
+        state = services_of(self.app)
         floor = state.settings.min_free_mb
         last_pass = last_sweep = float("-inf")
         while True:
@@ -113,7 +115,7 @@ class Jobs:
                 low = free is not None and free < floor
                 due = low or now - last_pass >= RETENTION_EVERY_S
                 # Through the uploads' throttle: one pass at a time, whoever asks for it.
-                if due and state.low_disk.run(partial(self._retention_pass, state)):
+                if due and state.get(LOW_DISK).run(partial(self._retention_pass, state)):
                     last_pass = now
             except Exception:  # keep the loop alive; the next pass retries
                 logger.exception("evidence retention failed")
@@ -121,14 +123,14 @@ class Jobs:
                 return
 
     @staticmethod
-    def _retention_pass(state: Any) -> None:
+    def _retention_pass(state: Services) -> None:
         with state.sessions() as session:
             apply_retention(session, store=state.store, policy=retention_policy(state.settings))
 
     def _silence_loop(self) -> None:
         """End the events whose edge fell silent, checking a few times per silence period (at most every
         minute); a failed pass is logged and retried."""
-        state = self.app.state
+        state = services_of(self.app)
         minutes = state.settings.event_silence_min
         if minutes <= 0:
             return
@@ -153,13 +155,13 @@ class Jobs:
         while True:
             try:
                 if self.sweep_cases:
-                    with self.app.state.sessions() as session:
+                    with services_of(self.app).sessions() as session:
                         closed = close_reinspected(session)
                     if closed:
                         logger.info("re-inspection passed without recurrence: closed cases %s", closed)
                         self._wake_dispatcher()
                 if self.due_soon is not None:
-                    with self.app.state.write_turn(), self.app.state.sessions() as session:
+                    with services_of(self.app).write_turn(), services_of(self.app).sessions() as session:
                         near = raise_due_soon(session, lead=self.due_soon)
                     if near:
                         logger.info("deadlines near: case.due_soon for cases %s", near)
@@ -174,5 +176,9 @@ class Jobs:
                 return
 
     def _wake_dispatcher(self) -> None:
-        if self.app.state.dispatcher is not None:
-            self.app.state.dispatcher.wake()
+        if (dispatcher := services_of(self.app).get(DISPATCHER)) is not None:
+            dispatcher.wake()
+
+
+#: The app's background jobs.
+JOBS: Slot[Jobs] = Slot("the background jobs")

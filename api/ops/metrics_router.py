@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.access.deps import Reader
-from api.ops.prometheus import ApiMetrics
+from api.http.services import services_of
+from api.ops.prometheus import METRICS
 
 router = APIRouter()
 
@@ -18,7 +19,7 @@ def metrics(request: Request, principal: Reader) -> Response:
     A caller scoped to some sites gets only the series labelled with one of its sites
     (:class:`api.ops.prometheus.SiteView`): the others add up every site.
     """
-    collector: ApiMetrics = request.app.state.metrics
+    collector = services_of(request.app).get(METRICS)
     return Response(
         collector.exposition(request, site_ids=principal.site_ids), media_type=CONTENT_TYPE_LATEST
     )

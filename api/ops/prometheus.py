@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.http.services import Slot, services_of
 from api.models import CameraHealth, Delivery, Event, EvidenceFile, Notification
 from api.sites.false_alarm_memory import suppression_totals
 
@@ -122,7 +123,7 @@ class ApiMetrics:
 
     def refresh(self, request: Request) -> None:
         """Read the gauges that come from the database and the disk (at scrape time)."""
-        with request.app.state.sessions() as session:
+        with services_of(request.app).sessions() as session:
             for status, count in session.execute(select(Event.status, func.count()).group_by(Event.status)):
                 self.events.labels(status).set(count)
             self.site_events.clear()  # a site whose events were all deleted leaves no stale series
@@ -145,7 +146,7 @@ class ApiMetrics:
                 )
                 for kind, count in sorted(suppression_totals(stored).items())
             ]
-        free = request.app.state.store.free_mb()
+        free = services_of(request.app).store.free_mb()
         if free is not None:
             self.disk_free_bytes.set(free * 2**20)
 
@@ -187,3 +188,7 @@ class RequestMetrics:
                 timer = self._timers[template] = self.metrics.latency.labels(template)
             counter.inc()
             timer.observe(time.perf_counter() - start)
+
+
+#: The app's metrics.
+METRICS: Slot[ApiMetrics] = Slot("the API's metrics")

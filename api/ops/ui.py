@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from api.access.deps import Reader
 from api.core.settings import ApiSettings
 from api.http.params import API_PREFIX
+from api.http.services import services_of
 from detector import kinds
 
 WEB = Path(__file__).resolve().parents[1] / "web"
@@ -64,7 +65,7 @@ class MapSettingsPublic(BaseModel):
 def map_settings(principal: Reader, request: Request) -> MapSettingsPublic:
     """The district map's tile server and attribution (``SITEWATCH_MAP_TILES``,
     ``SITEWATCH_MAP_ATTRIBUTION``); ``tiles`` is null when none is configured."""
-    settings: ApiSettings = request.app.state.settings
+    settings = services_of(request.app).settings
     return MapSettingsPublic(tiles=settings.map_tiles, attribution=settings.map_attribution)
 
 
@@ -74,7 +75,7 @@ def home(request: Request) -> FileResponse:
     return FileResponse(
         WEB / "index.html",
         headers={
-            "Content-Security-Policy": page_policy(request.app.state.settings),
+            "Content-Security-Policy": page_policy(services_of(request.app).settings),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-cache",
         },

@@ -12,6 +12,7 @@ from api.access.audit import audit
 from api.access.auth import Principal
 from api.access.deps import visible_site
 from api.core.errors import BadRequestError, UnavailableError
+from api.http.services import Slot
 from api.reports.briefs import brief_data, render_html
 from api.reports.pdf import render_pdf
 from api.reports.periods import Period, PeriodError
@@ -48,14 +49,28 @@ def parse_period(period: str, tz: str) -> Period:
         raise BadRequestError(f"unknown time zone {tz!r}") from None
 
 
-def print_pdf(html: str, *, slots: threading.Semaphore, wait_s: float) -> bytes:
-    """``html`` printed to PDF once one of ``slots`` is free (each print is a Chromium).
+@dataclass(slots=True)
+class PdfTurns:
+    """The PDF briefs one process prints at once (each print is a Chromium), and how long a request waits
+    for a turn before a 503."""
+
+    slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(2))
+    wait_s: float = 10.0
+
+
+#: The app's turns of PDF printing.
+PDF_TURNS: Slot[PdfTurns] = Slot("the turns of PDF printing")
+
+
+def print_pdf(html: str, *, turns: PdfTurns) -> bytes:
+    """``html`` printed to PDF once one of the ``turns`` is free.
 
     Raises:
-        UnavailableError: no slot came free within ``wait_s`` seconds (with ``Retry-After``).
+        UnavailableError: no turn came free within ``turns.wait_s`` seconds (with ``Retry-After``).
         PdfUnavailableError: no Chromium to print with, or it failed.
     """
-    if not slots.acquire(timeout=wait_s):
+    slots = turns.slots
+    if not slots.acquire(timeout=turns.wait_s):
         raise UnavailableError(
             "too many PDF briefs are being printed: retry shortly", headers={"Retry-After": "10"}
         )
@@ -75,8 +90,7 @@ def brief_file(
     site_id: str | None = None,
     format: str = "html",
     lang: str = "zh",
-    pdf_slots: threading.Semaphore,
-    pdf_wait_s: float,
+    pdf: PdfTurns,
 ) -> BriefFile:
     """The brief of ``period`` for the sites ``principal`` sees (or for ``site_id``), as HTML or PDF;
     audited.
@@ -103,6 +117,6 @@ def brief_file(
     session.commit()
     if format == "html":
         return BriefFile(html, "text/html; charset=utf-8", {"Content-Security-Policy": BRIEF_POLICY})
-    pdf = print_pdf(html, slots=pdf_slots, wait_s=pdf_wait_s)
+    printed = print_pdf(html, turns=pdf)
     filename = f"sitewatch-{period}-{site_id or 'district'}.pdf"
-    return BriefFile(pdf, "application/pdf", {"Content-Disposition": f'inline; filename="{filename}"'})
+    return BriefFile(printed, "application/pdf", {"Content-Disposition": f'inline; filename="{filename}"'})

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.access.deps import NameQuery, Reader, SessionDep, StoreDep
 from api.http.params import API_PREFIX
-from api.reports.brief_file import brief_file
+from api.http.services import services_of
+from api.reports.brief_file import PDF_TURNS, brief_file
 
 router = APIRouter(prefix=API_PREFIX, tags=["briefs"])
 
@@ -41,7 +42,6 @@ def brief(
         site_id=site_id,
         format=format,
         lang=lang,
-        pdf_slots=request.app.state.pdf_slots,
-        pdf_wait_s=request.app.state.pdf_wait_s,
+        pdf=services_of(request.app).get(PDF_TURNS),
     )
     return Response(answer.content, media_type=answer.media_type, headers=answer.headers)

@@ -30,6 +30,7 @@ from api.app import create_app
 from api.cases.service import set_policy
 from api.core.settings import ApiSettings
 from api.delivery.dispatcher import Dispatcher
+from api.http.services import services_of
 from api.models import Delivery, Event, Notification, Site
 from api.sites.service import ensure_site
 from detector.evaluation.figures import figures
@@ -102,7 +103,7 @@ def throughput(url: str, *, count: int, concurrency: int, port: int, progress: b
     now = datetime.now(UTC)
     site = f"bench-{uuid.uuid4().hex[:6]}"
     ids = [f"bench-{uuid.uuid4().hex}" for _ in range(count)]
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         session.add(Site(id=site, created_at=now))
         session.flush()
         session.execute(
@@ -131,7 +132,9 @@ def throughput(url: str, *, count: int, concurrency: int, port: int, progress: b
             "poll_s": 0.02,
         }
     )
-    dispatcher = Dispatcher(app.state.sessions, config, links=lambda digest, ttl: f"http://api/{digest}")
+    dispatcher = Dispatcher(
+        services_of(app).sessions, config, links=lambda digest, ttl: f"http://api/{digest}"
+    )
     bar = tqdm(total=count, desc="deliveries", unit="msg", disable=not progress)
     try:
         start = time.perf_counter()
@@ -139,7 +142,7 @@ def throughput(url: str, *, count: int, concurrency: int, port: int, progress: b
         done = 0
         while done < count:
             time.sleep(0.05)
-            with app.state.sessions() as session:
+            with services_of(app).sessions() as session:
                 now_done = session.scalar(
                     select(func.count()).select_from(Delivery).where(Delivery.status == "delivered")
                 )
@@ -151,7 +154,7 @@ def throughput(url: str, *, count: int, concurrency: int, port: int, progress: b
         dispatcher.stop()
         receiver.terminate()
         receiver.wait(timeout=10)
-        app.state.engine.dispose()
+        services_of(app).engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
     return count / elapsed
 
@@ -186,7 +189,7 @@ def latency(url: str, *, events: int, port: int, progress: bool) -> list[float]:
          "routes": [{"channels": ["cases"]}], "poll_s": 0.05}
     )  # fmt: skip
     app = create_app(ApiSettings(database_url=url, data_dir=folder), alerts=config)
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         ensure_site(session, site_id="bench")
         set_policy(session, site_id="bench", kind="no_helmet", trigger="on_start", deadline_hours=24)
         session.commit()
@@ -217,7 +220,7 @@ def latency(url: str, *, events: int, port: int, progress: bool) -> list[float]:
         server.should_exit = True
         thread.join(timeout=10)
         receiver.close()
-        app.state.engine.dispose()
+        services_of(app).engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
     return results
 

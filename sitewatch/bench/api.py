@@ -25,6 +25,7 @@ from tqdm import tqdm
 from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
+from api.http.services import services_of
 from api.models import Event, Site
 from detector.evaluation.figures import figures
 from sitewatch.bench.api_load import KINDS, Load, noise_jpeg
@@ -133,7 +134,7 @@ def _seed(app: FastAPI, count: int, site: str) -> None:
         }
         for i in range(count)
     ]
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         session.execute(insert(Event), rows)
         session.commit()
         # Statistics for the planner, as a database that grew to this size would have (PostgreSQL's
@@ -159,7 +160,7 @@ def bench_api(
     url = database_url or f"sqlite:///{folder / 'bench.db'}"
     app = create_app(ApiSettings(database_url=url, data_dir=folder, admin_key=None))
     site = f"bench-{uuid.uuid4().hex[:6]}"
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         session.add(Site(id=site, created_at=datetime.now(UTC)))
         session.commit()
         key = create_key(session, name="bench edge", role="edge", site_ids=[site])
@@ -197,7 +198,7 @@ def bench_api(
     finally:
         server.terminate()
         server.wait(timeout=30)
-        app.state.engine.dispose()
+        services_of(app).engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)  # 100 KB per event ingested
     return ApiBench(
         database=engine_name(url),

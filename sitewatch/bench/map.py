@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from sqlalchemy import insert, select
 
 from api.core.secretkeys import PII_KEY
+from api.http.services import services_of
 from api.models import CameraHealth, Case, Project, Site
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def seed_projects(app: FastAPI, *, count: int) -> None:
                     "deadline_at": deadline,
                 }
             )
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         for model, rows in ((Site, sites), (Project, projects), (CameraHealth, cameras), (Case, cases)):
             if rows:
                 session.execute(insert(model), rows)
@@ -117,7 +118,7 @@ def seed_projects(app: FastAPI, *, count: int) -> None:
 def close_a_case(app: FastAPI) -> None:
     """Close the open case of project 5 (running, no camera offline), so that its marker turns from
     ``open_cases`` to ``active`` and the next refresh redraws it."""
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         case = session.scalars(select(Case).where(Case.site_id == "map-00005", Case.status == "open")).first()
         if case is not None:
             case.status = "closed"

@@ -26,6 +26,7 @@ from tqdm import tqdm
 from api.access.users import create_user
 from api.app import create_app
 from api.core.settings import ApiSettings
+from api.http.services import services_of
 from api.models import Event, EvidenceFile, Site
 from api.reports.pdf import chromium
 from detector.evaluation.figures import figures
@@ -71,7 +72,7 @@ class UiBench:
 def _seed(app: FastAPI, count: int, progress: bool) -> str:
     """``count`` pending events over the last 7 days, with a few real snapshots; returns the ISO week."""
     now = datetime.now(UTC)
-    store = app.state.store
+    store = services_of(app).store
     digests = []
     for i in range(8):
         picture = np.full((480, 640, 3), 30 * i, np.uint8)
@@ -79,7 +80,7 @@ def _seed(app: FastAPI, count: int, progress: bool) -> str:
         jpeg = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
         digests.append((store.put(jpeg), len(jpeg)))
     step = timedelta(days=7) / count
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         session.add(Site(id="bench", created_at=now))
         for digest, size in digests:
             session.add(EvidenceFile(sha256=digest, media_type="image/jpeg", size=size, created_at=now))
@@ -181,7 +182,7 @@ def bench_ui(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        app.state.engine.dispose()
+        services_of(app).engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
     return UiBench(
         stored_events=stored,

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from api.http.services import services_of
 from sitewatch.cli.common import EXIT_OK, EXIT_USAGE, logger, positive_int
 from sitewatch.tables import format_table
 
@@ -108,15 +109,17 @@ def cmd_api(args: argparse.Namespace) -> int:
 
         alerts = load_central_config(args.config).alerts
     app = create_app(settings, alerts=alerts)  # migrates and makes the admin key once, before any worker
-    if app.state.new_admin_key:
-        print(f"first start: admin key (shown once, store it now): {app.state.new_admin_key}", flush=True)
+    if services_of(app).new_admin_key:
+        print(
+            f"first start: admin key (shown once, store it now): {services_of(app).new_admin_key}", flush=True
+        )
     print(
         f"sitewatch API on http://{args.host}:{args.port} (docs at /docs), data in {settings.data_dir}"
         + (f", {args.workers} worker processes" if args.workers > 1 else ""),
         flush=True,
     )
     if args.workers > 1:
-        app.state.engine.dispose()
+        services_of(app).engine.dispose()
         # Worker processes rebuild the app from the environment; the API keeps no state between requests.
         os.environ["SITEWATCH_DATA_DIR"] = str(settings.data_dir)
         os.environ["SITEWATCH_DATABASE_URL"] = settings.database_url

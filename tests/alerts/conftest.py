@@ -21,6 +21,7 @@ from api.access.auth import create_key
 from api.app import create_app
 from api.cases.service import set_policy
 from api.core.settings import ApiSettings
+from api.http.services import services_of
 from api.sites.service import ensure_site
 from tests.alerts.receiver import CaseSystem
 from tests.api.conftest import database_url, evidence  # noqa: F401 - the fixtures
@@ -89,7 +90,7 @@ def make_loop(tmp_path: Path, database_url: str) -> Iterator[MakeLoop]:  # noqa:
             alerts=config,
         )
         keys = {"admin": ADMIN_KEY}
-        with app.state.sessions() as session:
+        with services_of(app).sessions() as session:
             keys["edge"] = create_key(session, name="edge", role="edge", site_ids=["site-a"])
             keys["integration"] = create_key(
                 session, name="case system", role="integration", site_ids=["site-a"]
@@ -107,7 +108,7 @@ def make_loop(tmp_path: Path, database_url: str) -> Iterator[MakeLoop]:  # noqa:
     yield make
     for app, client in opened:
         client.__exit__(None, None, None)
-        app.state.engine.dispose()
+        services_of(app).engine.dispose()
 
 
 @pytest.fixture

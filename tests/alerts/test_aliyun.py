@@ -18,6 +18,8 @@ from alerts.config import AlertsConfig
 from api.cases.due_soon import raise_due_soon
 from api.cases.service import set_policy
 from api.core.secretkeys import PII_KEY
+from api.delivery.dispatcher import DISPATCHER
+from api.http.services import services_of
 from api.models import Delivery, Notification, Project
 from tests.alerts.aliyun_receiver import AliyunProvider, expected_signature
 from tests.alerts.conftest import Loop, MakeLoop
@@ -50,7 +52,7 @@ def voice(url: str, **extra: Any) -> dict[str, Any]:
 
 def add_project(loop: Loop, phone: str | None = PHONE) -> None:
     today = date.today()
-    with loop.app.state.sessions() as session:
+    with services_of(loop.app).sessions() as session:
         session.add(
             Project(
                 site_id="site-a", name="滨江花园三期", contact_name="王工",
@@ -73,7 +75,7 @@ def contact_lines(loop: Loop, case_id: int) -> list[dict[str, Any]]:
 
 
 def deliveries(loop: Loop, channel: str) -> list[Delivery]:
-    with loop.app.state.sessions() as session:
+    with services_of(loop.app).sessions() as session:
         return list(
             session.scalars(select(Delivery).where(Delivery.channel == channel).order_by(Delivery.id))
         )
@@ -248,7 +250,7 @@ def test_at_most_so_many_per_number_an_hour(
     delivered = lambda: [r for r in deliveries(loop, "phone") if r.status == "delivered"]  # noqa: E731
     wait_for(lambda: len(delivered()) == sent_now, 10, f"{sent_now} texts delivered")
     wait_for(lambda: len(deliveries(loop, "phone")) == 3, 10, "three deliveries")
-    loop.app.state.dispatcher.run_once()  # one more pass: nothing else goes
+    services_of(loop.app).get(DISPATCHER).run_once()  # one more pass: nothing else goes
     assert len(provider.accepted()) == sent_now
     rows = deliveries(loop, "phone")
     held = [r for r in rows if r.status == "pending"]
@@ -278,7 +280,7 @@ def test_quiet_hours_hold_calls(make_loop: MakeLoop, provider: AliyunProvider, i
     if not inside:
         wait_for(lambda: provider.accepted(), 10, "the call")
         return
-    loop.app.state.dispatcher.run_once()
+    services_of(loop.app).get(DISPATCHER).run_once()
     [row] = deliveries(loop, "phone")
     assert row.status == "pending" and not provider.calls
     assert row.next_attempt_at.replace(tzinfo=UTC) - datetime.now(UTC) > timedelta(minutes=50)
@@ -289,7 +291,9 @@ def test_due_soon_calls_once_and_the_answer_is_recorded(
 ) -> None:
     loop = make_loop({"phone": voice(provider.url)}, [{"channels": ["phone"], "topics": ["case.due_soon"]}])
     add_project(loop)
-    with loop.app.state.sessions() as session:  # smoking cases are due within the hour: inside the 4 h lead
+    with services_of(
+        loop.app
+    ).sessions() as session:  # smoking cases are due within the hour: inside the 4 h lead
         set_policy(session, site_id="site-a", kind="smoking", trigger="on_start", deadline_hours=1)
         session.commit()
     loop.ingest("event-far-0", kind="no_helmet")  # due in 24 h: not yet
@@ -300,7 +304,7 @@ def test_due_soon_calls_once_and_the_answer_is_recorded(
     assert call["Action"] == "SingleCallByTts" and call["CalledNumber"] == PHONE
     assert call["TtsCode"] == "TTS_3141592" and call["CalledShowNumber"] == "057100000000"
     assert json.loads(call["TtsParam"])["case"] == str(near["id"])
-    with loop.app.state.sessions() as session:  # more passes raise nothing again
+    with services_of(loop.app).sessions() as session:  # more passes raise nothing again
         assert raise_due_soon(session, lead=timedelta(hours=4)) == []
         topics = session.scalars(
             select(Notification.case_id).where(Notification.topic == "case.due_soon")

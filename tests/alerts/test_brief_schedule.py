@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import func, select
 
+from api.http.services import services_of
 from api.models import Brief
+from api.ops.jobs import JOBS
 from api.reports.schedule import due_period
 from tests.alerts.conftest import MakeLoop
 from tests.alerts.receiver import CaseSystem
@@ -23,7 +25,7 @@ def test_a_weekly_brief_reaches_the_group_once_with_working_links(make_loop: Mak
         schedule = {"every": "week", "at": "00:00", "channels": ["group"]}
         loop = make_loop({"group": channel}, [], briefs=[schedule], public_url="http://testserver")
         wait_for(lambda: robot.requests, 30, "the brief in the group")
-        briefs = loop.app.state.jobs.briefs
+        briefs = services_of(loop.app).get(JOBS).briefs
         week = due_period(briefs.schedules[0], datetime.now(UTC), briefs.zone)
         message = json.loads(robot.requests[0].body)["markdown"]["content"]
         assert f"周报 {week}" in message and "违规" in message
@@ -37,7 +39,7 @@ def test_a_weekly_brief_reaches_the_group_once_with_working_links(make_loop: Mak
         assert printed.status_code == 200 and printed.content.startswith(b"%PDF")
 
         assert briefs.send_briefs() == 0  # due again, but already sent
-        with loop.app.state.sessions() as session:
+        with services_of(loop.app).sessions() as session:
             assert session.scalar(select(func.count()).select_from(Brief)) == 1
         assert len(robot.requests) == 1
     finally:

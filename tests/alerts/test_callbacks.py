@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from alerts.demo_receiver import DemoCaseSystem
 from alerts.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_request
+from api.http.services import services_of
 from api.models import CaseHistory, Notification
 from tests.alerts.conftest import SECRET, MakeLoop, webhook
 from tests.alerts.receiver import CaseSystem
@@ -54,7 +55,7 @@ def test_a_bad_callback_changes_nothing(
     target = {"mine": mine, "closed": other}.get(str(case), case)
 
     def counts() -> tuple[int, int]:
-        with loop.app.state.sessions() as session:
+        with services_of(loop.app).sessions() as session:
             return (
                 session.scalar(select(func.count()).select_from(CaseHistory)) or 0,
                 session.scalar(select(func.count()).select_from(Notification)) or 0,
@@ -140,7 +141,7 @@ def test_a_repeated_signed_callback_gets_the_first_answer_and_changes_nothing(
     assert answer.status_code == 200 and answer.json()["status"] == "reinspection"
 
     def counts() -> tuple[int, int]:
-        with loop.app.state.sessions() as session:
+        with services_of(loop.app).sessions() as session:
             return (
                 session.scalar(select(func.count()).select_from(CaseHistory)) or 0,
                 session.scalar(select(func.count()).select_from(Notification)) or 0,

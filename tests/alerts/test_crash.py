@@ -17,6 +17,7 @@ from api.access.auth import create_key
 from api.app import create_app
 from api.cases.service import set_policy
 from api.core.settings import ApiSettings
+from api.http.services import services_of
 from api.models import Delivery
 from api.sites.service import ensure_site
 from tests.alerts.conftest import ADMIN_KEY, SECRET, Loop
@@ -35,7 +36,7 @@ def test_a_dispatcher_killed_mid_delivery_resends_with_the_same_key(tmp_path: Pa
     channels = {"cases": {"type": "webhook", "url": receiver.url, "secret": SECRET, "timeout_s": 3}}
     config = AlertsConfig.model_validate({"channels": channels, "routes": [{"channels": ["cases"]}]})
     app = create_app(ApiSettings(database_url=url, data_dir=tmp_path, admin_key=ADMIN_KEY), dispatch=False)
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         edge = create_key(session, name="edge", role="edge", site_ids=["site-a"])
         ensure_site(session, site_id="site-a")
         set_policy(session, site_id="site-a", kind="no_helmet", trigger="on_start", deadline_hours=24)
@@ -49,14 +50,14 @@ def test_a_dispatcher_killed_mid_delivery_resends_with_the_same_key(tmp_path: Pa
         dispatcher.send_signal(signal.SIGKILL)  # while the receiver still holds the request
         dispatcher.wait(timeout=10)
         wait_for(lambda: receiver.accepted, 10, "the receiver to finish the held request")
-        with app.state.sessions() as session:
+        with services_of(app).sessions() as session:
             row = session.scalar(select(Delivery))
             assert row is not None and row.status == "pending" and row.attempts == 0  # nothing recorded
 
         dispatcher = start(url, config.model_dump_json())
 
         def recorded() -> bool:
-            with app.state.sessions() as session:
+            with services_of(app).sessions() as session:
                 row = session.scalar(select(Delivery))
                 return row is not None and row.status == "delivered"
 
@@ -66,7 +67,7 @@ def test_a_dispatcher_killed_mid_delivery_resends_with_the_same_key(tmp_path: Pa
             dispatcher.terminate()
             dispatcher.wait(timeout=10)
         receiver.close()
-        app.state.engine.dispose()
+        services_of(app).engine.dispose()
     keys = [r.headers["Idempotency-Key"] for r in receiver.requests]
     assert len(keys) == 2 and keys[0] == keys[1], keys
     assert len(receiver.accepted) == 1 and receiver.successes == {keys[0]: 2}

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from alerts.contract import json_schema
 from alerts.signing import IDEMPOTENCY_HEADER, TIMESTAMP_HEADER
+from api.http.services import services_of
 from api.models import Delivery
 from tests.alerts.conftest import SECRET, MakeLoop, webhook
 from tests.alerts.receiver import CaseSystem
@@ -121,7 +122,7 @@ def test_a_refusal_is_dead_at_once_and_does_not_block_the_next(
     )
 
     def states() -> list[tuple[str, int]]:
-        with loop.app.state.sessions() as session:
+        with services_of(loop.app).sessions() as session:
             return [(r.status, r.attempts) for r in session.scalars(select(Delivery).order_by(Delivery.id))]
 
     wait_for(
@@ -171,7 +172,7 @@ def test_robots_get_markdown_in_their_format_within_their_rate(
 
         def states() -> list[tuple[str, int, bool]]:
             later = datetime.now(UTC) + timedelta(seconds=10)
-            with loop.app.state.sessions() as session:
+            with services_of(loop.app).sessions() as session:
                 rows = session.scalars(select(Delivery))
                 return sorted((r.status, r.attempts, r.next_attempt_at > later) for r in rows)
 
@@ -217,7 +218,7 @@ def test_quiet_hours_hold_messages_until_they_end(make_loop: MakeLoop, case_syst
     route = CASES | {"quiet_hours": {"start": start, "end": end}}
     loop = make_loop({"cases": webhook(case_system.url)}, [route])
     loop.ingest("evt-quiet-0")
-    with loop.app.state.sessions() as session:
+    with services_of(loop.app).sessions() as session:
         wait_for(lambda: session.scalar(select(Delivery)) is not None, 10, "the delivery")
         row = session.scalar(select(Delivery))
         assert row is not None

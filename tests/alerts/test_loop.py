@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from api.access.auth import create_key
+from api.http.services import services_of
 from sitewatch.allinone import AllInOne
 from sitewatch.config import load_config
 from sitewatch.edge import build_worker
@@ -78,7 +79,7 @@ def test_violation_to_closed_case_and_the_reopen_path(
             "cases for both violations at the case system",
         )
         worker.stop()
-        with product.app.state.sessions() as session:
+        with services_of(product.app).sessions() as session:
             key = create_key(session, name="case system", role="integration", site_ids=["demo"])
         api = httpx.Client(
             base_url=f"http://127.0.0.1:{product.port}", headers={"Authorization": f"Bearer {key}"}

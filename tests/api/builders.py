@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 from sqlalchemy import select
 
+from api.http.services import services_of
 from api.projects.service import today
 from tests.api.conftest import Api
 
@@ -96,7 +97,7 @@ def evidence_accounted_for(api: Api) -> bool:
     from api.models import EvidenceFile
 
     on_disk = sorted(p.name for p in (api.data_dir / "evidence").rglob("*") if p.is_file())
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         rows = sorted(session.scalars(select(EvidenceFile.sha256)))
     return on_disk == rows
 

@@ -20,6 +20,7 @@ from sqlalchemy import event as sa_event
 from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
+from api.http.services import services_of
 from tests.pg import PostgresServer, postgres  # noqa: F401 - the fixture
 from tests.s3 import S3Server, s3_env, s3_server  # noqa: F401 - the fixtures
 
@@ -61,7 +62,7 @@ def api(tmp_path: Path, database_url: str, evidence: dict[str, str]) -> Iterator
     settings = ApiSettings(database_url=database_url, data_dir=tmp_path, admin_key=ADMIN_KEY, **evidence)
     app = create_app(settings)
     keys = {"admin": ADMIN_KEY}
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         keys["edge"] = create_key(session, name="edge box A", role="edge", site_ids=["site-a"])
         keys["edge_b"] = create_key(session, name="edge box B", role="edge", site_ids=["site-b"])
         keys["supervisor"] = create_key(session, name="supervisor A", role="supervisor", site_ids=["site-a"])
@@ -69,7 +70,7 @@ def api(tmp_path: Path, database_url: str, evidence: dict[str, str]) -> Iterator
         keys["other_site"] = create_key(session, name="supervisor B", role="supervisor", site_ids=["site-b"])
     with TestClient(app) as client:
         yield Api(app, client, database_url, keys, tmp_path)
-    app.state.engine.dispose()
+    services_of(app).engine.dispose()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from api.access.auth import Principal, create_key
 from api.analysis.scope import Thresholds
 from api.analysis.service import analyse
 from api.core.db import make_engine, migrate, session_factory
+from api.http.services import services_of
 from api.models import AuditEntry, Event, Site, TrackedIssue
 from sitewatch.bench.analysis import Plan, Planted, check, seed_district
 from tests.api.conftest import Api
@@ -136,7 +137,7 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 def test_hours_of_the_day_are_local(
     api: Api, tz: str, utc_times: list[datetime], hours: dict[int, int]
 ) -> None:
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         session.add(Site(id="site-h", name="h", created_at=datetime.now(UTC)))
         session.flush()
         session.execute(
@@ -167,7 +168,7 @@ def test_hours_of_the_day_are_local(
 
 def seeded(api: Api) -> Planted:
     """The small district in the API's database, with the test keys' sites."""
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         planted = seed_district(session, plan=SMALL, end=END)
         for site in ("site-a", "site-b"):
             session.add(Site(id=site, name=site, created_at=datetime.now(UTC)))
@@ -243,7 +244,7 @@ def body(site: str) -> dict[str, Any]:
 def test_tracked_issues_are_created_listed_and_closed_by_their_roles(
     api: Api, who: str, site: str, created: int
 ) -> None:
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         for s in ("site-a", "site-b"):
             session.add(Site(id=s, name=s, created_at=datetime.now(UTC)))
         session.commit()
@@ -273,7 +274,7 @@ def test_tracked_issues_are_created_listed_and_closed_by_their_roles(
     assert api.client.post(url, json={"note": "again"}, headers=api.as_(who)).status_code == 409
     open_ = api.client.get("/api/v1/tracked-issues", params={"status": "open"}, headers=api.as_("admin"))
     assert open_.json() == []
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         actions = list(
             session.scalars(select(AuditEntry.action).where(AuditEntry.target.like("tracked_issue:%")))
         )
@@ -290,7 +291,7 @@ def test_a_finding_on_an_unknown_site_is_refused(api: Api) -> None:
 def test_the_monthly_brief_holds_the_recurring_problems(api: Api) -> None:
     planted = seeded(api)
     key = None
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         key = create_key(session, name="district", role="viewer")
     answer = api.client.get(
         "/api/v1/briefs",

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.access.auth import hash_key
+from api.http.services import services_of
 from tests.api.builders import ANNOTATED, JPEG, event, evidence_accounted_for, other_jpeg, post
 from tests.api.conftest import Api
 
@@ -144,12 +145,12 @@ def test_admin_creates_keys_that_work_and_only_hashes_are_stored(api: Api) -> No
         ).status_code
         == 403
     )
-    with api.app.state.engine.connect() as db:
+    with services_of(api.app).engine.connect() as db:
         rows = [tuple(r) for r in db.execute(text("SELECT * FROM api_keys"))]
     assert not any(key in str(value) for row in rows for value in row)
     stored = [value for row in rows for value in row]
     assert hashlib.sha256(key.encode()).hexdigest() not in stored  # peppered (test_keys)
-    assert hash_key(key, api.app.state.key_pepper) in stored
+    assert hash_key(key, services_of(api.app).key_pepper) in stored
     if api.database_url.startswith("sqlite"):
         raw = b"".join(p.read_bytes() for p in api.data_dir.glob("db.sqlite*"))  # with the WAL
         assert key.encode() not in raw
@@ -191,7 +192,7 @@ def test_the_same_update_sent_concurrently_is_stored_once(api: Api) -> None:
 
 
 def test_an_oversized_upload_is_refused_with_413(api: Api) -> None:
-    api.app.state.settings = api.app.state.settings.model_copy(update={"max_upload_mb": 0.001})
+    services_of(api.app).settings = services_of(api.app).settings.model_copy(update={"max_upload_mb": 0.001})
     response = post(api, event(), files={"snapshot": JPEG + bytes(4096)})
     assert response.status_code == 413 and "exceeds" in response.json()["detail"]
     assert api.client.get("/api/v1/events", headers=api.as_("admin")).json()["data"] == []
@@ -222,7 +223,7 @@ def test_a_write_conflict_with_another_update_is_retried_not_reported_as_duplica
 
     def racing_ensure_site(session: Session, *, site_id: str) -> None:
         if not calls:
-            with api.app.state.sessions() as other:
+            with services_of(api.app).sessions() as other:
                 other.add(Site(id=site_id, created_at=datetime.now(UTC)))
                 other.commit()
             calls.append("raced")
@@ -232,8 +233,8 @@ def test_a_write_conflict_with_another_update_is_retried_not_reported_as_duplica
 
     monkeypatch.setattr(write_module, "ensure_site", racing_ensure_site)
     update = IngestEventIn.model_validate(event("evt-race-0001", site="site-new"))
-    with api.app.state.sessions() as session:
-        result = ingest_update(session, update=update, files={}, store=api.app.state.store)
+    with services_of(api.app).sessions() as session:
+        result = ingest_update(session, update=update, files={}, store=services_of(api.app).store)
     assert calls == ["raced"] and result.status == "stored"
     assert api.client.get("/api/v1/events/evt-race-0001", headers=api.as_("admin")).status_code == 200
 

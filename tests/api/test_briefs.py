@@ -14,6 +14,7 @@ import pypdf
 import pytest
 from sqlalchemy import update
 
+from api.http.services import services_of
 from api.models import Case
 from api.reports.periods import Period
 from tests.api.builders import JPEG, event, post, violation
@@ -56,7 +57,7 @@ def seed(api: Api) -> None:
             )
             assert review.status_code == 200
     cases = api.client.get("/api/v1/cases", headers=api.as_("admin")).json()
-    with api.app.state.sessions() as session:  # the cases were opened when their events were confirmed
+    with services_of(api.app).sessions() as session:  # the cases were opened when their events were confirmed
         for case in cases:
             started = min(
                 datetime.fromisoformat(
@@ -78,7 +79,7 @@ def seed(api: Api) -> None:
         ).status_code
         == 200
     )
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         closed_at = datetime(2026, 11, 9, 12, 30, tzinfo=ZONE)
         session.execute(
             update(Case).where(Case.id == first["id"]).values(closed_at=closed_at, updated_at=closed_at)

@@ -9,6 +9,7 @@ import pytest
 
 from api.access.auth import create_key
 from api.cases.service import TRANSITIONS
+from api.http.services import services_of
 from tests.api.builders import ANNOTATED, JPEG, event, post
 from tests.api.conftest import Api, counted_statements
 
@@ -58,7 +59,7 @@ def test_every_move_is_allowed_or_refused_as_the_state_machine_says(api: Api) ->
 
 
 def test_the_full_loop_keeps_its_history(api: Api) -> None:
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         api.keys["integration"] = create_key(
             session, name="case system", role="integration", site_ids=["site-a"]
         )
@@ -147,7 +148,7 @@ def test_a_page_of_cases_costs_the_same_queries_whatever_its_length(api: Api) ->
     """Regression: each listed case cost two more queries (its events, its history)."""
 
     def listing(limit: int) -> int:
-        with counted_statements(api.app.state.engine) as statements:
+        with counted_statements(services_of(api.app).engine) as statements:
             response = api.client.get(f"/api/v1/cases?limit={limit}", headers=api.as_("supervisor"))
         assert response.status_code == 200
         assert len(response.json()) == limit

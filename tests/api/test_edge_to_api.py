@@ -18,6 +18,7 @@ from sqlalchemy import update as update_
 from api.access.auth import Role, create_key, key_digest
 from api.app import create_app
 from api.core.settings import ApiSettings
+from api.http.services import services_of
 from api.models import ApiKey, IngestedUpdate
 from streams.events import EventKind, EventUpdate, Evidence, Phase
 from streams.outbox import Outbox
@@ -52,7 +53,7 @@ def test_updates_sent_while_the_api_is_down_arrive_once_when_it_is_up(tmp_path: 
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=None
     )
     app = create_app(settings)
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         key = create_key(session, name="edge", role="edge", site_ids=["site-a"])
     sink = HttpSink(
         f"http://127.0.0.1:{port}",
@@ -78,7 +79,7 @@ def test_updates_sent_while_the_api_is_down_arrive_once_when_it_is_up(tmp_path: 
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         assert session.scalar(select(func.count()).select_from(IngestedUpdate)) == 6
     stored = [p for p in (tmp_path / "evidence").rglob("*") if p.is_file()]
     assert len(stored) == 2  # the same two JPEGs, stored once each
@@ -134,7 +135,7 @@ def test_updates_refused_for_the_key_are_held_until_the_key_is_fixed(
     app = create_app(settings, dispatch=False)
     secret = "sw_edge-key-installed-before-it-exists-000000"
     if key_role is not None:
-        with app.state.sessions() as session:
+        with services_of(app).sessions() as session:
             create_key(session, name="edge", role=key_role, site_ids=["site-a"], key=secret)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -152,7 +153,7 @@ def test_updates_refused_for_the_key_are_held_until_the_key_is_fixed(
         wait_for(lambda: sink.failures >= 3, 30, "refused deliveries")
         health = sink.health()
         assert refusal in str(health["auth_error"]) and health["pending"] == 6
-        with app.state.sessions() as session:  # the admin fixes the key
+        with services_of(app).sessions() as session:  # the admin fixes the key
             if key_role is None:
                 create_key(session, name="edge", role="edge", site_ids=["site-a"], key=secret)
             else:
@@ -166,5 +167,5 @@ def test_updates_refused_for_the_key_are_held_until_the_key_is_fixed(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         assert session.scalar(select(func.count()).select_from(IngestedUpdate)) == 6

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from api.http.services import services_of
 from api.models import FalseAlarm
 from tests.api.builders import ANNOTATED, JPEG, event, post
 from tests.api.conftest import Api
@@ -130,7 +131,7 @@ def test_the_site_configuration_carries_the_unexpired_memory(api: Api) -> None:
     assert config["document"] == document and len(config["false_alarms"]) == 2
 
     expired = config["false_alarms"][0]["id"]
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         session.execute(
             update(FalseAlarm)
             .where(FalseAlarm.id == expired)

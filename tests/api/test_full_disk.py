@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
+from api.http.services import services_of
 from tests.api.builders import JPEG, event, jpeg
 from tests.api.conftest import ADMIN_KEY
 from tests.waiting import wait_for
@@ -48,7 +49,7 @@ def test_a_full_disk_refuses_uploads_with_507_and_health_says_so(
         min_free_mb=0,
     )
     app = create_app(settings, dispatch=False)
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         key = create_key(session, name="edge", role="edge", site_ids=["site-a"])
     with TestClient(app) as client:
         assert client.get("/healthz").json()["storage_writable"]
@@ -69,7 +70,7 @@ def test_a_full_disk_refuses_uploads_with_507_and_health_says_so(
         assert any("disk" in problem for problem in health.json()["problems"])
         (small_disk / "filler").unlink()
         assert client.get("/healthz").json()["storage_writable"]  # (a 4 MiB disk is still low on space)
-    app.state.engine.dispose()
+    services_of(app).engine.dispose()
 
 
 def test_a_disk_below_its_floor_is_relieved_without_an_upload(small_disk: Path) -> None:
@@ -82,7 +83,7 @@ def test_a_disk_below_its_floor_is_relieved_without_an_upload(small_disk: Path) 
         min_evidence_age_s=0,
     )
     app = create_app(settings, dispatch=False)
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         key = create_key(session, name="edge", role="edge", site_ids=["site-a"])
     with TestClient(app) as client:
         for i in range(3):  # old evidence, which retention may delete for the free disk
@@ -107,4 +108,4 @@ def test_a_disk_below_its_floor_is_relieved_without_an_upload(small_disk: Path) 
         assert (
             client.get("/api/v1/events", headers={"Authorization": f"Bearer {ADMIN_KEY}"}).status_code == 200
         )
-    app.state.engine.dispose()
+    services_of(app).engine.dispose()

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from api.core.db import make_engine, writer_lock
 from api.events.schemas import IngestEventIn, IngestResult
+from api.http.services import services_of
 from api.ingest.group_commit import GroupCommitter
 from api.ingest.prepare import IngestError, Submission, prepare
 from api.ingest.service import ingest_update
@@ -31,7 +32,7 @@ def submission(event_id: str, seq: int = 0, files: dict[str, bytes] | None = Non
 
 
 def count(api: Api, table: type[object]) -> int:
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         return int(session.scalar(select(func.count()).select_from(table)) or 0)
 
 
@@ -54,15 +55,15 @@ def test_updates_waiting_together_are_stored_in_one_transaction(api: Api) -> Non
     sizes: list[int] = []
     committer = GroupCommitter(
         make_engine(api.database_url, connections=1),
-        api.app.state.store,
+        services_of(api.app).store,
         on_batch=sizes.append,
         lock=gate.lock,
     )
     try:
-        first = committer.enqueue(prepare(submission("evt-group-000"), store=api.app.state.store))
+        first = committer.enqueue(prepare(submission("evt-group-000"), store=services_of(api.app).store))
         assert gate.entered.wait(10)  # the first batch (of one) is waiting for the lock
         rest: list[Future[IngestResult]] = [
-            committer.enqueue(prepare(submission(f"evt-group-{i:03d}"), store=api.app.state.store))
+            committer.enqueue(prepare(submission(f"evt-group-{i:03d}"), store=services_of(api.app).store))
             for i in range(1, 11)
         ]
         gate.open.set()
@@ -77,7 +78,7 @@ def test_updates_waiting_together_are_stored_in_one_transaction(api: Api) -> Non
 
 
 def test_a_batch_answers_each_update_on_its_own(api: Api) -> None:
-    store = api.app.state.store
+    store = services_of(api.app).store
     with pytest.raises(IngestError, match="not a JPEG"):  # refused before it joins any batch
         prepare(submission("evt-batch-002", files={"snapshot": b"not a jpeg"}), store=store)
     batch = [
@@ -89,15 +90,15 @@ def test_a_batch_answers_each_update_on_its_own(api: Api) -> None:
             submission("evt-batch-003", files={"snapshot": JPEG}),  # the same file as the first
         )
     ]
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         results = store_prepared(session, items=batch)
     assert [r.status for r in results] == ["stored", "duplicate", "stored", "stored"]
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         first = session.get_one(Event, "evt-batch-001")
         assert first.last_seq == 1 and first.snapshot_sha256 is not None
         assert session.get(Event, "evt-batch-002") is None
         assert session.scalar(select(func.count()).select_from(EvidenceFile)) == 1
-    with api.app.state.sessions() as session:  # sent again: every one is now a duplicate
+    with services_of(api.app).sessions() as session:  # sent again: every one is now a duplicate
         again = store_prepared(session, items=batch)
     assert [r.status for r in again] == ["duplicate"] * 4
 
@@ -126,7 +127,7 @@ def test_a_request_that_went_away_does_not_stop_the_writer(api: Api) -> None:
     # The client disconnects while its update waits for its batch: the batch still stores it, and the
     # writer, finding nobody to answer, goes on with the next batch.
     gate = Gate()
-    store = api.app.state.store
+    store = services_of(api.app).store
     committer = GroupCommitter(make_engine(api.database_url, connections=1), store, lock=gate.lock)
     try:
         abandoned = committer.enqueue(prepare(submission("evt-gone-001"), store=store))
@@ -145,7 +146,7 @@ def test_submit_answers_refusals_and_survives_a_cancelled_request(api: Api) -> N
     # request's error alone, and a request cancelled while its batch waits is stored all the same.
     gate = Gate()
     committer = GroupCommitter(
-        make_engine(api.database_url, connections=1), api.app.state.store, lock=gate.lock
+        make_engine(api.database_url, connections=1), services_of(api.app).store, lock=gate.lock
     )
 
     async def scenario() -> IngestResult:
@@ -165,7 +166,7 @@ def test_submit_answers_refusals_and_survives_a_cancelled_request(api: Api) -> N
         assert asyncio.run(scenario()).status == "stored"
     finally:
         committer.close()
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         assert set(session.scalars(select(Event.id))) == {"evt-cancel-001", "evt-cancel-002"}
         assert session.get_one(Event, "evt-cancel-001").snapshot_sha256 is not None
 
@@ -213,8 +214,8 @@ def test_two_replicas_folding_updates_of_one_event_lose_none(
     # read last_seq 0, and the later commit (update 1) wrote an older state over update 2.
     import api.ingest.rows as rows_module
 
-    store = api.app.state.store
-    with api.app.state.sessions() as session:
+    store = services_of(api.app).store
+    with services_of(api.app).sessions() as session:
         ingest_update(
             session, update=IngestEventIn.model_validate(event("evt-shared-001", 0)), files={}, store=store
         )
@@ -244,7 +245,7 @@ def test_two_replicas_folding_updates_of_one_event_lose_none(
     finally:
         for replica in replicas:
             replica.close()
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         assert session.get_one(Event, "evt-shared-001").last_seq == 2
 
 
@@ -263,7 +264,7 @@ def test_an_update_that_fails_its_batch_fails_alone(api: Api, monkeypatch: pytes
     monkeypatch.setattr(rows_module, "_fold", fold)
     gate = Gate()
     sizes: list[int] = []
-    store = api.app.state.store
+    store = services_of(api.app).store
     committer = GroupCommitter(
         make_engine(api.database_url, connections=1), store, on_batch=sizes.append, lock=gate.lock
     )
@@ -295,16 +296,16 @@ def test_an_update_that_fails_its_batch_fails_alone(api: Api, monkeypatch: pytes
 
 def test_a_batch_refuses_an_update_naming_an_event_of_another_site(api: Api) -> None:
     # Two updates of one new event id from two sites in one batch: the first owns the event.
-    store = api.app.state.store
+    store = services_of(api.app).store
     other = IngestEventIn.model_validate(event("evt-claimed-01", 1, site="site-b") | {"evidence": {}})
     batch = [
         prepare(submission("evt-claimed-01"), store=store),
         prepare(Submission(other, {}, "edge box B"), store=store),
         prepare(submission("evt-claimed-02"), store=store),
     ]
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         results = store_prepared(session, items=batch)
     outcomes = [getattr(r, "status", type(r).__name__) for r in results]
     assert outcomes == ["stored", "EventConflictError", "stored"]
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         assert session.get_one(Event, "evt-claimed-01").last_seq == 0

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from api.access.auth import KeyCache, Principal, hash_key
 from api.app import create_app
 from api.core.settings import ApiSettings
+from api.http.services import services_of
 from tests.api.conftest import ADMIN_KEY, Api
 
 
@@ -67,7 +68,7 @@ def test_another_replica_stops_trusting_a_revoked_key_when_its_cache_expires(api
     # A second app on the same database stands for another replica; its cache lives 0.3 s here.
     created = create(api, "viewer on two replicas")
     headers = {"Authorization": f"Bearer {created['key']}"}
-    other = create_app(api.app.state.settings.model_copy(update={"key_cache_s": 0.3}), dispatch=False)
+    other = create_app(services_of(api.app).settings.model_copy(update={"key_cache_s": 0.3}), dispatch=False)
     try:
         with TestClient(other) as replica:
             assert replica.get("/api/v1/events", headers=headers).status_code == 200
@@ -75,7 +76,7 @@ def test_another_replica_stops_trusting_a_revoked_key_when_its_cache_expires(api
             time.sleep(0.4)
             assert replica.get("/api/v1/events", headers=headers).status_code == 401
     finally:
-        other.state.engine.dispose()
+        services_of(other).engine.dispose()
 
 
 def test_the_cache_forgets_keys_after_their_time_and_keeps_only_the_newest() -> None:
@@ -181,11 +182,11 @@ def test_the_data_is_private_and_a_chosen_admin_key_long(
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     databases = list(folder.glob("sitewatch.db*"))
     assert databases and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in databases), databases
-    app.state.engine.dispose()
+    services_of(app).engine.dispose()
 
 
 def stored_hashes(api: Api) -> dict[str, str]:
-    with api.app.state.engine.connect() as db:
+    with services_of(api.app).engine.connect() as db:
         return {name: digest for name, digest in db.execute(text("SELECT name, key_hash FROM api_keys"))}
 
 
@@ -199,9 +200,9 @@ def test_keys_are_stored_under_a_pepper_the_database_does_not_hold(
 ) -> None:
     # Regression (issue 13, finding 12b): keys were stored as a bare SHA-256, so a database dump let anyone
     # test guesses of a chosen admin key offline.
-    app = create_app(api.app.state.settings.model_copy(update={"key_pepper": pepper}), dispatch=False)
+    app = create_app(services_of(api.app).settings.model_copy(update={"key_pepper": pepper}), dispatch=False)
     try:
-        used = app.state.key_pepper
+        used = services_of(app).key_pepper
         path = api.data_dir / "key.pepper"
         assert used == (path.read_bytes().strip() if file_made else str(pepper).encode())
         assert stat.S_IMODE(path.stat().st_mode) == 0o600  # made by the fixture's app in any case
@@ -214,7 +215,7 @@ def test_keys_are_stored_under_a_pepper_the_database_does_not_hold(
             assert answer.status_code == (401 if pepper else 200)  # another pepper opens no key
         assert all(len(k["prefix"]) == 3 for k in listed_admins(api))  # a chosen key keeps 3 characters
     finally:
-        app.state.engine.dispose()
+        services_of(app).engine.dispose()
 
 
 def listed_admins(api: Api) -> list[dict[str, object]]:
@@ -226,7 +227,7 @@ def listed_admins(api: Api) -> list[dict[str, object]]:
 def test_a_key_stored_before_the_pepper_works_and_is_rehashed_on_first_use(api: Api, used_by: str) -> None:
     old_key = {"request": "sw_an-old-viewer-key-0123456789abcdefghijklmn", "start": ADMIN_KEY}[used_by]
     legacy = hashlib.sha256(old_key.encode()).hexdigest()
-    with api.app.state.engine.begin() as db:
+    with services_of(api.app).engine.begin() as db:
         if used_by == "request":
             db.execute(
                 text(
@@ -242,9 +243,14 @@ def test_a_key_stored_before_the_pepper_works_and_is_rehashed_on_first_use(api: 
         headers = {"Authorization": f"Bearer {old_key}"}
         assert api.client.get("/api/v1/events", headers=headers).status_code == 200
     else:
-        create_app(api.app.state.settings, dispatch=False).state.engine.dispose()  # ensure_admin
+        services_of(
+            create_app(services_of(api.app).settings, dispatch=False)
+        ).engine.dispose()  # ensure_admin
     hashes = stored_hashes(api)
-    assert legacy not in hashes.values() and hash_key(old_key, api.app.state.key_pepper) in hashes.values()
+    assert (
+        legacy not in hashes.values()
+        and hash_key(old_key, services_of(api.app).key_pepper) in hashes.values()
+    )
     assert len(hashes) == before  # rewritten, not added
     assert api.client.get("/api/v1/events", headers={"Authorization": f"Bearer {old_key}"}).status_code == 200
     wrong = {"Authorization": f"Bearer {old_key}x"}

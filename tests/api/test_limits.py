@@ -26,7 +26,10 @@ from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
 from api.http.guards import BODY_LIMIT
+from api.http.services import services_of
+from api.officers.face_models import FACE_MODELS
 from api.ops.serve import server_config
+from api.reports.brief_file import PDF_TURNS
 from tests.api.builders import JPEG, event
 from tests.api.conftest import ADMIN_KEY, Api
 from tests.streams.rtsp import free_port
@@ -124,7 +127,7 @@ def live(tmp_path: Path) -> Iterator[Live]:
         body_timeout_s=1.0,
     )
     app = create_app(settings, dispatch=False)
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         keys = {
             name: create_key(session, name=name, role="edge", site_ids=["site-a"])
             for name in ("edge", "edge2", "edge3")
@@ -139,7 +142,7 @@ def live(tmp_path: Path) -> Iterator[Live]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        app.state.engine.dispose()
+        services_of(app).engine.dispose()
 
 
 def _closed_after(sock: socket.socket) -> tuple[bytes, float]:
@@ -299,7 +302,7 @@ def test_enrolment_runs_off_the_event_loop_on_shrunk_photos(
 ) -> None:
     monkeypatch.setenv("SITEWATCH_FACE_KEY", Fernet.generate_key().decode())
     faces = SlowFaces()
-    api.app.state.face_analyzer = faces
+    services_of(api.app).get(FACE_MODELS).use(faces)
     with ThreadPoolExecutor(max_workers=1) as pool:
         enrolment = pool.submit(_enrol, api, [_photo(4000, 4000), _photo(640, 480)] * 2)
         time.sleep(0.3)
@@ -326,7 +329,7 @@ def test_enrolment_photos_are_bounded(
 ) -> None:
     monkeypatch.setenv("SITEWATCH_FACE_KEY", Fernet.generate_key().decode())
     faces = SlowFaces()
-    api.app.state.face_analyzer = faces
+    services_of(api.app).get(FACE_MODELS).use(faces)
     response = _enrol(api, photos)
     assert response.status_code == status and reason in response.text, response.text
     assert faces.sizes == []
@@ -346,7 +349,7 @@ def test_pdf_briefs_are_printed_two_at_a_time(api: Api, monkeypatch: pytest.Monk
         return b"%PDF-1.4"
 
     monkeypatch.setattr("api.reports.brief_file.render_pdf", slow_print)
-    api.app.state.pdf_wait_s = 0.2
+    services_of(api.app).get(PDF_TURNS).wait_s = 0.2
 
     def brief(_: int) -> Any:
         return api.client.get("/api/v1/briefs?period=2026-W10&format=pdf", headers=api.as_("viewer"))

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.access.auth import Role, create_key
 from api.app import create_app
 from api.core.settings import ApiSettings, tile_template
+from api.http.services import services_of
 from api.ops.ui import POLICY
 
 
@@ -65,13 +66,13 @@ def _client(tmp_path: Path, tiles: str | None) -> Iterator[tuple[TestClient, dic
     )
     app = create_app(settings, dispatch=False)
     roles: tuple[Role, ...] = ("viewer", "supervisor", "edge")
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         keys: dict[str, str] = {
             role: create_key(session, name=role, role=role, site_ids=["site-a"]) for role in roles
         }
     with TestClient(app) as client:
         yield client, keys
-    app.state.engine.dispose()
+    services_of(app).engine.dispose()
 
 
 @pytest.fixture

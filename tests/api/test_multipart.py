@@ -8,6 +8,7 @@ import json
 import httpx
 import pytest
 
+from api.http.services import services_of
 from tests.api.builders import JPEG, event
 from tests.api.conftest import Api
 
@@ -101,7 +102,7 @@ def test_malformed_bodies_are_refused_with_the_reason(
     api: Api, content: bytes, content_type: str | None, code: int, message: str
 ) -> None:
     # The snapshot case crosses this limit (the route reads the settings on each request).
-    api.app.state.settings = api.app.state.settings.model_copy(update={"max_upload_mb": 1.0})
+    services_of(api.app).settings = services_of(api.app).settings.model_copy(update={"max_upload_mb": 1.0})
     response = send(api, content, *([content_type] if content_type else []))
     assert response.status_code == code, response.text
     assert message in response.json()["detail"]

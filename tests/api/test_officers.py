@@ -18,6 +18,8 @@ from sqlalchemy import text
 from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
+from api.http.services import services_of
+from api.officers.face_models import FACE_MODELS
 from detector.face_gallery import Gallery
 from detector.faces import FaceAnalyzer
 from tests.api.conftest import ADMIN_KEY, Api
@@ -55,7 +57,7 @@ def test_enrolment_keeps_only_encrypted_embeddings_and_the_edge_gallery_recognis
         and len(officer["rejected"]) == 1
         and "3 faces found" in officer["rejected"][0]
     )
-    with api.app.state.engine.connect() as db:
+    with services_of(api.app).engine.connect() as db:
         tokens = [row[0] for row in db.execute(text("SELECT ciphertext FROM officer_embeddings"))]
     assert len(tokens) == 2 and all(
         bytes(t).startswith(b"gAAAAA") for t in tokens
@@ -81,7 +83,7 @@ def test_enrolment_keeps_only_encrypted_embeddings_and_the_edge_gallery_recognis
         api.client.delete(f"/api/v1/officers/{officer['id']}", headers=api.as_("supervisor")).status_code
         == 204
     )
-    with api.app.state.engine.connect() as db:
+    with services_of(api.app).engine.connect() as db:
         assert db.execute(text("SELECT COUNT(*) FROM officer_embeddings")).scalar() == 0
     assert api.client.get("/api/v1/sites/site-a/officers", headers=api.as_("viewer")).json() == []
 
@@ -159,10 +161,12 @@ def test_enrolment_works_out_of_the_box_with_a_key_file_of_its_own(
     if not from_env:
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
         assert str(key_file) in caplog.text and "back it up" in caplog.text
-    app.state.face_analyzer = SimpleNamespace(
-        faces=lambda image: [SimpleNamespace(embedding=np.ones(512, np.float32) / np.sqrt(512))]
+    services_of(app).get(FACE_MODELS).use(
+        SimpleNamespace(
+            faces=lambda image: [SimpleNamespace(embedding=np.ones(512, np.float32) / np.sqrt(512))]
+        )
     )
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         supervisor = create_key(session, name="s", role="supervisor")
         edge = create_key(session, name="e", role="edge")
     photo = cv2.imencode(".jpg", np.full((64, 64, 3), 128, np.uint8))[1].tobytes()
@@ -176,9 +180,9 @@ def test_enrolment_works_out_of_the_box_with_a_key_file_of_its_own(
         assert response.status_code == 201, response.text
         gallery = client.get("/api/v1/sites/site-a/gallery", headers={"Authorization": f"Bearer {edge}"})
         assert list(gallery.json()["officers"]) == ["li"]
-    with app.state.engine.connect() as db:
+    with services_of(app).engine.connect() as db:
         token = bytes(db.execute(text("SELECT ciphertext FROM officer_embeddings")).scalar_one())
     key = env_key if from_env else key_file.read_text().strip()
     assert Fernet(key.encode()).decrypt(token)  # encrypted with the key the environment or the file holds
     assert key.encode() not in (tmp_path / "db.sqlite").read_bytes()
-    app.state.engine.dispose()
+    services_of(app).engine.dispose()

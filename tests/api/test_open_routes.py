@@ -17,6 +17,7 @@ import api.app as app_module
 from api.access.deps import routes_without_principal
 from api.app import OPEN_ROUTES, create_app
 from api.core.settings import ApiSettings
+from api.http.services import services_of
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     folder = tmp_path_factory.mktemp("open-routes")
     app = create_app(ApiSettings(database_url=f"sqlite:///{folder / 'db.sqlite'}", data_dir=folder))
     yield app
-    app.state.engine.dispose()
+    services_of(app).engine.dispose()
 
 
 def test_only_the_named_routes_answer_without_a_principal(app: FastAPI) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from api.access.auth import KeyCache
+from api.access.auth import KEY_CACHE, KeyCache
+from api.http.services import services_of
 from api.models import Case, Event, Project
 from api.projects.service import decrypt_phone, today
 from api.sites.service import ensure_site
@@ -136,7 +137,7 @@ def test_a_listing_is_audited_once_naming_every_project_shown(api: Api) -> None:
 
 def test_phone_is_stored_encrypted(api: Api) -> None:
     project = create_project(api)
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         raw = session.execute(
             text("SELECT contact_phone FROM projects WHERE id = :id"), {"id": project["id"]}
         )
@@ -196,7 +197,7 @@ def counted(api: Api, site: str, kind: str) -> float:
 
 def rows(api: Api, event_id: str) -> tuple[int, int]:
     """The events stored under ``event_id`` and the cases of site-a."""
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         events = session.scalar(select(func.count()).select_from(Event).where(Event.id == event_id)) or 0
         cases = session.scalar(select(func.count()).select_from(Case).where(Case.site_id == "site-a")) or 0
     return events, cases
@@ -285,7 +286,7 @@ def test_cases_name_the_project_and_company(api: Api) -> None:
 @pytest.fixture
 def statements(api: Api) -> Iterator[list[str]]:
     """The SQL statements the API runs while the test looks (cleared by the test where it starts)."""
-    with counted_statements(api.app.state.engine) as seen:
+    with counted_statements(services_of(api.app).engine) as seen:
         yield seen
 
 
@@ -293,7 +294,7 @@ def add_projects(api: Api, count: int, *, first: int = 0) -> None:
     """``count`` projects, each on a site with two cameras (one offline), an open and an overdue case."""
     now = datetime.now(UTC)
     day = today()
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         for i in range(first, first + count):
             site = f"map-{i}"
             ensure_site(session, site_id=site)
@@ -328,7 +329,7 @@ def add_projects(api: Api, count: int, *, first: int = 0) -> None:
         for i in range(first, first + count)
         for camera in ("gate", "yard")
     ]
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         from api.sites.schemas import CameraHealthIn
         from api.sites.service import record_health
 
@@ -345,7 +346,7 @@ def test_the_map_counts_cameras_and_cases_in_constant_queries(api: Api, statemen
 
     # The viewer's key is looked up once, then cached for the whole test (seeding 50 projects on a busy
     # machine may take longer than the usual few seconds, and a second lookup is not the map's doing).
-    api.app.state.key_cache = KeyCache(3600.0)
+    services_of(api.app).owned.swap(KEY_CACHE, KeyCache(3600.0))
     assert markers()[0] == []
     add_projects(api, 1)
     one, queries_one = markers()
@@ -381,7 +382,7 @@ def test_helpers_find_the_project_and_its_contact(api: Api) -> None:
     from api.projects.service import contact_of, is_armed, project_for_site
 
     create_project(api, contact_name="王工")
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         project = project_for_site(session, site_id="site-a")
         assert project is not None and project.name == "幸福路 12 号外墙改造"
         assert project_for_site(session, site_id="site-b") is None

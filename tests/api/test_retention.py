@@ -14,6 +14,7 @@ from sqlalchemy import update
 
 from api.core.settings import ApiSettings
 from api.events.retention import RetentionPolicy, apply_retention, evidence_bytes
+from api.http.services import services_of
 from api.models import EvidenceFile
 from api.storage.files import FileEvidenceStore
 from api.storage.interface import EvidenceStore
@@ -33,7 +34,7 @@ def ingest(api: Api, i: int, age_days: float) -> str:
     data = jpeg(i)
     violation(api, f"evt-ret-{i:04d}", snapshot=data, camera_id=f"cam-{i}")
     digest = hashlib.sha256(data).hexdigest()
-    with api.app.state.sessions() as session:  # backdate, as if received long ago
+    with services_of(api.app).sessions() as session:  # backdate, as if received long ago
         session.execute(
             update(EvidenceFile)
             .where(EvidenceFile.sha256 == digest)
@@ -50,8 +51,8 @@ def test_quota_deletes_oldest_first_and_keeps_evidence_of_active_cases(api: Api)
         "/api/v1/cases", json={"event_ids": ["evt-ret-0000"]}, headers=api.as_("supervisor")
     )
     assert case.status_code == 201
-    store = api.app.state.store
-    with api.app.state.sessions() as session:
+    store = services_of(api.app).store
+    with services_of(api.app).sessions() as session:
         sizes = {f.sha256: f.size for f in session.query(EvidenceFile)}
         quota_bytes = sizes[digests[4]] + sizes[digests[5]] + sizes[digests[0]]
         result = apply_retention(
@@ -73,17 +74,17 @@ def test_age_limit_and_a_closed_case_no_longer_protects(api: Api) -> None:
     case = api.client.post(
         "/api/v1/cases", json={"event_ids": ["evt-ret-0100"]}, headers=api.as_("supervisor")
     ).json()
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         apply_retention(
-            session, store=api.app.state.store, policy=RetentionPolicy(max_age_days=180, min_free_mb=0)
+            session, store=services_of(api.app).store, policy=RetentionPolicy(max_age_days=180, min_free_mb=0)
         )
-    assert stored(api.app.state.store, old)  # its case is open
+    assert stored(services_of(api.app).store, old)  # its case is open
     api.client.patch(f"/api/v1/cases/{case['id']}", json={"status": "closed"}, headers=api.as_("supervisor"))
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         apply_retention(
-            session, store=api.app.state.store, policy=RetentionPolicy(max_age_days=180, min_free_mb=0)
+            session, store=services_of(api.app).store, policy=RetentionPolicy(max_age_days=180, min_free_mb=0)
         )
-    assert not stored(api.app.state.store, old) and stored(api.app.state.store, fresh)
+    assert not stored(services_of(api.app).store, old) and stored(services_of(api.app).store, fresh)
 
 
 def test_the_api_sweeps_files_no_row_accounts_for_when_it_starts(tmp_path: Path) -> None:
@@ -107,7 +108,7 @@ def test_the_api_sweeps_files_no_row_accounts_for_when_it_starts(tmp_path: Path)
     with TestClient(app):
         wait_for(lambda: not store.path(old).exists(), 10, "the old orphan removed")
         assert store.path(young).exists()  # it may be an upload in flight
-    app.state.engine.dispose()
+    services_of(app).engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -127,7 +128,7 @@ def test_low_disk_frees_the_shortfall_and_never_young_evidence(
     store = FileEvidenceStore(small_disk / "evidence")
     now = datetime.now(UTC)
     digests, sizes = [], []
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         for i in range(6):
             data = jpeg(200 + i)
             digests.append(store.put(data))
@@ -142,7 +143,7 @@ def test_low_disk_frees_the_shortfall_and_never_young_evidence(
     store.free_mb()  # a reading cached before the pass must not count
     free = store.free_mb(fresh=True)
     policy = RetentionPolicy(min_free_mb=free + shortfall_of_sizes * sizes[0] / 2**20, min_age_s=600)
-    with api.app.state.sessions() as session:
+    with services_of(api.app).sessions() as session:
         result = apply_retention(session, store=store, policy=policy)
     assert [stored(store, d) for d in digests] == expected_present
     assert result.deleted == expected_present.count(False)

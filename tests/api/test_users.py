@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
 
+from api.access.login import LOGIN_THROTTLE
+from api.http.services import services_of
 from tests.api.builders import ANNOTATED, JPEG, event, post
 from tests.api.conftest import Api
 
@@ -71,7 +73,7 @@ def test_a_user_of_one_site_sees_nothing_of_another(api: Api) -> None:
 
 def test_passwords_are_hashed_and_users_validated(api: Api) -> None:
     make_user(api, "chen", "viewer", [])
-    with api.app.state.engine.connect() as db:
+    with services_of(api.app).engine.connect() as db:
         stored = db.execute(text("SELECT password_hash FROM users WHERE username = 'chen'")).scalar()
     assert stored.startswith("scrypt$") and PASSWORD not in stored
     again = {"username": "chen", "password": PASSWORD, "role": "viewer"}
@@ -89,7 +91,7 @@ def _throttled_clock(api: Api) -> list[float]:
     from api.access.login import LoginThrottle
 
     now = [1000.0]
-    api.app.state.login_throttle = LoginThrottle(clock=lambda: now[0])
+    services_of(api.app).owned.swap(LOGIN_THROTTLE, LoginThrottle(clock=lambda: now[0]))
     return now
 
 
@@ -137,7 +139,7 @@ def test_failed_logins_are_throttled(
 def test_a_password_check_holds_no_database_connection(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     make_user(api, "li", "viewer", [])
     held: dict[int, int] = {}  # checked-out connection -> the thread that took it
-    engine = api.app.state.engine
+    engine = services_of(api.app).engine
     sa_event.listen(
         engine, "checkout", lambda _c, record, _p: held.__setitem__(id(record), threading.get_ident())
     )

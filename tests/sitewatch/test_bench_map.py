@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.core.settings import ApiSettings
+from api.http.services import services_of
 from sitewatch.bench.map import CENTRE, SPREAD, close_a_case, seed_projects
 
 ADMIN = "sw_bench-map-admin-key-0123456789abcdefgh"
@@ -34,4 +35,4 @@ def test_the_seed_shows_every_status_on_the_map_and_a_change_moves_one(tmp_path:
         close_a_case(app)
         after = Counter(m["status"] for m in client.get("/api/v1/projects/map", headers=headers).json())
         assert after - statuses == Counter(active=1) and statuses - after == Counter(open_cases=1)
-    app.state.engine.dispose()
+    services_of(app).engine.dispose()

@@ -19,6 +19,8 @@ from fastapi import FastAPI
 from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
+from api.http.services import services_of
+from api.officers.face_models import FACE_MODELS
 from detector.face_gallery import Gallery
 from detector.faces import FaceAnalyzer
 from sitewatch.gallery_sync import OfficerSync, api_fetch
@@ -48,10 +50,10 @@ def central(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[F
         ApiSettings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=ADMIN),
         dispatch=False,
     )
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         edge = create_key(session, name="edge", role="edge", site_ids=["site-a"])
     yield app, f"http://127.0.0.1:{free_port()}", edge
-    app.state.engine.dispose()
+    services_of(app).engine.dispose()
 
 
 def test_gallery_and_sightings_travel_between_edge_and_api(
@@ -61,7 +63,8 @@ def test_gallery_and_sightings_travel_between_edge_and_api(
     admin = {"Authorization": f"Bearer {ADMIN}"}
     port = int(url.rsplit(":", 1)[1])
     server = Server(app, port)
-    app.state.face_analyzer = face_analyzer  # the fixture's loaded models, rather than loading them again
+    # The fixture's loaded models, rather than loading them again.
+    services_of(app).get(FACE_MODELS).use(face_analyzer)
     photos = sorted((shared_dir / "datasets" / "faces" / "train" / "obama").iterdir())
     files = [("photos", (p.name, p.read_bytes(), "image/jpeg")) for p in photos]
     enrolled = httpx.post(

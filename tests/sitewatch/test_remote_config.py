@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
+from api.http.services import services_of
 from sitewatch.cli import main
 from sitewatch.remote_config import RemoteConfigError, fetch_config
 from sitewatch.yamlpos import ConfigError
@@ -35,14 +36,14 @@ def central(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[F
         ApiSettings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=ADMIN),
         dispatch=False,
     )
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         edge = create_key(session, name="edge", role="edge", site_ids=["site-a"])
     monkeypatch.setenv("K", edge)  # the variable the fetched files name for the key
     url = f"http://127.0.0.1:{free_port()}"
     server = Server(app, int(url.rsplit(":", 1)[1]))
     yield app, url, edge
     server.stop()
-    app.state.engine.dispose()
+    services_of(app).engine.dispose()
 
 
 def _store(url: str, document: dict[str, Any], site: str = "site-a") -> None:

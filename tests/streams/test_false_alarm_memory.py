@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
+from api.http.services import services_of
 from detector.engine import Engine
 from sitewatch.config import config_from_text
 from sitewatch.edge import build_worker
@@ -60,7 +61,7 @@ def central(tmp_path: Path) -> Iterator[tuple[str, FastAPI]]:
     yield base, app
     server.should_exit = True
     thread.join(timeout=10)
-    app.state.engine.dispose()
+    services_of(app).engine.dispose()
 
 
 def events(base: str, key: str) -> list[dict[str, object]]:
@@ -76,7 +77,7 @@ def test_a_false_alarm_does_not_alarm_again_but_another_violation_does(
     central: tuple[str, FastAPI], engine: Engine, tmp_path: Path
 ) -> None:
     base, app = central
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         edge_key = create_key(session, name="edge", role="edge", site_ids=["test-site"])
         supervisor = create_key(session, name="supervisor", role="supervisor", site_ids=["test-site"])
     video = scene_video(tmp_path / "scene.mp4")

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
+from api.http.services import services_of
 from api.models import Event
 from detector.engine import Engine
 from sitewatch.config import config_from_text
@@ -45,7 +46,7 @@ class Central:
     key: str
 
     def events(self) -> dict[str, Event]:
-        with self.app.state.sessions() as session:
+        with services_of(self.app).sessions() as session:
             return {e.id: e for e in session.scalars(select(Event))}
 
 
@@ -56,7 +57,7 @@ def central(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Central]
         update={"event_silence_min": request.param}
     )
     app = create_app(settings)
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         key = create_key(session, name="edge", role="edge", site_ids=["demo"])
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -66,7 +67,7 @@ def central(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Central]
     yield Central(app, f"http://127.0.0.1:{port}", key)
     server.should_exit = True
     thread.join(timeout=30)
-    app.state.engine.dispose()
+    services_of(app).engine.dispose()
 
 
 def edge_config(path: Path, central: Central) -> Path:

@@ -25,6 +25,7 @@ from api.access.auth import create_key
 from api.access.users import create_user
 from api.app import create_app
 from api.core.settings import ApiSettings
+from api.http.services import services_of
 from tests.conftest import ROOT
 from tests.streams.rtsp import free_port
 
@@ -52,7 +53,7 @@ class Site:
 def seed(app: FastAPI, count: int = 6) -> dict[str, list[str]]:
     """Pending events with snapshots on site-a and site-b, ingested as an edge box would."""
     events: dict[str, list[str]] = {"site-a": [], "site-b": []}
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         keys = {s: create_key(session, name=f"edge {s}", role="edge", site_ids=[s]) for s in events}
     now = datetime.now(UTC)
     # Without TestClient's lifespan: its end would close the ingest's group committer, which the server
@@ -91,7 +92,7 @@ def seed(app: FastAPI, count: int = 6) -> dict[str, list[str]]:
                 )
                 assert response.status_code == 201, response.text
                 events[site].insert(0, event_id)
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         create_user(session, username="anna", password=PASSWORD, role="supervisor", site_ids=["site-a"])
         create_user(session, username="victor", password=PASSWORD, role="viewer", site_ids=["site-a"])
         create_user(session, username="bo", password=PASSWORD, role="supervisor", site_ids=["site-b"])
@@ -115,7 +116,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
     yield Site(app, f"http://127.0.0.1:{port}", events)
     server.should_exit = True
     thread.join(timeout=10)
-    app.state.engine.dispose()
+    services_of(app).engine.dispose()
 
 
 @pytest.fixture(scope="session")

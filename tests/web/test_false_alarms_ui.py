@@ -11,13 +11,14 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from api.access.auth import create_key
+from api.http.services import services_of
 from api.models import FalseAlarm
 from tests.web.conftest import Site, log_in, shot
 
 
 def remember(site: Site) -> None:
     """Camera cam-0 of site-a reports 4 suppressions and remembers two false alarms."""
-    with site.app.state.sessions() as session:
+    with services_of(site.app).sessions() as session:
         key = create_key(session, name="edge", role="edge", site_ids=["site-a"])
         now = datetime.now(UTC)
         for i, kind in enumerate(("no_helmet", "no_vest")):
@@ -52,7 +53,7 @@ def remember(site: Site) -> None:
 
 
 def remembered(site: Site) -> int:
-    with site.app.state.sessions() as session:
+    with services_of(site.app).sessions() as session:
         return int(session.scalar(select(func.count()).select_from(FalseAlarm)) or 0)
 
 

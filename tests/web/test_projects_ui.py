@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from api.access.auth import create_key
 from api.cases.service import set_policy
+from api.http.services import services_of
 from api.models import Event
 from tests.web.conftest import Site, log_in, shot
 
@@ -24,7 +25,7 @@ LAT, LON = 31.2304, 121.4737
 def ingest(site: Site, *, site_id: str, event_id: str, kind: str = "no_helmet") -> int:
     """A violation's start, with a snapshot, as the site's edge box sends it to the server; the answer's
     status code."""
-    with site.app.state.sessions() as session:
+    with services_of(site.app).sessions() as session:
         key = create_key(session, name=f"edge {event_id}", role="edge", site_ids=[site_id])
     picture = np.full((240, 320, 3), 90, np.uint8)
     cv2.putText(picture, event_id, (10, 120), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
@@ -77,7 +78,7 @@ def click_marker(page: Page, lat: float, lon: float) -> None:
 
 def add_project(site: Site, body: dict[str, object]) -> None:
     """A project registered through the API by an admin."""
-    with site.app.state.sessions() as session:
+    with services_of(site.app).sessions() as session:
         admin = create_key(session, name=f"admin {body['name']}", role="admin")
     headers = {"Authorization": f"Bearer {admin}"}
     response = httpx.post(f"{site.url}/api/v1/projects", json=body, headers=headers)
@@ -92,7 +93,7 @@ def fill_project(page: Page, fields: dict[str, str]) -> None:
 def test_a_project_from_the_form_is_mapped_shows_its_cases_and_once_ended_takes_no_violation(
     site: Site, page: Page
 ) -> None:
-    with site.app.state.sessions() as session:  # a violation at site-a opens a case at once
+    with services_of(site.app).sessions() as session:  # a violation at site-a opens a case at once
         set_policy(session, site_id="site-a", kind="no_helmet", trigger="on_start", deadline_hours=24)
         session.commit()
     today = date.today()
@@ -145,7 +146,7 @@ def test_a_project_from_the_form_is_mapped_shows_its_cases_and_once_ended_takes_
     expect(row.locator("[data-state]")).to_have_attribute("data-state", "finished")
 
     assert ingest(site, site_id="site-a", event_id="evt-map-2") == 200  # acknowledged, not stored
-    with site.app.state.sessions() as session:
+    with services_of(site.app).sessions() as session:
         assert session.get(Event, "evt-map-1") is not None
         assert session.get(Event, "evt-map-2") is None  # the project is over: nothing is taken in
     page.goto(site.url + "/#/review")
@@ -238,8 +239,8 @@ def test_the_map_asks_nothing_of_the_internet_and_draws_tiles_only_from_the_conf
 
     # A tile server behind the same origin (here: a picture the app serves anyway, for every tile).
     tiles = "/ui/vendor/leaflet/images/layers.png?z={z}&x={x}&y={y}"
-    settings = site.app.state.settings
-    site.app.state.settings = settings.model_copy(
+    settings = services_of(site.app).settings
+    services_of(site.app).settings = settings.model_copy(
         update={"map_tiles": tiles, "map_attribution": "© Tiles of the district"}
     )
     page.reload()

@@ -10,13 +10,14 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import insert, select
 
+from api.http.services import services_of
 from api.models import Event, TrackedIssue
 from tests.web.conftest import Site, log_in, shot
 
 
 def plant_false_alarms(site: Site, count: int = 25) -> None:
     """``count`` events of site-a's cam-1 dismissed as false alarms, with a stored snapshot."""
-    with site.app.state.sessions() as session:
+    with services_of(site.app).sessions() as session:
         first = session.get(Event, site.events["site-a"][0])
         assert first is not None and first.snapshot_sha256 is not None
         now = datetime.now(UTC)
@@ -43,7 +44,7 @@ def plant_false_alarms(site: Site, count: int = 25) -> None:
 
 
 def tracked(site: Site) -> list[TrackedIssue]:
-    with site.app.state.sessions() as session:
+    with services_of(site.app).sessions() as session:
         return list(session.scalars(select(TrackedIssue)))
 
 

@@ -8,12 +8,13 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
 from sqlalchemy import select
 
+from api.http.services import services_of
 from api.models import Event, Review
 from tests.web.conftest import Site, log_in, shot
 
 
 def verdicts(site: Site) -> dict[str, tuple[str, str]]:
-    with site.app.state.sessions() as session:
+    with services_of(site.app).sessions() as session:
         return {r.event_id: (r.verdict, r.note) for r in session.scalars(select(Review))}
 
 
@@ -98,7 +99,7 @@ def test_a_user_of_one_site_sees_nothing_of_another(page: Page, site: Site) -> N
     assert status == 404
     sites = page.evaluate("() => fetch('/api/v1/sites').then(r => r.json())")
     assert [s["id"] for s in sites] == ["site-b"]
-    with site.app.state.sessions() as session:
+    with services_of(site.app).sessions() as session:
         assert session.scalar(select(Event.review_status).where(Event.id == other)) == "pending"
 
 
