@@ -51,7 +51,6 @@ from api.ops import health, metrics_router, ui
 from api.ops.jobs import JOBS, Jobs
 from api.ops.prometheus import METRICS, ApiMetrics, RequestMetrics
 from api.projects import router as projects
-from api.projects.service import use_zone
 from api.reports import router as briefs
 from api.reports import stats_router
 from api.reports.brief_file import PDF_TURNS, PdfTurns
@@ -94,7 +93,10 @@ def create_app(
     migrate(engine)
     private_data(settings)  # the files the migration made
     pepper = key_pepper(configured=settings.key_pepper, data_dir=settings.data_dir)
-    sessions = session_factory(engine, key_pepper=pepper)
+    alerts = alerts or AlertsConfig()
+    # Projects' dates, briefs, analyses and quiet hours are local to one zone: the alerts'.
+    zone = ZoneInfo(alerts.timezone)
+    sessions = session_factory(engine, key_pepper=pepper, zone=zone)
     with sessions() as session:
         new_admin_key = ensure_admin(session, settings.admin_key)
 
@@ -109,20 +111,17 @@ def create_app(
     app = FastAPI(
         title="sitewatch central API", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
     )
-    alerts = alerts or AlertsConfig()
     services = Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
         store=open_store(settings),
-        # Projects' dates, briefs, analyses and quiet hours are local to one zone: the alerts'.
-        zone=ZoneInfo(alerts.timezone),
+        zone=zone,
         write_turn=partial(writer_lock, settings.database_url),  # the busiest writers take turns (SQLite)
         key_pepper=pepper,
         new_admin_key=new_admin_key,
     )
     app.state.services = services  # the one thing on app.state: routes reach it through api.http.services
-    use_zone(alerts.timezone)  # projects' dates are local, like briefs and quiet hours (api.projects.service)
     links = partial(_evidence_link, settings.public_url, link_key(settings))
     dispatcher = Dispatcher(sessions, alerts, links=links, lock=services.write_turn) if dispatch else None
     schedule = (
@@ -152,6 +151,7 @@ def create_app(
         services.store,
         on_batch=metrics.ingest_batch.observe,
         lock=services.write_turn,
+        zone=zone,
     )
     owned = services.owned
     owned.put(DISPATCHER, dispatcher)

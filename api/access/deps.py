@@ -249,7 +249,14 @@ EventIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-
 #: A name used as a filter (site, camera, kind ...).
 NameQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 #: A time zone name in a query (``Asia/Shanghai``): checked by :func:`time_zone`.
-TzQuery = Annotated[str, Query(min_length=1, max_length=64, description="An IANA time zone name.")]
+TzQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=64,
+        description="An IANA time zone name; by default the API's own (the alerts configuration's timezone).",
+    ),
+]
 
 
 def time_zone(name: str) -> ZoneInfo:

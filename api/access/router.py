@@ -13,7 +13,7 @@ from api.access.login import LOGIN_THROTTLE, PASSWORD_CHECKS, change_own_passwor
 from api.access.schemas import LoginIn, PasswordChangeIn, PasswordIn, UserChanged, UserIn, UserPublic
 from api.access.users import SESSION_COOKIE, SESSION_HOURS, logout
 from api.http.params import API_PREFIX
-from api.http.services import services_of
+from api.http.services import ServicesDep, services_of
 
 router = APIRouter(prefix=API_PREFIX, tags=["users"])
 #: Log-in, the one route of people's access that answers without a principal (listed in
@@ -64,9 +64,14 @@ def log_out(request: Request, response: Response, principal: Reader, session: Se
 
 
 @router.get("/auth/me", response_model=dict[str, object], operation_id="whoami")
-def whoami(principal: Reader) -> dict[str, object]:
-    """Who the caller is."""
-    return {"name": principal.name, "role": principal.role, "site_ids": list(principal.site_ids)}
+def whoami(principal: Reader, services: ServicesDep) -> dict[str, object]:
+    """Who the caller is, and the API's time zone (of local days and hours: the web UI counts in it)."""
+    return {
+        "name": principal.name,
+        "role": principal.role,
+        "site_ids": list(principal.site_ids),
+        "timezone": services.zone.key,
+    }
 
 
 @router.post(

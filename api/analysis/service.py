@@ -73,7 +73,7 @@ def analyse(
     principal: Principal,
     start: datetime,
     end: datetime,
-    tz: str = "Asia/Shanghai",
+    tz: str,
     site_id: str | None = None,
     thresholds: Thresholds | None = None,
 ) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -81,11 +82,33 @@ def migrate(engine: Engine) -> None:
         command.upgrade(alembic_config(connection), "head")
 
 
-def session_factory(engine: Engine, *, key_pepper: bytes | None = None) -> sessionmaker[Session]:
+#: Where a session's factory keeps the time zone of local dates (see :func:`local_zone`).
+ZONE_INFO = "zone"
+
+
+def session_factory(
+    engine: Engine, *, key_pepper: bytes | None = None, zone: ZoneInfo | None = None
+) -> sessionmaker[Session]:
     """Sessions that keep objects readable after commit; with ``key_pepper``, sessions that can hash API
-    keys (:func:`api.access.auth.key_digest`)."""
-    info = {} if key_pepper is None else {"key_pepper": key_pepper}
+    keys (:func:`api.access.auth.key_digest`); with ``zone``, sessions that know the app's time zone of
+    local dates (:func:`local_zone`)."""
+    info: dict[str, object] = {} if key_pepper is None else {"key_pepper": key_pepper}
+    if zone is not None:
+        info[ZONE_INFO] = zone
     return sessionmaker(engine, expire_on_commit=False, info=info)
+
+
+def local_zone(session: Session) -> ZoneInfo:
+    """The time zone of local dates (projects' dates, days of briefs) of the app ``session`` belongs to:
+    the one its factory was made with, else UTC. Code that holds a session reads it here rather than from a
+    process global, so that two apps in one process (tests, replicas) keep their own.
+
+    >>> from sqlalchemy import create_engine
+    >>> local_zone(session_factory(create_engine("sqlite://"), zone=ZoneInfo("Asia/Shanghai"))()).key
+    'Asia/Shanghai'
+    """
+    zone = session.info.get(ZONE_INFO)
+    return zone if isinstance(zone, ZoneInfo) else ZoneInfo("UTC")
 
 
 def sessions(factory: sessionmaker[Session]) -> Iterator[Session]:

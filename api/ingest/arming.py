@@ -15,6 +15,7 @@ from typing import get_args
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from api.core.db import local_zone
 from api.core.kinds import EventKindName
 from api.events.schemas import IngestEventIn
 from api.models import Project
@@ -37,9 +38,10 @@ def disarmed(session: Session, *, updates: Iterable[tuple[int, IngestEventIn]]) 
     sites = sorted({u.site_id for _, u in candidates})
     projects = {p.site_id: p for p in session.scalars(_PROJECTS, {"sites": sites})}
     dropped = set()
+    zone = local_zone(session)
     for index, update in candidates:
         project = projects.get(update.site_id)
-        if project is not None and not is_armed(project, at=update.started_at):
+        if project is not None and not is_armed(project, at=update.started_at, zone=zone):
             logger.debug(
                 "%s of event %s (site %s, started %s) dropped: project %d is not active then",
                 update.kind,

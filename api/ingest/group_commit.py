@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -59,9 +60,10 @@ class GroupCommitter:
         on_batch: Callable[[int], None] | None = None,
         lock: Callable[[], AbstractContextManager[None]] = nullcontext,
         file_threads: int = 16,
+        zone: ZoneInfo | None = None,
     ) -> None:
         self.engine = engine
-        self.sessions = session_factory(engine)
+        self.sessions = session_factory(engine, zone=zone)  # the zone of projects' dates (arming)
         self.store = store
         self.max_batch = max_batch
         self.on_batch = on_batch

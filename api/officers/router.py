@@ -103,9 +103,10 @@ def presence(
     day: date,
     principal: Reader,
     session: SessionDep,
-    tz: TzQuery = "UTC",
+    services: ServicesDep,
+    tz: TzQuery = None,
 ) -> list[PresencePublic]:
-    """The officers' presence on a day (in time zone ``tz``)."""
+    """The officers' presence on a day (in time zone ``tz``, by default the API's)."""
     visible_site(principal, site_id)
-    zone = time_zone(tz)
+    zone = time_zone(tz) if tz else services.zone
     return actions.presence(session, site_id=site_id, day=day, zone=zone)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from api.access.audit import audit
 from api.access.auth import Principal
+from api.core.db import local_zone
 from api.core.errors import BadRequestError, ConflictError
 from api.models import Project
 from api.projects.schemas import ProjectIn, ProjectPatch, ProjectPublic, ProjectState
@@ -36,7 +37,7 @@ def public(session: Session, principal: Principal, *found: Project) -> list[Proj
         api.core.secretkeys.MissingKeyError: a phone number the key cannot read (503).
     """
     full = principal.role in PHONE_ROLES
-    day = today()
+    day = today(zone=local_zone(session))
     shown = []
     read: list[int] = []
     for project in found:

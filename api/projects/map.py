@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from api.core.db import local_zone
 from api.models import CameraHealth, Case, Project
 from api.projects.schemas import MarkerStatus, ProjectMarker, ProjectState
 from api.projects.service import state_of, today
@@ -18,7 +19,7 @@ from api.projects.service import state_of, today
 def markers(session: Session, *, site_ids: Sequence[str]) -> list[ProjectMarker]:
     """A marker for each project of ``site_ids`` (``[]``: every site), by id."""
     now = datetime.now(UTC)
-    day = today()
+    day = today(zone=local_zone(session))
 
     scope = [Project.site_id.in_(site_ids)] if site_ids else []
 

@@ -1,8 +1,9 @@
 """Projects (工程, issue 16): which project watches a site, whether its rules are armed, its safety contact.
 
 A project's rules are armed from ``planned_start`` to ``planned_end``, local dates in the API's time zone
-(the alerts configuration's ``timezone``, which briefs and quiet hours use: see :func:`use_zone`), both
-included, and not after it was closed. A site without a project is armed, as before projects existed.
+(the alerts configuration's ``timezone``, which briefs and quiet hours use: see
+:func:`api.core.db.local_zone`), both included, and not after it was closed. A site without a project
+is armed, as before projects existed.
 
 Example:
     >>> from datetime import date
@@ -25,6 +26,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from api.access.audit import audit
+from api.core.db import local_zone
 from api.core.errors import InvalidError
 from api.core.secretkeys import PII_KEY
 from api.models import Project
@@ -33,24 +35,10 @@ from api.sites.service import ensure_site
 
 logger = logging.getLogger(__name__)
 
-#: The time zone of projects' dates, set from the alerts configuration by :func:`api.app.create_app`.
-_zone: ZoneInfo = ZoneInfo("UTC")
 
-
-def use_zone(name: str) -> None:
-    """Take ``name`` (an IANA zone) as the time zone of projects' dates, in this process."""
-    global _zone
-    _zone = ZoneInfo(name)
-
-
-def local_zone() -> ZoneInfo:
-    """The time zone of projects' dates (UTC unless :func:`use_zone` set one)."""
-    return _zone
-
-
-def today(*, zone: ZoneInfo | None = None) -> date:
-    """Today's local date in ``zone`` (default: :func:`local_zone`)."""
-    return datetime.now(zone or _zone).date()
+def today(*, zone: ZoneInfo) -> date:
+    """Today's local date in ``zone`` (the app's: :func:`api.core.db.local_zone`)."""
+    return datetime.now(zone).date()
 
 
 def state_of(project: Project, *, today: date) -> ProjectState:
@@ -75,13 +63,13 @@ def project_for_site(session: Session, *, site_id: str) -> Project | None:
     return session.scalar(select(Project).where(Project.site_id == site_id))
 
 
-def is_armed(project: Project | None, *, at: datetime, zone: ZoneInfo | None = None) -> bool:
+def is_armed(project: Project | None, *, at: datetime, zone: ZoneInfo) -> bool:
     """Whether the project's rules were armed at ``at`` (an event's start): from its first to its last
-    planned day in ``zone`` (default: :func:`local_zone`), and before it was closed. No project: armed."""
+    planned day in ``zone``, and before it was closed. No project: armed."""
     if project is None:
         return True
     moment = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-    day = moment.astimezone(zone or _zone).date()
+    day = moment.astimezone(zone).date()
     if not project.planned_start <= day <= project.planned_end:
         return False
     closed = project.closed_at
@@ -143,7 +131,7 @@ def list_projects(
     if site_ids:
         query = query.where(Project.site_id.in_(site_ids))
     if state is not None:
-        query = query.where(state_clause(state, today=today()))
+        query = query.where(state_clause(state, today=today(zone=local_zone(session))))
     if company is not None:
         query = query.where(Project.company == company)
     if q:

@@ -35,7 +35,7 @@ class Period:
     end: datetime
 
     @classmethod
-    def parse(cls, text: str, tz: str = "Asia/Shanghai", *, bounded: bool = True) -> Period:
+    def parse(cls, text: str, tz: str, *, bounded: bool = True) -> Period:
         """``2026-W48`` (an ISO week) or ``2026-11`` (a month); ``bounded``: in the years the API accepts
         (:data:`api.core.schemas.YEARS`), also once in UTC."""
         zone = ZoneInfo(tz)

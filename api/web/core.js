@@ -57,7 +57,16 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-export const local = (iso) => (iso ? new Date(iso).toLocaleString(state.lang === "zh" ? "zh-CN" : "en-GB", { hour12: false }) : t("none"));
+// One time zone for every day and hour shown: the API's (GET /api/v1/auth/me), as briefs and analyses count.
+export const timeZone = () => state.me?.timezone || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+export const localDay = (date = new Date()) => date.toLocaleDateString("sv-SE", { timeZone: timeZone() }); // YYYY-MM-DD
+// The instant (ms) at which `day` (YYYY-MM-DD) begins in the API's time zone.
+export function dayStart(day) {
+  const utc = Date.parse(`${day}T00:00:00Z`);
+  const wall = (zone) => Date.parse(new Date(utc).toLocaleString("en-US", { timeZone: zone }));
+  return utc - (wall(timeZone()) - wall("UTC"));
+}
+export const local = (iso) => (iso ? new Date(iso).toLocaleString(state.lang === "zh" ? "zh-CN" : "en-GB", { hour12: false, timeZone: timeZone() }) : t("none"));
 export const pct = (share) => (share === null || share === undefined ? t("none") : `${Math.round(share * 1000) / 10}%`);
 
 // What a 401 does (show the log-in form) belongs to the shell, which core may not import: main.js sets it.

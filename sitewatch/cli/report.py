@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # annotations only: commands import the detector when they ru
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write a brief from the API's database (SQLite in the data folder or SITEWATCH_DATABASE_URL)."""
+    from alerts.config import AlertsConfig
     from api.access.auth import Principal
     from api.core.db import make_engine, migrate, session_factory
     from api.core.settings import ApiSettings
@@ -25,7 +26,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     settings = ApiSettings.from_env(data_dir=args.data_dir)
     try:
-        period = Period.parse(args.period or args.month, args.tz)
+        period = Period.parse(args.period or args.month, args.tz or AlertsConfig().timezone)
     except PeriodError as exc:
         logger.error("%s", exc)
         return EXIT_USAGE
@@ -72,7 +73,10 @@ def add_parsers(sub: Subparsers) -> None:
     p.add_argument("--site", help="one site (default: the whole district)")
     p.add_argument("--format", choices=["html", "pdf", "both"], default="both")
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
-    p.add_argument("--tz", default="Asia/Shanghai", help="time zone of days and weeks")
+    p.add_argument(
+        "--tz",
+        help="time zone of days and weeks (default: the alerts configuration's, as the API counts them)",
+    )
     p.add_argument("--out", type=Path, default=Path("."), help="folder for the files")
     p.add_argument(
         "--data-dir", type=Path, help="the API's data folder (default: $SITEWATCH_DATA_DIR or data)"

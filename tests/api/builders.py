@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
 from sqlalchemy import select
 
+from alerts.config import AlertsConfig
 from api.http.services import services_of
-from api.projects.service import today
+from api.projects import service as projects
 from tests.api.conftest import Api
 
 #: A clean snapshot and its annotated copy, as an edge box sends them.
 JPEG = cv2.imencode(".jpg", np.full((48, 64, 3), 90, np.uint8))[1].tobytes()
 ANNOTATED = cv2.imencode(".jpg", np.full((48, 64, 3), 200, np.uint8))[1].tobytes()
+#: The time zone of the API's local dates when the test does not configure one (the alerts' default).
+ZONE = ZoneInfo(AlertsConfig().timezone)
 #: The phone number of :func:`project_body`'s safety contact.
 PHONE = "13812345678"
 
@@ -100,6 +104,11 @@ def evidence_accounted_for(api: Api) -> bool:
     with services_of(api.app).sessions() as session:
         rows = sorted(session.scalars(select(EvidenceFile.sha256)))
     return on_disk == rows
+
+
+def today() -> date:
+    """Today in :data:`ZONE`, as the API counts projects' dates."""
+    return projects.today(zone=ZONE)
 
 
 def project_body(**extra: Any) -> dict[str, Any]:

@@ -52,7 +52,7 @@ def test_each_planted_pattern_is_found_and_no_other_of_its_kind(
 ) -> None:
     sessions, planted = district
     with sessions() as session:
-        result = analyse(session, principal=ADMIN, start=planted.start, end=planted.end)
+        result = analyse(session, principal=ADMIN, start=planted.start, end=planted.end, tz=ZONE.key)
     expected = {
         "recurring_company": {planted.company},
         "rising_project": {
@@ -85,7 +85,7 @@ def test_thresholds_decide_what_becomes_a_finding(
     sessions, planted = district
     with sessions() as session:
         result = analyse(
-            session, principal=ADMIN, start=planted.start, end=planted.end, thresholds=thresholds
+            session, principal=ADMIN, start=planted.start, end=planted.end, tz=ZONE.key, thresholds=thresholds
         )
     subjects = findings(result, kind)
     if found:
@@ -97,7 +97,7 @@ def test_thresholds_decide_what_becomes_a_finding(
 def test_the_breakdowns_add_up(district: tuple[Any, Planted]) -> None:
     sessions, planted = district
     with sessions() as session:
-        result = analyse(session, principal=ADMIN, start=planted.start, end=planted.end)
+        result = analyse(session, principal=ADMIN, start=planted.start, end=planted.end, tz=ZONE.key)
     total = result["totals"]["violations"]
     assert total == sum(result["by_kind"].values()) == sum(result["by_hour"])
     assert total == sum(p["violations"] for p in result["by_project"])

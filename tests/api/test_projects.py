@@ -12,9 +12,9 @@ from sqlalchemy import func, select, text
 from api.access.auth import KEY_CACHE, KeyCache
 from api.http.services import services_of
 from api.models import Case, Event, Project
-from api.projects.service import decrypt_phone, today
+from api.projects.service import decrypt_phone
 from api.sites.service import ensure_site
-from tests.api.builders import ANNOTATED, JPEG, PHONE, create_project, event, post, project_body
+from tests.api.builders import ANNOTATED, JPEG, PHONE, create_project, event, post, project_body, today
 from tests.api.conftest import Api, counted_statements
 
 

@@ -1,6 +1,6 @@
 // The dashboard (#/dashboard): the period's headline figures and the violations per day and per site.
 
-import { api, COLORS, defineTexts, h, main, pct, PERSON_KINDS, t } from "../core.js";
+import { api, COLORS, defineTexts, h, main, pct, PERSON_KINDS, t, timeZone } from "../core.js";
 import { stackedBars } from "../svg.js";
 
 defineTexts(
@@ -24,7 +24,7 @@ function meanShare(perSite) {
 export async function dashboardView(days = 7) {
   const until = new Date();
   const since = new Date(until.getTime() - days * 86400000);
-  const zone = "Asia/Shanghai";
+  const zone = timeZone();
   const params = new URLSearchParams({ since: since.toISOString(), until: until.toISOString(), tz: zone });
   const [stats, cases] = await Promise.all([api(`/api/v1/stats?${params}`), api("/api/v1/cases?limit=500")]);
   const open = cases.filter((c) => c.status !== "closed");

@@ -3,7 +3,7 @@
 // (api/web/vendor/leaflet), markers are drawn on one canvas (1,000 projects stay smooth), tiles come only
 // from the server the operator configured (none: a plain background with a scale, offline).
 
-import { api, canReview, defineTexts, h, local, main, state, t } from "../core.js";
+import { api, canReview, defineTexts, h, local, localDay, main, state, t, timeZone } from "../core.js";
 import { openCase } from "./cases.js";
 import { hashParams, keepInHash, projectButtons, projectFilters, stateTag } from "./projects.js";
 
@@ -166,8 +166,8 @@ export async function mapView() {
   async function showProject(marker, fresh) {
     if (fresh || !project || project.id !== marker.id) project = await api(`/api/v1/projects/${marker.id}`);
     const site = encodeURIComponent(marker.site_id);
-    const day = new Date().toLocaleDateString("sv-SE");
-    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+    const day = localDay();
+    const zone = timeZone();
     const [cameras, cases, presence] = await Promise.all([
       api(`/api/v1/sites/${site}/cameras`),
       api(`/api/v1/cases?site_id=${site}&limit=200`),
@@ -212,7 +212,7 @@ export async function mapView() {
   }
 
   function presencePanel(spans) {
-    const clock = (iso) => new Date(iso).toLocaleTimeString(state.lang === "zh" ? "zh-CN" : "en-GB", { hour: "2-digit", minute: "2-digit", hour12: false });
+    const clock = (iso) => new Date(iso).toLocaleTimeString(state.lang === "zh" ? "zh-CN" : "en-GB", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: timeZone() });
     return h("div", { class: "panel", id: "map-presence" }, h("h3", { text: t("m.presence") }),
       spans.length ? h("table", {}, spans.map((s) => h("tr", {}, h("td", { text: s.officer }), h("td", { text: `${clock(s.start)} – ${clock(s.end)}` }))))
         : h("p", { class: "muted", text: t("m.no_presence") }));
@@ -237,7 +237,7 @@ export async function mapView() {
       else if (view.open !== null) { select(null); detail.hidden = true; }
       view.refreshes += 1;
       root.dataset.refreshes = String(view.refreshes);
-      updated.textContent = `${t("m.updated")} ${new Date().toLocaleTimeString(state.lang === "zh" ? "zh-CN" : "en-GB", { hour12: false })}`;
+      updated.textContent = `${t("m.updated")} ${new Date().toLocaleTimeString(state.lang === "zh" ? "zh-CN" : "en-GB", { hour12: false, timeZone: timeZone() })}`;
     } finally {
       view.busy = false;
     }

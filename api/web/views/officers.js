@@ -1,7 +1,7 @@
 // The safety officers (#/officers): a site's roster, the enrolment form (photos and consent) and the day's
 // presence as a timeline.
 
-import { api, canReview, defineTexts, h, main, siteSelect, state, t } from "../core.js";
+import { api, canReview, dayStart, defineTexts, h, localDay, main, siteSelect, state, t, timeZone } from "../core.js";
 import { svgEl, svgText } from "../svg.js";
 
 defineTexts(
@@ -22,8 +22,8 @@ defineTexts(
 export async function officersView(siteId = state.sites[0]?.id || "") {
   const select = siteSelect(siteId, "-");
   select.addEventListener("change", () => officersView(select.value));
-  const day = new Date().toLocaleDateString("sv-SE"); // today in the browser's time zone, YYYY-MM-DD
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const day = localDay(); // today in the API's time zone, YYYY-MM-DD
+  const zone = timeZone();
   if (!siteId) { main().replaceChildren(h("p", { class: "muted", text: t("o.none") })); return; }
   const officers = await api(`/api/v1/sites/${encodeURIComponent(siteId)}/officers`);
   const roster = h("div", { class: "panel" }, h("h3", { text: t("o.roster") }),
@@ -57,7 +57,7 @@ export async function officersView(siteId = state.sites[0]?.id || "") {
     const spans = await api(`/api/v1/sites/${encodeURIComponent(siteId)}/presence?day=${dayInput.value}&tz=${encodeURIComponent(zone)}`);
     const names = [...new Set(spans.map((s) => s.officer))];
     const width = 720, row = 26, left = 110;
-    const start = new Date(`${dayInput.value}T00:00:00`).getTime();
+    const start = dayStart(dayInput.value);
     const x = (iso) => left + ((new Date(iso).getTime() - start) / 86400000) * (width - left - 10);
     const svg = svgEl("svg", { viewBox: `0 0 ${width} ${Math.max(1, names.length) * row + 24}`, width: "100%", role: "img" });
     for (let hour = 0; hour <= 24; hour += 3) {
