@@ -113,7 +113,11 @@ def test_a_scoped_reader_sees_only_its_sites(district: tuple[Any, Planted]) -> N
     mine = planted.company_sites[:1]
     with sessions() as session:
         result = analyse(
-            session, principal=Principal("s", "supervisor", tuple(mine)), start=planted.start, end=planted.end
+            session,
+            principal=Principal("s", "supervisor", tuple(mine)),
+            start=planted.start,
+            end=planted.end,
+            tz=ZONE.key,
         )
     assert {p["site_id"] for p in result["by_project"]} == set(mine)
     assert all(set(f["site_ids"]) <= set(mine) for f in result["findings"])

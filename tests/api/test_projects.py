@@ -388,8 +388,10 @@ def test_helpers_find_the_project_and_its_contact(api: Api) -> None:
         assert project_for_site(session, site_id="site-b") is None
         assert contact_of(session, site_id="site-a") == ("王工", PHONE)
         assert contact_of(session, site_id="site-b") is None
-        assert is_armed(project, at=datetime.now(UTC)) and is_armed(None, at=datetime.now(UTC))
-        assert not is_armed(project, at=datetime.now(UTC) + timedelta(days=40))
+        assert is_armed(project, at=datetime.now(UTC), zone=ZONE) and is_armed(
+            None, at=datetime.now(UTC), zone=ZONE
+        )
+        assert not is_armed(project, at=datetime.now(UTC) + timedelta(days=40), zone=ZONE)
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,7 @@ def test_login_session_roles_and_logout(api: Api) -> None:
         "name": "li.supervisor",
         "role": "supervisor",
         "site_ids": ["site-a"],
+        "timezone": "Asia/Shanghai",
     }
     assert client.post("/api/v1/events/evt-00000001/review", json={"verdict": "confirmed"}).status_code == 200
     assert client.post("/api/v1/auth/logout").status_code == 204
