@@ -14,7 +14,7 @@ from api.http.services import services_of
 from api.models import Case, Event, Project
 from api.projects.service import decrypt_phone
 from api.sites.service import ensure_site
-from tests.api.builders import ANNOTATED, JPEG, PHONE, create_project, event, post, project_body, today
+from tests.api.builders import ANNOTATED, JPEG, PHONE, ZONE, create_project, event, post, project_body, today
 from tests.api.conftest import Api, counted_statements
 
 
