@@ -5,6 +5,8 @@ most ``hashing`` at a time per process, and holds no database connection while i
 read in a short transaction before, the session stored in another after). Failures are counted per user
 name and per client address (:class:`LoginThrottle`): past a few, each next attempt must wait twice as
 long, up to 15 minutes, and is answered 429 with ``Retry-After`` without checking the password at all.
+An attempt counts from when it is let in, before it waits for its check: a burst sent at once gets no more
+checks than failures are left before the lock (and one at a time past it), however long the queue.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class _Failures:
     count: int
     last: float
     locked_until: float
+    in_flight: int = 0
 
 
 class LoginThrottle:
@@ -86,6 +89,14 @@ class LoginThrottle:
     an office behind one NAT) every next failure locks it for twice as long as the one before, from
     ``base_s`` up to ``max_s``. A success clears the user name's count; counts are forgotten ``forget_s``
     after the last failure. Per process: with N server processes an attacker gets N times the attempts.
+
+    An attempt is counted when it is let in (:meth:`begin`), before its password is checked, and settled
+    after (:meth:`failed`, :meth:`succeeded`, :meth:`abandoned`): attempts in flight count as failures, so
+    no more checks run at once than failures are left before the lock, and past that only one at a time.
+
+    >>> throttle = LoginThrottle(user_failures=2, clock=lambda: 0.0)
+    >>> [throttle.begin(username="li", address="a") for _ in range(3)]  # the third waits for the two
+    [0.0, 0.0, 1.0]
 
     Args:
         user_failures: failures of a user name let through before the first lock.
@@ -118,44 +129,70 @@ class LoginThrottle:
         self._entries: OrderedDict[str, _Failures] = OrderedDict()
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _keys(username: str, address: str) -> tuple[str, str]:
-        return f"user:{username.strip().lower()}", f"addr:{address}"
+    def _keys(self, username: str, address: str) -> tuple[tuple[str, int], tuple[str, int]]:
+        user = f"user:{username.strip().lower()}"
+        return (user, self.user_failures), (f"addr:{address}", self.address_failures)
 
-    def _get(self, key: str, now: float) -> _Failures | None:
+    def _get(self, key: str, now: float) -> _Failures:
         entry = self._entries.get(key)
-        if entry is not None and now - entry.last > max(self.forget_s, entry.locked_until - entry.last):
-            del self._entries[key]
-            return None
+        if entry is None or (
+            not entry.in_flight and now - entry.last > max(self.forget_s, entry.locked_until - entry.last)
+        ):
+            entry = self._entries[key] = _Failures(0, now, 0.0)
+        self._entries.move_to_end(key)
         return entry
 
-    def wait_s(self, *, username: str, address: str) -> float:
-        """How long a log-in of ``username`` from ``address`` must still wait (0: it may try now)."""
+    def _wait_s(self, entry: _Failures, free: int, now: float) -> float:
+        if entry.locked_until > now:
+            return entry.locked_until - now
+        if entry.in_flight and entry.count + entry.in_flight >= free:
+            return 1.0  # the checks in flight would lock it if they failed: the next waits for them
+        return 0.0
+
+    def begin(self, *, username: str, address: str) -> float:
+        """Let a log-in of ``username`` from ``address`` check its password now (0, and it counts as in
+        flight until settled), or how long it must still wait (nothing counted)."""
         now = self.clock()
         with self._lock:
-            entries = [self._get(key, now) for key in self._keys(username, address)]
-        return max((e.locked_until - now for e in entries if e is not None), default=0.0)
+            entries = [(self._get(key, now), free) for key, free in self._keys(username, address)]
+            if (wait := max(self._wait_s(entry, free, now) for entry, free in entries)) > 0:
+                return wait
+            for entry, _ in entries:
+                entry.in_flight += 1
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return 0.0
+
+    def _settle(self, key: str) -> _Failures | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            entry.in_flight = max(0, entry.in_flight - 1)
+        return entry
 
     def failed(self, *, username: str, address: str) -> None:
-        """Count a failed log-in (a wrong password, or an unknown name)."""
+        """Settle an attempt let in by :meth:`begin` as a failure (a wrong password, or an unknown name)."""
         now = self.clock()
-        user_key, address_key = self._keys(username, address)
         with self._lock:
-            for key, free in ((user_key, self.user_failures), (address_key, self.address_failures)):
-                entry = self._get(key, now) or _Failures(0, now, 0.0)
+            for key, free in self._keys(username, address):
+                entry = self._settle(key) or self._entries.setdefault(key, _Failures(0, now, 0.0))
                 entry.count += 1
                 entry.last = now
                 if entry.count >= free:
                     entry.locked_until = now + min(self.max_s, self.base_s * 2 ** (entry.count - free))
-                self._entries[key] = entry
-                self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
 
-    def succeeded(self, *, username: str) -> None:
-        """Clear the user name's failures (the address keeps its own)."""
+    def succeeded(self, *, username: str, address: str) -> None:
+        """Settle an attempt as a success: the user name's failures are cleared (the address keeps its)."""
         with self._lock:
-            self._entries.pop(self._keys(username, "")[0], None)
+            (user_key, _), (address_key, _) = self._keys(username, address)
+            self._settle(address_key)
+            if (entry := self._settle(user_key)) is not None:
+                entry.count, entry.locked_until = 0, 0.0
+
+    def abandoned(self, *, username: str, address: str) -> None:
+        """Settle an attempt whose password was not checked (no turn at hashing, or the client left)."""
+        with self._lock:
+            for key, _ in self._keys(username, address):
+                self._settle(key)
 
 
 def _stored_hash(sessions: sessionmaker[Session], username: str) -> tuple[int, str] | None:
@@ -196,23 +233,31 @@ async def password_login(
         LoginRefusedError: 429 while locked, 503 when too many checks wait, 401 for wrong credentials
             (the same for an unknown name as for a wrong password).
     """
-    if (locked := throttle.wait_s(username=username, address=address)) > 0:
+    if (locked := throttle.begin(username=username, address=address)) > 0:
         retry = math.ceil(locked)
         raise LoginThrottledError(f"too many failed log-ins: try again in {retry} s", retry)
-    stored = await run_in_threadpool(_stored_hash, sessions, username)
+    verdict = None
     try:
-        await asyncio.wait_for(hashing.acquire(), wait_s)
-    except TimeoutError:
-        raise LoginBusyError("too many log-ins at once: try again shortly", 1) from None
-    try:
-        ok = await run_in_threadpool(check_password, password, stored[1] if stored else _DUMMY_HASH)
+        stored = await run_in_threadpool(_stored_hash, sessions, username)
+        try:
+            await asyncio.wait_for(hashing.acquire(), wait_s)
+        except TimeoutError:
+            raise LoginBusyError("too many log-ins at once: try again shortly", 1) from None
+        try:
+            ok = await run_in_threadpool(check_password, password, stored[1] if stored else _DUMMY_HASH)
+        finally:
+            hashing.release()
+        verdict = stored is not None and ok
     finally:
-        hashing.release()
-    if stored is None or not ok:
-        throttle.failed(username=username, address=address)
+        if verdict is None:
+            throttle.abandoned(username=username, address=address)
+        elif verdict:
+            throttle.succeeded(username=username, address=address)
+        else:
+            throttle.failed(username=username, address=address)
+    if not verdict or stored is None:
         logger.info("failed log-in of %r from %s", username[:64], address)
         raise WrongCredentialsError("wrong user name or password")
-    throttle.succeeded(username=username)
     return await run_in_threadpool(_new_session, sessions, stored[0])
 
 
@@ -261,22 +306,29 @@ async def change_own_password(
     if found is None:
         raise WrongCredentialsError("this session has ended")
     user_id, username, stored = found
-    if (locked := throttle.wait_s(username=username, address=address)) > 0:
+    if (locked := throttle.begin(username=username, address=address)) > 0:
         retry = math.ceil(locked)
         raise LoginThrottledError(f"too many wrong passwords: try again in {retry} s", retry)
+    ok = None
     try:
-        await asyncio.wait_for(hashing.acquire(), wait_s)
-    except TimeoutError:
-        raise LoginBusyError("too many password checks at once: try again shortly", 1) from None
-    try:
-        ok = await run_in_threadpool(check_password, old_password, stored)
-        new_hash = await run_in_threadpool(hash_password, new_password) if ok else ""
+        try:
+            await asyncio.wait_for(hashing.acquire(), wait_s)
+        except TimeoutError:
+            raise LoginBusyError("too many password checks at once: try again shortly", 1) from None
+        try:
+            ok = await run_in_threadpool(check_password, old_password, stored)
+            new_hash = await run_in_threadpool(hash_password, new_password) if ok else ""
+        finally:
+            hashing.release()
     finally:
-        hashing.release()
+        if ok is None:
+            throttle.abandoned(username=username, address=address)
+        elif ok:
+            throttle.succeeded(username=username, address=address)
+        else:
+            throttle.failed(username=username, address=address)
     if not ok:
-        throttle.failed(username=username, address=address)
         logger.info("wrong old password of %r from %s", username[:64], address)
         raise WrongOldPasswordError("the old password is wrong")
-    throttle.succeeded(username=username)
     await run_in_threadpool(_store_password, sessions, user_id, new_hash, token)
     return username
