@@ -24,7 +24,7 @@ from api.access import keys_router
 from api.access import router as users
 from api.access.auth import KeyCache, ensure_admin, key_pepper
 from api.access.deps import caller_identity, get_principal, routes_without_principal
-from api.access.login import LoginThrottle
+from api.access.throttle import LoginThrottle
 from api.analysis import router as analysis
 from api.cases import router as cases
 from api.cases.callbacks import CallbackReceipts, callback_secrets
@@ -149,7 +149,7 @@ def create_app(
     # Signed case-system callbacks (api.cases.callbacks).
     app.state.callback_secrets = callback_secrets(alerts)
     app.state.callback_receipts = CallbackReceipts()
-    app.state.login_throttle = LoginThrottle()
+    app.state.login_throttle = LoginThrottle(app.state.sessions)
     app.state.password_hashing = asyncio.Semaphore(PASSWORD_CHECKS)
     app.state.pdf_slots = threading.BoundedSemaphore(PDF_PRINTS)  # each print is a Chromium
     app.state.pdf_wait_s = 10.0

@@ -3,7 +3,8 @@
 A password check is scrypt (about 16 MiB and tens of milliseconds of CPU): it runs in a worker thread, at
 most ``hashing`` at a time per process, and holds no database connection while it runs (the user's hash is
 read in a short transaction before, the session stored in another after). Failures are counted per user
-name and per client address (:class:`LoginThrottle`): past a few, each next attempt must wait twice as
+name and per client address (:class:`~api.access.throttle.LoginThrottle`, in the database, shared by
+every server process): past a few, each next attempt must wait twice as
 long, up to 15 minutes, and is answered 429 with ``Retry-After`` without checking the password at all.
 An attempt counts from when it is let in, before it waits for its check: a burst sent at once gets no more
 checks than failures are left before the lock (and one at a time past it), however long the queue.
@@ -14,17 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
 
+import anyio
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from api.access.audit import audit
+from api.access.throttle import LoginThrottle
 from api.access.users import check_password, hash_password, session_user, set_user_password, start_session
 from api.core.errors import DomainError
 from api.models import User
@@ -74,125 +72,12 @@ class LoginBusyError(LoginRefusedError):
     status_code = 503
 
 
-@dataclass(slots=True)
-class _Failures:
-    count: int
-    last: float
-    locked_until: float
-    in_flight: int = 0
-
-
-class LoginThrottle:
-    """Failed log-ins per user name and per client address, and how long each must wait now.
-
-    After ``user_failures`` failures of one user name (``address_failures`` from one address, which may be
-    an office behind one NAT) every next failure locks it for twice as long as the one before, from
-    ``base_s`` up to ``max_s``. A success clears the user name's count; counts are forgotten ``forget_s``
-    after the last failure. Per process: with N server processes an attacker gets N times the attempts.
-
-    An attempt is counted when it is let in (:meth:`begin`), before its password is checked, and settled
-    after (:meth:`failed`, :meth:`succeeded`, :meth:`abandoned`): attempts in flight count as failures, so
-    no more checks run at once than failures are left before the lock, and past that only one at a time.
-
-    >>> throttle = LoginThrottle(user_failures=2, clock=lambda: 0.0)
-    >>> [throttle.begin(username="li", address="a") for _ in range(3)]  # the third waits for the two
-    [0.0, 0.0, 1.0]
-
-    Args:
-        user_failures: failures of a user name let through before the first lock.
-        address_failures: failures from an address let through before the first lock.
-        base_s: the first lock.
-        max_s: the longest lock.
-        forget_s: a count left alone this long starts again from zero.
-        size: the most names and addresses remembered (the oldest go first).
-        clock: seconds, monotonic (tests pass their own).
-    """
-
-    def __init__(
-        self,
-        *,
-        user_failures: int = 5,
-        address_failures: int = 20,
-        base_s: float = 1.0,
-        max_s: float = 900.0,
-        forget_s: float = 3600.0,
-        size: int = 100_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.user_failures = user_failures
-        self.address_failures = address_failures
-        self.base_s = base_s
-        self.max_s = max_s
-        self.forget_s = forget_s
-        self.size = size
-        self.clock = clock
-        self._entries: OrderedDict[str, _Failures] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _keys(self, username: str, address: str) -> tuple[tuple[str, int], tuple[str, int]]:
-        user = f"user:{username.strip().lower()}"
-        return (user, self.user_failures), (f"addr:{address}", self.address_failures)
-
-    def _get(self, key: str, now: float) -> _Failures:
-        entry = self._entries.get(key)
-        if entry is None or (
-            not entry.in_flight and now - entry.last > max(self.forget_s, entry.locked_until - entry.last)
-        ):
-            entry = self._entries[key] = _Failures(0, now, 0.0)
-        self._entries.move_to_end(key)
-        return entry
-
-    def _wait_s(self, entry: _Failures, free: int, now: float) -> float:
-        if entry.locked_until > now:
-            return entry.locked_until - now
-        if entry.in_flight and entry.count + entry.in_flight >= free:
-            return 1.0  # the checks in flight would lock it if they failed: the next waits for them
-        return 0.0
-
-    def begin(self, *, username: str, address: str) -> float:
-        """Let a log-in of ``username`` from ``address`` check its password now (0, and it counts as in
-        flight until settled), or how long it must still wait (nothing counted)."""
-        now = self.clock()
-        with self._lock:
-            entries = [(self._get(key, now), free) for key, free in self._keys(username, address)]
-            if (wait := max(self._wait_s(entry, free, now) for entry, free in entries)) > 0:
-                return wait
-            for entry, _ in entries:
-                entry.in_flight += 1
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return 0.0
-
-    def _settle(self, key: str) -> _Failures | None:
-        entry = self._entries.get(key)
-        if entry is not None:
-            entry.in_flight = max(0, entry.in_flight - 1)
-        return entry
-
-    def failed(self, *, username: str, address: str) -> None:
-        """Settle an attempt let in by :meth:`begin` as a failure (a wrong password, or an unknown name)."""
-        now = self.clock()
-        with self._lock:
-            for key, free in self._keys(username, address):
-                entry = self._settle(key) or self._entries.setdefault(key, _Failures(0, now, 0.0))
-                entry.count += 1
-                entry.last = now
-                if entry.count >= free:
-                    entry.locked_until = now + min(self.max_s, self.base_s * 2 ** (entry.count - free))
-
-    def succeeded(self, *, username: str, address: str) -> None:
-        """Settle an attempt as a success: the user name's failures are cleared (the address keeps its)."""
-        with self._lock:
-            (user_key, _), (address_key, _) = self._keys(username, address)
-            self._settle(address_key)
-            if (entry := self._settle(user_key)) is not None:
-                entry.count, entry.locked_until = 0, 0.0
-
-    def abandoned(self, *, username: str, address: str) -> None:
-        """Settle an attempt whose password was not checked (no turn at hashing, or the client left)."""
-        with self._lock:
-            for key, _ in self._keys(username, address):
-                self._settle(key)
+async def _settle(throttle: LoginThrottle, ok: bool | None, *, username: str, address: str) -> None:
+    """Settle an attempt that :meth:`LoginThrottle.begin` let in: a success, a failure, or no check at all
+    (``None``); even when the request is being cancelled."""
+    settle = throttle.abandoned if ok is None else throttle.succeeded if ok else throttle.failed
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(settle, username=username, address=address)
 
 
 def _stored_hash(sessions: sessionmaker[Session], username: str) -> tuple[int, str] | None:
@@ -233,7 +118,7 @@ async def password_login(
         LoginRefusedError: 429 while locked, 503 when too many checks wait, 401 for wrong credentials
             (the same for an unknown name as for a wrong password).
     """
-    if (locked := throttle.begin(username=username, address=address)) > 0:
+    if (locked := await run_in_threadpool(throttle.begin, username=username, address=address)) > 0:
         retry = math.ceil(locked)
         raise LoginThrottledError(f"too many failed log-ins: try again in {retry} s", retry)
     verdict = None
@@ -249,12 +134,7 @@ async def password_login(
             hashing.release()
         verdict = stored is not None and ok
     finally:
-        if verdict is None:
-            throttle.abandoned(username=username, address=address)
-        elif verdict:
-            throttle.succeeded(username=username, address=address)
-        else:
-            throttle.failed(username=username, address=address)
+        await _settle(throttle, verdict, username=username, address=address)
     if not verdict or stored is None:
         logger.info("failed log-in of %r from %s", username[:64], address)
         raise WrongCredentialsError("wrong user name or password")
@@ -296,7 +176,8 @@ async def change_own_password(
     wait_s: float = 10.0,
 ) -> str:
     """Change the password of the user of web session ``token``, who must give the old one; their other
-    sessions end. Wrong old passwords count as failed log-ins (:class:`LoginThrottle`). The user name.
+    sessions end. Wrong old passwords count as failed log-ins (:class:`~api.access.throttle.LoginThrottle`).
+    The user name.
 
     Raises:
         LoginRefusedError: 401 when the session has ended, 429 while the name is locked, 503 when too many
@@ -306,7 +187,7 @@ async def change_own_password(
     if found is None:
         raise WrongCredentialsError("this session has ended")
     user_id, username, stored = found
-    if (locked := throttle.begin(username=username, address=address)) > 0:
+    if (locked := await run_in_threadpool(throttle.begin, username=username, address=address)) > 0:
         retry = math.ceil(locked)
         raise LoginThrottledError(f"too many wrong passwords: try again in {retry} s", retry)
     ok = None
@@ -321,12 +202,7 @@ async def change_own_password(
         finally:
             hashing.release()
     finally:
-        if ok is None:
-            throttle.abandoned(username=username, address=address)
-        elif ok:
-            throttle.succeeded(username=username, address=address)
-        else:
-            throttle.failed(username=username, address=address)
+        await _settle(throttle, ok, username=username, address=address)
     if not ok:
         logger.info("wrong old password of %r from %s", username[:64], address)
         raise WrongOldPasswordError("the old password is wrong")

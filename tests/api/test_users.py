@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
 
 from tests.api.builders import ANNOTATED, JPEG, event, post
 from tests.api.conftest import Api
@@ -89,10 +90,10 @@ def test_passwords_are_hashed_and_users_validated(api: Api) -> None:
 
 def _throttled_clock(api: Api) -> list[float]:
     """Give the API a log-in throttle on a clock the test moves."""
-    from api.access.login import LoginThrottle
+    from api.access.throttle import LoginThrottle
 
     now = [1000.0]
-    api.app.state.login_throttle = LoginThrottle(clock=lambda: now[0])
+    api.app.state.login_throttle = LoginThrottle(api.app.state.sessions, clock=lambda: now[0])
     return now
 
 
@@ -232,6 +233,32 @@ def test_concurrent_wrong_old_passwords_get_no_more_checks_than_the_throttle_all
             gate.set()
             codes = Counter(f.result() for f in wrong)
     assert (right.result(), len(entered), codes) == (429, 5, {403: 5, 429: 6})
+
+
+def test_the_throttle_is_shared_by_every_process_on_the_database(api: Api) -> None:
+    """Two throttles on engines of their own (two server processes) count the same attempts: 40 log-ins
+    of one name begun at once across both let exactly 5 in, and their failures, settled through either,
+    lock the name in both."""
+    from api.access.throttle import LoginThrottle
+    from api.core.db import make_engine
+
+    engines = [make_engine(api.database_url) for _ in range(2)]
+    throttles = [LoginThrottle(sessionmaker(engine)) for engine in engines]
+
+    def begin(i: int) -> float:
+        return throttles[i % 2].begin(username="li", address=f"198.51.100.{i}")
+
+    try:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            waits = list(pool.map(begin, range(40)))
+        let_in = [i for i, wait in enumerate(waits) if wait == 0]
+        assert len(let_in) == 5, waits
+        for i in let_in:
+            throttles[i % 2].failed(username="li", address=f"198.51.100.{i}")
+        assert all(throttle.begin(username="li", address="192.0.2.1") > 0 for throttle in throttles)
+    finally:
+        for engine in engines:
+            engine.dispose()
 
 
 def test_a_login_flood_leaves_other_users_alone(api: Api) -> None:
