@@ -24,7 +24,8 @@ from api.access import keys_router
 from api.access import router as users
 from api.access.auth import KEY_CACHE, KeyCache, ensure_admin, key_pepper
 from api.access.deps import caller_identity, get_principal, routes_without_principal
-from api.access.login import LOGIN_THROTTLE, PASSWORD_CHECKS, LoginThrottle
+from api.access.login import LOGIN_THROTTLE, PASSWORD_CHECKS
+from api.access.throttle import LoginThrottle
 from api.analysis import router as analysis
 from api.cases import router as cases
 from api.cases.callbacks import CALLBACK_RECEIPTS, CALLBACK_SECRETS, CallbackReceipts, callback_secrets
@@ -164,7 +165,7 @@ def create_app(
     owned.put(KEY_CACHE, KeyCache(settings.key_cache_s))
     owned.put(CALLBACK_SECRETS, callback_secrets(alerts))  # signed case-system callbacks
     owned.put(CALLBACK_RECEIPTS, CallbackReceipts())
-    owned.put(LOGIN_THROTTLE, LoginThrottle())
+    owned.put(LOGIN_THROTTLE, LoginThrottle(sessions))
     owned.put(PASSWORD_CHECKS, asyncio.Semaphore(PASSWORD_CHECKS_AT_ONCE))
     owned.put(PDF_TURNS, PdfTurns())
     owned.put(FACE_MODELS, FaceModels())

@@ -3,8 +3,11 @@
 A password check is scrypt (about 16 MiB and tens of milliseconds of CPU): it runs in a worker thread, at
 most ``hashing`` at a time per process, and holds no database connection while it runs (the user's hash is
 read in a short transaction before, the session stored in another after). Failures are counted per user
-name and per client address (:class:`LoginThrottle`): past a few, each next attempt must wait twice as
+name and per client address (:class:`~api.access.throttle.LoginThrottle`, in the database, shared by
+every server process): past a few, each next attempt must wait twice as
 long, up to 15 minutes, and is answered 429 with ``Retry-After`` without checking the password at all.
+An attempt counts from when it is let in, before it waits for its check: a burst sent at once gets no more
+checks than failures are left before the lock (and one at a time past it), however long the queue.
 """
 
 from __future__ import annotations
@@ -12,17 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
 
+import anyio
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from api.access.audit import audit
+from api.access.throttle import LoginThrottle
 from api.access.users import check_password, hash_password, session_user, set_user_password, start_session
 from api.core.errors import DomainError
 from api.http.services import Slot
@@ -73,90 +73,12 @@ class LoginBusyError(LoginRefusedError):
     status_code = 503
 
 
-@dataclass(slots=True)
-class _Failures:
-    count: int
-    last: float
-    locked_until: float
-
-
-class LoginThrottle:
-    """Failed log-ins per user name and per client address, and how long each must wait now.
-
-    After ``user_failures`` failures of one user name (``address_failures`` from one address, which may be
-    an office behind one NAT) every next failure locks it for twice as long as the one before, from
-    ``base_s`` up to ``max_s``. A success clears the user name's count; counts are forgotten ``forget_s``
-    after the last failure. Per process: with N server processes an attacker gets N times the attempts.
-
-    Args:
-        user_failures: failures of a user name let through before the first lock.
-        address_failures: failures from an address let through before the first lock.
-        base_s: the first lock.
-        max_s: the longest lock.
-        forget_s: a count left alone this long starts again from zero.
-        size: the most names and addresses remembered (the oldest go first).
-        clock: seconds, monotonic (tests pass their own).
-    """
-
-    def __init__(
-        self,
-        *,
-        user_failures: int = 5,
-        address_failures: int = 20,
-        base_s: float = 1.0,
-        max_s: float = 900.0,
-        forget_s: float = 3600.0,
-        size: int = 100_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.user_failures = user_failures
-        self.address_failures = address_failures
-        self.base_s = base_s
-        self.max_s = max_s
-        self.forget_s = forget_s
-        self.size = size
-        self.clock = clock
-        self._entries: OrderedDict[str, _Failures] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _keys(username: str, address: str) -> tuple[str, str]:
-        return f"user:{username.strip().lower()}", f"addr:{address}"
-
-    def _get(self, key: str, now: float) -> _Failures | None:
-        entry = self._entries.get(key)
-        if entry is not None and now - entry.last > max(self.forget_s, entry.locked_until - entry.last):
-            del self._entries[key]
-            return None
-        return entry
-
-    def wait_s(self, *, username: str, address: str) -> float:
-        """How long a log-in of ``username`` from ``address`` must still wait (0: it may try now)."""
-        now = self.clock()
-        with self._lock:
-            entries = [self._get(key, now) for key in self._keys(username, address)]
-        return max((e.locked_until - now for e in entries if e is not None), default=0.0)
-
-    def failed(self, *, username: str, address: str) -> None:
-        """Count a failed log-in (a wrong password, or an unknown name)."""
-        now = self.clock()
-        user_key, address_key = self._keys(username, address)
-        with self._lock:
-            for key, free in ((user_key, self.user_failures), (address_key, self.address_failures)):
-                entry = self._get(key, now) or _Failures(0, now, 0.0)
-                entry.count += 1
-                entry.last = now
-                if entry.count >= free:
-                    entry.locked_until = now + min(self.max_s, self.base_s * 2 ** (entry.count - free))
-                self._entries[key] = entry
-                self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def succeeded(self, *, username: str) -> None:
-        """Clear the user name's failures (the address keeps its own)."""
-        with self._lock:
-            self._entries.pop(self._keys(username, "")[0], None)
+async def _settle(throttle: LoginThrottle, ok: bool | None, *, username: str, address: str) -> None:
+    """Settle an attempt that :meth:`LoginThrottle.begin` let in: a success, a failure, or no check at all
+    (``None``); even when the request is being cancelled."""
+    settle = throttle.abandoned if ok is None else throttle.succeeded if ok else throttle.failed
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(settle, username=username, address=address)
 
 
 def _stored_hash(sessions: sessionmaker[Session], username: str) -> tuple[int, str] | None:
@@ -197,23 +119,26 @@ async def password_login(
         LoginRefusedError: 429 while locked, 503 when too many checks wait, 401 for wrong credentials
             (the same for an unknown name as for a wrong password).
     """
-    if (locked := throttle.wait_s(username=username, address=address)) > 0:
+    if (locked := await run_in_threadpool(throttle.begin, username=username, address=address)) > 0:
         retry = math.ceil(locked)
         raise LoginThrottledError(f"too many failed log-ins: try again in {retry} s", retry)
-    stored = await run_in_threadpool(_stored_hash, sessions, username)
+    verdict = None
     try:
-        await asyncio.wait_for(hashing.acquire(), wait_s)
-    except TimeoutError:
-        raise LoginBusyError("too many log-ins at once: try again shortly", 1) from None
-    try:
-        ok = await run_in_threadpool(check_password, password, stored[1] if stored else _DUMMY_HASH)
+        stored = await run_in_threadpool(_stored_hash, sessions, username)
+        try:
+            await asyncio.wait_for(hashing.acquire(), wait_s)
+        except TimeoutError:
+            raise LoginBusyError("too many log-ins at once: try again shortly", 1) from None
+        try:
+            ok = await run_in_threadpool(check_password, password, stored[1] if stored else _DUMMY_HASH)
+        finally:
+            hashing.release()
+        verdict = stored is not None and ok
     finally:
-        hashing.release()
-    if stored is None or not ok:
-        throttle.failed(username=username, address=address)
+        await _settle(throttle, verdict, username=username, address=address)
+    if not verdict or stored is None:
         logger.info("failed log-in of %r from %s", username[:64], address)
         raise WrongCredentialsError("wrong user name or password")
-    throttle.succeeded(username=username)
     return await run_in_threadpool(_new_session, sessions, stored[0])
 
 
@@ -252,7 +177,8 @@ async def change_own_password(
     wait_s: float = 10.0,
 ) -> str:
     """Change the password of the user of web session ``token``, who must give the old one; their other
-    sessions end. Wrong old passwords count as failed log-ins (:class:`LoginThrottle`). The user name.
+    sessions end. Wrong old passwords count as failed log-ins (:class:`~api.access.throttle.LoginThrottle`).
+    The user name.
 
     Raises:
         LoginRefusedError: 401 when the session has ended, 429 while the name is locked, 503 when too many
@@ -262,23 +188,25 @@ async def change_own_password(
     if found is None:
         raise WrongCredentialsError("this session has ended")
     user_id, username, stored = found
-    if (locked := throttle.wait_s(username=username, address=address)) > 0:
+    if (locked := await run_in_threadpool(throttle.begin, username=username, address=address)) > 0:
         retry = math.ceil(locked)
         raise LoginThrottledError(f"too many wrong passwords: try again in {retry} s", retry)
+    ok = None
     try:
-        await asyncio.wait_for(hashing.acquire(), wait_s)
-    except TimeoutError:
-        raise LoginBusyError("too many password checks at once: try again shortly", 1) from None
-    try:
-        ok = await run_in_threadpool(check_password, old_password, stored)
-        new_hash = await run_in_threadpool(hash_password, new_password) if ok else ""
+        try:
+            await asyncio.wait_for(hashing.acquire(), wait_s)
+        except TimeoutError:
+            raise LoginBusyError("too many password checks at once: try again shortly", 1) from None
+        try:
+            ok = await run_in_threadpool(check_password, old_password, stored)
+            new_hash = await run_in_threadpool(hash_password, new_password) if ok else ""
+        finally:
+            hashing.release()
     finally:
-        hashing.release()
+        await _settle(throttle, ok, username=username, address=address)
     if not ok:
-        throttle.failed(username=username, address=address)
         logger.info("wrong old password of %r from %s", username[:64], address)
         raise WrongOldPasswordError("the old password is wrong")
-    throttle.succeeded(username=username)
     await run_in_threadpool(_store_password, sessions, user_id, new_hash, token)
     return username
 

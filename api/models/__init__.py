@@ -4,7 +4,7 @@ Importing this package registers every table on :data:`Base.metadata` (what Alem
 migrations with), and ``from api.models import Event`` keeps working wherever a table is used.
 """
 
-from api.models.access import ApiKey, AuditEntry, User, WebSession
+from api.models.access import ApiKey, AuditEntry, LoginFailures, User, WebSession
 from api.models.base import Base, UTCDateTime
 from api.models.cases import Case, CaseEvent, CaseHistory, CasePolicy, TrackedIssue
 from api.models.events import Event, EvidenceFile, FalseAlarm, IngestedUpdate, Review
@@ -27,6 +27,7 @@ __all__ = [
     "EvidenceFile",
     "FalseAlarm",
     "IngestedUpdate",
+    "LoginFailures",
     "Notification",
     "Officer",
     "OfficerEmbedding",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.models.base import Base
@@ -62,3 +62,18 @@ class WebSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class LoginFailures(Base):
+    """Failed log-ins of one user name (``user:NAME``) or from one client address (``addr:IP``), and the
+    attempts now being checked, shared by every server process (:mod:`api.access.throttle`). Times are
+    seconds since the epoch on the throttle's clock."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_at: Mapped[float] = mapped_column(Float, default=0.0)
+    locked_until: Mapped[float] = mapped_column(Float, default=0.0)
+    in_flight: Mapped[int] = mapped_column(default=0)
+    in_flight_since: Mapped[float] = mapped_column(Float, default=0.0)

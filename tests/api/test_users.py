@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,8 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
 
-from api.access.login import LOGIN_THROTTLE
+from api.access.login import LOGIN_THROTTLE, PASSWORD_CHECKS
 from api.http.services import services_of
 from tests.api.builders import ANNOTATED, JPEG, event, post
 from tests.api.conftest import Api
@@ -89,10 +93,12 @@ def test_passwords_are_hashed_and_users_validated(api: Api) -> None:
 
 def _throttled_clock(api: Api) -> list[float]:
     """Give the API a log-in throttle on a clock the test moves."""
-    from api.access.login import LoginThrottle
+    from api.access.throttle import LoginThrottle
 
     now = [1000.0]
-    services_of(api.app).owned.swap(LOGIN_THROTTLE, LoginThrottle(clock=lambda: now[0]))
+    services_of(api.app).owned.swap(
+        LOGIN_THROTTLE, LoginThrottle(services_of(api.app).sessions, clock=lambda: now[0])
+    )
     return now
 
 
@@ -157,6 +163,107 @@ def test_a_password_check_holds_no_database_connection(api: Api, monkeypatch: py
     assert _log_in(api.client, "li", PASSWORD) == 204
     api.client.cookies.clear()
     assert seen == [False, False]
+
+
+def _held_checks(api: Api, monkeypatch: pytest.MonkeyPatch) -> tuple[list[None], threading.Event]:
+    """Password checks (scrypt calls) that wait at a gate the test opens, all at once (no hashing limit):
+    a list that grows by one per check begun, and the gate."""
+    entered: list[None] = []
+    gate = threading.Event()
+    scrypt = hashlib.scrypt
+
+    def held(*args: Any, **kwargs: Any) -> bytes:
+        entered.append(None)
+        gate.wait(10)
+        return scrypt(*args, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", held)
+    services_of(api.app).owned.swap(PASSWORD_CHECKS, asyncio.Semaphore(64))
+    return entered, gate
+
+
+def _wait_until(done: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        assert time.monotonic() < deadline, "the requests neither answered nor began their checks"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize(("names", "checks"), [("li", 5), ("*", 20)], ids=["one-name", "one-address"])
+def test_concurrent_logins_get_no_more_checks_than_the_throttle_allows(
+    api: Api, monkeypatch: pytest.MonkeyPatch, names: str, checks: int
+) -> None:
+    """39 wrong log-ins at once (of one name, or of 39 names from one address), then the right password
+    while their checks are still running: the checks in flight count, so only as many run as failures
+    are left before the lock (5 per name, 20 per address) and the right password is refused (429)."""
+    make_user(api, "li", "viewer", [])
+    entered, gate = _held_checks(api, monkeypatch)
+    answered: list[int] = []
+
+    def attempt(username: str, password: str) -> int:
+        answered.append(code := _log_in(api.client, username, password))
+        return code
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        wrong = [pool.submit(attempt, "li" if names == "li" else f"guess{i}", "wrong") for i in range(39)]
+        _wait_until(lambda: len(answered) + len(entered) >= 39)
+        right = pool.submit(attempt, "li", PASSWORD)
+        _wait_until(lambda: len(answered) + len(entered) >= 40)
+        gate.set()
+        codes = Counter(f.result() for f in wrong)
+    api.client.cookies.clear()
+    assert (right.result(), len(entered), codes) == (429, checks, {401: checks, 429: 39 - checks})
+    assert _log_in(api.client, "li", PASSWORD) == 429  # and now the failures lock it
+
+
+def test_concurrent_wrong_old_passwords_get_no_more_checks_than_the_throttle_allows(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_id(api, "qian.viewer")
+    with TestClient(api.app) as person:
+        assert log_in(person, "qian.viewer", PASSWORD) == 204
+        entered, gate = _held_checks(api, monkeypatch)
+        answered: list[int] = []
+
+        def change(old: str) -> int:
+            body = {"old_password": old, "new_password": NEW_PASSWORD}
+            answered.append(code := person.post("/api/v1/auth/password", json=body).status_code)
+            return code
+
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            wrong = [pool.submit(change, "guess") for _ in range(11)]
+            _wait_until(lambda: len(answered) + len(entered) >= 11)
+            right = pool.submit(change, PASSWORD)
+            _wait_until(lambda: len(answered) + len(entered) >= 12)
+            gate.set()
+            codes = Counter(f.result() for f in wrong)
+    assert (right.result(), len(entered), codes) == (429, 5, {403: 5, 429: 6})
+
+
+def test_the_throttle_is_shared_by_every_process_on_the_database(api: Api) -> None:
+    """Two throttles on engines of their own (two server processes) count the same attempts: 40 log-ins
+    of one name begun at once across both let exactly 5 in, and their failures, settled through either,
+    lock the name in both."""
+    from api.access.throttle import LoginThrottle
+    from api.core.db import make_engine
+
+    engines = [make_engine(api.database_url) for _ in range(2)]
+    throttles = [LoginThrottle(sessionmaker(engine)) for engine in engines]
+
+    def begin(i: int) -> float:
+        return throttles[i % 2].begin(username="li", address=f"198.51.100.{i}")
+
+    try:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            waits = list(pool.map(begin, range(40)))
+        let_in = [i for i, wait in enumerate(waits) if wait == 0]
+        assert len(let_in) == 5, waits
+        for i in let_in:
+            throttles[i % 2].failed(username="li", address=f"198.51.100.{i}")
+        assert all(throttle.begin(username="li", address="192.0.2.1") > 0 for throttle in throttles)
+    finally:
+        for engine in engines:
+            engine.dispose()
 
 
 def test_a_login_flood_leaves_other_users_alone(api: Api) -> None:
