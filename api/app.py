@@ -54,6 +54,7 @@ from api.reports import stats_router
 from api.reports.schedule import BriefScheduler
 from api.sites import false_alarms_router
 from api.sites import router as sites
+from api.sites.config import ConfigCheck
 from api.storage import open_store
 from api.storage.interface import disk_full
 
@@ -68,7 +69,11 @@ MIN_ADMIN_KEY = 32
 
 
 def create_app(
-    settings: ApiSettings, alerts: AlertsConfig | None = None, *, dispatch: bool = True
+    settings: ApiSettings,
+    alerts: AlertsConfig | None = None,
+    *,
+    dispatch: bool = True,
+    config_check: ConfigCheck | None = None,
 ) -> FastAPI:
     """Build the API on ``settings``: migrate the database, make sure an admin key exists, mount routes.
 
@@ -80,6 +85,10 @@ def create_app(
         alerts: channels and routes of notifications; ``None``: none (notifications are only recorded).
         dispatch: run the notification dispatcher, the re-inspection sweep and the scheduled briefs while
             the app runs (:mod:`api.ops.jobs`); retention and the end of silent events run in any case.
+        config_check: what the sites' workers would refuse in a configuration stored with
+            ``PUT /sites/{site}/config`` (their model is ``sitewatch``'s, which ``api`` does not import:
+            ``sitewatch`` passes :func:`sitewatch.remote_config.check_site_config`); ``None``: site
+            configurations are not stored (503).
     """
     if settings.admin_key is not None and len(settings.admin_key) < MIN_ADMIN_KEY:
         raise ValueError(
@@ -112,6 +121,7 @@ def create_app(
     app.state.key_pepper = pepper
     app.state.store = open_store(settings)
     app.state.new_admin_key = new_admin_key
+    app.state.config_check = config_check  # api.sites.config
     app.state.link_key = link_key(settings)
     key = app.state.link_key
     write_turn = partial(writer_lock, settings.database_url)  # the busiest writers take turns (SQLite)
@@ -280,8 +290,13 @@ def document_webhooks(app: FastAPI) -> None:
         """``event.started``, ``event.ended`` and ``event.confirmed``, signed the same way."""
 
 
-def app_from_env() -> FastAPI:
-    """The app of the environment's settings: the factory each ``sitewatch api --workers N`` process calls
-    (its alerts come as ``SITEWATCH_ALERTS_JSON`` from the parent)."""
+def app_from_env(config_check: ConfigCheck | None = None) -> FastAPI:
+    """The app of the environment's settings, for each process of ``sitewatch api --workers N`` (its alerts
+    come as ``SITEWATCH_ALERTS_JSON`` from the parent; ``sitewatch`` calls it with its configuration
+    check, see :func:`create_app`)."""
     alerts = os.environ.get("SITEWATCH_ALERTS_JSON")
-    return create_app(ApiSettings.from_env(), AlertsConfig.model_validate_json(alerts) if alerts else None)
+    return create_app(
+        ApiSettings.from_env(),
+        AlertsConfig.model_validate_json(alerts) if alerts else None,
+        config_check=config_check,
+    )

@@ -20,6 +20,7 @@ from sqlalchemy import event as sa_event
 from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
+from sitewatch.remote_config import check_site_config
 from tests.pg import PostgresServer, postgres  # noqa: F401 - the fixture
 from tests.s3 import S3Server, s3_env, s3_server  # noqa: F401 - the fixtures
 
@@ -59,7 +60,7 @@ def evidence(request: pytest.FixtureRequest) -> dict[str, str]:
 @pytest.fixture
 def api(tmp_path: Path, database_url: str, evidence: dict[str, str]) -> Iterator[Api]:
     settings = ApiSettings(database_url=database_url, data_dir=tmp_path, admin_key=ADMIN_KEY, **evidence)
-    app = create_app(settings)
+    app = create_app(settings, config_check=check_site_config)
     keys = {"admin": ADMIN_KEY}
     with app.state.sessions() as session:
         keys["edge"] = create_key(session, name="edge box A", role="edge", site_ids=["site-a"])
