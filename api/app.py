@@ -27,7 +27,7 @@ from api.access.deps import caller_identity, get_principal, routes_without_princ
 from api.access.login import LoginThrottle
 from api.analysis import router as analysis
 from api.cases import router as cases
-from api.cases.callbacks import CallbackReceipts, callback_secrets
+from api.cases.callbacks import CallbackReceipts, callback_secrets, warn_shared_secrets
 from api.core.db import make_engine, migrate, session_factory, writer_lock
 from api.core.errors import DomainError
 from api.core.secretkeys import PII_KEY
@@ -158,6 +158,7 @@ def create_app(
     app.state.key_cache = KeyCache(settings.key_cache_s)
     # Signed case-system callbacks (api.cases.callbacks).
     app.state.callback_secrets = callback_secrets(alerts)
+    warn_shared_secrets(alerts)
     app.state.callback_receipts = CallbackReceipts()
     app.state.login_throttle = LoginThrottle()
     app.state.password_hashing = asyncio.Semaphore(PASSWORD_CHECKS)
@@ -281,8 +282,9 @@ def document_webhooks(app: FastAPI) -> None:
     @app.webhooks.post("case-notice", operation_id="webhook_case_notice")
     def case_notice(body: CaseNotice) -> None:
         """``case.created`` and ``case.updated`` with ``X-Sitewatch-Timestamp`` and ``Idempotency-Key``,
-        signed with the body (``X-Sitewatch-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<key>." and
-        the raw body>``); refuse a timestamp over 5 minutes old. Answer 2xx, with
+        signed with the receiver's URL and the body (``X-Sitewatch-Signature: sha256=<hex HMAC-SHA256 of
+        "<timestamp>.<key>.<url>." and the raw body>``, ``<url>`` the channel's ``url``: check it with your
+        own); refuse a timestamp over 5 minutes old. Answer 2xx, with
         ``{"case_number": "..."}`` to a ``case.created``."""
 
     @app.webhooks.post("event-notice", operation_id="webhook_event_notice")
