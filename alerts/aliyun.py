@@ -239,6 +239,19 @@ class AliyunChannel:
         return outcome_of(response)
 
 
+def call_id_of(detail: str | None) -> str | None:
+    """The provider's ``CallId`` of a delivered voice call, read back from the detail :func:`outcome_of` gave
+    it (what the delivery row keeps as the provider's answer); ``None`` when none was given.
+
+    Example:
+        >>> call_id_of("OK 116012354148^10281378"), call_id_of(None), call_id_of("OK")
+        ('116012354148^10281378', None, None)
+    """
+    if not detail or not detail.startswith("OK "):
+        return None
+    return detail.removeprefix("OK ").strip() or None
+
+
 def outcome_of(response: httpx.Response) -> Outcome:
     """What the provider's answer means: ``{"Code": "OK", "BizId" | "CallId": ...}`` is delivered."""
     try:

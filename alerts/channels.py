@@ -89,12 +89,17 @@ class WebhookChannel:
         return body
 
     def send(self, client: httpx.Client, body: dict[str, Any], *, idempotency_key: str) -> Outcome:
-        """POST the raw JSON with its timestamp and idempotency key, and their signature with the body."""
+        """POST the raw JSON with its timestamp and idempotency key, and their signature with the body and
+        the channel's URL (the receiver's own address: another receiver sharing the secret refuses it)."""
         assert self.config.url is not None and self.config.secret is not None
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = str(int(time.time()))
         signature = sign_request(
-            self.config.secret, timestamp=timestamp, idempotency_key=idempotency_key, body=raw
+            self.config.secret,
+            timestamp=timestamp,
+            idempotency_key=idempotency_key,
+            url=self.config.url,
+            body=raw,
         )
         headers = {
             "Content-Type": "application/json",

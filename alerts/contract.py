@@ -4,8 +4,11 @@
 and checked by the tests; the API's OpenAPI document lists the same bodies under ``webhooks``.
 
 Every request carries ``X-Sitewatch-Timestamp`` (Unix seconds), ``Idempotency-Key`` (the same on every
-retry of one notification) and ``X-Sitewatch-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<key>."
-followed by the raw body>``; a receiver refuses a timestamp more than 5 minutes away. A receiver
+retry of one notification) and ``X-Sitewatch-Signature: sha256=<hex HMAC-SHA256 of
+"<timestamp>.<key>.<url>." followed by the raw body>``, where ``<url>`` is the receiver's own address
+exactly as the channel's ``url`` names it; a receiver checks the signature with its own URL (so a request
+sent to another receiver sharing the secret is refused) and refuses a timestamp more than 5 minutes away.
+Its signed callbacks (``PATCH /api/v1/cases/{id}``) sign the URL they are sent to. A receiver
 answers 2xx, with ``{"case_number": "..."}`` for ``case.created``; we keep that number as the case's
 ``external_id``. Answers 409 mean "already have it" and count as delivered.
 """

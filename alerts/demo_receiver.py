@@ -1,5 +1,6 @@
 """A stand-in for the city's case-management system, for ``sitewatch run``: it checks each request's
-signature over its timestamp, idempotency key and body, refuses one older than 5 minutes, keeps one case
+signature over its timestamp, idempotency key, its own URL and body (a request signed for another receiver
+that shares the secret is refused), refuses one older than 5 minutes, keeps one case
 per idempotency key, answers with its own case number and prints what it got. Once :meth:`connected
 <DemoCaseSystem.connect>` to the API with an integration key, it calls back as a real system would
 (``PATCH /api/v1/cases/{id}``: each new case ``dispatched``), signing each callback with the same scheme.
@@ -85,7 +86,7 @@ class DemoCaseSystem:
     ) -> tuple[int, dict[str, Any]]:
         """Check (:func:`alerts.signing.check_request`), deduplicate, number and keep one request."""
         problem = check_request(
-            self.secret, body=raw, signature=signature, timestamp=timestamp, idempotency_key=key
+            self.secret, body=raw, signature=signature, timestamp=timestamp, idempotency_key=key, url=self.url
         )
         if problem is not None or not key:
             with self._lock:
@@ -117,18 +118,28 @@ class DemoCaseSystem:
     ) -> tuple[bytes, dict[str, str]]:
         """The body and headers of a signed ``PATCH /api/v1/cases/{id}``: ``X-Sitewatch-Timestamp`` (now),
         ``Idempotency-Key`` (a fresh one unless given) and ``X-Sitewatch-Signature`` over both and the
-        body, keyed by this system's webhook secret (:func:`alerts.signing.sign_request`)."""
+        body and the URL it goes to, keyed by this system's webhook secret
+        (:func:`alerts.signing.sign_request`)."""
+        if self.api_url is None:
+            raise RuntimeError("the demo case system is not connected to the API (connect)")
         raw = json.dumps(change).encode()
         key = idempotency_key or uuid.uuid4().hex
         timestamp = str(int(time.time()))
+        url = self.case_url(case_id)
         headers = {
             "Authorization": f"Bearer {self.api_key}",
             "Content-Type": "application/json",
             TIMESTAMP_HEADER: timestamp,
             IDEMPOTENCY_HEADER: key,
-            SIGNATURE_HEADER: sign_request(self.secret, timestamp=timestamp, idempotency_key=key, body=raw),
+            SIGNATURE_HEADER: sign_request(
+                self.secret, timestamp=timestamp, idempotency_key=key, url=url, body=raw
+            ),
         }
         return raw, headers
+
+    def case_url(self, case_id: int) -> str:
+        """The address of a callback for ``case_id``."""
+        return f"{self.api_url}/api/v1/cases/{case_id}"
 
     def callback(self, case_id: int, change: dict[str, Any]) -> int:
         """Send one signed callback (retried under the same idempotency key on a network error, which the
@@ -140,7 +151,7 @@ class DemoCaseSystem:
         for attempt in range(3):
             try:
                 code = httpx.patch(
-                    f"{self.api_url}/api/v1/cases/{case_id}", content=raw, headers=headers, timeout=10
+                    self.case_url(case_id), content=raw, headers=headers, timeout=10
                 ).status_code
                 break
             except httpx.HTTPError as exc:

@@ -28,7 +28,13 @@ from api.access.login import LOGIN_THROTTLE, PASSWORD_CHECKS
 from api.access.throttle import LoginThrottle
 from api.analysis import router as analysis
 from api.cases import router as cases
-from api.cases.callbacks import CALLBACK_RECEIPTS, CALLBACK_SECRETS, CallbackReceipts, callback_secrets
+from api.cases.callbacks import (
+    CALLBACK_RECEIPTS,
+    CALLBACK_SECRETS,
+    CallbackReceipts,
+    callback_secrets,
+    warn_shared_secrets,
+)
 from api.core.db import make_engine, migrate, session_factory, writer_lock
 from api.core.errors import DomainError
 from api.core.secretkeys import PII_KEY
@@ -58,6 +64,7 @@ from api.reports.brief_file import PDF_TURNS, PdfTurns
 from api.reports.schedule import BriefScheduler
 from api.sites import false_alarms_router
 from api.sites import router as sites
+from api.sites.config import CONFIG_CHECK, ConfigCheck
 from api.storage import open_store
 from api.storage.interface import disk_full
 
@@ -70,7 +77,11 @@ MIN_ADMIN_KEY = 32
 
 
 def create_app(
-    settings: ApiSettings, alerts: AlertsConfig | None = None, *, dispatch: bool = True
+    settings: ApiSettings,
+    alerts: AlertsConfig | None = None,
+    *,
+    dispatch: bool = True,
+    config_check: ConfigCheck | None = None,
 ) -> FastAPI:
     """Build the API on ``settings``: migrate the database, make sure an admin key exists, mount routes.
 
@@ -83,6 +94,10 @@ def create_app(
         alerts: channels and routes of notifications; ``None``: none (notifications are only recorded).
         dispatch: run the notification dispatcher, the re-inspection sweep and the scheduled briefs while
             the app runs (:mod:`api.ops.jobs`); retention and the end of silent events run in any case.
+        config_check: what the sites' workers would refuse in a configuration stored with
+            ``PUT /sites/{site}/config`` (their model is ``sitewatch``'s, which ``api`` does not import:
+            ``sitewatch`` passes :func:`sitewatch.remote_config.check_site_config`); ``None``: site
+            configurations are not stored (503).
     """
     if settings.admin_key is not None and len(settings.admin_key) < MIN_ADMIN_KEY:
         raise ValueError(
@@ -164,6 +179,8 @@ def create_app(
     owned.put(LOW_DISK, Throttle())  # the retention passes a low disk asks for
     owned.put(KEY_CACHE, KeyCache(settings.key_cache_s))
     owned.put(CALLBACK_SECRETS, callback_secrets(alerts))  # signed case-system callbacks
+    warn_shared_secrets(alerts)
+    owned.put(CONFIG_CHECK, config_check)
     owned.put(CALLBACK_RECEIPTS, CallbackReceipts())
     owned.put(LOGIN_THROTTLE, LoginThrottle(sessions))
     owned.put(PASSWORD_CHECKS, asyncio.Semaphore(PASSWORD_CHECKS_AT_ONCE))
@@ -280,8 +297,9 @@ def document_webhooks(app: FastAPI) -> None:
     @app.webhooks.post("case-notice", operation_id="webhook_case_notice")
     def case_notice(body: CaseNotice) -> None:
         """``case.created`` and ``case.updated`` with ``X-Sitewatch-Timestamp`` and ``Idempotency-Key``,
-        signed with the body (``X-Sitewatch-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<key>." and
-        the raw body>``); refuse a timestamp over 5 minutes old. Answer 2xx, with
+        signed with the receiver's URL and the body (``X-Sitewatch-Signature: sha256=<hex HMAC-SHA256 of
+        "<timestamp>.<key>.<url>." and the raw body>``, ``<url>`` the channel's ``url``: check it with your
+        own); refuse a timestamp over 5 minutes old. Answer 2xx, with
         ``{"case_number": "..."}`` to a ``case.created``."""
 
     @app.webhooks.post("event-notice", operation_id="webhook_event_notice")
@@ -289,8 +307,13 @@ def document_webhooks(app: FastAPI) -> None:
         """``event.started``, ``event.ended`` and ``event.confirmed``, signed the same way."""
 
 
-def app_from_env() -> FastAPI:
-    """The app of the environment's settings: the factory each ``sitewatch api --workers N`` process calls
-    (its alerts come as ``SITEWATCH_ALERTS_JSON`` from the parent)."""
+def app_from_env(config_check: ConfigCheck | None = None) -> FastAPI:
+    """The app of the environment's settings, for each process of ``sitewatch api --workers N`` (its alerts
+    come as ``SITEWATCH_ALERTS_JSON`` from the parent; ``sitewatch`` calls it with its configuration
+    check, see :func:`create_app`)."""
     alerts = os.environ.get("SITEWATCH_ALERTS_JSON")
-    return create_app(ApiSettings.from_env(), AlertsConfig.model_validate_json(alerts) if alerts else None)
+    return create_app(
+        ApiSettings.from_env(),
+        AlertsConfig.model_validate_json(alerts) if alerts else None,
+        config_check=config_check,
+    )

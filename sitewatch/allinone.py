@@ -40,6 +40,7 @@ from detector.face_gallery import Gallery
 from sitewatch.config import Config
 from sitewatch.false_alarms import FalseAlarmSync
 from sitewatch.gallery_sync import apply_gallery
+from sitewatch.remote_config import check_site_config
 from streams.events import EventUpdate
 from streams.memory import FalseAlarmMemory
 from streams.outbox import RESTART_REASON
@@ -113,7 +114,7 @@ class AllInOne:
             raise RuntimeError(
                 f"alerts.demo_receiver.port: the demo case system cannot listen on port {demo.port} ({exc})"
             ) from None
-        self.app = create_app(settings, alerts=self.config.alerts)
+        self.app = create_app(settings, alerts=self.config.alerts, config_check=check_site_config)
         self._apply_case_policies()
         self._end_previous_run()
         self._connect_receiver()

@@ -9,6 +9,10 @@ The fetched document is written to a YAML file in the worker's data folder, so t
 reported with the key and the line of that file (and the last good copy is kept), and so that the worker
 still starts on its last good configuration when the API cannot be reached (it says so). The key itself
 is never written there: the file names the environment variable that holds it.
+
+The API refuses to store what a worker would refuse: :func:`check_site_config`, handed to
+:func:`api.app.create_app` by ``sitewatch api`` and ``sitewatch run``, loads a document as a worker would
+(the same completion, the same file, the same model) and answers the worker's messages.
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ from typing import Any
 import httpx
 import yaml
 
-from sitewatch.config import Config, load_config
-from sitewatch.yamlpos import ConfigError, placeholders
+from sitewatch.config import Config, load_config, parse_config
+from sitewatch.yamlpos import ConfigError, load_yaml, placeholders
 from streams.sinks import auth_headers
 
 logger = logging.getLogger(__name__)
@@ -75,6 +79,50 @@ def with_api_sink(document: dict[str, Any], *, site_id: str, api_url: str, key_e
     return out
 
 
+#: The environment variable a fetched file names for the edge key unless ``--key-env`` says otherwise.
+KEY_ENV = "SITEWATCH_EDGE_KEY"
+
+
+def fetched_text(document: dict[str, Any], *, site_id: str, api_url: str, key_env: str) -> str:
+    """The YAML file a worker writes for a fetched ``document`` (completed by :func:`with_api_sink`)."""
+    document = with_api_sink(document, site_id=site_id, api_url=api_url, key_env=key_env)
+    header = f"# Fetched from {config_url(api_url, site_id)}; replaced at each start.\n"
+    return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+
+
+def placeholder_problem(site_id: str, found: list[str]) -> str:
+    """Why a fetched document with ``${...}`` placeholders at the keys ``found`` is refused."""
+    return (
+        f"the configuration of site {site_id} uses ${{...}} placeholders, which a fetched configuration may "
+        f"not (they would read the worker's environment): " + ", ".join(found)
+    )
+
+
+def check_site_config(site_id: str, document: dict[str, Any]) -> list[str]:
+    """What a worker fetching ``document`` as ``site_id``'s configuration would refuse, in its words (one
+    ``file:line: key: message`` per problem, of the file it would write); none when it would load it.
+    The API's :data:`api.sites.config.ConfigCheck`.
+
+    Example:
+        >>> check_site_config("s", {"cameras": {"gate": {"url": "rtsp://cam/1", "fps": 5}}})
+        ['site-s.yaml:5: cameras.gate.fps: unknown key']
+        >>> check_site_config("s", {"cameras": {"gate": {"url": "rtsp://cam/1"}}})
+        []
+    """
+    if found := placeholders(document):
+        return [placeholder_problem(site_id, found)]
+    site = document.get("site")
+    if site is not None and not isinstance(site, dict):
+        return [f"site-{site_id}.yaml: site: expected a mapping of keys"]
+    # Any http address stands for the API the worker will fetch from: only its form is checked.
+    text = fetched_text(document, site_id=site_id, api_url="http://central-api", key_env=KEY_ENV)
+    try:
+        parse_config(load_yaml(text, f"site-{site_id}.yaml", env={KEY_ENV: "edge-key"}))
+    except ConfigError as exc:
+        return str(exc).splitlines()
+    return []
+
+
 def fetch_config(
     *,
     api_url: str,
@@ -124,15 +172,9 @@ def fetch_config(
         if found := placeholders(document):
             # The document is the API's: filling its placeholders would hand this machine's environment
             # (other sites' keys, cloud credentials) to whoever may store a site's configuration.
-            raise RemoteConfigError(
-                f"the configuration of site {site_id} from {api_url} uses ${{...}} placeholders, which a "
-                f"fetched configuration may not (they would read this machine's environment): "
-                + ", ".join(found)
-            )
-        document = with_api_sink(document, site_id=site_id, api_url=api_url, key_env=key_env)
+            raise RemoteConfigError(f"{api_url}: {placeholder_problem(site_id, found)}")
+        text = fetched_text(document, site_id=site_id, api_url=api_url, key_env=key_env)
         path.parent.mkdir(parents=True, exist_ok=True)
-        header = f"# Fetched from {config_url(api_url, site_id)}; replaced at each start.\n"
-        text = header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
         fetched = path.with_suffix(".fetched.yaml")
         fetched.write_text(text, encoding="utf-8")
         # Only the placeholder written above for the key is filled, nothing else of the environment; a bad

@@ -10,7 +10,7 @@ from api.access.auth import Principal
 from api.access.scope import get_event
 from api.cases.listing import public
 from api.cases.schemas import CasePatch, CasePolicyIn, CasePublic
-from api.cases.service import move, open_case_for, set_policy
+from api.cases.service import add_note, move, open_case_for, set_policy
 from api.core.errors import NotFoundError
 from api.models import Case
 from api.sites.service import ensure_site
@@ -39,6 +39,14 @@ def update_case(
         TransitionError: the state machine does not allow the move; nothing is changed.
     """
     if patch.external_id is not None:
+        if patch.external_id != case.external_id:  # in the case's history too, its status unchanged
+            was = case.external_id or "none"
+            add_note(
+                session,
+                case=case,
+                actor=principal.name,
+                note=f"case system number {was} -> {patch.external_id}",
+            )
         case.external_id = patch.external_id
         audit(session, actor=principal.name, action="case_external_id", target=f"case:{case.id}")
     if patch.status is not None and patch.status != case.status:

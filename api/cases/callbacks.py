@@ -1,8 +1,10 @@
 """Signed callbacks from the case system: the same HMAC scheme as our webhooks, checked the other way.
 
 A ``PATCH /api/v1/cases/{id}`` may carry ``X-Sitewatch-Timestamp``, ``Idempotency-Key`` and
-``X-Sitewatch-Signature`` (:func:`alerts.signing.sign_request`, keyed by a webhook channel's secret). A
-signed callback with a bad signature or a timestamp more than 5 minutes from now is refused (401); one whose
+``X-Sitewatch-Signature`` (:func:`alerts.signing.sign_request`, keyed by a webhook channel's secret, over
+the URL the callback is sent to: the API's address as the request reached it, or ``public_url`` with the
+request's path, ``https://api.example/api/v1/cases/12``). A signed callback with a bad signature or a
+timestamp more than 5 minutes from now is refused (401); one whose
 idempotency key this process has answered within :data:`KEEP_S` gets the first answer again and changes
 nothing. Unsigned callbacks (the API key alone) are taken as before.
 """
@@ -18,7 +20,14 @@ from typing import Any
 from fastapi import HTTPException, Request, status
 
 from alerts.config import AlertsConfig
-from alerts.signing import IDEMPOTENCY_HEADER, MAX_AGE_S, SIGNATURE_HEADER, TIMESTAMP_HEADER, check_request
+from alerts.signing import (
+    IDEMPOTENCY_HEADER,
+    MAX_AGE_S,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    check_request,
+    shared_secrets,
+)
 from api.http.services import Slot, services_of
 
 logger = logging.getLogger(__name__)
@@ -28,11 +37,27 @@ logger = logging.getLogger(__name__)
 KEEP_S = 2 * MAX_AGE_S
 
 
+def warn_shared_secrets(alerts: AlertsConfig | None) -> list[list[str]]:
+    """Name, in a warning at start (never the secret), the channels that share a secret: a receiver that
+    checks the URL in the signed text refuses what was sent to another, but one that does not would take
+    it. Returns the groups named."""
+    groups = shared_secrets({name: c.secret for name, c in alerts.channels.items()}) if alerts else []
+    for group in groups:
+        logger.warning(
+            "channels %s share one secret: give each receiver its own (a receiver that does not check the "
+            "URL in the signature would accept a request captured at another)",
+            ", ".join(group),
+        )
+    return groups
+
+
 def callback_secrets(alerts: AlertsConfig | None) -> tuple[str, ...]:
-    """The secrets a callback may be signed with: those of the configured webhook channels."""
+    """The secrets a callback may be signed with: those of the configured webhook channels (each once)."""
     if alerts is None:
         return ()
-    return tuple(c.secret for c in alerts.channels.values() if c.type == "webhook" and c.secret)
+    return tuple(
+        dict.fromkeys(c.secret for c in alerts.channels.values() if c.type == "webhook" and c.secret)
+    )
 
 
 async def signed_callback(request: Request) -> str | None:
@@ -48,13 +73,16 @@ async def signed_callback(request: Request) -> str | None:
     secrets = services_of(request.app).get(CALLBACK_SECRETS)
     body = await request.body()  # already read (and kept) by FastAPI for the JSON body
     problem = "no webhook channel secret is configured to check signed callbacks"
-    for secret in secrets:
+    public_url: str = services_of(request.app).settings.public_url
+    urls = dict.fromkeys((str(request.url), public_url.rstrip("/") + request.url.path))
+    for secret, url in ((s, u) for s in secrets for u in urls):
         found = check_request(
             secret,
             body=body,
             signature=signature,
             timestamp=request.headers.get(TIMESTAMP_HEADER),
             idempotency_key=request.headers.get(IDEMPOTENCY_HEADER),
+            url=url,
         )
         if found is None:
             key = request.headers.get(IDEMPOTENCY_HEADER)

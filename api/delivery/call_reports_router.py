@@ -34,8 +34,16 @@ class VoiceReportAnswer(BaseModel):
 
     code: int = 0
     msg: str = "接收成功"
-    recorded: int
+    recorded: int = Field(
+        description="Reports of our calls (a repeat of a call already recorded adds no line)."
+    )
     unknown: int = Field(description="Reports that name no call of ours on a case this key may see.")
+    mismatched: int = Field(
+        default=0,
+        description="Reports whose out_id names our call but whose call_id is not the call the provider "
+        "placed for it: not recorded.",
+    )
+    problems: list[str] = Field(default_factory=list, description="Why each mismatched report was refused.")
 
 
 @router.post("/alerts/voice-reports", response_model=VoiceReportAnswer, operation_id="voice_reports")
@@ -45,9 +53,11 @@ def voice_reports(
     reports: Annotated[list[VoiceReportIn], Field(max_length=500)],
 ) -> VoiceReportAnswer:
     """Record whether the safety contact answered our calls (in each case's history)."""
-    recorded, unknown = record_call_reports(
+    out = record_call_reports(
         session,
         principal=principal,
         reports=[CallReport(r.call_id, r.out_id, r.status_code, r.status_msg, r.duration) for r in reports],
     )
-    return VoiceReportAnswer(recorded=recorded, unknown=unknown)
+    return VoiceReportAnswer(
+        recorded=out.recorded, unknown=out.unknown, mismatched=out.mismatched, problems=out.problems
+    )

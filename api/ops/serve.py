@@ -105,11 +105,14 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(app: FastAPI, *, host: str, port: int, workers: int = 1) -> None:
-    """Serve ``app`` in this process, or, with ``workers > 1``, the app of the environment's settings
-    (``api.app.app_from_env``) in that many processes sharing one listening socket."""
+def serve(
+    app: FastAPI, *, host: str, port: int, workers: int = 1, factory: str = "api.app:app_from_env"
+) -> None:
+    """Serve ``app`` in this process, or, with ``workers > 1``, the app that ``factory`` (``module:function``,
+    by default :func:`api.app.app_from_env`) builds from the environment's settings in each of that many
+    processes sharing one listening socket."""
     if workers == 1:
         uvicorn.Server(server_config(app, host=host, port=port)).run()
         return
-    config = server_config("api.app:app_from_env", factory=True, host=host, port=port, workers=workers)
+    config = server_config(factory, factory=True, host=host, port=port, workers=workers)
     Multiprocess(config, sockets=[listening_socket(host, port)]).run()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from api.access.audit import recent
 from api.access.deps import (
@@ -19,8 +19,9 @@ from api.access.deps import (
 )
 from api.access.schemas import AuditPublic
 from api.http.params import API_PREFIX
+from api.http.services import services_of
 from api.sites import listing
-from api.sites.config import put_site_config, site_config
+from api.sites.config import CONFIG_CHECK, put_site_config, site_config
 from api.sites.schemas import CameraHealthIn, CameraHealthPublic, SiteConfigPublic, SitePublic
 from api.sites.service import record_health
 
@@ -62,12 +63,23 @@ def thumbnail(site_id: SiteIdPath, camera_id: SiteIdPath, principal: Reader, ses
 
 @router.put("/sites/{site_id}/config", response_model=SiteConfigPublic, operation_id="put_site_config")
 def put_config(
-    site_id: SiteIdPath, document: Annotated[dict[str, Any], Body()], principal: Admin, session: SessionDep
+    site_id: SiteIdPath,
+    document: Annotated[dict[str, Any], Body()],
+    principal: Admin,
+    session: SessionDep,
+    request: Request,
 ) -> SiteConfigPublic:
-    """Store the site's configuration (the YAML of ``configs/site.example.yaml`` as JSON); an admin scoped
-    to other sites is answered as if the site did not exist (404)."""
+    """Store the site's configuration (the YAML of ``configs/site.example.yaml`` as JSON) if its workers
+    will load it (422 with their reasons otherwise); an admin scoped to other sites is answered as if the
+    site did not exist (404)."""
     visible_site(principal, site_id)
-    return put_site_config(session, principal=principal, site_id=site_id, document=document)
+    return put_site_config(
+        session,
+        principal=principal,
+        site_id=site_id,
+        document=document,
+        check=services_of(request.app).get(CONFIG_CHECK),
+    )
 
 
 @router.get("/sites/{site_id}/config", response_model=SiteConfigPublic, operation_id="get_site_config")

@@ -12,6 +12,8 @@ from sitewatch.cli.common import EXIT_OK, EXIT_USAGE, logger, positive_int
 from sitewatch.tables import format_table
 
 if TYPE_CHECKING:  # annotations only: commands import the detector when they run
+    from fastapi import FastAPI
+
     from sitewatch.cli.common import Subparsers
     from sitewatch.config import Config
     from sitewatch.health_reporter import HealthReporter
@@ -101,6 +103,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     from api.app import create_app
     from api.core.settings import ApiSettings
     from api.ops.serve import serve
+    from sitewatch.remote_config import check_site_config
 
     settings = ApiSettings.from_env(data_dir=args.data_dir)
     alerts = None
@@ -108,7 +111,8 @@ def cmd_api(args: argparse.Namespace) -> int:
         from sitewatch.config import load_central_config
 
         alerts = load_central_config(args.config).alerts
-    app = create_app(settings, alerts=alerts)  # migrates and makes the admin key once, before any worker
+    # Migrates and makes the admin key once, before any worker.
+    app = create_app(settings, alerts=alerts, config_check=check_site_config)
     if services_of(app).new_admin_key:
         print(
             f"first start: admin key (shown once, store it now): {services_of(app).new_admin_key}", flush=True
@@ -125,8 +129,17 @@ def cmd_api(args: argparse.Namespace) -> int:
         os.environ["SITEWATCH_DATABASE_URL"] = settings.database_url
         if alerts is not None:  # secrets included: they came from this environment in the first place
             os.environ["SITEWATCH_ALERTS_JSON"] = alerts.model_dump_json()
-    serve(app, host=args.host, port=args.port, workers=args.workers)
+    serve(app, host=args.host, port=args.port, workers=args.workers, factory=f"{__name__}:api_from_env")
     return EXIT_OK
+
+
+def api_from_env() -> FastAPI:
+    """The app each process of ``sitewatch api --workers N`` builds: :func:`api.app.app_from_env` with the
+    workers' configuration check."""
+    from api.app import app_from_env
+    from sitewatch.remote_config import check_site_config
+
+    return app_from_env(config_check=check_site_config)
 
 
 def _run_worker(worker: Worker, duration: float | None, reporter: HealthReporter | None = None) -> int:

@@ -131,6 +131,16 @@ class ScheduleConfig(Strict):
         "end", description="End of the working day; earlier than start for a night shift."
     )
 
+    @field_validator("days")
+    @classmethod
+    def _some_days(cls, value: list[Day]) -> list[Day]:
+        if not value:
+            raise ValueError(
+                "no working day: the site would never be working (for round-the-clock watching set the "
+                "rules' armed: always)"
+            )
+        return value
+
     @model_validator(mode="after")
     def _some_hours(self) -> ScheduleConfig:
         if self.start == self.end:

@@ -73,6 +73,7 @@ class CaseSystem:
                 signature=headers.get(SIGNATURE_HEADER),
                 timestamp=headers.get(TIMESTAMP_HEADER),
                 idempotency_key=headers.get(IDEMPOTENCY_HEADER),
+                url=self.url,
             )
             is None
         )

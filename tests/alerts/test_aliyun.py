@@ -327,7 +327,24 @@ def test_due_soon_calls_once_and_the_answer_is_recorded(
             "msg": "接收成功",
             "recorded": 1,
             "unknown": 0,
+            "mismatched": 0,
+            "problems": [],
         }
+    # The same call reported again with another duration or result: still the one line.
+    again = [dict(report[0], duration=24), dict(report[0], status_code="200010", duration=0)]
+    answer = loop.client.post("/api/v1/alerts/voice-reports", json=again, headers=loop.as_("integration"))
+    assert answer.json()["recorded"] == 2 and answer.json()["mismatched"] == 0
+    # Our OutId with a CallId the provider never gave us for it: refused and counted, nothing written.
+    forged = [dict(report[0], call_id="1160^999", duration=61)]
+    answer = loop.client.post("/api/v1/alerts/voice-reports", json=forged, headers=loop.as_("integration"))
+    assert answer.status_code == 200 and answer.json() == {
+        "code": 0,
+        "msg": "接收成功",
+        "recorded": 0,
+        "unknown": 0,
+        "mismatched": 1,
+        "problems": [f"call_id 1160^999 is not the call placed for out_id {call['OutId']}: not recorded"],
+    }
     notes = [h["note"] for h in contact_lines(loop, near["id"])]
     assert notes[0].startswith("called 138****5678: accepted (OK 1160^1)")
     assert notes[1:] == ["answered by 138****5678 (23 s) [call 1160^1]"]

@@ -70,13 +70,17 @@ def test_a_bad_callback_changes_nothing(
     assert all(c["status"] in ("open", "closed") for c in loop.cases())
 
 
-def signed(body: bytes, *, key: str = "cb-0001", age_s: float = 0, secret: str = SECRET) -> dict[str, str]:
+def signed(
+    body: bytes, case_id: int, *, key: str = "cb-0001", age_s: float = 0, secret: str = SECRET
+) -> dict[str, str]:
+    """The headers of a callback for ``case_id``, signed for the API's URL as the TestClient reaches it."""
     timestamp = str(int(time.time() - age_s))
+    url = f"http://testserver/api/v1/cases/{case_id}"
     return {
         "Content-Type": "application/json",
         TIMESTAMP_HEADER: timestamp,
         IDEMPOTENCY_HEADER: key,
-        SIGNATURE_HEADER: sign_request(secret, timestamp=timestamp, idempotency_key=key, body=body),
+        SIGNATURE_HEADER: sign_request(secret, timestamp=timestamp, idempotency_key=key, url=url, body=body),
     }
 
 
@@ -92,6 +96,7 @@ RECTIFIED = json.dumps({"status": "rectified", "note": "fixed"}).encode()
         ("ahead", 401, False),  # signed 301 s in the future
         ("wrong secret", 401, False),
         ("other body", 401, False),  # a signature of another body
+        ("other url", 401, False),  # a signature for another receiver
         ("no key header", 401, False),
     ],
 )
@@ -109,12 +114,13 @@ def test_a_signed_callback_must_be_ours_and_fresh(
     )
     headers = {
         "unsigned": {"Content-Type": "application/json"},
-        "signed": signed(RECTIFIED),
-        "stale": signed(RECTIFIED, age_s=301),
-        "ahead": signed(RECTIFIED, age_s=-301),
-        "wrong secret": signed(RECTIFIED, secret="another-secret-0123"),
-        "other body": signed(b'{"status": "closed"}'),
-        "no key header": {k: v for k, v in signed(RECTIFIED).items() if k != IDEMPOTENCY_HEADER},
+        "signed": signed(RECTIFIED, case["id"]),
+        "stale": signed(RECTIFIED, case["id"], age_s=301),
+        "ahead": signed(RECTIFIED, case["id"], age_s=-301),
+        "wrong secret": signed(RECTIFIED, case["id"], secret="another-secret-0123"),
+        "other body": signed(b'{"status": "closed"}', case["id"]),
+        "other url": signed(RECTIFIED, case["id"] + 1),  # signed for another case's address
+        "no key header": {k: v for k, v in signed(RECTIFIED, case["id"]).items() if k != IDEMPOTENCY_HEADER},
     }[how]
     response = loop.client.patch(url, content=RECTIFIED, headers={**headers, **loop.as_("integration")})
     assert response.status_code == status, response.text
@@ -136,7 +142,7 @@ def test_a_repeated_signed_callback_gets_the_first_answer_and_changes_nothing(
             f"/api/v1/cases/{case_id}", json={"status": "dispatched"}, headers=loop.as_("integration")
         )
         assert moved.status_code == 200
-    headers = {**signed(RECTIFIED, key="cb-repeat"), **loop.as_("integration")}
+    headers = {**signed(RECTIFIED, first, key="cb-repeat"), **loop.as_("integration")}
     answer = loop.client.patch(f"/api/v1/cases/{first}", content=RECTIFIED, headers=headers)
     assert answer.status_code == 200 and answer.json()["status"] == "reinspection"
 
@@ -150,7 +156,10 @@ def test_a_repeated_signed_callback_gets_the_first_answer_and_changes_nothing(
     before = counts()
     again_id = {"same case": first, "other case": second}[target]
     again = loop.client.patch(f"/api/v1/cases/{again_id}", content=RECTIFIED, headers=headers)
-    assert (again.status_code, again.json()) == (answer.status_code, answer.json())
+    if target == "same case":
+        assert (again.status_code, again.json()) == (answer.status_code, answer.json())
+    else:  # signed for the first case's address: not a callback for the second at all
+        assert again.status_code == 401, again.text
     assert counts() == before
     assert (
         loop.client.get(f"/api/v1/cases/{second}", headers=loop.as_("admin")).json()["status"] == "dispatched"
@@ -168,10 +177,10 @@ def test_the_demo_case_system_signs_its_callbacks(
         def through_the_app(url: str, **kwargs: Any) -> Any:
             sent.append(kwargs["headers"])
             kwargs.pop("timeout")  # the TestClient has none
-            return loop.client.patch(url.removeprefix("http://api"), **kwargs)
+            return loop.client.patch(url.removeprefix("http://testserver"), **kwargs)
 
         monkeypatch.setattr("alerts.demo_receiver.httpx.patch", through_the_app)
-        demo.connect("http://api", loop.keys["integration"])
+        demo.connect("http://testserver", loop.keys["integration"])
         loop.ingest("evt-demo-0")
         wait_for(lambda: demo.callbacks, 20, "the demo case system's callback")
         (case,) = loop.cases()
@@ -180,3 +189,23 @@ def test_the_demo_case_system_signs_its_callbacks(
         assert all(h[SIGNATURE_HEADER].startswith("sha256=") and h[IDEMPOTENCY_HEADER] for h in sent)
     finally:
         demo.close()
+
+
+def test_a_change_of_the_case_systems_number_is_in_the_case_history(
+    make_loop: MakeLoop, case_system: CaseSystem
+) -> None:
+    # Regression (issue 24, item 6): a callback rewrote external_id with no history line.
+    loop = make_loop({"cases": webhook(case_system.url)}, [{"channels": ["cases"]}])
+    loop.ingest("evt-number-0")
+    wait_for(lambda: loop.cases()[0]["external_id"], 10, "the case system's number")
+    (case,) = loop.cases()
+    first = case["external_id"]
+    url = f"/api/v1/cases/{case['id']}"
+    for number in ("CS-other", "CS-other"):  # the second sets the same number: no line
+        answer = loop.client.patch(url, json={"external_id": number}, headers=loop.as_("integration"))
+        assert answer.status_code == 200 and answer.json()["status"] == case["status"]
+    history = loop.client.get(url, headers=loop.as_("admin")).json()["history"]
+    lines = [h for h in history if "case system number" in (h["note"] or "")]
+    assert [(h["note"], h["from_status"], h["to_status"]) for h in lines] == [
+        (f"case system number {first} -> CS-other", case["status"], case["status"])
+    ]

@@ -21,6 +21,7 @@ from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
 from api.http.services import services_of
+from sitewatch.remote_config import check_site_config
 from tests.pg import PostgresServer, postgres  # noqa: F401 - the fixture
 from tests.s3 import S3Server, s3_env, s3_server  # noqa: F401 - the fixtures
 
@@ -60,7 +61,7 @@ def evidence(request: pytest.FixtureRequest) -> dict[str, str]:
 @pytest.fixture
 def api(tmp_path: Path, database_url: str, evidence: dict[str, str]) -> Iterator[Api]:
     settings = ApiSettings(database_url=database_url, data_dir=tmp_path, admin_key=ADMIN_KEY, **evidence)
-    app = create_app(settings)
+    app = create_app(settings, config_check=check_site_config)
     keys = {"admin": ADMIN_KEY}
     with services_of(app).sessions() as session:
         keys["edge"] = create_key(session, name="edge box A", role="edge", site_ids=["site-a"])

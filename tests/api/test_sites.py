@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 
+from api.http.services import services_of
+from api.sites.config import CONFIG_CHECK
 from tests.api.builders import ANNOTATED, JPEG, event, post
 from tests.api.conftest import Api
 
@@ -104,6 +107,50 @@ def test_site_configuration_is_kept_versioned_and_fetched_by_the_edge(api: Api) 
         ).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize(
+    ("document", "reasons"),
+    [
+        ({"bogus": 1}, ["site-site-a.yaml:2: bogus: unknown key"]),
+        (
+            {"schedule": {"start": "08:00", "end": "08:00"}},
+            ["site-site-a.yaml:2: schedule: Value error, start and end are both 08:00"],
+        ),
+        ({"schedule": {"days": []}}, ["site-site-a.yaml:3: schedule.days: Value error, no working day"]),
+        (  # the worker completes a sink of its own only where there is none
+            {"sink": {"type": "http", "url": "ftp://central"}, "cameras": {"gate": {"url": ""}}},
+            [
+                "site-site-a.yaml:4: sink.url: Value error, expected an http://",
+                "site-site-a.yaml:7: cameras.gate.url",
+            ],
+        ),
+        (
+            {"cameras": {"gate": {"url": "rtsp://cam/${CAMERA_PASSWORD}"}}},
+            ["uses ${...} placeholders, which a fetched configuration may not (they would read the worker's"],
+        ),
+    ],
+)
+def test_a_configuration_the_workers_would_refuse_is_not_stored(
+    api: Api, document: dict[str, Any], reasons: list[str]
+) -> None:
+    answer = api.client.put("/api/v1/sites/site-a/config", json=document, headers=api.as_("admin"))
+    assert answer.status_code == 422, answer.text
+    detail = answer.json()["detail"]
+    assert len(detail) == len(reasons) and all(r in d for r, d in zip(reasons, detail, strict=True)), detail
+    assert api.client.get("/api/v1/sites/site-a/config", headers=api.as_("edge")).status_code == 404
+
+
+def test_a_configuration_is_stored_only_by_an_api_that_can_check_it(api: Api) -> None:
+    # A document without a site: the worker gives it the site's id, so it is good.
+    document = {"cameras": {"gate": {"url": "rtsp://cam/gate"}}}
+    assert (
+        api.client.put("/api/v1/sites/site-a/config", json=document, headers=api.as_("admin")).status_code
+        == 200
+    )
+    services_of(api.app).owned.swap(CONFIG_CHECK, None)
+    answer = api.client.put("/api/v1/sites/site-a/config", json=document, headers=api.as_("admin"))
+    assert answer.status_code == 503 and "configuration check" in answer.text
 
 
 def test_the_audit_log_records_reviews_downloads_and_changes(api: Api) -> None:

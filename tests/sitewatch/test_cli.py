@@ -75,6 +75,11 @@ def test_a_missing_model_in_the_configuration_is_named(tmp_path: Path) -> None:
             2,
             "c.yaml:3: cameras.gate.fps: unknown key",
         ),
+        (
+            "site: {id: demo}\nschedule:\n  days: []\n",
+            2,
+            "c.yaml:3: schedule.days: Value error, no working day",
+        ),
     ],
 )
 def test_check_config(tmp_path: Path, text: str, status: int, message: str) -> None:

@@ -65,6 +65,11 @@ def test_shipped_configurations_are_valid(name: str, monkeypatch: pytest.MonkeyP
         ("site: {id: 'bad id!'}\n", ":1: site.id: String should match pattern"),
         ("detect: {conf: 0.3}\n", ":1: site: Field required"),
         ("site: {id: demo}\nassociation:\n  head_band: [0.5, 0.1]\n", ":3: association.head_band"),
+        ("site: {id: demo}\nschedule:\n  days: []\n", ":3: schedule.days: Value error, no working day"),
+        (
+            "site: {id: demo}\nschedule: {start: '08:00', end: '08:00'}\n",
+            ":2: schedule: Value error, start and end are both 08:00",
+        ),
         ("site: {id: demo}\nsite: {id: other}\n", ":2: key 'site' appears twice"),
         ("site: {id: demo\n", ":2: not valid YAML"),
         ("- a\n- b\n", ":1: the configuration must be a mapping"),

@@ -16,8 +16,9 @@ from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
 from api.http.services import services_of
+from api.models import SiteConfig
 from sitewatch.cli import main
-from sitewatch.remote_config import RemoteConfigError, fetch_config
+from sitewatch.remote_config import RemoteConfigError, check_site_config, fetch_config
 from sitewatch.yamlpos import ConfigError
 from tests.conftest import ROOT
 from tests.sitewatch.test_gallery_sync import Server
@@ -35,6 +36,7 @@ def central(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[F
     app = create_app(
         ApiSettings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=ADMIN),
         dispatch=False,
+        config_check=check_site_config,
     )
     with services_of(app).sessions() as session:
         edge = create_key(session, name="edge", role="edge", site_ids=["site-a"])
@@ -51,6 +53,15 @@ def _store(url: str, document: dict[str, Any], site: str = "site-a") -> None:
         f"{url}/api/v1/sites/{site}/config", json=document, headers={"Authorization": f"Bearer {ADMIN}"}
     )
     assert response.status_code == 200, response.text
+
+
+def _store_unchecked(app: FastAPI, document: dict[str, Any], site: str = "site-a") -> None:
+    """Replace the site's stored document behind the API's check (one stored by an older version)."""
+    with services_of(app).sessions() as session:
+        row = session.get(SiteConfig, site)
+        assert row is not None
+        row.document, row.version = document, row.version + 1
+        session.commit()
 
 
 def test_the_worker_watches_the_cameras_the_api_lists_and_reports_to_it(
@@ -111,13 +122,22 @@ def test_a_refused_key_or_a_missing_configuration_is_named(
 def test_a_bad_document_names_the_key_and_line_and_keeps_the_good_copy(
     central: tuple[FastAPI, str, str], tmp_path: Path
 ) -> None:
-    _, url, edge = central
+    app, url, edge = central
     _store(url, DOCUMENT)
     _, good = fetch_config(api_url=url, site_id="site-a", api_key=edge, key_env="K", folder=tmp_path)
     before = good.read_text()
-    _store(url, {"cameras": {"gate": {"url": ""}}})
-    with pytest.raises(ConfigError, match=r"site-site-a\.fetched\.yaml:\d+: cameras\.gate\.url"):
+    bad = {"cameras": {"gate": {"url": ""}}}
+    refused = httpx.put(
+        f"{url}/api/v1/sites/site-a/config", json=bad, headers={"Authorization": f"Bearer {ADMIN}"}
+    )
+    # The API answers what the worker would say, in the same file's words.
+    assert refused.status_code == 422
+    (reason,) = refused.json()["detail"]
+    _store_unchecked(app, bad)
+    with pytest.raises(ConfigError, match=r"site-site-a\.fetched\.yaml:\d+: cameras\.gate\.url") as info:
         fetch_config(api_url=url, site_id="site-a", api_key=edge, key_env="K", folder=tmp_path)
+    assert reason.startswith("site-site-a.yaml:")
+    assert str(info.value) == f"{tmp_path}/{reason.replace('site-a.yaml', 'site-a.fetched.yaml')}"
     assert good.read_text() == before
 
 
@@ -141,12 +161,12 @@ def test_a_fetched_configuration_reads_nothing_of_the_edge_hosts_environment(
     monkeypatch: pytest.MonkeyPatch,
     document: dict[str, Any],
 ) -> None:
-    _, url, edge = central
+    app, url, edge = central
     monkeypatch.setenv("SECRET_OF_EDGE_HOST", "TOPSECRET-aws-key")
     _store(url, DOCUMENT)
     _, good = fetch_config(api_url=url, site_id="site-a", api_key=edge, key_env="K", folder=tmp_path)
     before = good.read_text()
-    _store(url, document)
+    _store_unchecked(app, document)  # the API refuses it now (tests/api/test_sites.py); an older one did not
     with pytest.raises(RemoteConfigError, match=r"placeholders.*: (cameras\.gate\.url|sink\.api_key)$"):
         fetch_config(api_url=url, site_id="site-a", api_key=edge, key_env="K", folder=tmp_path)
     assert good.read_text() == before
