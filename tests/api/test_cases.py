@@ -73,12 +73,14 @@ def test_the_full_loop_keeps_its_history(api: Api) -> None:
     done = api.client.get(f"/api/v1/cases/{case['id']}", headers=api.as_("viewer")).json()
     assert [h["to_status"] for h in done["history"]] == [
         "open",
+        "open",  # the case system's number recorded, the status unchanged (issue 24, item 6)
         "dispatched",
         "rectifying",
         "reinspection",
         "closed",
     ]
-    assert [h["actor"] for h in done["history"]][1:] == ["case system"] * 4
+    assert "LG-2026-0042" in done["history"][1]["note"]
+    assert [h["actor"] for h in done["history"]][1:] == ["case system"] * 5
     assert done["external_id"] == "LG-2026-0042" and done["closed_at"] is not None and not done["overdue"]
     assert patch(api, case["id"], who="viewer", status="reopened").status_code == 403
     assert patch(api, 999_999, status="closed").status_code == 404
