@@ -43,7 +43,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise CursorError("invalid cursor") from exc
 
 
-def list_events(
+def event_page(
     session: Session,
     *,
     principal: Principal,
@@ -55,8 +55,12 @@ def list_events(
     until: datetime | None = None,
     limit: int = 50,
     cursor: str | None = None,
-) -> tuple[list[Event], str | None]:
-    """Events the principal may see, newest first, filtered, one page at a time."""
+) -> EventPage:
+    """One page of the events the principal may see, newest first, filtered, with the cursor of the next.
+
+    Raises:
+        CursorError: the cursor is malformed.
+    """
     query = select(Event)
     if principal.site_ids:
         query = query.where(Event.site_id.in_(principal.site_ids))
@@ -79,40 +83,7 @@ def list_events(
         )
     rows = list(session.scalars(query.order_by(Event.started_at.desc(), Event.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
-
-
-def event_page(
-    session: Session,
-    *,
-    principal: Principal,
-    site_id: str | None = None,
-    camera_id: str | None = None,
-    kind: str | None = None,
-    review_status: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> EventPage:
-    """One page of :func:`list_events` as the API shows it, with the cursor of the next.
-
-    Raises:
-        CursorError: the cursor is malformed.
-    """
-    rows, next_cursor = list_events(
-        session,
-        principal=principal,
-        site_id=site_id,
-        camera_id=camera_id,
-        kind=kind,
-        review_status=review_status,
-        since=since,
-        until=until,
-        limit=limit,
-        cursor=cursor,
-    )
-    return EventPage(data=[EventPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return EventPage(data=[EventPublic.model_validate(r) for r in rows[:limit]], next_cursor=next_cursor)
 
 
 def review_event(
