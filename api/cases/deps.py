@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from api.access.deps import Caller, IdPath, SessionDep
-from api.core.errors import NotFoundError
+from api.access.scope import visible_or_404
 from api.models import Case
 
 
@@ -18,10 +18,7 @@ def visible_case(case_id: IdPath, principal: Caller, session: SessionDep) -> Cas
         NotFoundError: no such case, or one the caller may not see (the same answer, so that ids of other
             sites' cases cannot be probed).
     """
-    case = session.get(Case, case_id)
-    if case is None or not principal.sees(case.site_id):
-        raise NotFoundError(f"no case {case_id}")
-    return case
+    return visible_or_404(session, Case, case_id, principal=principal, what="case")
 
 
 VisibleCase = Annotated[Case, Depends(visible_case)]

@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from api.access.deps import Caller, EventIdPath, SessionDep
-from api.access.scope import get_event
-from api.core.errors import NotFoundError
+from api.access.scope import visible_or_404
 from api.models import Event
 
 
@@ -19,10 +18,7 @@ def visible_event(event_id: EventIdPath, principal: Caller, session: SessionDep)
         NotFoundError: no such event, or one the caller may not see (the same answer, so that ids of other
             sites' events cannot be probed).
     """
-    event = get_event(session, principal=principal, event_id=event_id)
-    if event is None:
-        raise NotFoundError(f"no event {event_id}")
-    return event
+    return visible_or_404(session, Event, event_id, principal=principal, what="event")
 
 
 VisibleEvent = Annotated[Event, Depends(visible_event)]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from api.access.deps import Caller, IdPath, SessionDep
-from api.core.errors import NotFoundError
+from api.access.scope import visible_or_404
 from api.models import Officer
 
 
@@ -17,10 +17,7 @@ def visible_officer(officer_id: IdPath, principal: Caller, session: SessionDep) 
     Raises:
         NotFoundError: no such officer, or one the caller may not see (the same answer).
     """
-    officer = session.get(Officer, officer_id)
-    if officer is None or not principal.sees(officer.site_id):
-        raise NotFoundError(f"no officer {officer_id}")
-    return officer
+    return visible_or_404(session, Officer, officer_id, principal=principal, what="officer")
 
 
 VisibleOfficer = Annotated[Officer, Depends(visible_officer)]

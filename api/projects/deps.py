@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from api.access.deps import Caller, IdPath, SessionDep
-from api.core.errors import NotFoundError
+from api.access.scope import visible_or_404
 from api.models import Project
 
 
@@ -17,10 +17,7 @@ def visible_project(project_id: IdPath, principal: Caller, session: SessionDep) 
     Raises:
         NotFoundError: no such project, or one the caller may not see (the same answer).
     """
-    project = session.get(Project, project_id)
-    if project is None or not principal.sees(project.site_id):
-        raise NotFoundError(f"no project {project_id}")
-    return project
+    return visible_or_404(session, Project, project_id, principal=principal, what="project")
 
 
 VisibleProject = Annotated[Project, Depends(visible_project)]

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from api.access.deps import Caller, IdPath, SessionDep
-from api.core.errors import NotFoundError
+from api.access.scope import visible_or_404
 from api.models import FalseAlarm
 
 
@@ -18,10 +18,7 @@ def visible_false_alarm(entry_id: IdPath, principal: Caller, session: SessionDep
     Raises:
         NotFoundError: no such entry, or one the caller may not see (the same answer).
     """
-    entry = session.get(FalseAlarm, entry_id)
-    if entry is None or not principal.sees(entry.site_id):
-        raise NotFoundError(f"no false-alarm entry {entry_id}")
-    return entry
+    return visible_or_404(session, FalseAlarm, entry_id, principal=principal, what="false-alarm entry")
 
 
 VisibleFalseAlarm = Annotated[FalseAlarm, Depends(visible_false_alarm)]
