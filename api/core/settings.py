@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from contextvars import ContextVar
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,12 @@ class ApiSettings(BaseSettings):
             ``https://tiles.example/{z}/{x}/{y}.png`` or ``/tiles/{z}/{x}/{y}.png`` on this server
             (``SITEWATCH_MAP_TILES``); ``None``: the map draws its markers on a plain background, offline.
         map_attribution: the tiles' attribution (``SITEWATCH_MAP_ATTRIBUTION``), shown on the map.
+        fast_close_hours: the district's target for closing a case: the share of closed cases closed within
+            it is the fast-close rate, 速办率 (``SITEWATCH_FAST_CLOSE_HOURS``).
+        baseline_since: the first day (local) of the period the closed loop's figures are compared with,
+            e.g. the year before the service started (``SITEWATCH_BASELINE_SINCE``, ``2025-01-01``).
+        baseline_until: its last day, included (``SITEWATCH_BASELINE_UNTIL``); no baseline unless both are
+            set.
     """
 
     model_config = SettingsConfigDict(
@@ -100,6 +107,9 @@ class ApiSettings(BaseSettings):
     event_silence_min: float = Field(10.0, ge=0)
     map_tiles: str | None = None
     map_attribution: str = ""
+    fast_close_hours: float = Field(24.0, gt=0, le=24 * 366)
+    baseline_since: date | None = None
+    baseline_until: date | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -118,6 +128,14 @@ class ApiSettings(BaseSettings):
     def _default_database(self) -> ApiSettings:
         if not self.database_url:  # SQLite in the data folder
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'sitewatch.db'}")
+        return self
+
+    @model_validator(mode="after")
+    def _baseline(self) -> ApiSettings:
+        if (self.baseline_since is None) != (self.baseline_until is None):
+            raise ValueError("set both SITEWATCH_BASELINE_SINCE and SITEWATCH_BASELINE_UNTIL, or neither")
+        if self.baseline_since and self.baseline_until and self.baseline_until < self.baseline_since:
+            raise ValueError("SITEWATCH_BASELINE_UNTIL is before SITEWATCH_BASELINE_SINCE")
         return self
 
     @field_validator("map_tiles", "map_attribution", mode="before")

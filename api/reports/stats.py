@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from api.core.errors import BadRequestError
 from api.core.kinds import VIOLATIONS
 from api.models import Case, Event, PresenceInterval
 from api.projects.service import names_of
+from api.reports.closed_loop import LoopTargets, closed_loop, custom_span, named_span, open_and_overdue
 
 #: What a site without a project shows in place of the project's name and company.
 _NO_PROJECT: dict[str, str | None] = {"project_name": None, "company": None}
@@ -129,21 +130,52 @@ def stats_of(
     until: datetime | None = None,
     tz: str = "UTC",
     site_id: str | None = None,
+    period_name: str | None = None,
+    targets: LoopTargets | None = None,
+    baseline_since: date | None = None,
+    baseline_until: date | None = None,
 ) -> dict[str, Any]:
     """:func:`compute_stats` of the period a request asks for: ``[since, until)``, by default the last 7
-    days.
+    days, or the one ``period_name`` names (:data:`api.reports.closed_loop.PERIOD_NAMES`, in ``tz``); with
+    the closed loop's figures against the period before and the baseline (``targets``' dates, or
+    ``baseline_since``/``baseline_until`` when given), and the cases open and overdue now.
 
     Raises:
         HTTPException: 400 for an unknown time zone, or a period that is not one (see
             :func:`api.access.deps.period`).
-        BadRequestError: dates at the edge of the calendar.
+        BadRequestError: dates at the edge of the calendar; a period name with ``since`` or ``until``; a
+            baseline that ends before it starts.
     """
-    time_zone(tz)
-    since, until = period(since, until, default=timedelta(days=7), names=("since", "until"))
+    zone = time_zone(tz)
+    targets = targets or LoopTargets()
+    now = datetime.now(UTC)
+    if period_name is not None:
+        if since is not None or until is not None:
+            raise BadRequestError("give either period or since/until, not both")
+        span = named_span(period_name, now=now, zone=zone)
+        since, until = span.since, span.until
+    else:
+        since, until = period(since, until, default=timedelta(days=7), names=("since", "until"))
+    if baseline_since is not None or baseline_until is not None:
+        first = baseline_since or targets.baseline_since
+        last = baseline_until or targets.baseline_until
+        if first is None or last is None:
+            raise BadRequestError("a baseline needs both baseline_since and baseline_until")
+        targets = replace(targets, baseline_since=first, baseline_until=last)
+    if targets.baseline_since and targets.baseline_until and targets.baseline_until < targets.baseline_since:
+        raise BadRequestError("baseline_until must not be before baseline_since")
     try:
-        return compute_stats(session, principal=principal, since=since, until=until, tz=tz, site_id=site_id)
+        stats = compute_stats(session, principal=principal, since=since, until=until, tz=tz, site_id=site_id)
+        if period_name is None:
+            span = custom_span(since, until, now=now)
+        loop = closed_loop(
+            session, principal=principal, span=span, zone=zone, targets=targets, site_id=site_id
+        )
     except OverflowError:  # dates at the edge of the calendar
         raise BadRequestError("since or until is out of range") from None
+    open_now, overdue_now = open_and_overdue(session, principal=principal, site_id=site_id, now=now)
+    stats["period"] |= {"name": span.name, "partial": span.partial}
+    return stats | {"closed_loop": loop, "open_now": open_now, "overdue_now": overdue_now}
 
 
 def _working_windows(
