@@ -61,6 +61,7 @@ from api.projects import router as projects
 from api.reports import router as briefs
 from api.reports import stats_router
 from api.reports.brief_file import PDF_TURNS, PdfTurns
+from api.reports.closed_loop import targets_of
 from api.reports.schedule import BriefScheduler
 from api.sites import false_alarms_router
 from api.sites import router as sites
@@ -148,6 +149,7 @@ def create_app(
             links=links,
             store=services.store,
             timezone=alerts.timezone,
+            targets=targets_of(settings),
         )
         if dispatcher is not None and alerts.briefs
         else None

@@ -14,6 +14,7 @@ from api.access.deps import visible_site
 from api.core.errors import BadRequestError, UnavailableError
 from api.http.services import Slot
 from api.reports.briefs import brief_data, render_html
+from api.reports.closed_loop import LoopTargets
 from api.reports.pdf import render_pdf
 from api.reports.periods import Period, PeriodError
 from api.storage.interface import EvidenceStore
@@ -32,6 +33,17 @@ class BriefFile:
     content: str | bytes
     media_type: str
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def brief_stem(period: str, site_id: str | None, lang: str) -> str:
+    """A brief's file name without its suffix: the period, the scope and the language, so that the zh and
+    the en brief of one period never overwrite each other.
+
+    Example:
+        >>> brief_stem("2026-11", None, "en")
+        'sitewatch-2026-11-district-en'
+    """
+    return f"sitewatch-{period}-{site_id or 'district'}-{lang}"
 
 
 def parse_period(period: str, tz: str) -> Period:
@@ -91,9 +103,11 @@ def brief_file(
     format: str = "html",
     lang: str = "zh",
     pdf: PdfTurns,
+    targets: LoopTargets | None = None,
 ) -> BriefFile:
-    """The brief of ``period`` for the sites ``principal`` sees (or for ``site_id``), as HTML or PDF;
-    audited.
+    """The brief of ``period`` for the sites ``principal`` sees (or for ``site_id``), as HTML or PDF, in
+    ``lang`` (its file name says which: ``sitewatch-2026-11-district-zh.pdf``), with the closed loop measured
+    against ``targets``; audited.
 
     Raises:
         PeriodError: see :func:`parse_period`.
@@ -105,7 +119,15 @@ def brief_file(
     if site_id is not None:
         visible_site(principal, site_id)
     html = render_html(
-        brief_data(session, principal=principal, period=span, store=store, site_id=site_id, lang=lang)
+        brief_data(
+            session,
+            principal=principal,
+            period=span,
+            store=store,
+            site_id=site_id,
+            lang=lang,
+            targets=targets,
+        )
     )
     audit(
         session,
@@ -115,8 +137,13 @@ def brief_file(
         details={"period": period, "format": format},
     )
     session.commit()
+    stem = brief_stem(period, site_id, lang)
     if format == "html":
-        return BriefFile(html, "text/html; charset=utf-8", {"Content-Security-Policy": BRIEF_POLICY})
+        headers = {
+            "Content-Security-Policy": BRIEF_POLICY,
+            "Content-Disposition": f'inline; filename="{stem}.html"',
+        }
+        return BriefFile(html, "text/html; charset=utf-8", headers)
     printed = print_pdf(html, turns=pdf)
-    filename = f"sitewatch-{period}-{site_id or 'district'}.pdf"
+    filename = f"{stem}.pdf"
     return BriefFile(printed, "application/pdf", {"Content-Disposition": f'inline; filename="{filename}"'})

@@ -15,13 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from api.access.auth import Principal
 from api.core.kinds import VIOLATIONS
 from api.models import Case, CaseEvent, Event
 from api.reports import charts
+from api.reports.closed_loop import FIGURES, LoopTargets, Span, closed_loop, hours_open
 from api.reports.periods import Period
 from api.reports.recurring import recurring_section
 from api.reports.sites import name_projects, site_rows
@@ -36,8 +37,14 @@ WORDS: dict[str, dict[str, str]] = {
     "zh": {
         "weekly": "周报", "monthly": "月报", "district": "全辖区", "site": "工地", "previous": "上期",
         "violations": "违规", "false_alarm_share": "误报率", "opened": "新建案件", "closed": "结案",
-        "closure_rate": "结案率", "median_handling_hours": "处理时长中位数（小时）",
-        "closed_within_24h_share": "24小时内结案率", "officer_on_site_share": "安全员在岗率",
+        "closure_rate": "办结率", "closure_rate_monthly": "当月办结率",
+        "mean_handling_hours": "平均处理时长（小时）", "median_handling_hours": "处理时长中位数（小时）",
+        "fast_close_rate": "速办率", "call_share": "云呼占比",
+        "officer_on_site_share": "安全员在岗率", "baseline": "基线", "pp": "个百分点", "h": "小时",
+        "of_cases": "{count}/{total} 件", "closed_cases": "已办结 {count} 件",
+        "fast_cases": "{hours}小时内办结 {count}/{total} 件",
+        "partial": "本期未结束：数据截至 {now}，与上期同样长度的时段（{since} – {until}）对比。",
+        "partial_title": "（未完）", "loop": "闭环处置", "open_for": "历时 {hours} 小时",
         "by_day": "每日违规（按类型）", "by_kind": "违规类型", "top_cameras": "违规最多的摄像头",
         "typical": "典型案件", "overdue": "超期案件", "none": "无", "deadline": "期限", "status": "状态",
         "generated": "生成时间", "camera": "摄像头", "kind": "类型", "count": "次数",
@@ -50,8 +57,16 @@ WORDS: dict[str, dict[str, str]] = {
         "weekly": "Weekly brief", "monthly": "Monthly brief", "district": "whole district", "site": "site",
         "previous": "previous", "violations": "Violations", "false_alarm_share": "False-alarm share",
         "opened": "Cases opened", "closed": "Cases closed", "closure_rate": "Closure rate",
-        "median_handling_hours": "Median handling (hours)", "closed_within_24h_share": "Closed within 24 h",
-        "officer_on_site_share": "Officer on site", "by_day": "Violations per day and kind",
+        "closure_rate_monthly": "Monthly closure rate", "mean_handling_hours": "Mean handling time (hours)",
+        "median_handling_hours": "Median handling (hours)", "fast_close_rate": "Fast-close rate",
+        "call_share": "Call share", "officer_on_site_share": "Officer on site", "baseline": "baseline",
+        "pp": " pp", "h": " h", "of_cases": "{count} of {total} cases",
+        "closed_cases": "{count} cases closed",
+        "fast_cases": "{count} of {total} closed within {hours} h",
+        "partial": "Partial period: figures up to {now}, compared with the same length of the previous "
+        "period ({since} – {until}).",
+        "partial_title": " (partial)", "loop": "Closed loop", "open_for": "{hours} h open",
+        "by_day": "Violations per day and kind",
         "by_kind": "Violations per kind", "top_cameras": "Cameras with most violations",
         "typical": "Typical cases", "overdue": "Overdue cases", "none": "none", "deadline": "deadline",
         "status": "status", "generated": "Generated", "camera": "Camera", "kind": "Kind", "count": "Count",
@@ -63,13 +78,60 @@ WORDS: dict[str, dict[str, str]] = {
 }  # fmt: skip
 
 
-def _delta(now: float | None, before: float | None) -> str:
+#: Which way each figure of a brief is better (``None``: neither, a count of work); the closed loop's own
+#: figures are judged by :data:`api.reports.closed_loop.FIGURES`.
+BETTER: dict[str, str | None] = {
+    "violations": "lower",
+    "false_alarm_share": "lower",
+    "opened": None,
+    "closed": None,
+    "officer_on_site_share": "higher",
+} | {name: better for name, (_, better) in FIGURES.items()}
+
+#: How each figure's change is written: ``share`` in percentage points, ``hours`` in hours, ``count`` in per
+#: cent of the earlier count.
+UNITS: dict[str, str] = {
+    "violations": "count",
+    "false_alarm_share": "share",
+    "opened": "count",
+    "closed": "count",
+    "officer_on_site_share": "share",
+} | {name: unit for name, (unit, _) in FIGURES.items()}
+
+
+def delta(key: str, now: float | None, before: float | None, words: dict[str, str]) -> tuple[str, str]:
+    """The change of figure ``key`` as text (``▼19.2 pp``, ``▼19.2个百分点``, ``▲3.0 h``, ``▲ 150%``) and its
+    judgement for the colour: ``good``, ``bad``, ``same`` or ``""`` (nothing to judge, or a mere count).
+
+    Example:
+        >>> delta("closure_rate", 0.70, 0.892, WORDS["en"])
+        ('▼19.2 pp', 'bad')
+        >>> delta("mean_handling_hours", 18.3, 168.6, WORDS["zh"])
+        ('▼150.3小时', 'good')
+    """
     if now is None or before is None:
-        return ""
-    if before == 0:
-        return "" if now == 0 else "▲"
-    change = (now - before) / before * 100
-    return f"{'▲' if change > 0 else '▼' if change < 0 else '='} {abs(change):.0f}%"
+        return "", ""
+    unit, better = UNITS[key], BETTER[key]
+    if unit == "count":
+        if before == 0:
+            text = "" if now == 0 else "▲"
+        else:
+            change = (now - before) / before * 100
+            text = f"{'▲' if change > 0 else '▼' if change < 0 else '='} {abs(change):.0f}%"
+        raw = now - before
+    else:
+        raw = round((now - before) * (100 if unit == "share" else 1), 1)
+        arrow = "▲" if raw > 0 else "▼" if raw < 0 else "="
+        text = f"{arrow}{abs(raw):.1f}{words['pp' if unit == 'share' else 'h']}"
+    if better is None:
+        return text, ""
+    if raw == 0:
+        return text, "same"
+    return text, "good" if (raw > 0) == (better == "higher") else "bad"
+
+
+def _hours(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
 
 
 def _share(value: float | None) -> str:
@@ -99,51 +161,85 @@ def brief_data(
     store: EvidenceStore,
     site_id: str | None = None,
     lang: str = "zh",
+    targets: LoopTargets | None = None,
 ) -> dict[str, Any]:
-    """Everything a brief shows, as plain values (the HTML template's context; tests check it)."""
+    """Everything a brief shows, as plain values (the HTML template's context; tests check it).
+
+    The closed loop's four figures (:mod:`api.reports.closed_loop`, with ``targets``: the fast-close target
+    and the baseline) lead; each change is coloured by whether it is good for that figure. A period still
+    under way says so, and is compared with as much of the period before.
+    """
     words = WORDS[lang]
-    tz = period.start.tzinfo.key if isinstance(period.start.tzinfo, ZoneInfo) else "UTC"
+    zone = period.start.tzinfo if isinstance(period.start.tzinfo, ZoneInfo) else ZoneInfo("UTC")
+    tz = zone.key
+    targets = targets or LoopTargets()
+    moment = datetime.now(UTC)
+    prev_period = period.previous()
+    partial = period.end > moment
+    # A period under way is compared with as much of the one before (the same length from its start).
+    before_end = (
+        min(prev_period.start + (moment - period.start), prev_period.end) if partial else prev_period.end
+    )
+    span = Span(period.start, period.end, prev_period.start, before_end, partial=partial, name=period.label)
     now = compute_stats(
         session, principal=principal, since=period.start, until=period.end, tz=tz, site_id=site_id
     )
-    prev_period = period.previous()
     before = compute_stats(
-        session, principal=principal, since=prev_period.start, until=prev_period.end, tz=tz, site_id=site_id
+        session, principal=principal, since=prev_period.start, until=before_end, tz=tz, site_id=site_id
     )
+    loop = closed_loop(session, principal=principal, span=span, zone=zone, targets=targets, site_id=site_id)
+    lf = loop["figures"]
+
+    def counts(template: str, figure: dict[str, Any]) -> str:
+        return words[template].format(
+            count=figure["count"], total=figure["total"], hours=f"{targets.fast_close_hours:g}"
+        )
+
+    rows: list[tuple[str, str, float | None, float | None, float | None, Any, str]] = [
+        (
+            "closure_rate",
+            words["closure_rate_monthly" if period.kind == "monthly" else "closure_rate"],
+            *_loop_values(lf["closure_rate"]),
+            _share,
+            counts("of_cases", lf["closure_rate"]),
+        ),
+        ("mean_handling_hours", words["mean_handling_hours"], *_loop_values(lf["mean_handling_hours"]),
+         _hours, counts("closed_cases", lf["mean_handling_hours"])),
+        ("fast_close_rate", words["fast_close_rate"], *_loop_values(lf["fast_close_rate"]), _share,
+         counts("fast_cases", lf["fast_close_rate"])),
+        ("call_share", words["call_share"], *_loop_values(lf["call_share"]), _share,
+         counts("of_cases", lf["call_share"])),
+        ("median_handling_hours", words["median_handling_hours"], *_loop_values(lf["median_handling_hours"]),
+         _hours, ""),
+        ("violations", words["violations"], now["totals"]["violations"], before["totals"]["violations"], None,
+         str, ""),
+        ("false_alarm_share", words["false_alarm_share"], now["totals"]["false_alarm_share"],
+         before["totals"]["false_alarm_share"], None, _share, ""),
+        ("opened", words["opened"], now["cases"]["opened"], before["cases"]["opened"], None, str, ""),
+        # closed within the period, as the closure rate counts them
+        ("closed", words["closed"], lf["closure_rate"]["count"], lf["closure_rate"]["previous"]["count"],
+         None, str, ""),
+        ("officer_on_site_share", words["officer_on_site_share"], officer_share(now), officer_share(before),
+         None, _share, ""),
+    ]  # fmt: skip
     figures = []
-    for key, value, old, shown in (
-        ("violations", now["totals"]["violations"], before["totals"]["violations"], str),
-        (
-            "false_alarm_share",
-            now["totals"]["false_alarm_share"],
-            before["totals"]["false_alarm_share"],
-            _share,
-        ),
-        ("opened", now["cases"]["opened"], before["cases"]["opened"], str),
-        ("closed", now["cases"]["closed"], before["cases"]["closed"], str),
-        ("closure_rate", now["cases"]["closure_rate"], before["cases"]["closure_rate"], _share),
-        (
-            "median_handling_hours",
-            now["cases"]["median_handling_hours"],
-            before["cases"]["median_handling_hours"],
-            lambda v: "—" if v is None else f"{v:.1f}",
-        ),
-        (
-            "closed_within_24h_share",
-            now["cases"]["closed_within_24h_share"],
-            before["cases"]["closed_within_24h_share"],
-            _share,
-        ),
-        ("officer_on_site_share", officer_share(now), officer_share(before), _share),
-    ):
+    for key, label, value, old, base, shown, count_text in rows:
+        change, judged = delta(key, value, old, words)
+        base_change, base_judged = delta(key, value, base, words) if loop["baseline"] else ("", "")
         figures.append(
             {
                 "key": key,
-                "label": words[key],
+                "label": label,
                 "value": value,
                 "shown": shown(value),
                 "previous": shown(old),
-                "delta": _delta(value, old),
+                "delta": change,
+                "judged": judged,
+                "counts": count_text,
+                "loop": key in FIGURES,
+                "baseline": shown(base) if loop["baseline"] and key in FIGURES else "",
+                "baseline_delta": base_change if key in FIGURES else "",
+                "baseline_judged": base_judged if key in FIGURES else "",
             }
         )
     days = [
@@ -170,24 +266,35 @@ def brief_data(
         visible = visible.where(Case.site_id.in_(principal.site_ids))
         overdue_q = overdue_q.where(Case.site_id.in_(principal.site_ids))
     typical: list[dict[str, Any]] = []
-    for case in session.scalars(visible.order_by(Case.created_at).limit(200)):
+    # The most telling cases first: those still open, then the longest open (or the slowest closed), one per
+    # kind, each with its most confident evidence.
+    open_hours = hours_open(session, moment)
+    worst = visible.order_by(case((Case.status == "closed", 1), else_=0), open_hours.desc(), Case.id).limit(
+        200
+    )
+    for row in session.scalars(worst):
+        if len(typical) >= 4:
+            break
+        if any(t["kind"] == row.kind for t in typical):
+            continue
         event = session.scalar(
             select(Event)
             .join(CaseEvent, CaseEvent.event_id == Event.id)
-            .where(CaseEvent.case_id == case.id)
+            .where(CaseEvent.case_id == row.id)
             .order_by(Event.score.desc())
         )
-        if event is None or len(typical) >= 4 or any(t["kind"] == case.kind for t in typical):
-            continue  # one per kind, the most confident evidence
+        if event is None:
+            continue
         typical.append(
             {
-                "id": case.id,
-                "kind": case.kind,
-                "kind_name": words.get(case.kind, case.kind),
-                "site_id": case.site_id,
-                "camera_id": case.camera_id,
-                "status": words.get(case.status, case.status),
-                "created_at": case.created_at.astimezone(period.start.tzinfo).strftime("%Y-%m-%d %H:%M"),
+                "id": row.id,
+                "kind": row.kind,
+                "kind_name": words.get(row.kind, row.kind),
+                "site_id": row.site_id,
+                "camera_id": row.camera_id,
+                "status": words.get(row.status, row.status),
+                "created_at": row.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                "hours_open": round(((row.closed_at or moment) - row.created_at).total_seconds() / 3600, 1),
                 "people": event.people_count,
                 "image": _data_url(store, event.annotated_sha256 or event.snapshot_sha256),
             }
@@ -208,9 +315,18 @@ def brief_data(
     return {
         "lang": lang,
         "w": words,
-        "title": f"{words[period.kind]} {period.label} · {scope}",
+        "title": f"{words[period.kind]} {period.label}{words['partial_title'] if partial else ''} · {scope}",
         "period": period,
         "previous": prev_period,
+        "partial": words["partial"].format(
+            now=moment.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            since=prev_period.start.strftime("%Y-%m-%d %H:%M"),
+            until=before_end.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        )
+        if partial
+        else "",
+        "loop": loop,
+        "baseline": _baseline_text(loop),
         "last_day": (period.end - timedelta(days=1)).strftime("%Y-%m-%d"),
         "figures": figures,
         "stats": now,
@@ -233,6 +349,21 @@ def brief_data(
         ),
         "generated": datetime.now(period.start.tzinfo).strftime("%Y-%m-%d %H:%M"),
     }
+
+
+def _loop_values(figure: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
+    """A closed-loop figure's value now, before and in the baseline."""
+    base = figure["baseline"]
+    return figure["value"], figure["previous"]["value"], base["value"] if base else None
+
+
+def _baseline_text(loop: dict[str, Any]) -> str:
+    """The baseline's days, ``2025-01-01 – 2025-01-31``; empty without one."""
+    if not loop["baseline"]:
+        return ""
+    first = datetime.fromisoformat(loop["baseline"]["since"])
+    end = datetime.fromisoformat(loop["baseline"]["until"]) - timedelta(days=1)
+    return f"{first:%Y-%m-%d} – {end:%Y-%m-%d}"
 
 
 def render_html(data: dict[str, Any]) -> str:

@@ -150,6 +150,14 @@ def _hours(session: Session) -> ColumnElement[Any]:
     return func.extract("epoch", Case.closed_at - Case.created_at) / 3600.0
 
 
+def hours_open(session: Session, now: datetime) -> ColumnElement[Any]:
+    """How long a case has been open, in hours: until it closed, or until ``now`` while it is open."""
+    until = func.coalesce(Case.closed_at, now)
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(until) - func.julianday(Case.created_at)) * 24.0
+    return func.extract("epoch", until - Case.created_at) / 3600.0
+
+
 def _scoped(query: Select[Any], principal: Principal, site_id: str | None) -> Select[Any]:
     if site_id is not None:
         query = query.where(Case.site_id == site_id)

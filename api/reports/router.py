@@ -10,6 +10,7 @@ from api.access.deps import NameQuery, Reader, SessionDep, StoreDep, TzQuery
 from api.http.params import API_PREFIX
 from api.http.services import services_of
 from api.reports.brief_file import PDF_TURNS, brief_file
+from api.reports.closed_loop import targets_of
 
 router = APIRouter(prefix=API_PREFIX, tags=["briefs"])
 
@@ -43,5 +44,6 @@ def brief(
         format=format,
         lang=lang,
         pdf=services_of(request.app).get(PDF_TURNS),
+        targets=targets_of(services_of(request.app).settings),
     )
     return Response(answer.content, media_type=answer.media_type, headers=answer.headers)

@@ -19,6 +19,7 @@ from api.access.auth import Principal
 from api.delivery.attempts import new_delivery
 from api.models import Brief, EvidenceFile, Notification
 from api.reports.briefs import brief_data, render_html
+from api.reports.closed_loop import LoopTargets
 from api.reports.pdf import PdfUnavailableError, render_pdf
 from api.reports.periods import Period
 from api.storage.interface import EvidenceStore
@@ -63,6 +64,7 @@ class BriefScheduler:
         links: ``(sha256, ttl seconds) -> URL`` of a signed evidence link.
         store: the evidence store the briefs are kept in.
         timezone: where weeks and months begin.
+        targets: the closed loop's fast-close target and baseline (the API's settings).
     """
 
     def __init__(
@@ -74,6 +76,7 @@ class BriefScheduler:
         links: Callable[[str, float], str],
         store: EvidenceStore,
         timezone: str,
+        targets: LoopTargets | None = None,
     ) -> None:
         self.sessions = sessions
         self.schedules = schedules
@@ -82,6 +85,7 @@ class BriefScheduler:
         self.store = store
         self.timezone = timezone
         self.zone = ZoneInfo(timezone)
+        self.targets = targets or LoopTargets()
 
     def send_briefs(self, now: datetime | None = None) -> int:
         """Generate and queue every scheduled brief that is due and not yet sent; returns how many."""
@@ -112,6 +116,7 @@ class BriefScheduler:
             store=self.store,
             site_id=None if schedule.site == "*" else schedule.site,
             lang=schedule.lang,
+            targets=self.targets,
         )
         html = render_html(data).encode()
         try:

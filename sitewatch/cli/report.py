@@ -19,7 +19,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from api.access.auth import Principal
     from api.core.db import make_engine, migrate, session_factory
     from api.core.settings import ApiSettings
+    from api.reports.brief_file import brief_stem
     from api.reports.briefs import brief_data, render_html
+    from api.reports.closed_loop import targets_of
     from api.reports.pdf import PdfUnavailableError, render_pdf
     from api.reports.periods import Period, PeriodError
     from api.storage import open_store
@@ -40,11 +42,13 @@ def cmd_report(args: argparse.Namespace) -> int:
             store=open_store(settings),
             site_id=args.site,
             lang=args.lang,
+            targets=targets_of(settings),
         )
     engine.dispose()
     html = render_html(data)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"sitewatch-{period.label}-{args.site or 'district'}"
+    # The language in the name: a --lang en run next to a zh one overwrites nothing.
+    stem = args.out / brief_stem(period.label, args.site, args.lang)
     written = []
     if args.format in ("html", "both"):
         stem.with_suffix(".html").write_text(html, encoding="utf-8")
@@ -57,8 +61,10 @@ def cmd_report(args: argparse.Namespace) -> int:
             logger.error("%s", exc)
             return EXIT_FAILED
     print(data["title"])
-    rows = [[f["label"], f["shown"], f["previous"], f["delta"]] for f in data["figures"]]
-    print(format_table(["figure", "this period", "previous", "change"], rows))
+    if data["partial"]:
+        print(data["partial"])
+    rows = [[f["label"], f["shown"], f["previous"], f["delta"], f["judged"]] for f in data["figures"]]
+    print(format_table(["figure", "this period", "previous", "change", "judged"], rows))
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
@@ -77,7 +83,12 @@ def add_parsers(sub: Subparsers) -> None:
         "--tz",
         help="time zone of days and weeks (default: the alerts configuration's, as the API counts them)",
     )
-    p.add_argument("--out", type=Path, default=Path("."), help="folder for the files")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        help="folder for the files (default: reports/); their names carry the period, scope and language",
+    )
     p.add_argument(
         "--data-dir", type=Path, help="the API's data folder (default: $SITEWATCH_DATA_DIR or data)"
     )
