@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import uvicorn
@@ -121,3 +122,30 @@ def test_a_falling_closure_rate_is_red(page: Page, loop_site: Site) -> None:
     expect(closure.locator("[data-change=previous]")).to_have_count(0)  # nothing in September to compare
     expect(page.locator("[data-figure=call_share] b")).to_have_text("100%")
     expect(page.locator("[data-figure=mean_handling_hours] b")).to_have_text("—")
+
+
+def test_the_monthly_brief_from_the_briefs_page(page: Page, loop_site: Site) -> None:
+    log_in(page, loop_site, "anna")
+    page.click("a[href='#/briefs']")
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()  # the API's zone (the default)
+    last = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1).strftime("%Y-%m")
+    expect(page.locator("input[name=month]")).to_have_value(last)  # the last complete month
+    expect(page.locator("#partial")).to_be_hidden()
+    page.check("input[name=kind][value=month]")
+    page.fill("input[name=month]", today.strftime("%Y-%m"))
+    expect(page.locator("#partial")).to_be_visible()  # this month is not over
+    page.fill("input[name=month]", "2026-10")
+    expect(page.locator("#partial")).to_be_hidden()
+    with page.expect_popup() as popup:
+        page.click("#brief button[value=html]")
+    brief = popup.value
+    brief.wait_for_load_state()
+    expect(brief.locator("h1")).to_contain_text("月报 2026-10")
+    closure = brief.locator("[data-figure=closure_rate]")
+    expect(closure.locator("b")).to_have_text("90.0%")
+    expect(closure.locator(".change.good").first).to_have_text("▲40.0个百分点")
+    expect(brief.locator("[data-figure=mean_handling_hours] b")).to_have_text("18.3")
+    expect(brief.locator("[data-figure=fast_close_rate] b")).to_have_text("77.8%")
+    expect(brief.locator("[data-figure=call_share] b")).to_have_text("40.0%")
+    expect(brief.locator(".vs-baseline").first).to_contain_text("基线 80.0%")
+    shot(brief, "brief-zh")
