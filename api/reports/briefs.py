@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import case, select
+from sqlalchemy import case, exists, select
 from sqlalchemy.orm import Session
 
 from api.access.auth import Principal
@@ -269,8 +269,11 @@ def brief_data(
     # The most telling cases first: those still open, then the longest open (or the slowest closed), one per
     # kind, each with its most confident evidence.
     open_hours = hours_open(session, moment)
-    worst = visible.order_by(case((Case.status == "closed", 1), else_=0), open_hours.desc(), Case.id).limit(
-        200
+    with_evidence = exists().where(CaseEvent.case_id == Case.id)  # a case without events shows no picture
+    worst = (
+        visible.where(with_evidence)
+        .order_by(case((Case.status == "closed", 1), else_=0), open_hours.desc(), Case.id)
+        .limit(200)
     )
     for row in session.scalars(worst):
         if len(typical) >= 4:

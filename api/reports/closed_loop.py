@@ -203,19 +203,13 @@ def figures_of(
         )
     ).one()
     total, n_closed, n_fast, mean, n_called = (int(row[0]), int(row[1]), int(row[2]), row[3], int(row[4]))
-    # The middle one or two handling times, by the database's ORDER BY: no rows brought back but those (and
-    # the query runs with none closed too, so that a request makes as many queries whatever the data).
-    middle = session.scalars(
-        _scoped(
-            select(hours).where(Case.created_at >= since, Case.created_at < until, closed),
-            principal,
-            site_id,
-        )
-        .order_by(hours)
-        .offset(max(0, (n_closed - 1) // 2))
-        .limit(2 if n_closed % 2 == 0 else 1)
-    ).all()
-    median = sum(float(v) for v in middle) / len(middle) if n_closed and middle else None
+    median = _median(
+        session,
+        principal=principal,
+        site_id=site_id,
+        where=[Case.created_at >= since, Case.created_at < until, closed],
+        count=n_closed,
+    )
 
     def share(count: int, of: int) -> dict[str, Any]:
         return {"value": round(count / of, 4) if of else None, "count": count, "total": of}
@@ -233,6 +227,74 @@ def figures_of(
         "median_handling_hours": hours_of(median),
         "fast_close_rate": share(n_fast, n_closed),
         "call_share": share(n_called, total),
+    }
+
+
+def _median(
+    session: Session,
+    *,
+    principal: Principal,
+    site_id: str | None,
+    where: list[ColumnElement[bool]],
+    count: int,
+) -> float | None:
+    """The median handling time of the ``count`` cases that ``where`` selects: the middle one or two rows by
+    the database's ORDER BY, none others brought back (and the query runs with none too, so that a request
+    makes as many queries whatever the data)."""
+    hours = _hours(session)
+    middle = session.scalars(
+        _scoped(select(hours).where(*where), principal, site_id)
+        .order_by(hours)
+        .offset(max(0, (count - 1) // 2))
+        .limit(2 if count % 2 == 0 else 1)
+    ).all()
+    return sum(float(v) for v in middle) / len(middle) if count and middle else None
+
+
+def case_handling(
+    session: Session,
+    *,
+    principal: Principal,
+    since: datetime,
+    until: datetime,
+    site_id: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """``/api/v1/stats``'s ``cases``: of the cases created in ``[since, until)``, how many were opened, are
+    closed now (whenever they closed), are open and overdue now; their handling times; the share closed
+    within 24 hours and the share closed, of those opened. Two queries."""
+    now = now or datetime.now(UTC)
+    hours = _hours(session)
+    done = Case.closed_at.is_not(None)
+    still_open = Case.status != "closed"
+    one, zero = literal(1), literal(0)
+    created = [Case.created_at >= since, Case.created_at < until]
+    row = session.execute(
+        _scoped(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((done, one), else_=zero)), 0),
+                func.coalesce(func.sum(case((still_open, one), else_=zero)), 0),
+                func.coalesce(func.sum(case((and_(still_open, Case.deadline_at < now), one), else_=zero)), 0),
+                func.avg(case((done, hours))),
+                func.coalesce(func.sum(case((and_(done, hours <= 24 + _EPSILON_H), one), else_=zero)), 0),
+            ).where(*created),
+            principal,
+            site_id,
+        )
+    ).one()
+    opened, closed, open_now, overdue_now, within_24h = (int(row[i]) for i in (0, 1, 2, 3, 5))
+    mean = row[4]
+    median = _median(session, principal=principal, site_id=site_id, where=[*created, done], count=closed)
+    return {
+        "opened": opened,
+        "closed": closed,
+        "open_now": open_now,
+        "overdue_now": overdue_now,
+        "mean_handling_hours": None if mean is None else round(float(mean), 3),
+        "median_handling_hours": None if median is None else round(median, 3),
+        "closed_within_24h_share": round(within_24h / opened, 4) if opened else None,
+        "closure_rate": round(closed / opened, 4) if opened else None,
     }
 
 

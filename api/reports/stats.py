@@ -6,23 +6,29 @@ PostgreSQL; days are counted in the time zone the caller gives.
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from api.access.auth import Principal
 from api.access.deps import period, time_zone
 from api.core.errors import BadRequestError
 from api.core.kinds import VIOLATIONS
-from api.models import Case, Event, PresenceInterval
+from api.models import Event, PresenceInterval
 from api.projects.service import names_of
-from api.reports.closed_loop import LoopTargets, closed_loop, custom_span, named_span, open_and_overdue
+from api.reports.closed_loop import (
+    LoopTargets,
+    case_handling,
+    closed_loop,
+    custom_span,
+    named_span,
+    open_and_overdue,
+)
 
 #: What a site without a project shows in place of the project's name and company.
 _NO_PROJECT: dict[str, str | None] = {"project_name": None, "company": None}
@@ -43,6 +49,14 @@ class _Tally:
     reviewed: int = 0
     false_alarms: int = 0
     by_kind: Counter[str] = field(default_factory=Counter)
+
+    def add(self, kind: str, review_status: str, count: int) -> None:
+        """Count ``count`` violations of ``kind`` with ``review_status``."""
+        self.violations += count
+        self.by_kind[kind] += count
+        if review_status != "pending":
+            self.reviewed += count
+            self.false_alarms += count if review_status == "false_alarm" else 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -70,42 +84,41 @@ def compute_stats(
     """
     zone = ZoneInfo(tz)
     hours = hours or WorkingHours()
-    # Only the five columns the tallies need (not whole rows): a month of a busy district is 10^5 rows.
-    query = select(Event.site_id, Event.camera_id, Event.kind, Event.started_at, Event.review_status).where(
-        Event.started_at >= since, Event.started_at < until, Event.kind.in_(VIOLATIONS)
-    )
-    cases_query = select(Case).where(Case.created_at >= since, Case.created_at < until)
+    scope = [Event.started_at >= since, Event.started_at < until, Event.kind.in_(VIOLATIONS)]
     if site_id is not None:
-        query, cases_query = query.where(Event.site_id == site_id), cases_query.where(Case.site_id == site_id)
+        scope.append(Event.site_id == site_id)
     if principal.site_ids:
-        query = query.where(Event.site_id.in_(principal.site_ids))
-        cases_query = cases_query.where(Case.site_id.in_(principal.site_ids))
+        scope.append(Event.site_id.in_(principal.site_ids))
 
+    # Counted by the database, grouped (a month of a busy district is 10^5 events; the groups a few
+    # thousand at most): per camera (which sums to the sites and the total), and per local day.
     total = _Tally()
     by_day: defaultdict[str, _Tally] = defaultdict(_Tally)
     by_site: defaultdict[str, _Tally] = defaultdict(_Tally)
     by_camera: defaultdict[str, _Tally] = defaultdict(_Tally)
-    for site, camera, kind, started_at, review_status in session.execute(query):
-        day = started_at.astimezone(zone).date().isoformat()
-        for tally in (total, by_day[day], by_site[site], by_camera[f"{site}/{camera}"]):
-            tally.violations += 1
-            tally.by_kind[kind] += 1
-            if review_status != "pending":
-                tally.reviewed += 1
-                tally.false_alarms += review_status == "false_alarm"
+    n = func.count()
+    per_camera = select(Event.site_id, Event.camera_id, Event.kind, Event.review_status, n).where(*scope)
+    for site, camera, kind, review_status, count in session.execute(
+        per_camera.group_by(Event.site_id, Event.camera_id, Event.kind, Event.review_status)
+    ):
+        for tally in (total, by_site[site], by_camera[f"{site}/{camera}"]):
+            tally.add(kind, review_status, count)
+    day = _local_day(session, zone, since, until)
+    if day is not None:
+        per_day = (
+            select(day, Event.kind, Event.review_status, n)
+            .where(*scope)
+            .group_by(day, Event.kind, Event.review_status)
+        )
+        for local_day, kind, review_status, count in session.execute(per_day):
+            by_day[local_day].add(kind, review_status, count)
+    else:  # a clock change in the period, on SQLite: the days are counted here, from three columns
+        for started_at, kind, review_status in session.execute(
+            select(Event.started_at, Event.kind, Event.review_status).where(*scope)
+        ):
+            by_day[started_at.astimezone(zone).date().isoformat()].add(kind, review_status, 1)
 
-    cases = list(session.scalars(cases_query))
-    handled = [(c.closed_at - c.created_at).total_seconds() / 3600 for c in cases if c.closed_at is not None]
-    case_stats = {
-        "opened": len(cases),
-        "closed": len(handled),
-        "open_now": sum(c.status != "closed" for c in cases),
-        "overdue_now": sum(c.status != "closed" and c.deadline_at < datetime.now(UTC) for c in cases),
-        "mean_handling_hours": round(statistics.fmean(handled), 3) if handled else None,
-        "median_handling_hours": round(statistics.median(handled), 3) if handled else None,
-        "closed_within_24h_share": round(sum(h <= 24 for h in handled) / len(cases), 4) if cases else None,
-        "closure_rate": round(len(handled) / len(cases), 4) if cases else None,
-    }
+    case_stats = case_handling(session, principal=principal, since=since, until=until, site_id=site_id)
     # Each site named by its project (issue 16), in one query.
     projects = {
         site: {"project_name": name, "company": company}
@@ -176,6 +189,23 @@ def stats_of(
     open_now, overdue_now = open_and_overdue(session, principal=principal, site_id=site_id, now=now)
     stats["period"] |= {"name": span.name, "partial": span.partial}
     return stats | {"closed_loop": loop, "open_now": open_now, "overdue_now": overdue_now}
+
+
+def _local_day(
+    session: Session, zone: ZoneInfo, since: datetime, until: datetime
+) -> ColumnElement[str] | None:
+    """``Event.started_at``'s day in ``zone`` (``YYYY-MM-DD``) in the database's own terms; ``None`` on SQLite
+    when the zone's offset changes within the period (SQLite knows no time zones, only a fixed shift)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return func.to_char(func.timezone(zone.key, Event.started_at), "YYYY-MM-DD")
+    days = (until - since).days + 1
+    moments = [since + timedelta(days=i) for i in range(days)] + [until]
+    offsets = {moment.astimezone(zone).utcoffset() for moment in moments}
+    if len(offsets) != 1:
+        return None
+    shift = next(iter(offsets))
+    assert shift is not None
+    return func.strftime("%Y-%m-%d", Event.started_at, f"{int(shift.total_seconds()):+d} seconds")
 
 
 def _working_windows(

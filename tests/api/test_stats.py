@@ -94,3 +94,32 @@ def test_officer_on_site_share_of_working_hours(api: Api) -> None:
 )
 def test_bad_stats_queries_are_400(api: Api, params: dict[str, str], status: int) -> None:
     assert api.client.get("/api/v1/stats", params=params, headers=api.as_("viewer")).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("tz", "since", "until", "days"),
+    [
+        # Berlin moves its clocks back on 25 October 2026 (UTC+2, then UTC+1): days counted across the change
+        ("Europe/Berlin", "2026-10-20T00:00:00+02:00", "2026-10-30T00:00:00+01:00",
+         {"2026-10-24": 1, "2026-10-25": 1, "2026-10-26": 1}),
+        # Shanghai keeps UTC+8: 21:30 UTC is the next day there (below: 25, 25, 26 and 26 October)
+        ("Asia/Shanghai", "2026-10-20T00:00:00+08:00", "2026-10-30T00:00:00+08:00",
+         {"2026-10-25": 2, "2026-10-26": 2}),
+    ],
+)  # fmt: skip
+def test_days_are_counted_in_the_time_zone_asked_for(
+    api: Api, tz: str, since: str, until: str, days: dict[str, int]
+) -> None:
+    for event_id, started in [
+        ("evt-tz-0001", "2026-10-24T21:30:00+00:00"),  # Berlin 24 Oct 23:30 (CEST); Shanghai 25 Oct 05:30
+        ("evt-tz-0002", "2026-10-25T12:00:00+00:00"),  # Berlin 25 Oct 13:00 (CET); Shanghai 25 Oct 20:00
+        ("evt-tz-0003", "2026-10-25T23:30:00+00:00"),  # Berlin 26 Oct 00:30; Shanghai 26 Oct 07:30
+    ]:
+        body = event(event_id, kind="no_helmet", camera_id="gate", started_at=started, evidence={})
+        assert post(api, body).status_code == 201
+    if tz == "Asia/Shanghai":
+        extra = event("evt-tz-0004", kind="no_vest", camera_id="yard", started_at="2026-10-26T01:00:00+00:00")
+        assert post(api, extra | {"evidence": {}}).status_code == 201  # Shanghai 26 Oct 09:00
+    params = {"since": since, "until": until, "tz": tz}
+    stats = api.client.get("/api/v1/stats", params=params, headers=api.as_("viewer")).json()
+    assert {d: v["violations"] for d, v in stats["by_day"].items()} == days
