@@ -1,7 +1,9 @@
 """Statistics for dashboards and briefs: violations, false alarms, cases and their handling, officer presence.
 
-Figures are computed in Python from the rows of the period, so they mean the same on SQLite and
-PostgreSQL; days are counted in the time zone the caller gives.
+Violations and cases are counted by the database (GROUP BY and aggregates: a request makes the same few
+queries whatever the number of rows); days are counted in the time zone the caller gives (shifted in the
+database; on SQLite, which knows no time zones, a period across a clock change is counted from its rows).
+The closed loop's four figures are :mod:`api.reports.closed_loop`'s.
 """
 
 from __future__ import annotations

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -99,6 +101,11 @@ def test_the_four_figures_of_october_against_september_and_the_baseline(page: Pa
     expect(calls.locator("b")).to_have_text("40%")  # 4 of 10 called or texted
     expect(calls).to_contain_text("4/10 件")
     expect(page.locator("[data-figure=median_handling_hours] b")).to_have_text("5.0")
+    # 31 days: every n-th day written under the bars, evenly, so that the labels never overlap
+    texts = page.locator("svg.chart").first.locator("text").all_text_contents()
+    days = [int(t[3:]) for t in texts if re.fullmatch(r"10-\d\d", t)]
+    assert days[0] == 1 and 8 <= len(days) <= 16
+    assert len({b - a for a, b in pairwise(days)}) == 1
     shot(page, "dashboard-zh")
 
     page.click("#lang")
