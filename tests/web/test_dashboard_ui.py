@@ -114,6 +114,7 @@ def test_the_four_figures_of_october_against_september_and_the_baseline(page: Pa
     expect(page.locator("#range")).to_contain_text("(in progress)")
     expect(page.locator("[data-figure=fast_close_rate]")).to_contain_text("Fast-close rate")
     expect(page.locator("[data-figure=call_share]")).to_contain_text("Call share")
+    shot(page, "dashboard-en")
 
 
 def test_a_falling_closure_rate_is_red(page: Page, loop_site: Site) -> None:

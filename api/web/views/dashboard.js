@@ -25,7 +25,7 @@ defineTexts(
     "d.officer": "Officer on site", "d.byday": "Violations per day and kind", "d.bysite": "Violations per site", "d.closure": "Closure rate",
     "d.closure_month": "Monthly closure rate", "d.mean": "Mean handling time (hours)", "d.fast": "Fast-close rate", "d.calls": "Call share",
     "d.vs_previous": "vs previous", "d.vs_baseline": "vs baseline", "d.pp": " pp", "d.hours": " h",
-    "d.cases": "{count} of {total} cases", "d.closed_cases": "{count} cases closed", "d.fast_target": "{count} of {total} closed within {hours} h",
+    "d.cases": "{count}/{total} cases", "d.closed_cases": "{count} cases closed", "d.fast_target": "{count} of {total} closed within {hours} h",
   },
 );
 
@@ -63,7 +63,7 @@ function query(choice) {
     params.set("period", choice.period);
     return params;
   }
-  const next = new Date(dayStart(choice.to) + 36 * 3600000).toISOString().slice(0, 10);
+  const next = new Date(Date.parse(`${choice.to}T00:00:00Z`) + 86400000).toISOString().slice(0, 10); // the calendar's next day
   params.set("since", new Date(dayStart(choice.from)).toISOString());
   params.set("until", new Date(dayStart(next)).toISOString());
   return params;
@@ -92,7 +92,9 @@ export async function dashboardView(choice = { period: "last_7d" }) {
   const from = h("input", { type: "date", name: "from", value: choice.from || localDay(since), "aria-label": t("d.from") });
   const to = h("input", { type: "date", name: "to", value: choice.to || lastDay, "aria-label": t("d.to") });
   const custom = h("span", { class: "custom", hidden: choice.period !== "custom" }, `${t("d.from")} `, from, ` ${t("d.to")} `, to, " ",
-    h("button", { type: "button", text: t("d.show"), onclick: () => dashboardView({ period: "custom", from: from.value, to: to.value }) }));
+    h("button", { type: "button", text: t("d.show"), onclick: () => {
+      if (from.value && to.value && from.value <= to.value) dashboardView({ period: "custom", from: from.value, to: to.value });
+    } }));
   picker.addEventListener("change", () => {
     if (picker.value === "custom") custom.hidden = false;
     else dashboardView({ period: picker.value });
