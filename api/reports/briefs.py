@@ -176,10 +176,10 @@ def brief_data(
     moment = datetime.now(UTC)
     prev_period = period.previous()
     partial = period.end > moment
-    # A period under way is compared with as much of the one before (the same length from its start).
-    before_end = (
-        min(prev_period.start + (moment - period.start), prev_period.end) if partial else prev_period.end
-    )
+    # A period under way is compared with as much of the one before (the same length from its start); one
+    # still ahead with nothing of it (an empty span at its start).
+    elapsed = max(moment - period.start, timedelta(0))
+    before_end = min(prev_period.start + elapsed, prev_period.end) if partial else prev_period.end
     span = Span(period.start, period.end, prev_period.start, before_end, partial=partial, name=period.label)
     now = compute_stats(
         session, principal=principal, since=period.start, until=period.end, tz=tz, site_id=site_id

@@ -171,6 +171,7 @@ def test_a_partial_period_says_so(api: Api) -> None:
     assert "本期未结束" in zh and "（未完）" in zh
     assert "Partial period" in en and "(partial)" in en
     assert "Partial period" not in brief(api, "viewer", period="2026-10", lang="en")
+    assert "Partial period" in brief(api, "viewer", period="2099-W52", lang="en")  # ahead: still partial
 
 
 @pytest.mark.parametrize(
