@@ -1,6 +1,6 @@
 """The central side's benchmarks behind ``sitewatch bench``: the API (``bench api``), notifications
 (``bench alerts``), the web UI, briefs and map (``bench ui``), the recurring-problem analysis
-(``bench analysis``)."""
+(``bench analysis``), the statistics (``bench stats``)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,19 @@ def run_analysis_bench(args: argparse.Namespace) -> int:
     from sitewatch.bench.analysis import Plan, bench_analysis
 
     result = bench_analysis(plan=Plan(events=args.stored), runs=3)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(format_table(["measure", "value"], [[k, v] for k, v in result.items()]))
+    return EXIT_OK if not result["problems"] else 1
+
+
+def run_stats_bench(args: argparse.Namespace) -> int:
+    """``bench stats``: a seeded month of ``--cases`` cases and ``--stored`` violations, the statistics and
+    the closed loop's figures timed, their queries counted, the figures checked (exit 1 if one is off)."""
+    from sitewatch.bench.stats import bench_stats
+
+    result = bench_stats(cases=args.cases, events=args.stored, runs=3)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -127,7 +140,7 @@ def _database_url(p: argparse.ArgumentParser) -> None:
 
 
 def add_parsers(bench: Subparsers) -> None:
-    """Add ``bench api``, ``bench alerts``, ``bench ui`` and ``bench analysis``."""
+    """Add ``bench api``, ``bench alerts``, ``bench ui``, ``bench analysis`` and ``bench stats``."""
     p = bench.add_parser(
         "api",
         help="the central API: ingest rate and listing latency",
@@ -202,3 +215,17 @@ def add_parsers(bench: Subparsers) -> None:
     _stored(p)
     add_json(p)
     p.set_defaults(func=run_analysis_bench)
+
+    p = bench.add_parser(
+        "stats",
+        help="the statistics and the closed loop's figures on a seeded month",
+        description="GET /api/v1/stats's figures (with the closed loop's four, against the month before and "
+        "a baseline) timed on a seeded month, their queries counted; exit 1 if a figure differs from the "
+        "seeded rows'.",
+    )
+    _stored(p)
+    p.add_argument(
+        "--cases", type=int, metavar="N", default=10_000, help="cases of the month (default 10000)"
+    )
+    add_json(p)
+    p.set_defaults(func=run_stats_bench)
