@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -85,13 +85,9 @@ def seed(app: FastAPI, count: int = 6) -> dict[str, list[str]]:
     return events
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    app = create_app(
-        ApiSettings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=None),
-        dispatch=False,
-    )
-    events = seed(app)
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """``app`` served by uvicorn on a free loopback port in a thread; its base URL."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -99,10 +95,23 @@ def site(tmp_path: Path) -> Iterator[Site]:
     deadline = time.time() + 20
     while not server.started and time.time() < deadline:
         time.sleep(0.05)
-    yield Site(app, f"http://127.0.0.1:{port}", events)
-    server.should_exit = True
-    thread.join(timeout=10)
-    services_of(app).engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        services_of(app).engine.dispose()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    app = create_app(
+        ApiSettings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=None),
+        dispatch=False,
+    )
+    events = seed(app)
+    with serving(app) as url:
+        yield Site(app, url, events)
 
 
 @pytest.fixture(scope="session")
