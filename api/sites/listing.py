@@ -58,6 +58,7 @@ def judged(row: Any, *, now: datetime, stale_s: float) -> dict[str, Any]:
         "reported_online": bool(row.online),
         "stale": stale,
         "last_seen_s": round(seen, 1),
+        "stale_after_s": stale_s,
         "input_fps": row.input_fps,
         "frames_processed": row.frames_processed,
         "last_frame_at": row.last_frame_at,

@@ -63,6 +63,9 @@ class CameraHealthPublic(BaseModel):
         default=False, description="The last report is older than the stale limit (SITEWATCH_CAMERA_STALE_S)."
     )
     last_seen_s: float | None = Field(default=None, description="Seconds since the last report.")
+    stale_after_s: float | None = Field(
+        default=None, description="The stale limit the camera was judged by (SITEWATCH_CAMERA_STALE_S)."
+    )
 
 
 class CameraListed(CameraHealthPublic):
