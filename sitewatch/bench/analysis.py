@@ -194,8 +194,9 @@ def check(result: dict[str, Any], planted: Planted) -> list[str]:
 
 def bench_analysis(*, plan: Plan | None = None, runs: int = 3, folder: Path | None = None) -> dict[str, Any]:
     """Seed ``plan`` into a fresh SQLite database, time :func:`api.analysis.service.analyse` and
-    :func:`api.analysis.rankings.rankings` over the whole period (best and median of ``runs``, wall clock, and the least CPU time: on a busy machine the wall clock
-    measures the neighbours too), and check the planted findings."""
+    :func:`api.analysis.rankings.rankings` over the whole period (best and median of ``runs``, wall clock,
+    and the least CPU time: on a busy machine the wall clock measures the neighbours too), and check the
+    planted findings."""
     plan = plan or Plan()
     with tempfile.TemporaryDirectory(prefix="sitewatch-analysis-") as temp:
         path = (folder or Path(temp)) / "analysis.sqlite"
