@@ -187,3 +187,9 @@ def test_the_rankings_show_the_rules_and_link_each_row_to_its_cases(site: Site, 
     page.go_back()
     link = page.locator("#rank-cameras tr[data-row]").first.locator("a.cases-link")
     assert link.get_attribute("href") == "#/cases?site_id=site-a&camera_id=cam-0"
+    page.click("#lang")
+    expect(page.locator("#rules [data-rule=recurring_company]")).to_contain_text(
+        "over the bar with 16 violations or more in the period — 2 × the median project with violations (8)"
+    )
+    expect(page.locator("#rank-contractors tr").first).to_contain_text("Contractor")
+    shot(page, "35-rankings-en")
