@@ -51,13 +51,12 @@ def analysis(
 
 @router.get("/analysis/rankings", response_model=RankingsPublic, operation_id="get_rankings")
 def ranked(
-    request: Request,
     principal: Reader,
     session: SessionDep,
+    zone: ZoneDep,
     start: Time | None = None,
     end: Time | None = None,
     site_id: NameQuery = None,
-    tz: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     min_projects: Annotated[int, Query(ge=2, le=100)] = 2,
 ) -> dict[str, Any]:
     """Violations of ``[start, end)`` (default: the last 28 days) ranked per contractor, project, local hour
@@ -68,7 +67,7 @@ def ranked(
         principal=principal,
         start=start,
         end=end,
-        tz=tz or services_of(request.app).zone.key,
+        tz=zone.key,
         site_id=site_id,
         min_projects=min_projects,
     )
