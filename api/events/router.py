@@ -70,12 +70,14 @@ def snapshot(
     "/{event_id}/clip",
     operation_id="get_event_clip",
     response_class=Response,
-    responses={200: {"content": {"video/mp4": {}}}},
+    responses={200: {"content": {evidence.CLIP_MEDIA_TYPE: {}}}},
 )
 def clip(principal: Reader, event: VisibleEvent, session: SessionDep, store: StoreDep) -> Response:
-    """The event's MP4 clip, when the edge recorded one."""
+    """The event's MP4 clip (H.264), when the edge recorded one; a clip an older edge box wrote in a codec
+    browsers do not play is transcoded on its first request and kept."""
     return Response(
-        evidence.clip(session, principal=principal, event=event, store=store), media_type="video/mp4"
+        evidence.clip(session, principal=principal, event=event, store=store),
+        media_type=evidence.CLIP_MEDIA_TYPE,
     )
 
 
