@@ -10,8 +10,8 @@ from api.access.deps import NameQuery, Reader, Reviewer, SessionDep, StoreDep
 from api.core.schemas import Time
 from api.events import evidence
 from api.events.deps import VisibleEvent
-from api.events.schemas import EventPage, EventPublic, ReviewIn
-from api.events.service import event_page, review_event
+from api.events.schemas import EventPage, EventPublic, PendingCount, ReviewIn
+from api.events.service import event_page, pending_count, review_event
 from api.http.params import API_PREFIX
 from api.http.services import services_of
 
@@ -44,6 +44,12 @@ def events(
         limit=limit,
         cursor=cursor,
     )
+
+
+@router.get("/pending-count", response_model=PendingCount, operation_id="count_pending_events")
+def pending(principal: Reader, session: SessionDep) -> PendingCount:
+    """How many events of the caller's sites wait for review (the web UI's badge polls it)."""
+    return pending_count(session, principal=principal)
 
 
 @router.get("/{event_id}", response_model=EventPublic, operation_id="get_event")
