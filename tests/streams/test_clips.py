@@ -8,6 +8,8 @@ one.
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -128,3 +130,18 @@ def test_a_clip_is_h264_in_mp4_with_every_frame_at_the_frames_rate() -> None:
         assert sum(1 for _ in container.decode(stream)) == 41
     assert clip.index(b"moov") < clip.index(b"mdat")  # +faststart: a browser plays before the end arrives
     assert encode_clip(frames[:1]) is None
+
+
+def test_encoding_a_clip_prints_nothing() -> None:
+    # Regression (issue 22): every worker start printed four lines of `h264_v4l2m2m ... Failed to
+    # initialize VideoWriter` while OpenCV probed for an H.264 encoder.
+    script = (
+        "import numpy as np, cv2\n"
+        "from streams.clips import encode_clip\n"
+        "jpeg = cv2.imencode('.jpg', np.zeros((64, 64, 3), np.uint8))[1].tobytes()\n"
+        "assert encode_clip([(float(i), jpeg) for i in range(5)])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == "", done.stderr

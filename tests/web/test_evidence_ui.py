@@ -179,35 +179,50 @@ def test_the_review_badge_counts_a_new_event_without_a_reload(page: Page, site: 
     expect(review).to_have_attribute("data-count", "6")
 
 
-def test_sound_and_notifications_are_off_until_chosen_and_remembered(browser: Browser, site: Site) -> None:
+#: Stand-ins that record what the page announces: notifications shown, tones played.
+RECORDERS = """window.__notes = []; window.__tones = 0;
+window.Notification = class { static permission = 'granted';
+  static requestPermission() { return Promise.resolve('granted'); }
+  constructor(title, options) { window.__notes.push([title, options.body]); } };
+window.AudioContext = class { state = 'running'; currentTime = 0; destination = {}; resume() {}
+  createOscillator() {
+    window.__tones += 1;
+    return { frequency: {}, connect: (x) => x, start() {}, stop() {} }; }
+  createGain() {
+    return { gain: { setValueAtTime() {}, exponentialRampToValueAtTime() {} }, connect: (x) => x }; } };"""
+
+
+def test_sound_and_notifications_are_off_until_chosen_and_remembered_per_user(
+    browser: Browser, site: Site
+) -> None:
     context = browser.new_context(locale="zh-CN")
-    context.grant_permissions(["notifications"], origin=site.url)
     page = context.new_page()
+    review = page.locator("header nav a[href='#/review']")
+    announced = "() => [window.__notes, window.__tones]"
     try:
-        page.add_init_script(
-            """window.__notes = []; window.Notification = class { static permission = 'granted';
-            static requestPermission() { return Promise.resolve('granted'); }
-            constructor(title, options) { window.__notes.push([title, options.body]); } };"""
-        )
+        page.add_init_script(RECORDERS)
         page.clock.install()
         log_in(page, site, "anna")
         expect(page.locator("#alert-sound")).not_to_be_checked()
         expect(page.locator("#alert-notify")).not_to_be_checked()
         ingest(site, "evt-quiet-1")
         page.clock.fast_forward(16_000)
-        expect(page.locator("header nav a[href='#/review']")).to_have_attribute("data-count", "7")
-        assert page.evaluate("window.__notes") == []  # off by default: nothing announced
+        expect(review).to_have_attribute("data-count", "7")
+        assert page.evaluate(announced) == [[], 0]  # off by default: nothing announced
         page.locator("#alert-notify").check()
+        page.locator("#alert-sound").check()
+        assert page.evaluate(announced) == [[], 2]  # turning the sound on plays it once
         page.reload()
-        log_in(page, site, "anna") if page.locator("input[name=username]").count() else None
-        expect(page.locator("#alert-notify")).to_be_checked()  # remembered for this user
-        expect(page.locator("#alert-sound")).not_to_be_checked()
-        page.locator("header nav a[href='#/review'][data-count='7']").wait_for(state="attached")
+        expect(page.locator("#alert-notify")).to_be_checked()  # remembered
+        expect(page.locator("#alert-sound")).to_be_checked()
+        expect(review).to_have_attribute("data-count", "7")
         ingest(site, "evt-loud-1")
         page.clock.fast_forward(16_000)
-        expect(page.locator("header nav a[href='#/review']")).to_have_attribute("data-count", "8")
-        assert page.evaluate("window.__notes") == [["sitewatch", "1 条新违规待审核"]]
-        other = page.evaluate("() => localStorage.getItem('sitewatch.alerts.bo')")
-        assert other is None  # another user of this browser keeps their own choice
+        expect(review).to_have_attribute("data-count", "8")
+        assert page.evaluate(announced) == [[["sitewatch", "1 条新违规待审核"]], 2]
+        page.locator("#logout").click()
+        log_in(page, site, "bo")  # another user of this browser: their own choice, off
+        expect(page.locator("#alert-sound")).not_to_be_checked()
+        expect(page.locator("#alert-notify")).not_to_be_checked()
     finally:
         context.close()
