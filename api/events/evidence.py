@@ -14,7 +14,9 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from api.access.audit import audit
@@ -28,6 +30,12 @@ logger = logging.getLogger(__name__)
 
 #: The media type of every clip: MP4 (the edge writes MP4; transcoded copies are MP4 too).
 CLIP_MEDIA_TYPE = "video/mp4"
+#: The transcoded copy's evidence row, by dialect: two first requests of the same clip at once make the
+#: same copy (x264 is deterministic), and the second keeps the first's row.
+_NEW_FILE: dict[str, Insert] = {
+    "sqlite": sqlite_insert(EvidenceFile).on_conflict_do_nothing(),
+    "postgresql": postgresql_insert(EvidenceFile).on_conflict_do_nothing(),
+}
 
 
 def snapshot(
@@ -81,12 +89,13 @@ def _playable_copy(
         logger.warning("clip %s of event %s cannot be transcoded: %s", old, event.id, exc)
         return None
     digest = store.put(copy)
-    if session.get(EvidenceFile, digest) is None:
-        session.add(
-            EvidenceFile(
-                sha256=digest, media_type=CLIP_MEDIA_TYPE, size=len(copy), created_at=datetime.now(UTC)
-            )
-        )
+    row = {
+        "sha256": digest,
+        "media_type": CLIP_MEDIA_TYPE,
+        "size": len(copy),
+        "created_at": datetime.now(UTC),
+    }
+    session.execute(_NEW_FILE[session.get_bind().dialect.name], [row])
     event.clip_sha256 = digest
     audit(
         session,

@@ -4,6 +4,7 @@ wrote before, and Chromium refuses) is transcoded on its first request and kept,
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import cv2
@@ -99,3 +100,21 @@ def test_transcode_clips_converts_every_old_clip_once(
     assert len(transcodes(api)) == 2  # one per event; none more on the requests after
     assert main(["transcode-clips", "--data-dir", str(api.data_dir)]) == 0
     assert "3 checked, 0 transcoded" in capsys.readouterr().out
+
+
+def test_two_first_requests_at_once_both_get_the_copy(api: Api, tmp_path: Path) -> None:
+    assert (
+        post(api, event("evt-mp4v-0002"), files={"snapshot": JPEG, "clip": mp4v_clip(tmp_path)}).status_code
+        == 201
+    )
+    answers: list[tuple[int, str, bytes]] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(clip_of(api, "evt-mp4v-0002"))) for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 3 and len({a[2] for a in answers}) == 1
+    assert answers[0][0] == 200 and codec_of(answers[0][2]) == "h264"
+    assert evidence_accounted_for(api)
