@@ -19,7 +19,10 @@ from playwright.sync_api import Browser, Page, expect
 from api.access.auth import create_key
 from api.http.services import services_of
 from streams.clips import encode_clip
+from streams.evidence import EvidenceMaker
 from streams.video import codec_of
+from tests.conftest import ROOT
+from tests.detector.test_annotate import CROWD
 from tests.web.conftest import ARTIFACTS, Site, log_in, shot
 
 #: Resolves once the clip has played on for a second: readyState HAVE_FUTURE_DATA (3) or more and its
@@ -59,15 +62,26 @@ def old_clip(folder: Path) -> bytes:
     return path.read_bytes()
 
 
-def ingest(site: Site, event_id: str, *, clip: bytes | None = None, minutes_ago: float = 0.0) -> None:
-    """A no-helmet event on site-a, newest of all unless ``minutes_ago``, sent as an edge box would."""
+def ingest(
+    site: Site,
+    event_id: str,
+    *,
+    clip: bytes | None = None,
+    minutes_ago: float = 0.0,
+    pictures: tuple[bytes, bytes] | None = None,
+) -> None:
+    """A no-helmet event on site-a, newest of all unless ``minutes_ago``, with its ``pictures`` (clean and
+    annotated JPEG; a drawing by default), sent as an edge box would."""
     with services_of(site.app).sessions() as session:
         key = create_key(session, name=f"edge for {event_id}", role="edge", site_ids=["site-a"])
     jpeg = cv2.imencode(".jpg", picture(0))[1].tobytes()
+    clean, annotated = pictures or (jpeg, jpeg)
     started = (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat()
-    digest = hashlib.sha256(jpeg).hexdigest()
-    evidence = {"snapshot_sha256": digest, "annotated_sha256": digest}
-    files = {"snapshot": ("s.jpg", jpeg, "image/jpeg"), "annotated": ("a.jpg", jpeg, "image/jpeg")}
+    evidence = {
+        "snapshot_sha256": hashlib.sha256(clean).hexdigest(),
+        "annotated_sha256": hashlib.sha256(annotated).hexdigest(),
+    }
+    files = {"snapshot": ("s.jpg", clean, "image/jpeg"), "annotated": ("a.jpg", annotated, "image/jpeg")}
     if clip is not None:
         evidence["clip_sha256"] = hashlib.sha256(clip).hexdigest()
         files["clip"] = ("c.mp4", clip, "video/mp4")
@@ -156,6 +170,10 @@ def test_on_a_phone_the_verdict_buttons_are_on_screen_without_scrolling(browser:
 
 
 def test_keyboard_hints_show_with_a_mouse(page: Page, site: Site) -> None:
+    evidence = EvidenceMaker().make(
+        cv2.imread(str(ROOT / "configs" / "demo" / "images" / "site-1.jpg")), CROWD
+    )
+    ingest(site, "evt-desktop", clip=new_clip(), pictures=(evidence.snapshot, evidence.annotated))
     log_in(page, site, "anna")
     page.locator("#confirm").wait_for()
     expect(page.locator("#confirm kbd")).to_be_visible()
