@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from api.access.deps import NameQuery, Reader, SessionDep, TzQuery
+from api.access.deps import NameQuery, Reader, SessionDep, ZoneDep
 from api.core.schemas import Time
 from api.http.params import API_PREFIX
 from api.http.services import ServicesDep
@@ -27,11 +27,11 @@ DayQuery = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2099, 12, 3
 def stats(
     principal: Reader,
     session: SessionDep,
+    zone: ZoneDep,
     services: ServicesDep,
     since: Time | None = None,
     until: Time | None = None,
     site_id: NameQuery = None,
-    tz: TzQuery = None,
     period: PeriodQuery = None,
     baseline_since: DayQuery = None,
     baseline_until: DayQuery = None,
@@ -41,13 +41,12 @@ def stats(
     rate, mean and median handling hours, fast-close rate, call share) against the period before and the
     baseline (the district's, or ``baseline_since``..``baseline_until``, local days, both included); the
     cases open and overdue now (``open_now``, ``overdue_now``)."""
-    zone = tz or services.zone.key
     return stats_of(
         session,
         principal=principal,
         since=since,
         until=until,
-        tz=zone,
+        tz=zone.key,
         site_id=site_id,
         period_name=period,
         targets=targets_of(services.settings),

@@ -38,6 +38,22 @@ def jpeg(seed: int, size: tuple[int, int] = (120, 160)) -> bytes:
     return cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
 
 
+def labelled_jpeg(text: str, shade: int = 90) -> bytes:
+    """A 320×240 grey JPEG of ``shade`` with ``text`` written on it: a snapshot a person can tell apart in
+    a screenshot of the web UI."""
+    picture = np.full((240, 320, 3), shade, np.uint8)
+    cv2.putText(picture, text, (10, 120), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
+    return cv2.imencode(".jpg", picture)[1].tobytes()
+
+
+def edge_upload(body: dict[str, Any], snapshot: bytes) -> dict[str, Any]:
+    """The keyword arguments of an httpx or TestClient ``post`` that sends ``body`` as an edge box does,
+    with ``snapshot`` as both the clean and the annotated frame (its hash in the body's evidence)."""
+    body = {**body, "evidence": {"snapshot_sha256": hashlib.sha256(snapshot).hexdigest()}}
+    files = {"snapshot": ("s.jpg", snapshot, "image/jpeg"), "annotated": ("a.jpg", snapshot, "image/jpeg")}
+    return {"data": {"event": json.dumps(body)}, "files": files}
+
+
 def other_jpeg(i: int) -> bytes:
     """:data:`JPEG` made different by ``i`` and 64 KiB larger: a file of its own for each ``i``."""
     return JPEG + bytes([i]) * 2**16
