@@ -34,7 +34,7 @@ export function stackedBars(title, labels, series) {
   const height = 200 + bottom;
   const totals = labels.map((_, i) => series.reduce((sum, s) => sum + s.values[i], 0));
   const top = Math.ceil(Math.max(1, ...totals) / 4) * 4; // whole numbers on the five grid lines
-  const svg = svgEl("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img", "aria-label": title, class: "chart" });
+  const svg = svgEl("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img", "aria-label": title, class: "chart", "data-total": totals.reduce((a, b) => a + b, 0) });
   for (let k = 0; k <= 4; k += 1) {
     const y = height - bottom - (k / 4) * (height - bottom - 16);
     svg.append(svgEl("line", { x1: left, x2: width - 10, y1: y, y2: y, stroke: "#e2e5ea" }), svgText(left - 4, y + 4, String(Math.round((top * k) / 4)), "end"));

@@ -86,3 +86,17 @@ def test_dashboard_counts_equal_the_database(district: District, page: Page) -> 
     shown_overdue = int(page.inner_text("[data-figure=overdue] b").replace(",", ""))
     shot(page, "district-dashboard-zh")
     assert (shown_open, shown_overdue) == database_counts(district.site.app)
+
+
+def test_dashboard_charts_count_every_violation_of_the_period(district: District, page: Page) -> None:
+    """Regression: a period ending now drew its days from its start in steps of 24 h, so today (where all
+    the seeded violations are) had no bar and the chart showed none of them."""
+    log_in(page, district.site, "lg")
+    page.goto(district.site.url + "/#/dashboard")
+    page.wait_for_selector("[data-figure=violations] b")
+    shown = int(page.inner_text("[data-figure=violations] b").replace(",", ""))
+    charted = [
+        int(total) for total in page.eval_on_selector_all("svg.chart", "s => s.map(c => c.dataset.total)")
+    ]
+    assert shown == CASES
+    assert charted == [CASES, CASES]  # per day and per site

@@ -70,14 +70,19 @@ function query(choice) {
 }
 
 export async function dashboardView(choice = { period: "last_7d" }) {
-  const zone = timeZone();
   const stats = await api(`/api/v1/stats?${query(choice)}`);
   const loop = stats.closed_loop;
   const f = loop.figures;
   const figure = (label, value, id) => h("div", { class: "figure", "data-figure": id }, h("span", { class: "muted", text: label }), h("b", { text: value }));
   const since = new Date(loop.period.since), until = new Date(loop.period.until);
   const dayKeys = [];
-  for (let at = since.getTime(); at < until.getTime(); at += 86400000) dayKeys.push(new Date(at).toLocaleDateString("sv-SE", { timeZone: zone }));
+  // every local day the period touches, the one of its last moment included (a period ending now ends today)
+  const lastDay = localDay(new Date(until.getTime() - 1));
+  for (let at = since.getTime(); ; at += 86400000) {
+    const day = localDay(new Date(Math.min(at, until.getTime() - 1)));
+    if (!dayKeys.includes(day)) dayKeys.push(day);
+    if (day === lastDay) break;
+  }
   const day = (d) => stats.by_day[d] || { by_kind: {} };
   const violationKinds = PERSON_KINDS;
   const byDay = stackedBars(t("d.byday"), dayKeys.map((d) => d.slice(5)),
@@ -88,7 +93,6 @@ export async function dashboardView(choice = { period: "last_7d" }) {
 
   const picker = h("select", { "aria-label": t("d.period"), name: "period" },
     [...PERIODS, "custom"].map((p) => h("option", { value: p, text: t(`d.${p}`), selected: p === choice.period })));
-  const lastDay = localDay(new Date(until.getTime() - 1));
   const from = h("input", { type: "date", name: "from", value: choice.from || localDay(since), "aria-label": t("d.from") });
   const to = h("input", { type: "date", name: "to", value: choice.to || lastDay, "aria-label": t("d.to") });
   const custom = h("span", { class: "custom", hidden: choice.period !== "custom" }, `${t("d.from")} `, from, ` ${t("d.to")} `, to, " ",
