@@ -174,7 +174,7 @@ def test_a_site_scoped_key_sees_only_its_sites(api: Api, district: Seeded) -> No
 def test_a_page_costs_the_same_queries_for_10_or_100_cases(api: Api, district: Seeded) -> None:
     engine = services_of(api.app).engine
     counts = []
-    api.client.get("/api/v1/cases?limit=1", headers=api.as_("admin"))  # the key is looked up once, then cached
+    api.client.get("/api/v1/cases?limit=1", headers=api.as_("admin"))  # the key: looked up once, then cached
     for limit in (10, 100):
         with counted_statements(engine) as seen:
             answer = api.client.get(
