@@ -1,20 +1,20 @@
 // The review queue (#/review): the pending events, newest first, one at a time with its pictures side by side;
 // a supervisor confirms or dismisses each with the keyboard (C, X; arrows, J and K to move; / for a note).
 
-import { $, api, canReview, defineTexts, h, KINDS, local, main, siteSelect, t } from "../core.js";
+import { $, api, canReview, defineTexts, h, KINDS, local, main, siteSelect, state, t } from "../core.js";
 
 defineTexts(
   {
     "r.empty": "没有待审核的违规。", "r.confirm": "确认违规", "r.dismiss": "误报", "r.note": "备注（可选）",
     "r.toggle": "切换对比/单图", "r.keys": "快捷键", "r.annotated": "标注图", "r.clean": "原图", "r.clip": "视频片段",
     "r.readonly": "只读账号：不能审核。", "r.people": "人数", "r.score": "置信度", "r.time": "时间", "r.camera": "摄像头",
-    "r.site": "工地", "r.left": "待审核", "r.done": "已审核",
+    "r.site": "工地", "r.left": "待审核", "r.done": "已审核", "r.export": "导出",
   },
   {
     "r.empty": "Nothing waits for review.", "r.confirm": "Confirm", "r.dismiss": "False alarm", "r.note": "Note (optional)",
     "r.toggle": "Side by side / single", "r.keys": "Keys", "r.annotated": "Annotated", "r.clean": "Clean", "r.clip": "Clip",
     "r.readonly": "Read-only account: you cannot review.", "r.people": "People", "r.score": "Score", "r.time": "Time",
-    "r.camera": "Camera", "r.site": "Site", "r.left": "to review", "r.done": "reviewed",
+    "r.camera": "Camera", "r.site": "Site", "r.left": "to review", "r.done": "reviewed", "r.export": "Export",
   },
 );
 
@@ -27,21 +27,30 @@ export async function reviewView() {
     h("select", { name: "kind" }, h("option", { value: "", text: t("f.kind") }), KINDS.map((k) => h("option", { value: k, text: t(`k.${k}`) }))),
     h("input", { name: "since", type: "date", "aria-label": t("f.since") }),
     h("button", { type: "submit", text: t("f.apply") }),
+    h("button", { type: "button", id: "export-events", text: t("r.export"), onclick: () => { location.href = `/api/v1/events/export?${query()}&format=xlsx&lang=${state.lang === "en" ? "en" : "zh"}`; } }),
     h("span", { class: "muted", id: "counter" }));
   const list = h("div", { class: "queue", id: "queue", role: "listbox" });
   const detail = h("section", { class: "detail", id: "detail" });
   main().replaceChildren(form, canReview() ? "" : h("p", { class: "notice", text: t("r.readonly") }), h("div", { class: "review" }, list, detail));
 
-  async function load(more = false) {
-    const params = new URLSearchParams({ review_status: "pending", limit: "30" });
+  // The filters as the API takes them, for the list and its export.
+  function query() {
+    const params = new URLSearchParams({ review_status: "pending" });
     if (filters.site) params.set("site_id", filters.site);
     if (filters.camera) params.set("camera_id", filters.camera);
     if (filters.kind) params.set("kind", filters.kind);
     if (filters.since) params.set("since", new Date(`${filters.since}T00:00:00`).toISOString());
+    return params;
+  }
+
+  async function load(more = false) {
+    const params = query();
+    params.set("limit", "30");
     if (more && queue.cursor) params.set("cursor", queue.cursor);
     const page = await api(`/api/v1/events?${params}`);
     queue.events = more ? queue.events.concat(page.data) : page.data;
     queue.cursor = page.next_cursor;
+    queue.total = page.total;
     if (!more) queue.index = 0;
     show(); // the large pictures are asked for before the thumbnails
     drawList();
@@ -55,7 +64,7 @@ export async function reviewView() {
       onclick: () => { queue.index = i; drawList(); show(); },
     }, h("img", { src: snap(e, true), alt: "", loading: "lazy", decoding: "async", fetchpriority: "low" }),
        h("div", { class: "meta" }, h("div", { class: "kind", text: t(`k.${e.kind}`) }), h("div", { text: `${e.site_id} · ${e.camera_id || "-"}` }), h("div", { class: "muted", text: local(e.started_at) })))));
-    form.querySelector("#counter").textContent = `${queue.events.length}${queue.cursor ? "+" : ""} ${t("r.left")} · ${queue.reviewed} ${t("r.done")}`;
+    form.querySelector("#counter").textContent = `${queue.total ?? `${queue.events.length}${queue.cursor ? "+" : ""}`} ${t("r.left")} · ${queue.reviewed} ${t("r.done")}`;
     const on = list.querySelector(".card.on");
     if (on) on.scrollIntoView({ block: "nearest" });
   }
@@ -95,6 +104,7 @@ export async function reviewView() {
     });
     queue.events.splice(queue.index, 1);
     queue.reviewed += 1;
+    if (queue.total) queue.total -= 1;
     if (queue.index >= queue.events.length) queue.index = Math.max(0, queue.events.length - 1);
     drawList();
     show();
