@@ -1,0 +1,100 @@
+"""The case board of a district in a real Chromium (issue 21): a supervisor of every site filters the board,
+pages it, opens a case and works it through the dialog (dispatch, extend, note, call, close), each step in
+the history the dialog shows and in the API's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from api.access.auth import create_key
+from api.access.users import create_user
+from api.http.services import services_of
+from tests.api.builders import seed_district
+from tests.web.conftest import PASSWORD, Site, log_in, shot
+
+
+def test_a_district_supervisor_works_a_case_from_the_board(page: Page, site: Site) -> None:
+    with services_of(site.app).sessions() as session:
+        seeded = seed_district(session, cases=140, now=datetime.now(UTC))
+        create_user(session, username="dora", password=PASSWORD, role="supervisor", site_ids=[])
+        admin = create_key(session, name="admin", role="admin")
+    event_id = site.events["site-a"][0]
+    with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {admin}"}) as client:
+        opened = client.post("/api/v1/cases", json={"event_ids": [event_id]})
+        assert opened.status_code == 201, opened.text
+        case_id = opened.json()["id"]
+    active = sum(c["status"] != "closed" for c in seeded) + 1
+    pages = -(-active // 50)
+    log_in(page, site, "dora")
+    page.click("a[href='#/cases']")
+
+    info = page.locator("#page-info")
+    expect(info).to_have_text(f"第 1 / {pages} 页 · 共 {active} 条")  # open cases first: closed ones filtered
+    rows = page.locator("#board tr.case")
+    expect(rows).to_have_count(50)
+    expect(page.locator("#case-counts [data-status=active] b")).to_have_text(str(active))
+    closed = sum(c["status"] == "closed" for c in seeded)
+    expect(page.locator("#case-counts [data-status=closed] b")).to_have_text(str(closed))
+    page.click("#next-page")
+    expect(info).to_have_text(f"第 2 / {pages} 页 · 共 {active} 条")
+    expect(page.locator("#prev-page")).to_be_enabled()
+    shot(page, "case-board")
+    assert page.evaluate("document.documentElement.scrollHeight") < 4 * 860  # a page, not a wall
+
+    page.fill("#case-filters input[name=contractor]", "鹏安")
+    page.click("#case-filters button[type=submit]")
+    pengan = sum(c["status"] != "closed" and "鹏安" in c["company"] for c in seeded) + 1  # + the case opened
+    expect(info).to_have_text(f"第 1 / 1 页 · 共 {pengan} 条")
+    page.fill("#case-filters input[name=q]", f"#{case_id}")
+    page.click("#case-filters button[type=submit]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("滨江花园三期")
+    expect(rows.first).to_contain_text("深圳市鹏安建设有限公司")
+    expect(rows.first).to_contain_text("13900000000")  # in full for a supervisor (audited)
+    rows.first.click()
+
+    dialog = page.locator("#case-dialog")
+    history = dialog.locator("#case-history tr")
+    expect(history).to_have_count(2)  # the header and the opening
+    expect(dialog.locator("#case-evidence img")).to_have_count(1)
+    dialog.locator("[data-move=dispatched]").click()
+    expect(history).to_have_count(3)
+    expect(history.last).to_contain_text("待派发 → 已派发")
+    dialog.locator("#extend-hours").fill("48")
+    dialog.locator("#extend-reason").fill("等待钢材进场")
+    dialog.locator("#extend").click()
+    expect(history).to_have_count(4)
+    expect(history.last).to_contain_text("等待钢材进场")
+    dialog.locator("#case-note").fill("已电话联系项目经理")
+    dialog.locator("#add-note").click()
+    expect(history).to_have_count(5)
+    expect(history.last).to_contain_text("已电话联系项目经理")
+    dialog.locator("[data-contact=call]").click()  # no phone channel here: refused, and said so
+    expect(dialog.locator("#case-message")).to_contain_text("aliyun_voice")
+    expect(history).to_have_count(5)  # the dialog keeps what it showed until the next step
+    dialog.locator("[data-move=closed]").click()  # a case is not closed without a word
+    expect(dialog.locator("#case-message")).to_contain_text("结案请先填写处理说明")
+    dialog.locator("#case-note").fill("安全帽已全部配齐，复查合格")
+    dialog.locator("[data-move=closed]").click()
+    expect(dialog.locator("h2 .tag")).to_have_text("已结案")
+    expect(history.last).to_contain_text("已派发 → 已结案")
+    expect(history.last).to_contain_text("安全帽已全部配齐，复查合格")
+    expect(dialog.locator("#case-history")).to_contain_text("call requested, not sent")
+    expect(dialog.locator("[data-move=reopened]")).to_be_visible()
+    for button in dialog.locator("button").all():  # every button in Chinese
+        assert "OK" not in button.inner_text()
+    shot(page, "case-dialog")
+    dialog.locator("#close-dialog").click()
+
+    expect(page.locator("#board")).to_contain_text("没有符合条件的案件")  # closed: behind the status filter
+    page.click("#case-counts [data-status=closed]")
+    expect(rows).to_have_count(1)
+    with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {admin}"}) as client:
+        case = client.get(f"/api/v1/cases/{case_id}").json()
+    assert case["status"] == "closed"
+    notes = [h["note"] for h in case["history"]]
+    assert any(n.endswith(": 等待钢材进场") for n in notes) and "已电话联系项目经理" in notes
+    assert notes[-1] == "安全帽已全部配齐，复查合格"
