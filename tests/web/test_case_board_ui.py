@@ -4,9 +4,13 @@ the history the dialog shows and in the API's."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 
+import cv2
 import httpx
+import numpy as np
 from playwright.sync_api import Page, expect
 
 from api.access.auth import create_key
@@ -98,3 +102,48 @@ def test_a_district_supervisor_works_a_case_from_the_board(page: Page, site: Sit
     notes = [h["note"] for h in case["history"]]
     assert any(n.endswith(": 等待钢材进场") for n in notes) and "已电话联系项目经理" in notes
     assert notes[-1] == "安全帽已全部配齐，复查合格"
+
+
+def test_the_dialog_plays_the_first_events_clip(page: Page, site: Site) -> None:
+    jpeg = cv2.imencode(".jpg", np.full((240, 320, 3), 120, np.uint8))[1].tobytes()
+    mp4 = b"\x00\x00\x00\x18ftypmp42" + bytes(64)
+    now = datetime.now(UTC).isoformat()
+    body = {
+        "event_id": "evt-with-clip", "seq": 0, "phase": "start", "kind": "smoking", "site_id": "site-a",
+        "camera_id": "cam-9", "started_at": now, "updated_at": now, "people_count": 1, "score": 0.9,
+        "evidence": {"snapshot_sha256": hashlib.sha256(jpeg).hexdigest(),
+                     "clip_sha256": hashlib.sha256(mp4).hexdigest()},
+    }  # fmt: skip
+    with services_of(site.app).sessions() as session:
+        edge = create_key(session, name="edge clip", role="edge", site_ids=["site-a"])
+        admin = create_key(session, name="admin", role="admin")
+    with httpx.Client(base_url=site.url) as client:
+        sent = client.post(
+            "/api/v1/ingest/events",
+            data={"event": json.dumps(body)},
+            files={"snapshot": ("s.jpg", jpeg, "image/jpeg"), "clip": ("c.mp4", mp4, "video/mp4")},
+            headers={"Authorization": f"Bearer {edge}"},
+        )
+        assert sent.status_code == 201, sent.text
+        opened = client.post(
+            "/api/v1/cases",
+            json={"event_ids": ["evt-with-clip"]},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        without = client.post(
+            "/api/v1/cases",
+            json={"event_ids": [site.events["site-a"][1]]},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+    log_in(page, site, "anna")
+    page.click("a[href='#/cases']")
+    page.locator(f"#board tr.case[data-id='{opened.json()['id']}']").click()
+    video = page.locator("#case-evidence video")
+    expect(video).to_have_count(1)
+    assert video.get_attribute("src") == "/api/v1/events/evt-with-clip/clip"
+    assert video.get_attribute("controls") is not None
+    page.locator("#close-dialog").click()
+    page.locator(f"#board tr.case[data-id='{without.json()['id']}']").click()
+    expect(page.locator("#case-evidence img")).to_have_count(1)
+    page.wait_for_load_state("networkidle")  # the event's answer is in: no clip, no player
+    expect(page.locator("#case-evidence video")).to_have_count(0)
