@@ -52,6 +52,9 @@ def test_a_district_supervisor_works_a_case_from_the_board(page: Page, site: Sit
     page.click("#case-filters button[type=submit]")
     pengan = sum(c["status"] != "closed" and "鹏安" in c["company"] for c in seeded) + 1  # + the case opened
     expect(info).to_have_text(f"第 1 / 1 页 · 共 {pengan} 条")
+    page.reload()  # the filters are kept in the page's address
+    expect(info).to_have_text(f"第 1 / 1 页 · 共 {pengan} 条")
+    expect(page.locator("#case-filters input[name=contractor]")).to_have_value("鹏安")
     page.fill("#case-filters input[name=q]", f"#{case_id}")
     page.click("#case-filters button[type=submit]")
     expect(rows).to_have_count(1)
@@ -96,6 +99,8 @@ def test_a_district_supervisor_works_a_case_from_the_board(page: Page, site: Sit
     expect(page.locator("#board")).to_contain_text("没有符合条件的案件")  # closed: behind the status filter
     page.click("#case-counts [data-status=closed]")
     expect(rows).to_have_count(1)
+    page.click("#reset-filters")  # every open case again, the worked one no longer among them
+    expect(info).to_have_text(f"第 1 / {-(-(active - 1) // 50)} 页 · 共 {active - 1} 条")
     with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {admin}"}) as client:
         case = client.get(f"/api/v1/cases/{case_id}").json()
     assert case["status"] == "closed"

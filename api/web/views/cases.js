@@ -4,6 +4,7 @@
 
 import { api, defineTexts, h, KINDS, local, main, siteSelect, state, t } from "../core.js";
 import { ago, openCase, statusTag } from "./case_dialog.js";
+import { hashParams, keepInHash } from "./projects.js";
 
 export { openCase } from "./case_dialog.js";
 
@@ -54,9 +55,19 @@ function query(f, withStatus = true) {
   return params;
 }
 
-export async function casesView() {
+/** The filters of the page's address (``#/cases?overdue=1&street=..``): a reload, or a link from the
+ * dashboard, opens the board so filtered. */
+function fromHash() {
+  const params = hashParams();
   const f = { ...EMPTY };
-  let offset = 0;
+  for (const key of Object.keys(EMPTY)) if (params.get(key)) f[key] = params.get(key);
+  f.overdue = params.get("overdue") === "1";
+  return [f, Math.max(0, (Number(params.get("page")) || 1) - 1) * PAGE];
+}
+
+export async function casesView() {
+  const [f, start] = fromHash();
+  let offset = start;
   const form = filterForm(f, () => { offset = 0; load(); });
   const counts = h("div", { class: "case-counts", id: "case-counts" });
   const list = h("div", { id: "board", class: "case-list", "aria-live": "polite" });
@@ -65,6 +76,8 @@ export async function casesView() {
 
   async function load() {
     list.setAttribute("aria-busy", "true");
+    keepInHash("cases", { ...f, overdue: f.overdue ? "1" : "", status: f.status === "active" ? "" : f.status,
+      sort: f.sort === EMPTY.sort ? "" : f.sort, page: offset ? offset / PAGE + 1 : "" });
     const params = query(f);
     params.set("sort", f.sort);
     params.set("offset", String(offset));
@@ -76,6 +89,7 @@ export async function casesView() {
     if (!response.ok) await api(`/api/v1/cases?${params}`); // throws as every call does (401: to the log-in)
     const cases = await response.json();
     const total = Number(response.headers.get("X-Total-Count") || cases.length);
+    if (!cases.length && offset > 0 && total > 0) { offset = Math.floor((total - 1) / PAGE) * PAGE; return load(); } // past the end
     drawCounts(summary);
     drawList(cases);
     drawPager(total);
@@ -135,15 +149,16 @@ function filterForm(f, onChange) {
     input("street", t("cb.street"), { size: 8, maxlength: 100 }),
     input("community", t("cb.community"), { size: 8, maxlength: 100 }),
     siteSelect(f.site),
-    h("select", { name: "kind", "aria-label": t("f.kind") }, h("option", { value: "", text: t("f.kind") }), KINDS.map((k) => h("option", { value: k, text: t(`k.${k}`) }))),
+    h("select", { name: "kind", "aria-label": t("f.kind") }, h("option", { value: "", text: t("f.kind") }), KINDS.map((k) => h("option", { value: k, text: t(`k.${k}`), selected: f.kind === k }))),
     h("select", { name: "status", "aria-label": t("col.status") },
-      h("option", { value: "active", text: t("cb.active") }), STATES.map((s) => h("option", { value: s, text: t(`s.${s}`) })), h("option", { value: "all", text: t("cb.all") })),
-    h("label", { class: "check" }, h("input", { type: "checkbox", name: "overdue" }), t("cb.overdue_only")),
-    h("input", { name: "since", type: "date", "aria-label": t("f.since"), title: t("f.since") }),
-    h("input", { name: "until", type: "date", "aria-label": t("cb.until"), title: t("cb.until") }),
-    h("select", { name: "sort", "aria-label": t("cb.sort") }, SORTS.map((s) => h("option", { value: s, text: t(`sort.${s}`) }))),
+      h("option", { value: "active", text: t("cb.active") }), STATES.map((s) => h("option", { value: s, text: t(`s.${s}`), selected: f.status === s })),
+      h("option", { value: "all", text: t("cb.all"), selected: f.status === "all" })),
+    h("label", { class: "check" }, h("input", { type: "checkbox", name: "overdue", checked: f.overdue }), t("cb.overdue_only")),
+    h("input", { name: "since", type: "date", "aria-label": t("f.since"), title: t("f.since"), value: f.since }),
+    h("input", { name: "until", type: "date", "aria-label": t("cb.until"), title: t("cb.until"), value: f.until }),
+    h("select", { name: "sort", "aria-label": t("cb.sort") }, SORTS.map((s) => h("option", { value: s, text: t(`sort.${s}`), selected: f.sort === s }))),
     h("button", { type: "submit", class: "primary", text: t("f.apply") }),
-    h("button", { type: "reset", text: t("cb.reset") }),
+    h("button", { type: "button", id: "reset-filters", text: t("cb.reset") }),
     h("button", { type: "button", "data-export": "csv", text: t("cb.export_csv") }),
     h("button", { type: "button", "data-export": "xlsx", text: t("cb.export_xlsx") }));
   const read = () => {
@@ -151,7 +166,14 @@ function filterForm(f, onChange) {
     Object.assign(f, { site: form.site.value, kind: form.kind.value, status: form.status.value, overdue: form.overdue.checked, sort: form.sort.value });
   };
   form.addEventListener("submit", (ev) => { ev.preventDefault(); read(); onChange(); });
-  form.addEventListener("reset", () => setTimeout(() => { read(); onChange(); }));
+  form.querySelector("#reset-filters").addEventListener("click", () => {
+    for (const name of ["q", "contractor", "street", "community", "since", "until", "site", "kind"]) form[name].value = "";
+    Object.assign(form.status, { value: EMPTY.status });
+    Object.assign(form.sort, { value: EMPTY.sort });
+    form.overdue.checked = false;
+    read();
+    onChange();
+  });
   for (const name of ["site", "kind", "status", "overdue", "sort"]) form[name].addEventListener("change", () => { read(); onChange(); });
   return form;
 }
