@@ -80,7 +80,7 @@ def test_a_district_supervisor_works_a_case_from_the_board(page: Page, site: Sit
     expect(history).to_have_count(5)
     expect(history.last).to_contain_text("已电话联系项目经理")
     dialog.locator("[data-contact=call]").click()  # no phone channel here: refused, and said so
-    expect(dialog.locator("#case-message")).to_contain_text("aliyun_voice")
+    expect(dialog.locator("#case-message")).to_contain_text("未配置电话通道")
     expect(history).to_have_count(5)  # the dialog keeps what it showed until the next step
     dialog.locator("[data-move=closed]").click()  # a case is not closed without a word
     expect(dialog.locator("#case-message")).to_contain_text("结案请先填写处理说明")
@@ -89,7 +89,8 @@ def test_a_district_supervisor_works_a_case_from_the_board(page: Page, site: Sit
     expect(dialog.locator("h2 .tag")).to_have_text("已结案")
     expect(history.last).to_contain_text("已派发 → 已结案")
     expect(history.last).to_contain_text("安全帽已全部配齐，复查合格")
-    expect(dialog.locator("#case-history")).to_contain_text("call requested, not sent")
+    expect(dialog.locator("#case-history")).to_contain_text("电话通知未发出：未配置电话通道")
+    expect(dialog.locator("#case-history")).to_contain_text("期限延至 ")
     expect(dialog.locator("[data-move=reopened]")).to_be_visible()
     for button in dialog.locator("button").all():  # every button in Chinese
         assert "OK" not in button.inner_text()

@@ -3,7 +3,7 @@
 // reopen), extend its deadline with a reason, add a note, call or text the responsible person now. The
 // history is drawn again from the API's answer after each step. Opened from the case board and the map.
 
-import { api, canReview, defineTexts, h, local, t } from "../core.js";
+import { api, canReview, defineTexts, h, local, state, t } from "../core.js";
 
 defineTexts(
   {
@@ -41,6 +41,38 @@ const MOVES = {
   reinspection: ["closed", "reopened"], closed: ["reopened"], reopened: ["dispatched", "rectifying"],
 };
 
+/** The API's history notes and refusals (English) as a Chinese reader reads them; others stay as they are. */
+const ZH_NOTES = [
+  [/^deadline extended to (.+?): (.*)$/s, "期限延至 $1：$2"],
+  [/^call (.*) now: queued on (.+)$/, "电话通知 $1：已提交（$2）"],
+  [/^text (.*) now: queued on (.+)$/, "短信通知 $1：已提交（$2）"],
+  [/^call requested, not sent: no \S+ channel is configured.*$/, "电话通知未发出：未配置电话通道"],
+  [/^text requested, not sent: no \S+ channel is configured.*$/, "短信通知未发出：未配置短信通道"],
+  [/^call requested, not sent: the case's project has no contact phone number$/, "电话通知未发出：该工程没有负责人电话"],
+  [/^text requested, not sent: the case's project has no contact phone number$/, "短信通知未发出：该工程没有负责人电话"],
+  [/^called (.*): accepted \((.*)\)$/, "已拨打 $1：已受理（$2）"],
+  [/^texted (.*): accepted \((.*)\)$/, "已发短信 $1：已受理（$2）"],
+  [/^called (.*): failed: (.*) \(will retry\)$/, "拨打 $1 失败：$2（将重试）"],
+  [/^called (.*): failed: (.*) \(gave up\)$/, "拨打 $1 失败：$2（已放弃）"],
+  [/^texted (.*): failed: (.*) \(will retry\)$/, "短信 $1 失败：$2（将重试）"],
+  [/^texted (.*): failed: (.*) \(gave up\)$/, "短信 $1 失败：$2（已放弃）"],
+  [/^case system number (.*) -> (.*)$/, "案件系统编号 $1 → $2"],
+  [/^rectified without a report of work$/, "未报整改即报已整改"],
+  [/^recurred during re-inspection: (.*)$/, "复查期间再次出现：$1"],
+  [/^no recurrence during re-inspection$/, "复查期内未再出现，自动结案"],
+  [/^no aliyun_voice channel is configured.*$/, "未配置电话通道，无法电话通知负责人。"],
+  [/^no aliyun_sms channel is configured.*$/, "未配置短信通道，无法短信通知负责人。"],
+  [/^the case's project has no contact phone number$/, "该工程没有负责人电话，无法通知。"],
+];
+/** A history note or refusal in the reader's language, where it is one the API writes. */
+export function noteText(note) {
+  if (state.lang !== "zh" || !note) return note || "";
+  for (const [pattern, zh] of ZH_NOTES) {
+    if (pattern.test(note)) return note.replace(pattern, zh);
+  }
+  return note;
+}
+
 /** A duration in days, hours (and minutes under an hour): ``2 天 3 小时``. */
 export function ago(seconds) {
   const s = Math.max(0, Math.floor(seconds || 0));
@@ -71,7 +103,7 @@ export function openCase(c, changed = () => {}) {
       draw(fresh, done || t("c.done_ok"));
       changed();
     } catch (failure) {
-      if (failure.message !== "401") message.replaceChildren(h("span", { class: "error", text: `${t("err")}: ${failure.message}` }));
+      if (failure.message !== "401") message.replaceChildren(h("span", { class: "error", text: `${t("err")}: ${noteText(failure.message)}` }));
     }
   }
 
@@ -95,7 +127,7 @@ export function openCase(c, changed = () => {}) {
         h("tr", {}, ["c.time", "c.change", "c.actor", "c.note"].map((key) => h("th", { text: t(key) }))),
         k.history.map((x) => h("tr", {}, h("td", { text: local(x.at) }),
           h("td", { text: x.from_status && x.from_status !== x.to_status ? `${t(`s.${x.from_status}`)} → ${t(`s.${x.to_status}`)}` : t(`s.${x.to_status}`) }),
-          h("td", { text: x.actor }), h("td", { text: x.note || "" })))),
+          h("td", { text: x.actor }), h("td", { text: noteText(x.note) })))),
       h("h3", { text: t("c.events") }),
       evidence || (evidence = evidenceOf(k)),
       h("p", { class: "actions" }, h("button", { type: "button", id: "close-dialog", text: t("c.close_dialog"), onclick: () => dialog.close() })));
