@@ -3,6 +3,7 @@ in a constant number of queries for any number of cases; pages and exact counts 
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import case as when
@@ -14,9 +15,12 @@ from api.access.auth import Principal
 from api.cases.filters import CaseFilters, CaseSort, filtered, ordering, overdue_clause
 from api.cases.schemas import CaseHistoryPublic, CasePublic, CaseSummary
 from api.cases.service import events_and_histories
+from api.core.secretkeys import MissingKeyError
 from api.models import Case, Project
 from api.projects.actions import PHONE_ROLES
 from api.projects.service import decrypt_phone, mask_phone
+
+logger = logging.getLogger(__name__)
 
 
 def aware(moment: datetime) -> datetime:
@@ -33,14 +37,15 @@ def projects_of(session: Session, *, site_ids: list[str]) -> dict[str, Project]:
 
 
 def phone_shown(project: Project, *, full: bool) -> str | None:
-    """The contact's phone as ``full`` or masked; ``None`` without one.
-
-    Raises:
-        api.core.secretkeys.MissingKeyError: a phone number the key cannot read (503).
-    """
+    """The contact's phone as ``full`` or masked; ``None`` without one, or where the key cannot read it
+    (logged: a case board must not go dark for a lost key; the projects API answers 503 for that)."""
     if project.contact_phone is None:
         return None
-    phone = decrypt_phone(project.contact_phone)
+    try:
+        phone = decrypt_phone(project.contact_phone)
+    except MissingKeyError:
+        logger.warning("the phone number of project %d cannot be read with the key: not shown", project.id)
+        return None
     return phone if full else mask_phone(phone)
 
 

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from api.http.services import services_of
-from api.models import AuditEntry
+from api.models import AuditEntry, Project
 from tests.api.builders import seed_district, violation
 from tests.api.conftest import Api, counted_statements
 
@@ -319,3 +319,15 @@ def test_events_carry_their_total_and_filter_by_project(api: Api, district: Seed
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert rows[0][0] == "事件编号" and sorted(r[0] for r in rows[1:]) == [f"event-a-{i}" for i in range(5)]
     assert {r[1] for r in rows[1:]} == {"滨江花园三期"}
+
+
+def test_an_unreadable_phone_leaves_the_board_working(api: Api, district: Seeded) -> None:
+    with services_of(api.app).sessions() as session:
+        project = session.get(Project, district[0]["project_id"])
+        assert project is not None
+        project.contact_phone = "gAAAAAnot-a-token-of-this-key"
+        session.commit()
+    answer = api.client.get("/api/v1/cases?site_id=site-a&limit=5", headers=api.as_("supervisor"))
+    assert answer.status_code == 200
+    assert [c["contact_phone"] for c in answer.json()] == [None] * 5
+    assert {c["contact_name"] for c in answer.json()} == {"滨江花园三期负责人"}
