@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from api.http.services import services_of
 from api.models import AuditEntry, Project
-from tests.api.builders import seed_district, violation
+from tests.api.builders import create_project, seed_district, violation
 from tests.api.conftest import Api, counted_statements
 
 NOW = datetime.now(UTC)
@@ -331,3 +331,21 @@ def test_an_unreadable_phone_leaves_the_board_working(api: Api, district: Seeded
     assert answer.status_code == 200
     assert [c["contact_phone"] for c in answer.json()] == [None] * 5
     assert {c["contact_name"] for c in answer.json()} == {"滨江花园三期负责人"}
+
+
+def test_a_projects_street_and_community_are_kept_and_filter_its_cases(api: Api) -> None:
+    project = create_project(api, street="沙河街道", community="白石洲社区")
+    assert (project["street"], project["community"]) == ("沙河街道", "白石洲社区")
+    url = f"/api/v1/projects/{project['id']}"
+    moved = api.client.patch(url, json={"community": "华夏社区"}, headers=api.as_("admin"))
+    assert moved.status_code == 200 and moved.json()["community"] == "华夏社区"
+    assert api.client.patch(url, json={"street": None}, headers=api.as_("admin")).status_code == 422
+    violation(api, "event-street-1", site="site-a")
+    body = {"event_ids": ["event-street-1"]}
+    opened = api.client.post("/api/v1/cases", json=body, headers=api.as_("admin"))
+    assert opened.status_code == 201
+    assert (opened.json()["street"], opened.json()["community"]) == ("沙河街道", "华夏社区")
+    exact = (({"street": "沙河街道"}, 1), ({"community": "华夏社区"}, 1), ({"street": "沙河"}, 0))
+    for params, found in exact:
+        answer = api.client.get("/api/v1/cases", params=params, headers=api.as_("viewer"))
+        assert int(answer.headers["X-Total-Count"]) == found == len(answer.json()), params
