@@ -11,11 +11,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # libgl/glib for OpenCV's video I/O, libgomp for onnxruntime; g++ only while insightface compiles.
 # Chromium and CJK fonts print the PDF briefs (central API); build with --build-arg BRIEF_PDF=0 for an
-# edge-only image without them (about 400 MB smaller).
+# edge-only image without them (about 400 MB smaller), which keeps a small CJK font (5 MB) for the Chinese
+# labels of annotated snapshots. Clips are encoded by PyAV, whose wheel brings its own FFmpeg (libx264).
 ARG BRIEF_PDF=1
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libglib2.0-0 libgomp1 g++ \
-    && if [ "$BRIEF_PDF" = "1" ]; then apt-get install -y --no-install-recommends chromium fonts-noto-cjk; fi \
+    && if [ "$BRIEF_PDF" = "1" ]; then apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
+       else apt-get install -y --no-install-recommends fonts-wqy-microhei; fi \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

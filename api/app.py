@@ -37,7 +37,7 @@ from api.cases.callbacks import (
 )
 from api.core.db import make_engine, migrate, session_factory, writer_lock
 from api.core.errors import DomainError
-from api.core.secretkeys import PII_KEY
+from api.core.secretkeys import DataKeys
 from api.core.settings import ApiSettings
 from api.delivery import call_reports_router
 from api.delivery import router as deliveries
@@ -53,7 +53,6 @@ from api.ingest.group_commit import COMMITTER, GroupCommitter
 from api.ingest.receive import INGEST_COUNTERS, IngestCounters
 from api.officers import router as officers
 from api.officers.face_models import FACE_MODELS, FaceModels
-from api.officers.service import use_face_key_file
 from api.ops import health, metrics_router, ui
 from api.ops.jobs import JOBS, Jobs
 from api.ops.prometheus import METRICS, ApiMetrics, RequestMetrics
@@ -112,7 +111,9 @@ def create_app(
     alerts = alerts or AlertsConfig()
     # Projects' dates, briefs, analyses and quiet hours are local to one zone: the alerts'.
     zone = ZoneInfo(alerts.timezone)
-    sessions = session_factory(engine, key_pepper=pepper, zone=zone)
+    # SITEWATCH_FACE_KEY / SITEWATCH_PII_KEY, else face.key / pii.key in data_dir (made on the first start)
+    keys = DataKeys.in_dir(settings.data_dir)
+    sessions = session_factory(engine, key_pepper=pepper, zone=zone, keys=keys)
     with sessions() as session:
         new_admin_key = ensure_admin(session, settings.admin_key)
 
@@ -159,8 +160,6 @@ def create_app(
         sweep_cases=dispatch,
         due_soon=timedelta(hours=alerts.due_soon_hours) if due_soon else None,
     )
-    use_face_key_file(settings.data_dir)  # SITEWATCH_FACE_KEY, else data_dir/face.key (made on first start)
-    PII_KEY.use_file(settings.data_dir)  # SITEWATCH_PII_KEY, else data_dir/pii.key (projects' phone numbers)
     metrics = ApiMetrics()
     committer = GroupCommitter(
         make_engine(settings.database_url, connections=1),

@@ -23,6 +23,7 @@ from api.access.auth import create_key, revoke_key
 from api.access.users import create_user
 from api.app import create_app
 from api.cases.service import set_policy
+from api.core.secretkeys import FaceKeyError
 from api.core.settings import ApiSettings
 from api.delivery.dispatcher import DISPATCHER
 from api.events.schemas import IngestEventIn
@@ -31,7 +32,7 @@ from api.ingest.prepare import IngestError
 from api.ingest.service import ingest_update
 from api.ingest.silence import end_silent_events
 from api.models import ApiKey, User
-from api.officers.service import FaceKeyError, gallery, record_sighting
+from api.officers.service import gallery, record_sighting
 from api.ops.serve import server_config
 from api.sites.false_alarm_memory import active_entries
 from api.sites.schemas import CameraHealthIn, FalseAlarmPublic

@@ -112,7 +112,7 @@ def build_worker(
         presence=presence,
         params=config.worker.params(),
     )
-    evidence = config.worker.evidence()
+    evidence = config.worker.evidence(config.site.language)
     armed = {kind: Armed(rule.armed) for kind, rule in _rules(config).items() if rule.enabled}
     params = rule_params_of(config)
     motion = config.motion.params()

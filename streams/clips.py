@@ -4,20 +4,18 @@ Each capture thread pushes the frames it decodes for detection into its camera's
 downscaled and JPEG-compressed, so that a camera's ring holds its last seconds in a few MB and never more
 than ``max_bytes``. :class:`ClipSink` sits in front of the worker's sink: every update passes through one
 thread, in order; the ``start`` of a violation takes the ring's frames up to its frame (on the inference
-thread: a copy of references) and is held while that thread encodes them as MP4 (H.264 where OpenCV's
-FFmpeg can encode it, else MPEG-4 part 2 ``mp4v``), then leaves with the clip in its evidence.
+thread: a copy of references) and is held while that thread encodes them as an H.264 MP4 that browsers play
+(:mod:`streams.video`, through PyAV), then leaves with the clip in its evidence.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
-import tempfile
 import threading
 import time
 from collections import deque
 from dataclasses import replace
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -25,15 +23,12 @@ import numpy as np
 from detector.kinds import PERSON_KINDS
 from streams.events import EventKind, EventUpdate, Phase
 from streams.sinks import Sink
+from streams.video import encode_bytes
 
 logger = logging.getLogger(__name__)
 
 #: Kinds whose start carries a clip: what a person did (not a camera going offline or an absence).
 CLIP_KINDS = frozenset(EventKind(kind) for kind in PERSON_KINDS)
-#: Video codecs tried in order; the first this machine's OpenCV can write is kept.
-FOURCCS = ("avc1", "mp4v")
-_codec: str | None = None
-_codec_lock = threading.Lock()
 
 
 class FrameRing:
@@ -91,24 +86,8 @@ class FrameRing:
             return [(t, data) for t, data in self._frames if until - seconds <= t <= until]
 
 
-def video_writer(path: Path, fps: float, size: tuple[int, int]) -> tuple[cv2.VideoWriter, str] | None:
-    """A video writer with the first codec of :data:`FOURCCS` that works here (found once), and that
-    codec's FourCC; ``None`` when none opens."""
-    global _codec
-    with _codec_lock:
-        for fourcc in [_codec] if _codec else FOURCCS:
-            writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), fps, size)
-            if writer.isOpened():
-                if _codec is None:
-                    logger.info("event clips encoded as %s", fourcc)
-                _codec = fourcc
-                return writer, fourcc
-            writer.release()
-    return None
-
-
 def encode_clip(frames: list[tuple[float, bytes]]) -> bytes | None:
-    """An MP4 of JPEG frames at their own rate; ``None`` when there is nothing to encode or no codec."""
+    """An H.264 MP4 of JPEG frames at their own average rate; ``None`` when fewer than two decode."""
     images: list[np.ndarray] = []
     for _, data in frames:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
@@ -119,20 +98,8 @@ def encode_clip(frames: list[tuple[float, bytes]]) -> bytes | None:
     h, w = images[0].shape[:2]
     span = frames[-1][0] - frames[0][0]
     fps = min(30.0, max(1.0, (len(images) - 1) / span)) if span > 0 else 5.0
-    with tempfile.TemporaryDirectory(prefix="sitewatch-clip-") as folder:
-        path = Path(folder) / "clip.mp4"
-        opened = video_writer(path, fps, (w - w % 2, h - h % 2))
-        if opened is None:
-            logger.warning("no video codec available: events go without clips")
-            return None
-        writer = opened[0]
-        for image in images:
-            if image.shape[:2] != (h, w):
-                image = cv2.resize(image, (w, h))
-            writer.write(image[: h - h % 2, : w - w % 2])
-        writer.release()
-        data = path.read_bytes()
-    return data or None
+    same = (image if image.shape[:2] == (h, w) else cv2.resize(image, (w, h)) for image in images)
+    return encode_bytes(same, fps)
 
 
 class ClipSink:

@@ -15,11 +15,12 @@ class EvidenceMaker:
 
     Args:
         jpeg_quality: 1-100.
+        language: of the annotated copy's labels (the site's: ``zh`` or ``en``).
     """
 
-    def __init__(self, jpeg_quality: int = 85) -> None:
+    def __init__(self, jpeg_quality: int = 85, language: str = "zh") -> None:
         self.jpeg_quality = jpeg_quality
-        self.annotator = SceneAnnotator()
+        self.annotator = SceneAnnotator(language=language)
 
     def encode(self, image: np.ndarray) -> bytes:
         """JPEG bytes of a BGR image."""
@@ -29,7 +30,8 @@ class EvidenceMaker:
         return buf.tobytes()
 
     def make(self, frame: np.ndarray, scene: Scene | None) -> Evidence:
-        """Clean and annotated snapshots of ``frame`` (annotated = clean when there is no scene)."""
+        """Clean and annotated snapshots of ``frame`` (annotated = clean when there is no scene); the clean
+        one is ``frame`` as it is: the annotator draws on a copy."""
         clean = self.encode(frame)
         annotated = self.encode(self.annotator.annotate(frame, scene)) if scene is not None else clean
         return Evidence(snapshot=clean, annotated=annotated)

@@ -19,7 +19,7 @@ from starlette.types import Scope
 from api.access.auth import KEY_CACHE, Principal, Role, authenticate, hash_key
 from api.access.users import SESSION_COOKIE, session_principal
 from api.core.errors import NotFoundError
-from api.http.services import services_of
+from api.http.services import ServicesDep, services_of
 from api.models import User
 from api.storage.interface import EvidenceStore
 
@@ -266,6 +266,15 @@ def time_zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unknown time zone {name[:64]!r}") from None
+
+
+def requested_zone(services: ServicesDep, tz: TzQuery = None) -> ZoneInfo:
+    """The time zone a request names in ``tz`` (400 for an unknown one), else the API's own."""
+    return time_zone(tz) if tz else services.zone
+
+
+#: The time zone of a request's local days and hours: its ``tz`` query, else the API's own.
+ZoneDep = Annotated[ZoneInfo, Depends(requested_zone)]
 
 
 #: Longest period one request for figures may cover (a year and a month): bounds the work of one request.

@@ -4,29 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
-from api.access.deps import NameQuery, Reader, Reviewer, SessionDep
+from api.access.deps import NameQuery, Reader, Reviewer, SessionDep, ZoneDep
 from api.analysis.deps import VisibleIssue
-from api.analysis.schemas import AnalysisPublic, TrackedIssueClose, TrackedIssueIn, TrackedIssuePublic
+from api.analysis.rankings import rankings_of
+from api.analysis.schemas import (
+    AnalysisPublic,
+    RankingsPublic,
+    TrackedIssueClose,
+    TrackedIssueIn,
+    TrackedIssuePublic,
+)
 from api.analysis.service import analysis_of
 from api.analysis.tracked_issues import close_tracked, public_issues, track_finding
 from api.core.schemas import Time
 from api.http.params import API_PREFIX
-from api.http.services import services_of
 
 router = APIRouter(prefix=API_PREFIX, tags=["analysis"])
 
 
 @router.get("/analysis", response_model=AnalysisPublic, operation_id="get_analysis")
 def analysis(
-    request: Request,
     principal: Reader,
     session: SessionDep,
+    zone: ZoneDep,
     start: Time | None = None,
     end: Time | None = None,
     site_id: NameQuery = None,
-    tz: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     min_projects: Annotated[int, Query(ge=2, le=100)] = 2,
 ) -> dict[str, Any]:
     """Violations of ``[start, end)`` (default: the last 28 days) per project, company, kind, camera and
@@ -38,7 +43,31 @@ def analysis(
         principal=principal,
         start=start,
         end=end,
-        tz=tz or services_of(request.app).zone.key,
+        tz=zone.key,
+        site_id=site_id,
+        min_projects=min_projects,
+    )
+
+
+@router.get("/analysis/rankings", response_model=RankingsPublic, operation_id="get_rankings")
+def ranked(
+    principal: Reader,
+    session: SessionDep,
+    zone: ZoneDep,
+    start: Time | None = None,
+    end: Time | None = None,
+    site_id: NameQuery = None,
+    min_projects: Annotated[int, Query(ge=2, le=100)] = 2,
+) -> dict[str, Any]:
+    """Violations of ``[start, end)`` (default: the last 28 days) ranked per contractor, project, local hour
+    and camera on the caller's sites: count, share, cases open now and the count of the period as long
+    before; with the thresholds the findings of ``/analysis`` apply."""
+    return rankings_of(
+        session,
+        principal=principal,
+        start=start,
+        end=end,
+        tz=zone.key,
         site_id=site_id,
         min_projects=min_projects,
     )

@@ -104,6 +104,84 @@ class AnalysisPublic(BaseModel):
     findings: list[FindingPublic]
 
 
+class Ranked(BaseModel):
+    """What every row of a ranking holds."""
+
+    count: int = Field(description="Violations in the period.")
+    previous: int = Field(description="Violations in the period as long just before.")
+    share: float = Field(description="Of the period's violations, 0..1.")
+
+
+class ContractorRank(Ranked):
+    """A contractor (施工单位) over its projects with a row."""
+
+    company: str
+    open_cases: int = Field(description="Cases of its projects not closed now.")
+    projects: int = Field(description="Its projects with violations or open cases.")
+    projects_total: int = Field(description="Its projects in all.")
+    projects_over_bar: int = Field(description="Its projects at or above the bar of a recurring contractor.")
+    recurring: bool = Field(description="As many projects over the bar as make it a recurring contractor.")
+
+
+class ProjectRank(Ranked):
+    """A project (or a site without one)."""
+
+    site_id: str
+    project_id: int | None
+    name: str
+    company: str
+    open_cases: int = Field(description="Cases of the site not closed now.")
+    over_bar: bool = Field(description="At or above the bar (thresholds.project_bar).")
+
+
+class HourRank(Ranked):
+    """A local hour of the day."""
+
+    hour: int = Field(ge=0, le=23)
+
+
+class CameraRank(Ranked):
+    """A camera, with its false alarms."""
+
+    site_id: str
+    camera_id: str | None
+    project_id: int | None
+    name: str
+    open_cases: int
+    reviewed: int
+    dismissed: int
+    false_alarm_share: float | None
+
+
+class RankingThresholds(BaseModel):
+    """The figures behind the findings, for the UI to explain them (see api.analysis.scope.Thresholds)."""
+
+    median_project: float = Field(description="Median violations of the projects with any, this period.")
+    project_bar: float = Field(description="max(project_min, project_factor × median_project).")
+    project_factor: float
+    project_min: int
+    company_projects: int
+    rise_factor: float
+    rise_min: int
+    reopen_min: int
+    false_share: float
+    false_min: int
+
+
+class RankingsPublic(BaseModel):
+    """A period's violations ranked per contractor, project, local hour and camera, against the period
+    before."""
+
+    period: dict[str, str]
+    previous: dict[str, str]
+    totals: dict[str, int]
+    thresholds: RankingThresholds
+    contractors: list[ContractorRank]
+    projects: list[ProjectRank]
+    hours: list[HourRank]
+    cameras: list[CameraRank]
+
+
 class TrackedIssueIn(InModel):
     """Track a finding: who owns it, by when, under what title."""
 

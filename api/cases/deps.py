@@ -31,6 +31,7 @@ StatusName = Literal["open", "dispatched", "rectifying", "reinspection", "closed
 
 def case_filters(
     site_id: NameQuery = None,
+    camera_id: NameQuery = None,
     project_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     contractor: Annotated[
         str | None, Query(max_length=200, description="A part of the project's company (施工单位), any case.")
@@ -66,6 +67,7 @@ def case_filters(
     """The case board's filters from the query string (the same for the list, its summary and exports)."""
     return CaseFilters(
         site_id=site_id,
+        camera_id=camera_id,
         project_id=project_id,
         contractor=contractor,
         street=street,

@@ -19,6 +19,7 @@ from api.access.auth import Principal
 from api.cases.filters import CaseFilters, filtered
 from api.cases.listing import aware, count_cases, phone_shown, projects_of
 from api.core.db import local_zone
+from api.core.secretkeys import data_keys
 from api.http.export import Cell, ExportFormat, table_download
 from api.models import Case
 from detector.kinds import name as kind_name
@@ -72,6 +73,7 @@ def export_cases(
         statuses, (yes, no) = STATUS_NAMES[lang], YES_NO[lang]
         last: int | None = None
         with sessions() as reader:
+            key = data_keys(reader).pii
             while True:
                 query = filtered(select(Case), filters, principal=principal, now=now)
                 if last is not None:
@@ -90,7 +92,7 @@ def export_cases(
                         kind_name(case.kind, lang),
                         statuses.get(case.status, case.status), when(case.created_at), when(case.deadline_at),
                         when(case.closed_at), yes if late else no, hours, case.external_id or "",
-                        p.contact_name if p else "", (phone_shown(p, full=False) or "") if p else "",
+                        p.contact_name if p else "", (phone_shown(p, full=False, key=key) or "") if p else "",
                     ]  # fmt: skip
                 last = batch[-1].id
                 reader.expunge_all()

@@ -31,6 +31,7 @@ class CaseFilters:
     """
 
     site_id: str | None = None
+    camera_id: str | None = None
     project_id: int | None = None
     contractor: str | None = None
     street: str | None = None
@@ -76,7 +77,12 @@ def conditions(filters: CaseFilters, *, principal: Principal, now: datetime) -> 
     found: list[ColumnElement[bool]] = []
     if principal.site_ids:
         found.append(Case.site_id.in_(principal.site_ids))
-    for column, value in ((Case.site_id, f.site_id), (Case.kind, f.kind), (Project.id, f.project_id)):
+    for column, value in (
+        (Case.site_id, f.site_id),
+        (Case.camera_id, f.camera_id),
+        (Case.kind, f.kind),
+        (Project.id, f.project_id),
+    ):
         if value is not None:
             found.append(column == value)
     for text_column, text in ((Project.street, f.street), (Project.community, f.community)):

@@ -15,7 +15,7 @@ from api.access.auth import Principal
 from api.cases.filters import CaseFilters, CaseSort, filtered, ordering, overdue_clause
 from api.cases.schemas import CaseHistoryPublic, CasePublic, CaseSummary
 from api.cases.service import events_and_histories
-from api.core.secretkeys import MissingKeyError
+from api.core.secretkeys import MissingKeyError, SecretKey, data_keys
 from api.models import Case, Project
 from api.projects.actions import PHONE_ROLES
 from api.projects.service import decrypt_phone, mask_phone
@@ -36,13 +36,13 @@ def projects_of(session: Session, *, site_ids: list[str]) -> dict[str, Project]:
     return {p.site_id: p for p in session.scalars(select(Project).where(Project.site_id.in_(wanted)))}
 
 
-def phone_shown(project: Project, *, full: bool) -> str | None:
+def phone_shown(project: Project, *, full: bool, key: SecretKey) -> str | None:
     """The contact's phone as ``full`` or masked; ``None`` without one, or where the key cannot read it
     (logged: a case board must not go dark for a lost key; the projects API answers 503 for that)."""
     if project.contact_phone is None:
         return None
     try:
-        phone = decrypt_phone(project.contact_phone)
+        phone = decrypt_phone(project.contact_phone, key=key)
     except MissingKeyError:
         logger.warning("the phone number of project %d cannot be read with the key: not shown", project.id)
         return None
@@ -59,12 +59,13 @@ def public(session: Session, *found: Case, principal: Principal | None = None) -
     events, changes = events_and_histories(session, case_ids=[c.id for c in found])
     projects = projects_of(session, site_ids=[c.site_id for c in found])
     full = principal is not None and principal.role in PHONE_ROLES
+    key = data_keys(session).pii
     now = datetime.now(UTC)
     shown = []
     read: set[int] = set()
     for case in found:
         project = projects.get(case.site_id)
-        phone = phone_shown(project, full=full) if project is not None else None
+        phone = phone_shown(project, full=full, key=key) if project is not None else None
         if phone is not None and full and project is not None:
             read.add(project.id)
         deadline = aware(case.deadline_at)

@@ -15,6 +15,8 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.core.secretkeys import KEYS_INFO, DataKeys
+
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
@@ -87,14 +89,21 @@ ZONE_INFO = "zone"
 
 
 def session_factory(
-    engine: Engine, *, key_pepper: bytes | None = None, zone: ZoneInfo | None = None
+    engine: Engine,
+    *,
+    key_pepper: bytes | None = None,
+    zone: ZoneInfo | None = None,
+    keys: DataKeys | None = None,
 ) -> sessionmaker[Session]:
     """Sessions that keep objects readable after commit; with ``key_pepper``, sessions that can hash API
     keys (:func:`api.access.auth.key_digest`); with ``zone``, sessions that know the app's time zone of
-    local dates (:func:`local_zone`)."""
+    local dates (:func:`local_zone`); with ``keys``, the app's keys of personal data
+    (:func:`api.core.secretkeys.data_keys`)."""
     info: dict[str, object] = {} if key_pepper is None else {"key_pepper": key_pepper}
     if zone is not None:
         info[ZONE_INFO] = zone
+    if keys is not None:
+        info[KEYS_INFO] = keys
     return sessionmaker(engine, expire_on_commit=False, info=info)
 
 

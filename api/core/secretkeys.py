@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.core.errors import UnavailableError
 
@@ -27,6 +29,10 @@ logger = logging.getLogger(__name__)
 
 class MissingKeyError(UnavailableError, RuntimeError):
     """Data cannot be stored or read without its key (answered with 503)."""
+
+
+class FaceKeyError(MissingKeyError):
+    """Face data cannot be stored or read without the encryption key (answered with 503)."""
 
 
 class SecretKey:
@@ -108,6 +114,47 @@ class SecretKey:
             raise self.error(f"{self.env} does not decrypt the stored {self.what}") from exc
 
 
-#: The key of other personal data (the phone numbers of projects' safety contacts): ``SITEWATCH_PII_KEY``,
-#: else ``pii.key`` in the data directory.
-PII_KEY = SecretKey(env="SITEWATCH_PII_KEY", filename="pii.key", what="personal data")
+FACE_KEY_ENV = "SITEWATCH_FACE_KEY"
+PII_KEY_ENV = "SITEWATCH_PII_KEY"
+#: Where a session's factory keeps the app's :class:`DataKeys` (see :func:`data_keys`).
+KEYS_INFO = "data_keys"
+
+
+@dataclass(frozen=True)
+class DataKeys:
+    """The keys of one app's personal data, each from its variable, else from its file in the app's data
+    directory: ``face`` for face embeddings (``SITEWATCH_FACE_KEY``, ``face.key``), ``pii`` for other
+    personal data such as projects' contact phone numbers (``SITEWATCH_PII_KEY``, ``pii.key``).
+
+    They belong to an app, not to the process: two apps in one process (tests, a bench beside an API) keep
+    their own key files. Code that holds a session reaches them through :func:`data_keys`.
+    """
+
+    face: SecretKey
+    pii: SecretKey
+
+    @classmethod
+    def in_dir(cls, data_dir: Path | None) -> DataKeys:
+        """The keys of the app whose data lives in ``data_dir``, each key file made on first use when its
+        variable is not set; with ``None``, the variables only."""
+        keys = cls(
+            face=SecretKey(env=FACE_KEY_ENV, filename="face.key", what="face data", error=FaceKeyError),
+            pii=SecretKey(env=PII_KEY_ENV, filename="pii.key", what="personal data"),
+        )
+        if data_dir is not None:
+            keys.face.use_file(data_dir)
+            keys.pii.use_file(data_dir)
+        return keys
+
+
+def data_keys(source: Session | sessionmaker[Session]) -> DataKeys:
+    """The data keys of the app a session (or a session factory) belongs to; a factory made without them
+    (a CLI, a helper process) reads the keys from the environment only.
+
+    >>> from sqlalchemy import create_engine
+    >>> data_keys(sessionmaker(create_engine("sqlite://"))).pii.env
+    'SITEWATCH_PII_KEY'
+    """
+    info = source.info if isinstance(source, Session) else source.kw.get("info", {})
+    keys = info.get(KEYS_INFO)
+    return keys if isinstance(keys, DataKeys) else DataKeys.in_dir(None)

@@ -69,6 +69,9 @@ class ApiSettings(BaseSettings):
             ``https://tiles.example/{z}/{x}/{y}.png`` or ``/tiles/{z}/{x}/{y}.png`` on this server
             (``SITEWATCH_MAP_TILES``); ``None``: the map draws its markers on a plain background, offline.
         map_attribution: the tiles' attribution (``SITEWATCH_MAP_ATTRIBUTION``), shown on the map.
+        camera_stale_s: a camera whose edge box last reported its health longer ago than this is shown
+            offline everywhere (camera lists, the map, ``/metrics``), whatever it last reported: a box that
+            lost power or its network reports nothing at all (``SITEWATCH_CAMERA_STALE_S``).
     """
 
     model_config = SettingsConfigDict(
@@ -100,6 +103,7 @@ class ApiSettings(BaseSettings):
     event_silence_min: float = Field(10.0, ge=0)
     map_tiles: str | None = None
     map_attribution: str = ""
+    camera_stale_s: float = Field(120.0, gt=0)
 
     @classmethod
     def settings_customise_sources(

@@ -21,6 +21,7 @@ from alerts.channels import Channel, Outcome
 from alerts.config import ChannelConfig
 from alerts.contract import CaseNotice, EventNotice
 from api.cases.service import add_note
+from api.core.secretkeys import data_keys
 from api.models import Case, Delivery
 from api.projects.service import decrypt_phone, project_for_site
 
@@ -43,7 +44,7 @@ def contact_of_site(session: Session, *, site_id: str) -> Contact | None:
     shown = ""
     if token:
         try:
-            shown = masked(decrypt_phone(token))
+            shown = masked(decrypt_phone(token, key=data_keys(session).pii))
         except Exception:  # no key here: the send reports it; the history shows no digits meanwhile
             shown = "****"
     return Contact(project=project.name, name=project.contact_name, phone_token=token, masked=shown)
@@ -71,6 +72,7 @@ def hold_over_limit(
                 Delivery.delivered_at >= now - WINDOW,
             )
         ).all()
+    key = data_keys(sessions).pii
     numbers: dict[str, str | None] = {}
 
     def number(token: object) -> str | None:
@@ -78,7 +80,7 @@ def hold_over_limit(
             return None
         if token not in numbers:
             try:
-                numbers[token] = decrypt_phone(token)
+                numbers[token] = decrypt_phone(token, key=key)
             except Exception:  # unreadable: the send itself fails and says why
                 numbers[token] = None
         return numbers[token]

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.channels import Channel, Outcome
 from alerts.config import ALIYUN_TYPES, AlertsConfig, RouteConfig
 from alerts.factory import make_channel
+from api.core.secretkeys import data_keys
 from api.delivery import contacts
 from api.delivery.attempts import TokenBucket, claim, new_delivery, record
 from api.http.services import Slot
@@ -86,8 +88,9 @@ class Dispatcher:
         self.links = links
         self.lease_margin_s = lease_margin_s
         self.zone = ZoneInfo(config.timezone)
+        reveal = partial(decrypt_phone, key=data_keys(sessions).pii)  # phone numbers read just in time
         self.channels: dict[str, Channel] = {
-            name: make_channel(name, channel, self.zone, reveal=decrypt_phone)
+            name: make_channel(name, channel, self.zone, reveal=reveal)
             for name, channel in config.channels.items()
         }
         self.buckets = {

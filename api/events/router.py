@@ -11,8 +11,8 @@ from api.access.deps import Reader, Reviewer, SessionDep, StoreDep
 from api.events import evidence
 from api.events.deps import EventFiltersDep, VisibleEvent
 from api.events.export import Lang, export_events
-from api.events.schemas import EventPage, EventPublic, ReviewIn
-from api.events.service import event_page, review_event
+from api.events.schemas import EventPage, EventPublic, PendingCount, ReviewIn
+from api.events.service import event_page, pending_count, review_event
 from api.http.export import MEDIA_TYPES, ExportFormat
 from api.http.params import API_PREFIX
 from api.http.services import ServicesDep, services_of
@@ -53,6 +53,12 @@ def events_export(
     )
 
 
+@router.get("/pending-count", response_model=PendingCount, operation_id="count_pending_events")
+def pending(principal: Reader, session: SessionDep) -> PendingCount:
+    """How many events of the caller's sites wait for review (the web UI's badge polls it)."""
+    return pending_count(session, principal=principal)
+
+
 @router.get("/{event_id}", response_model=EventPublic, operation_id="get_event")
 def event(principal: Reader, event: VisibleEvent) -> EventPublic:
     """One event."""
@@ -77,12 +83,14 @@ def snapshot(
     "/{event_id}/clip",
     operation_id="get_event_clip",
     response_class=Response,
-    responses={200: {"content": {"video/mp4": {}}}},
+    responses={200: {"content": {evidence.CLIP_MEDIA_TYPE: {}}}},
 )
 def clip(principal: Reader, event: VisibleEvent, session: SessionDep, store: StoreDep) -> Response:
-    """The event's MP4 clip, when the edge recorded one."""
+    """The event's MP4 clip (H.264), when the edge recorded one; a clip an older edge box wrote in a codec
+    browsers do not play is transcoded on its first request and kept."""
     return Response(
-        evidence.clip(session, principal=principal, event=event, store=store), media_type="video/mp4"
+        evidence.clip(session, principal=principal, event=event, store=store),
+        media_type=evidence.CLIP_MEDIA_TYPE,
     )
 
 

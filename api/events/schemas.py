@@ -70,3 +70,13 @@ class ReviewIn(InModel):
 
     verdict: Literal["confirmed", "false_alarm"]
     note: str = Field(default="", max_length=2000)
+
+
+class PendingCount(BaseModel):
+    """How many events wait for review (of the sites the caller sees), for a badge that polls it."""
+
+    pending: int = Field(description="Events whose review status is pending.")
+    newest_started_at: datetime | None = Field(
+        description="When the newest pending event started (a new one changes it even when as many were "
+        "reviewed meanwhile); null when none waits."
+    )

@@ -16,7 +16,7 @@ from api.access.auth import Principal
 from api.cases.service import maybe_open_case
 from api.core.errors import BadRequestError
 from api.core.schemas import bounded_time
-from api.events.schemas import EventPage, EventPublic
+from api.events.schemas import EventPage, EventPublic, PendingCount
 from api.models import Event, Project, Review
 from api.notifications.notify import notify_event
 from api.sites.false_alarm_memory import forget_event, remember
@@ -184,3 +184,14 @@ def review_event(
         maybe_open_case(session, event=event, moment="on_confirm", actor=principal.name)
     session.commit()
     return review
+
+
+def pending_count(session: Session, *, principal: Principal) -> PendingCount:
+    """How many events the principal may see wait for review, and when the newest of them started (one
+    indexed aggregate: cheap enough for every open page to poll)."""
+    query = select(func.count(), func.max(Event.started_at)).where(Event.review_status == "pending")
+    if principal.site_ids:
+        query = query.where(Event.site_id.in_(principal.site_ids))
+    count, newest = session.execute(query).one()
+    session.rollback()  # a read-only transaction: end it
+    return PendingCount(pending=count, newest_started_at=newest)

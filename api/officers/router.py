@@ -13,9 +13,8 @@ from api.access.deps import (
     Reviewer,
     SessionDep,
     SiteIdPath,
-    TzQuery,
+    ZoneDep,
     reporting_site,
-    time_zone,
     visible_site,
 )
 from api.http.params import API_PREFIX
@@ -103,10 +102,8 @@ def presence(
     day: date,
     principal: Reader,
     session: SessionDep,
-    services: ServicesDep,
-    tz: TzQuery = None,
+    zone: ZoneDep,
 ) -> list[PresencePublic]:
     """The officers' presence on a day (in time zone ``tz``, by default the API's)."""
     visible_site(principal, site_id)
-    zone = time_zone(tz) if tz else services.zone
     return actions.presence(session, site_id=site_id, day=day, zone=zone)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import cv2
@@ -16,13 +15,12 @@ from sqlalchemy.orm import Session
 
 from api.access.audit import audit
 from api.core.errors import InvalidError
-from api.core.secretkeys import MissingKeyError, SecretKey
+from api.core.secretkeys import SecretKey, data_keys
 from api.models import Officer, OfficerEmbedding, PresenceInterval
 from api.sites.service import ensure_site
 
 logger = logging.getLogger(__name__)
 
-FACE_KEY_ENV = "SITEWATCH_FACE_KEY"
 PRESENCE_GAP = timedelta(minutes=2)
 #: The most photos of one enrolment.
 MAX_PHOTOS = 20
@@ -34,32 +32,18 @@ MAX_SIDE = 2048
 _REDUCED = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4), (2, cv2.IMREAD_REDUCED_COLOR_2))
 
 
-class FaceKeyError(MissingKeyError):
-    """Face data cannot be stored or read without the encryption key (answered with 503)."""
+def encrypt_embedding(vector: np.ndarray, *, key: SecretKey) -> bytes:
+    """An embedding as float32 bytes, encrypted with ``key`` (an app's ``DataKeys.face``)."""
+    return key.encrypt(np.asarray(vector, np.float32).tobytes())
 
 
-#: The key of face embeddings: ``SITEWATCH_FACE_KEY``, else ``face.key`` in the data directory.
-FACE_KEY = SecretKey(env=FACE_KEY_ENV, filename="face.key", what="face data", error=FaceKeyError)
-
-
-def use_face_key_file(data_dir: Path) -> Path | None:
-    """Use, in this process, the key kept in ``data_dir/face.key`` whenever ``SITEWATCH_FACE_KEY`` is not set,
-    creating it (mode 0600) on the first start; its path, or ``None`` when the variable is set."""
-    return FACE_KEY.use_file(data_dir)
-
-
-def encrypt_embedding(vector: np.ndarray) -> bytes:
-    """An embedding as float32 bytes, encrypted."""
-    return FACE_KEY.encrypt(np.asarray(vector, np.float32).tobytes())
-
-
-def decrypt_embedding(token: bytes) -> np.ndarray:
+def decrypt_embedding(token: bytes, *, key: SecretKey) -> np.ndarray:
     """The embedding of an encrypted token.
 
     Raises:
         FaceKeyError: the key is missing or is not the one the token was made with.
     """
-    return np.frombuffer(FACE_KEY.decrypt(token), np.float32)
+    return np.frombuffer(key.decrypt(token), np.float32)
 
 
 def decode_photo(data: bytes, source: str) -> np.ndarray:
@@ -114,7 +98,8 @@ def enroll_officer(
     """
     from detector.faces import EnrollmentError, enrollment_embedding
 
-    FACE_KEY.cipher()  # fail before any work when face data cannot be stored
+    key = data_keys(session).face
+    key.cipher()  # fail before any work when face data cannot be stored
     vectors, rejected = [], []
     for filename, data in photos:
         try:
@@ -131,7 +116,9 @@ def enroll_officer(
     session.flush()
     for vector in vectors:
         session.add(
-            OfficerEmbedding(officer_id=officer.id, ciphertext=encrypt_embedding(vector), created_at=now)
+            OfficerEmbedding(
+                officer_id=officer.id, ciphertext=encrypt_embedding(vector, key=key), created_at=now
+            )
         )
     audit(
         session,
@@ -159,9 +146,10 @@ def gallery(session: Session, *, site_id: str) -> dict[str, list[list[float]]]:
         .join(OfficerEmbedding, OfficerEmbedding.officer_id == Officer.id)
         .where(Officer.site_id == site_id, Officer.enabled.is_(True))
     )
+    key = data_keys(session).face
     out: dict[str, list[list[float]]] = {}
     for name, token in rows:
-        out.setdefault(name, []).append([round(float(v), 6) for v in decrypt_embedding(token)])
+        out.setdefault(name, []).append([round(float(v), 6) for v in decrypt_embedding(token, key=key)])
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -11,7 +12,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.services import Slot, services_of
@@ -109,6 +111,13 @@ class ApiMetrics:
         self.deliveries = Gauge(
             "sitewatch_deliveries", "Deliveries to channels, by status", ["status"], registry=self.registry
         )
+        self.cameras = Gauge(
+            "sitewatch_site_cameras",
+            "Cameras by site and state: online, offline (as reported) or stale (no report for longer than "
+            "SITEWATCH_CAMERA_STALE_S, whatever the last one said)",
+            ["site", "state"],
+            registry=self.registry,
+        )
         self.suppressions = SuppressionCounter()
         self.registry.register(self.suppressions)
 
@@ -139,6 +148,7 @@ class ApiMetrics:
                 select(Delivery.status, func.count()).group_by(Delivery.status)
             ):
                 self.deliveries.labels(status).set(count)
+            self.read_cameras(session, stale_s=services_of(request.app).settings.camera_stale_s)
             self.suppressions.values = [
                 (site, camera, kind, count)
                 for site, camera, stored in session.execute(
@@ -149,6 +159,29 @@ class ApiMetrics:
         free = services_of(request.app).store.free_mb()
         if free is not None:
             self.disk_free_bytes.set(free * 2**20)
+
+    def read_cameras(self, session: Session, *, stale_s: float) -> None:
+        """Count each site's cameras online, offline and stale now (every state of a site with cameras has
+        a sample, 0 included, so that a camera coming back shows as a change, not as a series that ends)."""
+        stale = datetime.now(UTC) - timedelta(seconds=stale_s)
+        state = case(
+            (CameraHealth.reported_at < stale, "stale"),
+            (CameraHealth.online.is_(True), "online"),
+            else_="offline",
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for site, name, count in session.execute(
+            select(CameraHealth.site_id, state, func.count()).group_by(CameraHealth.site_id, state)
+        ):
+            counts.setdefault(site, dict.fromkeys(CAMERA_STATES, 0))[name] = count
+        self.cameras.clear()  # a site whose cameras are gone leaves no series behind
+        for site, by_state in counts.items():
+            for name, count in by_state.items():
+                self.cameras.labels(site, name).set(count)
+
+
+#: The states of :attr:`ApiMetrics.cameras`.
+CAMERA_STATES = ("online", "offline", "stale")
 
 
 class RequestMetrics:

@@ -55,10 +55,13 @@ class MapSettingsPublic(BaseModel):
         tiles: the tiles' URL template (Leaflet's ``{z}/{x}/{y}``); ``null``: no tiles, the markers on a
             plain background with a scale.
         attribution: the tiles' attribution, shown on the map.
+        camera_stale_s: a camera silent for longer than this is offline (``SITEWATCH_CAMERA_STALE_S``),
+            for the map's legend to say so.
     """
 
     tiles: str | None
     attribution: str
+    camera_stale_s: float | None = None
 
 
 @router.get("/ui/map", response_model=MapSettingsPublic, operation_id="get_map_settings", tags=["ui"])
@@ -66,7 +69,11 @@ def map_settings(principal: Reader, request: Request) -> MapSettingsPublic:
     """The district map's tile server and attribution (``SITEWATCH_MAP_TILES``,
     ``SITEWATCH_MAP_ATTRIBUTION``); ``tiles`` is null when none is configured."""
     settings = services_of(request.app).settings
-    return MapSettingsPublic(tiles=settings.map_tiles, attribution=settings.map_attribution)
+    return MapSettingsPublic(
+        tiles=settings.map_tiles,
+        attribution=settings.map_attribution,
+        camera_stale_s=settings.camera_stale_s,
+    )
 
 
 @open_router.get("/", include_in_schema=False)

@@ -10,6 +10,7 @@ from api.access.audit import audit
 from api.access.auth import Principal
 from api.core.db import local_zone
 from api.core.errors import BadRequestError, ConflictError
+from api.core.secretkeys import data_keys
 from api.models import Project
 from api.projects.schemas import ProjectIn, ProjectPatch, ProjectPublic, ProjectState
 from api.projects.service import (
@@ -38,12 +39,13 @@ def public(session: Session, principal: Principal, *found: Project) -> list[Proj
     """
     full = principal.role in PHONE_ROLES
     day = today(zone=local_zone(session))
+    key = data_keys(session).pii
     shown = []
     read: list[int] = []
     for project in found:
         phone = None
         if project.contact_phone is not None:
-            phone = decrypt_phone(project.contact_phone)
+            phone = decrypt_phone(project.contact_phone, key=key)
             if full:
                 read.append(project.id)
             else:

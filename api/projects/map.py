@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.core.db import local_zone
@@ -16,16 +16,22 @@ from api.projects.schemas import MarkerStatus, ProjectMarker, ProjectState
 from api.projects.service import state_of, today
 
 
-def markers(session: Session, *, site_ids: Sequence[str]) -> list[ProjectMarker]:
-    """A marker for each project of ``site_ids`` (``[]``: every site), by id."""
-    now = datetime.now(UTC)
+def markers(
+    session: Session, *, site_ids: Sequence[str], stale_s: float, now: datetime | None = None
+) -> list[ProjectMarker]:
+    """A marker for each project of ``site_ids`` (``[]``: every site), by id; a camera is offline when its
+    edge box reported it so, or reported nothing for over ``stale_s`` seconds."""
+    now = now or datetime.now(UTC)
     day = today(zone=local_zone(session))
 
     scope = [Project.site_id.in_(site_ids)] if site_ids else []
 
     projects = session.scalars(select(Project).where(*scope).order_by(Project.id))
     cameras: defaultdict[str, tuple[int, int]] = defaultdict(lambda: (0, 0))
-    offline = func.sum(case((CameraHealth.online.is_(False), 1), else_=0))
+    stale = now - timedelta(seconds=stale_s)
+    offline = func.sum(
+        case((or_(CameraHealth.online.is_(False), CameraHealth.reported_at < stale), 1), else_=0)
+    )
     for site, total, down in session.execute(
         select(CameraHealth.site_id, func.count(), offline)
         .join(Project, Project.site_id == CameraHealth.site_id)

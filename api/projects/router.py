@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from api.access.deps import Reader, Reviewer, SessionDep, visible_site
 from api.http.params import API_PREFIX
+from api.http.services import ServicesDep
 from api.projects import actions
 from api.projects.deps import VisibleProject
 from api.projects.map import markers
@@ -43,10 +44,11 @@ def projects(
 
 
 @router.get("/projects/map", response_model=list[ProjectMarker], operation_id="project_map")
-def project_map(principal: Reader, session: SessionDep) -> list[ProjectMarker]:
-    """Every visible project with its cameras (offline too), open and overdue cases, and the most urgent
-    of them as ``status`` (a constant number of queries for any number of projects)."""
-    return markers(session, site_ids=principal.site_ids)
+def project_map(principal: Reader, session: SessionDep, services: ServicesDep) -> list[ProjectMarker]:
+    """Every visible project with its cameras (offline too: reported so, or not heard from for longer than
+    ``SITEWATCH_CAMERA_STALE_S``), open and overdue cases, and the most urgent of them as ``status`` (a
+    constant number of queries for any number of projects)."""
+    return markers(session, site_ids=principal.site_ids, stale_s=services.settings.camera_stale_s)
 
 
 @router.get("/projects/{project_id}", response_model=ProjectPublic, operation_id="get_project")

@@ -136,7 +136,8 @@ class ProjectPublic(BaseModel):
 class ProjectMarker(BaseModel):
     """A project on the map, with what its status colour says: ``status`` is the most urgent of
     ``overdue`` > ``open_cases`` > ``offline`` > ``active``; ``finished`` and ``planned`` projects keep
-    their state."""
+    their state. ``cameras_offline``: reported offline, or silent for longer than
+    ``SITEWATCH_CAMERA_STALE_S``."""
 
     id: int
     site_id: str

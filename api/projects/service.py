@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from api.access.audit import audit
 from api.core.db import local_zone
 from api.core.errors import InvalidError
-from api.core.secretkeys import PII_KEY
+from api.core.secretkeys import SecretKey, data_keys
 from api.models import Project
 from api.projects.schemas import ProjectIn, ProjectPatch, ProjectState
 from api.sites.service import ensure_site
@@ -82,21 +82,21 @@ def contact_of(session: Session, *, site_id: str) -> tuple[str, str] | None:
     project = project_for_site(session, site_id=site_id)
     if project is None or project.contact_phone is None:
         return None
-    return project.contact_name, decrypt_phone(project.contact_phone)
+    return project.contact_name, decrypt_phone(project.contact_phone, key=data_keys(session).pii)
 
 
-def encrypt_phone(phone: str | None) -> str | None:
-    """A phone number as stored: a Fernet token under :data:`api.core.secretkeys.PII_KEY`."""
-    return None if phone is None else PII_KEY.encrypt(phone.encode()).decode()
+def encrypt_phone(phone: str | None, *, key: SecretKey) -> str | None:
+    """A phone number as stored: a Fernet token under ``key`` (the app's ``DataKeys.pii``)."""
+    return None if phone is None else key.encrypt(phone.encode()).decode()
 
 
-def decrypt_phone(token: str) -> str:
+def decrypt_phone(token: str, *, key: SecretKey) -> str:
     """The phone number of a stored token.
 
     Raises:
         api.core.secretkeys.MissingKeyError: the key is missing or not the one it was stored with.
     """
-    return PII_KEY.decrypt(token.encode()).decode()
+    return key.decrypt(token.encode()).decode()
 
 
 def mask_phone(phone: str) -> str:
@@ -152,7 +152,7 @@ def create_project(session: Session, *, body: ProjectIn, actor: str) -> Project:
     ensure_site(session, site_id=body.site_id)
     now = datetime.now(UTC)
     fields = body.model_dump(exclude={"contact_phone"})
-    phone = encrypt_phone(body.contact_phone)
+    phone = encrypt_phone(body.contact_phone, key=data_keys(session).pii)
     project = Project(**fields, contact_phone=phone, created_at=now, updated_at=now)
     session.add(project)
     session.flush()
@@ -180,7 +180,7 @@ def update_project(session: Session, *, project: Project, patch: ProjectPatch, a
     old_end = project.planned_end
     changed: dict[str, Any] = {}
     for name, value in changes.items():
-        stored = encrypt_phone(value) if name == "contact_phone" else value
+        stored = encrypt_phone(value, key=data_keys(session).pii) if name == "contact_phone" else value
         if name == "contact_phone" or getattr(project, name) != value:
             setattr(project, name, stored)
             changed[name] = "(changed)" if name == "contact_phone" else value

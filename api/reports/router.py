@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.access.deps import NameQuery, Reader, SessionDep, StoreDep, TzQuery
+from api.access.deps import NameQuery, Reader, SessionDep, StoreDep, ZoneDep
 from api.http.params import API_PREFIX
 from api.http.services import services_of
 from api.reports.brief_file import PDF_TURNS, brief_file
@@ -25,11 +25,11 @@ def brief(
     principal: Reader,
     session: SessionDep,
     store: StoreDep,
+    zone: ZoneDep,
     period: Annotated[str, Query(max_length=20, description="A week (2026-W48) or a month (2026-11).")],
     site_id: NameQuery = None,
     format: Literal["html", "pdf"] = "html",
     lang: Literal["zh", "en"] = "zh",
-    tz: TzQuery = None,
 ) -> Response:
     """The brief of a district (every site the caller sees) or of one site; PDFs are printed two at a time
     (503 with ``Retry-After`` when the wait for a turn is too long)."""
@@ -38,7 +38,7 @@ def brief(
         principal=principal,
         store=store,
         period=period,
-        tz=tz or services_of(request.app).zone.key,
+        tz=zone.key,
         site_id=site_id,
         format=format,
         lang=lang,

@@ -6,10 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.access.deps import NameQuery, Reader, SessionDep, TzQuery
+from api.access.deps import NameQuery, Reader, SessionDep, ZoneDep
 from api.core.schemas import Time
 from api.http.params import API_PREFIX
-from api.http.services import ServicesDep
 from api.reports.stats import stats_of
 
 router = APIRouter(prefix=API_PREFIX, tags=["statistics"])
@@ -19,13 +18,11 @@ router = APIRouter(prefix=API_PREFIX, tags=["statistics"])
 def stats(
     principal: Reader,
     session: SessionDep,
-    services: ServicesDep,
+    zone: ZoneDep,
     since: Time | None = None,
     until: Time | None = None,
     site_id: NameQuery = None,
-    tz: TzQuery = None,
 ) -> dict[str, Any]:
     """Violations, false-alarm share, cases, handling times, officer on-site share (default: last 7 days;
     days in ``tz``, by default the API's time zone)."""
-    zone = tz or services.zone.key
-    return stats_of(session, principal=principal, since=since, until=until, tz=zone, site_id=site_id)
+    return stats_of(session, principal=principal, since=since, until=until, tz=zone.key, site_id=site_id)

@@ -19,10 +19,16 @@ from api.access.deps import (
 )
 from api.access.schemas import AuditPublic
 from api.http.params import API_PREFIX
-from api.http.services import services_of
+from api.http.services import ServicesDep, services_of
 from api.sites import listing
 from api.sites.config import CONFIG_CHECK, put_site_config, site_config
-from api.sites.schemas import CameraHealthIn, CameraHealthPublic, SiteConfigPublic, SitePublic
+from api.sites.schemas import (
+    CameraHealthIn,
+    CameraHealthPublic,
+    CameraListed,
+    SiteConfigPublic,
+    SitePublic,
+)
 from api.sites.service import record_health
 
 router = APIRouter(prefix=API_PREFIX, tags=["sites"])
@@ -43,10 +49,28 @@ def sites(principal: Reader, session: SessionDep) -> list[SitePublic]:
 
 
 @router.get("/sites/{site_id}/cameras", response_model=list[CameraHealthPublic], operation_id="list_cameras")
-def cameras(site_id: SiteIdPath, principal: Reader, session: SessionDep) -> list[CameraHealthPublic]:
-    """Every camera of the site with its latest health."""
+def cameras(
+    site_id: SiteIdPath, principal: Reader, session: SessionDep, services: ServicesDep
+) -> list[CameraHealthPublic]:
+    """Every camera of the site with its latest health (offline once its last report is older than
+    ``SITEWATCH_CAMERA_STALE_S``)."""
     visible_site(principal, site_id)
-    return listing.cameras(session, site_id=site_id)
+    return listing.cameras(session, site_id=site_id, stale_s=services.settings.camera_stale_s)
+
+
+@router.get("/cameras", response_model=list[CameraListed], operation_id="list_all_cameras")
+def all_cameras(
+    principal: Reader,
+    session: SessionDep,
+    services: ServicesDep,
+    offline: Annotated[bool, Query(description="Only the cameras offline now.")] = False,
+) -> list[CameraListed]:
+    """Every camera of the caller's sites in one answer, by project: its latest health (offline once its
+    last report is older than ``SITEWATCH_CAMERA_STALE_S``), its site's and project's names, and its
+    unexpired false-alarm memory."""
+    return listing.all_cameras(
+        session, principal=principal, stale_s=services.settings.camera_stale_s, offline_only=offline
+    )
 
 
 @router.get(

@@ -37,13 +37,15 @@ class CameraHealthIn(InModel):
 
 
 class CameraHealthPublic(BaseModel):
-    """A camera's latest health."""
+    """A camera's latest health: ``online`` as the API judges it now, which is what its edge box last
+    reported (``reported_online``) unless that report is older than ``SITEWATCH_CAMERA_STALE_S``
+    (``stale``): a box that lost its power or network reports nothing, and its cameras are offline."""
 
     model_config = ConfigDict(from_attributes=True)
 
     site_id: str
     camera_id: str
-    online: bool
+    online: bool = Field(description="Reported online, in a report not older than the stale limit.")
     input_fps: float
     frames_processed: int
     last_frame_at: datetime | None
@@ -53,6 +55,28 @@ class CameraHealthPublic(BaseModel):
     has_thumbnail: bool = False
     suppressions: dict[str, int] = Field(
         default_factory=dict, description="Looks the false-alarm memory suppressed, per kind, in total."
+    )
+    reported_online: bool | None = Field(
+        default=None, description="What the edge box last reported, however long ago."
+    )
+    stale: bool = Field(
+        default=False, description="The last report is older than the stale limit (SITEWATCH_CAMERA_STALE_S)."
+    )
+    last_seen_s: float | None = Field(default=None, description="Seconds since the last report.")
+    stale_after_s: float | None = Field(
+        default=None, description="The stale limit the camera was judged by (SITEWATCH_CAMERA_STALE_S)."
+    )
+
+
+class CameraListed(CameraHealthPublic):
+    """A camera in the list of every visible camera: its health, where it is, and its site's unexpired
+    false-alarm memory of it."""
+
+    site_name: str = ""
+    project_id: int | None = None
+    project_name: str = ""
+    false_alarms: list[FalseAlarmPublic] = Field(
+        default_factory=list, description="The camera's unexpired false-alarm memory."
     )
 
 

@@ -15,7 +15,7 @@ import { mapView } from "./views/map.js";
 import { officersView } from "./views/officers.js";
 import { projectsView } from "./views/projects.js";
 import { recurringView } from "./views/recurring.js";
-import { reviewView } from "./views/review.js";
+import { announceNew, reviewView } from "./views/review.js";
 
 defineTexts(
   {
@@ -71,6 +71,33 @@ async function start() {
   $("#who").textContent = `${state.me.name} · ${state.me.role}`;
   translateShell();
   route();
+  poll.last = null; // whoever logged in: no announcement for what waited before
+  countPending();
+}
+
+// -- the review badge: how many events wait, polled; new ones announced (see review.js) ---------------
+
+const POLL_MS = 15_000;
+const poll = { timer: 0, last: null };
+async function countPending() {
+  clearTimeout(poll.timer);
+  if (!state.me) return;
+  try {
+    const { pending, newest_started_at: newest } = await api("/api/v1/events/pending-count");
+    const link = $("header nav a[href='#/review']");
+    // The number is drawn by CSS (::after) from data-count, so that the link's text stays its label.
+    if (pending > 0) link.dataset.count = pending > 99 ? "99+" : String(pending);
+    else delete link.dataset.count;
+    link.setAttribute("aria-label", pending > 0 ? `${t("nav.review")} (${pending} ${t("r.badge")})` : t("nav.review"));
+    const last = poll.last;
+    if (last && (pending > last.pending || (newest && newest !== last.newest && (!last.newest || newest > last.newest)))) {
+      announceNew(Math.max(1, pending - last.pending));
+    }
+    poll.last = { pending, newest };
+  } catch (error) {
+    if (error.message === "401") return; // logged out (the log-in form shows): start() polls again
+  }
+  if (state.me) poll.timer = setTimeout(countPending, POLL_MS);
 }
 
 function route() {
@@ -95,12 +122,17 @@ $("#lang").addEventListener("click", () => {
   localStorage.setItem("sitewatch.lang", state.lang);
   translateShell();
   route();
+  countPending(); // the badge's label in the new language
 });
 $("#logout").addEventListener("click", async () => {
   await fetch("/api/v1/auth/logout", { method: "POST", credentials: "same-origin" });
   state.me = null;
+  clearTimeout(poll.timer);
+  delete $("header nav a[href='#/review']").dataset.count;
   showLogin();
 });
+document.addEventListener("sitewatch:reviewed", countPending);
+document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") countPending(); });
 window.addEventListener("hashchange", route);
 translateShell();
 start();

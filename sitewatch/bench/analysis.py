@@ -22,6 +22,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from api.access.auth import Principal
+from api.analysis.rankings import rankings
 from api.analysis.service import analyse
 from api.core.db import make_engine, migrate, session_factory
 from api.core.kinds import VIOLATIONS
@@ -192,9 +193,10 @@ def check(result: dict[str, Any], planted: Planted) -> list[str]:
 
 
 def bench_analysis(*, plan: Plan | None = None, runs: int = 3, folder: Path | None = None) -> dict[str, Any]:
-    """Seed ``plan`` into a fresh SQLite database, time :func:`api.analysis.service.analyse` over the whole
-    period (best and median of ``runs``, wall clock, and the least CPU time: on a busy machine the wall clock
-    measures the neighbours too), and check the planted findings."""
+    """Seed ``plan`` into a fresh SQLite database, time :func:`api.analysis.service.analyse` and
+    :func:`api.analysis.rankings.rankings` over the whole period (best and median of ``runs``, wall clock,
+    and the least CPU time: on a busy machine the wall clock measures the neighbours too), and check the
+    planted findings."""
     plan = plan or Plan()
     with tempfile.TemporaryDirectory(prefix="sitewatch-analysis-") as temp:
         path = (folder or Path(temp)) / "analysis.sqlite"
@@ -214,7 +216,15 @@ def bench_analysis(*, plan: Plan | None = None, runs: int = 3, folder: Path | No
                 result = analyse(session, principal=principal, start=planted.start, end=planted.end, tz=ZONE)
                 times.append(time.perf_counter() - began)
                 cpu.append(time.process_time() - used)  # SQLite runs in this process: its CPU time too
+        ranked, ranked_cpu = [], []
+        for _ in range(runs):  # the recurring page's rankings, the period and the one before
+            with sessions() as session:
+                began, used = time.perf_counter(), time.process_time()
+                rankings(session, principal=principal, start=planted.start, end=planted.end, tz=ZONE)
+                ranked.append(time.perf_counter() - began)
+                ranked_cpu.append(time.process_time() - used)
         engine.dispose()
+    ranked.sort()
     times.sort()
     return figures(
         {
@@ -225,6 +235,8 @@ def bench_analysis(*, plan: Plan | None = None, runs: int = 3, folder: Path | No
             "analysis_best_s": times[0],
             "analysis_median_s": times[len(times) // 2],
             "analysis_cpu_s": min(cpu),
+            "rankings_best_s": ranked[0],
+            "rankings_cpu_s": min(ranked_cpu),
             "findings": len(result["findings"]),
             "problems": check(result, planted),
         }

@@ -1,5 +1,5 @@
 """The district map at scale, for ``sitewatch bench ui``: ``count`` projects seeded straight into the
-database (each on its own site, phone numbers encrypted with :data:`api.core.secretkeys.PII_KEY`, a share with
+database (each on its own site, phone numbers encrypted with the app's ``DataKeys.pii``, a share with
 cameras offline, open and overdue cases), then the map page's first render and a refresh timed in Chromium.
 
 Example:
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 from sqlalchemy import insert, select
 
-from api.core.secretkeys import PII_KEY
+from api.core.secretkeys import data_keys
 from api.http.services import services_of
 from api.models import CameraHealth, Case, Project, Site
 
@@ -53,6 +53,7 @@ def seed_projects(app: FastAPI, *, count: int) -> None:
     open case, every 15th's case overdue) written in bulk."""
     now = datetime.now(UTC)
     today = now.date()
+    pii = data_keys(services_of(app).sessions).pii
     sites: list[dict[str, Any]] = []
     projects: list[dict[str, Any]] = []
     cameras: list[dict[str, Any]] = []
@@ -61,7 +62,7 @@ def seed_projects(app: FastAPI, *, count: int) -> None:
         site = f"map-{i:05d}"
         lat, lon = place(i, count)
         start, end = planned(i, today)
-        phone = PII_KEY.encrypt(f"138{i:08d}".encode()).decode()
+        phone = pii.encrypt(f"138{i:08d}".encode()).decode()
         sites.append({"id": site, "name": f"Site {i}", "created_at": now})
         projects.append(
             {

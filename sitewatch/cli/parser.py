@@ -6,7 +6,7 @@ configuration).
 
 One module per group of commands: ``detection`` (detect, eval), ``training`` (train, quantize, data),
 ``faces``, ``serve`` (worker, run, api), ``bench`` (with ``bench_edge``, ``bench_central``, ``bench_gpu``),
-``report``, ``check_config``; ``common`` holds what they share.
+``report``, ``evidence`` (transcode-clips), ``check_config``; ``common`` holds what they share.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sitewatch.cli import bench, bench_gpu, check_config, detection, faces, report, serve, training
+from sitewatch.cli import bench, bench_gpu, check_config, detection, evidence, faces, report, serve, training
 from sitewatch.cli.common import EXIT_USAGE
 from sitewatch.yamlpos import ConfigError
 
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_gpu.add_parsers(sub)
     serve.add_parsers(sub)
     report.add_parsers(sub)
+    evidence.add_parsers(sub)
     check_config.add_parsers(sub)
     return parser
 

@@ -44,7 +44,8 @@ WORKER = same_keys(
     "capture",
     internal=frozenset({"tick_s"}),  # tick_s: housekeeping
 )
-EVIDENCE = same_keys(EvidenceMaker, "jpeg_quality")
+# language: the site's (site.language), set by the edge assembly
+EVIDENCE = same_keys(EvidenceMaker, "jpeg_quality", internal=frozenset({"language"}))
 CLIPS = Link(
     ClipSink,
     {"clip_seconds": "seconds", "clip_max_mb": "max_bytes"},
@@ -178,9 +179,9 @@ class WorkerConfig(Strict):
         """The worker's queue sizes."""
         return WORKER.build(self)
 
-    def evidence(self) -> EvidenceMaker:
-        """The maker of evidence snapshots."""
-        return EVIDENCE.build(self)
+    def evidence(self, language: str = "zh") -> EvidenceMaker:
+        """The maker of evidence snapshots, labelling the annotated copy in ``language``."""
+        return EVIDENCE.build(self, language=language)
 
     def clips(self, inner: Sink) -> ClipSink:
         """A sink that adds clips to what it passes on to ``inner`` (only when ``clip_seconds`` > 0)."""

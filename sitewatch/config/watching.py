@@ -64,7 +64,7 @@ class SiteConfig(Strict):
     """The site this box watches."""
 
     LINKS = (ZONE,)
-    OWN = frozenset({"id", "name"})  # who the site is: the API's, not the library's
+    OWN = frozenset({"id", "name", "language"})  # who the site is: the API's, not the library's
 
     id: str = Field(
         description="Short identifier of the site, used in events and the API.",
@@ -74,6 +74,9 @@ class SiteConfig(Strict):
     )
     name: str = Field(default="", description="Human-readable site name.", max_length=200)
     timezone: str = ZONE.field("timezone", description="IANA time zone of the site, e.g. Asia/Shanghai.")
+    language: Literal["zh", "en"] = Field(
+        default="zh", description="Language of the labels drawn on annotated snapshots (zh: Chinese)."
+    )
 
     @field_validator("timezone")
     @classmethod

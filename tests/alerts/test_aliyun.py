@@ -17,7 +17,7 @@ from alerts.aliyun import percent_encode, signature, string_to_sign
 from alerts.config import AlertsConfig
 from api.cases.due_soon import raise_due_soon
 from api.cases.service import set_policy
-from api.core.secretkeys import PII_KEY
+from api.core.secretkeys import data_keys
 from api.delivery.dispatcher import DISPATCHER
 from api.http.services import services_of
 from api.models import Delivery, Notification, Project
@@ -56,7 +56,7 @@ def add_project(loop: Loop, phone: str | None = PHONE) -> None:
         session.add(
             Project(
                 site_id="site-a", name="滨江花园三期", contact_name="王工",
-                contact_phone=PII_KEY.encrypt(phone.encode()).decode() if phone else None,
+                contact_phone=data_keys(session).pii.encrypt(phone.encode()).decode() if phone else None,
                 planned_start=today - timedelta(days=30), planned_end=today + timedelta(days=300),
                 created_at=datetime.now(UTC), updated_at=datetime.now(UTC),
             )

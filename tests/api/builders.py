@@ -20,6 +20,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from alerts.config import AlertsConfig
+from api.core.secretkeys import data_keys
 from api.http.services import services_of
 from api.models import Case, CaseHistory, Project
 from api.projects import service as projects
@@ -39,6 +40,22 @@ def jpeg(seed: int, size: tuple[int, int] = (120, 160)) -> bytes:
     """A JPEG of noise, different for each ``seed`` (so stored once each) and the same for the same seed."""
     noise = np.random.default_rng(seed).integers(0, 255, (*size, 3), dtype=np.uint8)
     return cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+
+
+def labelled_jpeg(text: str, shade: int = 90) -> bytes:
+    """A 320×240 grey JPEG of ``shade`` with ``text`` written on it: a snapshot a person can tell apart in
+    a screenshot of the web UI."""
+    picture = np.full((240, 320, 3), shade, np.uint8)
+    cv2.putText(picture, text, (10, 120), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
+    return cv2.imencode(".jpg", picture)[1].tobytes()
+
+
+def edge_upload(body: dict[str, Any], snapshot: bytes) -> dict[str, Any]:
+    """The keyword arguments of an httpx or TestClient ``post`` that sends ``body`` as an edge box does,
+    with ``snapshot`` as both the clean and the annotated frame (its hash in the body's evidence)."""
+    body = {**body, "evidence": {"snapshot_sha256": hashlib.sha256(snapshot).hexdigest()}}
+    files = {"snapshot": ("s.jpg", snapshot, "image/jpeg"), "annotated": ("a.jpg", snapshot, "image/jpeg")}
+    return {"data": {"event": json.dumps(body)}, "files": files}
 
 
 def other_jpeg(i: int) -> bytes:
@@ -169,13 +186,14 @@ def seed_district(session: Session, *, cases: int, now: datetime) -> list[dict[s
     for site_id in DISTRICT_SITES:
         ensure_site(session, site_id=site_id)
     project_ids: dict[str, int] = {}
+    key = data_keys(session).pii
     for site_id, (name, company, street, community, address) in DISTRICT.items():
         found = session.scalar(select(Project).where(Project.site_id == site_id))
         if found is None:
             found = Project(
                 site_id=site_id, name=name, company=company, street=street, community=community,
                 address=address, contact_name=f"{name}负责人",
-                contact_phone=projects.encrypt_phone(f"1390000{len(project_ids):04d}"),
+                contact_phone=projects.encrypt_phone(f"1390000{len(project_ids):04d}", key=key),
                 planned_start=now.date() - timedelta(days=60), planned_end=now.date() + timedelta(days=300),
                 created_at=now, updated_at=now,
             )  # fmt: skip

@@ -46,6 +46,8 @@ SINCE, UNTIL = NOW - timedelta(days=35), NOW - timedelta(days=33)
 FILTERS: list[tuple[Params, Callable[[dict[str, Any]], bool]]] = [
     ({}, lambda c: True),
     ({"site_id": "site-b"}, lambda c: c["site_id"] == "site-b"),
+    ({"site_id": "site-b", "camera_id": "cam-1"},
+     lambda c: c["site_id"] == "site-b" and c["camera_id"] == "cam-1"),
     ({"contractor": "鹏安"}, lambda c: "鹏安" in c["company"]),
     ({"contractor": "greatwall"}, lambda c: "greatwall" in c["company"].lower()),
     ({"street": "南山街道"}, lambda c: c["street"] == "南山街道"),

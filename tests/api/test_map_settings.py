@@ -99,6 +99,7 @@ def test_map_settings_are_for_signed_in_readers(
         assert response.json() == {
             "tiles": "https://{s}.tiles.example/{z}/{x}/{y}.png",
             "attribution": "© Example Maps",
+            "camera_stale_s": 120.0,  # for the legend to say when a camera counts as offline
         }
 
 
@@ -111,4 +112,4 @@ def test_the_page_admits_images_from_the_tile_server_only_when_there_is_one(
     client, keys = without_tiles
     assert client.get("/").headers["Content-Security-Policy"] == POLICY
     answer = client.get("/api/v1/ui/map", headers={"Authorization": f"Bearer {keys['viewer']}"}).json()
-    assert answer == {"tiles": None, "attribution": ""}
+    assert answer == {"tiles": None, "attribution": "", "camera_stale_s": 120.0}

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 
 from api.access.auth import KEY_CACHE, KeyCache
+from api.app import create_app
+from api.core.secretkeys import MissingKeyError, data_keys
+from api.core.settings import ApiSettings
 from api.http.services import services_of
 from api.models import Case, Event, Project
-from api.projects.service import decrypt_phone
+from api.projects.service import decrypt_phone, encrypt_phone
 from api.sites.service import ensure_site
 from tests.api.builders import ANNOTATED, JPEG, PHONE, ZONE, create_project, event, post, project_body, today
 from tests.api.conftest import Api, counted_statements
@@ -142,8 +146,9 @@ def test_phone_is_stored_encrypted(api: Api) -> None:
             text("SELECT contact_phone FROM projects WHERE id = :id"), {"id": project["id"]}
         )
         stored = raw.scalar_one()
+        key = data_keys(session).pii
     assert PHONE not in stored and "5678" not in stored
-    assert decrypt_phone(stored) == PHONE
+    assert decrypt_phone(stored, key=key) == PHONE
 
 
 @pytest.mark.parametrize(
@@ -426,3 +431,18 @@ def test_a_phone_number_the_key_cannot_read_is_answered_503(
         assert response.status_code == 503, response.text
         assert response.json() == {"detail": "SITEWATCH_PII_KEY does not decrypt the stored personal data"}
     assert [e for e in audit_log(api) if e["action"] == "project.phone_read"] == reads  # nothing was shown
+
+
+def test_two_apps_in_one_process_keep_their_own_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: the keys of personal data were process globals, so the second app made in a process
+    switched the first one to its own key file and the first could no longer read its phone numbers."""
+    monkeypatch.delenv("SITEWATCH_PII_KEY", raising=False)
+    monkeypatch.delenv("SITEWATCH_FACE_KEY", raising=False)
+    apps = [create_app(ApiSettings(data_dir=tmp_path / name), dispatch=False) for name in ("one", "two")]
+    one, two = (data_keys(services_of(app).sessions) for app in apps)
+    token = encrypt_phone(PHONE, key=one.pii)
+    assert token is not None
+    assert decrypt_phone(token, key=one.pii) == PHONE  # still the first app's key after the second started
+    with pytest.raises(MissingKeyError):
+        decrypt_phone(token, key=two.pii)
+    assert one.face.file == tmp_path / "one" / "face.key" and two.face.file == tmp_path / "two" / "face.key"

@@ -7,10 +7,14 @@ one.
 
 from __future__ import annotations
 
+import io
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -18,7 +22,7 @@ import pytest
 from detector.engine import Engine
 from sitewatch.config import config_from_text
 from sitewatch.edge import build_worker
-from streams.clips import FrameRing
+from streams.clips import FrameRing, encode_clip
 from streams.events import EventKind, EventUpdate, Phase
 from streams.sinks import MemorySink
 from tests.conftest import ROOT
@@ -106,3 +110,38 @@ def test_the_frame_ring_stays_within_its_bounds(
     assert frames and frames[-1][0] - frames[0][0] <= seconds
     first = cv2.imdecode(np.frombuffer(frames[0][1], np.uint8), cv2.IMREAD_COLOR)
     assert first is not None and first.shape[1] == min(width, size[1])
+
+
+def test_a_clip_is_h264_in_mp4_with_every_frame_at_the_frames_rate() -> None:
+    # Regression (issue 22): clips were MPEG-4 part 2 (OpenCV's FFmpeg has no H.264 encoder), which
+    # Chromium refuses to play.
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 255, (361, 641, 3), dtype=np.uint8)  # odd sides: cropped to even ones
+    frames = [
+        (1000.0 + i / 8, cv2.imencode(".jpg", np.roll(base, 5 * i, axis=1))[1].tobytes()) for i in range(41)
+    ]
+    clip = encode_clip(frames)
+    assert clip is not None and clip[4:8] == b"ftyp"
+    with av.open(io.BytesIO(clip)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
+        assert (stream.codec_context.width, stream.codec_context.height) == (640, 360)
+        assert stream.average_rate == 8
+        assert sum(1 for _ in container.decode(stream)) == 41
+    assert clip.index(b"moov") < clip.index(b"mdat")  # +faststart: a browser plays before the end arrives
+    assert encode_clip(frames[:1]) is None
+
+
+def test_encoding_a_clip_prints_nothing() -> None:
+    # Regression (issue 22): every worker start printed four lines of `h264_v4l2m2m ... Failed to
+    # initialize VideoWriter` while OpenCV probed for an H.264 encoder.
+    script = (
+        "import numpy as np, cv2\n"
+        "from streams.clips import encode_clip\n"
+        "jpeg = cv2.imencode('.jpg', np.zeros((64, 64, 3), np.uint8))[1].tobytes()\n"
+        "assert encode_clip([(float(i), jpeg) for i in range(5)])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == "", done.stderr

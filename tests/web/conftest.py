@@ -3,18 +3,14 @@ Playwright (Debian's chromium package; Playwright never downloads a browser here
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -26,6 +22,7 @@ from api.access.users import create_user
 from api.app import create_app
 from api.core.settings import ApiSettings
 from api.http.services import services_of
+from tests.api.builders import edge_upload, event, labelled_jpeg
 from tests.conftest import ROOT
 from tests.streams.rtsp import free_port
 
@@ -61,33 +58,22 @@ def seed(app: FastAPI, count: int = 6) -> dict[str, list[str]]:
     with nullcontext(TestClient(app)) as client:
         for site, key in keys.items():
             for i in range(count):
-                picture = np.full((240, 320, 3), (40 * i) % 255, np.uint8)
-                cv2.putText(
-                    picture, f"{site} {i}", (20, 120), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (255, 255, 255), 2
-                )
-                jpeg = cv2.imencode(".jpg", picture)[1].tobytes()
                 event_id = f"evt-{site}-{i:03d}"
                 started = (now - timedelta(minutes=10 * (count - i))).isoformat()
-                body = {
-                    "event_id": event_id,
-                    "seq": 0,
-                    "phase": "start",
-                    "kind": ("no_helmet", "no_vest", "smoking")[i % 3],
-                    "site_id": site,
-                    "camera_id": f"cam-{i % 2}",
-                    "started_at": started,
-                    "updated_at": started,
-                    "people_count": 1 + i % 3,
-                    "score": 0.6 + i / 50,
-                    "evidence": {"snapshot_sha256": hashlib.sha256(jpeg).hexdigest()},
-                }
+                body = event(
+                    event_id,
+                    site=site,
+                    kind=("no_helmet", "no_vest", "smoking")[i % 3],
+                    camera_id=f"cam-{i % 2}",
+                    started_at=started,
+                    updated_at=started,
+                    people_count=1 + i % 3,
+                    score=0.6 + i / 50,
+                )
+                snapshot = labelled_jpeg(f"{site} {i}", shade=(40 * i) % 255)
                 response = client.post(
                     "/api/v1/ingest/events",
-                    data={"event": json.dumps(body)},
-                    files={
-                        "snapshot": ("s.jpg", jpeg, "image/jpeg"),
-                        "annotated": ("a.jpg", jpeg, "image/jpeg"),
-                    },
+                    **edge_upload(body, snapshot),
                     headers={"Authorization": f"Bearer {key}"},
                 )
                 assert response.status_code == 201, response.text
@@ -99,13 +85,9 @@ def seed(app: FastAPI, count: int = 6) -> dict[str, list[str]]:
     return events
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    app = create_app(
-        ApiSettings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=None),
-        dispatch=False,
-    )
-    events = seed(app)
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """``app`` served by uvicorn on a free loopback port in a thread; its base URL."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -113,10 +95,23 @@ def site(tmp_path: Path) -> Iterator[Site]:
     deadline = time.time() + 20
     while not server.started and time.time() < deadline:
         time.sleep(0.05)
-    yield Site(app, f"http://127.0.0.1:{port}", events)
-    server.should_exit = True
-    thread.join(timeout=10)
-    services_of(app).engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        services_of(app).engine.dispose()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    app = create_app(
+        ApiSettings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", data_dir=tmp_path, admin_key=None),
+        dispatch=False,
+    )
+    events = seed(app)
+    with serving(app) as url:
+        yield Site(app, url, events)
 
 
 @pytest.fixture(scope="session")

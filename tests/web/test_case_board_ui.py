@@ -102,6 +102,19 @@ def test_a_district_supervisor_works_a_case_from_the_board(page: Page, site: Sit
     expect(rows).to_have_count(1)
     page.click("#reset-filters")  # every open case again, the worked one no longer among them
     expect(info).to_have_text(f"第 1 / {-(-(active - 1) // 50)} 页 · 共 {active - 1} 条")
+    # The rankings link to the board by project, site and camera: filters the form has no field for.
+    project_c = next(c["project_id"] for c in seeded if c["site_id"] == "site-c")
+    page.goto(f"{site.url}/#/cases?project_id={project_c}")
+    in_c = sum(c["status"] != "closed" and c["site_id"] == "site-c" for c in seeded)
+    expect(info).to_have_text(f"第 1 / 1 页 · 共 {in_c} 条")
+    page.click("#case-counts [data-clear=project_id]")
+    expect(info).to_have_text(f"第 1 / {-(-(active - 1) // 50)} 页 · 共 {active - 1} 条")
+    page.goto(f"{site.url}/#/cases?site_id=site-b&camera_id=cam-1")
+    on_camera = sum(
+        c["status"] != "closed" and c["site_id"] == "site-b" and c["camera_id"] == "cam-1" for c in seeded
+    )
+    expect(info).to_have_text(f"第 1 / 1 页 · 共 {on_camera} 条")
+    expect(page.locator("#case-filters select[name=site]")).to_have_value("site-b")
     with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {admin}"}) as client:
         case = client.get(f"/api/v1/cases/{case_id}").json()
     assert case["status"] == "closed"

@@ -3,19 +3,16 @@ its violations show as open cases there, and once its end date is past, a violat
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, date, datetime, timedelta
 
-import cv2
 import httpx
-import numpy as np
 from playwright.sync_api import Page, expect
 
 from api.access.auth import create_key
 from api.cases.service import set_policy
 from api.http.services import services_of
 from api.models import Event
+from tests.api.builders import edge_upload, event, labelled_jpeg
 from tests.web.conftest import Site, log_in, shot
 
 NAME = "东区管网改造"
@@ -27,28 +24,14 @@ def ingest(site: Site, *, site_id: str, event_id: str, kind: str = "no_helmet") 
     status code."""
     with services_of(site.app).sessions() as session:
         key = create_key(session, name=f"edge {event_id}", role="edge", site_ids=[site_id])
-    picture = np.full((240, 320, 3), 90, np.uint8)
-    cv2.putText(picture, event_id, (10, 120), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
-    jpeg = cv2.imencode(".jpg", picture)[1].tobytes()
     now = datetime.now(UTC).isoformat()
-    body = {
-        "event_id": event_id,
-        "seq": 0,
-        "phase": "start",
-        "kind": kind,
-        "site_id": site_id,
-        "camera_id": "cam-0",
-        "started_at": now,
-        "updated_at": now,
-        "people_count": 1,
-        "score": 0.9,
-        "evidence": {"snapshot_sha256": hashlib.sha256(jpeg).hexdigest()},
-    }
+    body = event(
+        event_id, site=site_id, kind=kind, camera_id="cam-0", started_at=now, updated_at=now, score=0.9
+    )
     with httpx.Client(base_url=site.url) as client:
         response = client.post(
             "/api/v1/ingest/events",
-            data={"event": json.dumps(body)},
-            files={"snapshot": ("s.jpg", jpeg, "image/jpeg"), "annotated": ("a.jpg", jpeg, "image/jpeg")},
+            **edge_upload(body, labelled_jpeg(event_id)),
             headers={"Authorization": f"Bearer {key}"},
         )
     return response.status_code

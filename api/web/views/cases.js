@@ -17,7 +17,7 @@ defineTexts(
     "cb.overdue": "超期", "cb.sort": "排序", "sort.overdue-first": "超期优先", "sort.newest": "最新立案", "sort.oldest": "最早立案",
     "sort.deadline": "期限最近", "col.case": "案件", "col.project": "工程 / 工地", "col.contractor": "施工单位",
     "col.area": "街道 / 社区", "col.kind": "类型", "col.status": "状态", "col.contact": "负责人", "col.time": "时长",
-    "cb.loading": "加载中…",
+    "cb.loading": "加载中…", "cb.project_id": "工程编号", "cb.camera_id": "摄像头",
   },
   {
     "cb.q": "Search project, address, contractor, case number", "cb.contractor": "Contractor", "cb.street": "Street",
@@ -27,14 +27,14 @@ defineTexts(
     "cb.total": "Cases", "cb.open": "Open", "cb.overdue": "Overdue", "cb.sort": "Sort",
     "sort.overdue-first": "Overdue first", "sort.newest": "Newest", "sort.oldest": "Oldest", "sort.deadline": "Nearest deadline",
     "col.case": "Case", "col.project": "Project / site", "col.contractor": "Contractor", "col.area": "Street / community",
-    "col.kind": "Kind", "col.status": "Status", "col.contact": "Responsible", "col.time": "Time", "cb.loading": "Loading…",
+    "col.kind": "Kind", "col.status": "Status", "col.contact": "Responsible", "col.time": "Time", "cb.loading": "Loading…", "cb.project_id": "Project", "cb.camera_id": "Camera",
   },
 );
 
 export const STATES = ["open", "dispatched", "rectifying", "reinspection", "reopened", "closed"];
 const SORTS = ["overdue-first", "newest", "oldest", "deadline"];
 const PAGE = 50;
-const EMPTY = { q: "", contractor: "", street: "", community: "", site: "", kind: "", status: "active", overdue: false, since: "", until: "", sort: "overdue-first" };
+const EMPTY = { q: "", contractor: "", street: "", community: "", site: "", kind: "", status: "active", overdue: false, since: "", until: "", sort: "overdue-first", project_id: "", camera_id: "" };
 
 /** ``{x}``-style placeholders of a text filled in. */
 export const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
@@ -42,7 +42,7 @@ export const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => Strin
 /** The API's query of the filters (``withStatus`` false: without the status, for the counts per status). */
 function query(f, withStatus = true) {
   const params = new URLSearchParams();
-  for (const [key, name] of [["q", "q"], ["contractor", "contractor"], ["street", "street"], ["community", "community"], ["site", "site_id"], ["kind", "kind"]]) {
+  for (const [key, name] of [["q", "q"], ["contractor", "contractor"], ["street", "street"], ["community", "community"], ["site", "site_id"], ["kind", "kind"], ["project_id", "project_id"], ["camera_id", "camera_id"]]) {
     if (f[key]) params.set(name, f[key]);
   }
   if (f.overdue) params.set("overdue", "true");
@@ -61,6 +61,7 @@ function fromHash() {
   const params = hashParams();
   const f = { ...EMPTY };
   for (const key of Object.keys(EMPTY)) if (params.get(key)) f[key] = params.get(key);
+  f.site = params.get("site_id") || params.get("site") || ""; // the rankings link with the API's names
   f.overdue = params.get("overdue") === "1";
   return [f, Math.max(0, (Number(params.get("page")) || 1) - 1) * PAGE];
 }
@@ -76,7 +77,7 @@ export async function casesView() {
 
   async function load() {
     list.setAttribute("aria-busy", "true");
-    keepInHash("cases", { ...f, overdue: f.overdue ? "1" : "", status: f.status === "active" ? "" : f.status,
+    keepInHash("cases", { ...f, site: "", site_id: f.site, overdue: f.overdue ? "1" : "", status: f.status === "active" ? "" : f.status,
       sort: f.sort === EMPTY.sort ? "" : f.sort, page: offset ? offset / PAGE + 1 : "" });
     const params = query(f);
     params.set("sort", f.sort);
@@ -106,7 +107,10 @@ export async function casesView() {
       chip("active", t("cb.active"), s.open),
       ...STATES.map((st) => chip(st, t(`s.${st}`), s.by_status[st] || 0)),
       chip("all", t("cb.all"), s.total),
-      h("span", { class: `overdue-count${s.overdue ? " bad" : ""}`, "data-overdue": s.overdue, text: `${t("cb.overdue")} ${s.overdue}` }));
+      h("span", { class: `overdue-count${s.overdue ? " bad" : ""}`, "data-overdue": s.overdue, text: `${t("cb.overdue")} ${s.overdue}` }),
+      ...["project_id", "camera_id"].filter((key) => f[key]).map((key) => h("button", {
+        type: "button", class: "chip on", "data-clear": key, title: t("cb.reset"), onclick: () => { f[key] = ""; offset = 0; load(); },
+      }, `${t(`cb.${key}`)} ${f[key]} ✕`)));
   }
 
   function drawList(cases) {
@@ -168,6 +172,7 @@ function filterForm(f, onChange) {
   form.addEventListener("submit", (ev) => { ev.preventDefault(); read(); onChange(); });
   form.querySelector("#reset-filters").addEventListener("click", () => {
     for (const name of ["q", "contractor", "street", "community", "since", "until", "site", "kind"]) form[name].value = "";
+    Object.assign(f, { project_id: "", camera_id: "" });
     Object.assign(form.status, { value: EMPTY.status });
     Object.assign(form.sort, { value: EMPTY.sort });
     form.overdue.checked = false;

@@ -4,6 +4,7 @@
 // from the server the operator configured (none: a plain background with a scale, offline).
 
 import { api, canReview, defineTexts, h, local, localDay, main, state, t, timeZone } from "../core.js";
+import { ago, cameraTag, offlineLine } from "./cameras.js";
 import { openCase } from "./cases.js";
 import { hashParams, keepInHash, projectButtons, projectFilters, stateTag } from "./projects.js";
 
@@ -14,6 +15,7 @@ defineTexts(
     "m.cameras": "摄像头", "m.cases": "未结案件", "m.presence": "今日安全员在岗", "m.no_cases": "没有未结案件。",
     "m.no_cameras": "尚无摄像头上报。", "m.no_presence": "今天尚未识别到安全员。", "m.no_place": "无坐标",
     "m.close": "关闭", "m.offline_of": "离线", "m.none": "没有符合条件的工程。",
+    "m.show": "只看此类（再点一次显示全部）", "m.legend_note": "在建工程可同时计入案件超期、有未结案件、有离线摄像头；摄像头上报离线或超过 {limit} 未上报即算离线。",
   },
   {
     "m.overdue": "Overdue cases", "m.open_cases": "Open cases", "m.offline": "A camera offline",
@@ -21,6 +23,7 @@ defineTexts(
     "m.cameras": "Cameras", "m.cases": "Open cases", "m.presence": "Safety officers today", "m.no_cases": "No open case.",
     "m.no_cameras": "No camera has reported yet.", "m.no_presence": "No officer seen today.", "m.no_place": "no location",
     "m.close": "Close", "m.offline_of": "offline", "m.none": "No project matches.",
+    "m.show": "Show only these (click again for all)", "m.legend_note": "An active project may count as overdue, with open cases and with a camera offline at once; a camera is offline when reported so or silent for over {limit}.",
   },
 );
 
@@ -41,7 +44,18 @@ function loadLeaflet() {
   return leaflet;
 }
 
+/** Whether a marker counts under a legend item: an active project under each of its problems (overdue cases,
+ * open cases, an offline camera), a project without any under its state. */
+export function counts(marker, status) {
+  if (marker.state !== "active" || status === "planned" || status === "finished") return marker.status === status;
+  if (status === "overdue") return marker.overdue_cases > 0;
+  if (status === "open_cases") return marker.open_cases > 0;
+  if (status === "offline") return marker.cameras_offline > 0;
+  return marker.status === status;
+}
+
 function matches(marker, filters) {
+  if (filters.show && !counts(marker, filters.show)) return false;
   if (filters.state && marker.state !== filters.state) return false;
   if (filters.company && !marker.company.toLowerCase().includes(filters.company.toLowerCase())) return false;
   if (!filters.q) return true;
@@ -52,10 +66,11 @@ function matches(marker, filters) {
 export async function mapView() {
   const params = hashParams();
   const view = {
-    filters: { state: params.get("state") || "", company: params.get("company") || "", q: params.get("q") || "" },
+    filters: { state: params.get("state") || "", company: params.get("company") || "", q: params.get("q") || "", show: STATUSES.includes(params.get("show")) ? params.get("show") : "" },
     open: Number(params.get("project")) || null, markers: [], seen: "", drawn: new Map(), rows: new Map(), refreshes: 0, busy: false,
   };
   const [L, tiles] = await Promise.all([loadLeaflet(), api("/api/v1/ui/map")]);
+  const limit = tiles.camera_stale_s ?? 120;
   const canvas = h("div", { id: "map", class: "map", "data-markers": "0" });
   const list = h("div", { id: "map-list", class: "map-list", role: "list" });
   const legend = h("div", { class: "legend", id: "legend" });
@@ -109,9 +124,15 @@ export async function mapView() {
       if (points.length) map.fitBounds(points, { padding: [30, 30], maxZoom: 15 });
       else map.setView([35, 105], 4);
     }
-    const counts = Object.fromEntries(STATUSES.map((s) => [s, shown.filter((m) => m.status === s).length]));
-    legend.replaceChildren(...STATUSES.map((s) => h("span", { class: "legend-item", "data-status": s, "data-count": counts[s] },
-      h("i", { class: "dot", style: `background:${STATUS_COLORS[s]}` }), `${t(`m.${s}`)} ${counts[s]}`)));
+    // The legend counts what the other filters leave, each item a filter of its own (show=<status>).
+    const counted = view.markers.filter((m) => matches(m, { ...view.filters, show: "" }));
+    const totals = Object.fromEntries(STATUSES.map((s) => [s, counted.filter((m) => counts(m, s)).length]));
+    legend.replaceChildren(...STATUSES.map((s) => h("button", {
+      type: "button", class: `legend-item${view.filters.show === s ? " on" : ""}`, "data-status": s, "data-count": totals[s],
+      "aria-pressed": String(view.filters.show === s), title: t("m.show"),
+      onclick: () => { view.filters.show = view.filters.show === s ? "" : s; draw(true); },
+    }, h("i", { class: "dot", style: `background:${STATUS_COLORS[s]}` }), `${t(`m.${s}`)} ${totals[s]}`)),
+    h("span", { class: "muted legend-note", text: t("m.legend_note").replace("{limit}", ago(limit)) }));
     list.replaceChildren(...(shown.length ? shown.map(cachedRow) : [h("p", { class: "muted", text: t("m.none") })]));
     select(view.open); // and the address keeps the filters
   }
@@ -198,8 +219,8 @@ export async function mapView() {
     return h("div", { class: "panel" }, h("h3", { text: `${t("m.cameras")} (${cameras.length})` }),
       cameras.length ? h("div", { class: "thumbs" }, cameras.map((c) => h("figure", { "data-camera": c.camera_id },
         c.has_thumbnail ? h("img", { src: `/api/v1/sites/${site}/cameras/${encodeURIComponent(c.camera_id)}/thumbnail?at=${encodeURIComponent(c.reported_at)}`, alt: c.camera_id, loading: "lazy" }) : h("div", { class: "nothumb" }),
-        h("figcaption", {}, `${c.camera_id} `, h("span", { class: `tag ${c.online ? "ok" : "bad"}`, text: t(c.online ? "cam.online" : "cam.offline") }),
-          h("div", { class: "muted", text: c.online ? local(c.reported_at) : `${t("cam.since")} ${local(c.offline_since)}` })))))
+        h("figcaption", {}, `${c.camera_id} `, cameraTag(c),
+          h("div", { class: "muted", text: c.online ? local(c.reported_at) : offlineLine(c, limit) })))))
         : h("p", { class: "muted", text: t("m.no_cameras") }));
   }
 

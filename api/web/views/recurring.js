@@ -1,8 +1,10 @@
 // The recurring-problems page (#/recurring, 类案): the findings of a period with their typical snapshots and
-// suggested action, a finding turned into a tracked issue (owner, deadline), and the tracked issues, closed
-// with a note. It uses the same routes integrators use (/api/v1/analysis, /api/v1/tracked-issues).
+// suggested action, the rules that made them in words, a finding turned into a tracked issue (owner,
+// deadline), the tracked issues, closed with a note, and the period's full rankings (views/rankings.js).
+// It uses the same routes integrators use (/api/v1/analysis, /analysis/rankings, /tracked-issues).
 
 import { api, canReview, defineTexts, h, local, main, pct, state, t } from "../core.js";
+import { rankingsSection, rules } from "./rankings.js";
 
 // Kept as a table too: a finding's figures are shown only where they have a text (rf.<figure>).
 const TEXT = {
@@ -56,12 +58,12 @@ export async function recurringView(period = null) {
     recurringView({ from: form.from.value, to: form.to.value }).catch((e) => main().append(h("p", { class: "error", text: e.message })));
   });
   const params = new URLSearchParams({ start: midnight(chosen.from), end: midnight(chosen.to) });
-  const [result, issues] = await Promise.all([api(`/api/v1/analysis?${params}`), api("/api/v1/tracked-issues")]);
+  const [result, ranked, issues] = await Promise.all([api(`/api/v1/analysis?${params}`), api(`/api/v1/analysis/rankings?${params}`), api("/api/v1/tracked-issues")]);
   const summary = h("p", { class: "muted", id: "totals", text: `${t("r.violations")}: ${result.totals.violations} · ${t("r.dismissed")}: ${result.totals.dismissed}` });
   const list = result.findings.length
     ? h("div", { class: "findings" }, result.findings.map((f) => finding(f, () => recurringView(chosen))))
     : h("p", { class: "muted", id: "no-findings", text: t("r.none") });
-  main().replaceChildren(form, summary, list, tracked(issues, () => recurringView(chosen)));
+  main().replaceChildren(form, summary, rules(ranked.thresholds), list, tracked(issues, () => recurringView(chosen)), rankingsSection(ranked));
 }
 
 function figures(f) {

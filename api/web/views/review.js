@@ -1,5 +1,10 @@
 // The review queue (#/review): the pending events, newest first, one at a time with its pictures side by side;
-// a supervisor confirms or dismisses each with the keyboard (C, X; arrows, J and K to move; / for a note).
+// a supervisor confirms or dismisses each with the keyboard (C, X; arrows, J and K to move; / for a note), or
+// on a phone with the verdict bar kept at the bottom of the screen.
+//
+// It also owns how new violations are announced (announceNew, called by the shell's badge poll): a sound
+// and a browser notification, each off until the user turns it on here; the choice is kept in this browser's
+// localStorage, per user name.
 
 import { $, api, canReview, defineTexts, h, KINDS, local, main, siteSelect, state, t } from "../core.js";
 
@@ -9,14 +14,95 @@ defineTexts(
     "r.toggle": "切换对比/单图", "r.keys": "快捷键", "r.annotated": "标注图", "r.clean": "原图", "r.clip": "视频片段",
     "r.readonly": "只读账号：不能审核。", "r.people": "人数", "r.score": "置信度", "r.time": "时间", "r.camera": "摄像头",
     "r.site": "工地", "r.left": "待审核", "r.done": "已审核", "r.export": "导出",
+    "r.noplay": "此视频无法在浏览器中播放，请下载后查看。", "r.download": "下载视频",
+    "r.alerts": "新违规提醒", "r.sound": "声音", "r.notify": "桌面通知", "r.denied": "浏览器未允许通知。",
+    "r.new": "条新违规待审核", "r.badge": "待审核",
   },
   {
     "r.empty": "Nothing waits for review.", "r.confirm": "Confirm", "r.dismiss": "False alarm", "r.note": "Note (optional)",
     "r.toggle": "Side by side / single", "r.keys": "Keys", "r.annotated": "Annotated", "r.clean": "Clean", "r.clip": "Clip",
     "r.readonly": "Read-only account: you cannot review.", "r.people": "People", "r.score": "Score", "r.time": "Time",
     "r.camera": "Camera", "r.site": "Site", "r.left": "to review", "r.done": "reviewed", "r.export": "Export",
+    "r.noplay": "This clip cannot play in the browser: download it to watch.", "r.download": "Download clip",
+    "r.alerts": "New violations", "r.sound": "Sound", "r.notify": "Notifications", "r.denied": "The browser does not allow notifications.",
+    "r.new": "new violations to review", "r.badge": "to review",
   },
 );
+
+// -- announcing new violations ------------------------------------------------------------------------
+
+const prefsKey = () => `sitewatch.alerts.${state.me?.name || ""}`;
+/** This user's choice of announcements in this browser: { sound, notify }, both off unless turned on. */
+export function alertPrefs() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(prefsKey()) || "{}");
+    return { sound: saved.sound === true, notify: saved.notify === true };
+  } catch {
+    return { sound: false, notify: false };
+  }
+}
+const savePrefs = (prefs) => localStorage.setItem(prefsKey(), JSON.stringify(prefs));
+
+let audio = null; // made on the click that turns the sound on: browsers start audio only on a gesture
+function beep() {
+  audio ??= new AudioContext();
+  if (audio.state === "suspended") audio.resume();
+  for (const [at, pitch] of [[0, 880], [0.18, 1175]]) {
+    const tone = audio.createOscillator();
+    const gain = audio.createGain();
+    tone.frequency.value = pitch;
+    gain.gain.setValueAtTime(0.15, audio.currentTime + at);
+    gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + at + 0.15);
+    tone.connect(gain).connect(audio.destination);
+    tone.start(audio.currentTime + at);
+    tone.stop(audio.currentTime + at + 0.16);
+  }
+}
+
+/** Announce `count` new violations the way this user chose (nothing by default). */
+export function announceNew(count) {
+  const prefs = alertPrefs();
+  if (prefs.sound) beep();
+  if (prefs.notify && "Notification" in window && Notification.permission === "granted") {
+    const note = new Notification("sitewatch", { body: `${count} ${t("r.new")}`, tag: "sitewatch-pending" });
+    note.onclick = () => { window.focus(); location.hash = "#/review"; };
+  }
+}
+
+function alertToggles() {
+  const prefs = alertPrefs();
+  const message = h("span", { class: "error", id: "alert-msg" });
+  const sound = h("input", { type: "checkbox", id: "alert-sound", checked: prefs.sound });
+  const notify = h("input", { type: "checkbox", id: "alert-notify", checked: prefs.notify });
+  sound.addEventListener("change", () => {
+    savePrefs({ ...alertPrefs(), sound: sound.checked });
+    if (sound.checked) beep(); // what it will sound like; also unlocks audio on this gesture
+  });
+  notify.addEventListener("change", async () => {
+    message.textContent = "";
+    let on = notify.checked;
+    if (on && (!("Notification" in window) || (await Notification.requestPermission()) !== "granted")) {
+      on = false;
+      message.textContent = t("r.denied");
+    }
+    notify.checked = on;
+    savePrefs({ ...alertPrefs(), notify: on });
+  });
+  return h("span", { class: "alerts" }, `${t("r.alerts")}:`,
+    h("label", {}, sound, t("r.sound")), h("label", {}, notify, t("r.notify")), message);
+}
+
+function clipFigure(e) {
+  const url = `/api/v1/events/${encodeURIComponent(e.id)}/clip`;
+  const video = h("video", { src: url, controls: true, preload: "none", playsinline: true, id: "clip" });
+  const figure = h("figure", {}, video, h("figcaption", { text: t("r.clip") }));
+  // A clip this browser cannot decode (an old one the API could not transcode) says so, and can still be
+  // downloaded.
+  video.addEventListener("error", () => figure.replaceChildren(
+    h("p", { class: "notice", id: "clip-error", text: t("r.noplay") }),
+    h("a", { href: url, download: `${e.id}.mp4`, id: "clip-download", text: t("r.download") })));
+  return figure;
+}
 
 export async function reviewView() {
   const filters = { site: "", camera: "", kind: "", since: "" };
@@ -28,7 +114,8 @@ export async function reviewView() {
     h("input", { name: "since", type: "date", "aria-label": t("f.since") }),
     h("button", { type: "submit", text: t("f.apply") }),
     h("button", { type: "button", id: "export-events", text: t("r.export"), onclick: () => { location.href = `/api/v1/events/export?${query()}&format=xlsx&lang=${state.lang === "en" ? "en" : "zh"}`; } }),
-    h("span", { class: "muted", id: "counter" }));
+    h("span", { class: "muted", id: "counter" }),
+    alertToggles());
   const list = h("div", { class: "queue", id: "queue", role: "listbox" });
   const detail = h("section", { class: "detail", id: "detail" });
   main().replaceChildren(form, canReview() ? "" : h("p", { class: "notice", text: t("r.readonly") }), h("div", { class: "review" }, list, detail));
@@ -79,7 +166,7 @@ export async function reviewView() {
     const shots = h("div", { class: `shots${queue.single ? " single" : ""}` },
       h("figure", {}, h("img", { src: snap(e, true), alt: t("r.annotated"), id: "annotated", fetchpriority: "high" }), h("figcaption", { text: t("r.annotated") })),
       queue.single ? "" : h("figure", {}, h("img", { src: snap(e, false), alt: t("r.clean"), fetchpriority: "high" }), h("figcaption", { text: t("r.clean") })),
-      e.clip_sha256 ? h("figure", {}, h("video", { src: `/api/v1/events/${encodeURIComponent(e.id)}/clip`, controls: true, preload: "none" }), h("figcaption", { text: t("r.clip") })) : "");
+      e.clip_sha256 ? clipFigure(e) : "");
     const note = h("input", { id: "note", placeholder: t("r.note"), maxlength: 2000, disabled: !canReview() });
     detail.replaceChildren(
       h("h2", { id: "title", text: t(`k.${e.kind}`) }),
@@ -91,8 +178,8 @@ export async function reviewView() {
       h("div", { class: "actions" }, note,
         h("button", { class: "ok", id: "confirm", disabled: !canReview(), onclick: () => verdict("confirmed") }, t("r.confirm"), " ", h("kbd", { text: "C" })),
         h("button", { class: "bad", id: "dismiss", disabled: !canReview(), onclick: () => verdict("false_alarm") }, t("r.dismiss"), " ", h("kbd", { text: "X" })),
-        h("button", { onclick: () => { queue.single = !queue.single; show(); } }, t("r.toggle"), " ", h("kbd", { text: "T" }))),
-      h("p", { class: "muted" }, `${t("r.keys")}: `, h("kbd", { text: "←" }), " ", h("kbd", { text: "→" }), " · ", h("kbd", { text: "/" }), ` ${t("r.note")}`));
+        h("button", { id: "toggle", onclick: () => { queue.single = !queue.single; show(); } }, t("r.toggle"), " ", h("kbd", { text: "T" }))),
+      h("p", { class: "muted keys" }, `${t("r.keys")}: `, h("kbd", { text: "←" }), " ", h("kbd", { text: "→" }), " · ", h("kbd", { text: "/" }), ` ${t("r.note")}`));
   }
 
   async function verdict(kind) {
@@ -105,6 +192,7 @@ export async function reviewView() {
     queue.events.splice(queue.index, 1);
     queue.reviewed += 1;
     if (queue.total) queue.total -= 1;
+    document.dispatchEvent(new Event("sitewatch:reviewed")); // the shell's badge counts again
     if (queue.index >= queue.events.length) queue.index = Math.max(0, queue.events.length - 1);
     drawList();
     show();
