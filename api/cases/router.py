@@ -1,23 +1,35 @@
-"""Cases: list, detail, open by hand, move through their states; case policies per site."""
+"""Cases: list (filtered, paged, counted), summary, export, detail, open by hand, move through their states,
+extend, note; case policies per site."""
 
 from __future__ import annotations
 
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.access.auth import Principal
-from api.access.deps import Admin, NameQuery, Reader, Reviewer, SessionDep, SiteIdPath, require, visible_site
+from api.access.deps import Admin, Reader, Reviewer, SessionDep, SiteIdPath, require, visible_site
 from api.cases import actions
 from api.cases.callbacks import CALLBACK_RECEIPTS, signed_callback
-from api.cases.deps import VisibleCase
-from api.cases.listing import list_cases, public
-from api.cases.schemas import CaseIn, CasePatch, CasePolicyIn, CasePublic
+from api.cases.deps import CaseFiltersDep, VisibleCase
+from api.cases.export import Lang, export_cases
+from api.cases.filters import CaseSort
+from api.cases.listing import case_page, public, summary
+from api.cases.schemas import (
+    CaseExtendIn,
+    CaseIn,
+    CaseNoteIn,
+    CasePatch,
+    CasePolicyIn,
+    CasePublic,
+    CaseSummary,
+)
 from api.core.errors import DomainError
 from api.core.kinds import EventKindName
+from api.http.export import MEDIA_TYPES, ExportFormat
 from api.http.params import API_PREFIX
 from api.http.services import ServicesDep
 
@@ -29,25 +41,78 @@ SignedKey = Annotated[str | None, Depends(signed_callback)]
 CaseWriter = Annotated[Principal, Depends(require("supervisor", "integration"))]
 
 
-@router.get("/cases", response_model=list[CasePublic], operation_id="list_cases")
+#: The header of a list's exact number of matching cases (all pages together).
+TOTAL_HEADER = "X-Total-Count"
+TOTAL_DOC = {
+    TOTAL_HEADER: {
+        "description": "The exact number of cases the filters match, all pages together.",
+        "schema": {"type": "integer"},
+    }
+}
+CaseSortQuery = Annotated[
+    CaseSort,
+    Query(
+        description="``newest`` (the default) or ``oldest`` opened, nearest ``deadline`` first, or "
+        "``overdue-first``: the cases not closed by deadline (the most overdue first), then the closed ones."
+    ),
+]
+
+
+@router.get(
+    "/cases",
+    response_model=list[CasePublic],
+    operation_id="list_cases",
+    responses={200: {"headers": TOTAL_DOC}},
+)
 def cases(
     principal: Reader,
     session: SessionDep,
-    site_id: NameQuery = None,
-    case_status: Annotated[str | None, Query(alias="status", max_length=16, pattern=r"^[a-z_]+$")] = None,
-    kind: NameQuery = None,
+    filters: CaseFiltersDep,
+    response: Response,
+    sort: CaseSortQuery = "newest",
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CasePublic]:
-    """Cases newest first, filtered by site, status and kind."""
-    return list_cases(
-        session, principal=principal, site_id=site_id, status=case_status, kind=kind, limit=limit
+    """Cases matching the filters, a page of ``limit`` from ``offset``; the exact number matching is in
+    the ``X-Total-Count`` header. Contact phones are masked except to supervisors and admins (audited)."""
+    page, total = case_page(
+        session, principal=principal, filters=filters, sort=sort, offset=offset, limit=limit
+    )
+    response.headers[TOTAL_HEADER] = str(total)
+    return page
+
+
+@router.get("/cases/summary", response_model=CaseSummary, operation_id="case_summary")
+def cases_summary(principal: Reader, session: SessionDep, filters: CaseFiltersDep) -> CaseSummary:
+    """Exact counts of the cases matching the filters (the list's): all, not closed, overdue, per status."""
+    return summary(session, principal=principal, filters=filters)
+
+
+@router.get(
+    "/cases/export",
+    operation_id="export_cases",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}, MEDIA_TYPES["xlsx"]: {}}}},
+)
+def cases_export(
+    principal: Reader,
+    session: SessionDep,
+    services: ServicesDep,
+    filters: CaseFiltersDep,
+    fmt: Annotated[ExportFormat, Query(alias="format")] = "csv",
+    lang: Lang = "zh",
+) -> StreamingResponse:
+    """Every case matching the filters (the list's), newest first, as CSV (UTF-8 with a byte-order mark) or
+    XLSX, with Chinese (``lang=zh``) or English headers; phone numbers masked; audited as an export."""
+    return export_cases(
+        session, sessions=services.sessions, principal=principal, filters=filters, fmt=fmt, lang=lang
     )
 
 
 @router.get("/cases/{case_id}", response_model=CasePublic, operation_id="get_case")
 def case(principal: Reader, case: VisibleCase, session: SessionDep) -> CasePublic:
     """One case with its events and history."""
-    return public(session, case)[0]
+    return public(session, case, principal=principal)[0]
 
 
 @router.post(
@@ -98,6 +163,23 @@ def update_case(
     if repeated:
         logger.info("signed callback %r for case %d repeated: first answer given again", signed[:64], case.id)
     return JSONResponse(answer, status_code=code)
+
+
+@router.post("/cases/{case_id}/extend", response_model=CasePublic, operation_id="extend_case")
+def extend_case(
+    body: CaseExtendIn, principal: CaseWriter, case: VisibleCase, session: SessionDep
+) -> CasePublic:
+    """Move a case's deadline later (``hours`` more, or a new ``deadline_at``) with a reason, written in its
+    history; 409 for a closed case, 422 for a deadline not later than the current one."""
+    return actions.extend_deadline(session, principal=principal, case=case, body=body)
+
+
+@router.post("/cases/{case_id}/notes", response_model=CasePublic, operation_id="add_case_note")
+def add_case_note(
+    body: CaseNoteIn, principal: CaseWriter, case: VisibleCase, session: SessionDep
+) -> CasePublic:
+    """Write a note in a case's history without changing its status."""
+    return actions.note_case(session, principal=principal, case=case, body=body)
 
 
 @router.put(

@@ -232,6 +232,17 @@ class Dispatcher:
             body = contacts.render(session, channel, notice)
             session.add(new_delivery(notification.id, name, order_key, body, due=due, now=now))
 
+    def channels_of_type(self, *types: str) -> list[str]:
+        """The names of the configured channels of ``types`` (``aliyun_voice`` ...), in their order."""
+        return [name for name, channel in self.channels.items() if channel.config.type in types]
+
+    def queue_now(self, session: Session, notification: Notification, names: list[str]) -> None:
+        """Add deliveries of ``notification`` (flushed, and marked routed by the caller) to the channels
+        ``names``, due now, rendered as routed ones are, whatever the routes say (a supervisor asked for
+        them); in the caller's transaction. :meth:`wake` after the commit sends them at once."""
+        now = datetime.now(UTC)
+        self._add_deliveries(session, notification, dict.fromkeys(names, now), now)
+
     # -- delivery ---------------------------------------------------------------------------------------
 
     def deliver(self, name: str) -> int:

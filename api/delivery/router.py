@@ -1,12 +1,17 @@
-"""Deliveries of notifications: the dead letters and their replay; signed evidence links."""
+"""Deliveries of notifications: the dead letters and their replay; signed evidence links; calling or
+texting a case's responsible person now."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from api.access.deps import GlobalAdmin, SessionDep, StoreDep
+from api.access.auth import Principal
+from api.access.deps import GlobalAdmin, SessionDep, StoreDep, require
+from api.cases.deps import VisibleCase
+from api.cases.schemas import CaseContactIn, CasePublic
+from api.delivery.case_contact import contact_now
 from api.delivery.deps import KnownDelivery
 from api.delivery.dispatcher import DISPATCHER
 from api.delivery.evidence import open_link
@@ -36,6 +41,31 @@ def deliveries(
 ) -> list[DeliveryPublic]:
     """Deliveries newest first; ``?status=failed`` lists the dead letters."""
     return list_deliveries(session, status=delivery_status, channel=channel, limit=limit)
+
+
+@router.post(
+    "/cases/{case_id}/contact",
+    response_model=CasePublic,
+    operation_id="contact_case",
+    tags=["cases"],
+    responses={409: {"description": "No phone channel of that kind is configured, or no contact phone."}},
+)
+def contact_case(
+    request: Request,
+    body: CaseContactIn,
+    principal: Annotated[Principal, Depends(require("supervisor", "integration"))],
+    case: VisibleCase,
+    session: SessionDep,
+) -> CasePublic:
+    """Call (``call``) or text (``sms``) the case's responsible person now, through the configured Alibaba
+    Cloud voice or SMS channels; the request, and then each attempt, is written in the case's history."""
+    return contact_now(
+        session,
+        principal=principal,
+        case=case,
+        channel=body.channel,
+        dispatcher=services_of(request.app).get(DISPATCHER),
+    )
 
 
 @router.post(

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
-from api.access.deps import NameQuery, Reader, Reviewer, SessionDep, StoreDep
-from api.core.schemas import Time
+from api.access.deps import Reader, Reviewer, SessionDep, StoreDep
 from api.events import evidence
-from api.events.deps import VisibleEvent
+from api.events.deps import EventFiltersDep, VisibleEvent
+from api.events.export import Lang, export_events
 from api.events.schemas import EventPage, EventPublic, PendingCount, ReviewIn
 from api.events.service import event_page, pending_count, review_event
+from api.http.export import MEDIA_TYPES, ExportFormat
 from api.http.params import API_PREFIX
-from api.http.services import services_of
+from api.http.services import ServicesDep, services_of
 
 router = APIRouter(prefix=f"{API_PREFIX}/events", tags=["events"])
 
@@ -22,27 +24,32 @@ router = APIRouter(prefix=f"{API_PREFIX}/events", tags=["events"])
 def events(
     principal: Reader,
     session: SessionDep,
-    site_id: NameQuery = None,
-    camera_id: NameQuery = None,
-    kind: NameQuery = None,
-    review_status: Literal["pending", "confirmed", "false_alarm"] | None = None,
-    since: Time | None = None,
-    until: Time | None = None,
+    filters: EventFiltersDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> EventPage:
-    """Events newest first, with filters and cursor pagination."""
-    return event_page(
-        session,
-        principal=principal,
-        site_id=site_id,
-        camera_id=camera_id,
-        kind=kind,
-        review_status=review_status,
-        since=since,
-        until=until,
-        limit=limit,
-        cursor=cursor,
+    """Events newest first, with filters, cursor pagination and the exact number matching (``total``)."""
+    return event_page(session, principal=principal, filters=filters, limit=limit, cursor=cursor)
+
+
+@router.get(
+    "/export",
+    operation_id="export_events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}, MEDIA_TYPES["xlsx"]: {}}}},
+)
+def events_export(
+    principal: Reader,
+    session: SessionDep,
+    services: ServicesDep,
+    filters: EventFiltersDep,
+    fmt: Annotated[ExportFormat, Query(alias="format")] = "csv",
+    lang: Lang = "zh",
+) -> StreamingResponse:
+    """Every event matching the filters (the list's), newest first, as CSV (UTF-8 with a byte-order mark)
+    or XLSX, with Chinese (``lang=zh``) or English headers; audited as an export."""
+    return export_events(
+        session, sessions=services.sessions, principal=principal, filters=filters, fmt=fmt, lang=lang
     )
 
 

@@ -60,6 +60,9 @@ class EventPage(BaseModel):
 
     data: list[EventPublic]
     next_cursor: str | None
+    total: int | None = Field(
+        default=None, description="The exact number of events the filters match, all pages together."
+    )
 
 
 class ReviewIn(InModel):

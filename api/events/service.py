@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.access.audit import audit
@@ -15,9 +17,12 @@ from api.cases.service import maybe_open_case
 from api.core.errors import BadRequestError
 from api.core.schemas import bounded_time
 from api.events.schemas import EventPage, EventPublic, PendingCount
-from api.models import Event, Review
+from api.models import Event, Project, Review
 from api.notifications.notify import notify_event
 from api.sites.false_alarm_memory import forget_event, remember
+
+#: A SELECT over ``events``, whatever its columns.
+Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
 
 
 class CursorError(BadRequestError, ValueError):
@@ -43,39 +48,84 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise CursorError("invalid cursor") from exc
 
 
+@dataclass(frozen=True)
+class EventFilters:
+    """What an events list narrows to; empty fields filter nothing. ``contractor`` is a part of the site's
+    project's company, any case; ``q`` a part of the project's name, address or company, or of the event's
+    id or camera; ``since``/``until`` bound the start (``until`` excluded)."""
+
+    site_id: str | None = None
+    camera_id: str | None = None
+    kind: str | None = None
+    review_status: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    project_id: int | None = None
+    contractor: str | None = None
+    q: str | None = None
+
+    def described(self) -> dict[str, Any]:
+        """The filters set, as plain values (for the audit log of an export)."""
+        return {
+            k: v.isoformat() if isinstance(v, datetime) else v
+            for k, v in asdict(self).items()
+            if v is not None
+        }
+
+
+def filtered_events(query: Q, filters: EventFilters, *, principal: Principal) -> Q:
+    """``query`` (over ``events``) joined to the events' projects and narrowed to ``filters`` within
+    ``principal``'s sites.
+
+    Raises:
+        BadRequestError: a text with a NUL character.
+    """
+    f = filters
+    for text in (f.contractor, f.q):
+        if text is not None and "\x00" in text:
+            raise BadRequestError("text must not contain NUL characters")
+    query = query.outerjoin(Project, Project.site_id == Event.site_id)
+    if principal.site_ids:
+        query = query.where(Event.site_id.in_(principal.site_ids))
+    for column, value in (
+        (Event.site_id, f.site_id),
+        (Event.camera_id, f.camera_id),
+        (Event.kind, f.kind),
+        (Event.review_status, f.review_status),
+        (Project.id, f.project_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if f.since is not None:
+        query = query.where(Event.started_at >= f.since)
+    if f.until is not None:
+        query = query.where(Event.started_at < f.until)
+    if f.contractor:
+        query = query.where(Project.company.icontains(f.contractor, autoescape=True))
+    if f.q and f.q.strip():
+        text = f.q.strip()
+        columns = (Project.name, Project.address, Project.company, Event.id, Event.camera_id)
+        query = query.where(or_(*(c.icontains(text, autoescape=True) for c in columns)))
+    return query
+
+
 def event_page(
     session: Session,
     *,
     principal: Principal,
-    site_id: str | None = None,
-    camera_id: str | None = None,
-    kind: str | None = None,
-    review_status: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    filters: EventFilters | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> EventPage:
-    """One page of the events the principal may see, newest first, filtered, with the cursor of the next.
+    """One page of the events the principal may see, newest first, filtered, with the cursor of the next
+    and the exact number matching (all pages together; two queries for any page size).
 
     Raises:
         CursorError: the cursor is malformed.
     """
-    query = select(Event)
-    if principal.site_ids:
-        query = query.where(Event.site_id.in_(principal.site_ids))
-    for column, value in (
-        (Event.site_id, site_id),
-        (Event.camera_id, camera_id),
-        (Event.kind, kind),
-        (Event.review_status, review_status),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    if since is not None:
-        query = query.where(Event.started_at >= since)
-    if until is not None:
-        query = query.where(Event.started_at < until)
+    filters = filters or EventFilters()
+    total = session.scalar(filtered_events(select(func.count(Event.id)), filters, principal=principal))
+    query = filtered_events(select(Event), filters, principal=principal)
     if cursor:
         started, event_id = decode_cursor(cursor)
         query = query.where(
@@ -83,7 +133,11 @@ def event_page(
         )
     rows = list(session.scalars(query.order_by(Event.started_at.desc(), Event.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return EventPage(data=[EventPublic.model_validate(r) for r in rows[:limit]], next_cursor=next_cursor)
+    return EventPage(
+        data=[EventPublic.model_validate(r) for r in rows[:limit]],
+        next_cursor=next_cursor,
+        total=int(total or 0),
+    )
 
 
 def review_event(

@@ -66,6 +66,8 @@ class Project(Base):
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300), default="")
+    street: Mapped[str] = mapped_column(String(100), default="", server_default="", index=True)  # 街道
+    community: Mapped[str] = mapped_column(String(100), default="", server_default="")  # 社区
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     builder: Mapped[str] = mapped_column(String(200), default="")  # 建设单位, the client

@@ -42,6 +42,8 @@ class ProjectIn(InModel):
     site_id: SiteId
     name: Name
     address: str = Field(default="", max_length=300)
+    street: str = Field(default="", max_length=100, description="街道, the sub-district the site lies in.")
+    community: str = Field(default="", max_length=100, description="社区, the community within the street.")
     lat: Lat | None = None
     lon: Lon | None = None
     builder: str = Field(default="", max_length=200, description="建设单位, the client.")
@@ -66,6 +68,8 @@ REQUIRED = (
     "site_id",
     "name",
     "address",
+    "street",
+    "community",
     "builder",
     "company",
     "permit_no",
@@ -82,6 +86,8 @@ class ProjectPatch(InModel):
     site_id: SiteId | None = None
     name: Name | None = None
     address: str | None = Field(default=None, max_length=300)
+    street: str | None = Field(default=None, max_length=100)
+    community: str | None = Field(default=None, max_length=100)
     lat: Lat | None = None
     lon: Lon | None = None
     builder: str | None = Field(default=None, max_length=200)
@@ -110,6 +116,8 @@ class ProjectPublic(BaseModel):
     site_id: str
     name: str
     address: str
+    street: str = ""
+    community: str = ""
     lat: float | None
     lon: float | None
     builder: str

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import Session
 
 from alerts.config import AlertsConfig
+from api.core.secretkeys import data_keys
 from api.http.services import services_of
+from api.models import Case, CaseHistory, Project
 from api.projects import service as projects
+from api.sites.service import ensure_site
 from tests.api.conftest import Api
 
 #: A clean snapshot and its annotated copy, as an edge box sends them.
@@ -151,3 +155,80 @@ def create_project(api: Api, who: str = "admin", **extra: Any) -> dict[str, Any]
     response = api.client.post("/api/v1/projects", json=project_body(**extra), headers=api.as_(who))
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+#: The projects of :func:`seed_district`, by site (site-f has none): name, company, street, community,
+#: address. Two companies contain 鹏安, two "greatwall" in different cases; one name holds ``A_B`` and another
+#: ``AxB`` (a LIKE wildcard must not make the one match the other).
+DISTRICT: dict[str, tuple[str, str, str, str, str]] = {
+    "site-a": ("滨江花园三期", "深圳市鹏安建设有限公司", "南山街道", "南光社区", "南山区滨海大道1号"),
+    "site-b": ("前海大厦", "Shenzhen Greatwall Builders", "南山街道", "南山社区", "前海路88号"),
+    "site-c": ("福田小学改造", "鹏安建设(福田)分公司", "福田街道", "岗厦社区", "福华路3号"),
+    "site-d": ("罗湖旧改A_B", "中建三局", "桂园街道", "人民桥社区", "人民南路5号"),
+    "site-e": ("盐田港AxB", "GREATWALL Engineering", "桂园街道", "老围社区", "盐田路7号"),
+}
+DISTRICT_SITES = (*DISTRICT, "site-f")
+CASE_STATUSES = ("open", "dispatched", "rectifying", "reinspection", "closed", "reopened")
+CASE_KINDS = ("no_helmet", "smoking", "no_vest")
+
+
+def seed_district(session: Session, *, cases: int, now: datetime) -> list[dict[str, Any]]:
+    """``cases`` cases over :data:`DISTRICT_SITES` (site ``i % 6``), each with one history line, inserted
+    in bulk, with projects on five of the sites; commits. Case ``i`` has kind ``i // 3 % 3``, status
+    ``i // 7 % 6`` (closed ones closed an hour after opening), opened ``i`` hours after ``now`` minus 40 days,
+    a deadline ``(i % 11) * 80`` hours after it, and a case-system number ``SZ-2026-<i>`` for every tenth.
+
+    Returns:
+        One dict per case (``id``, ``site_id``, ``kind``, ``status``, ``created_at``, ``deadline_at``,
+        ``external_id``, and its project's ``project_id``, ``name``, ``company``, ``street``, ``community``,
+        ``address``, empty without one), oldest first.
+    """
+    for site_id in DISTRICT_SITES:
+        ensure_site(session, site_id=site_id)
+    project_ids: dict[str, int] = {}
+    key = data_keys(session).pii
+    for site_id, (name, company, street, community, address) in DISTRICT.items():
+        found = session.scalar(select(Project).where(Project.site_id == site_id))
+        if found is None:
+            found = Project(
+                site_id=site_id, name=name, company=company, street=street, community=community,
+                address=address, contact_name=f"{name}负责人",
+                contact_phone=projects.encrypt_phone(f"1390000{len(project_ids):04d}", key=key),
+                planned_start=now.date() - timedelta(days=60), planned_end=now.date() + timedelta(days=300),
+                created_at=now, updated_at=now,
+            )  # fmt: skip
+            session.add(found)
+            session.flush()
+        project_ids[site_id] = found.id
+    start = now - timedelta(days=40)
+    first = (session.scalar(select(func.max(Case.id))) or 0) + 1
+    rows: list[dict[str, Any]] = []
+    for i in range(cases):
+        site_id = DISTRICT_SITES[i % len(DISTRICT_SITES)]
+        created = start + timedelta(hours=i)
+        status = CASE_STATUSES[i // 7 % len(CASE_STATUSES)]
+        rows.append({
+            "id": first + i, "site_id": site_id, "camera_id": f"cam-{i % 4}", "kind": CASE_KINDS[i // 3 % 3],
+            "status": status, "created_at": created, "updated_at": created,
+            "deadline_at": created + timedelta(hours=(i % 11) * 80),
+            "closed_at": created + timedelta(hours=1) if status == "closed" else None,
+            "external_id": f"SZ-2026-{i:04d}" if i % 10 == 0 else None,
+        })  # fmt: skip
+    session.execute(insert(Case), rows)
+    if session.get_bind().dialect.name == "postgresql":  # ids given: move the sequence past them
+        sequence = "SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT max(id) FROM cases))"
+        session.execute(text(sequence))
+    session.execute(
+        insert(CaseHistory),
+        [{"case_id": r["id"], "at": r["created_at"], "actor": "seed", "from_status": None,
+          "to_status": r["status"], "note": "seeded"} for r in rows],
+    )  # fmt: skip
+    session.commit()
+    described = []
+    for r in rows:
+        name, company, street, community, address = DISTRICT.get(r["site_id"], ("", "", "", "", ""))
+        described.append(
+            r | {"project_id": project_ids.get(r["site_id"]), "name": name, "company": company,
+                 "street": street, "community": community, "address": address}
+        )  # fmt: skip
+    return described

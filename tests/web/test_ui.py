@@ -45,7 +45,7 @@ def test_a_supervisor_reviews_three_events_with_the_keyboard(page: Page, site: S
     }
 
     page.click("a[href='#/cases']")
-    case_cards = page.locator("#board .column[data-status=open] .case")
+    case_cards = page.locator("#board tr.case[data-status=open]")
     expect(case_cards).to_have_count(2)  # confirmed violations open cases (the default policy)
     shot(page, "3-cases")
     case_cards.first.click()
@@ -55,7 +55,7 @@ def test_a_supervisor_reviews_three_events_with_the_keyboard(page: Page, site: S
 
     page.click("#lang")
     expect(page.locator("header nav a").first).to_have_text("Review")
-    expect(page.locator("#board .column[data-status=open] h3")).to_contain_text("Open")
+    expect(page.locator("#case-counts [data-status=open]")).to_contain_text("Open")
 
     page.click("a[href='#/dashboard']")
     expect(page.locator("[data-figure=violations] b")).to_have_text("6")

@@ -8,7 +8,7 @@ defineTexts(
   {
     "p.new": "新建工程", "p.edit": "编辑", "p.extend": "延期", "p.close": "结束",
     "p.close_sure": "现在结束该工程？结束后不再监测报警。", "p.state": "全部状态", "p.state_col": "状态", "p.company": "施工单位",
-    "p.q": "搜索名称、地址、工地", "p.name": "工程名称", "p.site": "工地编号", "p.address": "地址", "p.lat": "纬度",
+    "p.q": "搜索名称、地址、工地", "p.name": "工程名称", "p.site": "工地编号", "p.address": "地址", "p.street": "街道", "p.community": "社区", "p.lat": "纬度",
     "p.lon": "经度", "p.builder": "建设单位", "p.permit": "施工许可证号", "p.contact": "安全负责人",
     "p.phone": "联系电话", "p.start": "计划开工", "p.end": "计划完工", "p.save": "保存", "p.cancel": "取消",
     "p.none": "暂无工程。", "p.period": "工期", "p.new_end": "新的完工日期", "p.closed": "结束于",
@@ -19,7 +19,7 @@ defineTexts(
     "p.new": "New project", "p.edit": "Edit", "p.extend": "Extend", "p.close": "End",
     "p.close_sure": "End this project now? Its rules stop alarming.", "p.state": "All states", "p.state_col": "State",
     "p.company": "Contractor", "p.q": "Search name, address, site", "p.name": "Project name", "p.site": "Site id",
-    "p.address": "Address", "p.lat": "Latitude", "p.lon": "Longitude", "p.builder": "Client (builder)",
+    "p.address": "Address", "p.street": "Street (sub-district)", "p.community": "Community", "p.lat": "Latitude", "p.lon": "Longitude", "p.builder": "Client (builder)",
     "p.permit": "Permit number", "p.contact": "Safety contact", "p.phone": "Phone", "p.start": "Planned start",
     "p.end": "Planned end", "p.save": "Save", "p.cancel": "Cancel", "p.none": "No project yet.", "p.period": "Period",
     "p.new_end": "New end date", "p.closed": "ended", "p.readonly": "Read-only account: you cannot add or change projects.",
@@ -30,10 +30,10 @@ defineTexts(
 
 export const PROJECT_STATES = ["planned", "active", "finished"];
 const STATE_CLASS = { planned: "", active: "ok", finished: "muted" };
-const TEXT_FIELDS = ["name", "address", "builder", "company", "permit_no", "contact_name"];
+const TEXT_FIELDS = ["name", "address", "street", "community", "builder", "company", "permit_no", "contact_name"];
 const DATE_FIELDS = ["planned_start", "planned_end"];
 const LABELS = {
-  site_id: "p.site", name: "p.name", address: "p.address", lat: "p.lat", lon: "p.lon", builder: "p.builder",
+  site_id: "p.site", name: "p.name", address: "p.address", street: "p.street", community: "p.community", lat: "p.lat", lon: "p.lon", builder: "p.builder",
   company: "p.company", permit_no: "p.permit", contact_name: "p.contact", contact_phone: "p.phone",
   planned_start: "p.start", planned_end: "p.end",
 };
@@ -141,6 +141,8 @@ export function projectDialog(project, done) {
       h("datalist", { id: "known-sites" }, state.sites.map((s) => h("option", { value: s.id, text: s.name || s.id }))),
       field("name", p.name, { required: true, maxlength: 200 }),
       field("address", p.address, { maxlength: 300 }),
+      field("street", p.street, { maxlength: 100 }),
+      field("community", p.community, { maxlength: 100 }),
       field("lat", p.lat, { type: "number", step: "any", min: -90, max: 90 }),
       field("lon", p.lon, { type: "number", step: "any", min: -180, max: 180 }),
       field("builder", p.builder, { maxlength: 200 }),

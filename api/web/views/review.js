@@ -13,7 +13,7 @@ defineTexts(
     "r.empty": "没有待审核的违规。", "r.confirm": "确认违规", "r.dismiss": "误报", "r.note": "备注（可选）",
     "r.toggle": "切换对比/单图", "r.keys": "快捷键", "r.annotated": "标注图", "r.clean": "原图", "r.clip": "视频片段",
     "r.readonly": "只读账号：不能审核。", "r.people": "人数", "r.score": "置信度", "r.time": "时间", "r.camera": "摄像头",
-    "r.site": "工地", "r.left": "待审核", "r.done": "已审核",
+    "r.site": "工地", "r.left": "待审核", "r.done": "已审核", "r.export": "导出",
     "r.noplay": "此视频无法在浏览器中播放，请下载后查看。", "r.download": "下载视频",
     "r.alerts": "新违规提醒", "r.sound": "声音", "r.notify": "桌面通知", "r.denied": "浏览器未允许通知。",
     "r.new": "条新违规待审核", "r.badge": "待审核",
@@ -22,7 +22,7 @@ defineTexts(
     "r.empty": "Nothing waits for review.", "r.confirm": "Confirm", "r.dismiss": "False alarm", "r.note": "Note (optional)",
     "r.toggle": "Side by side / single", "r.keys": "Keys", "r.annotated": "Annotated", "r.clean": "Clean", "r.clip": "Clip",
     "r.readonly": "Read-only account: you cannot review.", "r.people": "People", "r.score": "Score", "r.time": "Time",
-    "r.camera": "Camera", "r.site": "Site", "r.left": "to review", "r.done": "reviewed",
+    "r.camera": "Camera", "r.site": "Site", "r.left": "to review", "r.done": "reviewed", "r.export": "Export",
     "r.noplay": "This clip cannot play in the browser: download it to watch.", "r.download": "Download clip",
     "r.alerts": "New violations", "r.sound": "Sound", "r.notify": "Notifications", "r.denied": "The browser does not allow notifications.",
     "r.new": "new violations to review", "r.badge": "to review",
@@ -113,22 +113,31 @@ export async function reviewView() {
     h("select", { name: "kind" }, h("option", { value: "", text: t("f.kind") }), KINDS.map((k) => h("option", { value: k, text: t(`k.${k}`) }))),
     h("input", { name: "since", type: "date", "aria-label": t("f.since") }),
     h("button", { type: "submit", text: t("f.apply") }),
+    h("button", { type: "button", id: "export-events", text: t("r.export"), onclick: () => { location.href = `/api/v1/events/export?${query()}&format=xlsx&lang=${state.lang === "en" ? "en" : "zh"}`; } }),
     h("span", { class: "muted", id: "counter" }),
     alertToggles());
   const list = h("div", { class: "queue", id: "queue", role: "listbox" });
   const detail = h("section", { class: "detail", id: "detail" });
   main().replaceChildren(form, canReview() ? "" : h("p", { class: "notice", text: t("r.readonly") }), h("div", { class: "review" }, list, detail));
 
-  async function load(more = false) {
-    const params = new URLSearchParams({ review_status: "pending", limit: "30" });
+  // The filters as the API takes them, for the list and its export.
+  function query() {
+    const params = new URLSearchParams({ review_status: "pending" });
     if (filters.site) params.set("site_id", filters.site);
     if (filters.camera) params.set("camera_id", filters.camera);
     if (filters.kind) params.set("kind", filters.kind);
     if (filters.since) params.set("since", new Date(`${filters.since}T00:00:00`).toISOString());
+    return params;
+  }
+
+  async function load(more = false) {
+    const params = query();
+    params.set("limit", "30");
     if (more && queue.cursor) params.set("cursor", queue.cursor);
     const page = await api(`/api/v1/events?${params}`);
     queue.events = more ? queue.events.concat(page.data) : page.data;
     queue.cursor = page.next_cursor;
+    queue.total = page.total;
     if (!more) queue.index = 0;
     show(); // the large pictures are asked for before the thumbnails
     drawList();
@@ -142,7 +151,7 @@ export async function reviewView() {
       onclick: () => { queue.index = i; drawList(); show(); },
     }, h("img", { src: snap(e, true), alt: "", loading: "lazy", decoding: "async", fetchpriority: "low" }),
        h("div", { class: "meta" }, h("div", { class: "kind", text: t(`k.${e.kind}`) }), h("div", { text: `${e.site_id} · ${e.camera_id || "-"}` }), h("div", { class: "muted", text: local(e.started_at) })))));
-    form.querySelector("#counter").textContent = `${queue.events.length}${queue.cursor ? "+" : ""} ${t("r.left")} · ${queue.reviewed} ${t("r.done")}`;
+    form.querySelector("#counter").textContent = `${queue.total ?? `${queue.events.length}${queue.cursor ? "+" : ""}`} ${t("r.left")} · ${queue.reviewed} ${t("r.done")}`;
     const on = list.querySelector(".card.on");
     if (on) on.scrollIntoView({ block: "nearest" });
   }
@@ -182,6 +191,7 @@ export async function reviewView() {
     });
     queue.events.splice(queue.index, 1);
     queue.reviewed += 1;
+    if (queue.total) queue.total -= 1;
     document.dispatchEvent(new Event("sitewatch:reviewed")); // the shell's badge counts again
     if (queue.index >= queue.events.length) queue.index = Math.max(0, queue.events.length - 1);
     drawList();
