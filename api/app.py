@@ -61,9 +61,10 @@ from api.reports import router as briefs
 from api.reports import stats_router
 from api.reports.brief_file import PDF_TURNS, PdfTurns
 from api.reports.schedule import BriefScheduler
-from api.sites import false_alarms_router
+from api.sites import false_alarms_router, live_router
 from api.sites import router as sites
 from api.sites.config import CONFIG_CHECK, ConfigCheck
+from api.sites.live import LIVE, LiveRelay
 from api.storage import open_store
 from api.storage.interface import disk_full
 
@@ -185,6 +186,10 @@ def create_app(
     owned.put(PASSWORD_CHECKS, asyncio.Semaphore(PASSWORD_CHECKS_AT_ONCE))
     owned.put(PDF_TURNS, PdfTurns())
     owned.put(FACE_MODELS, FaceModels())
+    owned.put(
+        LIVE,
+        LiveRelay(max_viewers=settings.live_viewers, fps=settings.live_fps, width=settings.live_width),
+    )
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(  # outermost: the first to look at a request
         RequestGuard,
@@ -229,6 +234,7 @@ def mount_routes(app: FastAPI) -> None:
         sites.router,
         projects.router,
         false_alarms_router.router,
+        live_router.router,
         users.router,
         keys_router.router,
         deliveries.router,

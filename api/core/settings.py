@@ -69,6 +69,11 @@ class ApiSettings(BaseSettings):
             ``https://tiles.example/{z}/{x}/{y}.png`` or ``/tiles/{z}/{x}/{y}.png`` on this server
             (``SITEWATCH_MAP_TILES``); ``None``: the map draws its markers on a plain background, offline.
         map_attribution: the tiles' attribution (``SITEWATCH_MAP_ATTRIBUTION``), shown on the map.
+        live_fps: frames per second an edge box sends of a camera someone watches live
+            (``SITEWATCH_LIVE_FPS``).
+        live_width: the width in pixels edge boxes scale live frames down to (``SITEWATCH_LIVE_WIDTH``).
+        live_viewers: live viewers one camera may have at once; one more is refused, 429
+            (``SITEWATCH_LIVE_VIEWERS``).
     """
 
     model_config = SettingsConfigDict(
@@ -100,6 +105,9 @@ class ApiSettings(BaseSettings):
     event_silence_min: float = Field(10.0, ge=0)
     map_tiles: str | None = None
     map_attribution: str = ""
+    live_fps: float = Field(2.0, gt=0, le=10)
+    live_width: int = Field(640, ge=160, le=1920)
+    live_viewers: int = Field(4, ge=1, le=100)
 
     @classmethod
     def settings_customise_sources(

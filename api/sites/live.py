@@ -1,0 +1,315 @@
+"""Live view: a camera's frames relayed from its edge box to the browsers watching it, only while someone
+watches.
+
+The API never connects to an edge box (a site's 4G router hides it behind NAT), so the box learns of
+watchers over its own requests: it long-polls ``GET /ingest/live-requests``, which answers as soon as a
+camera of its site gains its first viewer (or after ``wait_s`` with nothing new), and while a camera is
+watched it pushes JPEG frames with ``POST /ingest/live/{camera}``; each answer says whether anyone still
+watches, so the box stops within a frame interval of the last viewer leaving. A viewer reads
+``GET /sites/{site}/cameras/{camera}/live``, an MJPEG stream (``multipart/x-mixed-replace``) that an
+``<img>`` plays.
+
+The relay lives in the memory of one API process (:class:`LiveRelay`: a latest-frame slot per watched
+camera and an event that wakes its viewers): the box's requests and the viewers' must reach the same
+process (one process, or the live paths routed to one; see the README). Every method of the relay runs
+on that process's event loop, so it takes no locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import ClassVar
+
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from api.access.audit import audit
+from api.access.auth import Principal
+from api.core.errors import DomainError, ForbiddenError, InvalidError, NotFoundError
+from api.http.services import Slot
+from api.models import CameraHealth
+from api.sites.schemas import LivePushed, LiveRequests
+
+logger = logging.getLogger(__name__)
+
+#: The boundary between the parts of the MJPEG stream.
+BOUNDARY = "frame"
+#: How often a viewer's stream looks whether its browser has gone while no frame comes.
+DISCONNECT_CHECK_S = 1.0
+
+
+class TooManyViewersError(DomainError):
+    """The camera has as many viewers as a camera may have (429)."""
+
+    status_code: ClassVar[int] = 429
+
+
+@dataclass(eq=False)
+class _Watched:
+    """One watched camera: its viewers and the newest frame its box pushed."""
+
+    viewers: int = 0
+    jpeg: bytes = b""
+    frame_time: float = 0.0
+    seq: int = 0
+    #: Set (and replaced) on each new frame: what the viewers wait on.
+    fresh: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class LiveRelay:
+    """The cameras being watched in this process, and their newest frames.
+
+    Args:
+        max_viewers: viewers one camera may have at once; one more is refused (429).
+        fps: frames per second the boxes send at most.
+        width: the width, in pixels, the boxes scale frames down to.
+    """
+
+    def __init__(self, *, max_viewers: int, fps: float, width: int) -> None:
+        self.max_viewers = max_viewers
+        self.fps = fps
+        self.width = width
+        self._watched: dict[tuple[str, str], _Watched] = {}
+        self._wake: dict[str, asyncio.Event] = {}  # per site: set when a camera gains its first viewer
+        self._stopped: dict[str, set[str]] = {}  # per site: cameras whose box was last told to stop
+
+    def join(self, site_id: str, camera_id: str) -> None:
+        """Count a viewer of the camera in; the site's box hears of a first viewer at once.
+
+        Raises:
+            TooManyViewersError: the camera has :attr:`max_viewers` already.
+        """
+        watched = self._watched.setdefault((site_id, camera_id), _Watched())
+        if watched.viewers >= self.max_viewers:
+            raise TooManyViewersError(
+                f"camera {camera_id} already has {watched.viewers} live viewers, the most allowed "
+                "(SITEWATCH_LIVE_VIEWERS); try again when one of them closes the live view"
+            )
+        watched.viewers += 1
+        if watched.viewers == 1 and (wake := self._wake.pop(site_id, None)) is not None:
+            wake.set()
+
+    def leave(self, site_id: str, camera_id: str) -> None:
+        """Count a viewer out; with the last one the camera's frame is dropped and its box told to stop."""
+        watched = self._watched.get((site_id, camera_id))
+        if watched is None:
+            return
+        watched.viewers -= 1
+        if watched.viewers <= 0:
+            del self._watched[(site_id, camera_id)]
+
+    def viewers(self, site_id: str, camera_id: str) -> int:
+        """How many watch the camera now."""
+        watched = self._watched.get((site_id, camera_id))
+        return 0 if watched is None else watched.viewers
+
+    def watched(self, site_id: str) -> list[str]:
+        """The site's cameras that someone watches, by id."""
+        return sorted(camera for site, camera in self._watched if site == site_id)
+
+    async def requests(self, site_id: str, *, streaming: set[str], wait_s: float) -> list[str]:
+        """The site's watched cameras: at once when one of them is not among ``streaming`` (those its box
+        sends already, or does not have) or was told to stop since, else as soon as a camera gains its first
+        viewer, else after ``wait_s``."""
+        sending = streaming - self._stopped.get(site_id, set())
+        if set(self.watched(site_id)) - sending:
+            return self.watched(site_id)
+        wake = self._wake.setdefault(site_id, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), wait_s)
+        return self.watched(site_id)
+
+    def push(self, site_id: str, camera_id: str, jpeg: bytes, frame_time: float) -> int:
+        """Hand the camera's newest frame (``b""``: none, the box only asks) to its viewers; how many
+        watch (0: the box should stop)."""
+        watched = self._watched.get((site_id, camera_id))
+        stopped = self._stopped.setdefault(site_id, set())
+        if watched is None:
+            stopped.add(camera_id)  # told to stop: a long poll in flight that counts it as sent is wrong
+            return 0
+        stopped.discard(camera_id)
+        if jpeg:
+            watched.jpeg, watched.frame_time = jpeg, frame_time
+            watched.seq += 1
+            fresh, watched.fresh = watched.fresh, asyncio.Event()
+            fresh.set()
+        return watched.viewers
+
+    async def frames(
+        self, site_id: str, camera_id: str, *, gone: Callable[[], Awaitable[bool]]
+    ) -> AsyncIterator[tuple[bytes, float]]:
+        """``(jpeg, capture time)`` of each new frame of the camera for one viewer (counted in with
+        :meth:`join`), until ``gone`` says the viewer has left."""
+        watched = self._watched.get((site_id, camera_id))
+        seen = 0
+        while watched is not None and watched.viewers > 0:
+            if watched.seq > seen:
+                seen = watched.seq
+                yield watched.jpeg, watched.frame_time
+                continue
+            try:
+                await asyncio.wait_for(watched.fresh.wait(), DISCONNECT_CHECK_S)
+            except TimeoutError:
+                if await gone():
+                    return
+
+
+#: The app's live relay (built by api.app from the settings).
+LIVE: Slot[LiveRelay] = Slot("the live view's relay")
+
+
+def part(jpeg: bytes, frame_time: float) -> bytes:
+    """One part of the MJPEG stream: the frame with its capture time (``X-Frame-Time``, Unix seconds).
+
+    >>> part(b"jpeg", 1.5)[:32]
+    b'--frame\\r\\nContent-Type: image/jpeg'
+    """
+    head = (
+        f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n"
+        f"X-Frame-Time: {frame_time:.3f}\r\n\r\n"
+    )
+    return head.encode() + jpeg + b"\r\n"
+
+
+def _known_camera(session: Session, *, site_id: str, camera_id: str) -> None:
+    if session.get(CameraHealth, (site_id, camera_id)) is None:
+        raise NotFoundError(f"no camera {camera_id} at site {site_id}")
+
+
+def _audit_view(session: Session, *, principal: Principal, site_id: str, camera_id: str) -> None:
+    audit(session, actor=principal.name, action="live_view", target=f"camera:{site_id}/{camera_id}")
+    session.commit()
+
+
+@dataclass(eq=False)
+class Viewing:
+    """One viewer's live view: the parts of its MJPEG stream, and what counts the viewer out (once)."""
+
+    parts: AsyncIterator[bytes]
+    release: Callable[[], None]
+
+    def close(self) -> None:
+        """Count the viewer out (again: nothing)."""
+        release, self.release = self.release, _nothing
+        release()
+
+
+def _nothing() -> None:
+    pass
+
+
+class MjpegResponse(StreamingResponse):
+    """A viewing as ``multipart/x-mixed-replace``: the viewer is counted out however the response ends (the
+    browser gone before the first frame included), not only when its stream is read to the end."""
+
+    def __init__(self, viewing: Viewing) -> None:
+        super().__init__(
+            viewing.parts,
+            media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},  # nginx: no buffering
+        )
+        self.viewing = viewing
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.viewing.close()
+
+
+async def watch(
+    session: Session,
+    relay: LiveRelay,
+    *,
+    principal: Principal,
+    site_id: str,
+    camera_id: str,
+    gone: Callable[[], Awaitable[bool]],
+) -> Viewing:
+    """Start a viewer's live view of a camera (audited, like a download of evidence): the parts of its
+    MJPEG stream, which end when ``gone`` says the viewer has left (serve it as an :class:`MjpegResponse`).
+
+    Raises:
+        NotFoundError: a site the caller may not see, or a camera that never reported to the API.
+        TooManyViewersError: the camera has as many viewers as allowed.
+    """
+    if not principal.sees(site_id):
+        raise NotFoundError(f"no site {site_id}")
+    await run_in_threadpool(_known_camera, session, site_id=site_id, camera_id=camera_id)
+    relay.join(site_id, camera_id)
+    try:
+        await run_in_threadpool(
+            _audit_view, session, principal=principal, site_id=site_id, camera_id=camera_id
+        )
+    except BaseException:
+        relay.leave(site_id, camera_id)
+        raise
+    logger.info("live view of %s/%s by %s", site_id, camera_id, principal.name)
+    return Viewing(
+        _parts(relay.frames(site_id, camera_id, gone=gone)), partial(relay.leave, site_id, camera_id)
+    )
+
+
+async def _parts(frames: AsyncIterator[tuple[bytes, float]]) -> AsyncIterator[bytes]:
+    async for jpeg, frame_time in frames:
+        yield part(jpeg, frame_time)
+
+
+def edge_site(principal: Principal, site_id: str) -> None:
+    """Refuse (403) an edge key's live request for a site that is not its own."""
+    if not principal.sees(site_id):
+        raise ForbiddenError(f"this key may not stream for site {site_id}")
+
+
+def checked_frame(jpeg: bytes) -> bytes:
+    """A pushed frame: a JPEG image, or nothing (the box only asks whether anyone watches).
+
+    Raises:
+        InvalidError: a body that is not a JPEG image.
+    """
+    if jpeg and not jpeg.startswith(b"\xff\xd8"):
+        raise InvalidError("a live frame must be a JPEG image (image/jpeg)")
+    return jpeg
+
+
+async def wait_requests(
+    relay: LiveRelay, *, principal: Principal, site_id: str, streaming: str, wait_s: float
+) -> LiveRequests:
+    """An edge box's long poll: its site's watched cameras, as soon as one is watched that is not among
+    ``streaming`` (comma-separated), else after ``wait_s``.
+
+    Raises:
+        ForbiddenError: the key is not one of the site's.
+    """
+    edge_site(principal, site_id)
+    sent = {name for name in streaming.split(",") if name}
+    cameras = await relay.requests(site_id, streaming=sent, wait_s=wait_s)
+    return LiveRequests(cameras=cameras, fps=relay.fps, width=relay.width)
+
+
+def push_frame(
+    relay: LiveRelay,
+    *,
+    principal: Principal,
+    site_id: str,
+    camera_id: str,
+    jpeg: bytes,
+    frame_time: float | None,
+) -> LivePushed:
+    """A camera's newest frame from its edge box, for its viewers; whether anyone still watches.
+
+    Raises:
+        ForbiddenError: the key is not one of the site's.
+        InvalidError: a body that is not a JPEG image.
+    """
+    edge_site(principal, site_id)
+    viewers = relay.push(site_id, camera_id, checked_frame(jpeg), frame_time or time.time())
+    return LivePushed(watching=viewers > 0, viewers=viewers, fps=relay.fps, width=relay.width)
