@@ -188,7 +188,12 @@ def create_app(
     owned.put(FACE_MODELS, FaceModels())
     owned.put(
         LIVE,
-        LiveRelay(max_viewers=settings.live_viewers, fps=settings.live_fps, width=settings.live_width),
+        LiveRelay(
+            max_viewers=settings.live_viewers,
+            fps=settings.live_fps,
+            width=settings.live_width,
+            max_view_s=settings.live_max_s,
+        ),
     )
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(  # outermost: the first to look at a request

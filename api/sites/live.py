@@ -71,14 +71,22 @@ class LiveRelay:
         max_viewers: viewers one camera may have at once; one more is refused (429).
         fps: frames per second the boxes send at most.
         width: the width, in pixels, the boxes scale frames down to.
+        max_view_s: the longest one live view lasts (the site's uplink is paid by the byte): the viewer
+            opens it again to go on.
+        max_wait_s: the longest a long poll waits, whatever it asks.
     """
 
-    def __init__(self, *, max_viewers: int, fps: float, width: int) -> None:
+    def __init__(
+        self, *, max_viewers: int, fps: float, width: int, max_view_s: float = 600.0, max_wait_s: float = 30.0
+    ) -> None:
         self.max_viewers = max_viewers
+        self.max_view_s = max_view_s
         self.fps = fps
         self.width = width
+        self.max_wait_s = max_wait_s
         self._watched: dict[tuple[str, str], _Watched] = {}
-        self._wake: dict[str, asyncio.Event] = {}  # per site: set when a camera gains its first viewer
+        # Per site, an event per long poll waiting: set when a camera gains its first viewer.
+        self._wake: dict[str, set[asyncio.Event]] = {}
         self._stopped: dict[str, set[str]] = {}  # per site: cameras whose box was last told to stop
 
     def join(self, site_id: str, camera_id: str) -> None:
@@ -94,8 +102,9 @@ class LiveRelay:
                 "(SITEWATCH_LIVE_VIEWERS); try again when one of them closes the live view"
             )
         watched.viewers += 1
-        if watched.viewers == 1 and (wake := self._wake.pop(site_id, None)) is not None:
-            wake.set()
+        if watched.viewers == 1:
+            for wake in self._wake.pop(site_id, set()):
+                wake.set()
 
     def leave(self, site_id: str, camera_id: str) -> None:
         """Count a viewer out; with the last one the camera's frame is dropped and its box told to stop."""
@@ -122,9 +131,16 @@ class LiveRelay:
         sending = streaming - self._stopped.get(site_id, set())
         if set(self.watched(site_id)) - sending:
             return self.watched(site_id)
-        wake = self._wake.setdefault(site_id, asyncio.Event())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), wait_s)
+        wake = asyncio.Event()
+        waiting = self._wake.setdefault(site_id, set())
+        waiting.add(wake)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), min(wait_s, self.max_wait_s))
+        finally:
+            waiting.discard(wake)
+            if not waiting and self._wake.get(site_id) is waiting:
+                del self._wake[site_id]
         return self.watched(site_id)
 
     def push(self, site_id: str, camera_id: str, jpeg: bytes, frame_time: float) -> int:
@@ -147,16 +163,17 @@ class LiveRelay:
         self, site_id: str, camera_id: str, *, gone: Callable[[], Awaitable[bool]]
     ) -> AsyncIterator[tuple[bytes, float]]:
         """``(jpeg, capture time)`` of each new frame of the camera for one viewer (counted in with
-        :meth:`join`), until ``gone`` says the viewer has left."""
+        :meth:`join`), until ``gone`` says the viewer has left or :attr:`max_view_s` have passed."""
         watched = self._watched.get((site_id, camera_id))
         seen = 0
-        while watched is not None and watched.viewers > 0:
+        end = time.monotonic() + self.max_view_s
+        while watched is not None and watched.viewers > 0 and time.monotonic() < end:
             if watched.seq > seen:
                 seen = watched.seq
                 yield watched.jpeg, watched.frame_time
                 continue
             try:
-                await asyncio.wait_for(watched.fresh.wait(), DISCONNECT_CHECK_S)
+                await asyncio.wait_for(watched.fresh.wait(), min(DISCONNECT_CHECK_S, end - time.monotonic()))
             except TimeoutError:
                 if await gone():
                     return

@@ -29,7 +29,7 @@ async def live_requests(
             max_length=4096, description="Cameras the box sends already or does not have, comma-separated."
         ),
     ] = "",
-    wait_s: Annotated[float, Query(ge=0, le=60)] = 25.0,
+    wait_s: Annotated[float, Query(ge=0, le=30)] = 25.0,
 ) -> LiveRequests:
     """The site's watched cameras (a long poll: the API never connects to an edge box): at once when one is
     watched that is not among ``streaming``, else as soon as a camera gains its first viewer, else after
