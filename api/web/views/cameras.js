@@ -2,6 +2,7 @@
 // memory, which supervisors may clear entry by entry.
 
 import { api, canReview, defineTexts, h, local, main, state, t } from "../core.js";
+import { openLive } from "./live.js";
 
 defineTexts(
   {
@@ -31,6 +32,7 @@ export async function camerasView() {
         h("div", { text: `${t("cam.fps")}: ${c.input_fps}` }),
         c.online ? "" : h("div", { class: "error", text: `${t("cam.since")} ${local(c.offline_since)}${c.last_error ? ` · ${c.last_error}` : ""}` }),
         h("div", { class: "muted", text: `${t("cam.reported")} ${local(c.reported_at)}` }),
+        h("button", { class: "live-open", onclick: () => openLive(site.id, c.camera_id), text: t("live.open") }),
         h("div", { class: "suppressed", title: Object.entries(c.suppressions || {}).map(([k, n]) => `${t(`k.${k}`)}: ${n}`).join(", "), text: `${t("fa.suppressed")}: ${suppressed}` }),
         falseAlarms(memory.filter((e) => e.camera_id === c.camera_id))));
     }
