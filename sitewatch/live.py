@@ -11,11 +11,16 @@ watches any more. A camera without a new frame is still asked about (an empty bo
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import cv2
 import httpx
@@ -87,7 +92,9 @@ class LiveUploader:
         self.fps = 2.0
         self.width = 640
         self._base = api_url.rstrip("/")
-        self._client = httpx.Client(headers=auth_headers(api_key), timeout=10.0)
+        self._headers = auth_headers(api_key)
+        self._client = httpx.Client(headers=self._headers, timeout=10.0)
+        self._asking: http.client.HTTPConnection | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._streaming: dict[str, threading.Thread] = {}
@@ -120,8 +127,14 @@ class LiveUploader:
         self._poller.start()
 
     def stop(self) -> None:
-        """Stop sending (a long poll in flight is left to end on its own: its thread is a daemon)."""
+        """Stop sending and asking."""
         self._stop.set()
+        asking = self._asking
+        if asking is not None and asking.sock is not None:
+            with contextlib.suppress(OSError):
+                asking.sock.shutdown(socket.SHUT_RDWR)  # ends the long poll here and at the API
+        if self._poller.is_alive():
+            self._poller.join(timeout=5)
         with self._lock:
             threads = list(self._streaming.values())
         for thread in threads:
@@ -132,17 +145,8 @@ class LiveUploader:
         delay = 1.0
         while not self._stop.is_set():
             try:
-                answer = self._client.get(
-                    self._base + LIVE_REQUESTS_PATH,
-                    params={
-                        "site": self.site_id,
-                        "streaming": ",".join(self._handled()),
-                        "wait_s": self.wait_s,
-                    },
-                    timeout=self.wait_s + 15.0,
-                )
-                answer.raise_for_status()
-            except httpx.HTTPError as exc:
+                body = self._ask()
+            except (OSError, http.client.HTTPException, ValueError) as exc:
                 if self._stop.is_set():
                     return
                 logger.warning(
@@ -152,7 +156,33 @@ class LiveUploader:
                 delay = min(delay * 2, 60.0)
                 continue
             delay = 1.0
-            self._apply(answer.json())
+            if body is not None:
+                self._apply(body)
+
+    def _ask(self) -> dict[str, Any] | None:
+        """One long poll; ``None`` once stopping. It has a connection of its own, which :meth:`stop` shuts
+        down: the API, like any server, waits for a request still open before it can stop (``sitewatch
+        run`` stops both)."""
+        url = urlsplit(self._base)
+        kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+        connection = kind(url.hostname or "", url.port, timeout=self.wait_s + 15.0)
+        self._asking = connection
+        try:
+            connection.connect()
+            if self._stop.is_set():  # after connect(): stop() shuts the socket down from here on
+                return None
+            query = urlencode(
+                {"site": self.site_id, "streaming": ",".join(self._handled()), "wait_s": self.wait_s}
+            )
+            connection.request("GET", f"{url.path}{LIVE_REQUESTS_PATH}?{query}", headers=self._headers)
+            answer = connection.getresponse()
+            text = answer.read()
+            if answer.status != 200:
+                raise ValueError(f"{answer.status} {text[:200]!r}")
+            body: dict[str, Any] = json.loads(text)
+            return body
+        finally:
+            connection.close()
 
     def _apply(self, body: dict[str, Any]) -> None:
         self.fps = min(max(float(body.get("fps", self.fps)), 0.1), 10.0)

@@ -46,6 +46,10 @@ BOUNDARY = "frame"
 DISCONNECT_CHECK_S = 1.0
 
 
+async def _never() -> bool:
+    return False
+
+
 class TooManyViewersError(DomainError):
     """The camera has as many viewers as a camera may have (429)."""
 
@@ -124,19 +128,31 @@ class LiveRelay:
         """The site's cameras that someone watches, by id."""
         return sorted(camera for site, camera in self._watched if site == site_id)
 
-    async def requests(self, site_id: str, *, streaming: set[str], wait_s: float) -> list[str]:
+    async def requests(
+        self,
+        site_id: str,
+        *,
+        streaming: set[str],
+        wait_s: float,
+        gone: Callable[[], Awaitable[bool]] = _never,
+    ) -> list[str]:
         """The site's watched cameras: at once when one of them is not among ``streaming`` (those its box
         sends already, or does not have) or was told to stop since, else as soon as a camera gains its first
-        viewer, else after ``wait_s``."""
+        viewer, else after ``wait_s`` (or when ``gone`` says the box has left: a server stopping waits for
+        every request still open)."""
         sending = streaming - self._stopped.get(site_id, set())
         if set(self.watched(site_id)) - sending:
             return self.watched(site_id)
         wake = asyncio.Event()
         waiting = self._wake.setdefault(site_id, set())
         waiting.add(wake)
+        end = time.monotonic() + min(wait_s, self.max_wait_s)
         try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), min(wait_s, self.max_wait_s))
+            while (left := end - time.monotonic()) > 0 and not wake.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), min(left, DISCONNECT_CHECK_S))
+                if not wake.is_set() and await gone():
+                    break
         finally:
             waiting.discard(wake)
             if not waiting and self._wake.get(site_id) is waiting:
@@ -186,8 +202,8 @@ LIVE: Slot[LiveRelay] = Slot("the live view's relay")
 def part(jpeg: bytes, frame_time: float) -> bytes:
     """One part of the MJPEG stream: the frame with its capture time (``X-Frame-Time``, Unix seconds).
 
-    >>> part(b"jpeg", 1.5)[:32]
-    b'--frame\\r\\nContent-Type: image/jpeg'
+    >>> part(b"jpeg", 1.5).split(b"\\r\\n")
+    [b'--frame', b'Content-Type: image/jpeg', b'Content-Length: 4', b'X-Frame-Time: 1.500', b'', b'jpeg', b'']
     """
     head = (
         f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n"
@@ -298,17 +314,24 @@ def checked_frame(jpeg: bytes) -> bytes:
 
 
 async def wait_requests(
-    relay: LiveRelay, *, principal: Principal, site_id: str, streaming: str, wait_s: float
+    relay: LiveRelay,
+    *,
+    principal: Principal,
+    site_id: str,
+    streaming: str,
+    wait_s: float,
+    gone: Callable[[], Awaitable[bool]],
 ) -> LiveRequests:
-    """An edge box's long poll: its site's watched cameras, as soon as one is watched that is not among
-    ``streaming`` (comma-separated), else after ``wait_s``.
+    """An edge box's long poll (:meth:`LiveRelay.requests`): its site's watched cameras, at once when one is
+    watched that is not among ``streaming`` (comma-separated), else as soon as a camera gains its first
+    viewer, else after ``wait_s`` or when ``gone`` says the box has left.
 
     Raises:
         ForbiddenError: the key is not one of the site's.
     """
     edge_site(principal, site_id)
     sent = {name for name in streaming.split(",") if name}
-    cameras = await relay.requests(site_id, streaming=sent, wait_s=wait_s)
+    cameras = await relay.requests(site_id, streaming=sent, wait_s=wait_s, gone=gone)
     return LiveRequests(cameras=cameras, fps=relay.fps, width=relay.width)
 
 

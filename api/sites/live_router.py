@@ -20,6 +20,7 @@ SiteQuery = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z
 
 @router.get("/ingest/live-requests", response_model=LiveRequests, operation_id="live_requests")
 async def live_requests(
+    request: Request,
     principal: Edge,
     relay: RelayDep,
     site: SiteQuery,
@@ -34,7 +35,14 @@ async def live_requests(
     """The site's watched cameras (a long poll: the API never connects to an edge box): at once when one is
     watched that is not among ``streaming``, else as soon as a camera gains its first viewer, else after
     ``wait_s``; 403 for another site's key."""
-    return await wait_requests(relay, principal=principal, site_id=site, streaming=streaming, wait_s=wait_s)
+    return await wait_requests(
+        relay,
+        principal=principal,
+        site_id=site,
+        streaming=streaming,
+        wait_s=wait_s,
+        gone=request.is_disconnected,
+    )
 
 
 @router.post(

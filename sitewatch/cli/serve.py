@@ -84,7 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     product = AllInOne(config, host=args.host, port=args.port)
-    memory_sync = None
+    memory_sync = live = None
     product.start_api()
     try:
         print("\n".join(product.banner()), flush=True)
@@ -100,8 +100,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             memory=memory_sync.memory if memory_sync else None,
         )
         reporter = HealthReporter(worker, config.site.id, product.record_health, interval_s=5.0)
+        live = product.live_uploader(worker)
+        live.start()
         return _run_worker(worker, args.duration, reporter)
     finally:
+        if live is not None:
+            live.stop()
         if memory_sync is not None:
             memory_sync.stop()
         product.stop()
