@@ -5,6 +5,7 @@ viewers talk to the API served on loopback (an MJPEG stream never ends, which Te
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from api.http.services import services_of
 from api.models import AuditEntry
+from api.sites.live import LiveRelay
 from tests.api.builders import jpeg
 from tests.api.live import LiveApi, live_api, mjpeg_frames
 
@@ -157,3 +159,52 @@ def test_one_viewer_more_than_allowed_is_refused_until_one_leaves(live: LiveApi)
             while status(client) == 429:
                 assert time.monotonic() < deadline, "the viewer who left still counts"
                 time.sleep(0.2)
+
+
+async def _never() -> bool:
+    return False
+
+
+def test_a_long_poll_that_counts_a_camera_told_to_stop_as_sent_answers_at_once() -> None:
+    """A new viewer arrives while the box's poll, sent before its camera was told to stop, still lists the
+    camera as sent: the poll must not wait for its end to start it again."""
+
+    async def scenario() -> tuple[list[str], float]:
+        relay = LiveRelay(max_viewers=4, fps=2.0, width=640)
+        relay.join("site-a", "cam-1")
+        assert relay.push("site-a", "cam-1", jpeg(1), 1.0) == 1
+        relay.leave("site-a", "cam-1")
+        assert relay.push("site-a", "cam-1", b"", 2.0) == 0  # the box is told to stop
+        relay.join("site-a", "cam-1")
+        started = time.monotonic()
+        cameras = await relay.requests("site-a", streaming={"cam-1"}, wait_s=5.0)
+        return cameras, time.monotonic() - started
+
+    cameras, took = asyncio.run(scenario())
+    assert cameras == ["cam-1"]
+    assert took < 1.0
+
+
+def test_a_long_poll_waits_for_a_camera_of_another_box() -> None:
+    async def scenario() -> float:
+        relay = LiveRelay(max_viewers=4, fps=2.0, width=640)
+        relay.join("site-a", "cam-9")  # not this box's: it says so in streaming
+        started = time.monotonic()
+        assert await relay.requests("site-a", streaming={"cam-9"}, wait_s=0.5) == ["cam-9"]
+        return time.monotonic() - started
+
+    assert asyncio.run(scenario()) >= 0.5
+
+
+def test_a_live_view_ends_after_its_longest_time() -> None:
+    async def scenario() -> tuple[int, float]:
+        relay = LiveRelay(max_viewers=4, fps=2.0, width=640, max_view_s=0.3)
+        relay.join("site-a", "cam-1")
+        relay.push("site-a", "cam-1", jpeg(1), 1.0)
+        started = time.monotonic()
+        frames = [frame async for frame in relay.frames("site-a", "cam-1", gone=_never)]
+        return len(frames), time.monotonic() - started
+
+    count, took = asyncio.run(scenario())
+    assert count == 1
+    assert 0.3 <= took < 2.0

@@ -93,3 +93,25 @@ def test_a_supervisor_watches_a_camera_live_from_the_cameras_page(site: Site, pa
         until(lambda: uploader.streaming() == [], 10.0)  # the box stops once nobody watches
     finally:
         uploader.stop()
+
+
+def test_one_viewer_too_many_is_told_so(site: Site, page: Page) -> None:
+    with services_of(site.app).sessions() as session:
+        edge = create_key(session, name="edge box A", role="edge", site_ids=["site-a"])
+        others = create_key(session, name="other viewers", role="supervisor", site_ids=["site-a"])
+    health = [{"site_id": "site-a", "camera_id": "cam-1", "online": True}]
+    answer = httpx.post(
+        f"{site.url}/api/v1/ingest/health", json=health, headers={"Authorization": f"Bearer {edge}"}
+    )
+    assert answer.status_code == 204, answer.text
+    url = f"{site.url}/api/v1/sites/site-a/cameras/cam-1/live"
+    with httpx.Client(headers={"Authorization": f"Bearer {others}"}, timeout=10) as client:
+        streams = [client.stream("GET", url) for _ in range(4)]  # the most a camera may have (the default)
+        assert [s.__enter__().status_code for s in streams] == [200] * 4
+        log_in(page, site, "anna")
+        page.goto(site.url + "/#/cameras")
+        page.click("[data-camera=cam-1] button.live-open")
+        page.wait_for_selector("#live-dialog .live-note.error")
+        assert "观看人数已达上限" in page.locator("#live-dialog .live-note").inner_text()
+        for stream in streams:
+            stream.__exit__(None, None, None)
