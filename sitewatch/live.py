@@ -184,9 +184,13 @@ class LiveUploader:
         finally:
             connection.close()
 
-    def _apply(self, body: dict[str, Any]) -> None:
+    def _rates(self, body: dict[str, Any]) -> None:
+        """The frame rate and width the API asks for (every answer says them: they may change)."""
         self.fps = min(max(float(body.get("fps", self.fps)), 0.1), 10.0)
         self.width = min(max(int(body.get("width", self.width)), 160), 1920)
+
+    def _apply(self, body: dict[str, Any]) -> None:
+        self._rates(body)
         for camera in body.get("cameras", []):
             if camera not in self.cameras:
                 self._foreign.add(camera)  # another box's (a site may have several)
@@ -227,7 +231,8 @@ class LiveUploader:
                         headers={"Content-Type": "image/jpeg", "X-Frame-Time": f"{frame_time:.3f}"},
                     )
                     answer.raise_for_status()
-                except httpx.HTTPError as exc:
+                    body = answer.json()
+                except (httpx.HTTPError, ValueError) as exc:
                     failures += 1
                     logger.warning("live view: camera %s: a frame was not sent (%s)", camera, exc)
                     if failures >= MAX_FAILURES:
@@ -237,6 +242,7 @@ class LiveUploader:
                     if jpeg is not None:
                         sent_seq = seq
                         FRAMES_SENT.labels(camera=camera).inc()
-                    if not answer.json().get("watching"):
+                    self._rates(body)
+                    if not body.get("watching"):
                         return
             self._stop.wait(max(0.0, due - time.monotonic()))
