@@ -64,7 +64,7 @@ from api.reports.schedule import BriefScheduler
 from api.sites import false_alarms_router, live_router
 from api.sites import router as sites
 from api.sites.config import CONFIG_CHECK, ConfigCheck
-from api.sites.live import LIVE, LiveRelay
+from api.sites.relay import LIVE, LiveRelay
 from api.storage import open_store
 from api.storage.interface import disk_full
 

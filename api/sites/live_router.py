@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 
 from api.access.deps import Edge, Reader, SessionDep, SiteIdPath
 from api.http.params import API_PREFIX
-from api.sites.live import LIVE, LiveRelay, MjpegResponse, push_frame, wait_requests, watch
+from api.sites.live import MjpegResponse, push_frame, wait_requests, watch
+from api.sites.relay import LIVE, LiveRelay
 from api.sites.schemas import LivePushed, LiveRequests
 
 router = APIRouter(prefix=API_PREFIX, tags=["live"])

@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, given, settings
 
 from api.http.services import services_of
-from api.sites.live import LIVE, LiveRelay
+from api.sites.relay import LIVE, LiveRelay
 from tests.api.conftest import Api
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from api.http.services import services_of
 from api.models import AuditEntry
-from api.sites.live import LiveRelay
+from api.sites.relay import LiveRelay
 from tests.api.builders import jpeg
 from tests.api.live import LiveApi, live_api, mjpeg_frames
 
