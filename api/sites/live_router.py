@@ -61,7 +61,7 @@ async def push_live_frame(
     relay: RelayDep,
     site: SiteQuery,
     frame_time: Annotated[
-        float | None, Header(alias="X-Frame-Time", description="Capture time, Unix s.")
+        float | None, Header(alias="X-Frame-Time", ge=0, le=2**32, description="Capture time, Unix s.")
     ] = None,
 ) -> LivePushed:
     """The camera's newest frame (JPEG; an empty body only asks) for its viewers; the answer says whether
