@@ -62,9 +62,10 @@ from api.reports import stats_router
 from api.reports.brief_file import PDF_TURNS, PdfTurns
 from api.reports.closed_loop import targets_of
 from api.reports.schedule import BriefScheduler
-from api.sites import false_alarms_router
+from api.sites import false_alarms_router, live_router
 from api.sites import router as sites
 from api.sites.config import CONFIG_CHECK, ConfigCheck
+from api.sites.relay import LIVE, LiveRelay
 from api.storage import open_store
 from api.storage.interface import disk_full
 
@@ -187,6 +188,15 @@ def create_app(
     owned.put(PASSWORD_CHECKS, asyncio.Semaphore(PASSWORD_CHECKS_AT_ONCE))
     owned.put(PDF_TURNS, PdfTurns())
     owned.put(FACE_MODELS, FaceModels())
+    owned.put(
+        LIVE,
+        LiveRelay(
+            max_viewers=settings.live_viewers,
+            fps=settings.live_fps,
+            width=settings.live_width,
+            max_view_s=settings.live_max_s,
+        ),
+    )
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(  # outermost: the first to look at a request
         RequestGuard,
@@ -231,6 +241,7 @@ def mount_routes(app: FastAPI) -> None:
         sites.router,
         projects.router,
         false_alarms_router.router,
+        live_router.router,
         users.router,
         keys_router.router,
         deliveries.router,

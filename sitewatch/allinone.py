@@ -41,10 +41,12 @@ from detector.face_gallery import Gallery
 from sitewatch.config import Config
 from sitewatch.false_alarms import FalseAlarmSync
 from sitewatch.gallery_sync import apply_gallery
+from sitewatch.live import LiveUploader
 from sitewatch.remote_config import check_site_config
 from streams.events import EventUpdate
 from streams.memory import FalseAlarmMemory
 from streams.outbox import RESTART_REASON
+from streams.worker import Worker
 
 logger = logging.getLogger(__name__)
 
@@ -232,6 +234,22 @@ class AllInOne:
                 camera_id=camera_id,
                 at=datetime.fromtimestamp(at, UTC),
             )
+
+    def live_uploader(self, worker: Worker) -> LiveUploader:
+        """The worker's live view, sent to this box's own API over loopback as an edge box would send it,
+        with an ``edge`` key of the site made at each start (the last start's is revoked; never shown)."""
+        name = "live view of this box"
+        with services_of(self.app).sessions() as session:
+            for old in session.scalars(
+                select(ApiKey.id).where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
+            ):
+                revoke_key(session, key_id=old)
+            session.commit()
+            key = create_key(session, name=name, role="edge", site_ids=[self.config.site.id])
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return LiveUploader.of_worker(
+            worker, site_id=self.config.site.id, api_url=f"http://{host}:{self.port}", api_key=key
+        )
 
     def record_health(self, report: list[dict[str, Any]]) -> None:
         """Store the worker's camera health, as the ingest route would."""

@@ -79,6 +79,13 @@ class ApiSettings(BaseSettings):
             e.g. the year before the service started (``SITEWATCH_BASELINE_SINCE``, ``2025-01-01``).
         baseline_until: its last day, included (``SITEWATCH_BASELINE_UNTIL``); no baseline unless both are
             set.
+        live_fps: frames per second an edge box sends of a camera someone watches live
+            (``SITEWATCH_LIVE_FPS``).
+        live_width: the width in pixels edge boxes scale live frames down to (``SITEWATCH_LIVE_WIDTH``).
+        live_viewers: live viewers one camera may have at once; one more is refused, 429
+            (``SITEWATCH_LIVE_VIEWERS``).
+        live_max_s: the longest one live view lasts, in seconds (``SITEWATCH_LIVE_MAX_S``): a site's uplink
+            is paid by the byte, so a view left open ends; the viewer opens it again.
     """
 
     model_config = SettingsConfigDict(
@@ -114,6 +121,10 @@ class ApiSettings(BaseSettings):
     fast_close_hours: float = Field(24.0, gt=0, le=24 * 366)
     baseline_since: date | None = None
     baseline_until: date | None = None
+    live_fps: float = Field(2.0, gt=0, le=10)
+    live_width: int = Field(640, ge=160, le=1920)
+    live_viewers: int = Field(4, ge=1, le=100)
+    live_max_s: float = Field(600.0, gt=0)
 
     @classmethod
     def settings_customise_sources(

@@ -117,3 +117,20 @@ class FalseAlarmPublic(BaseModel):
     created_by: str
     created_at: datetime
     expires_at: datetime
+
+
+class LiveRequests(BaseModel):
+    """What an edge box's long poll hears: the cameras of its site someone watches, and how to send them."""
+
+    cameras: list[str] = Field(description="The site's watched cameras: send frames of each.")
+    fps: float = Field(description="Frames per second to send at most (SITEWATCH_LIVE_FPS).")
+    width: int = Field(description="Scale frames down to this width in pixels (SITEWATCH_LIVE_WIDTH).")
+
+
+class LivePushed(BaseModel):
+    """The answer to a pushed live frame: whether anyone still watches (stop sending when not)."""
+
+    watching: bool
+    viewers: int = Field(ge=0)
+    fps: float
+    width: int

@@ -53,13 +53,22 @@ def cmd_worker(args: argparse.Namespace) -> int:
         on_sighting=sync.sighting if sync else None,
         memory=memory_sync.memory if memory_sync else None,
     )
-    reporter = None
+    reporter = live = None
     if config.sink.type == "http" and config.sink.url:
+        from sitewatch.live import LiveUploader
+
         send = json_poster(config.sink.url, config.sink.api_key, HEALTH_PATH)
         reporter = HealthReporter(worker, config.site.id, send)
+        # The cameras' live view, sent only while someone watches (the API asks over the box's own requests)
+        live = LiveUploader.of_worker(
+            worker, site_id=config.site.id, api_url=config.sink.url, api_key=config.sink.api_key
+        )
+        live.start()
     try:
         return _run_worker(worker, args.duration, reporter)
     finally:
+        if live is not None:
+            live.stop()
         if sync is not None:
             sync.stop()
         if memory_sync is not None:
@@ -75,7 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     product = AllInOne(config, host=args.host, port=args.port)
-    memory_sync = None
+    memory_sync = live = None
     product.start_api()
     try:
         print("\n".join(product.banner()), flush=True)
@@ -91,8 +100,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             memory=memory_sync.memory if memory_sync else None,
         )
         reporter = HealthReporter(worker, config.site.id, product.record_health, interval_s=5.0)
+        live = product.live_uploader(worker)
+        live.start()
         return _run_worker(worker, args.duration, reporter)
     finally:
+        if live is not None:
+            live.stop()
         if memory_sync is not None:
             memory_sync.stop()
         product.stop()

@@ -4,6 +4,7 @@
 
 import { api, canReview, defineTexts, h, local, main, t } from "../core.js";
 import { hashParams, keepInHash } from "./projects.js";
+import { openLive } from "./live.js";
 
 defineTexts(
   {
@@ -89,6 +90,7 @@ function cameraPanel(c, limit) {
     h("div", { text: `${t("cam.fps")}: ${c.input_fps}` }),
     c.online ? "" : h("div", { class: "error", text: offlineLine(c, limit) }),
     h("div", { class: "muted", text: `${t("cam.reported")} ${local(c.reported_at)}` }),
+    h("button", { class: "live-open", onclick: () => openLive(c.site_id, c.camera_id), text: t("live.open") }),
     h("div", { class: "suppressed", title: Object.entries(c.suppressions || {}).map(([k, n]) => `${t(`k.${k}`)}: ${n}`).join(", "), text: `${t("fa.suppressed")}: ${suppressed}` }),
     falseAlarms(c.false_alarms || []));
 }
