@@ -49,11 +49,11 @@ def main() -> None:
     def on_media(factory: object, media: GstRtspServer.RTSPMedia) -> None:
         # Each client's pipeline gets its own counter; timestamps pace the stream at --fps.
         src = media.get_element().get_by_name("src")
-        state = {"i": int((time.monotonic() - started) * args.fps)}
+        state = {"i": 0, "first": int((time.monotonic() - started) * args.fps)}
 
         def need_data(appsrc: Gst.Element, _length: int) -> None:
             i = state["i"]
-            buf = Gst.Buffer.new_wrapped(frames[i % len(frames)])
+            buf = Gst.Buffer.new_wrapped(frames[(state["first"] + i) % len(frames)])
             buf.pts = buf.dts = i * duration
             buf.duration = duration
             state["i"] = i + 1
