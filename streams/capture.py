@@ -277,6 +277,8 @@ class CaptureThread(threading.Thread):
             return False
         stream = container.streams.video[0]
         codec = stream.codec_context
+        # One decoding thread per camera: the cameras are the parallelism (and each one's CPU is its own).
+        codec.thread_count = 1
         intra_only = bool(codec.codec.intra_only)
         rate = float(stream.average_rate or stream.guessed_rate or 0.0)
         pace = 1.0 / rate if self.params.kind == "file" and self.params.realtime and 0 < rate <= 120 else 0.0

@@ -157,6 +157,8 @@ class MainStream(threading.Thread):
         self.health = CameraHealth()
         self.size: tuple[int, int] | None = None  # width, height
         self.snapshots = 0
+        #: When the first packet of the current connection arrived (``None`` before one did).
+        self.first_at: float | None = None
         self._codec: tuple[str, bytes | None] | None = None
         self._halt = threading.Event()
         self._rate: list[float] = []
@@ -197,6 +199,7 @@ class MainStream(threading.Thread):
         self.size = (codec.width, codec.height)
         self.health.decoder = codec.name
         self.ring.clear()
+        self.first_at = None
         rate = float(stream.average_rate or stream.guessed_rate or 0.0)
         pace = 1.0 / rate if kind == "file" and self.params.realtime and 0 < rate <= 120 else 0.0
         delivered = False
@@ -222,6 +225,8 @@ class MainStream(threading.Thread):
                             next_due = time.monotonic()
                     now = time.time()
                     self.ring.push(now, packet, key=packet.is_keyframe)
+                    if self.first_at is None:
+                        self.first_at = now
                     self._count(now)
                     delivered = True
                 if not (kind == "file" and self.params.loop and delivered):
@@ -240,9 +245,9 @@ class MainStream(threading.Thread):
     def frame_at(self, at: float, *, wait_s: float = 0.5) -> MainFrame | None:
         """The main-stream frame that arrived nearest ``at`` (a detect frame's time), decoded from its last
         key frame; waits up to ``wait_s`` for the main stream to reach ``at``. ``None`` when it has no
-        packet (offline, or not started yet)."""
+        packet (offline, or not connected yet: see :attr:`first_at`)."""
         deadline = time.time() + wait_s
-        while (newest := self.ring.newest()) is not None and newest < at and time.time() < deadline:
+        while ((newest := self.ring.newest()) is None or newest < at) and time.time() < deadline:
             time.sleep(0.01)
         packets = self.ring.span(at)
         if not packets or self._codec is None:
@@ -323,6 +328,9 @@ def main_evidence(
     the details an event records (``main_stream_offset_ms``); ``None`` when the main stream has none."""
     found = main.frame_at(frame_time)
     if found is None:
+        logger.warning(
+            "camera %s: no main-stream frame for a snapshot; taken from the substream", main.camera_id
+        )
         return None
     h, w = frame.shape[:2]
     mh, mw = found.image.shape[:2]

@@ -219,6 +219,7 @@ class CameraPipeline:
                 image, main_scene, details = found
                 update = replace(update, details={**update.details, **details})
                 return _with_evidence(update, self.evidence, image, main_scene)
+            update = replace(update, details={**update.details, "snapshot_from": "substream"})
         return _with_evidence(update, self.evidence, frame, scene)
 
     def _remembered(self, frame: np.ndarray, now: float, kind: EventKind, box: np.ndarray) -> bool:

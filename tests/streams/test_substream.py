@@ -24,7 +24,7 @@ from sitewatch.edge import build_worker
 from sitewatch.health_reporter import health_report
 from streams import capture
 from streams.capture import CaptureThread
-from streams.events import EventKind, Phase
+from streams.events import EventKind, EventUpdate, Phase
 from streams.sinks import MemorySink
 from streams.sources import SourceParams
 from tests.streams.rtsp import RtspServer, free_port, require_gstreamer, write_frames
@@ -57,10 +57,20 @@ def test_events_watch_the_substream_and_take_snapshots_from_the_main_stream(
     worker.start()
     try:
         ppe = (EventKind.NO_HELMET, EventKind.NO_VEST)
+        main_stream = worker.cameras["gate"].capture.main
+        assert main_stream is not None
+
+        def seen_with_main_stream(u: EventUpdate) -> bool:
+            connected = main_stream.first_at
+            return connected is not None and u.frame_time is not None and u.frame_time >= connected
+
         wait_for(
-            lambda: any(u.phase is Phase.START and u.kind in ppe for u in list(sink.updates)),
+            lambda: any(
+                u.phase is Phase.START and u.kind in ppe and seen_with_main_stream(u)
+                for u in list(sink.updates)
+            ),
             120,
-            "a PPE event",
+            "a PPE event while the main stream is on",
         )
         _, _, detected = worker.cameras["gate"].capture.latest()
         health = worker.health()["gate"]
@@ -68,6 +78,10 @@ def test_events_watch_the_substream_and_take_snapshots_from_the_main_stream(
         worker.stop()
     assert detected is not None and detected.shape[:2] == (SUB[1], SUB[0])  # detection saw the substream
     starts = [u for u in sink.updates if u.phase is Phase.START and u.kind in ppe]
+    # Snapshots of frames seen before the main stream connected come from the substream, and say so.
+    early = [u for u in starts if not seen_with_main_stream(u)]
+    assert all(u.details["snapshot_from"] == "substream" for u in early)
+    starts = [u for u in starts if u not in early]
     for update in starts:
         assert update.evidence is not None
         image = cv2.imdecode(np.frombuffer(update.evidence.snapshot, np.uint8), cv2.IMREAD_COLOR)
