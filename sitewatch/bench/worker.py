@@ -62,6 +62,7 @@ class WorkerBench:
         main_offset_ms_p95: time between the detect frame and the main-stream frame of a snapshot
             (absolute, 95th percentile), cameras with a main stream only.
         main_offset_samples: snapshots taken from main streams.
+        main_ring_kb: compressed main stream kept per camera at the end, in KB.
     """
 
     cameras: int
@@ -85,6 +86,7 @@ class WorkerBench:
     decoded_share: float | None = None
     main_offset_ms_p95: float | None = None
     main_offset_samples: int = 0
+    main_ring_kb: float | None = None
 
     @property
     def looks_per_camera(self) -> float:
@@ -111,6 +113,8 @@ class CpuSplit:
         inference_s_per_min: CPU seconds per minute of everything else: inference (onnxruntime's threads
             included), tracking, rules, snapshots.
         inference_s_per_look: ``inference_s_per_min`` per frame detected.
+        decode_ms_per_frame: CPU milliseconds per frame decoded (whether or not the camera kept up).
+        read_fps_per_camera: frames read per second per camera (the streams' rate when it kept up).
     """
 
     decode_s_per_camera_min: float
@@ -118,6 +122,8 @@ class CpuSplit:
     motion_s_per_min: float
     inference_s_per_min: float
     inference_s_per_look: float
+    decode_ms_per_frame: float = 0.0
+    read_fps_per_camera: float = 0.0
 
 
 def _thread_cpu(prefix: str) -> float:
@@ -244,6 +250,7 @@ def bench_worker(
     read = sum(c.capture.health.frames_read for c in cameras) - read0
     decoded = sum(c.capture.health.frames_decoded for c in cameras) - decoded0
     cpu1 = tree_cpu_s()
+    rings = [c.capture.main.ring.bytes / 1024 for c in cameras if c.capture.main is not None]
     rss = rss_mb()
     gpu = _gpu_memory_mb()
     worker.stop()
@@ -285,10 +292,13 @@ def bench_worker(
         duration_s=elapsed,
         cpu_cores=None if cpu0 is None or cpu1 is None else (cpu1 - cpu0) / elapsed,
         gpu_memory_mb=gpu,
-        cpu=_split(split0, split1, elapsed, len(cameras), processed) if cpu0 is not None else None,
+        cpu=_split(split0, split1, elapsed, len(cameras), processed, read, decoded)
+        if cpu0 is not None
+        else None,
         decoded_share=decoded / read if read else None,
         main_offset_ms_p95=_p95(offsets),
         main_offset_samples=len(offsets),
+        main_ring_kb=statistics.mean(rings) if rings else None,
     )
 
 
@@ -299,7 +309,13 @@ def _p95(values: list[float]) -> float | None:
 
 
 def _split(
-    before: dict[str, float], after: dict[str, float], elapsed: float, cameras: int, looks: int
+    before: dict[str, float],
+    after: dict[str, float],
+    elapsed: float,
+    cameras: int,
+    looks: int,
+    read: int,
+    decoded: int,
 ) -> CpuSplit:
     used = {key: after[key] - before[key] for key in before}
     per_min = 60.0 / elapsed
@@ -310,6 +326,8 @@ def _split(
         motion_s_per_min=used["motion"] * per_min,
         inference_s_per_min=rest * per_min,
         inference_s_per_look=rest / looks if looks else 0.0,
+        decode_ms_per_frame=1000.0 * used["decode"] / decoded if decoded else 0.0,
+        read_fps_per_camera=read / elapsed / cameras,
     )
 
 
