@@ -9,7 +9,9 @@ Streams and files are read with PyAV, which decodes only what is needed:
 
 * while the worker says the camera is *idle* (the motion gate finds its scene still), only key frames of
   an inter-coded stream (H.264, H.265) are decoded; the packets between them are kept, compressed, and
-  decoded at once when the scene moves again, so that the decoder's references stay whole;
+  decoded at once when the scene moves again, so that the decoder's references stay whole (a still
+  scene's first motion is therefore seen at the next key frame: cameras send one every 1-2 s by default;
+  a camera with rarer ones has its packets decoded once :data:`MAX_WAITING` wait);
 * frames of an intra-only codec (MJPEG) depend on no other, so only those the detector will look at are
   decoded (one a second while idle);
 * decoding runs on the box's video hardware (NVDEC, VAAPI, Quick Sync) when FFmpeg finds some, else in
@@ -78,6 +80,8 @@ FILE_CHECK_S = 1.0
 HW_DEVICES = ("cuda", "vaapi", "qsv")
 #: While idle, an intra-only stream (MJPEG) is decoded this often.
 IDLE_INTRA_S = 1.0
+#: Packets kept undecoded while idle at most; beyond (a camera with rare key frames) they are decoded.
+MAX_WAITING = 300
 
 
 def hardware_decoders() -> list[str]:
@@ -318,7 +322,7 @@ class CaptureThread(threading.Thread):
                         else:
                             if packet.is_keyframe:
                                 waiting = []
-                            elif self.idle:
+                            elif self.idle and len(waiting) < MAX_WAITING:
                                 waiting.append(packet)
                                 continue
                             elif waiting:  # the scene moved: catch up from the last key frame

@@ -37,7 +37,7 @@ RESULTS = [
         1,
         X,
         X,
-        cpu=CpuSplit(X, X, X, X, X),
+        cpu=CpuSplit(X, X, X, X, X, X, X),
         decoded_share=X,
     ),
     AlertsBench("sqlite", 10, 4, X, 5, X, X),

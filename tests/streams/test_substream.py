@@ -9,6 +9,7 @@ and 640×360 (sub) in H.264, with the real models.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -24,6 +25,7 @@ from sitewatch.edge import build_worker
 from sitewatch.health_reporter import health_report
 from streams import capture
 from streams.capture import CaptureThread
+from streams.capture_process import CaptureProcess
 from streams.events import EventKind, EventUpdate, Phase
 from streams.sinks import MemorySink
 from streams.sources import SourceParams
@@ -143,7 +145,7 @@ def h264_file(path: Path, *, frames: int, gop: int = 16, codec: str = "libx264")
     return path
 
 
-def decoded_per_read(thread: CaptureThread, reads: int) -> tuple[int, int]:
+def decoded_per_read(thread: CaptureThread | CaptureProcess, reads: int) -> tuple[int, int]:
     """Frames decoded and read while the thread reads ``reads`` more packets."""
     read0, decoded0 = thread.health.frames_read, thread.health.frames_decoded
     wait_for(lambda: thread.health.frames_read >= read0 + reads, 30, f"{reads} packets")
@@ -222,3 +224,20 @@ def test_this_box_decodes_on_its_hardware_or_says_once_it_cannot(
     said = [r for r in caplog.records if "decoding in software" in r.getMessage()]
     on_hardware = "(" in str(thread.health.decoder)  # e.g. "h264 (cuda)"
     assert len(said) == (0 if on_hardware else 1)
+
+
+def test_a_capture_process_decodes_key_frames_only_while_still(tmp_path: Path) -> None:
+    video = h264_file(tmp_path / "v.mp4", frames=64, gop=16)
+    process = CaptureProcess("cam", SourceParams(url=str(video), loop=True, realtime=False), health_s=0.2)
+    process.start()
+    try:
+        wait_for(lambda: process.health.frames_read > 0, 30, "the child reading")
+        moving, moving_read = decoded_per_read(process, 1000)
+        process.idle = True  # the flag the child reads
+        time.sleep(0.5)  # a health report from after the change
+        still, still_read = decoded_per_read(process, 1000)
+    finally:
+        process.stop()
+        process.join(15)
+    assert moving >= moving_read - 20
+    assert 0 < still <= still_read / 4
