@@ -17,6 +17,7 @@ from sitewatch.config.watching import CAMERA, PERSISTENCE, RULES, SCHEDULE, ZONE
 from sitewatch.gallery_sync import OfficerSync, api_fetch
 from sitewatch.yamlpos import ConfigError
 from streams.events import EventKind, EventUpdate
+from streams.mainstream import MainStream
 from streams.memory import FalseAlarmMemory
 from streams.outbox import Outbox
 from streams.pipeline import CameraPipeline, CameraRules
@@ -147,6 +148,7 @@ def build_worker(
             motion=motion,
             site_id=config.site.id,
             ring=clips.ring(camera_id) if clips is not None else None,
+            main=MainStream(camera_id, main) if (main := camera.main_source()) is not None else None,
         )
     return worker
 

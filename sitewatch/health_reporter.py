@@ -1,7 +1,11 @@
 """The edge's health reporter (the API's own ``/healthz`` is :mod:`api.ops.health`): camera health
 from the edge to the API: online, input fps, last frame time and a small thumbnail of the last frame,
 every few seconds. Health is a latest-state report: a failed send is simply replaced by
-the next one (no outbox)."""
+the next one (no outbox).
+
+A camera with a substream (``detect_url``) is online while the stream detection watches is; a problem of
+its main stream (snapshots then come from the substream) is reported in ``last_error`` as
+``main stream: ...``, after the detect stream's own."""
 
 from __future__ import annotations
 
@@ -25,6 +29,15 @@ def _iso(moment: object) -> str | None:
     return None
 
 
+def _last_error(health: dict[str, object]) -> str | None:
+    """The detect stream's problem, and the main stream's after it."""
+    problems = [str(health["last_error"])] if health["last_error"] else []
+    main = health.get("main_stream")
+    if isinstance(main, dict) and not main.get("online"):
+        problems.append(f"main stream: {main.get('last_error') or 'no frame yet'}")
+    return "; ".join(problems)[:500] or None
+
+
 def health_report(worker: Worker, site_id: str, *, thumbnail_width: int = 320) -> list[dict[str, Any]]:
     """The body of ``POST /api/v1/ingest/health`` for every camera of ``worker``."""
     report = []
@@ -37,7 +50,7 @@ def health_report(worker: Worker, site_id: str, *, thumbnail_width: int = 320) -
             "frames_processed": int(health["frames_processed"]),  # type: ignore[call-overload]
             "last_frame_at": _iso(health["last_frame_at"]),
             "offline_since": _iso(health["offline_since"]),
-            "last_error": (str(health["last_error"])[:500] if health["last_error"] else None),
+            "last_error": _last_error(health),
             "suppressions": health["suppressions"],
             "suppressions_run": worker.run_id,
         }

@@ -4,6 +4,21 @@ A capture thread reads as fast as the source delivers and keeps only the newest 
 never makes the stream lag. When the stream stalls or drops it reconnects with capped exponential
 backoff, forever. Its :class:`CameraHealth` tells whether it is online, at what input rate, and since
 when it is offline.
+
+Streams and files are read with PyAV, which decodes only what is needed:
+
+* while the worker says the camera is *idle* (the motion gate finds its scene still), only key frames of
+  an inter-coded stream (H.264, H.265) are decoded; the packets between them are kept, compressed, and
+  decoded at once when the scene moves again, so that the decoder's references stay whole (a still
+  scene's first motion is therefore seen at the next key frame: cameras send one every 1-2 s by default;
+  a camera with rarer ones has its packets decoded once :data:`MAX_WAITING` wait);
+* frames of an intra-only codec (MJPEG) depend on no other, so only those the detector will look at are
+  decoded (one a second while idle);
+* decoding runs on the box's video hardware (NVDEC, VAAPI, Quick Sync) when FFmpeg finds some, else in
+  software, said once in the log (:func:`hardware_decoders`).
+
+USB cameras are read with OpenCV. A camera with a separate main stream for evidence has it read beside
+this thread by :class:`streams.mainstream.MainStream` (``main``), started and stopped with it.
 """
 
 from __future__ import annotations
@@ -14,8 +29,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import av
 import cv2
 import numpy as np
 
@@ -23,6 +39,7 @@ from streams.sources import SourceParams, redact_url, stream_url
 
 if TYPE_CHECKING:
     from streams.clips import FrameRing
+    from streams.mainstream import MainStream
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +53,9 @@ class CameraHealth:
 
     Attributes:
         online: a frame arrived recently.
-        frames_read: frames decoded since start.
+        frames_read: frames (packets) received since start.
+        frames_decoded: frames decoded since start (fewer than read while the scene is still).
+        decoder: the decoder in use, e.g. ``h264`` or ``h264 (cuda)``.
         input_fps: decoding rate over the last few seconds.
         last_frame_at: epoch time of the newest frame.
         offline_since: when the camera went offline (``None`` while online).
@@ -46,6 +65,8 @@ class CameraHealth:
 
     online: bool = False
     frames_read: int = 0
+    frames_decoded: int = 0
+    decoder: str | None = None
     input_fps: float = 0.0
     last_frame_at: float | None = None
     offline_since: float | None = field(default_factory=time.time)
@@ -55,6 +76,33 @@ class CameraHealth:
 
 #: How often a video file being read is checked to still be there and readable.
 FILE_CHECK_S = 1.0
+#: Hardware decoders tried, in this order, where the box's FFmpeg knows the device type.
+HW_DEVICES = ("cuda", "vaapi", "qsv")
+#: While idle, an intra-only stream (MJPEG) is decoded this often.
+IDLE_INTRA_S = 1.0
+#: Packets kept undecoded while idle at most; beyond (a camera with rare key frames) they are decoded.
+MAX_WAITING = 300
+
+
+def hardware_decoders() -> list[str]:
+    """The hardware decoders worth trying on this box, in order (an empty list: software only)."""
+    from av.codec.hwaccel import hwdevices_available
+
+    available = set(hwdevices_available())
+    return [device for device in HW_DEVICES if device in available]
+
+
+def open_av(url: str, kind: str, timeout_s: float, device: str | None = None) -> Any:
+    """An opened PyAV container of a stream or file (RTSP over TCP), decoding on ``device`` if given.
+
+    Raises:
+        av.error.FFmpegError, OSError: it cannot be opened (or the device cannot decode it).
+    """
+    from av.codec.hwaccel import HWAccel
+
+    options = {"rtsp_transport": "tcp"} if kind == "rtsp" else {}
+    hwaccel = HWAccel(device, allow_software_fallback=False) if device is not None else None
+    return av.open(stream_url(url), options=options, timeout=(timeout_s, timeout_s), hwaccel=hwaccel)
 
 
 def readable(path: Path) -> bool:
@@ -102,6 +150,25 @@ class CaptureThread(threading.Thread):
         self._rate: list[float] = []
         #: Keeps the recent frames for event clips, when set.
         self.ring: FrameRing | None = None
+        #: Set by the worker while the motion gate finds the scene still: decode key frames only.
+        self.idle = False
+        #: The camera's main stream, read for evidence beside this one; started and stopped with it.
+        self.main: MainStream | None = None
+        # Hardware decoders still worth trying (emptied once software had to take over).
+        self._devices = hardware_decoders() if params.hwaccel else []
+        self._software_said = False
+
+    def start(self) -> None:
+        """Start reading (and the main stream's reader, if any)."""
+        if self.main is not None:
+            self.main.start()
+        super().start()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the thread (and the main stream's reader)."""
+        super().join(timeout)
+        if self.main is not None:
+            self.main.join(timeout)
 
     def latest(self) -> tuple[int, float, np.ndarray | None]:
         """``(sequence number, capture time, frame)`` of the newest frame; the number grows per frame."""
@@ -111,6 +178,8 @@ class CaptureThread(threading.Thread):
     def stop(self) -> None:
         """Ask the thread to finish; it releases the stream within a read timeout."""
         self._halt.set()
+        if self.main is not None:
+            self.main.stop()
 
     def run(self) -> None:
         delays = backoff_delays(self.params.backoff_initial_s, self.params.backoff_max_s)
@@ -144,10 +213,6 @@ class CaptureThread(threading.Thread):
         if not cap.isOpened():
             what = "video file" if self.params.kind == "file" else "stream"
             self.health.last_error = f"cannot open {what} {self._safe_url()}"
-            if self.params.kind == "file":
-                self.health.last_error += " (unreadable or corrupt)"
-            else:
-                self.health.last_error = f"cannot open {self._safe_url()}"
             return None
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
         return cap
@@ -156,7 +221,160 @@ class CaptureThread(threading.Thread):
         """The URL without credentials, for logs and health."""
         return redact_url(self.params.url)
 
+    def _scrub(self, exc: BaseException) -> str:
+        """An error's text without the camera's address (FFmpeg's errors quote it, credentials and all)."""
+        text = str(exc)
+        for form in (stream_url(self.params.url), self.params.url):
+            text = text.replace(form, self._safe_url())
+        return text
+
     def _read_until_failure(self) -> bool:
+        """Read frames until the stream fails; return whether any frame came."""
+        if self.params.kind == "usb":
+            return self._read_opencv()
+        return self._read_av()
+
+    def _open_container(self) -> Any:
+        """The opened stream or file, on a hardware decoder when one takes it; ``None`` when it cannot be
+        opened (``last_error`` says why)."""
+        url, kind = self.params.url, self.params.kind
+        if kind == "file" and not Path(url).is_file():
+            self.health.last_error = f"video file {url} not found"
+            return None
+        tried: list[str] = []
+        for device in list(self._devices):
+            try:
+                container = open_av(url, kind, self.params.read_timeout_s, device)
+                self.health.decoder = f"{container.streams.video[0].codec_context.name} ({device})"
+                return container
+            except Exception as exc:  # no device, no permission, or no stream it can decode
+                tried.append(f"{device}: {self._scrub(exc)}")
+        try:
+            container = open_av(url, kind, self.params.read_timeout_s)
+            if not container.streams.video:
+                container.close()
+                raise IndexError("no video stream")
+        except (av.error.FFmpegError, OSError, IndexError):
+            if kind == "file":
+                self.health.last_error = f"cannot open video file {self._safe_url()} (unreadable or corrupt)"
+            else:
+                self.health.last_error = f"cannot open {self._safe_url()}"
+            return None
+        if self.params.hwaccel and not self._software_said:
+            # Software opened what no hardware decoder did (or the box has none): said once per camera.
+            self._software_said = True
+            logger.log(
+                logging.WARNING if tried else logging.INFO,
+                "camera %s: decoding in software (%s)",
+                self.camera_id,
+                "; ".join(tried) if tried else "no hardware video decoder on this box",
+            )
+        self._devices = []
+        self.health.decoder = container.streams.video[0].codec_context.name
+        return container
+
+    def _read_av(self) -> bool:
+        """Read with PyAV, decoding only what is needed (see the module's docstring)."""
+        container = self._open_container()
+        if container is None:
+            self._mark_offline()
+            return False
+        stream = container.streams.video[0]
+        codec = stream.codec_context
+        # One decoding thread per camera: the cameras are the parallelism (and each one's CPU is its own).
+        codec.thread_count = 1
+        intra_only = bool(codec.codec.intra_only)
+        rate = float(stream.average_rate or stream.guessed_rate or 0.0)
+        pace = 1.0 / rate if self.params.kind == "file" and self.params.realtime and 0 < rate <= 120 else 0.0
+        spacing = 0.9 / self.params.max_fps if self.params.max_fps else 0.0
+        delivered = False
+        last_retrieved = -1e18
+        next_due = last_check = time.monotonic()
+        waiting: list[Any] = []  # inter-coded packets since the last key frame, not decoded while idle
+        try:
+            while not self._halt.is_set():
+                ended = True
+                try:
+                    for packet in container.demux(stream):
+                        if self._halt.is_set():
+                            ended = False
+                            break
+                        if packet.size == 0:
+                            continue  # the flush packet at the end
+                        if self.params.kind == "file" and time.monotonic() - last_check >= FILE_CHECK_S:
+                            last_check = time.monotonic()
+                            if not readable(Path(self.params.url)):
+                                self.health.last_error = f"video file {self.params.url} is no longer readable"
+                                return delivered
+                        if pace:
+                            next_due += pace
+                            delay = next_due - time.monotonic()
+                            if delay > 0:
+                                self._halt.wait(delay)
+                            else:
+                                next_due = time.monotonic()
+                        self._count_input()
+                        now = time.monotonic()
+                        due = now - last_retrieved >= (max(spacing, IDLE_INTRA_S) if self.idle else spacing)
+                        if intra_only:
+                            if not due:
+                                continue
+                        else:
+                            if packet.is_keyframe:
+                                waiting = []
+                            elif self.idle and len(waiting) < MAX_WAITING:
+                                waiting.append(packet)
+                                continue
+                            elif waiting:  # the scene moved: catch up from the last key frame
+                                self._decode(codec, waiting)
+                                waiting = []
+                        frame = self._decode(codec, [packet])
+                        if frame is not None and (due or (self.idle and packet.is_keyframe)):
+                            last_retrieved = now
+                            self._publish(frame.to_ndarray(format="bgr24"))
+                            delivered = True
+                except (av.error.FFmpegError, OSError) as exc:
+                    ended = False
+                    self.health.last_error = (
+                        f"cannot decode {self._safe_url()}"
+                        if self.params.kind == "file"
+                        else "stream dropped"
+                    )
+                    logger.debug("camera %s: %s", self.camera_id, self._scrub(exc))
+                    break
+                if not ended:
+                    break
+                if self.params.kind == "file" and self.params.loop and delivered:
+                    container.seek(0)
+                    codec.flush_buffers()
+                    waiting = []
+                    continue
+                if self.params.kind != "file":
+                    self.health.last_error = "stream dropped"
+                elif delivered:
+                    self.health.last_error = "end of video file"
+                else:
+                    self.health.last_error = f"cannot decode {self._safe_url()}"
+                break
+        finally:
+            container.close()
+            self._mark_offline()
+        return delivered
+
+    def _decode(self, codec: Any, packets: list[Any]) -> Any:
+        """Decode ``packets`` in order; the last frame that came out, or ``None``."""
+        last = None
+        for packet in packets:
+            try:
+                frames = codec.decode(packet)
+            except av.error.InvalidDataError:
+                continue  # a damaged packet: the next key frame repairs the picture
+            self.health.frames_decoded += len(frames)
+            if frames:
+                last = frames[-1]
+        return last
+
+    def _read_opencv(self) -> bool:
         """Read frames until the stream fails; return whether any frame came.
 
         Every frame is grabbed (a stream must be drained), but only those the detector can use, at most
@@ -204,6 +422,7 @@ class CaptureThread(threading.Thread):
                 if now - last_retrieved < spacing:
                     continue
                 ok, frame = cap.retrieve()
+                self.health.frames_decoded += 1
                 if ok and frame is not None:
                     last_retrieved = now
                     self._publish(frame)

@@ -40,6 +40,7 @@ from streams.sources import SourceParams
 
 if TYPE_CHECKING:
     from streams.clips import FrameRing
+    from streams.mainstream import MainStream
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +68,22 @@ def fit(frame: np.ndarray, capacity: int) -> np.ndarray:
 class _SharedCapture(CaptureThread):
     """The capture thread of the child: publishes each frame into the shared buffer."""
 
-    def __init__(self, camera_id: str, params: SourceParams, buffer: memoryview) -> None:
+    def __init__(self, camera_id: str, params: SourceParams, buffer: memoryview, idle: Any = None) -> None:
+        self._idle_flag = idle  # the parent's flag: set while the motion gate finds the scene still
         super().__init__(camera_id, params)
         self.buffer = buffer
         self.capacity = len(buffer) - _HEADER.size
         self.version = 0
         self.shrunk = False
+
+    @property
+    def idle(self) -> bool:
+        return bool(self._idle_flag.value) if self._idle_flag is not None else False
+
+    @idle.setter
+    def idle(self, value: bool) -> None:
+        if self._idle_flag is not None:
+            self._idle_flag.value = int(value)
 
     def _publish(self, frame: np.ndarray) -> None:
         if frame.nbytes > self.capacity and not self.shrunk:
@@ -95,13 +106,19 @@ class _SharedCapture(CaptureThread):
 
 
 def _child(
-    camera_id: str, params: SourceParams, shm_name: str, halt: Event, health: Connection, health_s: float
+    camera_id: str,
+    params: SourceParams,
+    shm_name: str,
+    halt: Event,
+    health: Connection,
+    health_s: float,
+    idle: Any = None,
 ) -> None:
     """The child process: capture into the shared buffer, send health until asked to stop."""
     shm = SharedMemory(name=shm_name)
     assert shm.buf is not None  # open until closed below
     try:
-        capture = _SharedCapture(camera_id, params, shm.buf)
+        capture = _SharedCapture(camera_id, params, shm.buf, idle)
         capture.start()
         while not halt.wait(health_s):
             health.send(replace(capture.health))
@@ -136,16 +153,19 @@ class CaptureProcess:
         self.health = CameraHealth()
         #: Keeps the frames the worker looked at for event clips, when set.
         self.ring: FrameRing | None = None
+        #: The camera's main stream, read in this process (demuxing only) beside the child's decoding.
+        self.main: MainStream | None = None
         self._shm = SharedMemory(create=True, size=_HEADER.size + max_frame_bytes)
         assert self._shm.buf is not None  # open until join
         _HEADER.pack_into(self._shm.buf, 0, 0, 0, 0.0, 0, 0, 0)
         context = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
         self._halt = context.Event()
+        self._idle = context.Value("b", 0, lock=False)
         receive, send = context.Pipe(duplex=False)
         self._health_in: Connection = receive
         self._process = context.Process(
             target=_child,
-            args=(camera_id, params, self._shm.name, self._halt, send, health_s),
+            args=(camera_id, params, self._shm.name, self._halt, send, health_s, self._idle),
             name=f"capture-{camera_id}",
             daemon=True,
         )
@@ -153,14 +173,27 @@ class CaptureProcess:
         self._last: tuple[int, float, np.ndarray | None] = (0, 0.0, None)
         self._lock = threading.Lock()
 
+    @property
+    def idle(self) -> bool:
+        """Whether the motion gate finds the scene still (the child then decodes key frames only)."""
+        return bool(self._idle.value)
+
+    @idle.setter
+    def idle(self, value: bool) -> None:
+        self._idle.value = int(value)
+
     def start(self) -> None:
-        """Start the child and the thread that takes its health reports."""
+        """Start the child and the thread that takes its health reports (and the main stream's reader)."""
+        if self.main is not None:
+            self.main.start()
         self._process.start()
         self._receiver.start()
 
     def stop(self) -> None:
         """Ask the child to finish; it releases the stream within a read timeout."""
         self._halt.set()
+        if self.main is not None:
+            self.main.stop()
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the child (killed after ``timeout``), then free the shared buffer."""
@@ -173,6 +206,8 @@ class CaptureProcess:
         self._health_in.close()
         self._shm.close()
         self._shm.unlink()
+        if self.main is not None:
+            self.main.join(timeout)
 
     def is_alive(self) -> bool:
         """Whether the child still runs."""

@@ -40,6 +40,8 @@ class MotionGate:
         self._previous: np.ndarray | None = None
         self._last_pass = -1e18
         self.skipped = 0
+        #: Whether the last frame checked showed no motion (the gate on): its camera may decode less.
+        self.still = False
 
     def check(self, frame: np.ndarray, now: float) -> bool:
         """Whether ``frame`` should be detected; counts the ones skipped."""
@@ -52,6 +54,7 @@ class MotionGate:
             >= self.params.min_changed
         )
         due = now - self._last_pass >= self.params.force_interval_s
+        self.still = self.params.enabled and not moving
         if not self.params.enabled or moving or due:
             self._last_pass = now
             return True

@@ -17,6 +17,7 @@ from detector.timing import StageTimer
 from detector.types import HELMET, SMOKING, VEST, Attr, subset
 from streams.events import EventKind, EventUpdate
 from streams.evidence import EvidenceMaker
+from streams.mainstream import MainStream, main_evidence
 from streams.memory import FalseAlarmMemory, normalised_box, signature
 from streams.presence import FaceIdentifier, OfficerPresence
 from streams.rules import Observation, RuleParams, ViolationRules
@@ -144,6 +145,8 @@ class CameraPipeline:
         self.violations = ViolationRules(site_id, camera_id, rule_params)
         self.frames = 0
         self.timer = StageTimer()
+        #: The camera's main stream: snapshots come from it, at the detect frame's moment, when set.
+        self.main_stream: MainStream | None = None
 
     def process(self, frame: np.ndarray, frame_time: float, scene: Scene) -> list[EventUpdate]:
         """Track the scene's people, apply the rules and emit what they decide; return the updates.
@@ -193,7 +196,7 @@ class CameraPipeline:
             for decision in self.violations.observe(frame_time, kind, observations, frame_time):
                 update = self._with_people(decision.update, frame, tracked, track_ids)
                 if decision.snapshot:
-                    update = _with_evidence(update, self.evidence, frame, scene)
+                    update = self._with_evidence(update, frame, frame_time, scene)
                 self.sink.emit(update)
                 sent.append(update)
         if self._people:
@@ -204,6 +207,20 @@ class CameraPipeline:
                 if key[0] in open_ and key[1] in open_[key[0]].track_ids
             }
         return sent
+
+    def _with_evidence(
+        self, update: EventUpdate, frame: np.ndarray, frame_time: float, scene: Scene
+    ) -> EventUpdate:
+        """The update with its snapshots: of the main stream's frame at ``frame_time`` when the camera has
+        one (its offset in ``details``), else of the detect frame."""
+        if self.main_stream is not None:
+            found = main_evidence(self.main_stream, frame, frame_time, scene)
+            if found is not None:
+                image, main_scene, details = found
+                update = replace(update, details={**update.details, **details})
+                return _with_evidence(update, self.evidence, image, main_scene)
+            update = replace(update, details={**update.details, "snapshot_from": "substream"})
+        return _with_evidence(update, self.evidence, frame, scene)
 
     def _remembered(self, frame: np.ndarray, now: float, kind: EventKind, box: np.ndarray) -> bool:
         """Whether a violating person matches the false-alarm memory (and count it when so)."""

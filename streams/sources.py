@@ -96,6 +96,8 @@ class SourceParams:
         backoff_initial_s: first wait before reconnecting.
         backoff_max_s: cap of the exponential backoff.
         max_fps: frames per second worth converting to images (the detect rate); ``None``: all.
+        hwaccel: decode on the box's video hardware when it has some (NVDEC, VAAPI, Quick Sync),
+            else in software (:func:`streams.capture.hardware_decoders`).
     """
 
     url: str
@@ -105,6 +107,7 @@ class SourceParams:
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 5.0
     max_fps: float | None = None
+    hwaccel: bool = True
 
     @property
     def kind(self) -> str:

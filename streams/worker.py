@@ -22,6 +22,7 @@ from detector.engine import Engine
 from streams.capture import CaptureThread
 from streams.capture_process import CaptureProcess
 from streams.clips import FrameRing
+from streams.mainstream import MainStream
 from streams.motion import MotionGate, MotionParams
 from streams.offline import OfflineWatch
 from streams.pipeline import CameraPipeline
@@ -122,8 +123,10 @@ class Worker:
         offline_after_s: float = 60.0,
         site_id: str = "",
         ring: FrameRing | None = None,
+        main: MainStream | None = None,
     ) -> None:
-        """Register a camera (before :meth:`start`); ``ring`` keeps its recent frames for event clips."""
+        """Register a camera (before :meth:`start`); ``ring`` keeps its recent frames for event clips;
+        ``main`` reads its main stream for snapshots when ``source`` is its substream."""
         capture_kind = CaptureProcess if self.params.capture == "process" else CaptureThread
         self.cameras[camera_id] = Camera(
             camera_id=camera_id,
@@ -134,6 +137,8 @@ class Worker:
             detect_fps=detect_fps,
         )
         self.cameras[camera_id].capture.ring = ring
+        self.cameras[camera_id].capture.main = main
+        pipeline.main_stream = main
 
     def start(self) -> None:
         """Start capture, dispatch and inference threads."""
@@ -170,8 +175,9 @@ class Worker:
         self.sink.close()
 
     def health(self) -> dict[str, dict[str, object]]:
-        """Per camera: online, input fps, frames processed and skipped, last frame time, last error, and the
-        violating looks the false-alarm memory suppressed, per kind, since the start."""
+        """Per camera: online, input fps, frames read, decoded, processed and skipped, last frame time, last
+        error, the violating looks the false-alarm memory suppressed, per kind, since the start, and its main
+        stream's state (``None`` for a camera of one stream)."""
         out: dict[str, dict[str, object]] = {}
         for cid, cam in self.cameras.items():
             h = cam.capture.health
@@ -179,6 +185,8 @@ class Worker:
                 "online": h.online,
                 "input_fps": round(h.input_fps, 2),
                 "frames_read": h.frames_read,
+                "frames_decoded": h.frames_decoded,
+                "decoder": h.decoder,
                 "frames_processed": cam.stats.processed,
                 "skipped_motion": cam.gate.skipped,
                 "dropped_overload": cam.stats.queue_dropped,
@@ -187,6 +195,7 @@ class Worker:
                 "reconnects": h.reconnects,
                 "last_error": h.last_error,
                 "suppressions": dict(cam.pipeline.suppressed),
+                "main_stream": cam.capture.main.state() if cam.capture.main is not None else None,
             }
         return out
 
@@ -200,7 +209,9 @@ class Worker:
                 camera.last_seq = seq
                 camera.next_sample = max(camera.next_sample + 1.0 / camera.detect_fps, now - 0.5)
                 camera.stats.sampled += 1
-                if not camera.gate.check(frame, frame_time):
+                passed = camera.gate.check(frame, frame_time)
+                camera.capture.idle = camera.gate.still  # a still scene: decode key frames only
+                if not passed:
                     continue
                 self._enqueue(_Item(camera.camera_id, frame_time, frame))
             self._stop.wait(0.01)

@@ -44,3 +44,21 @@ def tree_rss_mb(pid: int | None = None) -> float:
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) / 1024
     return total
+
+
+def thread_cpu_s(tid: int | None) -> float:
+    """CPU seconds (user and system) a thread of this process used so far (its ``native_id``); 0 when it
+    is gone or there is no ``/proc``.
+
+    Example:
+        >>> import threading
+        >>> thread_cpu_s(threading.get_native_id()) >= 0.0
+        True
+    """
+    if tid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -1,10 +1,17 @@
-"""``sitewatch bench cameras N``: N file sources through the whole worker, against the engine alone."""
+"""``sitewatch bench cameras N``: N file sources through the whole worker, against the engine alone.
+
+With ``--substream`` each camera is a 1080p main stream and a 640×360 substream of the demo video
+(:func:`prepare_streams`), and the CPU the worker used is told apart per thread (:class:`CpuSplit`):
+decoding the detect stream, reading the main stream, the motion gate, and inference with everything else.
+"""
 
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -13,7 +20,7 @@ from tqdm import tqdm
 
 from detector.engine import Engine
 from detector.evaluation.figures import figures
-from sitewatch.bench.proc import tree_cpu_s, tree_rss_mb
+from sitewatch.bench.proc import thread_cpu_s, tree_cpu_s, tree_rss_mb
 from streams.sinks import MemorySink
 from streams.worker import Worker
 
@@ -49,6 +56,13 @@ class WorkerBench:
             cores it kept busy.
         gpu_memory_mb: CUDA memory PyTorch held at the end (the GPU backend), else ``None``.
         duration_s: measured time.
+        cpu: CPU seconds per minute of the run, told apart by thread (:class:`CpuSplit`).
+        decoded_share: frames decoded of the frames read, detect streams together (below 1 while
+            scenes are still or frames are not looked at).
+        main_offset_ms_p95: time between the detect frame and the main-stream frame of a snapshot
+            (absolute, 95th percentile), cameras with a main stream only.
+        main_offset_samples: snapshots taken from main streams.
+        main_ring_kb: compressed main stream kept per camera at the end, in KB.
     """
 
     cameras: int
@@ -68,6 +82,11 @@ class WorkerBench:
     duration_s: float
     cpu_cores: float | None = None
     gpu_memory_mb: float | None = None
+    cpu: CpuSplit | None = None
+    decoded_share: float | None = None
+    main_offset_ms_p95: float | None = None
+    main_offset_samples: int = 0
+    main_ring_kb: float | None = None
 
     @property
     def looks_per_camera(self) -> float:
@@ -79,6 +98,107 @@ class WorkerBench:
         """All figures (and looks per camera), rounded the benchmarks' one way
         (:func:`detector.evaluation.figures.figures`)."""
         return figures({**figures(self), "looks_per_camera": self.looks_per_camera})
+
+
+@dataclass(frozen=True, slots=True)
+class CpuSplit:
+    """Where the worker's CPU went, from each thread's CPU time (``/proc``), not from the wall clock.
+
+    Attributes:
+        decode_s_per_camera_min: CPU seconds per camera per minute decoding the stream detection looks at
+            (its capture thread: one decoding thread per camera).
+        main_s_per_camera_min: CPU seconds per camera per minute reading the main stream (demuxing only;
+            snapshots are decoded on the inference thread).
+        motion_s_per_min: CPU seconds per minute of the dispatcher (the motion gate), all cameras.
+        inference_s_per_min: CPU seconds per minute of everything else: inference (onnxruntime's threads
+            included), tracking, rules, snapshots.
+        inference_s_per_look: ``inference_s_per_min`` per frame detected.
+        decode_ms_per_frame: CPU milliseconds per frame decoded (whether or not the camera kept up).
+        read_fps_per_camera: frames read per second per camera (the streams' rate when it kept up).
+    """
+
+    decode_s_per_camera_min: float
+    main_s_per_camera_min: float
+    motion_s_per_min: float
+    inference_s_per_min: float
+    inference_s_per_look: float
+    decode_ms_per_frame: float = 0.0
+    read_fps_per_camera: float = 0.0
+
+
+def _thread_cpu(prefix: str) -> float:
+    """CPU seconds so far of this process's live threads whose name starts with ``prefix``."""
+    return sum(thread_cpu_s(t.native_id) for t in threading.enumerate() if t.name.startswith(prefix))
+
+
+def _cpu_now() -> dict[str, float]:
+    return {
+        "total": tree_cpu_s() or 0.0,
+        "decode": _thread_cpu("capture-"),
+        "main": _thread_cpu("main-"),
+        "motion": _thread_cpu("dispatch"),
+    }
+
+
+def prepare_streams(video: Path, folder: Path, *, fps: int = 25, gop_s: float = 2.0) -> tuple[Path, Path]:
+    """A camera's two streams made from ``video``: ``main-1920x1080.mp4`` and ``sub-640x360.mp4`` in
+    H.264 (x264 ``veryfast``, High profile as cameras send it), ``fps`` frames a second, a key frame every
+    ``gop_s`` seconds; made once and kept in ``folder``.
+
+    The video's frames are letterboxed to 16:9 and repeated up to ``fps`` with a small sway (as a camera
+    on a pole sways), so that no two frames are alike and decoding costs what a live scene costs.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = (folder / f"main-1920x1080-{fps}fps.mp4", folder / f"sub-640x360-{fps}fps.mp4")
+    if all(p.is_file() and p.stat().st_size > 0 for p in paths):
+        return paths
+    import av
+
+    cap = cv2.VideoCapture(str(video))
+    rate = cap.get(cv2.CAP_PROP_FPS) or 10.0
+    sources: list[np.ndarray] = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        sources.append(frame)
+    cap.release()
+    if not sources:
+        raise ValueError(f"{video}: no frame")
+    h, w = sources[0].shape[:2]
+    width = max(w, round(h * 16 / 9))
+    outputs = []
+    for path, size in zip(paths, [(1920, 1080), (640, 360)], strict=True):
+        tmp = path.with_suffix(".part.mp4")
+        out = av.open(str(tmp), "w")
+        stream = out.add_stream("libx264", rate=Fraction(fps))
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        gop = max(1, round(gop_s * fps))
+        stream.codec_context.gop_size = gop
+        stream.codec_context.options = {"preset": "veryfast", "keyint_min": str(gop), "sc_threshold": "0"}
+        outputs.append((out, stream, size, tmp, path))
+    count = round(len(sources) / rate * fps)
+    for i in range(count):
+        image = sources[min(len(sources) - 1, int(i * rate / fps))]
+        left = (width - w) // 2
+        framed = cv2.copyMakeBorder(
+            image, 0, 0, left, width - w - left, cv2.BORDER_CONSTANT, value=(114,) * 3
+        )
+        for out, stream, size, _, _ in outputs:
+            scale = size[0] / width
+            matrix = np.array([[scale, 0, 3 * np.sin(i / 5)], [0, scale, 2 * np.cos(i / 7)]], np.float32)
+            moved = cv2.warpAffine(framed, matrix, size, borderMode=cv2.BORDER_REFLECT)
+            for packet in stream.encode(
+                av.VideoFrame.from_ndarray(np.asarray(moved, np.uint8), format="bgr24")
+            ):
+                out.mux(packet)
+    for out, stream, _, tmp, path in outputs:
+        for packet in stream.encode():
+            out.mux(packet)
+        out.close()
+        tmp.rename(path)
+    return paths
 
 
 def engine_fps(engine: Engine, video: Path, seconds: float = 8.0) -> float:
@@ -118,12 +238,19 @@ def bench_worker(
         camera.pipeline.timer.ms.clear()
     updates0 = len(sink.updates)
     cpu0 = tree_cpu_s()
+    split0 = _cpu_now()
+    read0 = sum(c.capture.health.frames_read for c in cameras)
+    decoded0 = sum(c.capture.health.frames_decoded for c in cameras)
     start = time.time()
     for _ in tqdm(range(int(duration_s)), desc=f"{len(cameras)} cameras", unit="s", disable=not progress):
         time.sleep(1.0)
     elapsed = time.time() - start
     processed = sum(c.stats.processed for c in cameras) - processed0
+    split1 = _cpu_now()
+    read = sum(c.capture.health.frames_read for c in cameras) - read0
+    decoded = sum(c.capture.health.frames_decoded for c in cameras) - decoded0
     cpu1 = tree_cpu_s()
+    rings = [c.capture.main.ring.bytes / 1024 for c in cameras if c.capture.main is not None]
     rss = rss_mb()
     gpu = _gpu_memory_mb()
     worker.stop()
@@ -135,6 +262,12 @@ def bench_worker(
         (emitted - update.frame_time) * 1000
         for update, emitted in zip(sink.updates[updates0:], sink.emitted_at[updates0:], strict=True)
         if update.frame_time is not None and emitted <= start + elapsed
+    ]
+    offsets = [
+        abs(float(offset))
+        for update, emitted in zip(sink.updates[updates0:], sink.emitted_at[updates0:], strict=True)
+        if isinstance(offset := update.details.get("main_stream_offset_ms"), int | float)
+        and emitted <= start + elapsed
     ]
     demand = sum(c.detect_fps for c in cameras)
     fps_total = processed / elapsed
@@ -159,6 +292,42 @@ def bench_worker(
         duration_s=elapsed,
         cpu_cores=None if cpu0 is None or cpu1 is None else (cpu1 - cpu0) / elapsed,
         gpu_memory_mb=gpu,
+        cpu=_split(split0, split1, elapsed, len(cameras), processed, read, decoded)
+        if cpu0 is not None
+        else None,
+        decoded_share=decoded / read if read else None,
+        main_offset_ms_p95=_p95(offsets),
+        main_offset_samples=len(offsets),
+        main_ring_kb=statistics.mean(rings) if rings else None,
+    )
+
+
+def _p95(values: list[float]) -> float | None:
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else statistics.quantiles(values, n=20)[-1]
+
+
+def _split(
+    before: dict[str, float],
+    after: dict[str, float],
+    elapsed: float,
+    cameras: int,
+    looks: int,
+    read: int,
+    decoded: int,
+) -> CpuSplit:
+    used = {key: after[key] - before[key] for key in before}
+    per_min = 60.0 / elapsed
+    rest = max(0.0, used["total"] - used["decode"] - used["main"] - used["motion"])
+    return CpuSplit(
+        decode_s_per_camera_min=used["decode"] * per_min / cameras,
+        main_s_per_camera_min=used["main"] * per_min / cameras,
+        motion_s_per_min=used["motion"] * per_min,
+        inference_s_per_min=rest * per_min,
+        inference_s_per_look=rest / looks if looks else 0.0,
+        decode_ms_per_frame=1000.0 * used["decode"] / decoded if decoded else 0.0,
+        read_fps_per_camera=read / elapsed / cameras,
     )
 
 

@@ -100,21 +100,31 @@ def run_models_bench(
 def run_cameras_bench(args: argparse.Namespace, config: Config) -> int:
     """``bench cameras N...``: the whole worker on N copies of the demo video, per N."""
     from detector.engine import Engine
-    from sitewatch.bench.worker import bench_worker, engine_fps, rss_mb
+    from sitewatch.bench.worker import bench_worker, engine_fps, prepare_streams, rss_mb
     from sitewatch.config import CameraConfig
     from sitewatch.edge import build_worker
     from streams.sinks import MemorySink
 
     engine = Engine(config.engine_settings())
     rate = engine_fps(engine, args.video)
+    main = sub = None
+    if args.substream or args.full_size:
+        main, sub = prepare_streams(args.video, args.streams_dir, fps=args.fps)
     results = []
     for count in args.cameras:
-        cameras = {f"cam{i}": CameraConfig(url=str(args.video), loop=True) for i in range(count)}
+        if args.substream:
+            camera = CameraConfig(url=str(main), detect_url=str(sub), loop=True)
+        else:
+            camera = CameraConfig(url=str(main or args.video), loop=True)
+        cameras = {f"cam{i}": camera for i in range(count)}
         always = {"armed": "always"}
         rules = config.rules.model_copy(
             update={kind: getattr(config.rules, kind).model_copy(update=always) for kind in PERSON_KINDS}
         )
         run_config = config.model_copy(update={"cameras": cameras, "rules": rules})
+        if args.no_motion_gate:
+            motion = config.motion.model_copy(update={"enabled": False})
+            run_config = run_config.model_copy(update={"motion": motion})
         base = rss_mb()
         sink = MemorySink()
         worker = build_worker(run_config, sink=sink, engine=engine)
@@ -133,8 +143,17 @@ def run_cameras_bench(args: argparse.Namespace, config: Config) -> int:
         for result in results:
             print(json.dumps(result.to_json()))
         return EXIT_OK
+    mode = (
+        f"1920x1080 main stream kept, 640x360 substream decoded, {args.fps} fps each"
+        if args.substream
+        else f"one 1920x1080 stream decoded whole, {args.fps} fps"
+        if args.full_size
+        else f"one stream ({args.video.name})"
+    )
+    gate = "motion gate off" if args.no_motion_gate else "motion gate on"
     print(
-        f"engine alone: {rate:.1f} frames/s (PPE engine, one frame at a time); {args.seconds:.0f} s per run"
+        f"engine alone: {rate:.1f} frames/s (PPE engine, one frame at a time; wall clock, under whatever "
+        f"else the box runs); {args.seconds:.0f} s per run; cameras: {mode}; {gate}"
     )
     rows = [
         [
@@ -172,6 +191,44 @@ def run_cameras_bench(args: argparse.Namespace, config: Config) -> int:
                 "CPU cores",
             ],
             rows,
+        )
+    )
+    print("CPU seconds per minute (thread CPU time, not wall clock):")
+    print(
+        format_table(
+            [
+                "cameras",
+                "looks/s",
+                "demanded",
+                "read fps /camera",
+                "decode /camera",
+                "decode ms/frame",
+                "main stream /camera",
+                "motion gate",
+                "inference etc.",
+                "per look",
+                "decoded/read",
+                "main offset p95 ms",
+                "main KB kept",
+            ],
+            [
+                [
+                    r.cameras,
+                    r.fps_total,
+                    r.demand_fps,
+                    r.cpu.read_fps_per_camera if r.cpu else "-",
+                    r.cpu.decode_s_per_camera_min if r.cpu else "-",
+                    r.cpu.decode_ms_per_frame if r.cpu else "-",
+                    r.cpu.main_s_per_camera_min if r.cpu else "-",
+                    r.cpu.motion_s_per_min if r.cpu else "-",
+                    r.cpu.inference_s_per_min if r.cpu else "-",
+                    r.cpu.inference_s_per_look if r.cpu else "-",
+                    r.decoded_share if r.decoded_share is not None else "-",
+                    r.main_offset_ms_p95 if r.main_offset_ms_p95 is not None else "-",
+                    r.main_ring_kb if r.main_ring_kb is not None else "-",
+                ]
+                for r in results
+            ],
         )
     )
     stages = sorted({k for r in results for k in r.stages_ms})
@@ -250,6 +307,32 @@ def add_parsers(bench: Subparsers) -> None:
     )
     p.add_argument(
         "--seconds", type=float, default=30.0, metavar="S", help="measured time per run (default 30)"
+    )
+    p.add_argument(
+        "--substream",
+        action="store_true",
+        help="each camera a 1920x1080 main stream (kept for snapshots) and a 640x360 substream (decoded "
+        "for detection), made from the video once (--streams-dir)",
+    )
+    p.add_argument(
+        "--full-size",
+        action="store_true",
+        help="each camera one 1920x1080 stream of the video, decoded whole (today's single-stream camera, "
+        "to compare with --substream)",
+    )
+    p.add_argument(
+        "--no-motion-gate",
+        action="store_true",
+        help="detect every sampled frame, as on a busy site (the worst case, for sizing); by default the "
+        "configuration's motion gate skips still scenes and their decoding",
+    )
+    p.add_argument("--fps", type=positive_int, default=25, help="frame rate of the made streams (default 25)")
+    p.add_argument(
+        "--streams-dir",
+        type=Path,
+        default=Path.home() / ".cache" / "sitewatch" / "bench-streams",
+        metavar="DIR",
+        help="where the made streams are kept (default ~/.cache/sitewatch/bench-streams)",
     )
     add_config(p)
     add_json(p)

@@ -17,7 +17,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     from sitewatch.config import load_config
 
     config = load_config(args.file)
-    cameras = ", ".join(config.cameras) or "none"
+    cameras = (
+        ", ".join(
+            f"{name} (main stream and substream)" if camera.detect_url else name
+            for name, camera in config.cameras.items()
+        )
+        or "none"
+    )
     print(f"{args.file}: valid (site {config.site.id}, cameras: {cameras})")
     return EXIT_OK
 

@@ -6,6 +6,7 @@ its links (see :mod:`sitewatch.config.links`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,14 +33,17 @@ SOURCE = same_keys(
     "url",
     "loop",
     # Reading and reconnecting are tuned in the library; max_fps is the detect rate, set by the worker.
-    internal=frozenset({"realtime", "read_timeout_s", "backoff_initial_s", "backoff_max_s", "max_fps"}),
+    # hwaccel: the box's video hardware is used when there is some, else software (said in the log).
+    internal=frozenset(
+        {"realtime", "read_timeout_s", "backoff_initial_s", "backoff_max_s", "max_fps", "hwaccel"}
+    ),
 )
 CAMERA = same_keys(
     Worker.add_camera,
     "detect_fps",
     "offline_after_s",
     # Set by the edge assembly from the camera's id, the other sections and the sink.
-    internal=frozenset({"camera_id", "source", "pipeline", "motion", "site_id", "ring"}),
+    internal=frozenset({"camera_id", "source", "pipeline", "motion", "site_id", "ring", "main"}),
 )
 PERSISTENCE = same_keys(Persistence, "k", "n", "min_duration_s")
 RULES = same_keys(
@@ -92,9 +96,20 @@ class CameraConfig(Strict):
     """One camera."""
 
     LINKS = (SOURCE, CAMERA)
-    OWN = frozenset({"name", "enabled", "zones"})  # naming, switching off, and where rules apply
+    # naming, switching off, where rules apply, and the substream (which makes url the evidence's stream)
+    OWN = frozenset({"name", "enabled", "zones", "detect_url"})
 
-    url: str = Field(description="rtsp:// URL, a video file path or a USB device index.", min_length=1)
+    url: str = Field(
+        description="rtsp:// URL, a video file path or a USB device index; with detect_url, the main stream, "
+        "kept for evidence.",
+        min_length=1,
+    )
+    detect_url: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The camera's substream (e.g. 640x360), decoded for detection while url (the main "
+        "stream) is kept for snapshots, taken at the same moment; unset: url is decoded for both.",
+    )
     name: str = Field(default="", description="Human-readable camera name.", max_length=200)
     enabled: bool = Field(default=True, description="Set false to keep the camera configured but unwatched.")
     detect_fps: float = CAMERA.field(
@@ -110,17 +125,30 @@ class CameraConfig(Strict):
         "offline_after_s", ge=1.0, le=86400.0, description="Offline this long raises camera_offline."
     )
 
-    @field_validator("url")
+    @field_validator("url", "detect_url")
     @classmethod
-    def _usable_url(cls, value: str) -> str:
-        problem = url_problem(value)
+    def _usable_url(cls, value: str | None) -> str | None:
+        problem = url_problem(value) if value is not None else None
         if problem is not None:  # the message never quotes the URL: it may hold a password
             raise ValueError(problem)
         return value
 
+    @model_validator(mode="after")
+    def _two_streams(self) -> CameraConfig:
+        if self.detect_url is not None and SourceParams(self.url).kind == "usb":
+            raise ValueError("detect_url: a USB camera has one stream (url); leave detect_url out")
+        if self.detect_url is not None and SourceParams(self.detect_url).kind == "usb":
+            raise ValueError("detect_url: a substream is an rtsp:// URL or a video file, not a USB camera")
+        return self
+
     def source(self) -> SourceParams:
-        """How to read this camera."""
-        return SOURCE.build(self)
+        """How to read the stream detection looks at: the substream when there is one, else ``url``."""
+        params = SOURCE.build(self)
+        return params if self.detect_url is None else replace(params, url=self.detect_url)
+
+    def main_source(self) -> SourceParams | None:
+        """How to read the main stream kept for evidence; ``None`` for a camera of one stream."""
+        return SOURCE.build(self) if self.detect_url is not None else None
 
 
 class ScheduleConfig(Strict):

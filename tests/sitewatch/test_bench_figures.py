@@ -13,7 +13,7 @@ from sitewatch.bench.engine import EngineBench
 from sitewatch.bench.gpu import BatchFigure, DecodeFigure
 from sitewatch.bench.runtimes import RuntimeBench, RuntimeOption
 from sitewatch.bench.ui import UiBench
-from sitewatch.bench.worker import WorkerBench
+from sitewatch.bench.worker import CpuSplit, WorkerBench
 
 X = 1234.5678  # every float figure below: reported as 1235.0
 S = 0.0123456  # every stage: reported as 0.01235
@@ -21,6 +21,25 @@ S = 0.0123456  # every stage: reported as 0.01235
 RESULTS = [
     EngineBench(X, X, X, {"inference": S}, X, X, None, 4, 10),
     WorkerBench(1, X, X, X, X, X, X, X, {"pipeline": S}, None, 3, 0, 1, X, X),  # looks per camera: X
+    WorkerBench(
+        1,
+        X,
+        X,
+        X,
+        X,
+        X,
+        X,
+        X,
+        {"pipeline": S},
+        None,
+        3,
+        0,
+        1,
+        X,
+        X,
+        cpu=CpuSplit(X, X, X, X, X, X, X),
+        decoded_share=X,
+    ),
     AlertsBench("sqlite", 10, 4, X, 5, X, X),
     ApiBench("sqlite", 20, 64, 2, X, X, 1000, X, X, X, X),
     UiBench(1000, X, X, X, X, X, 1000, X, X, X),

@@ -25,6 +25,7 @@ EXAMPLE_VALUES = [
     "alerts.channels.*",
     "alerts.routes",
     "cameras.*.url",
+    "cameras.*.detect_url",
     "cameras.*.name",
     "cameras.*.zones",
     "cameras.yard.enabled",

@@ -85,6 +85,24 @@ CHECKS = [
         2,
         "c.yaml:3: cameras.gate.url:",
     ),
+    # A substream (issue 26): checked as url is, and named by its own key.
+    (
+        f'cameras:\n  gate:\n    url: "rtsp://admin:{SECRET}@x@10.0.0.5/main"\n'
+        f'    detect_url: "rtsp://admin:{SECRET}@x@10.0.0.5/sub"\n',
+        0,
+        "valid (site demo, cameras: gate (main stream and substream))",
+    ),
+    (
+        f'cameras:\n  gate:\n    url: "rtsp://10.0.0.5/main"\n    detect_url: "rtsp://admin:{SECRET}#x@10.0.0.5/sub"\n',
+        2,
+        "c.yaml:5: cameras.gate.detect_url: Value error, '#' ends the address",
+    ),
+    (
+        'cameras:\n  gate:\n    url: "rtsp://10.0.0.5/main"\n    detect_url: "rstp://10.0.0.5/sub"\n',
+        2,
+        "c.yaml:5: cameras.gate.detect_url: Value error, unsupported scheme 'rstp'",
+    ),
+    ('cameras:\n  gate: {url: "0", detect_url: "rtsp://10.0.0.5/sub"}\n', 2, "a USB camera has one stream"),
     ("sink: {type: http, url: 'central:8000'}\n", 2, "c.yaml:2: sink.url: Value error, expected an http://"),
     ("sink: {type: http, url: 'http://'}\n", 2, "c.yaml:2: sink.url:"),
     ("schedule:\n  start: '08:00'\n  end: '08:00'\n", 2, "c.yaml:2: schedule: Value error, start and end"),
