@@ -10,7 +10,7 @@ import statistics
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -31,6 +31,8 @@ from api.models import Event, EvidenceFile, Site
 from api.reports.pdf import chromium
 from detector.evaluation.figures import figures
 from detector.kinds import PERSON_KINDS
+from sitewatch.bench.district import seed_district
+from sitewatch.bench.district_ui import measure_district
 from sitewatch.bench.map import close_a_case, measure_map, seed_projects
 
 KINDS = PERSON_KINDS
@@ -51,6 +53,14 @@ class UiBench:
     map_first_render_ms: loading ``/#/map`` until every marker and list row is drawn.
     map_refresh_unchanged_ms: a refresh of the map that finds nothing new (fetched, not redrawn).
     map_refresh_ms: a refresh after one marker's status changed (every marker and row drawn again).
+    district_cases: cases in the database for the district's pages (with ``district_events`` events).
+    dashboard_ms: loading ``/#/dashboard`` until its figures show.
+    case_board_first_page_ms: loading ``/#/cases`` until its first page of cases and the page count show.
+    case_board_next_page_ms: the next page of the case board.
+    case_board_page_height_px: how tall the case board's page is (a page of 50 cases).
+    export_csv_ms: the CSV export of every case, read to its end.
+    export_xlsx_ms: the same as an Excel workbook.
+    export_rows: rows of the CSV export (every case).
     """
 
     stored_events: int
@@ -63,6 +73,15 @@ class UiBench:
     map_first_render_ms: float = 0.0
     map_refresh_unchanged_ms: float = 0.0
     map_refresh_ms: float = 0.0
+    district_cases: int = 0
+    district_events: int = 0
+    dashboard_ms: float = 0.0
+    case_board_first_page_ms: float = 0.0
+    case_board_next_page_ms: float = 0.0
+    case_board_page_height_px: float = 0.0
+    export_csv_ms: float = 0.0
+    export_xlsx_ms: float = 0.0
+    export_rows: int = 0
 
     def to_json(self) -> dict[str, object]:
         """All figures, rounded the benchmarks' one way (:func:`detector.evaluation.figures.figures`)."""
@@ -116,9 +135,18 @@ def _seed(app: FastAPI, count: int, progress: bool) -> str:
 
 
 def bench_ui(
-    *, stored: int, cards: int, port: int, map_projects: int = 1000, progress: bool = True
+    *,
+    stored: int,
+    cards: int,
+    port: int,
+    map_projects: int = 1000,
+    district_cases: int = 10_000,
+    district_events: int = 100_000,
+    progress: bool = True,
 ) -> UiBench:
-    """Seed, serve on loopback, and measure in headless Chromium (the map unless ``map_projects`` is 0)."""
+    """Seed, serve on loopback, and measure in headless Chromium (the map unless ``map_projects`` is 0; the
+    dashboard, case board and exports with ``district_cases`` cases and ``district_events`` events over 300
+    projects unless ``district_cases`` is 0)."""
     from playwright.sync_api import sync_playwright
 
     binary = chromium()
@@ -132,6 +160,8 @@ def bench_ui(
     week = _seed(app, stored, progress)
     if map_projects:
         seed_projects(app, count=map_projects)
+    if district_cases:
+        seed_district(app, projects=300, cases=district_cases, events=district_events, progress=progress)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -171,6 +201,8 @@ def bench_ui(
             first_map, same_map, refresh_map = (
                 measure_map(page, base, count=map_projects, change=change) if map_projects else (0.0,) * 3
             )
+            with httpx.Client(base_url=base, cookies=cookies, timeout=300) as http:
+                district = measure_district(page, base, http) if district_cases else None
             browser.close()
         with httpx.Client(base_url=base, cookies=cookies, timeout=120) as http:
             start = time.perf_counter()
@@ -195,6 +227,11 @@ def bench_ui(
         map_first_render_ms=first_map,
         map_refresh_unchanged_ms=same_map,
         map_refresh_ms=refresh_map,
+        **(
+            {"district_cases": district_cases, "district_events": district_events, **asdict(district)}
+            if district is not None
+            else {}
+        ),
     )
 
 

@@ -24,6 +24,8 @@ def run_ui_bench(args: argparse.Namespace) -> int:
         cards=args.cases,
         port=args.port,
         map_projects=args.map_projects,
+        district_cases=args.district_cases,
+        district_events=args.district_events,
         progress=not args.json,
     )
     if args.json:
@@ -189,7 +191,8 @@ def add_parsers(bench: Subparsers) -> None:
         "ui",
         help="the web UI, the briefs and the district map at scale (Chromium)",
         description="With events stored: the review page's first load, each next card, a weekly brief (HTML, "
-        "PDF) and the district map; needs Chromium and the dev extra.",
+        "PDF), the district map, and at a district's scale the dashboard, the case board and the case "
+        "exports; needs Chromium and the dev extra.",
     )
     _stored(p)
     p.add_argument(
@@ -201,6 +204,20 @@ def add_parsers(bench: Subparsers) -> None:
         metavar="N",
         default=1000,
         help="projects on the district map (default 1000; 0: the map is not measured)",
+    )
+    p.add_argument(
+        "--district-cases",
+        type=int,
+        metavar="N",
+        default=10_000,
+        help="cases for the dashboard, the case board and the exports (default 10,000; 0: not measured)",
+    )
+    p.add_argument(
+        "--district-events",
+        type=int,
+        metavar="N",
+        default=100_000,
+        help="events beside the district's cases (default 100,000; at least as many as the cases)",
     )
     _port(p)
     add_json(p)
