@@ -21,14 +21,14 @@ defineTexts(
   {
     brand: "sitewatch 工地安全监管", "nav.review": "审核", "nav.cases": "案件", "nav.cameras": "摄像头",
     "nav.officers": "安全员", "nav.dashboard": "看板", "nav.briefs": "简报", "nav.projects": "工程",
-    "nav.map": "地图", "nav.recurring": "类案", logout: "退出", lang: "English",
+    "nav.map": "地图", "nav.recurring": "类案", "nav.events": "事件记录", logout: "退出", lang: "English",
     "login.title": "登录", "login.user": "用户名", "login.password": "密码", "login.go": "登录",
     "login.wrong": "用户名或密码错误",
   },
   {
     brand: "sitewatch site safety", "nav.review": "Review", "nav.cases": "Cases", "nav.cameras": "Cameras",
     "nav.officers": "Officers", "nav.dashboard": "Dashboard", "nav.briefs": "Briefs", "nav.projects": "Projects",
-    "nav.map": "Map", "nav.recurring": "Recurring", logout: "Log out", lang: "中文",
+    "nav.map": "Map", "nav.recurring": "Recurring", "nav.events": "Events", logout: "Log out", lang: "中文",
     "login.title": "Log in", "login.user": "User name", "login.password": "Password", "login.go": "Log in",
     "login.wrong": "Wrong user name or password",
   },
@@ -105,7 +105,7 @@ function route() {
   for (const link of document.querySelectorAll("header nav a")) link.classList.toggle("on", link.getAttribute("href") === `#/${page}`);
   document.onkeydown = null;
   const view = { review: reviewView, cases: casesView, cameras: camerasView, officers: officersView, dashboard: dashboardView, briefs: briefsView, projects: projectsView, map: mapView,
-    recurring: recurringView }[page] || reviewView;
+    recurring: recurringView, events: () => reviewView("history") }[page] || reviewView;
   // A view left while its data was still loading may fail late; its error must not replace the page
   // shown since (it did: the review queue's late answer wiped the projects page).
   const visit = ++state.visits;

@@ -1,6 +1,7 @@
 """The district's pages timed in headless Chromium at 10,000 cases and 100,000 events (part of ``bench ui``):
-the dashboard until its figures show, the case board's first page and the next one, and the case exports
-(CSV and Excel) of every case, as a supervisor's browser asks for them."""
+the dashboard until its figures show, the case board's first page and the next one, the event history's
+first page of one kind in one week, and the case exports (CSV and Excel) of every case, as a supervisor's
+browser asks for them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import csv
 import io
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from playwright.sync_api import Page
@@ -24,6 +26,8 @@ class DistrictTimes:
     case_board_first_page_ms: float
     case_board_next_page_ms: float
     case_board_page_height_px: float
+    history_first_page_ms: float
+    history_found: int
     export_csv_ms: float
     export_xlsx_ms: float
     export_rows: int
@@ -56,6 +60,23 @@ def measure_district(page: Page, base: str, http: httpx.Client) -> DistrictTimes
     page.wait_for_selector("#board tr.case")
     following = _elapsed(start)
 
+    page.goto(base + "/#/events")
+    page.wait_for_selector("#history-filters")
+    page.wait_for_selector("#queue .card")
+    everything = page.inner_text("#counter")
+    week_ago = (datetime.now(UTC) - timedelta(days=7)).date().isoformat()
+    page.select_option("#history-filters select[name=kind]", "no_helmet")
+    page.fill("#history-filters input[name=since]", week_ago)
+    start = time.perf_counter()
+    page.click("#history-filters button[type=submit]")
+    page.wait_for_function(
+        "old => document.querySelector('#counter')?.textContent !== old"
+        " && document.querySelector('#queue .card') !== null",
+        arg=everything,
+    )
+    history = _elapsed(start)
+    found = int(page.inner_text("#counter").split()[0])
+
     exports: dict[str, float] = {}
     rows = 0
     for kind in ("csv", "xlsx"):
@@ -71,6 +92,8 @@ def measure_district(page: Page, base: str, http: httpx.Client) -> DistrictTimes
         case_board_first_page_ms=first,
         case_board_next_page_ms=following,
         case_board_page_height_px=height,
+        history_first_page_ms=history,
+        history_found=found,
         export_csv_ms=exports["csv"],
         export_xlsx_ms=exports["xlsx"],
         export_rows=rows,

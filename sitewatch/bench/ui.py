@@ -58,6 +58,9 @@ class UiBench:
     case_board_first_page_ms: loading ``/#/cases`` until its first page of cases and the page count show.
     case_board_next_page_ms: the next page of the case board.
     case_board_page_height_px: how tall the case board's page is (a page of 50 cases).
+    history_first_page_ms: the event history asked for one kind in the last 7 days, until its first page
+        and its total show.
+    history_found: the events it found.
     export_csv_ms: the CSV export of every case, read to its end.
     export_xlsx_ms: the same as an Excel workbook.
     export_rows: rows of the CSV export (every case).
@@ -79,6 +82,8 @@ class UiBench:
     case_board_first_page_ms: float = 0.0
     case_board_next_page_ms: float = 0.0
     case_board_page_height_px: float = 0.0
+    history_first_page_ms: float = 0.0
+    history_found: int = 0
     export_csv_ms: float = 0.0
     export_xlsx_ms: float = 0.0
     export_rows: int = 0

@@ -24,5 +24,6 @@ def test_district_pages_are_measured_on_every_seeded_case() -> None:
     assert result.district_cases == CASES and result.district_events == 2 * CASES
     assert result.export_rows == CASES + PROJECTS // 5
     assert min(result.dashboard_ms, result.case_board_first_page_ms, result.case_board_next_page_ms) > 0
-    assert min(result.export_csv_ms, result.export_xlsx_ms) > 0
+    assert min(result.export_csv_ms, result.export_xlsx_ms, result.history_first_page_ms) > 0
+    assert 0 < result.history_found < result.district_events  # one kind of one week
     assert result.case_board_page_height_px < 4 * VIEWPORT_HEIGHT  # a page of cases, not every case

@@ -183,6 +183,7 @@ def test_a_text_key_defined_twice_is_refused(page: Page, site: Site) -> None:
 # What each page shows once its data is in (the page's own module has run).
 PAGES = {
     "review": "#queue .card",
+    "events": "#history-filters",
     "cases": "#board",
     "cameras": "#main .grid, #main p.muted",
     "officers": "#enrol",

@@ -17,6 +17,8 @@ defineTexts(
     "r.noplay": "此视频无法在浏览器中播放，请下载后查看。", "r.download": "下载视频",
     "r.alerts": "新违规提醒", "r.sound": "声音", "r.notify": "桌面通知", "r.denied": "浏览器未允许通知。",
     "r.new": "条新违规待审核", "r.badge": "待审核",
+    "v.pending": "待审核", "v.confirmed": "已确认", "v.false_alarm": "误报", "v.all": "全部结果", "r.verdict": "审核结果",
+    "r.search": "搜索工程、地址、施工单位、事件编号", "r.until": "截止日期", "r.found": "条", "r.history_empty": "没有符合条件的事件。",
   },
   {
     "r.empty": "Nothing waits for review.", "r.confirm": "Confirm", "r.dismiss": "False alarm", "r.note": "Note (optional)",
@@ -26,6 +28,8 @@ defineTexts(
     "r.noplay": "This clip cannot play in the browser: download it to watch.", "r.download": "Download clip",
     "r.alerts": "New violations", "r.sound": "Sound", "r.notify": "Notifications", "r.denied": "The browser does not allow notifications.",
     "r.new": "new violations to review", "r.badge": "to review",
+    "v.pending": "To review", "v.confirmed": "Confirmed", "v.false_alarm": "False alarm", "v.all": "Any verdict", "r.verdict": "Verdict",
+    "r.search": "Search project, address, contractor, event id", "r.until": "Until", "r.found": "events", "r.history_empty": "No event matches.",
   },
 );
 
@@ -92,6 +96,11 @@ function alertToggles() {
     h("label", {}, sound, t("r.sound")), h("label", {}, notify, t("r.notify")), message);
 }
 
+function verdictTag(e) {
+  const tone = { pending: "", confirmed: "bad", false_alarm: "ok" }[e.review_status] ?? "";
+  return h("span", { class: `tag ${tone}`, "data-verdict": e.review_status, text: t(`v.${e.review_status}`) });
+}
+
 function clipFigure(e) {
   const url = `/api/v1/events/${encodeURIComponent(e.id)}/clip`;
   const video = h("video", { src: url, controls: true, preload: "none", playsinline: true, id: "clip" });
@@ -104,25 +113,36 @@ function clipFigure(e) {
   return figure;
 }
 
-export async function reviewView() {
-  const filters = { site: "", camera: "", kind: "", since: "" };
+const VERDICTS = ["pending", "confirmed", "false_alarm"];
+
+/** The review queue (``#/review``: pending events) or the event history (``#/events``: every event, any
+ * verdict, searchable); both open the same evidence view, where a verdict can be given or corrected. */
+export async function reviewView(mode = "review") {
+  const history = mode === "history";
+  const filters = { site: "", camera: "", kind: "", since: "", until: "", q: "", verdict: history ? "" : "pending" };
   const queue = { events: [], cursor: null, index: 0, single: false, reviewed: 0 };
-  const form = h("form", { class: "filters" },
+  const form = h("form", { class: "filters", id: history ? "history-filters" : "review-filters" },
     siteSelect(""),
     h("input", { name: "camera", placeholder: t("f.camera"), size: 10 }),
     h("select", { name: "kind" }, h("option", { value: "", text: t("f.kind") }), KINDS.map((k) => h("option", { value: k, text: t(`k.${k}`) }))),
+    history ? h("select", { name: "verdict", "aria-label": t("r.verdict") }, h("option", { value: "", text: t("v.all") }), VERDICTS.map((v) => h("option", { value: v, text: t(`v.${v}`) }))) : "",
+    history ? h("input", { name: "q", type: "search", placeholder: t("r.search"), size: 24 }) : "",
     h("input", { name: "since", type: "date", "aria-label": t("f.since") }),
+    history ? h("input", { name: "until", type: "date", "aria-label": t("r.until") }) : "",
     h("button", { type: "submit", text: t("f.apply") }),
     h("button", { type: "button", id: "export-events", text: t("r.export"), onclick: () => { location.href = `/api/v1/events/export?${query()}&format=xlsx&lang=${state.lang === "en" ? "en" : "zh"}`; } }),
     h("span", { class: "muted", id: "counter" }),
-    alertToggles());
+    history ? "" : alertToggles());
   const list = h("div", { class: "queue", id: "queue", role: "listbox" });
   const detail = h("section", { class: "detail", id: "detail" });
   main().replaceChildren(form, canReview() ? "" : h("p", { class: "notice", text: t("r.readonly") }), h("div", { class: "review" }, list, detail));
 
   // The filters as the API takes them, for the list and its export.
   function query() {
-    const params = new URLSearchParams({ review_status: "pending" });
+    const params = new URLSearchParams();
+    if (filters.verdict) params.set("review_status", filters.verdict);
+    if (filters.q) params.set("q", filters.q);
+    if (filters.until) params.set("until", new Date(Date.parse(`${filters.until}T00:00:00`) + 86400000).toISOString()); // the day included
     if (filters.site) params.set("site_id", filters.site);
     if (filters.camera) params.set("camera_id", filters.camera);
     if (filters.kind) params.set("kind", filters.kind);
@@ -150,8 +170,10 @@ export async function reviewView() {
       class: `card${i === queue.index ? " on" : ""}`, role: "option", "data-id": e.id, "aria-selected": i === queue.index ? "true" : "false",
       onclick: () => { queue.index = i; drawList(); show(); },
     }, h("img", { src: snap(e, true), alt: "", loading: "lazy", decoding: "async", fetchpriority: "low" }),
-       h("div", { class: "meta" }, h("div", { class: "kind", text: t(`k.${e.kind}`) }), h("div", { text: `${e.site_id} · ${e.camera_id || "-"}` }), h("div", { class: "muted", text: local(e.started_at) })))));
-    form.querySelector("#counter").textContent = `${queue.total ?? `${queue.events.length}${queue.cursor ? "+" : ""}`} ${t("r.left")} · ${queue.reviewed} ${t("r.done")}`;
+       h("div", { class: "meta" }, h("div", { class: "kind", text: t(`k.${e.kind}`) }), h("div", { text: `${e.site_id} · ${e.camera_id || "-"}` }), h("div", { class: "muted", text: local(e.started_at) }),
+         history ? verdictTag(e) : ""))));
+    const count = queue.total ?? `${queue.events.length}${queue.cursor ? "+" : ""}`;
+    form.querySelector("#counter").textContent = history ? `${count} ${t("r.found")}` : `${count} ${t("r.left")} · ${queue.reviewed} ${t("r.done")}`;
     const on = list.querySelector(".card.on");
     if (on) on.scrollIntoView({ block: "nearest" });
   }
@@ -159,7 +181,7 @@ export async function reviewView() {
   function show() {
     const e = queue.events[queue.index];
     if (!e) {
-      detail.replaceChildren(h("p", { class: "muted", id: "empty", text: t("r.empty") }));
+      detail.replaceChildren(h("p", { class: "muted", id: "empty", text: t(history ? "r.history_empty" : "r.empty") }));
       return;
     }
     for (const next of queue.events.slice(queue.index + 1, queue.index + 3)) { new Image().src = snap(next, true); new Image().src = snap(next, false); }
@@ -169,7 +191,7 @@ export async function reviewView() {
       e.clip_sha256 ? clipFigure(e) : "");
     const note = h("input", { id: "note", placeholder: t("r.note"), maxlength: 2000, disabled: !canReview() });
     detail.replaceChildren(
-      h("h2", { id: "title", text: t(`k.${e.kind}`) }),
+      h("h2", { id: "title" }, `${t(`k.${e.kind}`)} `, verdictTag(e)),
       shots,
       h("div", { class: "facts" },
         h("span", { text: `${t("r.site")}: ${e.site_id}` }), h("span", { text: `${t("r.camera")}: ${e.camera_id || "-"}` }),
@@ -189,9 +211,14 @@ export async function reviewView() {
     await api(`/api/v1/events/${encodeURIComponent(e.id)}/review`, {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ verdict: kind, note }),
     });
-    queue.events.splice(queue.index, 1);
     queue.reviewed += 1;
-    if (queue.total) queue.total -= 1;
+    if (filters.verdict && filters.verdict !== kind) { // no longer one the filter asks for
+      queue.events.splice(queue.index, 1);
+      if (queue.total) queue.total -= 1;
+    } else {
+      e.review_status = kind;
+      if (queue.index < queue.events.length - 1) queue.index += 1;
+    }
     document.dispatchEvent(new Event("sitewatch:reviewed")); // the shell's badge counts again
     if (queue.index >= queue.events.length) queue.index = Math.max(0, queue.events.length - 1);
     drawList();
@@ -220,6 +247,7 @@ export async function reviewView() {
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     Object.assign(filters, { site: form.site.value, camera: form.camera.value.trim(), kind: form.kind.value, since: form.since.value });
+    if (history) Object.assign(filters, { verdict: form.verdict.value, q: form.q.value.trim(), until: form.until.value });
     load();
   });
   await load();
