@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from api.access.auth import create_key
@@ -100,3 +100,43 @@ def test_dashboard_charts_count_every_violation_of_the_period(district: District
     ]
     assert shown == CASES
     assert charted == [CASES, CASES]  # per day and per site
+
+
+def test_the_case_board_pages_a_district_and_works_a_case(district: District, page: Page) -> None:
+    log_in(page, district.site, "lg")
+    page.goto(district.site.url + "/#/cases")
+    open_, overdue = database_counts(district.site.app)
+    pages = -(-open_ // 50)
+    info = page.locator("#page-info")
+    expect(info).to_have_text(f"第 1 / {pages} 页 · 共 {open_} 条")  # open cases first, counted by the server
+    rows = page.locator("#board tr.case")
+    expect(rows).to_have_count(50)
+    assert page.evaluate("document.documentElement.scrollHeight") < 4 * 860  # a page, not a wall
+    assert rows.first.get_attribute("class") == "case overdue"  # overdue first, by default
+    shot(page, "district-case-board-zh")
+
+    page.click("#case-filters input[name=overdue]")
+    page.click("#case-filters button[type=submit]")
+    expect(info).to_have_text(f"第 1 / {-(-overdue // 50)} 页 · 共 {overdue} 条")
+    case_id = int(rows.first.get_attribute("data-id") or 0)
+    rows.first.click()
+    dialog = page.locator("#case-dialog")
+    history = dialog.locator("#case-history tr")
+    before = history.count()
+    dialog.locator("[data-move=dispatched]").click()
+    expect(history).to_have_count(before + 1)
+    dialog.locator("#extend-hours").fill("24")
+    dialog.locator("#extend-reason").fill("夜间施工，次日复查")
+    dialog.locator("#extend").click()
+    expect(history).to_have_count(before + 2)
+    dialog.locator("[data-contact=call]").click()  # no phone channel configured here: refused, in the history
+    expect(dialog.locator("#case-message")).to_contain_text("未配置电话通道")
+    dialog.locator("#case-note").fill("现场已整改，复查合格")
+    dialog.locator("[data-move=closed]").click()
+    expect(dialog.locator("h2 .tag")).to_have_text("已结案")
+    expect(dialog.locator("#case-history")).to_contain_text("电话通知未发出")
+    shot(page, "district-case-dialog-zh")
+    with services_of(district.site.app).sessions() as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.status == "closed"
+    assert database_counts(district.site.app) == (open_ - 1, overdue - 1)
