@@ -21,11 +21,11 @@ from tests.waiting import wait_for
 
 def fill(disk: Path) -> None:
     """Write until the disk refuses."""
-    with (disk / "filler").open("wb") as fh:
+    # Unbuffered: a buffered file keeps what the full disk refused and raises again when it is closed.
+    with (disk / "filler").open("wb", buffering=0) as fh:
         try:
             while True:
                 fh.write(b"\0" * 65536)
-                fh.flush()
         except OSError:
             pass
 
