@@ -38,8 +38,8 @@ def projects(
     company: Annotated[str | None, Query(max_length=200)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[ProjectPublic]:
-    """The projects of the caller's sites, filtered by state (today), company and a text in their name,
-    address, company or permit number."""
+    """The projects of the caller's sites, filtered by state (today), company (a part of its name) and a
+    text in their name, address, company or permit number."""
     return actions.search(session, principal=principal, state=state, company=company, q=q)
 
 

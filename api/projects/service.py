@@ -125,25 +125,19 @@ def list_projects(
     company: str | None = None,
     q: str | None = None,
 ) -> list[Project]:
-    """Projects of ``site_ids`` (``[]``: every site), by id, filtered by state (today), company (exact) and
-    ``q`` (a part of the name, address, company or permit number)."""
+    """Projects of ``site_ids`` (``[]``: every site), by id, filtered by state (today), company (a part of
+    its name, any letter case: "鹏安" finds "深圳市鹏安建设有限公司") and ``q`` (a part of the name, address,
+    company or permit number)."""
     query = select(Project).order_by(Project.id)
     if site_ids:
         query = query.where(Project.site_id.in_(site_ids))
     if state is not None:
         query = query.where(state_clause(state, today=today(zone=local_zone(session))))
-    if company is not None:
-        query = query.where(Project.company == company)
+    if company:
+        query = query.where(Project.company.icontains(company, autoescape=True))
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(
-            or_(
-                *(
-                    column.ilike(pattern, escape="\\")
-                    for column in (Project.name, Project.address, Project.company, Project.permit_no)
-                )
-            )
-        )
+        columns = (Project.name, Project.address, Project.company, Project.permit_no)
+        query = query.where(or_(*(column.icontains(q, autoescape=True) for column in columns)))
     return list(session.scalars(query))
 
 

@@ -159,6 +159,8 @@ def test_phone_is_stored_encrypted(api: Api) -> None:
         ("?state=planned", ["乙"]),
         ("?state=finished", ["丙"]),
         ("?company=宏达建筑", ["甲", "丙"]),
+        ("?company=平安", ["乙"]),  # regression: the contractor filter needed the company's full name
+        ("?company=%25", []),
         ("?q=SG-9", ["乙"]),
         ("?q=%25", []),  # a LIKE wildcard is searched for as text
     ],
