@@ -72,6 +72,29 @@ class CameraHealth:
     offline_since: float | None = field(default_factory=time.time)
     reconnects: int = 0
     last_error: str | None = None
+    #: when the frames of the last few seconds arrived (for ``input_fps``)
+    recent: list[float] = field(default_factory=list, repr=False)
+
+    def frame_arrived(self, now: float) -> bool:
+        """Count a frame that arrived at ``now`` (epoch seconds): the camera is online, its rate is that of
+        the last 5 seconds; whether it was offline until now."""
+        came_online = not self.online
+        self.frames_read += 1
+        self.last_frame_at = now
+        self.online, self.offline_since, self.last_error = True, None, None
+        self.recent.append(now)
+        while self.recent and now - self.recent[0] > 5.0:
+            self.recent.pop(0)
+        span = now - self.recent[0] if len(self.recent) > 1 else 0.0
+        self.input_fps = (len(self.recent) - 1) / span if span > 0 else 0.0
+        return came_online
+
+    def went_offline(self) -> None:
+        """The camera gives no frame: offline since now, unless it already was."""
+        if self.online or self.offline_since is None:
+            self.offline_since = time.time()
+        self.online = False
+        self.input_fps = 0.0
 
 
 #: How often a video file being read is checked to still be there and readable.
@@ -147,7 +170,6 @@ class CaptureThread(threading.Thread):
         self._frame_time = 0.0
         self._seq = 0
         self._halt = threading.Event()
-        self._rate: list[float] = []
         #: Keeps the recent frames for event clips, when set.
         self.ring: FrameRing | None = None
         #: Set by the worker while the motion gate finds the scene still: decode key frames only.
@@ -441,22 +463,8 @@ class CaptureThread(threading.Thread):
             self.ring.push(frame, now)
 
     def _count_input(self) -> None:
-        now = time.time()
-        health = self.health
-        health.frames_read += 1
-        health.last_frame_at = now
-        if not health.online:
+        if self.health.frame_arrived(time.time()):
             logger.info("camera %s online", self.camera_id)
-        health.online, health.offline_since, health.last_error = True, None, None
-        self._rate.append(now)
-        while self._rate and now - self._rate[0] > 5.0:
-            self._rate.pop(0)
-        span = now - self._rate[0] if len(self._rate) > 1 else 0.0
-        health.input_fps = (len(self._rate) - 1) / span if span > 0 else 0.0
 
     def _mark_offline(self) -> None:
-        health = self.health
-        if health.online or health.offline_since is None:
-            health.offline_since = time.time()
-        health.online = False
-        health.input_fps = 0.0
+        self.health.went_offline()

@@ -161,7 +161,6 @@ class MainStream(threading.Thread):
         self.first_at: float | None = None
         self._codec: tuple[str, bytes | None] | None = None
         self._halt = threading.Event()
-        self._rate: list[float] = []
 
     def stop(self) -> None:
         """Ask the reader to finish (within a read timeout)."""
@@ -291,24 +290,11 @@ class MainStream(threading.Thread):
         }
 
     def _count(self, now: float) -> None:
-        health = self.health
-        health.frames_read += 1
-        health.last_frame_at = now
-        if not health.online:
+        if self.health.frame_arrived(now):
             logger.info("camera %s main stream online", self.camera_id)
-        health.online, health.offline_since, health.last_error = True, None, None
-        self._rate.append(now)
-        while self._rate and now - self._rate[0] > 5.0:
-            self._rate.pop(0)
-        span = now - self._rate[0] if len(self._rate) > 1 else 0.0
-        health.input_fps = (len(self._rate) - 1) / span if span > 0 else 0.0
 
     def _offline(self) -> None:
-        health = self.health
-        if health.online or health.offline_since is None:
-            health.offline_since = time.time()
-        health.online = False
-        health.input_fps = 0.0
+        self.health.went_offline()
 
 
 def scaled_scene(scene: Scene, sx: float, sy: float) -> Scene:
