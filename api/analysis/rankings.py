@@ -4,9 +4,8 @@ before (as long, just before), and the thresholds the findings of :mod:`api.anal
 figures the UI can explain.
 
 Four aggregate queries (``GROUP BY``) for any number of projects and events, each over the period and the
-one before at once; Python only rolls the projects up per contractor. A street ranking is missing: projects
-have no street yet; once they have one, it is another :func:`rollup` of the projects (by ``street``), like
-the contractors'.
+one before at once; Python only rolls the projects up per contractor and per street (街道), from the
+projects' registry.
 """
 
 from __future__ import annotations
@@ -88,7 +87,7 @@ def rankings(
     projects = {
         row.site_id: row
         for row in session.execute(
-            select(Project.id, Project.site_id, Project.name, Project.company).where(
+            select(Project.id, Project.site_id, Project.name, Project.company, Project.street).where(
                 *scope.sites(Project.site_id)
             )
         )
@@ -143,6 +142,7 @@ def rankings(
             "project_id": projects[site].id if site in projects else None,
             "name": projects[site].name if site in projects else site,
             "company": projects[site].company if site in projects else "",
+            "street": projects[site].street if site in projects else "",
             **s,
             "share": share(s["count"]),
             "over_bar": s["count"] >= bar and s["count"] > 0,
@@ -156,6 +156,10 @@ def rankings(
         row["company"] = row.pop("key")
         row["projects_total"] = sum(1 for p in projects.values() if p.company == row["company"])
         row["recurring"] = row["projects_over_bar"] >= t.company_projects
+    streets = rollup(by_project, key=lambda p: str(p["street"]), share=share)
+    for row in streets:
+        row["street"] = row.pop("key")
+        row["projects_total"] = sum(1 for p in projects.values() if p.street == row["street"])
     by_camera: list[dict[str, Any]] = [
         {
             "site_id": site,
@@ -198,6 +202,7 @@ def rankings(
             "false_min": t.false_min,
         },
         "contractors": contractors,
+        "streets": streets,
         "projects": by_project,
         "hours": hours,
         "cameras": by_camera,
@@ -207,8 +212,8 @@ def rankings(
 def rollup(
     projects: list[dict[str, Any]], *, key: Callable[[dict[str, Any]], str], share: Callable[[int], float]
 ) -> list[dict[str, Any]]:
-    """The project rows of :func:`rankings` added up per ``key`` (the contractor; a street once projects
-    have one), rows without one left out: ``count``, ``previous``, ``open_cases``, ``share``, ``projects``
+    """The project rows of :func:`rankings` added up per ``key`` (the contractor, the street), rows without
+    one left out: ``count``, ``previous``, ``open_cases``, ``share``, ``projects``
     (with a row) and ``projects_over_bar`` (above the findings' bar), the most violations first."""
     groups: dict[str, dict[str, Any]] = {}
     for p in projects:

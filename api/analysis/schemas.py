@@ -123,6 +123,16 @@ class ContractorRank(Ranked):
     recurring: bool = Field(description="As many projects over the bar as make it a recurring contractor.")
 
 
+class StreetRank(Ranked):
+    """A street (街道) over its projects with a row."""
+
+    street: str
+    open_cases: int = Field(description="Cases of its projects not closed now.")
+    projects: int = Field(description="Its projects with violations or open cases.")
+    projects_total: int = Field(description="Its projects in all.")
+    projects_over_bar: int = Field(description="Its projects at or above the bar (thresholds.project_bar).")
+
+
 class ProjectRank(Ranked):
     """A project (or a site without one)."""
 
@@ -130,6 +140,7 @@ class ProjectRank(Ranked):
     project_id: int | None
     name: str
     company: str
+    street: str = Field(default="", description="The project's street (街道), empty when not recorded.")
     open_cases: int = Field(description="Cases of the site not closed now.")
     over_bar: bool = Field(description="At or above the bar (thresholds.project_bar).")
 
@@ -169,14 +180,15 @@ class RankingThresholds(BaseModel):
 
 
 class RankingsPublic(BaseModel):
-    """A period's violations ranked per contractor, project, local hour and camera, against the period
-    before."""
+    """A period's violations ranked per contractor, street, project, local hour and camera, against the
+    period before."""
 
     period: dict[str, str]
     previous: dict[str, str]
     totals: dict[str, int]
     thresholds: RankingThresholds
     contractors: list[ContractorRank]
+    streets: list[StreetRank] = Field(description="Projects without a street recorded are left out.")
     projects: list[ProjectRank]
     hours: list[HourRank]
     cameras: list[CameraRank]

@@ -24,6 +24,8 @@ PROJECTS = {
     "site-c": ("丙项目", "安居建设"),
     "site-e": ("戊项目", "安居建设"),
 }
+#: site -> street (街道); site-e's is not recorded.
+STREETS = {"site-a": "龙城街道", "site-b": "布吉街道", "site-c": "龙城街道", "site-e": ""}
 #: (site, camera, violations, local hour, week: 0 the period, 1 the week before, 3 long before, review)
 SEEDED = [
     ("site-a", "cam-1", 12, 9, 0, "pending"),
@@ -50,8 +52,9 @@ def seed(api: Api) -> None:
         session.flush()
         for site, (name, company) in PROJECTS.items():
             session.add(
-                Project(site_id=site, name=name, company=company, planned_start=date(2026, 1, 1),
-                        planned_end=date(2027, 1, 1), created_at=now, updated_at=now)
+                Project(site_id=site, name=name, company=company, street=STREETS[site],
+                        planned_start=date(2026, 1, 1), planned_end=date(2027, 1, 1), created_at=now,
+                        updated_at=now)
             )  # fmt: skip
         n = 0
         for site, camera, count, hour, week, review in SEEDED:
@@ -98,6 +101,15 @@ def test_every_ranking_counts_what_was_seeded(api: Api) -> None:
     ] == [
         ("宏达建筑", 29, 14, 2, 2, 2, True, round(29 / 32, 4)),
         ("安居建设", 2, 0, 1, 2, 0, False, round(2 / 32, 4)),
+    ]  # fmt: skip
+    # 龙城: a 15 + c 1, before 4, open 2 + 1, a over the bar; 布吉: b 14, before 10; e has no street
+    assert [
+        (x["street"], x["count"], x["previous"], x["open_cases"], x["projects"], x["projects_over_bar"],
+         x["projects_total"], x["share"])
+        for x in r["streets"]
+    ] == [
+        ("龙城街道", 16, 4, 3, 2, 1, 2, round(16 / 32, 4)),
+        ("布吉街道", 14, 10, 0, 1, 1, 1, round(14 / 32, 4)),
     ]  # fmt: skip
     assert [(p["site_id"], p["name"], p["count"], p["previous"], p["open_cases"], p["over_bar"])
             for p in r["projects"]] == [

@@ -12,7 +12,7 @@ defineTexts(
     "rank.share": "占比", "rank.previous": "上期", "rank.change": "变化", "rank.open": "未结案件",
     "rank.over": "超过门槛的项目", "rank.company": "施工单位", "rank.fa": "误报率", "rank.cases": "查看案件",
     "rank.all": "显示全部 {n} 行", "rank.none": "本期没有违规。", "rank.recurring": "类案",
-    "rank.over_bar": "超过门槛", "rank.project": "项目", "rank.hour": "时段", "rank.camera": "摄像头", "rank.streets": "按街道排名：工程尚未登记所在街道，暂不能排名。",
+    "rank.over_bar": "超过门槛", "rank.project": "项目", "rank.hour": "时段", "rank.camera": "摄像头", "rank.streets": "街道", "rank.street": "街道", "rank.no_streets": "工程尚未登记所在街道，暂无街道排名。", "rank.street_projects": "工程（超门槛/全部）",
     "rank.previous_note": "上期：紧接本期之前、同样长的一段时间（{start} 至 {end}）。未结案件：目前尚未结案的案件，不论何时立案。",
     "rank.rule_company": "施工单位反复违规：一个项目本期违规达到门槛 {bar} 起即算超标——门槛是全部有违规项目的中位数（{median} 起）的 {factor} 倍，且不少于 {min} 起；同一施工单位有 {projects} 个及以上项目超标即列为类案。",
     "rank.rule_rising": "项目违规上升：最近一个完整自然周的违规不少于 {min} 起、达到前一周的 {factor} 倍，且增幅超过偶然波动（前一周的 3 倍标准差）。",
@@ -25,7 +25,7 @@ defineTexts(
     "rank.share": "Share", "rank.previous": "Before", "rank.change": "Change", "rank.open": "Open cases",
     "rank.over": "Projects over the bar", "rank.company": "Contractor", "rank.fa": "False alarms", "rank.cases": "Cases",
     "rank.all": "Show all {n} rows", "rank.none": "No violation in this period.", "rank.recurring": "recurring",
-    "rank.over_bar": "over the bar", "rank.project": "Project", "rank.hour": "Hour", "rank.camera": "Camera", "rank.streets": "By street: projects have no street recorded yet, so there is no street ranking.",
+    "rank.over_bar": "over the bar", "rank.project": "Project", "rank.hour": "Hour", "rank.camera": "Camera", "rank.streets": "Streets", "rank.street": "Street", "rank.no_streets": "No project has its street recorded yet, so there is no street ranking.", "rank.street_projects": "Projects (over the bar / all)",
     "rank.previous_note": "Before: the period as long just before this one ({start} to {end}). Open cases: cases not closed now, whenever opened.",
     "rank.rule_company": "Recurring contractor: a project is over the bar with {bar} violations or more in the period — {factor} × the median project with violations ({median}), at least {min}; a contractor with {projects} or more projects over the bar recurs.",
     "rank.rule_rising": "Rising project: the last full week has at least {min} violations, {factor} × the week before, and more than chance explains (3 standard deviations of the week before).",
@@ -52,6 +52,7 @@ const cases = (params) => `#/cases?${new URLSearchParams(params)}`;
 /** Where a row's cases are on the case board. */
 export const links = {
   contractor: (r) => cases({ contractor: r.company }),
+  street: (r) => cases({ street: r.street }),
   project: (r) => (r.project_id !== null ? cases({ project_id: r.project_id }) : cases({ site_id: r.site_id })),
   camera: (r) => cases(r.camera_id !== null ? { site_id: r.site_id, camera_id: r.camera_id } : { site_id: r.site_id }),
 };
@@ -97,7 +98,10 @@ export function rankingsSection(r) {
     h("h4", { text: t("rank.projects") }),
     projects.length ? table("rank-projects", ["rank.project", "rank.company"], projects, (p) => [
       h("td", {}, p.name, " ", p.over_bar ? tag(t("rank.over_bar")) : ""), h("td", { text: p.company })], links.project, top(projects)) : h("p", { class: "muted", text: t("rank.none") }),
-    h("p", { class: "muted", id: "no-streets", text: t("rank.streets") }),
+    h("h4", { text: t("rank.streets") }),
+    r.streets.length ? table("rank-streets", ["rank.street", "rank.street_projects"], r.streets, (x) => [
+      h("td", { text: x.street }), h("td", { class: "n", text: `${x.projects_over_bar} / ${x.projects_total}` })], links.street, top(r.streets))
+      : h("p", { class: "muted", id: "no-streets", text: t("rank.no_streets") }),
     h("h4", { text: t("rank.hours") }),
     hours.length ? table("rank-hours", ["rank.hour"], hours, (x) => [h("td", { text: `${String(x.hour).padStart(2, "0")}:00–${String(x.hour + 1).padStart(2, "0")}:00` })], null, top(hours), 24) : h("p", { class: "muted", text: t("rank.none") }),
     h("h4", { text: t("rank.cameras") }),
