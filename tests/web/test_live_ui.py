@@ -115,3 +115,18 @@ def test_one_viewer_too_many_is_told_so(site: Site, page: Page) -> None:
         assert "观看人数已达上限" in page.locator("#live-dialog .live-note").inner_text()
         for stream in streams:
             stream.__exit__(None, None, None)
+
+
+def test_the_case_dialog_opens_the_live_view_of_the_cases_camera(site: Site, page: Page) -> None:
+    with services_of(site.app).sessions() as session:
+        admin = create_key(session, name="admin", role="admin")
+    event_id = site.events["site-a"][0]
+    with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {admin}"}) as client:
+        case = client.post("/api/v1/cases", json={"event_ids": [event_id]}).json()
+    log_in(page, site, "anna")
+    page.goto(site.url + "/#/cases")
+    page.click(f"#board tr.case[data-id='{case['id']}']")
+    page.click("#case-dialog button.live-open")
+    live = page.locator("#live-dialog[open]")
+    assert live.get_attribute("data-site") == "site-a"
+    assert live.get_attribute("data-camera") == case["camera_id"]

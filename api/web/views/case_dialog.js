@@ -4,6 +4,7 @@
 // history is drawn again from the API's answer after each step. Opened from the case board and the map.
 
 import { api, canReview, defineTexts, h, local, state, t } from "../core.js";
+import { openLive } from "./live.js";
 
 defineTexts(
   {
@@ -170,6 +171,9 @@ export function openCase(c, changed = () => {}) {
 /** The evidence of a case: the first event's clip, when the edge recorded one, and the snapshots. */
 function evidenceOf(k) {
   const box = h("div", { class: "evidence", id: "case-evidence" });
+  if (k.camera_id) { // the site now, from the camera of the case
+    box.append(h("p", {}, h("button", { type: "button", class: "live-open", onclick: () => openLive(k.site_id, k.camera_id), text: t("live.open") })));
+  }
   if (!k.event_ids.length) { box.append(h("p", { class: "muted", text: t("c.no_events") })); return box; }
   const first = k.event_ids[0];
   api(`/api/v1/events/${encodeURIComponent(first)}`).then((event) => {

@@ -5,6 +5,7 @@
 
 import { api, canReview, defineTexts, h, local, localDay, main, state, t, timeZone } from "../core.js";
 import { ago, cameraTag, offlineLine } from "./cameras.js";
+import { openLive } from "./live.js";
 import { openCase } from "./cases.js";
 import { hashParams, keepInHash, projectButtons, projectFilters, stateTag } from "./projects.js";
 
@@ -220,7 +221,8 @@ export async function mapView() {
       cameras.length ? h("div", { class: "thumbs" }, cameras.map((c) => h("figure", { "data-camera": c.camera_id },
         c.has_thumbnail ? h("img", { src: `/api/v1/sites/${site}/cameras/${encodeURIComponent(c.camera_id)}/thumbnail?at=${encodeURIComponent(c.reported_at)}`, alt: c.camera_id, loading: "lazy" }) : h("div", { class: "nothumb" }),
         h("figcaption", {}, `${c.camera_id} `, cameraTag(c),
-          h("div", { class: "muted", text: c.online ? local(c.reported_at) : offlineLine(c, limit) })))))
+          h("div", { class: "muted", text: c.online ? local(c.reported_at) : offlineLine(c, limit) }),
+          h("button", { type: "button", class: "live-open", onclick: () => openLive(siteId, c.camera_id), text: t("live.open") })))))
         : h("p", { class: "muted", text: t("m.no_cameras") }));
   }
 
