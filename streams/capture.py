@@ -29,7 +29,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import av
 import cv2
@@ -39,9 +39,18 @@ from streams.sources import SourceParams, redact_url, stream_url
 
 if TYPE_CHECKING:
     from streams.clips import FrameRing
-    from streams.mainstream import MainStream
 
 logger = logging.getLogger(__name__)
+
+
+class Companion(Protocol):
+    """A thread that lives and dies with a capture thread: the camera's main stream
+    (:class:`streams.mainstream.MainStream`, which builds on this module, hence a protocol here)."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def join(self, timeout: float | None = None) -> None: ...
+
 
 # RTSP over TCP: UDP loses packets on busy site networks and smears frames. Set before any capture opens.
 os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
@@ -175,7 +184,7 @@ class CaptureThread(threading.Thread):
         #: Set by the worker while the motion gate finds the scene still: decode key frames only.
         self.idle = False
         #: The camera's main stream, read for evidence beside this one; started and stopped with it.
-        self.main: MainStream | None = None
+        self.main: Companion | None = None
         # Hardware decoders still worth trying (emptied once software had to take over).
         self._devices = hardware_decoders() if params.hwaccel else []
         self._software_said = False

@@ -54,6 +54,7 @@ class Camera:
     pipeline: CameraPipeline
     offline: OfflineWatch
     detect_fps: float
+    main: MainStream | None = None  # its main stream, when it is watched on a substream
     stats: CameraStats = field(default_factory=CameraStats)
     next_sample: float = 0.0
     last_seq: int = 0
@@ -135,6 +136,7 @@ class Worker:
             pipeline=pipeline,
             offline=OfflineWatch(site_id, camera_id, offline_after_s),
             detect_fps=detect_fps,
+            main=main,
         )
         self.cameras[camera_id].capture.ring = ring
         self.cameras[camera_id].capture.main = main
@@ -195,7 +197,7 @@ class Worker:
                 "reconnects": h.reconnects,
                 "last_error": h.last_error,
                 "suppressions": dict(cam.pipeline.suppressed),
-                "main_stream": cam.capture.main.state() if cam.capture.main is not None else None,
+                "main_stream": cam.main.state() if cam.main is not None else None,
             }
         return out
 

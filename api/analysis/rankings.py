@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,45 +21,28 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from api.access.auth import Principal
-from api.access.deps import period, time_zone, visible_site
-from api.analysis.scope import DISMISSED, Scope, Thresholds
+from api.analysis.scope import DISMISSED, AskedPeriod, Scope, Thresholds
 from api.analysis.sql import local_hour
 from api.core.errors import BadRequestError
 from api.core.kinds import VIOLATIONS
 from api.models import Case, Event, Project
 
 
-def rankings_of(
-    session: Session,
-    *,
-    principal: Principal,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    tz: str,
-    site_id: str | None = None,
-    min_projects: int = 2,
-) -> dict[str, Any]:
-    """:func:`rankings` of the period a request asks for (by default the last 28 days), as
-    :func:`api.analysis.service.analysis_of` reads its parameters.
+def rankings_of(session: Session, *, principal: Principal, asked: AskedPeriod) -> dict[str, Any]:
+    """:func:`rankings` of the period a request asks for (:func:`api.analysis.deps.asked_period`).
 
     Raises:
-        HTTPException: 400 for an unknown time zone or a period that is not one; 404 for a site the caller
-            may not see.
-        BadRequestError: a period at the edge of the calendar.
+        BadRequestError: the period before reaches past the calendar's start.
     """
-    zone = time_zone(tz)
-    if site_id is not None:
-        visible_site(principal, site_id)
-    start, end = period(start, end, default=timedelta(days=28), names=("start", "end"))
     try:
         return rankings(
             session,
             principal=principal,
-            start=start,
-            end=end,
-            tz=zone.key,
-            site_id=site_id,
-            thresholds=Thresholds(company_projects=min_projects),
+            start=asked.start,
+            end=asked.end,
+            tz=asked.tz,
+            site_id=asked.site_id,
+            thresholds=asked.thresholds,
         )
     except OverflowError:  # the period before reaches past the calendar's start
         raise BadRequestError("start or end is out of range") from None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
-from api.access.deps import NameQuery, Reader, Reviewer, SessionDep, ZoneDep
-from api.analysis.deps import VisibleIssue
+from api.access.deps import Reader, Reviewer, SessionDep
+from api.analysis.deps import PeriodDep, VisibleIssue
 from api.analysis.rankings import rankings_of
 from api.analysis.schemas import (
     AnalysisPublic,
@@ -18,59 +18,26 @@ from api.analysis.schemas import (
 )
 from api.analysis.service import analysis_of
 from api.analysis.tracked_issues import close_tracked, public_issues, track_finding
-from api.core.schemas import Time
 from api.http.params import API_PREFIX
 
 router = APIRouter(prefix=API_PREFIX, tags=["analysis"])
 
 
 @router.get("/analysis", response_model=AnalysisPublic, operation_id="get_analysis")
-def analysis(
-    principal: Reader,
-    session: SessionDep,
-    zone: ZoneDep,
-    start: Time | None = None,
-    end: Time | None = None,
-    site_id: NameQuery = None,
-    min_projects: Annotated[int, Query(ge=2, le=100)] = 2,
-) -> dict[str, Any]:
+def analysis(principal: Reader, session: SessionDep, asked: PeriodDep) -> dict[str, Any]:
     """Violations of ``[start, end)`` (default: the last 28 days) per project, company, kind, camera and
     local hour, and the recurring problems found in them, on the caller's sites. ``tz``: the time zone of
     hours and weeks (default: the API's, as for briefs); ``min_projects``: of a company, with violations
     well above the usual, for it to recur."""
-    return analysis_of(
-        session,
-        principal=principal,
-        start=start,
-        end=end,
-        tz=zone.key,
-        site_id=site_id,
-        min_projects=min_projects,
-    )
+    return analysis_of(session, principal=principal, asked=asked)
 
 
 @router.get("/analysis/rankings", response_model=RankingsPublic, operation_id="get_rankings")
-def ranked(
-    principal: Reader,
-    session: SessionDep,
-    zone: ZoneDep,
-    start: Time | None = None,
-    end: Time | None = None,
-    site_id: NameQuery = None,
-    min_projects: Annotated[int, Query(ge=2, le=100)] = 2,
-) -> dict[str, Any]:
+def ranked(principal: Reader, session: SessionDep, asked: PeriodDep) -> dict[str, Any]:
     """Violations of ``[start, end)`` (default: the last 28 days) ranked per contractor, project, local hour
     and camera on the caller's sites: count, share, cases open now and the count of the period as long
     before; with the thresholds the findings of ``/analysis`` apply."""
-    return rankings_of(
-        session,
-        principal=principal,
-        start=start,
-        end=end,
-        tz=zone.key,
-        site_id=site_id,
-        min_projects=min_projects,
-    )
+    return rankings_of(session, principal=principal, asked=asked)
 
 
 @router.post(

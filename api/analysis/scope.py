@@ -89,3 +89,15 @@ class Scope:
         """The project's name on ``site_id``, else the site id."""
         project = self.projects.get(site_id)
         return str(project["name"]) if project else site_id
+
+
+@dataclass(frozen=True)
+class AskedPeriod:
+    """A request's period, checked: ``[start, end)``, hours and weeks in ``tz``, one site or every site the
+    caller sees, and the findings' thresholds."""
+
+    start: datetime
+    end: datetime
+    tz: str
+    site_id: str | None
+    thresholds: Thresholds

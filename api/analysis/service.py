@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,9 +20,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from api.access.auth import Principal
-from api.access.deps import period, time_zone, visible_site
 from api.analysis.findings import find
-from api.analysis.scope import DISMISSED, Scope, Thresholds
+from api.analysis.scope import DISMISSED, AskedPeriod, Scope, Thresholds
 from api.analysis.sql import local_hour
 from api.core.errors import BadRequestError
 from api.core.kinds import VIOLATIONS
@@ -31,37 +30,21 @@ from api.models import Event, Project
 logger = logging.getLogger(__name__)
 
 
-def analysis_of(
-    session: Session,
-    *,
-    principal: Principal,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    tz: str,
-    site_id: str | None = None,
-    min_projects: int = 2,
-) -> dict[str, Any]:
-    """:func:`analyse` of the period a request asks for: ``[start, end)``, by default the last 28 days, with
-    hours and weeks in the time zone ``tz`` and ``min_projects`` of a company for it to recur.
+def analysis_of(session: Session, *, principal: Principal, asked: AskedPeriod) -> dict[str, Any]:
+    """:func:`analyse` of the period a request asks for (:func:`api.analysis.deps.asked_period`).
 
     Raises:
-        HTTPException: 400 for an unknown time zone or a period that is not one
-            (:func:`api.access.deps.period`); 404 for a site the caller may not see.
         BadRequestError: weeks around a period at the edge of the calendar.
     """
-    zone = time_zone(tz)
-    if site_id is not None:
-        visible_site(principal, site_id)
-    start, end = period(start, end, default=timedelta(days=28), names=("start", "end"))
     try:
         return analyse(
             session,
             principal=principal,
-            start=start,
-            end=end,
-            tz=zone.key,
-            site_id=site_id,
-            thresholds=Thresholds(company_projects=min_projects),
+            start=asked.start,
+            end=asked.end,
+            tz=asked.tz,
+            site_id=asked.site_id,
+            thresholds=asked.thresholds,
         )
     except OverflowError:  # weeks around a period at the edge of the calendar
         raise BadRequestError("start or end is out of range") from None

@@ -250,7 +250,7 @@ def bench_worker(
     read = sum(c.capture.health.frames_read for c in cameras) - read0
     decoded = sum(c.capture.health.frames_decoded for c in cameras) - decoded0
     cpu1 = tree_cpu_s()
-    rings = [c.capture.main.ring.bytes / 1024 for c in cameras if c.capture.main is not None]
+    rings = [c.main.ring.bytes / 1024 for c in cameras if c.main is not None]
     rss = rss_mb()
     gpu = _gpu_memory_mb()
     worker.stop()

@@ -59,7 +59,7 @@ def test_events_watch_the_substream_and_take_snapshots_from_the_main_stream(
     worker.start()
     try:
         ppe = (EventKind.NO_HELMET, EventKind.NO_VEST)
-        main_stream = worker.cameras["gate"].capture.main
+        main_stream = worker.cameras["gate"].main
         assert main_stream is not None
 
         def seen_with_main_stream(u: EventUpdate) -> bool:
@@ -110,7 +110,7 @@ def test_a_missing_main_stream_is_reported_and_snapshots_fall_back_to_the_substr
     worker.start()
     try:
         wait_for(lambda: worker.cameras["gate"].capture.health.online, 20, "the substream online")
-        main = worker.cameras["gate"].capture.main
+        main = worker.cameras["gate"].main
         assert main is not None
         wait_for(lambda: main.health.reconnects >= 1, 20, "the main stream tried")
         report = health_report(worker, "test-site")
