@@ -3,12 +3,15 @@ module. Every count a page shows must equal the database's, whatever the number 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+import openpyxl
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -75,6 +78,22 @@ def test_the_seed_made_a_district(district: District) -> None:
     open_, overdue = database_counts(district.site.app)
     assert open_ == CASES - district.seeded.closed
     assert 0 < overdue < open_
+
+
+def test_the_export_of_every_case_opens_in_a_spreadsheet_reader(district: District) -> None:
+    with services_of(district.site.app).sessions() as session:
+        key = create_key(session, name="export", role="supervisor", site_ids=[])
+    answer = httpx.get(
+        f"{district.site.url}/api/v1/cases/export",
+        params={"format": "xlsx", "state": "all", "lang": "zh"},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=120,
+    )
+    assert answer.status_code == 200, answer.text
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.content), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 1 + CASES  # the header and every case
+    assert "施工单位" in rows[0]
 
 
 def test_dashboard_counts_equal_the_database(district: District, page: Page) -> None:
