@@ -20,7 +20,7 @@ from api.cases.filters import CaseFilters, filtered
 from api.cases.listing import aware, count_cases, phone_shown, projects_of
 from api.core.db import local_zone
 from api.core.secretkeys import data_keys
-from api.http.export import Cell, ExportFormat, table_download
+from api.http.export import Cell, ExportFormat, local_text, table_download
 from api.models import Case
 from detector.kinds import name as kind_name
 
@@ -67,7 +67,7 @@ def export_cases(
     zone = local_zone(session)
 
     def when(moment: datetime | None) -> str:
-        return "" if moment is None else aware(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+        return local_text(moment, zone)
 
     def rows() -> Iterator[list[Cell]]:
         statuses, (yes, no) = STATUS_NAMES[lang], YES_NO[lang]

@@ -4,7 +4,7 @@ or English headers, scoped to the caller's sites and audited as an export."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from fastapi.responses import StreamingResponse
@@ -15,7 +15,7 @@ from api.access.audit import audit
 from api.access.auth import Principal
 from api.core.db import local_zone
 from api.events.service import EventFilters, filtered_events
-from api.http.export import Cell, ExportFormat, table_download
+from api.http.export import Cell, ExportFormat, local_text, table_download
 from api.models import Event, Project
 from detector.kinds import name as kind_name
 
@@ -32,11 +32,6 @@ REVIEW_NAMES: dict[Lang, dict[str, str]] = {
     "zh": {"pending": "待审核", "confirmed": "已确认", "false_alarm": "误报"},
     "en": {"pending": "Pending", "confirmed": "Confirmed", "false_alarm": "False alarm"},
 }
-
-
-def aware(moment: datetime) -> datetime:
-    """``moment`` with its zone (SQLite gives naive UTC back)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def export_events(
@@ -58,7 +53,7 @@ def export_events(
     zone = local_zone(session)
 
     def when(moment: datetime | None) -> str:
-        return "" if moment is None else aware(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+        return local_text(moment, zone)
 
     def rows() -> Iterator[list[Cell]]:
         reviews = REVIEW_NAMES[lang]

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
@@ -31,6 +32,22 @@ CSV_BATCH = 500
 #: Characters a spreadsheet takes as the start of a formula: such a text gets a leading apostrophe, so that
 #: a project named ``=HYPERLINK(...)`` stays text in Excel.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def local_text(moment: datetime | None, zone: ZoneInfo) -> str:
+    """``moment`` as a spreadsheet shows it: local time in ``zone`` to the second; empty for none (SQLite
+    gives naive UTC back, taken as UTC).
+
+    >>> local_text(datetime(2026, 12, 1, 2, 30), ZoneInfo("Asia/Shanghai"))
+    '2026-12-01 10:30:00'
+    """
+    if moment is None:
+        return ""
+    return (
+        (moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        .astimezone(zone)
+        .strftime("%Y-%m-%d %H:%M:%S")
+    )
 
 
 def safe(value: Cell) -> Cell:
