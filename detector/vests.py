@@ -9,7 +9,8 @@ the patch with a classifier built on the first layers of a pretrained YOLOv8n ba
 (``detector/training/stage_train.py``). It flags the person ``no_vest`` when the classifier gives
 ``no_vest`` at least ``flag`` and ``vest`` at most ``max_vest``; the detector's own decisions stand.
 
-People inferred from a lone box and torsos smaller than ``min_px`` are left as they are.
+People inferred from a lone box and torsos smaller than ``min_px`` are left as they are, and so (with
+``skip_grey``) are all people of a frame without colour.
 """
 
 from __future__ import annotations
@@ -61,11 +62,28 @@ class VestParams:
             (above 1: never).
         max_vest: largest ``vest`` probability that still lets the person be flagged.
         min_px: torso crops smaller than this (side, in frame pixels) are not classified.
+        skip_grey: leave the vests of a frame without colour (a camera's infrared mode) undecided: there a
+            vest differs from a grey jacket only by its strips, and the classifier takes too many vest
+            wearers for bare torsos (see ``models/README.md``).
     """
 
-    flag: float = 0.3
-    max_vest: float = 1.0
+    flag: float = 0.2
+    max_vest: float = 0.5
     min_px: int = 32
+    skip_grey: bool = True
+
+
+def is_grey(frame: np.ndarray, tolerance: float = 2.0) -> bool:
+    """Whether a BGR frame has no colour: its channels differ by less than ``tolerance`` on average
+    (a sample of every 8th pixel each way).
+
+    Example:
+        >>> is_grey(np.full((16, 16, 3), 90, np.uint8)), is_grey(np.full((16, 16, 3), (0, 90, 200), np.uint8))
+        (True, False)
+    """
+    sample = frame[::8, ::8].astype(np.int16)
+    spread = np.abs(sample[..., 0] - sample[..., 1]) + np.abs(sample[..., 1] - sample[..., 2])
+    return bool(spread.mean() < tolerance)
 
 
 class PatchClassifier:
@@ -128,7 +146,7 @@ class VestStage:
         with timer.stage("vests"):
             bare = np.full(len(people), np.nan, np.float32)
             vest = np.full(len(people), np.nan, np.float32)
-            if len(people):
+            if len(people) and not (self.params.skip_grey and is_grey(frame)):
                 squares = torso_squares(people.xyxy, self.bands)
                 side = squares[:, 2] - squares[:, 0]
                 open_ = np.asarray(people.data[VEST]) == Attr.UNKNOWN.value

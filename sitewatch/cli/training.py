@@ -45,10 +45,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _train_heads(args: argparse.Namespace) -> int:
-    """``sitewatch train --task heads``: the head classifier from ``sitewatch data heads``' folder."""
+    """``sitewatch train --task heads``: the head classifier from ``sitewatch data heads``' folder; with
+    ``--backbone``, on the first layers of that pretrained YOLOv8 checkpoint."""
     from detector.modelfiles import models_dir
+    from detector.training.headsets import HEAD_CLASSES, STORED_CONTEXT
+
+    if args.backbone is not None:
+        return _train_on_backbone(args, HEAD_CLASSES, STORED_CONTEXT, size=64)
     from detector.training.head_train import train_heads
-    from detector.training.headsets import HEAD_CLASSES
 
     out = (args.out or models_dir()) / f"{args.name}.onnx"
     result = train_heads(
@@ -80,27 +84,37 @@ def _train_settings(args: argparse.Namespace) -> dict[str, object] | None:
 
 
 def _train_vests(args: argparse.Namespace) -> int:
-    """``sitewatch train --task vests``: the torso classifier, on the first layers of a pretrained YOLOv8n
-    backbone (``--model``, default ``models/init/yolov8n-coco.pt``), from ``sitewatch data vests``' folder."""
-    from detector.modelfiles import models_dir, resolve
-    from detector.training.stage_train import train_stage
+    """``sitewatch train --task vests``: the torso classifier from ``sitewatch data vests``' folder."""
+    from detector.training.torsosets import STORED_CONTEXT
     from detector.vests import VEST_CLASSES
 
+    return _train_on_backbone(args, VEST_CLASSES, STORED_CONTEXT, size=96)
+
+
+def _train_on_backbone(
+    args: argparse.Namespace, classes: tuple[str, ...], stored_context: float, *, size: int
+) -> int:
+    """A stage classifier on the first layers of a pretrained YOLOv8 backbone (``--backbone``, default
+    ``models/init/yolov8n-coco.pt``); ``--imgsz`` other than 640 replaces the input side ``size``."""
+    from detector.modelfiles import models_dir, resolve
+    from detector.training.stage_train import train_stage
+
     out = (args.out or models_dir()) / f"{args.name}.onnx"
-    weights = resolve("init/yolov8n-coco.pt" if args.model == "ppe" else args.model)
     result = train_stage(
         train_set=args.data / "train.npz",
         val_set=args.data / "val.npz",
         out=out,
-        classes=VEST_CLASSES,
-        weights=weights,
-        size=args.imgsz if args.imgsz != 640 else 96,
+        classes=classes,
+        weights=resolve(args.backbone or "init/yolov8n-coco.pt"),
+        size=args.imgsz if args.imgsz != 640 else size,
+        stored_context=stored_context,
         epochs=args.epochs,
         batch=args.batch,
     )
-    rows = [[name, round(result.val_accuracy[name], 3)] for name in (*VEST_CLASSES, "all")]
+    rows = [[name, round(result.val_accuracy[name], 3)] for name in (*classes, "all")]
     print(format_table(["validation patches", "accuracy"], rows, digits=3))
-    print(f"{result.onnx} ({result.onnx_sha256}), {result.minutes:.1f} CPU minutes")
+    print(format_table(["file", "sha256"], [[str(result.onnx), result.onnx_sha256]]))
+    print(f"{result.minutes:.1f} CPU minutes")
     return EXIT_OK
 
 
@@ -254,8 +268,13 @@ def add_parsers(sub: Subparsers) -> None:
         default="detect",
         help="detect: a YOLO detector (ultralytics); heads: the head classifier (data: sitewatch data "
         "heads); "
-        "vests: the torso classifier on a pretrained backbone (data: sitewatch data vests; --model: the "
-        "YOLOv8 checkpoint, default init/yolov8n-coco.pt; --imgsz: its input, default 96)",
+        "vests: the torso classifier on a pretrained backbone (data: sitewatch data vests; --imgsz: its "
+        "input, default 96)",
+    )
+    p.add_argument(
+        "--backbone",
+        help="heads, vests: the YOLOv8 checkpoint whose first layers start the classifier (vests: default "
+        "init/yolov8n-coco.pt; heads: without it, the small network trained from scratch)",
     )
     p.add_argument(
         "--data",

@@ -67,7 +67,7 @@ SMOKING = same_keys(
     internal=frozenset({"upper_body", "side_margin"}),  # crop shape
 )
 HEADS = same_keys(HeadParams, "flag", "max_helmet", "min_px")
-VESTS = same_keys(VestParams, "flag", "max_vest", "min_px")
+VESTS = same_keys(VestParams, "flag", "max_vest", "min_px", "skip_grey")
 SMOKING_SCHEDULE = Link(
     SmokingScheduler, {"recheck_frames": "recheck_frames", "max_crops_per_frame": "max_per_frame"}
 )
@@ -257,6 +257,10 @@ class VestsConfig(Strict):
     )
     min_px: int = VESTS.field(
         "min_px", ge=8, le=1024, description="Skip torsos whose crop is smaller (pixels)."
+    )
+    skip_grey: bool = VESTS.field(
+        "skip_grey",
+        description="Leave vests undecided on frames without colour (a camera's infrared mode at night).",
     )
 
 

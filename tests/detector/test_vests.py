@@ -107,3 +107,20 @@ def test_the_stage_only_decides_people_the_detector_left_undecided(scenes: dict[
         flagged = after.data[VEST] != before.data[VEST]
         assert set(after.data[VEST][flagged]) <= {Attr.NO.value}
         assert (after.data[VEST_BARE_SCORE][flagged] >= VestParams().flag).all()
+
+
+def test_on_a_frame_without_colour_the_stage_leaves_vests_to_the_detector() -> None:
+    from detector.training.night import infrared_like
+
+    photo = next(p for p in PHOTOS if p.name.startswith("IMG_3103"))  # one undecided worker
+    frame = infrared_like(cv2.imread(str(photo)))
+    off = Engine(EngineSettings(smoking_model=None, vest_model=None)).detect([frame], smoking=False)[0]
+    on = Engine(EngineSettings(smoking_model=None)).detect([frame], smoking=False)[0]
+    assert on.people.data[VEST].tolist() == off.people.data[VEST].tolist()
+    assert np.isnan(on.people.data[VEST_BARE_SCORE]).all()
+    # With the guard off, the same worker is looked at: the guard, not the crop, kept the stage away.
+    looking = Engine(EngineSettings(smoking_model=None, vests=VestParams(skip_grey=False)))
+    scored = looking.detect([frame], smoking=False)[0].people
+    open_ = (off.people.data[VEST] == Attr.UNKNOWN.value) & ~off.people.data[INFERRED].astype(bool)
+    assert open_.any()
+    assert not np.isnan(scored.data[VEST_BARE_SCORE][open_]).any()
