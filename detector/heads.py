@@ -49,7 +49,7 @@ class HeadParams:
     """
 
     flag: float = 0.35
-    max_helmet: float = 0.05
+    max_helmet: float = 0.2
     min_px: int = 24
 
 
