@@ -19,6 +19,7 @@ from detector.ppe import Bands, associate, violations
 from detector.smoking import SmokingParams, SmokingStage
 from detector.timing import StageTimer
 from detector.types import CLASS_NAME, HELMET, SMOKING, VEST
+from detector.vests import VEST_CLASSES, PatchClassifier, VestParams, VestStage
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,23 +32,28 @@ class EngineSettings:
         smoking_model: cigarette model path or alias, or ``None`` to skip the smoking stage.
         head_model: head classifier path or alias (``heads``), or ``None`` to decide helmets from the PPE
             model's boxes alone (see :mod:`detector.heads`).
+        vest_model: torso classifier path or alias (``vests``), or ``None`` to decide vests from the PPE
+            model's boxes alone (see :mod:`detector.vests`).
         models_dir: where aliases and relative paths are looked up.
         backend: how to run the models.
         ppe: decoding thresholds of the PPE model.
         bands: head and torso band geometry.
         smoking: smoking stage settings.
         heads: head stage thresholds.
+        vests: torso stage thresholds.
     """
 
     ppe_model: str = "ppe"
     smoking_model: str | None = "smoking"
     head_model: str | None = "heads"
+    vest_model: str | None = "vests"
     models_dir: Path | None = None
     backend: BackendOptions = field(default_factory=BackendOptions)
     ppe: DecodeParams = field(default_factory=lambda: DecodeParams(conf=0.35, iou=0.6, max_det=100))
     bands: Bands = field(default_factory=Bands)
     smoking: SmokingParams = field(default_factory=SmokingParams)
     heads: HeadParams = field(default_factory=HeadParams)
+    vests: VestParams = field(default_factory=VestParams)
 
 
 @dataclass(slots=True)
@@ -98,7 +104,7 @@ class Engine:
         >>> engine = Engine(EngineSettings(smoking_model=None))
         >>> scene = engine.detect([cv2.imread("configs/demo/images/site-1.jpg")])[0]
         >>> sorted(scene.timings_ms)
-        ['association', 'heads', 'inference', 'postprocess', 'preprocess']
+        ['association', 'heads', 'inference', 'postprocess', 'preprocess', 'vests']
     """
 
     def __init__(self, settings: EngineSettings | None = None) -> None:
@@ -115,6 +121,10 @@ class Engine:
         if self.settings.head_model:
             classifier = HeadClassifier(modelfiles.resolve(self.settings.head_model, base))
             self.heads = HeadStage(classifier, self.settings.heads, self.settings.bands)
+        self.vests: VestStage | None = None
+        if self.settings.vest_model:
+            torso = PatchClassifier(modelfiles.resolve(self.settings.vest_model, base), VEST_CLASSES)
+            self.vests = VestStage(torso, self.settings.vests, self.settings.bands)
 
     def detect(self, frames: Sequence[np.ndarray], *, smoking: bool = True) -> list[Scene]:
         """Detect people and their PPE in BGR ``frames`` (one batch), and check everyone for smoking.
@@ -134,6 +144,8 @@ class Engine:
                 people = associate(det, self.settings.bands)
             if self.heads is not None:
                 timer.merge(self.heads.check(frame, people))
+            if self.vests is not None:
+                timer.merge(self.vests.check(frame, people))
             scene = Scene(detections=det, people=people, timings_ms=timer.ms)
             if smoking:
                 self.check_smoking(frame, scene)

@@ -33,6 +33,8 @@ from detector.types import HELMET, INFERRED, Attr
 #: Data key on people: the classifier's ``no_helmet`` probability (``nan`` where it did not look: people
 #: with a head box, inferred people, small heads).
 HEAD_BARE_SCORE = "head_bare_score"
+#: Data key on people: the classifier's ``helmet`` probability (``nan`` where it did not look).
+HEAD_HELMET_SCORE = "head_helmet_score"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,7 @@ class HeadParams:
     """
 
     flag: float = 0.35
-    max_helmet: float = 0.05
+    max_helmet: float = 0.2
     min_px: int = 24
 
 
@@ -110,6 +112,7 @@ class HeadStage:
         timer = StageTimer()
         with timer.stage("heads"):
             scores = np.full(len(people), np.nan, np.float32)
+            helmets = np.full(len(people), np.nan, np.float32)
             if len(people):
                 squares = head_squares(people.xyxy, self.bands)
                 side = squares[:, 2] - squares[:, 0]
@@ -123,7 +126,9 @@ class HeadStage:
                     bare = probs[:, self.classifier.index["no_helmet"]]
                     helmet = probs[:, self.classifier.index["helmet"]]
                     scores[chosen] = bare
+                    helmets[chosen] = helmet
                     flag = (bare >= self.params.flag) & (helmet <= self.params.max_helmet)
                     people.data[HELMET][chosen[flag]] = Attr.NO.value
             people.data[HEAD_BARE_SCORE] = scores
+            people.data[HEAD_HELMET_SCORE] = helmets
         return timer.ms

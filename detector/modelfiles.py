@@ -22,6 +22,7 @@ ALIASES: dict[str, str] = {
     "ppe-int8": "ppe-yolov8n-int8.onnx",
     "smoking": "smoking-yolo26n.onnx",
     "heads": "head-cls.onnx",
+    "vests": "vest-cls.onnx",
     "ppe.pt": "ppe-yolov8n.pt",
     "smoking.pt": "smoking-yolo26n.pt",
     "face-det": "face-det-scrfd500m.onnx",

@@ -18,6 +18,7 @@ A kind is scored on a dataset only where the dataset labels it: a set that label
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ from tqdm import tqdm
 from detector.engine import Engine
 from detector.ppe import Bands, band_boxes, coverage, violations
 from detector.training.dataset import YoloDataset, read_labels
+from detector.training.night import infrared_like
 from detector.types import INFERRED, Violation
 
 
@@ -175,37 +177,44 @@ def score_image(
         counts.compliant_flagged += int((coverage(compliant, regions) >= bands.min_cover).any(axis=1).sum())
 
 
-def evaluate_alarms(
+#: One photo as scored: the engine's people and the labelled boxes with their class names.
+Scored = tuple[sv.Detections, np.ndarray, np.ndarray]
+
+
+def run_photos(
     engine: Engine,
     dataset: YoloDataset,
     *,
+    transform: Callable[[np.ndarray], np.ndarray] | None = None,
     progress: bool = True,
-) -> AlarmReport:
-    """Run ``engine`` over ``dataset`` and score its alarms (see the module's docstring).
-
-    Args:
-        engine: the engine at the operating point to score (its PPE decode settings and bands).
-        dataset: a YOLO split with class names (``no_helmet``, ``vest``, ``cigarette``...).
-        progress: show a progress bar.
+) -> list[Scored]:
+    """Run ``engine`` over every photo of ``dataset`` (through ``transform`` first, when given).
 
     Raises:
         ValueError: an image cannot be read.
     """
-    names = set(dataset.names.values())
-    # The cigarette check costs a model run per person; it is scored only where cigarettes are labelled.
-    smoking = engine.smoking is not None and "cigarette" in names
-    all_truth: list[tuple[np.ndarray, np.ndarray]] = []
-    scenes = []
+    # The cigarette check costs a model run per person; it is run only where cigarettes are labelled.
+    smoking = engine.smoking is not None and "cigarette" in set(dataset.names.values())
+    out: list[Scored] = []
     for path in tqdm(dataset, desc=f"alarms {dataset.root.name}", unit="img", disable=not progress):
         image = cv2.imread(str(path))
         if image is None:
             raise ValueError(f"cannot read image {path}")
         xyxy, cls = read_labels(path, image.shape[1], image.shape[0])
         labelled_names = np.array([dataset.names.get(int(c), "") for c in cls], dtype=object)
-        all_truth.append((xyxy, labelled_names))
-        scenes.append(engine.detect([image], smoking=smoking)[0].people)
-    present = {str(n) for _, ns in all_truth for n in ns}
-    report = AlarmReport(dataset=str(dataset.root), conf=engine.settings.ppe.conf)
+        if transform is not None:
+            image = transform(image)
+        out.append((engine.detect([image], smoking=smoking)[0].people, xyxy, labelled_names))
+    return out
+
+
+def score_photos(
+    photos: list[Scored], names: set[str], bands: Bands, *, dataset: str, conf: float
+) -> AlarmReport:
+    """Score the people of :func:`run_photos` against the labels, for each kind the dataset labels
+    (``names``: the dataset's class names)."""
+    present = {str(n) for _, _, ns in photos for n in ns}
+    report = AlarmReport(dataset=dataset, conf=conf)
     for spec in KINDS:
         labelled_here = spec.violation_class in names and (
             spec.violation_class in present or (spec.compliant_class or "") in present
@@ -213,6 +222,35 @@ def evaluate_alarms(
         if not labelled_here:
             continue
         counts = report.kinds.setdefault(spec.kind.value, KindCounts())
-        for people, (xyxy, labelled_names) in zip(scenes, all_truth, strict=True):
-            score_image(counts, spec, people, xyxy, labelled_names, engine.settings.bands)
+        for people, xyxy, labelled_names in photos:
+            score_image(counts, spec, people, xyxy, labelled_names, bands)
     return report
+
+
+def evaluate_alarms(
+    engine: Engine,
+    dataset: YoloDataset,
+    *,
+    night: bool = False,
+    progress: bool = True,
+) -> AlarmReport:
+    """Run ``engine`` over ``dataset`` and score its alarms (see the module's docstring).
+
+    Args:
+        engine: the engine at the operating point to score (its PPE decode settings and bands).
+        dataset: a YOLO split with class names (``no_helmet``, ``vest``, ``cigarette``...).
+        night: score every photo through the fixed infrared-like transform
+            (:func:`detector.training.night.infrared_like`) instead of as it is.
+        progress: show a progress bar.
+
+    Raises:
+        ValueError: an image cannot be read.
+    """
+    photos = run_photos(engine, dataset, transform=infrared_like if night else None, progress=progress)
+    return score_photos(
+        photos,
+        set(dataset.names.values()),
+        engine.settings.bands,
+        dataset=str(dataset.root),
+        conf=engine.settings.ppe.conf,
+    )

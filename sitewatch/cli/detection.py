@@ -102,14 +102,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _scored_config(args: argparse.Namespace) -> Config:
     """The configuration ``--alarms`` and ``--events`` score: ``--config`` (or the defaults) with
-    ``--model``, ``--smoking-model``, ``--heads`` and ``--conf`` put in."""
+    ``--model``, ``--smoking-model``, ``--heads``, ``--vests`` and ``--conf`` put in."""
     config = config_or_default(args.config)
     heads = config.models.heads if args.heads is None else None if args.heads == "none" else args.heads
+    vests = config.models.vests if args.vests is None else None if args.vests == "none" else args.vests
     models = config.models.model_copy(
         update={
             "ppe": args.model or config.models.ppe,
             "smoking": args.smoking_model or config.models.smoking,
             "heads": heads,
+            "vests": vests,
         }
     )
     detect = config.detect.model_copy(update={"conf": config.detect.conf if args.conf is None else args.conf})
@@ -138,11 +140,14 @@ def _eval_alarms(args: argparse.Namespace, dataset: YoloDataset) -> int:
     from detector.engine import Engine
     from detector.evaluation.alarms import evaluate_alarms
 
-    report = evaluate_alarms(Engine(_scored_config(args).engine_settings()), dataset, progress=not args.json)
+    report = evaluate_alarms(
+        Engine(_scored_config(args).engine_settings()), dataset, night=args.night, progress=not args.json
+    )
     if args.json:
         print(json.dumps(report.to_json()))
         return EXIT_OK
-    print(f"alarms on {args.dataset} ({len(dataset)} photos) at conf {report.conf:g}")
+    night = " through the infrared-like transform" if args.night else ""
+    print(f"alarms on {args.dataset} ({len(dataset)} photos){night} at conf {report.conf:g}")
     headers = ["kind", "photos with", "photo P", "photo R", "false alarms", "person R", "person P"]
     headers.append("compliant flagged")
     rows = []
@@ -209,6 +214,17 @@ def add_parsers(sub: Subparsers) -> None:
         "--heads",
         metavar="MODEL|none",
         help="with --alarms, --events: the head classifier to use instead, or none (the PPE model alone)",
+    )
+    p.add_argument(
+        "--vests",
+        metavar="MODEL|none",
+        help="with --alarms, --events: the torso classifier to use instead (vests), or none",
+    )
+    p.add_argument(
+        "--night",
+        action="store_true",
+        help="with --alarms: score every photo through a fixed infrared-like transform (grey, contrast 0.8, "
+        "noise of a fixed seed, JPEG 85)",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)

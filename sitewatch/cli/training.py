@@ -18,6 +18,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Fine-tune a checkpoint on a YOLO dataset and export ONNX into the models folder."""
     if args.task == "heads":
         return _train_heads(args)
+    if args.task == "vests":
+        return _train_vests(args)
     from detector.modelfiles import models_dir, resolve
     from detector.training.train import train
 
@@ -43,10 +45,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _train_heads(args: argparse.Namespace) -> int:
-    """``sitewatch train --task heads``: the head classifier from ``sitewatch data heads``' folder."""
+    """``sitewatch train --task heads``: the head classifier from ``sitewatch data heads``' folder; with
+    ``--backbone``, on the first layers of that pretrained YOLOv8 checkpoint."""
     from detector.modelfiles import models_dir
+    from detector.training.headsets import HEAD_CLASSES, STORED_CONTEXT
+
+    if args.backbone is not None:
+        return _train_on_backbone(args, HEAD_CLASSES, STORED_CONTEXT, size=64)
     from detector.training.head_train import train_heads
-    from detector.training.headsets import HEAD_CLASSES
 
     out = (args.out or models_dir()) / f"{args.name}.onnx"
     result = train_heads(
@@ -75,6 +81,41 @@ def _train_settings(args: argparse.Namespace) -> dict[str, object] | None:
         except ValueError:
             extra[key] = value
     return extra or None
+
+
+def _train_vests(args: argparse.Namespace) -> int:
+    """``sitewatch train --task vests``: the torso classifier from ``sitewatch data vests``' folder."""
+    from detector.training.torsosets import STORED_CONTEXT
+    from detector.vests import VEST_CLASSES
+
+    return _train_on_backbone(args, VEST_CLASSES, STORED_CONTEXT, size=96)
+
+
+def _train_on_backbone(
+    args: argparse.Namespace, classes: tuple[str, ...], stored_context: float, *, size: int
+) -> int:
+    """A stage classifier on the first layers of a pretrained YOLOv8 backbone (``--backbone``, default
+    ``models/init/yolov8n-coco.pt``); ``--imgsz`` other than 640 replaces the input side ``size``."""
+    from detector.modelfiles import models_dir, resolve
+    from detector.training.stage_train import train_stage
+
+    out = (args.out or models_dir()) / f"{args.name}.onnx"
+    result = train_stage(
+        train_set=args.data / "train.npz",
+        val_set=args.data / "val.npz",
+        out=out,
+        classes=classes,
+        weights=resolve(args.backbone or "init/yolov8n-coco.pt"),
+        size=args.imgsz if args.imgsz != 640 else size,
+        stored_context=stored_context,
+        epochs=args.epochs,
+        batch=args.batch,
+    )
+    rows = [[name, round(result.val_accuracy[name], 3)] for name in (*classes, "all")]
+    print(format_table(["validation patches", "accuracy"], rows, digits=3))
+    print(format_table(["file", "sha256"], [[str(result.onnx), result.onnx_sha256]]))
+    print(f"{result.minutes:.1f} CPU minutes")
+    return EXIT_OK
 
 
 def cmd_quantize(args: argparse.Namespace) -> int:
@@ -110,6 +151,8 @@ def cmd_data(args: argparse.Namespace) -> int:
     src: Path = args.sources
     if args.set == "heads":
         return _data_heads(args)
+    if args.set == "vests":
+        return _data_vests(args)
     if args.set == "ppe":
         device = args.device
         people = ultralytics_labeler(args.people_model, classes={0: 0}, conf=0.4, device=device)
@@ -156,7 +199,9 @@ def _data_heads(args: argparse.Namespace) -> int:
     from detector.training.headsets import build_heads
     from detector.types import CLASS_NAME, PERSON
 
-    engine = Engine(EngineSettings(ppe_model=args.people_model_onnx, smoking_model=None, head_model=None))
+    engine = Engine(
+        EngineSettings(ppe_model=args.people_model_onnx, smoking_model=None, head_model=None, vest_model=None)
+    )
     # A lower threshold than the product's, so that the classifier also learns from the doubtful people.
     params = replace(engine.settings.ppe, conf=0.25)
 
@@ -176,14 +221,60 @@ def _data_heads(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _data_vests(args: argparse.Namespace) -> int:
+    """``sitewatch data vests``: torso patches of the people the shipped PPE model finds in the train and
+    valid splits of ppe/ (hand labels) and hhw/ (the model's own vests at 0.5 as teacher)."""
+    from dataclasses import replace
+
+    import numpy as np
+    import supervision as sv
+
+    from detector.engine import Engine, EngineSettings
+    from detector.training.torsosets import build_torsos
+    from detector.vests import VEST_CLASSES
+
+    engine = Engine(
+        EngineSettings(ppe_model=args.people_model_onnx, smoking_model=None, head_model=None, vest_model=None)
+    )
+    # A lower threshold than the product's, so that the classifier also learns from the doubtful people.
+    params = replace(engine.settings.ppe, conf=0.25)
+
+    def detect(image: np.ndarray) -> sv.Detections:
+        return engine.ppe.detect([image], params).detections[0]
+
+    rows = []
+    for split in ("val", "train"):
+        torsos = build_torsos(
+            [(args.sources / name, split) for name in ("ppe", "hhw")],
+            detect,
+            teacher_photos=args.teacher_photos if split == "train" else args.teacher_photos // 4,
+        )
+        torsos.save(args.out / f"{split}.npz")
+        counts = np.bincount(torsos.labels, minlength=len(VEST_CLASSES))
+        rows += [[f"{split} {name}", int(n)] for name, n in zip(VEST_CLASSES, counts, strict=True)]
+    print(format_table(["patches", "count"], rows))
+    print(
+        f"written to {args.out} (train with: sitewatch train --task vests --data {args.out} --name vest-cls)"
+    )
+    return EXIT_OK
+
+
 def add_parsers(sub: Subparsers) -> None:
     """Add ``train``, ``quantize`` and ``data``."""
     p = sub.add_parser("train", help="fine-tune a model with ultralytics and export ONNX (train extra)")
     p.add_argument(
         "--task",
-        choices=["detect", "heads"],
+        choices=["detect", "heads", "vests"],
         default="detect",
-        help="detect: a YOLO detector (ultralytics); heads: the head classifier (data: sitewatch data heads)",
+        help="detect: a YOLO detector (ultralytics); heads: the head classifier (data: sitewatch data "
+        "heads); "
+        "vests: the torso classifier on a pretrained backbone (data: sitewatch data vests; --imgsz: its "
+        "input, default 96)",
+    )
+    p.add_argument(
+        "--backbone",
+        help="heads, vests: the YOLOv8 checkpoint whose first layers start the classifier (vests: default "
+        "init/yolov8n-coco.pt; heads: without it, the small network trained from scratch)",
     )
     p.add_argument(
         "--data",
@@ -232,7 +323,7 @@ def add_parsers(sub: Subparsers) -> None:
     p.set_defaults(func=cmd_quantize)
 
     p = sub.add_parser("data", help="rebuild a training set from its sources (train extra for ppe)")
-    p.add_argument("set", choices=["ppe", "smoking", "heads"])
+    p.add_argument("set", choices=["ppe", "smoking", "heads", "vests"])
     p.add_argument("--out", type=Path, required=True, help="folder to (re)create")
     p.add_argument(
         "--sources", type=Path, default=Path("../shared/datasets"), help="folder holding ppe/, hhw/, smoking/"
@@ -252,7 +343,10 @@ def add_parsers(sub: Subparsers) -> None:
     p.add_argument(
         "--people-model-onnx",
         default="ppe",
-        help="heads: the PPE model whose people are cropped (default: the shipped one)",
+        help="heads, vests: the PPE model whose people are cropped (default: the shipped one)",
+    )
+    p.add_argument(
+        "--teacher-photos", type=int, default=600, help="vests: hhw train photos used (a quarter from valid)"
     )
     p.add_argument("--cigarettes", type=Path, help="smoking: the cigarettev6 export (datasetrokok15)")
     p.add_argument("--device", help="pseudo-labelling device: cpu, 0... (default: a GPU when there is one)")

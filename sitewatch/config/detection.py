@@ -19,14 +19,21 @@ from detector.faces import FaceSettings
 from detector.heads import HeadParams
 from detector.ppe import Bands
 from detector.smoking import SmokingParams, SmokingScheduler
+from detector.vests import VestParams
 from sitewatch.config.links import AS_TUPLE, SQUARE, Fraction, Link, Strict, same_keys
 from streams.presence import FaceParams
 
 MODELS = Link(
     EngineSettings,
-    {"dir": "models_dir", "ppe": "ppe_model", "smoking": "smoking_model", "heads": "head_model"},
-    # Built from the runtime, detect, association, smoking and heads sections.
-    internal=frozenset({"backend", "ppe", "bands", "smoking", "heads"}),
+    {
+        "dir": "models_dir",
+        "ppe": "ppe_model",
+        "smoking": "smoking_model",
+        "heads": "head_model",
+        "vests": "vest_model",
+    },
+    # Built from the runtime, detect, association, smoking, heads and vests sections.
+    internal=frozenset({"backend", "ppe", "bands", "smoking", "heads", "vests"}),
 )
 BACKEND = Link(
     BackendOptions,
@@ -60,6 +67,7 @@ SMOKING = same_keys(
     internal=frozenset({"upper_body", "side_margin"}),  # crop shape
 )
 HEADS = same_keys(HeadParams, "flag", "max_helmet", "min_px")
+VESTS = same_keys(VestParams, "flag", "max_vest", "min_px", "skip_grey")
 SMOKING_SCHEDULE = Link(
     SmokingScheduler, {"recheck_frames": "recheck_frames", "max_crops_per_frame": "max_per_frame"}
 )
@@ -100,6 +108,11 @@ class ModelsConfig(Strict):
         "heads",
         description="Head classifier (alias 'heads', a path), a second look at each person's head; null to "
         "decide helmets from the PPE model's boxes alone.",
+    )
+    vests: str | None = MODELS.field(
+        "vests",
+        description="Torso classifier (alias 'vests', a path), a second look at each undecided person's "
+        "torso; null to decide vests from the PPE model's boxes alone.",
     )
 
 
@@ -221,6 +234,33 @@ class HeadsConfig(Strict):
     )
     min_px: int = HEADS.field(
         "min_px", ge=8, le=1024, description="Skip heads whose crop is smaller (pixels)."
+    )
+
+
+class VestsConfig(Strict):
+    """The torso classifier's second look at each undecided person's vest (see detector/vests.py)."""
+
+    LINKS = (VESTS,)
+
+    flag: float = VESTS.field(
+        "flag",
+        gt=0.0,
+        le=1.01,
+        description="Flag a person the PPE model left without a vest box when the classifier says no_vest "
+        "with at least this probability (above 1: never).",
+    )
+    max_vest: float = VESTS.field(
+        "max_vest",
+        ge=0.0,
+        le=1.0,
+        description="Flag such a person only when the classifier gives vest at most this probability.",
+    )
+    min_px: int = VESTS.field(
+        "min_px", ge=8, le=1024, description="Skip torsos whose crop is smaller (pixels)."
+    )
+    skip_grey: bool = VESTS.field(
+        "skip_grey",
+        description="Leave vests undecided on frames without colour (a camera's infrared mode at night).",
     )
 
 

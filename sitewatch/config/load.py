@@ -25,6 +25,7 @@ from sitewatch.config.detection import (
     HEADS,
     MODELS,
     SMOKING,
+    VESTS,
     AssociationConfig,
     DetectConfig,
     FaceConfig,
@@ -32,6 +33,7 @@ from sitewatch.config.detection import (
     ModelsConfig,
     RuntimeConfig,
     SmokingConfig,
+    VestsConfig,
 )
 from sitewatch.config.links import Strict
 from sitewatch.config.services import (
@@ -57,6 +59,7 @@ class Config(Strict):
     association: AssociationConfig = Field(default_factory=AssociationConfig, description="PPE to people.")
     smoking: SmokingConfig = Field(default_factory=SmokingConfig, description="Smoking check.")
     heads: HeadsConfig = Field(default_factory=HeadsConfig, description="Head classifier.")
+    vests: VestsConfig = Field(default_factory=VestsConfig, description="Torso classifier.")
     face: FaceConfig = Field(default_factory=FaceConfig, description="Face recognition models.")
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="Working hours.")
     rules: RulesConfig = Field(default_factory=RulesConfig, description="Violation rules.")
@@ -92,6 +95,7 @@ class Config(Strict):
             bands=BANDS.build(self.association),
             smoking=SMOKING.build(self.smoking),
             heads=HEADS.build(self.heads),
+            vests=VESTS.build(self.vests),
         )
 
     def face_settings(self) -> FaceSettings:

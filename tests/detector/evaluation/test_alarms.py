@@ -134,3 +134,47 @@ def test_the_head_stage_is_scored_and_can_be_left_out() -> None:
 
     # The masked close-up's bare head gets no box from the PPE model; the head classifier flags it.
     assert bare_heads_found() > bare_heads_found("--heads", "none")
+
+
+def test_night_scores_every_photo_through_the_infrared_like_transform(
+    ppe_sample: YoloDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from detector.vests import is_grey
+
+    engine = Engine(EngineSettings(smoking_model=None))
+    seen: list[bool] = []
+    detect = engine.detect
+
+    def spy(frames: list[np.ndarray], **kwargs: bool) -> object:
+        seen.extend(is_grey(f) for f in frames)
+        return detect(frames, **kwargs)
+
+    monkeypatch.setattr(engine, "detect", spy)
+    night = evaluate_alarms(engine, ppe_sample, night=True, progress=False).to_json()
+    assert len(seen) == len(ppe_sample) and all(seen)
+    seen.clear()
+    evaluate_alarms(engine, ppe_sample, progress=False)
+    assert len(seen) == len(ppe_sample) and not any(seen)
+    # The transform is fixed: the night figures are the same on every run.
+    seen.clear()
+    assert evaluate_alarms(engine, ppe_sample, night=True, progress=False).to_json() == night
+
+
+@pytest.mark.parametrize(
+    ("flags", "heads", "vests"),
+    [
+        ([], "heads", "vests"),
+        (["--vests", "none"], "heads", None),
+        (["--heads", "none", "--vests", "none"], None, None),
+        (["--vests", "my-vests.onnx"], "heads", "my-vests.onnx"),
+    ],
+)
+def test_the_stages_can_be_left_out_or_replaced(
+    flags: list[str], heads: str | None, vests: str | None
+) -> None:
+    from sitewatch.cli import build_parser
+    from sitewatch.cli.detection import _scored_config
+
+    args = build_parser().parse_args(["eval", "tests/data/ppe", "--alarms", *flags])
+    settings = _scored_config(args).engine_settings()
+    assert (settings.head_model, settings.vest_model) == (heads, vests)

@@ -1,0 +1,165 @@
+"""The torso stage: a second look at each undecided person's torso by a small classifier (vest / no vest /
+not visible).
+
+The PPE model decides a person's vest from a ``vest`` or ``no_vest`` box in the person's torso band
+(:mod:`detector.ppe`). Where it drew neither, the person's vest is ``unknown`` and no alarm can follow; on
+the PPE sets that is how most bare torsos are missed. The torso stage crops each such person's torso
+(:func:`torso_squares`: the torso band made square around its centre, no keypoints needed) and classifies
+the patch with a classifier built on the first layers of a pretrained YOLOv8n backbone
+(``detector/training/stage_train.py``). It flags the person ``no_vest`` when the classifier gives
+``no_vest`` at least ``flag`` and ``vest`` at most ``max_vest``; the detector's own decisions stand.
+
+People inferred from a lone box and torsos smaller than ``min_px`` are left as they are, and so (with
+``skip_grey``) are all people of a frame without colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import supervision as sv
+
+from detector import modelfiles
+from detector.backends.onnx_runtime import parse_names
+from detector.head_crops import crop_squares, to_input
+from detector.ppe import Bands, band_boxes
+from detector.timing import StageTimer
+from detector.types import INFERRED, VEST, Attr
+
+#: Data key on people: the classifier's ``no_vest`` probability (``nan`` where it did not look).
+VEST_BARE_SCORE = "vest_bare_score"
+#: Data key on people: the classifier's ``vest`` probability (``nan`` where it did not look).
+VEST_SCORE = "vest_score"
+#: The torso classifier's classes.
+VEST_CLASSES: tuple[str, ...] = ("vest", "no_vest", "none")
+
+
+def torso_squares(people: np.ndarray, bands: Bands) -> np.ndarray:
+    """The square crop box ``[P, 4]`` around the torso band of each person box ``[P, 4]``.
+
+    The side is the band's longer side, so a standing person's torso fills the patch's height and a
+    crouching one's its width; the centre is the band's.
+
+    Example:
+        >>> torso_squares(np.array([[0.0, 0.0, 40.0, 100.0]]), Bands()).round(1).tolist()
+        [[-12.5, 10.0, 52.5, 75.0]]
+    """
+    band = band_boxes(np.asarray(people, np.float64).reshape(-1, 4), bands.torso, bands.side_margin)
+    cx = (band[:, 0] + band[:, 2]) / 2
+    cy = (band[:, 1] + band[:, 3]) / 2
+    half = np.maximum(band[:, 2] - band[:, 0], band[:, 3] - band[:, 1]) / 2
+    return np.stack([cx - half, cy - half, cx + half, cy + half], axis=1)
+
+
+@dataclass(frozen=True, slots=True)
+class VestParams:
+    """How the torso stage decides.
+
+    Attributes:
+        flag: smallest ``no_vest`` probability that flags a person the detector left ``unknown``
+            (above 1: never).
+        max_vest: largest ``vest`` probability that still lets the person be flagged.
+        min_px: torso crops smaller than this (side, in frame pixels) are not classified.
+        skip_grey: leave the vests of a frame without colour (a camera's infrared mode) undecided: there a
+            vest differs from a grey jacket only by its strips, and the classifier takes too many vest
+            wearers for bare torsos (see ``models/README.md``).
+    """
+
+    flag: float = 0.2
+    max_vest: float = 0.5
+    min_px: int = 32
+    skip_grey: bool = True
+
+
+def is_grey(frame: np.ndarray, tolerance: float = 2.0) -> bool:
+    """Whether a BGR frame has no colour: its channels differ by less than ``tolerance`` on average
+    (a sample of every 8th pixel each way).
+
+    Example:
+        >>> is_grey(np.full((16, 16, 3), 90, np.uint8)), is_grey(np.full((16, 16, 3), (0, 90, 200), np.uint8))
+        (True, False)
+    """
+    sample = frame[::8, ::8].astype(np.int16)
+    spread = np.abs(sample[..., 0] - sample[..., 1]) + np.abs(sample[..., 1] - sample[..., 2])
+    return bool(spread.mean() < tolerance)
+
+
+class PatchClassifier:
+    """An ONNX patch classifier: BGR patches in, probabilities per class out.
+
+    Args:
+        path: the ``.onnx`` file (input ``images [N, 3, S, S]`` RGB 0..1, output ``probs [N, C]``).
+        classes: the class names the file must have (else :class:`~detector.modelfiles.ModelFileError`).
+        providers: onnxruntime execution providers.
+    """
+
+    def __init__(self, path: Path, classes: tuple[str, ...], providers: list[str] | None = None) -> None:
+        import onnxruntime as ort
+
+        modelfiles.verify(path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1  # a few small patches per frame: threads cost more than they give
+        self.session = ort.InferenceSession(
+            str(path), options, providers=providers or ["CPUExecutionProvider"]
+        )
+        self.names = parse_names(self.session.get_modelmeta().custom_metadata_map, path)
+        if set(self.names.values()) != set(classes):
+            raise modelfiles.ModelFileError(
+                f"model file {path} has classes {sorted(self.names.values())}, expected {sorted(classes)}"
+            )
+        self.size = int(self.session.get_inputs()[0].shape[2])
+        self.index = {name: i for i, name in self.names.items()}
+
+    def classify(self, patches: np.ndarray) -> np.ndarray:
+        """Probabilities ``[N, C]`` of BGR ``uint8`` patches ``[N, S, S, 3]``."""
+        if len(patches) == 0:
+            return np.empty((0, len(self.names)), np.float32)
+        probs = self.session.run(None, {"images": to_input(patches)})[0]
+        return np.asarray(probs, dtype=np.float32)
+
+
+class VestStage:
+    """Runs the torso classifier on undecided people and updates their ``vest`` attribute.
+
+    Args:
+        classifier: the torso classifier (classes :data:`VEST_CLASSES`).
+        params: thresholds.
+        bands: the torso band geometry (as in the association).
+    """
+
+    def __init__(
+        self, classifier: PatchClassifier, params: VestParams | None = None, bands: Bands | None = None
+    ) -> None:
+        self.classifier = classifier
+        self.params = params or VestParams()
+        self.bands = bands or Bands()
+
+    def check(self, frame: np.ndarray, people: sv.Detections) -> dict[str, float]:
+        """Classify the torsos of undecided ``people`` in ``frame`` and revise their ``vest`` in place.
+
+        Returns:
+            The stage's timings (``vests``).
+        """
+        timer = StageTimer()
+        with timer.stage("vests"):
+            bare = np.full(len(people), np.nan, np.float32)
+            vest = np.full(len(people), np.nan, np.float32)
+            if len(people) and not (self.params.skip_grey and is_grey(frame)):
+                squares = torso_squares(people.xyxy, self.bands)
+                side = squares[:, 2] - squares[:, 0]
+                open_ = np.asarray(people.data[VEST]) == Attr.UNKNOWN.value
+                inferred = np.asarray(people.data[INFERRED], dtype=bool)
+                chosen = np.flatnonzero(open_ & ~inferred & (side >= self.params.min_px))
+                if len(chosen):
+                    probs = self.classifier.classify(
+                        crop_squares(frame, squares[chosen], self.classifier.size)
+                    )
+                    bare[chosen] = probs[:, self.classifier.index["no_vest"]]
+                    vest[chosen] = probs[:, self.classifier.index["vest"]]
+                    flag = (bare[chosen] >= self.params.flag) & (vest[chosen] <= self.params.max_vest)
+                    people.data[VEST][chosen[flag]] = Attr.NO.value
+            people.data[VEST_BARE_SCORE] = bare
+            people.data[VEST_SCORE] = vest
+        return timer.ms
