@@ -42,7 +42,9 @@ RESULTS = [
     ),
     AlertsBench("sqlite", 10, 4, X, 5, X, X),
     ApiBench("sqlite", 20, 64, 2, X, X, 1000, X, X, X, X),
-    UiBench(1000, X, X, X, X, X, 1000, X, X, X),
+    UiBench(
+        1000, X, X, X, X, X, 1000, X, X, X, 10, 20, X, X, X, X, X, 5, X, X, 10
+    ),  # every figure of the district's pages too
     BatchFigure("cpu", "640x360", 2, X, X, X, X, X),
     DecodeFigure("main", "h264", X, X),
     RuntimeBench(RuntimeOption("onnxruntime fp32", "onnxruntime", Path("ppe.onnx")), X, X, X, X, 10),
