@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
@@ -51,6 +51,38 @@ def part(jpeg: bytes, frame_time: float) -> bytes:
         f"X-Frame-Time: {frame_time:.3f}\r\n\r\n"
     )
     return head.encode() + jpeg + b"\r\n"
+
+
+def mjpeg_parts(chunks: Iterator[bytes]) -> Iterator[tuple[dict[str, str], bytes]]:
+    """The parts of an MJPEG stream (as :func:`part` writes them) from its bytes as they arrive: each part's
+    headers (lower-case names) and its JPEG.
+
+    >>> [(h["x-frame-time"], jpeg) for h, jpeg in mjpeg_parts(iter([part(b"a", 1.0), part(b"bc", 2.0)]))]
+    [('1.000', b'a'), ('2.000', b'bc')]
+
+    Raises:
+        ValueError: bytes that are not such a stream.
+    """
+    buffer = b""
+    while True:
+        while b"\r\n\r\n" not in buffer:
+            chunk = next(chunks, None)
+            if chunk is None:
+                return
+            buffer += chunk
+        head, buffer = buffer.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").strip().split("\r\n")
+        if lines[0] != f"--{BOUNDARY}":
+            raise ValueError(f"not a part of the stream: {lines[0][:40]!r}")
+        headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}
+        length = int(headers["content-length"])
+        while len(buffer) < length + 2:
+            chunk = next(chunks, None)
+            if chunk is None:
+                return
+            buffer += chunk
+        yield headers, buffer[:length]
+        buffer = buffer[length + 2 :]
 
 
 def _known_camera(session: Session, *, site_id: str, camera_id: str) -> None:

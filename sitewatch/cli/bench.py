@@ -128,8 +128,8 @@ def add_parsers(sub: Subparsers) -> None:
     """Add ``bench`` and its sub-commands: ``engine`` here, the others beside their commands."""
     p = sub.add_parser(
         "bench",
-        help="benchmarks: the engine (default), models, runtimes, gpu, cameras, api, alerts, ui, analysis, "
-        "stats",
+        help="benchmarks: the engine (default), models, runtimes, gpu, cameras, live, api, alerts, ui, "
+        "analysis, stats",
         description=(
             "Every benchmark of the product, one sub-command each; each takes only its own options "
             "(sitewatch bench BENCHMARK --help). Without a sub-command, 'engine': sitewatch bench "

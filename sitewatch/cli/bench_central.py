@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sitewatch.cli.common import EXIT_OK, add_json, positive_int, print_results
@@ -33,6 +34,19 @@ def run_ui_bench(args: argparse.Namespace) -> int:
         return EXIT_OK
     figures = result.to_json()
     print(format_table(["measure", "value"], [[k, v] for k, v in figures.items()]))
+    return EXIT_OK
+
+
+def run_live_bench(args: argparse.Namespace) -> int:
+    """``bench live``: the edge's CPU with a camera unwatched and watched, and the frames' latency."""
+    from sitewatch.bench.live import bench_live
+
+    result = bench_live(video=args.video, seconds=args.seconds, port=args.port)
+    figures = result.to_json()
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(format_table(["measure", "value"], [[k, v] for k, v in figures.items()]))
     return EXIT_OK
 
 
@@ -142,7 +156,8 @@ def _database_url(p: argparse.ArgumentParser) -> None:
 
 
 def add_parsers(bench: Subparsers) -> None:
-    """Add ``bench api``, ``bench alerts``, ``bench ui``, ``bench analysis`` and ``bench stats``."""
+    """Add ``bench api``, ``bench alerts``, ``bench ui``, ``bench live``, ``bench analysis`` and
+    ``bench stats``."""
     p = bench.add_parser(
         "api",
         help="the central API: ingest rate and listing latency",
@@ -232,6 +247,25 @@ def add_parsers(bench: Subparsers) -> None:
     _stored(p)
     add_json(p)
     p.set_defaults(func=run_analysis_bench)
+
+    p = bench.add_parser(
+        "live",
+        help="a live view: the edge's added CPU and the frames' latency",
+        description="An API on loopback and an edge process (a real-time capture of a video and the live "
+        "uploader): the edge's CPU with the camera unwatched, then with one viewer, and each frame's "
+        "latency from capture to the viewer.",
+    )
+    p.add_argument(
+        "--video",
+        type=Path,
+        default=Path("configs/demo/site-demo.mp4"),
+        metavar="FILE",
+        help="the camera (default configs/demo/site-demo.mp4)",
+    )
+    p.add_argument("--seconds", type=float, default=30.0, metavar="S", help="each measured span (default 30)")
+    _port(p)
+    add_json(p)
+    p.set_defaults(func=run_live_bench)
 
     p = bench.add_parser(
         "stats",

@@ -16,6 +16,7 @@ from api.access.auth import create_key
 from api.app import create_app
 from api.core.settings import ApiSettings
 from api.http.services import services_of
+from api.sites.live import mjpeg_parts
 from tests.web.conftest import serving
 
 
@@ -61,17 +62,4 @@ def live_api(folder: Path, **settings: object) -> Iterator[LiveApi]:
 
 def mjpeg_frames(response: httpx.Response) -> Iterator[tuple[dict[str, str], bytes]]:
     """The parts of an MJPEG response as they arrive: each part's headers (lower-case names) and JPEG."""
-    buffer = b""
-    chunks = response.iter_raw()
-    while True:
-        while b"\r\n\r\n" not in buffer:
-            buffer += next(chunks)
-        head, buffer = buffer.split(b"\r\n\r\n", 1)
-        lines = head.decode().strip().split("\r\n")
-        assert lines[0] == "--frame", lines
-        headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}
-        length = int(headers["content-length"])
-        while len(buffer) < length + 2:
-            buffer += next(chunks)
-        yield headers, buffer[:length]
-        buffer = buffer[length + 2 :]
+    return mjpeg_parts(response.iter_raw())

@@ -11,6 +11,7 @@ from sitewatch.bench.alerts import AlertsBench
 from sitewatch.bench.api import ApiBench
 from sitewatch.bench.engine import EngineBench
 from sitewatch.bench.gpu import BatchFigure, DecodeFigure
+from sitewatch.bench.live import LiveBench
 from sitewatch.bench.runtimes import RuntimeBench, RuntimeOption
 from sitewatch.bench.ui import UiBench
 from sitewatch.bench.worker import CpuSplit, WorkerBench
@@ -45,6 +46,7 @@ RESULTS = [
     UiBench(
         1000, X, X, X, X, X, 1000, X, X, X, 10, 20, X, X, X, X, X, 5, X, X, 10
     ),  # every figure of the district's pages too
+    LiveBench(X, X, X, X, 60, X, X, X),
     BatchFigure("cpu", "640x360", 2, X, X, X, X, X),
     DecodeFigure("main", "h264", X, X),
     RuntimeBench(RuntimeOption("onnxruntime fp32", "onnxruntime", Path("ppe.onnx")), X, X, X, X, 10),

@@ -106,7 +106,8 @@ def test_a_sub_command_rejects_another_sub_commands_option(
 
 
 @pytest.mark.parametrize(
-    "name", ["engine", "models", "runtimes", "gpu", "cameras", "api", "alerts", "ui", "analysis", "stats"]
+    "name",
+    ["engine", "models", "runtimes", "gpu", "cameras", "live", "api", "alerts", "ui", "analysis", "stats"],
 )
 def test_every_sub_command_has_its_own_help(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
