@@ -24,6 +24,8 @@ def counter(page: Page) -> int:
 
 def test_the_history_holds_reviewed_events_and_corrects_a_verdict(page: Page, site: Site) -> None:
     log_in(page, site, "anna")
+    expect(page.locator("#queue .card")).to_have_count(6)  # the queue is drawn: keys act on it
+    expect(page.locator("#confirm")).to_be_enabled()
     page.keyboard.press("c")  # confirm the newest pending event on the review page
     expect(page.locator("#queue .card")).to_have_count(5)
     confirmed = site.events["site-a"][0]
