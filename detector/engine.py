@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from detector.backends.interface import BackendOptions, DetectorBackend
 from detector.decode import DecodeParams
 from detector.heads import HeadClassifier, HeadParams, HeadStage
 from detector.ppe import Bands, associate, violations
-from detector.smoking import SmokingParams, SmokingStage
+from detector.smoking import CIGARETTE_CLASSES, SmokingParams, SmokingStage
 from detector.timing import StageTimer
 from detector.types import CLASS_NAME, HELMET, SMOKING, VEST
 from detector.vests import VEST_CLASSES, PatchClassifier, VestParams, VestStage
@@ -30,6 +30,8 @@ class EngineSettings:
         ppe_model: PPE model path or alias (``ppe``; ``ppe-int8`` for its INT8 copy; a ``.pt`` runs on
             ultralytics).
         smoking_model: cigarette model path or alias, or ``None`` to skip the smoking stage.
+        cigarette_model: the smoking stage's verifier, path or alias (``cigarettes``), or ``None`` to trust
+            the cigarette model's score alone (see :mod:`detector.smoking`).
         head_model: head classifier path or alias (``heads``), or ``None`` to decide helmets from the PPE
             model's boxes alone (see :mod:`detector.heads`).
         vest_model: torso classifier path or alias (``vests``), or ``None`` to decide vests from the PPE
@@ -45,6 +47,7 @@ class EngineSettings:
 
     ppe_model: str = "ppe"
     smoking_model: str | None = "smoking"
+    cigarette_model: str | None = None
     head_model: str | None = "heads"
     vest_model: str | None = "vests"
     models_dir: Path | None = None
@@ -115,8 +118,18 @@ class Engine:
         )
         self.smoking: SmokingStage | None = None
         if self.settings.smoking_model:
-            model = backend_for(modelfiles.resolve(self.settings.smoking_model, base), self.settings.backend)
-            self.smoking = SmokingStage(model, self.settings.smoking)
+            # The smoking checks run on the pipeline thread while the PPE model infers the next frames:
+            # one thread that does not spin-wait, so that the two models do not fight over a small box's
+            # cores (a session's own choice is kept where it set a number of threads, or on a GPU).
+            options = self.settings.backend
+            if options.intra_op_threads == 0:
+                options = replace(options, intra_op_threads=1, spin=False)
+            model = backend_for(modelfiles.resolve(self.settings.smoking_model, base), options)
+            verifier = None
+            if self.settings.cigarette_model:
+                path = modelfiles.resolve(self.settings.cigarette_model, base)
+                verifier = PatchClassifier(path, CIGARETTE_CLASSES)
+            self.smoking = SmokingStage(model, self.settings.smoking, verifier)
         self.heads: HeadStage | None = None
         if self.settings.head_model:
             classifier = HeadClassifier(modelfiles.resolve(self.settings.head_model, base))

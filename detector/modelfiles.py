@@ -23,6 +23,7 @@ ALIASES: dict[str, str] = {
     "smoking": "smoking-yolo26n.onnx",
     "heads": "head-cls.onnx",
     "vests": "vest-cls.onnx",
+    "cigarettes": "cigarette-cls.onnx",
     "ppe.pt": "ppe-yolov8n.pt",
     "smoking.pt": "smoking-yolo26n.pt",
     "face-det": "face-det-scrfd500m.onnx",

@@ -1,23 +1,40 @@
-"""The smoking stage: the cigarette detector on upper-body crops of people.
+"""The smoking stage: the cigarette detector on upper-body crops of people, and a verifier of what it finds.
 
 The cigarette model was trained on close-ups, so it runs on a square crop around each person's head and
-shoulders rather than on the whole frame. A person is smoking when a cigarette is found in their crop.
+shoulders rather than on the whole frame. Each cigarette it proposes at ``conf`` or more is, when the
+stage has a verifier, looked at again: a small classifier (:class:`detector.vests.PatchClassifier`, a
+pretrained YOLOv8n backbone, ``detector/training/stage_train.py``) on a patch around the proposal
+(:func:`proposal_squares`: the cigarette with the mouth or the fingers beside it) says ``cigarette`` or
+``other``. A person is smoking when a proposal is kept. The verifier lets the detector propose at a lower
+threshold, and so find more cigarettes, for the same false alarms (``models/README.md``).
+
 Checking every person on every frame is costly (one model run per crop); :class:`SmokingScheduler`
-spreads the checks over frames for tracked people.
+spreads the checks over frames for tracked people, and the camera's rules want a cigarette in several
+checks in a row before they raise an event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import supervision as sv
 
 from detector.backends.interface import DetectorBackend
 from detector.decode import DecodeParams
+from detector.head_crops import crop_squares
 from detector.timing import StageTimer
-from detector.types import INFERRED, SMOKING, Attr, empty_detections, make_detections
+from detector.types import INFERRED, SMOKING, Attr, empty_detections, make_detections, subset
+
+if TYPE_CHECKING:
+    from detector.vests import PatchClassifier
+
+#: The verifier's classes.
+CIGARETTE_CLASSES: tuple[str, ...] = ("cigarette", "other")
+#: Side of a proposal's patch as a share of the side of the person's crop it was found in.
+PROPOSAL_SCALE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,13 +42,15 @@ class SmokingParams:
     """How the smoking stage crops and decides.
 
     Attributes:
-        conf: minimum cigarette score for "smoking".
+        conf: minimum cigarette score for "smoking" (with a verifier: for a proposal it looks at).
+        verify: with a verifier, the least ``cigarette`` probability that keeps a proposal.
         upper_body: (top, bottom) of the crop as fractions of the person box height.
         side_margin: widening of the crop on each side, as a fraction of the box width.
         min_crop_px: crops smaller than this on their short side are not checked.
     """
 
     conf: float = 0.55
+    verify: float = 0.5
     upper_body: tuple[float, float] = (-0.05, 0.55)
     side_margin: float = 0.15
     min_crop_px: int = 48
@@ -63,17 +82,43 @@ def upper_body_box(
     )
 
 
+def proposal_squares(boxes: np.ndarray, crop: np.ndarray) -> np.ndarray:
+    """The square patch box ``[K, 4]`` around each proposed cigarette ``[K, 4]`` found in the person's
+    ``crop`` box ``[4]`` (all in frame pixels): centred on the proposal, :data:`PROPOSAL_SCALE` of the crop's
+    side, or twice the proposal's longer side when that is more.
+
+    Example:
+        >>> crop = np.array([0.0, 0.0, 100.0, 100.0])
+        >>> proposal_squares(np.array([[50.0, 50.0, 60.0, 54.0]]), crop).tolist()
+        [[30.0, 27.0, 80.0, 77.0]]
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    crop_side = max(float(crop[2] - crop[0]), float(crop[3] - crop[1]))
+    longer = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    half = np.maximum(PROPOSAL_SCALE * crop_side, 2 * longer) / 2
+    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    return np.stack([cx - half, cy - half, cx + half, cy + half], axis=1)
+
+
 class SmokingStage:
-    """Runs the cigarette model on people's upper-body crops.
+    """Runs the cigarette model on people's upper-body crops, and the verifier on what it proposes.
 
     Args:
         model: the cigarette detector (one class).
-        params: crop geometry and threshold.
+        params: crop geometry and thresholds.
+        verifier: the proposal classifier (classes :data:`CIGARETTE_CLASSES`), or ``None`` to trust the
+            detector's score alone.
     """
 
-    def __init__(self, model: DetectorBackend, params: SmokingParams | None = None) -> None:
+    def __init__(
+        self,
+        model: DetectorBackend,
+        params: SmokingParams | None = None,
+        verifier: PatchClassifier | None = None,
+    ) -> None:
         self.model = model
         self.params = params or SmokingParams()
+        self.verifier = verifier
         self._decode = DecodeParams(conf=self.params.conf, iou=0.5, max_det=10)
 
     def check(
@@ -105,9 +150,14 @@ class SmokingStage:
         timer.merge(result.timings_ms, prefix="smoking_")
         found = []
         for (i, x1, y1), det in zip(origins, result.detections, strict=True):
-            people.data[SMOKING][i] = Attr.YES.value if len(det) else Attr.NO.value
             if len(det):
                 det.xyxy = det.xyxy + np.array([x1, y1, x1, y1], dtype=np.float32)
+            if len(det) and self.verifier is not None:
+                crop = np.array(upper_body_box(people.xyxy[i], frame.shape, self.params), np.float64)
+                with timer.stage("smoking_verify"):
+                    det = subset(det, self.verified(frame, det.xyxy, crop))
+            people.data[SMOKING][i] = Attr.YES.value if len(det) else Attr.NO.value
+            if len(det):
                 found.append(det)
         if not found:
             return empty_detections(), timer.ms
@@ -115,6 +165,19 @@ class SmokingStage:
         assert merged.confidence is not None and merged.class_id is not None
         cigarettes = make_detections(merged.xyxy, merged.confidence, merged.class_id, self.model.names)
         return cigarettes, timer.ms
+
+    def cigarette_probability(self, frame: np.ndarray, proposals: np.ndarray, crop: np.ndarray) -> np.ndarray:
+        """The verifier's ``cigarette`` probability ``[K]`` of each proposal ``[K, 4]`` (frame pixels)
+        found in the person's ``crop`` box; ones without a verifier."""
+        if self.verifier is None:
+            return np.ones(len(proposals), np.float32)
+        patches = crop_squares(frame, proposal_squares(proposals, crop), self.verifier.size)
+        probs = self.verifier.classify(patches)
+        return probs[:, self.verifier.index["cigarette"]]
+
+    def verified(self, frame: np.ndarray, proposals: np.ndarray, crop: np.ndarray) -> np.ndarray:
+        """Which proposals ``[K, 4]`` the verifier keeps (all without one)."""
+        return self.cigarette_probability(frame, proposals, crop) >= self.params.verify
 
 
 class SmokingScheduler:

@@ -1,9 +1,15 @@
 """The edge worker: capture threads, the motion gate, one shared inference thread, per-camera pipelines.
 
 Threads, whatever the camera count: one capture thread per camera (I/O bound), one dispatcher that
-samples each camera at its detect rate through the motion gate into a bounded queue, and one inference
-thread that runs the shared engine on batches from that queue and feeds the camera pipelines. A full
-queue drops its oldest frame and counts it, so the video path never waits and latency stays bounded.
+samples each camera at its detect rate through the motion gate into a bounded queue, one inference
+thread that runs the shared engine on batches from that queue, and one pipeline thread that feeds the
+detected scenes, in order, to the camera pipelines (tracking, smoking checks, faces, rules, evidence).
+A full queue drops its oldest frame and counts it, so the video path never waits and latency stays
+bounded.
+
+The pipelines have a thread of their own so that the model never waits for them: the next batch is
+inferred (onnxruntime releases the GIL) while the last one is tracked and judged. On one thread the two
+took turns, and the pipelines' ~5-10 ms a look left the model idle (``sitewatch bench cameras``).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Literal
 
 import numpy as np
 
-from detector.engine import Engine
+from detector.engine import Engine, Scene
 from streams.capture import CaptureThread
 from streams.capture_process import CaptureProcess
 from streams.clips import FrameRing
@@ -107,6 +113,9 @@ class Worker:
         self.params = params or WorkerParams()
         self.cameras: dict[str, Camera] = {}
         self._queue: queue.Queue[_Item] = queue.Queue(maxsize=self.params.queue_size)
+        # Detected batches for the pipeline thread; ``None`` says the inference thread has stopped. Small,
+        # so that a pipeline falling behind holds the model back rather than letting latency grow.
+        self._detected: queue.Queue[tuple[list[_Item], list[Scene]] | None] = queue.Queue(maxsize=2)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.batches = 0
@@ -152,6 +161,7 @@ class Worker:
         self._threads = [
             threading.Thread(target=self._dispatch, name="dispatch", daemon=True),
             threading.Thread(target=self._infer, name="inference", daemon=True),
+            threading.Thread(target=self._pipelines, name="pipelines", daemon=True),
         ]
         for thread in self._threads:
             thread.start()
@@ -224,7 +234,6 @@ class Worker:
             self.cameras[dropped.camera_id].stats.queue_dropped += 1
 
     def _infer(self) -> None:
-        last_tick = 0.0
         while not self._stop.is_set():
             items: list[_Item] = []
             try:
@@ -233,16 +242,34 @@ class Worker:
                     items.append(self._queue.get_nowait())
             except queue.Empty:
                 pass
-            if items:
+            if not items:
+                continue
+            try:
+                scenes = self.engine.detect([it.frame for it in items], smoking=False)
+            except Exception:  # a bad frame must not kill the inference thread
+                logger.exception("inference failed on a batch of %d frames", len(items))
+                continue
+            self.batches += 1
+            self._detected.put((items, scenes))
+        self._detected.put(None)
+
+    def _pipelines(self) -> None:
+        """Feed detected scenes to their cameras' pipelines until the inference thread stops; tick."""
+        last_tick = 0.0
+        while True:
+            try:
+                batch = self._detected.get(timeout=0.2)
+            except queue.Empty:
+                batch = ([], [])
+            if batch is None:
+                return
+            for item, scene in zip(*batch, strict=True):
+                camera = self.cameras[item.camera_id]
                 try:
-                    scenes = self.engine.detect([it.frame for it in items], smoking=False)
-                    self.batches += 1
-                    for item, scene in zip(items, scenes, strict=True):
-                        camera = self.cameras[item.camera_id]
-                        camera.pipeline.process(item.frame, item.frame_time, scene)
-                        camera.stats.processed += 1
-                except Exception:  # a bad frame must not kill the inference thread
-                    logger.exception("inference failed on a batch of %d frames", len(items))
+                    camera.pipeline.process(item.frame, item.frame_time, scene)
+                except Exception:  # one camera's bad frame must not stop the others
+                    logger.exception("camera %s: the pipeline failed on a frame", item.camera_id)
+                camera.stats.processed += 1
             now = time.time()
             if now - last_tick >= self.params.tick_s:
                 last_tick = now

@@ -17,6 +17,9 @@ HEADER_TIMEOUT_S = 10.0
 KEEP_ALIVE_S = 5
 #: The most bytes of a request's line and headers.
 MAX_HEADER_BYTES = 32 * 1024
+#: Seconds a stopping server waits for requests still running (a live view lasts up to 10 minutes, an
+#: edge box's long poll about half a minute) before it cancels them.
+GRACEFUL_SHUTDOWN_S = 10
 
 
 class HeaderTimeoutH11(H11Protocol):
@@ -69,10 +72,17 @@ class HeaderTimeoutH11(H11Protocol):
 
 
 def server_config(
-    app: Any, *, host: str, port: int, header_timeout_s: float = HEADER_TIMEOUT_S, **more: Any
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    header_timeout_s: float = HEADER_TIMEOUT_S,
+    graceful_shutdown_s: int = GRACEFUL_SHUTDOWN_S,
+    **more: Any,
 ) -> uvicorn.Config:
     """uvicorn's configuration for the API: HTTP/1.1 through :class:`HeaderTimeoutH11`, short keep-alive,
-    bounded headers."""
+    bounded headers, and a bounded wait for running requests when it stops (without one, an open live view
+    held a stop for up to ``SITEWATCH_LIVE_MAX_S``)."""
     protocol: type[HeaderTimeoutH11] = (
         HeaderTimeoutH11  # by name: ``--workers`` pickles the configuration for its processes
     )
@@ -86,6 +96,7 @@ def server_config(
         timeout_keep_alive=KEEP_ALIVE_S,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         log_level="warning",
+        timeout_graceful_shutdown=graceful_shutdown_s,
         **more,
     )
 

@@ -82,6 +82,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if args.events:
         return _eval_events(args)
+    if args.smoking_rules:
+        return _eval_smoking_rules(args)
     dataset = YoloDataset.open(args.dataset, args.split) if args.split else load_dataset(args.dataset)
     if args.alarms:
         return _eval_alarms(args, dataset)
@@ -102,16 +104,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _scored_config(args: argparse.Namespace) -> Config:
     """The configuration ``--alarms`` and ``--events`` score: ``--config`` (or the defaults) with
-    ``--model``, ``--smoking-model``, ``--heads``, ``--vests`` and ``--conf`` put in."""
+    ``--model``, ``--smoking-model``, ``--cigarettes``, ``--heads``, ``--vests`` and ``--conf`` put in."""
     config = config_or_default(args.config)
-    heads = config.models.heads if args.heads is None else None if args.heads == "none" else args.heads
-    vests = config.models.vests if args.vests is None else None if args.vests == "none" else args.vests
+
+    def chosen(given: str | None, configured: str | None) -> str | None:
+        return configured if given is None else None if given == "none" else given
+
     models = config.models.model_copy(
         update={
             "ppe": args.model or config.models.ppe,
             "smoking": args.smoking_model or config.models.smoking,
-            "heads": heads,
-            "vests": vests,
+            "cigarettes": chosen(args.cigarettes, config.models.cigarettes),
+            "heads": chosen(args.heads, config.models.heads),
+            "vests": chosen(args.vests, config.models.vests),
         }
     )
     detect = config.detect.model_copy(update={"conf": config.detect.conf if args.conf is None else args.conf})
@@ -132,6 +137,34 @@ def _eval_events(args: argparse.Namespace) -> int:
         [kind, c["right"], c["missing"], c["wrong"], c["duplicate"]] for kind, c in result["kinds"].items()
     ]
     print(format_table(["kind", "right", "missing", "wrong", "duplicate"], rows))
+    return EXIT_OK
+
+
+def _eval_smoking_rules(args: argparse.Namespace) -> int:
+    """``sitewatch eval SOURCES --smoking-rules``: the smoking stage's thresholds on the valid splits of
+    smoking/ (photo recall) and of ppe/ and hhw/ (people and photos flagged, where nobody smokes)."""
+    import numpy as np
+
+    from detector.engine import Engine
+    from detector.evaluation.smoking_rules import rule_rows, split_proposals
+
+    settings = _scored_config(args).engine_settings()
+    engine = Engine(settings)
+    floor = 0.15
+    splits = [
+        split_proposals(engine, args.dataset / "smoking", "val", floor, None),
+        split_proposals(engine, args.dataset / "ppe", "val", floor, None),
+        split_proposals(engine, args.dataset / "hhw", "val", floor, None),
+    ]
+    confs = [round(float(c), 2) for c in np.arange(floor, 0.71, 0.05)]
+    verifies = [0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9] if settings.cigarette_model else [0.0]
+    rows = rule_rows(splits, confs, verifies)
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+        return EXIT_OK
+    print(f"smoking rules on the valid splits of {args.dataset} (verifier: {settings.cigarette_model})")
+    print(format_table(list(rows[0]), [list(r.values()) for r in rows], digits=4))
     return EXIT_OK
 
 
@@ -210,6 +243,18 @@ def add_parsers(sub: Subparsers) -> None:
     )
     p.add_argument("--conf", type=float, help="with --alarms: the PPE confidence to score instead")
     p.add_argument("--smoking-model", help="with --alarms: the cigarette model to use instead")
+    p.add_argument(
+        "--cigarettes",
+        metavar="MODEL|none",
+        help="with --alarms, --events, --smoking-rules: the smoking stage's verifier to use instead "
+        "(cigarettes), or none",
+    )
+    p.add_argument(
+        "--smoking-rules",
+        action="store_true",
+        help="DATASET_DIR holds smoking/, ppe/ and hhw/: the smoking stage's figures on their valid splits "
+        "for a grid of cigarette and verifier thresholds",
+    )
     p.add_argument(
         "--heads",
         metavar="MODEL|none",

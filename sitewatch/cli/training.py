@@ -20,6 +20,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         return _train_heads(args)
     if args.task == "vests":
         return _train_vests(args)
+    if args.task == "cigarettes":
+        from detector.smoking import CIGARETTE_CLASSES
+        from detector.training.cigarettesets import STORED_CONTEXT as CIGARETTE_CONTEXT
+
+        return _train_on_backbone(args, CIGARETTE_CLASSES, CIGARETTE_CONTEXT, size=96)
     from detector.modelfiles import models_dir, resolve
     from detector.training.train import train
 
@@ -153,6 +158,8 @@ def cmd_data(args: argparse.Namespace) -> int:
         return _data_heads(args)
     if args.set == "vests":
         return _data_vests(args)
+    if args.set == "cigarettes":
+        return _data_cigarettes(args)
     if args.set == "ppe":
         device = args.device
         people = ultralytics_labeler(args.people_model, classes={0: 0}, conf=0.4, device=device)
@@ -259,22 +266,73 @@ def _data_vests(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _data_cigarettes(args: argparse.Namespace) -> int:
+    """``sitewatch data cigarettes``: patches of the cigarettes the shipped cigarette model proposes on the
+    people the shipped PPE model finds, in the train and valid splits of smoking/ (hand labels) and of ppe/
+    and hhw/ (building sites: every proposal is a false one)."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from detector.decode import DecodeParams
+    from detector.engine import Engine, EngineSettings
+    from detector.smoking import CIGARETTE_CLASSES
+    from detector.training.cigarettesets import build_cigarettes
+    from detector.types import CLASS_NAME, PERSON
+
+    engine = Engine(EngineSettings(ppe_model=args.people_model_onnx, head_model=None, vest_model=None))
+    assert engine.smoking is not None
+    people_params = replace(engine.settings.ppe, conf=0.25)  # the doubtful people too, as for torsos
+    propose_params = DecodeParams(conf=args.propose_conf, iou=0.5, max_det=10)
+    stage = engine.smoking
+
+    def find_people(image: np.ndarray) -> np.ndarray:
+        found = engine.ppe.detect([image], people_params).detections[0]
+        return np.asarray(found.xyxy[np.asarray(found.data[CLASS_NAME]) == PERSON])
+
+    def propose(crops: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        result = stage.model.detect(crops, propose_params)
+        return [(d.xyxy, np.asarray(d.confidence)) for d in result.detections]
+
+    rows = []
+    for split in ("val", "train"):
+        most = {"hhw": args.teacher_photos if split == "train" else args.teacher_photos // 4}
+        patches = build_cigarettes(
+            [(args.sources / name, split) for name in ("smoking", "ppe", "hhw")],
+            find_people,
+            propose,
+            params=engine.settings.smoking,
+            photos=most,
+        )
+        patches.save(args.out / f"{split}.npz")
+        counts = np.bincount(patches.labels, minlength=len(CIGARETTE_CLASSES))
+        rows += [[f"{split} {name}", int(n)] for name, n in zip(CIGARETTE_CLASSES, counts, strict=True)]
+    print(format_table(["patches", "count"], rows))
+    print(
+        f"written to {args.out} (train with: sitewatch train --task cigarettes --data {args.out} "
+        "--name cigarette-cls)"
+    )
+    return EXIT_OK
+
+
 def add_parsers(sub: Subparsers) -> None:
     """Add ``train``, ``quantize`` and ``data``."""
     p = sub.add_parser("train", help="fine-tune a model with ultralytics and export ONNX (train extra)")
     p.add_argument(
         "--task",
-        choices=["detect", "heads", "vests"],
+        choices=["detect", "heads", "vests", "cigarettes"],
         default="detect",
         help="detect: a YOLO detector (ultralytics); heads: the head classifier (data: sitewatch data "
         "heads); "
         "vests: the torso classifier on a pretrained backbone (data: sitewatch data vests; --imgsz: its "
-        "input, default 96)",
+        "input, default 96); cigarettes: the smoking stage's verifier, the same way (data: sitewatch data "
+        "cigarettes)",
     )
     p.add_argument(
         "--backbone",
-        help="heads, vests: the YOLOv8 checkpoint whose first layers start the classifier (vests: default "
-        "init/yolov8n-coco.pt; heads: without it, the small network trained from scratch)",
+        help="heads, vests, cigarettes: the YOLOv8 checkpoint whose first layers start the classifier "
+        "(vests, cigarettes: default init/yolov8n-coco.pt; heads: without it, the small network trained "
+        "from scratch)",
     )
     p.add_argument(
         "--data",
@@ -323,7 +381,7 @@ def add_parsers(sub: Subparsers) -> None:
     p.set_defaults(func=cmd_quantize)
 
     p = sub.add_parser("data", help="rebuild a training set from its sources (train extra for ppe)")
-    p.add_argument("set", choices=["ppe", "smoking", "heads", "vests"])
+    p.add_argument("set", choices=["ppe", "smoking", "heads", "vests", "cigarettes"])
     p.add_argument("--out", type=Path, required=True, help="folder to (re)create")
     p.add_argument(
         "--sources", type=Path, default=Path("../shared/datasets"), help="folder holding ppe/, hhw/, smoking/"
@@ -343,10 +401,19 @@ def add_parsers(sub: Subparsers) -> None:
     p.add_argument(
         "--people-model-onnx",
         default="ppe",
-        help="heads, vests: the PPE model whose people are cropped (default: the shipped one)",
+        help="heads, vests, cigarettes: the PPE model whose people are cropped (default: the shipped one)",
     )
     p.add_argument(
-        "--teacher-photos", type=int, default=600, help="vests: hhw train photos used (a quarter from valid)"
+        "--propose-conf",
+        type=float,
+        default=0.15,
+        help="cigarettes: the cigarette model's threshold for a proposal (0.15)",
+    )
+    p.add_argument(
+        "--teacher-photos",
+        type=int,
+        default=600,
+        help="vests, cigarettes: hhw train photos used (a quarter from valid)",
     )
     p.add_argument("--cigarettes", type=Path, help="smoking: the cigarettev6 export (datasetrokok15)")
     p.add_argument("--device", help="pseudo-labelling device: cpu, 0... (default: a GPU when there is one)")

@@ -29,6 +29,7 @@ MODELS = Link(
         "dir": "models_dir",
         "ppe": "ppe_model",
         "smoking": "smoking_model",
+        "cigarettes": "cigarette_model",
         "heads": "head_model",
         "vests": "vest_model",
     },
@@ -63,6 +64,7 @@ BANDS = Link(
 SMOKING = same_keys(
     SmokingParams,
     "conf",
+    "verify",
     "min_crop_px",
     internal=frozenset({"upper_body", "side_margin"}),  # crop shape
 )
@@ -103,6 +105,11 @@ class ModelsConfig(Strict):
     )
     smoking: str | None = MODELS.field(
         "smoking", description="Cigarette detector (alias, path), or null to disable smoking checks."
+    )
+    cigarettes: str | None = MODELS.field(
+        "cigarettes",
+        description="Cigarette verifier (alias 'cigarettes', a path), a second look at each cigarette the "
+        "detector proposes; null to trust the detector's score alone.",
     )
     heads: str | None = MODELS.field(
         "heads",
@@ -194,7 +201,14 @@ class SmokingConfig(Strict):
         "conf",
         gt=0.0,
         lt=1.0,
-        description="Minimum cigarette score (0.55: about 2 % of crops of non-smokers fire).",
+        description="Minimum cigarette score (with a verifier: of a proposal it looks at).",
+    )
+    verify: float = SMOKING.field(
+        "verify",
+        ge=0.0,
+        le=1.0,
+        description="With a verifier (models.cigarettes): the least cigarette probability that keeps a "
+        "proposal.",
     )
     recheck_frames: int = SMOKING_SCHEDULE.field(
         "recheck_frames",

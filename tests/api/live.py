@@ -33,9 +33,8 @@ class LiveApi:
         return f"{self.url}/api/v1/sites/{site}/cameras/{camera}/live"
 
 
-@contextmanager
-def live_api(folder: Path, **settings: object) -> Iterator[LiveApi]:
-    """An API with ``cam-1`` reported at site-a and site-b, served by uvicorn; keys ``edge``, ``edge_b``
+def live_app(folder: Path, **settings: object) -> tuple[FastAPI, dict[str, str]]:
+    """An API with ``cam-1`` reported at site-a and site-b, not yet served, and keys ``edge``, ``edge_b``
     (edge boxes of each site), ``supervisor`` (site-a), ``other_site`` (site-b)."""
     app = create_app(
         ApiSettings(database_url=f"sqlite:///{folder / 'db.sqlite'}", data_dir=folder, **settings),  # type: ignore[arg-type]
@@ -56,6 +55,13 @@ def live_api(folder: Path, **settings: object) -> Iterator[LiveApi]:
                 "/api/v1/ingest/health", json=health, headers={"Authorization": f"Bearer {key}"}
             )
             assert response.status_code == 204, response.text
+    return app, keys
+
+
+@contextmanager
+def live_api(folder: Path, **settings: object) -> Iterator[LiveApi]:
+    """:func:`live_app` served by uvicorn on loopback."""
+    app, keys = live_app(folder, **settings)
     with serving(app) as url:
         yield LiveApi(app, url, keys)
 

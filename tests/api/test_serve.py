@@ -1,18 +1,24 @@
-"""Serving in several processes keeps Nagle's algorithm off (regression: uvicorn's own listener did not)."""
+"""Serving: in several processes Nagle's algorithm stays off (regression: uvicorn's own listener did
+not), and a stop does not wait for a live view."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 
-from api.ops.serve import listening_socket
+from api.ops.serve import listening_socket, server_config
+from tests.api.live import live_app
 from tests.streams.rtsp import free_port
 from tests.waiting import wait_for
 
@@ -76,3 +82,37 @@ def test_a_bad_worker_count_is_refused(workers: str) -> None:
         [sys.executable, "-m", "sitewatch.cli", "api", "--workers", workers], capture_output=True, text=True
     )
     assert result.returncode == 2 and "--workers" in result.stderr
+
+
+def test_a_stopping_api_does_not_wait_for_an_open_live_view(tmp_path: Path) -> None:
+    """Regression: a live view lasts up to ``live_max_s`` and held a graceful stop that long."""
+    app, keys = live_app(tmp_path, live_max_s=300)
+    port = free_port()
+    server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port, graceful_shutdown_s=1))
+    serving = threading.Thread(target=server.run, daemon=True)
+    serving.start()
+    wait_for(lambda: server.started, timeout=20, what="the API")
+    opened = threading.Event()
+
+    def watch() -> None:
+        url = f"http://127.0.0.1:{port}/api/v1/sites/site-a/cameras/cam-1/live"
+        headers = {"Authorization": f"Bearer {keys['supervisor']}"}
+        with (
+            contextlib.suppress(httpx.HTTPError),
+            httpx.stream("GET", url, headers=headers, timeout=None) as answer,
+        ):
+            assert answer.status_code == 200
+            opened.set()
+            for _ in answer.iter_raw():
+                pass
+
+    viewer = threading.Thread(target=watch, daemon=True)
+    viewer.start()
+    assert opened.wait(10), "the live view did not open"
+    started = time.monotonic()
+    server.should_exit = True
+    serving.join(timeout=30)
+    assert not serving.is_alive(), "the API still waits for the live view"
+    assert time.monotonic() - started < 15
+    viewer.join(timeout=10)
+    assert not viewer.is_alive(), "the viewer's stream did not end with the API"

@@ -135,3 +135,27 @@ def test_worker_health_before_any_frame(engine: Engine) -> None:
     worker: Worker = build_worker(config, sink=MemorySink(), engine=engine)
     health = worker.health()["gate"]
     assert health["online"] is False and health["frames_processed"] == 0
+
+
+def test_a_camera_whose_pipeline_fails_does_not_stop_the_others(
+    stream: RtspServer, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pipelines run on a thread of their own, after inference: one camera's failing frames are logged
+    and counted, and the next camera's frames of the same batch still go through."""
+    config = config_from_text(config_text(f'  bad: {{url: "{stream.url}"}}\n  good: {{url: "{stream.url}"}}'))
+    sink = MemorySink()
+    worker = build_worker(config, sink=sink, engine=engine)
+    failures: list[float] = []
+
+    def fail(frame: np.ndarray, frame_time: float, scene: object) -> list[object]:
+        failures.append(frame_time)
+        raise RuntimeError("a broken pipeline")
+
+    monkeypatch.setattr(worker.cameras["bad"].pipeline, "process", fail)
+    worker.start()
+    try:
+        wait_for(lambda: kinds(sink, Phase.START) >= {EventKind.NO_HELMET}, 90, "the good camera's events")
+        wait_for(lambda: len(failures) >= 3, 30, "the bad camera's frames to keep coming")
+    finally:
+        worker.stop()
+    assert {u.camera_id for u in sink.updates if u.kind is EventKind.NO_HELMET} == {"good"}
