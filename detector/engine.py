@@ -47,7 +47,7 @@ class EngineSettings:
 
     ppe_model: str = "ppe"
     smoking_model: str | None = "smoking"
-    cigarette_model: str | None = None
+    cigarette_model: str | None = "cigarettes"
     head_model: str | None = "heads"
     vest_model: str | None = "vests"
     models_dir: Path | None = None

@@ -42,7 +42,8 @@ class SmokingParams:
     """How the smoking stage crops and decides.
 
     Attributes:
-        conf: minimum cigarette score for "smoking" (with a verifier: for a proposal it looks at).
+        conf: without a verifier, the least cigarette score for "smoking".
+        propose: with a verifier, the least cigarette score of a proposal it looks at.
         verify: with a verifier, the least ``cigarette`` probability that keeps a proposal.
         upper_body: (top, bottom) of the crop as fractions of the person box height.
         side_margin: widening of the crop on each side, as a fraction of the box width.
@@ -50,7 +51,8 @@ class SmokingParams:
     """
 
     conf: float = 0.55
-    verify: float = 0.5
+    propose: float = 0.15
+    verify: float = 0.9
     upper_body: tuple[float, float] = (-0.05, 0.55)
     side_margin: float = 0.15
     min_crop_px: int = 48
@@ -119,7 +121,8 @@ class SmokingStage:
         self.model = model
         self.params = params or SmokingParams()
         self.verifier = verifier
-        self._decode = DecodeParams(conf=self.params.conf, iou=0.5, max_det=10)
+        least = self.params.conf if verifier is None else self.params.propose
+        self._decode = DecodeParams(conf=least, iou=0.5, max_det=10)
 
     def check(
         self, frame: np.ndarray, people: sv.Detections, indices: Sequence[int] | None = None

@@ -13,7 +13,9 @@ dataset's labels in two ways:
   compliant worker flagged. Vests likewise with the torso band and ``vest`` / ``no_vest`` boxes.
 
 A kind is scored on a dataset only where the dataset labels it: a set that labels neither ``vest`` nor
-``no_vest`` (Hard Hat Workers) is not scored for vests, and cigarettes only where the set names them.
+``no_vest`` (Hard Hat Workers) is not scored for vests, and cigarettes only where the set names them;
+with ``smoking_everywhere`` a set that names no cigarette is taken to show nobody smoking (building-site
+photos), and its photos that alarm for smoking are false alarms.
 """
 
 from __future__ import annotations
@@ -187,14 +189,17 @@ def run_photos(
     *,
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
     progress: bool = True,
+    smoking_everywhere: bool = False,
 ) -> list[Scored]:
     """Run ``engine`` over every photo of ``dataset`` (through ``transform`` first, when given).
 
     Raises:
         ValueError: an image cannot be read.
     """
-    # The cigarette check costs a model run per person; it is run only where cigarettes are labelled.
-    smoking = engine.smoking is not None and "cigarette" in set(dataset.names.values())
+    # The cigarette check costs a model run per person; it is run only where cigarettes are labelled,
+    # unless its false alarms elsewhere are asked for.
+    labelled = "cigarette" in set(dataset.names.values())
+    smoking = engine.smoking is not None and (labelled or smoking_everywhere)
     out: list[Scored] = []
     for path in tqdm(dataset, desc=f"alarms {dataset.root.name}", unit="img", disable=not progress):
         image = cv2.imread(str(path))
@@ -209,16 +214,23 @@ def run_photos(
 
 
 def score_photos(
-    photos: list[Scored], names: set[str], bands: Bands, *, dataset: str, conf: float
+    photos: list[Scored],
+    names: set[str],
+    bands: Bands,
+    *,
+    dataset: str,
+    conf: float,
+    smoking_everywhere: bool = False,
 ) -> AlarmReport:
     """Score the people of :func:`run_photos` against the labels, for each kind the dataset labels
-    (``names``: the dataset's class names)."""
+    (``names``: the dataset's class names), and smoking everywhere with ``smoking_everywhere``."""
     present = {str(n) for _, _, ns in photos for n in ns}
     report = AlarmReport(dataset=dataset, conf=conf)
     for spec in KINDS:
         labelled_here = spec.violation_class in names and (
             spec.violation_class in present or (spec.compliant_class or "") in present
         )
+        labelled_here |= smoking_everywhere and spec.kind is Violation.SMOKING
         if not labelled_here:
             continue
         counts = report.kinds.setdefault(spec.kind.value, KindCounts())
@@ -233,6 +245,7 @@ def evaluate_alarms(
     *,
     night: bool = False,
     progress: bool = True,
+    smoking_everywhere: bool = False,
 ) -> AlarmReport:
     """Run ``engine`` over ``dataset`` and score its alarms (see the module's docstring).
 
@@ -242,15 +255,24 @@ def evaluate_alarms(
         night: score every photo through the fixed infrared-like transform
             (:func:`detector.training.night.infrared_like`) instead of as it is.
         progress: show a progress bar.
+        smoking_everywhere: check everyone for smoking on a set that labels no cigarettes too, and count
+            its smoking alarms as false ones.
 
     Raises:
         ValueError: an image cannot be read.
     """
-    photos = run_photos(engine, dataset, transform=infrared_like if night else None, progress=progress)
+    photos = run_photos(
+        engine,
+        dataset,
+        transform=infrared_like if night else None,
+        progress=progress,
+        smoking_everywhere=smoking_everywhere,
+    )
     return score_photos(
         photos,
         set(dataset.names.values()),
         engine.settings.bands,
         dataset=str(dataset.root),
         conf=engine.settings.ppe.conf,
+        smoking_everywhere=smoking_everywhere,
     )

@@ -174,7 +174,11 @@ def _eval_alarms(args: argparse.Namespace, dataset: YoloDataset) -> int:
     from detector.evaluation.alarms import evaluate_alarms
 
     report = evaluate_alarms(
-        Engine(_scored_config(args).engine_settings()), dataset, night=args.night, progress=not args.json
+        Engine(_scored_config(args).engine_settings()),
+        dataset,
+        night=args.night,
+        progress=not args.json,
+        smoking_everywhere=args.smoking_everywhere,
     )
     if args.json:
         print(json.dumps(report.to_json()))
@@ -248,6 +252,12 @@ def add_parsers(sub: Subparsers) -> None:
         metavar="MODEL|none",
         help="with --alarms, --events, --smoking-rules: the smoking stage's verifier to use instead "
         "(cigarettes), or none",
+    )
+    p.add_argument(
+        "--smoking-everywhere",
+        action="store_true",
+        help="with --alarms: check everyone for smoking on a set that labels no cigarettes too (building "
+        "sites, nobody smoking), and count its smoking alarms as false ones",
     )
     p.add_argument(
         "--smoking-rules",

@@ -64,6 +64,7 @@ BANDS = Link(
 SMOKING = same_keys(
     SmokingParams,
     "conf",
+    "propose",
     "verify",
     "min_crop_px",
     internal=frozenset({"upper_body", "side_margin"}),  # crop shape
@@ -201,7 +202,14 @@ class SmokingConfig(Strict):
         "conf",
         gt=0.0,
         lt=1.0,
-        description="Minimum cigarette score (with a verifier: of a proposal it looks at).",
+        description="Without a verifier (models.cigarettes null): the least cigarette score (0.55: about "
+        "2 % of crops of non-smokers fire).",
+    )
+    propose: float = SMOKING.field(
+        "propose",
+        gt=0.0,
+        lt=1.0,
+        description="With a verifier: the least cigarette score of a proposal it looks at.",
     )
     verify: float = SMOKING.field(
         "verify",

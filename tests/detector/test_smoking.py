@@ -6,7 +6,7 @@ import pytest
 
 from detector.engine import Engine
 from detector.ppe import associate
-from detector.smoking import SmokingParams, SmokingScheduler, upper_body_box
+from detector.smoking import SmokingParams, SmokingScheduler, SmokingStage, upper_body_box
 from detector.types import SMOKING, make_detections
 from tests.conftest import DATA
 
@@ -56,3 +56,61 @@ def test_cigarette_close_up_is_smoking_and_a_bare_wall_is_not(engine: Engine) ->
     people = associate(person)
     cigarettes, _ = engine.smoking.check(wall, people)
     assert people.data[SMOKING].tolist() == ["no"] and len(cigarettes) == 0
+
+
+class _Verifier:
+    """A stand-in verifier that gives every patch the same ``cigarette`` probability and counts its
+    patches (the real one is scored in models/README.md and below)."""
+
+    size = 96
+
+    def __init__(self, probability: float) -> None:
+        self.index = {"cigarette": 0, "other": 1}
+        self.probability = probability
+        self.patches = 0
+
+    def classify(self, patches: np.ndarray) -> np.ndarray:
+        assert patches.shape[1:] == (96, 96, 3)
+        self.patches += len(patches)
+        return np.tile([self.probability, 1 - self.probability], (len(patches), 1)).astype(np.float32)
+
+
+def _smoker() -> tuple[np.ndarray, object]:
+    frame = cv2.imread(str(DATA / "smoking" / "smoker.jpg"))
+    h, w = frame.shape[:2]
+    person = make_detections(np.array([[0, 0, w, h * 1.8]]), np.array([0.9]), np.array([0]), {0: "person"})
+    return frame, person
+
+
+@pytest.mark.parametrize(("probability", "smoking"), [(0.95, "yes"), (0.5, "no")])
+def test_the_verifier_keeps_or_drops_what_the_detector_proposes(
+    engine: Engine, probability: float, smoking: str
+) -> None:
+    assert engine.smoking is not None
+    verifier = _Verifier(probability)
+    stage = SmokingStage(engine.smoking.model, SmokingParams(propose=0.15, verify=0.9), verifier)  # type: ignore[arg-type]
+    frame, person = _smoker()
+    people = associate(person)  # type: ignore[arg-type]
+    cigarettes, timings = stage.check(frame, people)
+    assert verifier.patches >= 1 and "smoking_verify" in timings
+    assert people.data[SMOKING].tolist() == [smoking]
+    assert (len(cigarettes) >= 1) == (smoking == "yes")
+
+
+def test_the_shipped_verifier_confirms_the_close_up(engine: Engine) -> None:
+    assert engine.smoking is not None and engine.smoking.verifier is not None
+    frame, person = _smoker()
+    people = associate(person)  # type: ignore[arg-type]
+    engine.smoking.check(frame, people)
+    assert people.data[SMOKING].tolist() == ["yes"]
+
+
+@pytest.mark.parametrize(("verifier", "least"), [(None, 0.55), (_Verifier(1.0), 0.15)])
+def test_the_detector_threshold_depends_on_the_verifier(
+    engine: Engine, verifier: _Verifier | None, least: float
+) -> None:
+    """Without a verifier the detector's own threshold decides (a low proposal threshold alone would
+    flag a worker in three); with one, it proposes low and the verifier decides."""
+    assert engine.smoking is not None
+    stage = SmokingStage(engine.smoking.model, SmokingParams(), verifier)  # type: ignore[arg-type]
+    assert stage._decode.conf == least

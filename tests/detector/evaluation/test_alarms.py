@@ -12,10 +12,10 @@ import pytest
 
 from detector.decode import DecodeParams
 from detector.engine import Engine, EngineSettings
-from detector.evaluation.alarms import KINDS, KindCounts, evaluate_alarms, score_image
+from detector.evaluation.alarms import KINDS, KindCounts, evaluate_alarms, score_image, score_photos
 from detector.ppe import Bands, associate
 from detector.training.dataset import YoloDataset
-from detector.types import make_detections
+from detector.types import SMOKING, Attr, make_detections
 
 NAMES = {0: "person", 1: "helmet", 2: "no_helmet", 3: "vest", 4: "no_vest"}
 PERSON = [100, 100, 200, 400]  # head band: y 55..205, x 90..210
@@ -178,3 +178,19 @@ def test_the_stages_can_be_left_out_or_replaced(
     args = build_parser().parse_args(["eval", "tests/data/ppe", "--alarms", *flags])
     settings = _scored_config(args).engine_settings()
     assert (settings.head_model, settings.vest_model) == (heads, vests)
+
+
+@pytest.mark.parametrize(("everywhere", "false_alarm_rate"), [(False, None), (True, 0.5)])
+def test_smoking_alarms_on_a_set_that_labels_no_cigarettes_are_false_ones(
+    everywhere: bool, false_alarm_rate: float | None
+) -> None:
+    smoker, worker = people((PERSON, 0)), people((PERSON, 0))
+    smoker.data[SMOKING][0] = Attr.YES.value  # type: ignore[attr-defined]
+    photos = [(p, np.zeros((0, 4)), np.array([], dtype=object)) for p in (smoker, worker)]
+    report = score_photos(
+        photos, set(NAMES.values()), Bands(), dataset="site", conf=0.35, smoking_everywhere=everywhere
+    )  # type: ignore[arg-type]
+    if false_alarm_rate is None:
+        assert "smoking" not in report.kinds
+    else:
+        assert report.kinds["smoking"].summary()["photo_false_alarm_rate"] == false_alarm_rate
