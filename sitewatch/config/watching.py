@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -239,6 +239,18 @@ class RulesConfig(Strict):
         le=3600.0,
         description="Least time between two snapshot updates of an event.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _smoking_keeps_its_persistence(cls, data: Any) -> Any:
+        # A smoking section without a persistence keeps smoking's own, not the generic one (regression:
+        # the demo's "smoking: {armed: always}" wanted 3 of 5 checks, 3 s apart, and missed every smoker
+        # of the event check).
+        rule = data.get("smoking") if isinstance(data, dict) else None
+        if isinstance(rule, dict) and "persistence" not in rule:
+            default = _smoking_rule().persistence.model_dump()
+            return {**data, "smoking": {**rule, "persistence": default}}
+        return data
 
 
 class MotionConfig(Strict):

@@ -129,3 +129,20 @@ def test_engine_settings_follow_the_file() -> None:
     settings = config.engine_settings()
     assert settings.ppe.conf == 0.4 and settings.smoking_model is None
     assert settings.backend.intra_op_threads == 1
+
+
+@pytest.mark.parametrize(
+    ("smoking", "expected"),
+    [
+        ("{armed: always}", (2, 3, 0.0)),  # regression: it fell back to the generic 3 of 5 for 2 s
+        ("{enabled: true}", (2, 3, 0.0)),
+        ("{persistence: {k: 3, n: 4, min_duration_s: 5}}", (3, 4, 5.0)),
+    ],
+)
+def test_a_smoking_rule_keeps_its_own_persistence(smoking: str, expected: tuple[int, int, float]) -> None:
+    config = config_from_text(
+        f"site: {{id: s}}\nrules:\n  smoking: {smoking}\n  no_helmet: {{armed: always}}\n"
+    )
+    persistence = config.rules.smoking.persistence
+    assert (persistence.k, persistence.n, persistence.min_duration_s) == expected
+    assert (config.rules.no_helmet.persistence.k, config.rules.no_helmet.persistence.n) == (3, 5)
