@@ -27,7 +27,7 @@ from tqdm import tqdm
 from detector.decode import DecodeParams
 from detector.engine import Engine
 from detector.smoking import upper_body_box
-from detector.training.dataset import YoloDataset, read_labels
+from detector.training.dataset import YoloDataset, read_labels, spread_evenly
 from detector.types import INFERRED
 
 #: Per checked person of a photo, the ``(score, cigarette probability)`` of each proposal.
@@ -81,9 +81,7 @@ def split_proposals(engine: Engine, root: Path, split: str, floor: float, most: 
     if split == "test":
         raise ValueError(f"{root}: thresholds are never chosen on a test split")
     dataset = YoloDataset.open(root, split)
-    images = dataset.images
-    if most is not None and len(images) > most:
-        images = [images[i] for i in np.linspace(0, len(images) - 1, most).round().astype(int)]
+    images = spread_evenly(dataset.images, most)
     cigarette = {i for i, n in dataset.names.items() if n == "cigarette"}
     photos, labelled = [], []
     for path in tqdm(images, desc=f"proposals {root.name}/{split}", unit="photo"):

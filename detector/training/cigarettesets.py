@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from detector.head_crops import crop_squares
 from detector.smoking import CIGARETTE_CLASSES, SmokingParams, proposal_squares, upper_body_box
-from detector.training.dataset import YoloDataset, read_labels
+from detector.training.dataset import YoloDataset, read_labels, spread_evenly
 from detector.training.headsets import HeadSet
 
 logger = logging.getLogger(__name__)
@@ -91,10 +91,7 @@ def build_cigarettes(
             raise ValueError(f"{root}: test splits are not read for training")
         dataset = YoloDataset.open(root, split)
         labelled = root.name == "smoking"
-        images = dataset.images
-        most = (photos or {}).get(root.name)
-        if most is not None and len(images) > most:
-            images = [images[i] for i in np.linspace(0, len(images) - 1, most).round().astype(int)]
+        images = spread_evenly(dataset.images, (photos or {}).get(root.name))
         for image_path in tqdm(images, desc=f"cigarettes {root.name}/{split}", unit="photo"):
             image = cv2.imread(str(image_path))
             if image is None:

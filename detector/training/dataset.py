@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import yaml
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +112,15 @@ def read_labels(image: Path, width: int, height: int) -> tuple[np.ndarray, np.nd
         [(cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height], 1
     )
     return xyxy.astype(np.float32).reshape(-1, 4), rows[:, 0].astype(np.int64)
+
+
+def spread_evenly(items: list[T], most: int | None) -> list[T]:
+    """At most ``most`` of ``items``, spread evenly over the list (all of them when ``most`` is ``None``).
+
+    Example:
+        >>> spread_evenly(list(range(10)), 3), spread_evenly([1, 2], 5)
+        ([0, 4, 9], [1, 2])
+    """
+    if most is None or len(items) <= most:
+        return items
+    return [items[i] for i in np.linspace(0, len(items) - 1, most).round().astype(int)]

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from detector.head_crops import crop_squares
 from detector.ppe import Bands, band_boxes, coverage
-from detector.training.dataset import YoloDataset, read_labels
+from detector.training.dataset import YoloDataset, read_labels, spread_evenly
 from detector.training.headsets import HeadSet
 from detector.types import CLASS_NAME, PERSON
 from detector.vests import VEST_CLASSES, torso_squares
@@ -101,9 +101,7 @@ def build_torsos(
             raise ValueError(f"{root}: test splits are not read for training")
         dataset = YoloDataset.open(root, split)
         by_hand = root.name not in teacher
-        images = dataset.images
-        if not by_hand and teacher_photos is not None and len(images) > teacher_photos:
-            images = [images[i] for i in np.linspace(0, len(images) - 1, teacher_photos).round().astype(int)]
+        images = dataset.images if by_hand else spread_evenly(dataset.images, teacher_photos)
         for image_path in tqdm(images, desc=f"torsos {root.name}/{split}", unit="photo"):
             image = cv2.imread(str(image_path))
             if image is None:
