@@ -84,6 +84,22 @@ def upper_body_box(
     )
 
 
+def checked_crop(
+    person: np.ndarray, frame_shape: tuple[int, ...], params: SmokingParams
+) -> tuple[int, int, int, int] | None:
+    """The :func:`upper_body_box` of ``person`` that the stage checks, or ``None`` when it is smaller
+    than ``params.min_crop_px`` on its short side.
+
+    Example:
+        >>> checked_crop(np.array([100.0, 100.0, 150.0, 300.0]), (480, 640, 3), SmokingParams())
+        (65, 90, 185, 210)
+        >>> checked_crop(np.array([100.0, 100.0, 110.0, 130.0]), (480, 640, 3), SmokingParams()) is None
+        True
+    """
+    box = upper_body_box(person, frame_shape, params)
+    return box if min(box[2] - box[0], box[3] - box[1]) >= params.min_crop_px else None
+
+
 def proposal_squares(boxes: np.ndarray, crop: np.ndarray) -> np.ndarray:
     """The square patch box ``[K, 4]`` around each proposed cigarette ``[K, 4]`` found in the person's
     ``crop`` box ``[4]`` (all in frame pixels): centred on the proposal, :data:`PROPOSAL_SCALE` of the crop's
@@ -135,30 +151,20 @@ class SmokingStage:
             The cigarettes found, in frame pixels, and the stage timings.
         """
         timer = StageTimer()
-        chosen = range(len(people)) if indices is None else indices
-        crops: list[np.ndarray] = []
-        origins: list[tuple[int, int, int]] = []
         with timer.stage("smoking_crop"):
-            for i in chosen:
-                if people.data[INFERRED][i]:
-                    continue  # a lone bare head or torso: no body to crop around
-                x1, y1, x2, y2 = upper_body_box(people.xyxy[i], frame.shape, self.params)
-                if min(x2 - x1, y2 - y1) < self.params.min_crop_px:
-                    continue
-                crops.append(frame[y1:y2, x1:x2])
-                origins.append((i, x1, y1))
-        if not crops:
+            boxes = self.crops(frame.shape, people, indices)
+        if not boxes:
             return empty_detections(), timer.ms
-        result = self.model.detect(crops, self._decode)
+        result = self.model.detect([frame[y1:y2, x1:x2] for _, (x1, y1, x2, y2) in boxes], self._decode)
         timer.merge(result.timings_ms, prefix="smoking_")
         found = []
-        for (i, x1, y1), det in zip(origins, result.detections, strict=True):
+        for (i, box), det in zip(boxes, result.detections, strict=True):
+            x1, y1 = box[:2]
             if len(det):
                 det.xyxy = det.xyxy + np.array([x1, y1, x1, y1], dtype=np.float32)
             if len(det) and self.verifier is not None:
-                crop = np.array(upper_body_box(people.xyxy[i], frame.shape, self.params), np.float64)
                 with timer.stage("smoking_verify"):
-                    det = subset(det, self.verified(frame, det.xyxy, crop))
+                    det = subset(det, self.verified(frame, det.xyxy, np.array(box, np.float64)))
             people.data[SMOKING][i] = Attr.YES.value if len(det) else Attr.NO.value
             if len(det):
                 found.append(det)
@@ -168,6 +174,22 @@ class SmokingStage:
         assert merged.confidence is not None and merged.class_id is not None
         cigarettes = make_detections(merged.xyxy, merged.confidence, merged.class_id, self.model.names)
         return cigarettes, timer.ms
+
+    def crops(
+        self, frame_shape: tuple[int, ...], people: sv.Detections, indices: Sequence[int] | None = None
+    ) -> list[tuple[int, tuple[int, int, int, int]]]:
+        """The people among ``indices`` (all by default) the stage can check, each with its
+        :func:`checked_crop`: not a person inferred from a lone bare head or torso (no body to crop
+        around), nor one too small."""
+        chosen = range(len(people)) if indices is None else indices
+        out = []
+        for i in chosen:
+            if people.data[INFERRED][i]:
+                continue
+            box = checked_crop(people.xyxy[i], frame_shape, self.params)
+            if box is not None:
+                out.append((i, box))
+        return out
 
     def cigarette_probability(self, frame: np.ndarray, proposals: np.ndarray, crop: np.ndarray) -> np.ndarray:
         """The verifier's ``cigarette`` probability ``[K]`` of each proposal ``[K, 4]`` (frame pixels)

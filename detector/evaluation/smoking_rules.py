@@ -26,9 +26,7 @@ from tqdm import tqdm
 
 from detector.decode import DecodeParams
 from detector.engine import Engine
-from detector.smoking import upper_body_box
 from detector.training.dataset import YoloDataset, read_labels, spread_evenly
-from detector.types import INFERRED
 
 #: Per checked person of a photo, the ``(score, cigarette probability)`` of each proposal.
 PhotoProposals = list[list[tuple[float, float]]]
@@ -48,13 +46,7 @@ def photo_proposals(engine: Engine, image: np.ndarray, floor: float) -> PhotoPro
     stage = engine.smoking
     assert stage is not None
     people = engine.detect([image], smoking=False)[0].people
-    crops = []
-    for i in range(len(people)):
-        if people.data[INFERRED][i]:
-            continue
-        box = upper_body_box(people.xyxy[i], image.shape, stage.params)
-        if min(box[2] - box[0], box[3] - box[1]) >= stage.params.min_crop_px:
-            crops.append(box)
+    crops = [box for _, box in stage.crops(image.shape, people)]
     if not crops:
         return []
     decode = DecodeParams(conf=floor, iou=0.5, max_det=10)

@@ -1,7 +1,7 @@
 """The cigarette verifier's training set (``sitewatch data cigarettes``): one patch per cigarette proposed.
 
 Each photo of the train (or valid) splits goes through the product's smoking path up to its proposals: the
-shipped PPE model's people, their head-and-shoulders crops (:func:`detector.smoking.upper_body_box`) and
+shipped PPE model's people, their head-and-shoulders crops (:func:`detector.smoking.checked_crop`) and
 the cigarette model on each crop at a low threshold (``propose_conf``). Every proposal gives one patch
 around it (:func:`detector.smoking.proposal_squares`: the cigarette with the mouth or fingers beside it),
 labelled
@@ -27,7 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from detector.head_crops import crop_squares
-from detector.smoking import CIGARETTE_CLASSES, SmokingParams, proposal_squares, upper_body_box
+from detector.smoking import CIGARETTE_CLASSES, SmokingParams, checked_crop, proposal_squares
 from detector.training.dataset import YoloDataset, read_labels, spread_evenly
 from detector.training.headsets import HeadSet
 
@@ -98,8 +98,7 @@ def build_cigarettes(
                 logger.warning("%s: not an image, skipped", image_path)
                 continue
             people = find_people(image)
-            crops = [upper_body_box(p, image.shape, params) for p in people]
-            crops = [c for c in crops if min(c[2] - c[0], c[3] - c[1]) >= params.min_crop_px]
+            crops = [c for p in people if (c := checked_crop(p, image.shape, params)) is not None]
             if not crops:
                 continue
             truth = np.empty((0, 4))
