@@ -267,9 +267,9 @@ class Worker:
                 camera = self.cameras[item.camera_id]
                 try:
                     camera.pipeline.process(item.frame, item.frame_time, scene)
+                    camera.stats.processed += 1
                 except Exception:  # one camera's bad frame must not stop the others
                     logger.exception("camera %s: the pipeline failed on a frame", item.camera_id)
-                camera.stats.processed += 1
             now = time.time()
             if now - last_tick >= self.params.tick_s:
                 last_tick = now

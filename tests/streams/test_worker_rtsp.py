@@ -159,3 +159,5 @@ def test_a_camera_whose_pipeline_fails_does_not_stop_the_others(
     finally:
         worker.stop()
     assert {u.camera_id for u in sink.updates if u.kind is EventKind.NO_HELMET} == {"good"}
+    # A frame its pipeline failed on is not counted as processed (as before the pipelines had a thread).
+    assert worker.cameras["bad"].stats.processed == 0 and worker.cameras["good"].stats.processed > 0
