@@ -38,6 +38,14 @@ def _absolute_data_yaml(data_yaml: Path, tmp: Path) -> Path:
     return out
 
 
+def _unfinished(checkpoint: Path) -> bool:
+    """Whether an ultralytics checkpoint was saved before its last epoch (a finished run stores epoch -1)."""
+    import torch
+
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    return int(state.get("epoch", -1)) >= 0
+
+
 def default_device() -> str:
     """``0`` when PyTorch sees a CUDA GPU, else ``cpu``."""
     import torch
@@ -57,11 +65,17 @@ def train(
     device: str | None = None,
     workers: int = 2,
     extra: dict[str, Any] | None = None,
+    run_dir: Path | None = None,
 ) -> TrainResult:
     """Fine-tune ``base`` on the YOLO dataset ``data`` (its ``data.yaml``) and export ONNX into ``out_dir``.
 
     Writes ``out_dir/<name>.pt`` and ``out_dir/<name>.onnx`` (raw output layout, fixed batch 1) and records
     both in ``out_dir/SHA256SUMS``. ultralytics shows a progress bar per epoch.
+
+    ``run_dir`` keeps ultralytics' run (a checkpoint each epoch, ``results.csv``) in that folder instead of
+    a temporary one, so that a long CPU run can be stopped and resumed: when ``run_dir/weights/last.pt``
+    is there and unfinished, training resumes from it with its own settings (the other arguments then only
+    name the output).
 
     Raises:
         RuntimeError: ultralytics is not installed.
@@ -78,30 +92,35 @@ def train(
         modelfiles.verify(base)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sitewatch-train-") as tmp:
-        model = YOLO(str(base))
-        model.train(
-            data=str(_absolute_data_yaml(data_yaml, Path(tmp))),
-            epochs=epochs,
-            imgsz=imgsz,
-            batch=batch,
-            device=device or default_device(),
-            workers=workers,
-            project=tmp,
-            name="run",
-            exist_ok=True,
-            plots=False,  # plotting fetches a font from the internet
-            verbose=False,
-            **(extra or {}),
-        )
-        best = Path(tmp) / "run" / "weights" / "best.pt"
+        run = run_dir.resolve() if run_dir is not None else Path(tmp) / "run"
+        last = run / "weights" / "last.pt"
+        if run_dir is not None and last.is_file() and _unfinished(last):
+            logger.info("resuming %s from %s", name, last)
+            YOLO(str(last)).train(resume=True)
+        else:
+            YOLO(str(base)).train(
+                data=str(_absolute_data_yaml(data_yaml, Path(tmp))),
+                epochs=epochs,
+                imgsz=imgsz,
+                batch=batch,
+                device=device or default_device(),
+                workers=workers,
+                project=str(run.parent),
+                name=run.name,
+                exist_ok=True,
+                plots=False,  # plotting fetches a font from the internet
+                verbose=False,
+                **(extra or {}),
+            )
+        best = run / "weights" / "best.pt"
         if not best.exists():
-            best = Path(tmp) / "run" / "weights" / "last.pt"
+            best = last
         exported = Path(YOLO(str(best)).export(format="onnx", imgsz=imgsz, dynamic=False, simplify=False))
         weights = out_dir / f"{name}.pt"
         onnx = out_dir / f"{name}.onnx"
         shutil.copyfile(best, weights)
         shutil.copyfile(exported, onnx)
-        results = Path(tmp) / "run" / "results.csv"
+        results = run / "results.csv"
         if results.is_file():  # the per-epoch losses and validation figures, for the model card
             shutil.copyfile(results, out_dir / f"{name}.results.csv")
     modelfiles.record(weights)

@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from detector.training.dataset import IMAGE_SUFFIXES, YoloDataset, read_rows
 from detector.training.duplicates import dhash, dhashes, near_duplicates, source_stem
+from detector.training.night import random_infrared
 from detector.training.pseudolabels import Labeler
 
 logger = logging.getLogger(__name__)
@@ -90,14 +91,44 @@ def _copy(image: Path, rows: np.ndarray, out_split: Path, name: str) -> None:
     write_rows(out_split / "labels" / f"{Path(name).stem}.txt", rows)
 
 
-def _write_scaled(image: Path, rows: np.ndarray, out_split: Path, stem: str, width_factor: float) -> None:
+def _write_transformed(
+    image: Path,
+    rows: np.ndarray,
+    out_split: Path,
+    stem: str,
+    *,
+    width_factor: float = 1.0,
+    night: np.random.Generator | None = None,
+) -> None:
+    """Write ``image`` as ``stem.jpg``, narrowed or widened by ``width_factor`` and, given ``night``, made
+    infrared-like at random (:func:`detector.training.night.random_infrared`); the labels need no change."""
     picture = cv2.imread(str(image))
     if picture is None:
         raise ValueError(f"cannot read image {image}")
+    if width_factor != 1.0:
+        picture = rescale_width(picture, width_factor)
+    if night is not None:
+        picture = random_infrared(picture, night)
     target = out_split / "images" / f"{stem}.jpg"
     target.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(target), rescale_width(picture, width_factor), [cv2.IMWRITE_JPEG_QUALITY, 92])
+    cv2.imwrite(str(target), picture, [cv2.IMWRITE_JPEG_QUALITY, 92])
     write_rows(out_split / "labels" / f"{stem}.txt", rows)
+
+
+def _write_photo(
+    image: Path,
+    rows: np.ndarray,
+    out_split: Path,
+    stem: str,
+    *,
+    width_factor: float,
+    night: np.random.Generator | None,
+) -> None:
+    """Copy ``image`` as it is when nothing changes it (no re-encoding), else write it transformed."""
+    if width_factor == 1.0 and night is None:
+        _copy(image, rows, out_split, f"{stem}{image.suffix}")
+    else:
+        _write_transformed(image, rows, out_split, stem, width_factor=width_factor, night=night)
 
 
 def build_ppe(
@@ -111,6 +142,7 @@ def build_ppe(
     unstretch_range: tuple[float, float] = (0.55, 0.85),
     stretch_share: float = 0.0,
     stretch_range: tuple[float, float] = (1.2, 1.8),
+    night_share: float = 0.0,
     seed: int = 0,
     progress: bool = True,
 ) -> BuildReport:
@@ -128,6 +160,9 @@ def build_ppe(
         stretch_share: the share of hhw photos widened to a random aspect, as ppe's were (so that the
             model knows heads of both shapes).
         stretch_range: the range of that widening.
+        night_share: the share of training photos (of both sources) made infrared-like at random, so that
+            the model learns grey, noisy night frames; the valid split stays as it is (day), so the epoch
+            kept is not chosen for night alone.
         seed: makes the choice of photos and factors repeatable.
         progress: show progress bars.
 
@@ -138,18 +173,24 @@ def build_ppe(
     report = BuildReport()
     if out.exists():
         shutil.rmtree(out)
+    # The night choice draws from its own generators, so a build without night photos picks the same
+    # photos and factors as before the option existed.
+    night_pick, night_rng = random.Random(seed + 1), np.random.default_rng(seed)
+
+    def night_for(split: str) -> np.random.Generator | None:
+        wanted = night_share > 0 and split == "train" and night_pick.random() < night_share
+        return night_rng if wanted else None
+
     for split, out_split in (("train", "train"), ("val", "valid")):
         source = YoloDataset.open(ppe, split)
         for image in tqdm(source, desc=f"ppe {split}", unit="img", disable=not progress):
             rows = read_rows(image)
-            name = f"ppe_{image.name}"
-            if split == "train" and rng.random() < unstretch_share:
-                factor = rng.uniform(*unstretch_range)
-                _write_scaled(image, rows, out / out_split, f"ppe_{image.stem}", factor)
-                report.add(report.images, f"{out_split}/ppe-unstretched")
-            else:
-                _copy(image, rows, out / out_split, name)
-                report.add(report.images, f"{out_split}/ppe")
+            narrowed = split == "train" and rng.random() < unstretch_share
+            factor = rng.uniform(*unstretch_range) if narrowed else 1.0
+            night = night_for(split)
+            _write_photo(image, rows, out / out_split, f"ppe_{image.stem}", width_factor=factor, night=night)
+            kind = "ppe-unstretched" if factor != 1.0 else "ppe"
+            report.add(report.images, f"{out_split}/{kind}{'-night' if night else ''}")
             report.add(report.boxes, f"{out_split}/ppe", len(rows))
         if hhw is None:
             continue
@@ -167,12 +208,12 @@ def build_ppe(
             heads = read_rows(image)
             heads = heads[np.isin(heads[:, 0], (1, 2))]
             rows = np.vstack([heads, person_rows, vest_rows])
-            if split == "train" and rng.random() < stretch_share:
-                _write_scaled(image, rows, out / out_split, f"hhw_{image.stem}", rng.uniform(*stretch_range))
-                report.add(report.images, f"{out_split}/hhw-stretched")
-            else:
-                _copy(image, rows, out / out_split, f"hhw_{image.name}")
-                report.add(report.images, f"{out_split}/hhw")
+            widened = split == "train" and rng.random() < stretch_share
+            factor = rng.uniform(*stretch_range) if widened else 1.0
+            night = night_for(split)
+            _write_photo(image, rows, out / out_split, f"hhw_{image.stem}", width_factor=factor, night=night)
+            kind = "hhw-stretched" if factor != 1.0 else "hhw"
+            report.add(report.images, f"{out_split}/{kind}{'-night' if night else ''}")
             report.add(report.boxes, f"{out_split}/hhw heads", len(heads))
             report.add(report.boxes, f"{out_split}/hhw pseudo people", len(person_rows))
             report.add(report.boxes, f"{out_split}/hhw pseudo vests", len(vest_rows))

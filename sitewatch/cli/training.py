@@ -40,6 +40,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         device=args.device,
         workers=args.workers,
         extra=_train_settings(args),
+        run_dir=args.run_dir,
     )
     print(
         format_table(
@@ -176,6 +177,7 @@ def cmd_data(args: argparse.Namespace) -> int:
             vest_labeler=vests,
             unstretch_share=args.unstretch_share,
             stretch_share=args.stretch_share,
+            night_share=args.night_share,
         )
     else:
         if args.cigarettes is None:
@@ -350,6 +352,12 @@ def add_parsers(sub: Subparsers) -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--hours", type=float, help="train for this long instead of --epochs (ultralytics 'time')")
     p.add_argument(
+        "--run-dir",
+        type=Path,
+        help="detect: keep ultralytics' run (checkpoints each epoch) in this folder; the same command again "
+        "resumes an interrupted run from its last checkpoint",
+    )
+    p.add_argument(
         "--set",
         action="append",
         metavar="KEY=VALUE",
@@ -398,6 +406,12 @@ def add_parsers(sub: Subparsers) -> None:
         "--unstretch-share", type=float, default=0.5, help="ppe: share of ppe photos narrowed (0.5)"
     )
     p.add_argument("--stretch-share", type=float, default=0.0, help="ppe: share of hhw photos widened (0)")
+    p.add_argument(
+        "--night-share",
+        type=float,
+        default=0.0,
+        help="ppe: share of training photos made infrared-like at random, for night frames (0)",
+    )
     p.add_argument(
         "--people-model-onnx",
         default="ppe",

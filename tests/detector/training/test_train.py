@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import cv2
 import pytest
+import torch
 
 from detector import modelfiles
 from detector.backends.factory import create
 from detector.decode import DecodeParams
 from detector.modelfiles import resolve
-from detector.training.train import train
+from detector.training.train import _unfinished, train
 from tests.conftest import DATA
 
 
@@ -50,3 +54,42 @@ def test_one_epoch_exports_an_onnx_our_runtime_loads(tmp_path: Path) -> None:
 def test_training_needs_a_data_yaml(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"data\.yaml"):
         train(data=tmp_path, base=resolve("ppe.pt"), out_dir=tmp_path, name="x", epochs=1)
+
+
+RUN_IN_CHILD = """
+import sys
+from pathlib import Path
+from detector.modelfiles import resolve
+from detector.training.train import train
+data, out, run = map(Path, sys.argv[1:4])
+train(data=data, base=resolve("ppe.pt"), out_dir=out, name="tiny", epochs=5, imgsz=96, batch=8,
+      device="cpu", workers=0, run_dir=run)
+"""
+
+
+@pytest.mark.slow
+def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
+    """A long CPU run killed after its first epoch goes on from there when started again."""
+    data = tmp_path / "ppe"
+    shutil.copytree(DATA / "ppe", data)
+    out, run = tmp_path / "models", tmp_path / "run"
+    child = subprocess.Popen([sys.executable, "-c", RUN_IN_CHILD, str(data), str(out), str(run)])
+    last = run / "weights" / "last.pt"
+    try:
+        deadline = time.monotonic() + 300
+        while not last.is_file() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # let the first save finish writing
+    finally:
+        child.kill()
+        child.wait()
+    assert last.is_file() and _unfinished(last), "the child should have been stopped mid-run"
+    assert not (out / "tiny.onnx").exists()
+    done = int(torch.load(last, map_location="cpu", weights_only=False)["epoch"]) + 1
+    rows_before = len((run / "results.csv").read_text().strip().splitlines()) - 1
+
+    result = train(data=data, base=resolve("ppe.pt"), out_dir=out, name="tiny", imgsz=96, run_dir=run)
+    rows_after = len((out / "tiny.results.csv").read_text().strip().splitlines()) - 1
+    # Only the epochs after the checkpoint were trained again, not the whole run from the start.
+    assert 1 <= done < 5 and rows_after == rows_before + 5 - done
+    assert result.onnx.is_file() and not _unfinished(last)

@@ -154,3 +154,64 @@ def test_the_cigarette_set_leaves_out_every_picture_of_the_test_split(tmp_path: 
         "background not sampled": 1,
     }
     assert max(cv2.imread(str(tmp_path / "out" / "train" / "images" / kept[0])).shape) == 416
+
+
+@pytest.mark.parametrize(("night_share", "grey_train"), [(0.0, 0), (1.0, 2)])
+def test_night_photos_are_grey_copies_of_train_photos_only(
+    tmp_path: Path, night_share: float, grey_train: int
+) -> None:
+    ppe = make_set(
+        tmp_path / "ppe",
+        {
+            "train": {"p1.jpg": (picture(1), "0 0.5 0.5 0.5 0.9\n")},
+            "valid": {"p2.jpg": (picture(2), "0 0.5 0.5 0.5 0.9\n")},
+        },
+    )
+    hhw = make_set(
+        tmp_path / "hhw",
+        {"train": {"h1.jpg": (picture(3), "1 0.3 0.2 0.1 0.1\n")}, "valid": {"h2.jpg": (picture(4), "")}},
+    )
+    out = tmp_path / "out"
+    report = build_ppe(
+        ppe=ppe,
+        hhw=hhw,
+        out=out,
+        person_labeler=fake_labeler(0),  # type: ignore[arg-type]
+        vest_labeler=None,
+        unstretch_share=0.0,
+        night_share=night_share,
+        progress=False,
+    )
+
+    def is_grey(path: Path) -> bool:
+        image = cv2.imread(str(path)).astype(int)
+        return bool(np.abs(image[..., 0] - image[..., 2]).max() <= 2)
+
+    train = sorted((out / "train" / "images").iterdir())
+    assert sum(is_grey(p) for p in train) == grey_train
+    assert not any(is_grey(p) for p in (out / "valid" / "images").iterdir())  # the epoch is chosen by day
+    assert sum(n for k, n in report.images.items() if k.endswith("-night")) == grey_train
+    np.testing.assert_allclose(  # the labels of a night copy are the photo's own
+        read_rows(out / "train" / "images" / "ppe_p1.jpg"), [[0, 0.5, 0.5, 0.5, 0.9]], atol=1e-6
+    )
+
+
+def test_a_build_without_night_photos_picks_the_same_photos_as_before_the_option(tmp_path: Path) -> None:
+    """The night choice has its own random generator: the un-stretching of a recipe stays repeatable."""
+    files = {f"p{i}.jpg": (picture(i), "0 0.5 0.5 0.5 0.9\n") for i in range(12)}
+    ppe = make_set(tmp_path / "ppe", {"train": files, "valid": {"v.jpg": (picture(99), "")}})
+    widths = []
+    for night_share in (0.0, 0.5):
+        out = tmp_path / f"out{night_share}"
+        build_ppe(
+            ppe=ppe,
+            hhw=None,
+            out=out,
+            person_labeler=None,
+            vest_labeler=None,
+            night_share=night_share,
+            progress=False,
+        )
+        widths.append([cv2.imread(str(p)).shape[1] for p in sorted((out / "train" / "images").iterdir())])
+    assert widths[0] == widths[1]
+    assert 0 < sum(w < 160 for w in widths[0]) < 12  # some narrowed, some not
