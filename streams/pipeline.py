@@ -168,7 +168,7 @@ class CameraPipeline:
         track_ids = [int(t) for t in (tracked.tracker_id if tracked.tracker_id is not None else [])]
         checked_smoking: set[int] = set()
         if EventKind.SMOKING in self.rules.armed and self.engine.smoking is not None and track_ids:
-            chosen = self.smoking.choose(track_ids)
+            chosen = self.smoking.choose(track_ids, frame_time)
             self.engine.check_smoking(frame, scene, chosen)
             checked_smoking = set(chosen)
         self._faces(frame, frame_time, tracked, track_ids)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -16,6 +18,9 @@ from detector.evaluation.figures import figures
 from detector.smoking import SmokingScheduler
 from detector.types import INFERRED, subset
 
+#: The look rate at which the smoking scheduler's per-frame cost is measured (the default detect rate).
+LOOKS_PER_S = 5.0
+
 
 @dataclass(frozen=True, slots=True)
 class EngineBench:
@@ -29,7 +34,7 @@ class EngineBench:
         fps: frames per second of the engine (``1000 / engine_ms``).
         smoking_ms_per_crop: one cigarette check (crop, letterbox, inference, decode).
         smoking_ms_per_frame: mean smoking cost per frame in a scene of ``scene_people`` tracked people
-            with the scheduler's ``recheck_frames`` and ``max_per_frame``.
+            with the scheduler's ``recheck_s`` and ``max_per_frame``, at :data:`LOOKS_PER_S`.
         scene_people: people in that scene.
         runs: frames timed per figure.
     """
@@ -147,10 +152,12 @@ def _bench_smoking(
     sched = scheduler or SmokingScheduler()
     track_ids = list(range(scene_people))
 
-    def step() -> None:
-        engine.check_smoking(frame, crowd, sched.choose(track_ids))
+    clock = iter(itertools.count())
 
-    frames = max(runs, 4 * sched.recheck_frames)
+    def step() -> None:
+        engine.check_smoking(frame, crowd, sched.choose(track_ids, next(clock) / LOOKS_PER_S))
+
+    frames = max(runs, math.ceil(4 * sched.recheck_s * LOOKS_PER_S))
     per_frame = statistics.mean(_times_ms(step, frames, "smoking scene", progress))
     return per_crop, per_frame
 

@@ -92,7 +92,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import onnxruntime as ort
 
     from detector.engine import Engine
-    from sitewatch.bench.engine import bench_engine
+    from sitewatch.bench.engine import LOOKS_PER_S, bench_engine
 
     config = config_or_default(args.config)
     images = read_images(args)
@@ -119,7 +119,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             f"smoking: {result.smoking_ms_per_crop:.2f} ms per crop; "
             f"{result.smoking_ms_per_frame:.2f} ms per "
             f"frame with {result.scene_people} tracked people (each rechecked every "
-            f"{scheduler.recheck_frames} frames, at most {scheduler.max_per_frame} per frame)"
+            f"{scheduler.recheck_s:g} s at {LOOKS_PER_S:g} looks/s, at most {scheduler.max_per_frame} per "
+            "frame)"
         )
     return EXIT_OK
 

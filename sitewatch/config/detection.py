@@ -71,9 +71,7 @@ SMOKING = same_keys(
 )
 HEADS = same_keys(HeadParams, "flag", "max_helmet", "min_px")
 VESTS = same_keys(VestParams, "flag", "max_vest", "min_px", "skip_grey")
-SMOKING_SCHEDULE = Link(
-    SmokingScheduler, {"recheck_frames": "recheck_frames", "max_crops_per_frame": "max_per_frame"}
-)
+SMOKING_SCHEDULE = Link(SmokingScheduler, {"recheck_s": "recheck_s", "max_crops_per_frame": "max_per_frame"})
 FACE = same_keys(
     FaceSettings,
     "detector",
@@ -218,11 +216,12 @@ class SmokingConfig(Strict):
         description="With a verifier (models.cigarettes): the least cigarette probability that keeps a "
         "proposal.",
     )
-    recheck_frames: int = SMOKING_SCHEDULE.field(
-        "recheck_frames",
-        ge=1,
-        le=1000,
-        description="Check each tracked person at most once every N frames (15: every 3 s at 5 fps).",
+    recheck_s: float = SMOKING_SCHEDULE.field(
+        "recheck_s",
+        gt=0.0,
+        le=600.0,
+        description="Check each tracked person at most once every this many seconds, however often the "
+        "camera is looked at.",
     )
     max_crops_per_frame: int = SMOKING_SCHEDULE.field(
         "max_crops_per_frame", ge=1, le=64, description="Most crops checked on one frame."

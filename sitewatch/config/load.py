@@ -103,6 +103,12 @@ class Config(Strict):
         return FACE.build(self.face)
 
 
+#: Keys that an earlier release read, and what a configuration says instead now.
+RENAMED_KEYS: dict[tuple[str, ...], str] = {
+    ("smoking", "recheck_frames"): "replaced by smoking.recheck_s, in seconds (15 frames at 5 fps is 3.0)",
+}
+
+
 def _format_errors(exc: ValidationError, doc: LocatedYaml) -> str:
     lines = []
     for err in exc.errors():
@@ -112,7 +118,7 @@ def _format_errors(exc: ValidationError, doc: LocatedYaml) -> str:
         key = ".".join(str(part) for part in loc) or "(top level)"
         message = err["msg"]
         if err["type"] == "extra_forbidden":
-            message = "unknown key"
+            message = RENAMED_KEYS.get(tuple(str(part) for part in loc), "unknown key")
         lines.append(f"{where}: {key}: {message}")
     return "\n".join(lines)
 

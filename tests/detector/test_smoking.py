@@ -12,20 +12,26 @@ from tests.conftest import DATA
 
 
 @pytest.mark.parametrize(
-    ("recheck", "per_frame", "frames", "expected"),
+    ("recheck_s", "per_frame", "frames", "expected"),
     [
-        (1, 4, [[1, 2, 3]], [[0, 1, 2]]),
-        (1, 2, [[1, 2, 3], [1, 2, 3]], [[0, 1], [2, 0]]),  # the one left waiting goes first next frame
-        (3, 1, [[1, 2]] * 4, [[0], [1], [], [0]]),
-        (2, 5, [[1], [1], [1]], [[0], [], [0]]),
-        (5, 5, [[1], [2], [1, 2]], [[0], [0], []]),  # a new track is checked at once
-        (2, 5, [[1], [], [1]], [[0], [], [0]]),  # a track that left and came back when due
-        (5, 5, [[1], [], [1]], [[0], [], []]),  # a track hidden for a frame is not rechecked early
+        (0.2, 4, [(0.0, [1, 2, 3])], [[0, 1, 2]]),
+        (0.2, 2, [(0.0, [1, 2, 3]), (0.2, [1, 2, 3])], [[0, 1], [2, 0]]),  # the one left waiting goes first
+        (0.6, 1, [(t, [1, 2]) for t in (0.0, 0.2, 0.4, 0.6)], [[0], [1], [], [0]]),
+        (0.4, 5, [(0.0, [1]), (0.2, [1]), (0.4, [1])], [[0], [], [0]]),
+        (1.0, 5, [(0.0, [1]), (0.2, [2]), (0.4, [1, 2])], [[0], [0], []]),  # a new track is checked at once
+        (0.4, 5, [(0.0, [1]), (0.2, []), (0.4, [1])], [[0], [], [0]]),  # it left and came back when due
+        (1.0, 5, [(0.0, [1]), (0.2, []), (0.4, [1])], [[0], [], []]),  # hidden a frame: not rechecked early
+        # Seconds, not frames: a camera looked at once in 1.5 s (still scene, busy box) still checks a
+        # person every 3 s (regression: 15 frames were 22 s at that rate, and smokers were missed).
+        (3.0, 1, [(1.5 * i, [7]) for i in range(5)], [[0], [], [0], [], [0]]),
+        (3.0, 1, [(10.0, [7]), (2.0, [7])], [[0], [0]]),  # the frame clock went back: due again
     ],
 )
-def test_scheduler(recheck: int, per_frame: int, frames: list[list[int]], expected: list[list[int]]) -> None:
-    scheduler = SmokingScheduler(recheck_frames=recheck, max_per_frame=per_frame)
-    assert [scheduler.choose(keys) for keys in frames] == expected
+def test_scheduler(
+    recheck_s: float, per_frame: int, frames: list[tuple[float, list[int]]], expected: list[list[int]]
+) -> None:
+    scheduler = SmokingScheduler(recheck_s=recheck_s, max_per_frame=per_frame)
+    assert [scheduler.choose(keys, now) for now, keys in frames] == expected
 
 
 @pytest.mark.parametrize(

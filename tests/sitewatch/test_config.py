@@ -36,6 +36,10 @@ def test_shipped_configurations_are_valid(name: str, monkeypatch: pytest.MonkeyP
     ("text", "where"),
     [
         ("site:\n  id: demo\n  timezon: UTC\n", ":3: site.timezon: unknown key"),
+        (  # a key of an earlier release says what replaced it
+            "site: {id: demo}\nsmoking:\n  recheck_frames: 15\n",
+            ":3: smoking.recheck_frames: replaced by smoking.recheck_s, in seconds",
+        ),
         (
             "site:\n  id: demo\n  timezone: Mars/Olympus\n",
             ":3: site.timezone: Value error, unknown time zone",

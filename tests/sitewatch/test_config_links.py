@@ -158,7 +158,7 @@ def test_default_rule_timing_is_the_library_s() -> None:
 
 def test_the_default_smoking_schedule_is_the_library_s() -> None:
     built, library = _default_config().smoking.scheduler(), SmokingScheduler()
-    assert (built.recheck_frames, built.max_per_frame) == (library.recheck_frames, library.max_per_frame)
+    assert (built.recheck_s, built.max_per_frame) == (library.recheck_s, library.max_per_frame)
 
 
 @pytest.mark.parametrize(
