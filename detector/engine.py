@@ -12,7 +12,7 @@ import supervision as sv
 
 from detector import modelfiles
 from detector.backends.factory import backend_for
-from detector.backends.interface import BackendOptions, DetectorBackend
+from detector.backends.interface import BackendOptions, BatchResult, DetectorBackend
 from detector.decode import DecodeParams
 from detector.heads import HeadClassifier, HeadParams, HeadStage
 from detector.ppe import Bands, associate, violations
@@ -29,6 +29,11 @@ class EngineSettings:
     Attributes:
         ppe_model: PPE model path or alias (``ppe``; ``ppe-int8`` for its INT8 copy; a ``.pt`` runs on
             ultralytics).
+        ppe_wide_model: the same PPE weights exported with a wide input (``ppe-wide``: 384 × 640), run
+            instead of ``ppe_model`` on frames it sees at the same scale (5:3 or wider: a 16:9 substream),
+            so that no time goes on the grey bands a square input adds (:func:`sees_at_full_scale`).
+            ``None`` letterboxes every frame into ``ppe_model``. The default, ``ppe-wide``, is the
+            shipped ``ppe``'s own and is used only beside it.
         smoking_model: cigarette model path or alias, or ``None`` to skip the smoking stage.
         cigarette_model: the smoking stage's verifier, path or alias (``cigarettes``), or ``None`` to trust
             the cigarette model's score alone (see :mod:`detector.smoking`).
@@ -46,6 +51,7 @@ class EngineSettings:
     """
 
     ppe_model: str = "ppe"
+    ppe_wide_model: str | None = "ppe-wide"
     smoking_model: str | None = "smoking"
     cigarette_model: str | None = "cigarettes"
     head_model: str | None = "heads"
@@ -99,6 +105,22 @@ class Scene:
         }
 
 
+def sees_at_full_scale(shape: tuple[int, ...], wide: tuple[int, int], square: tuple[int, int]) -> bool:
+    """Whether a frame of ``shape`` letterboxed into the ``wide`` input (height, width) is as large as in
+    the ``square`` one: then the wide input loses nothing and costs less.
+
+    Example:
+        >>> sees_at_full_scale((360, 640, 3), (384, 640), (640, 640))  # 16:9
+        True
+        >>> sees_at_full_scale((576, 704, 3), (384, 640), (640, 640))  # a 704 x 576 substream
+        False
+    """
+    height, width = shape[:2]
+    wide_scale = min(wide[0] / height, wide[1] / width)
+    square_scale = min(square[0] / height, square[1] / width)
+    return wide_scale >= square_scale * (1 - 1e-6)
+
+
 class Engine:
     """One copy of each model, shared by every camera of a box.
 
@@ -115,6 +137,12 @@ class Engine:
         base = self.settings.models_dir or modelfiles.models_dir()
         self.ppe: DetectorBackend = backend_for(
             modelfiles.resolve(self.settings.ppe_model, base), self.settings.backend
+        )
+        wide = self.settings.ppe_wide_model
+        if wide == "ppe-wide" and self.settings.ppe_model != "ppe":
+            wide = None  # the shipped wide export is the shipped model's; another model has no such twin
+        self.ppe_wide: DetectorBackend | None = (
+            backend_for(modelfiles.resolve(wide, base), self.settings.backend) if wide else None
         )
         self.smoking: SmokingStage | None = None
         if self.settings.smoking_model:
@@ -147,7 +175,7 @@ class Engine:
             smoking: run the smoking stage on every person; camera pipelines pass ``False`` and call
                 :meth:`check_smoking` for the tracks a scheduler picks.
         """
-        batch = self.ppe.detect(frames, self.settings.ppe)
+        batch = self._detect_ppe(frames)
         share = {k: v / max(len(frames), 1) for k, v in batch.timings_ms.items()}
         scenes = []
         for frame, det in zip(frames, batch.detections, strict=True):
@@ -164,6 +192,27 @@ class Engine:
                 self.check_smoking(frame, scene)
             scenes.append(scene)
         return scenes
+
+    def _detect_ppe(self, frames: Sequence[np.ndarray]) -> BatchResult:
+        """The PPE model on ``frames``: wide frames through :attr:`ppe_wide` when there is one, the rest
+        through :attr:`ppe`, in the frames' order."""
+        wide_model = self.ppe_wide
+        if wide_model is None:
+            return self.ppe.detect(frames, self.settings.ppe)
+        wide = [sees_at_full_scale(f.shape, wide_model.input_size, self.ppe.input_size) for f in frames]
+        if all(wide):
+            return wide_model.detect(frames, self.settings.ppe)
+        if not any(wide):
+            return self.ppe.detect(frames, self.settings.ppe)
+        parts = [
+            model.detect([f for f, w in zip(frames, wide, strict=True) if w == is_wide], self.settings.ppe)
+            for model, is_wide in ((wide_model, True), (self.ppe, False))
+        ]
+        by_kind = {True: iter(parts[0].detections), False: iter(parts[1].detections)}
+        timings = {
+            k: parts[0].timings_ms.get(k, 0.0) + parts[1].timings_ms.get(k, 0.0) for k in parts[0].timings_ms
+        }
+        return BatchResult([next(by_kind[w]) for w in wide], timings)
 
     def check_smoking(self, frame: np.ndarray, scene: Scene, indices: Sequence[int] | None = None) -> None:
         """Run the smoking stage on people ``indices`` of ``scene`` (all by default), updating it."""

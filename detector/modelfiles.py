@@ -20,6 +20,7 @@ MANIFEST = "SHA256SUMS"
 ALIASES: dict[str, str] = {
     "ppe": "ppe-yolov8n.onnx",
     "ppe-int8": "ppe-yolov8n-int8.onnx",
+    "ppe-wide": "ppe-yolov8n-384x640.onnx",
     "smoking": "smoking-yolo26n.onnx",
     "heads": "head-cls.onnx",
     "vests": "vest-cls.onnx",

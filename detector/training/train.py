@@ -38,6 +38,30 @@ def _absolute_data_yaml(data_yaml: Path, tmp: Path) -> Path:
     return out
 
 
+def export_onnx(weights: Path, out: Path, *, imgsz: tuple[int, int] = (640, 640)) -> str:
+    """Export the ``.pt`` checkpoint ``weights`` to ONNX at input ``imgsz`` (height, width; multiples of
+    32), raw output layout, batch 1, as the runtime expects; write it to ``out`` and record its checksum in
+    the folder's ``SHA256SUMS``. Returns the checksum.
+
+    A wide input (384 × 640) for 16:9 frames runs the same weights without a square input's grey bands
+    (``models.ppe_wide``).
+
+    Raises:
+        RuntimeError: ultralytics is not installed.
+    """
+    try:
+        from ultralytics import YOLO
+    except ImportError as exc:
+        raise RuntimeError("exporting needs the 'train' extra: pip install 'sitewatch[train]'") from exc
+    with tempfile.TemporaryDirectory(prefix="sitewatch-export-") as tmp:
+        copy = Path(tmp) / weights.name  # ultralytics writes the export beside the weights it reads
+        shutil.copyfile(weights, copy)
+        exported = YOLO(str(copy)).export(format="onnx", imgsz=list(imgsz), dynamic=False, simplify=False)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(exported, out)
+    return modelfiles.record(out)
+
+
 def _unfinished(checkpoint: Path) -> bool:
     """Whether an ultralytics checkpoint was saved before its last epoch (a finished run stores epoch -1)."""
     import torch

@@ -106,10 +106,13 @@ def run_cameras_bench(args: argparse.Namespace, config: Config) -> int:
     from streams.sinks import MemorySink
 
     engine = Engine(config.engine_settings())
-    rate = engine_fps(engine, args.video)
     main = sub = None
     if args.substream or args.full_size:
         main, sub = prepare_streams(args.video, args.streams_dir, fps=args.fps)
+    # The engine alone on the frames the cameras detect on: the substream's, the 1080p stream's or the
+    # video's own (their size decides the model input, see models.ppe_wide).
+    detected = sub if args.substream and sub is not None else (main or args.video)
+    rate = engine_fps(engine, detected)
     results = []
     for count in args.cameras:
         if args.substream:

@@ -50,6 +50,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export_onnx(args: argparse.Namespace) -> int:
+    """Export a ``.pt`` checkpoint to ONNX at a given input size and record its checksum."""
+    from detector.modelfiles import resolve
+    from detector.training.train import export_onnx
+
+    height, width = args.imgsz
+    if height % 32 or width % 32:
+        logger.error("sitewatch export-onnx: --imgsz %d %d: both must be multiples of 32", height, width)
+        return EXIT_USAGE
+    digest = export_onnx(resolve(args.weights), args.out, imgsz=(height, width))
+    print(format_table(["file", "sha256"], [[str(args.out), digest]]))
+    return EXIT_OK
+
+
 def _train_heads(args: argparse.Namespace) -> int:
     """``sitewatch train --task heads``: the head classifier from ``sitewatch data heads``' folder; with
     ``--backbone``, on the first layers of that pretrained YOLOv8 checkpoint."""
@@ -364,6 +378,19 @@ def add_parsers(sub: Subparsers) -> None:
         help="another ultralytics training setting, e.g. --set optimizer=SGD --set lr0=0.002 (repeatable)",
     )
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("export-onnx", help="export a .pt checkpoint to ONNX at an input size (train extra)")
+    p.add_argument("weights", nargs="?", default="ppe.pt", help="a .pt checkpoint or alias (default ppe.pt)")
+    p.add_argument(
+        "--imgsz",
+        type=int,
+        nargs=2,
+        default=[384, 640],
+        metavar=("HEIGHT", "WIDTH"),
+        help="input size, multiples of 32 (default 384 640: the wide input for 16:9 frames)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="the .onnx to write (recorded in its SHA256SUMS)")
+    p.set_defaults(func=cmd_export_onnx)
 
     p = sub.add_parser("quantize", help="an INT8 copy of a model (onnxruntime static quantisation)")
     p.add_argument("--model", default="ppe", help="float model: alias or .onnx path (default ppe)")

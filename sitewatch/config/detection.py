@@ -28,6 +28,7 @@ MODELS = Link(
     {
         "dir": "models_dir",
         "ppe": "ppe_model",
+        "ppe_wide": "ppe_wide_model",
         "smoking": "smoking_model",
         "cigarettes": "cigarette_model",
         "heads": "head_model",
@@ -101,6 +102,12 @@ class ModelsConfig(Strict):
     ppe: str = MODELS.field(
         "ppe",
         description="PPE detector: alias 'ppe', 'ppe-int8' (see models/README.md), an .onnx or .pt path.",
+    )
+    ppe_wide: str | None = MODELS.field(
+        "ppe_wide",
+        description="The same PPE weights with a wide input (alias 'ppe-wide': 384x640, the shipped ppe's), "
+        "run on frames 5:3 or wider (16:9 substreams) at the same scale for about 0.6x the time; null to "
+        "letterbox every frame into the square model. The default is used only with ppe: 'ppe'.",
     )
     smoking: str | None = MODELS.field(
         "smoking", description="Cigarette detector (alias, path), or null to disable smoking checks."

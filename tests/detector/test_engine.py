@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from detector.engine import Engine
+from detector.engine import Engine, EngineSettings, sees_at_full_scale
 from detector.evaluation.average_precision import box_iou
 from detector.ppe import associate
 from detector.training.dataset import read_labels
@@ -101,3 +101,62 @@ def test_boxes_stay_inside_the_frame(engine: Engine) -> None:
         h, w = frame.shape[:2]
         assert len(det) > 0, f"nothing found in {image.name}: the check below would pass on nothing"
         assert (det.xyxy >= 0).all() and (det.xyxy[:, [0, 2]] <= w).all() and (det.xyxy[:, [1, 3]] <= h).all()
+
+
+@pytest.mark.parametrize(
+    ("shape", "wide"),
+    [
+        ((360, 640, 3), True),  # a 16:9 substream
+        ((1080, 1920, 3), True),
+        ((384, 640, 3), True),  # exactly 5:3: the wide input holds it whole
+        ((576, 704, 3), False),  # a PAL substream would shrink to 469 x 384 instead of 640 x 524
+        ((480, 640, 3), False),
+        ((640, 640, 3), False),
+    ],
+)
+def test_which_frames_the_wide_input_sees_at_full_scale(shape: tuple[int, int, int], wide: bool) -> None:
+    assert sees_at_full_scale(shape, (384, 640), (640, 640)) is wide
+
+
+def test_wide_frames_go_through_the_wide_export_of_the_same_weights(engine: Engine) -> None:
+    """A 16:9 frame runs on the 384 x 640 export and finds the people the square input finds there."""
+    assert engine.ppe_wide is not None and engine.ppe_wide.input_size == (384, 640)
+    square = Engine(EngineSettings(ppe_wide_model=None, smoking_model=None, head_model=None, vest_model=None))
+    compared = 0
+    for image in IMAGES:
+        photo = cv2.imread(str(image))
+        h, w = photo.shape[:2]
+        top = (h - w * 9 // 16) // 2
+        frame = np.ascontiguousarray(photo[top : top + w * 9 // 16])
+        wide_det = engine._detect_ppe([frame]).detections[0]
+        direct = engine.ppe_wide.detect([frame], engine.settings.ppe).detections[0]
+        np.testing.assert_allclose(wide_det.xyxy, direct.xyxy)  # it was the wide model that ran
+        square_people = square.detect([frame], smoking=False)[0].detections
+        square_people = square_people[square_people.class_id == 0]
+        wide_people = wide_det[wide_det.class_id == 0]
+        for box in square_people.xyxy[square_people.confidence >= 0.5]:
+            assert len(wide_people) and box_iou(box[None], wide_people.xyxy).max() >= 0.7, image.name
+            compared += 1
+    assert compared >= 5  # the check above ran on enough people to mean something
+
+
+@pytest.mark.parametrize(
+    ("ppe_model", "wide", "used"),
+    [
+        ("ppe", "ppe-wide", True),
+        ("ppe", None, False),
+        ("{ppe_path}", "ppe-wide", False),  # another model (here the same file by path) has no wide twin
+    ],
+)
+def test_the_shipped_wide_export_is_used_only_beside_the_shipped_model(
+    ppe_model: str, wide: str | None, used: bool
+) -> None:
+    from detector.modelfiles import resolve
+
+    model = ppe_model.format(ppe_path=resolve("ppe"))
+    engine = Engine(
+        EngineSettings(
+            ppe_model=model, ppe_wide_model=wide, smoking_model=None, head_model=None, vest_model=None
+        )
+    )
+    assert (engine.ppe_wide is not None) is used

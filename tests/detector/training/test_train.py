@@ -16,7 +16,7 @@ from detector import modelfiles
 from detector.backends.factory import create
 from detector.decode import DecodeParams
 from detector.modelfiles import resolve
-from detector.training.train import _unfinished, train
+from detector.training.train import _unfinished, export_onnx, train
 from tests.conftest import DATA
 
 
@@ -93,3 +93,17 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path: Path) -> 
     # Only the epochs after the checkpoint were trained again, not the whole run from the start.
     assert 1 <= done < 5 and rows_after == rows_before + 5 - done
     assert result.onnx.is_file() and not _unfinished(last)
+
+
+@pytest.mark.slow
+def test_a_wide_export_keeps_the_weights_and_its_input_size(tmp_path: Path) -> None:
+    """``sitewatch export-onnx``: the shipped checkpoint at a wide input, loaded by our runtime."""
+    out = tmp_path / "wide.onnx"
+    digest = export_onnx(resolve("ppe.pt"), out, imgsz=(96, 160))
+    assert modelfiles.expected_sha256(out) == digest
+    model = create("onnx", out)
+    assert model.input_size == (96, 160)
+    assert model.names == create("onnx", resolve("ppe")).names
+    assert (
+        not (modelfiles.models_dir() / "ppe-yolov8n.onnx").stat().st_mtime > out.stat().st_mtime
+    )  # untouched
