@@ -177,25 +177,30 @@ def build_ppe(
     # photos and factors as before the option existed.
     night_pick, night_rng = random.Random(seed + 1), np.random.default_rng(seed)
 
-    def night_for(split: str) -> np.random.Generator | None:
+    def place(
+        image: Path, rows: np.ndarray, split: str, source: str, share: float, factors: tuple[float, float]
+    ) -> None:
+        """Write one photo of ``source``; a training photo is reshaped by a factor drawn from ``factors``
+        with probability ``share``, and made infrared-like with probability ``night_share``."""
+        out_split = "train" if split == "train" else "valid"
+        reshaped = split == "train" and rng.random() < share
+        factor = rng.uniform(*factors) if reshaped else 1.0
         wanted = night_share > 0 and split == "train" and night_pick.random() < night_share
-        return night_rng if wanted else None
+        night = night_rng if wanted else None
+        _write_photo(image, rows, out / out_split, f"{source}_{image.stem}", width_factor=factor, night=night)
+        kind = f"{source}-{'unstretched' if source == 'ppe' else 'stretched'}" if reshaped else source
+        report.add(report.images, f"{out_split}/{kind}{'-night' if night else ''}")
 
     for split, out_split in (("train", "train"), ("val", "valid")):
-        source = YoloDataset.open(ppe, split)
-        for image in tqdm(source, desc=f"ppe {split}", unit="img", disable=not progress):
+        for image in tqdm(
+            YoloDataset.open(ppe, split), desc=f"ppe {split}", unit="img", disable=not progress
+        ):
             rows = read_rows(image)
-            narrowed = split == "train" and rng.random() < unstretch_share
-            factor = rng.uniform(*unstretch_range) if narrowed else 1.0
-            night = night_for(split)
-            _write_photo(image, rows, out / out_split, f"ppe_{image.stem}", width_factor=factor, night=night)
-            kind = "ppe-unstretched" if factor != 1.0 else "ppe"
-            report.add(report.images, f"{out_split}/{kind}{'-night' if night else ''}")
+            place(image, rows, split, "ppe", unstretch_share, unstretch_range)
             report.add(report.boxes, f"{out_split}/ppe", len(rows))
         if hhw is None:
             continue
-        hhw_source = YoloDataset.open(hhw, split)
-        images = list(hhw_source)
+        images = list(YoloDataset.open(hhw, split))
         people = person_labeler(images) if person_labeler else [np.zeros((0, 5), np.float32)] * len(images)
         vests = vest_labeler(images) if vest_labeler else [np.zeros((0, 5), np.float32)] * len(images)
         for image, person_rows, vest_rows in tqdm(
@@ -207,13 +212,9 @@ def build_ppe(
         ):
             heads = read_rows(image)
             heads = heads[np.isin(heads[:, 0], (1, 2))]
-            rows = np.vstack([heads, person_rows, vest_rows])
-            widened = split == "train" and rng.random() < stretch_share
-            factor = rng.uniform(*stretch_range) if widened else 1.0
-            night = night_for(split)
-            _write_photo(image, rows, out / out_split, f"hhw_{image.stem}", width_factor=factor, night=night)
-            kind = "hhw-stretched" if factor != 1.0 else "hhw"
-            report.add(report.images, f"{out_split}/{kind}{'-night' if night else ''}")
+            place(
+                image, np.vstack([heads, person_rows, vest_rows]), split, "hhw", stretch_share, stretch_range
+            )
             report.add(report.boxes, f"{out_split}/hhw heads", len(heads))
             report.add(report.boxes, f"{out_split}/hhw pseudo people", len(person_rows))
             report.add(report.boxes, f"{out_split}/hhw pseudo vests", len(vest_rows))
