@@ -19,7 +19,7 @@ from detector.ppe import Bands, associate, violations
 from detector.smoking import CIGARETTE_CLASSES, SmokingParams, SmokingStage
 from detector.timing import StageTimer
 from detector.types import CLASS_NAME, HELMET, SMOKING, VEST
-from detector.vests import VEST_CLASSES, PatchClassifier, VestParams, VestStage
+from detector.vests import VEST_CLASSES, PatchClassifier, VestParams, VestStage, is_grey
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +32,14 @@ class EngineSettings:
         ppe_wide_model: the same PPE weights exported with a wide input (``ppe-wide``: 384 × 640), run
             instead of ``ppe_model`` on frames it sees at the same scale (5:3 or wider: a 16:9 substream),
             so that no time goes on the grey bands a square input adds (:func:`sees_at_full_scale`).
-            ``None`` letterboxes every frame into ``ppe_model``. The default, ``ppe-wide``, is the
-            shipped ``ppe``'s own and is used only beside it.
+            ``None`` letterboxes every frame into ``ppe_model``.
+        ppe_night_model: a PPE model for frames without colour (a camera's infrared mode at night,
+            :func:`detector.vests.is_grey`): ``ppe-night`` is the shipped model fine-tuned with a third of
+            its photos made infrared-like; ``None`` runs ``ppe_model`` on every frame.
+        ppe_night_wide_model: ``ppe_night_model``'s wide export, as ``ppe_wide_model`` is ``ppe_model``'s.
+
+    The defaults ``ppe-wide``, ``ppe-night`` and ``ppe-night-wide`` are the shipped ``ppe``'s own exports
+    and fine-tune, and are used only beside it.
         smoking_model: cigarette model path or alias, or ``None`` to skip the smoking stage.
         cigarette_model: the smoking stage's verifier, path or alias (``cigarettes``), or ``None`` to trust
             the cigarette model's score alone (see :mod:`detector.smoking`).
@@ -52,6 +58,8 @@ class EngineSettings:
 
     ppe_model: str = "ppe"
     ppe_wide_model: str | None = "ppe-wide"
+    ppe_night_model: str | None = "ppe-night"
+    ppe_night_wide_model: str | None = "ppe-night-wide"
     smoking_model: str | None = "smoking"
     cigarette_model: str | None = "cigarettes"
     head_model: str | None = "heads"
@@ -105,6 +113,10 @@ class Scene:
         }
 
 
+#: Defaults that are the shipped ``ppe`` model's own exports and fine-tune (see :class:`EngineSettings`).
+SHIPPED_TWINS = frozenset({"ppe-wide", "ppe-night", "ppe-night-wide"})
+
+
 def sees_at_full_scale(shape: tuple[int, ...], wide: tuple[int, int], square: tuple[int, int]) -> bool:
     """Whether a frame of ``shape`` letterboxed into the ``wide`` input (height, width) is as large as in
     the ``square`` one: then the wide input loses nothing and costs less.
@@ -138,12 +150,16 @@ class Engine:
         self.ppe: DetectorBackend = backend_for(
             modelfiles.resolve(self.settings.ppe_model, base), self.settings.backend
         )
-        wide = self.settings.ppe_wide_model
-        if wide == "ppe-wide" and self.settings.ppe_model != "ppe":
-            wide = None  # the shipped wide export is the shipped model's; another model has no such twin
-        self.ppe_wide: DetectorBackend | None = (
-            backend_for(modelfiles.resolve(wide, base), self.settings.backend) if wide else None
-        )
+
+        def twin(name: str | None) -> DetectorBackend | None:
+            # The shipped exports and fine-tune belong to the shipped model; another model has no such twin.
+            if not name or (name in SHIPPED_TWINS and self.settings.ppe_model != "ppe"):
+                return None
+            return backend_for(modelfiles.resolve(name, base), self.settings.backend)
+
+        self.ppe_wide = twin(self.settings.ppe_wide_model)
+        self.ppe_night = twin(self.settings.ppe_night_model)
+        self.ppe_night_wide = twin(self.settings.ppe_night_wide_model) if self.ppe_night else None
         self.smoking: SmokingStage | None = None
         if self.settings.smoking_model:
             # The smoking checks run on the pipeline thread while the PPE model infers the next frames:
@@ -193,26 +209,35 @@ class Engine:
             scenes.append(scene)
         return scenes
 
+    def ppe_model_for(self, frame: np.ndarray) -> DetectorBackend:
+        """The PPE model that looks at ``frame``: the night model on a frame without colour (when there
+        is one), and that model's wide export when the frame is wide enough to lose nothing by it."""
+        night = self.ppe_night is not None and is_grey(frame)
+        square = self.ppe_night if night and self.ppe_night is not None else self.ppe
+        wide = self.ppe_night_wide if night else self.ppe_wide
+        if wide is not None and sees_at_full_scale(frame.shape, wide.input_size, square.input_size):
+            return wide
+        return square
+
     def _detect_ppe(self, frames: Sequence[np.ndarray]) -> BatchResult:
-        """The PPE model on ``frames``: wide frames through :attr:`ppe_wide` when there is one, the rest
-        through :attr:`ppe`, in the frames' order."""
-        wide_model = self.ppe_wide
-        if wide_model is None:
-            return self.ppe.detect(frames, self.settings.ppe)
-        wide = [sees_at_full_scale(f.shape, wide_model.input_size, self.ppe.input_size) for f in frames]
-        if all(wide):
-            return wide_model.detect(frames, self.settings.ppe)
-        if not any(wide):
-            return self.ppe.detect(frames, self.settings.ppe)
-        parts = [
-            model.detect([f for f, w in zip(frames, wide, strict=True) if w == is_wide], self.settings.ppe)
-            for model, is_wide in ((wide_model, True), (self.ppe, False))
-        ]
-        by_kind = {True: iter(parts[0].detections), False: iter(parts[1].detections)}
-        timings = {
-            k: parts[0].timings_ms.get(k, 0.0) + parts[1].timings_ms.get(k, 0.0) for k in parts[0].timings_ms
-        }
-        return BatchResult([next(by_kind[w]) for w in wide], timings)
+        """The PPE model on ``frames``, each through :meth:`ppe_model_for`, one batch per model, the results
+        in the frames' order and the stage times added up."""
+        groups: dict[int, tuple[DetectorBackend, list[int]]] = {}
+        for i, frame in enumerate(frames):
+            model = self.ppe_model_for(frame)
+            groups.setdefault(id(model), (model, []))[1].append(i)
+        if len(groups) == 1:
+            model, _ = next(iter(groups.values()))
+            return model.detect(frames, self.settings.ppe)
+        detections: list[sv.Detections | None] = [None] * len(frames)
+        timings: dict[str, float] = {}
+        for model, indices in groups.values():
+            batch = model.detect([frames[i] for i in indices], self.settings.ppe)
+            for i, det in zip(indices, batch.detections, strict=True):
+                detections[i] = det
+            for key, ms in batch.timings_ms.items():
+                timings[key] = timings.get(key, 0.0) + ms
+        return BatchResult([d for d in detections if d is not None], timings)
 
     def check_smoking(self, frame: np.ndarray, scene: Scene, indices: Sequence[int] | None = None) -> None:
         """Run the smoking stage on people ``indices`` of ``scene`` (all by default), updating it."""

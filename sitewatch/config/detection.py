@@ -29,6 +29,8 @@ MODELS = Link(
         "dir": "models_dir",
         "ppe": "ppe_model",
         "ppe_wide": "ppe_wide_model",
+        "ppe_night": "ppe_night_model",
+        "ppe_night_wide": "ppe_night_wide_model",
         "smoking": "smoking_model",
         "cigarettes": "cigarette_model",
         "heads": "head_model",
@@ -108,6 +110,16 @@ class ModelsConfig(Strict):
         description="The same PPE weights with a wide input (alias 'ppe-wide': 384x640, the shipped ppe's), "
         "run on frames 5:3 or wider (16:9 substreams) at the same scale for about 0.6x the time; null to "
         "letterbox every frame into the square model. The default is used only with ppe: 'ppe'.",
+    )
+    ppe_night: str | None = MODELS.field(
+        "ppe_night",
+        description="PPE detector for frames without colour (infrared at night): alias 'ppe-night', the "
+        "shipped ppe fine-tuned on infrared-like photos; null to run ppe at night too. The default is used "
+        "only with ppe: 'ppe'.",
+    )
+    ppe_night_wide: str | None = MODELS.field(
+        "ppe_night_wide",
+        description="ppe_night's wide export (alias 'ppe-night-wide'), as ppe_wide is ppe's.",
     )
     smoking: str | None = MODELS.field(
         "smoking", description="Cigarette detector (alias, path), or null to disable smoking checks."

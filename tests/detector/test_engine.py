@@ -160,3 +160,30 @@ def test_the_shipped_wide_export_is_used_only_beside_the_shipped_model(
         )
     )
     assert (engine.ppe_wide is not None) is used
+
+
+def test_frames_without_colour_go_to_the_night_model(engine: Engine) -> None:
+    """An infrared frame (grey) runs on the night fine-tune, its wide export when 16:9; colour frames do
+    not; a batch mixing the four kinds answers as the frames one by one."""
+    assert engine.ppe_night is not None and engine.ppe_night_wide is not None
+    photo = cv2.imread(str(IMAGES[0]))
+    grey = cv2.cvtColor(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    h, w = photo.shape[:2]
+    band = slice((h - w * 9 // 16) // 2, (h - w * 9 // 16) // 2 + w * 9 // 16)
+    frames = [photo, grey, np.ascontiguousarray(photo[band]), np.ascontiguousarray(grey[band])]
+    expected = [engine.ppe, engine.ppe_night, engine.ppe_wide, engine.ppe_night_wide]
+    assert [engine.ppe_model_for(f) for f in frames] == expected
+    batch = engine._detect_ppe(frames).detections
+    for frame, model, det in zip(frames, expected, batch, strict=True):
+        alone = model.detect([frame], engine.settings.ppe).detections[0]
+        np.testing.assert_allclose(det.xyxy, alone.xyxy, atol=1e-3)
+        assert det.class_id.tolist() == alone.class_id.tolist()
+
+
+@pytest.mark.parametrize(("night", "used"), [("ppe-night", True), (None, False)])
+def test_the_night_model_can_be_switched_off(night: str | None, used: bool) -> None:
+    settings = EngineSettings(ppe_night_model=night, smoking_model=None, head_model=None, vest_model=None)
+    engine = Engine(settings)
+    grey = np.full((360, 640, 3), 90, np.uint8)
+    assert (engine.ppe_model_for(grey) is engine.ppe_night_wide) is used
+    assert (engine.ppe_night is not None) is used
