@@ -56,10 +56,38 @@ def export_onnx(weights: Path, out: Path, *, imgsz: tuple[int, int] = (640, 640)
     with tempfile.TemporaryDirectory(prefix="sitewatch-export-") as tmp:
         copy = Path(tmp) / weights.name  # ultralytics writes the export beside the weights it reads
         shutil.copyfile(weights, copy)
+        scrub_checkpoint(copy)  # the export's description names the training data
         exported = YOLO(str(copy)).export(format="onnx", imgsz=list(imgsz), dynamic=False, simplify=False)
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(exported, out)
     return modelfiles.record(out)
+
+
+def scrub_checkpoint(path: Path) -> None:
+    """Rewrite the ultralytics checkpoint at ``path`` without the places of the machine that trained it:
+    ultralytics stores its training arguments (data, project, save_dir...) and the repository's git root
+    in every ``.pt`` it writes, and copies the data's path into each export's description. Absolute paths
+    among the arguments are cut to their last part; the git entry is dropped. The weights are untouched.
+
+    Example:
+        >>> import torch, tempfile
+        >>> f = Path(tempfile.mkdtemp()) / "m.pt"
+        >>> torch.save({"train_args": {"data": "/home/me/set/data.yaml", "epochs": 3}, "git": {}}, f)
+        >>> scrub_checkpoint(f)
+        >>> torch.load(f, weights_only=False)
+        {'train_args': {'data': 'data.yaml', 'epochs': 3}}
+    """
+    import torch
+
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    args = dict(state.get("train_args") or {})
+    for key, value in args.items():
+        if isinstance(value, str) and Path(value).is_absolute():
+            args[key] = Path(value).name
+    if "train_args" in state:
+        state["train_args"] = args
+    state.pop("git", None)
+    torch.save(state, path)
 
 
 def _unfinished(checkpoint: Path) -> bool:
@@ -139,15 +167,14 @@ def train(
         best = run / "weights" / "best.pt"
         if not best.exists():
             best = last
-        exported = Path(YOLO(str(best)).export(format="onnx", imgsz=imgsz, dynamic=False, simplify=False))
         weights = out_dir / f"{name}.pt"
-        onnx = out_dir / f"{name}.onnx"
         shutil.copyfile(best, weights)
-        shutil.copyfile(exported, onnx)
         results = run / "results.csv"
         if results.is_file():  # the per-epoch losses and validation figures, for the model card
             shutil.copyfile(results, out_dir / f"{name}.results.csv")
+    scrub_checkpoint(weights)
     modelfiles.record(weights)
-    digest = modelfiles.record(onnx)
+    onnx = out_dir / f"{name}.onnx"
+    digest = export_onnx(weights, onnx, imgsz=(imgsz, imgsz))
     logger.info("trained %s: %s and %s", name, weights, onnx)
     return TrainResult(weights=weights, onnx=onnx, onnx_sha256=digest)

@@ -37,6 +37,12 @@ def test_one_epoch_exports_an_onnx_our_runtime_loads(tmp_path: Path) -> None:
         workers=0,
     )
     assert result.onnx == out / "tiny.onnx" and result.weights.exists()
+    # No place of the machine that trained it rides along in the files meant for the repository.
+    state = torch.load(result.weights, map_location="cpu", weights_only=False)
+    assert "git" not in state
+    assert not [v for v in state["train_args"].values() if isinstance(v, str) and Path(v).is_absolute()]
+    description = create("onnx", result.onnx).session.get_modelmeta().custom_metadata_map["description"]
+    assert str(tmp_path) not in description and "/tmp" not in description
     # Recorded in the folder's manifest, so the checksum check applies to the new file too.
     assert modelfiles.expected_sha256(result.onnx) == result.onnx_sha256
     model = create("onnx", result.onnx)
