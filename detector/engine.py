@@ -37,9 +37,8 @@ class EngineSettings:
             :func:`detector.vests.is_grey`): ``ppe-night`` is the shipped model fine-tuned with a third of
             its photos made infrared-like; ``None`` runs ``ppe_model`` on every frame.
         ppe_night_wide_model: ``ppe_night_model``'s wide export, as ``ppe_wide_model`` is ``ppe_model``'s.
-
-    The defaults ``ppe-wide``, ``ppe-night`` and ``ppe-night-wide`` are the shipped ``ppe``'s own exports
-    and fine-tune, and are used only beside it.
+            The defaults ``ppe-wide``, ``ppe-night`` and ``ppe-night-wide`` are the shipped ``ppe``'s own
+            exports and fine-tune, and are used only beside it (:data:`SHIPPED_TWINS`).
         smoking_model: cigarette model path or alias, or ``None`` to skip the smoking stage.
         cigarette_model: the smoking stage's verifier, path or alias (``cigarettes``), or ``None`` to trust
             the cigarette model's score alone (see :mod:`detector.smoking`).

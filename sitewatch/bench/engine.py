@@ -152,7 +152,7 @@ def _bench_smoking(
     sched = scheduler or SmokingScheduler()
     track_ids = list(range(scene_people))
 
-    clock = iter(itertools.count())
+    clock = itertools.count()
 
     def step() -> None:
         engine.check_smoking(frame, crowd, sched.choose(track_ids, next(clock) / LOOKS_PER_S))

@@ -185,5 +185,5 @@ def test_the_night_model_can_be_switched_off(night: str | None, used: bool) -> N
     settings = EngineSettings(ppe_night_model=night, smoking_model=None, head_model=None, vest_model=None)
     engine = Engine(settings)
     grey = np.full((360, 640, 3), 90, np.uint8)
-    assert (engine.ppe_model_for(grey) is engine.ppe_night_wide) is used
+    assert engine.ppe_model_for(grey) is (engine.ppe_night_wide if used else engine.ppe_wide)
     assert (engine.ppe_night is not None) is used
