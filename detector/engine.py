@@ -190,10 +190,11 @@ class Engine:
             smoking: run the smoking stage on every person; camera pipelines pass ``False`` and call
                 :meth:`check_smoking` for the tracks a scheduler picks.
         """
-        batch = self._detect_ppe(frames)
+        greys = [is_grey(frame) for frame in frames]  # once a frame: the night model and the torso stage ask
+        batch = self._detect_ppe(frames, greys)
         share = {k: v / max(len(frames), 1) for k, v in batch.timings_ms.items()}
         scenes = []
-        for frame, det in zip(frames, batch.detections, strict=True):
+        for frame, grey, det in zip(frames, greys, batch.detections, strict=True):
             timer = StageTimer()
             timer.merge(share)
             with timer.stage("association"):
@@ -201,29 +202,37 @@ class Engine:
             if self.heads is not None:
                 timer.merge(self.heads.check(frame, people))
             if self.vests is not None:
-                timer.merge(self.vests.check(frame, people))
+                timer.merge(self.vests.check(frame, people, grey=grey))
             scene = Scene(detections=det, people=people, timings_ms=timer.ms)
             if smoking:
                 self.check_smoking(frame, scene)
             scenes.append(scene)
         return scenes
 
-    def ppe_model_for(self, frame: np.ndarray) -> DetectorBackend:
+    def ppe_model_for(self, frame: np.ndarray, grey: bool | None = None) -> DetectorBackend:
         """The PPE model that looks at ``frame``: the night model on a frame without colour (when there
-        is one), and that model's wide export when the frame is wide enough to lose nothing by it."""
-        night = self.ppe_night is not None and is_grey(frame)
+        is one), and that model's wide export when the frame is wide enough to lose nothing by it.
+
+        Args:
+            frame: the BGR frame.
+            grey: whether it has no colour, when the caller already knows (:func:`detector.vests.is_grey`).
+        """
+        night = self.ppe_night is not None and (is_grey(frame) if grey is None else grey)
         square = self.ppe_night if night and self.ppe_night is not None else self.ppe
         wide = self.ppe_night_wide if night else self.ppe_wide
         if wide is not None and sees_at_full_scale(frame.shape, wide.input_size, square.input_size):
             return wide
         return square
 
-    def _detect_ppe(self, frames: Sequence[np.ndarray]) -> BatchResult:
-        """The PPE model on ``frames``, each through :meth:`ppe_model_for`, one batch per model, the results
-        in the frames' order and the stage times added up."""
+    def _detect_ppe(
+        self, frames: Sequence[np.ndarray], greys: Sequence[bool | None] | None = None
+    ) -> BatchResult:
+        """The PPE model on ``frames``, each through :meth:`ppe_model_for` (``greys``: which have no colour,
+        when known), one batch per model, the results in the frames' order and the stage times added up."""
         groups: dict[int, tuple[DetectorBackend, list[int]]] = {}
-        for i, frame in enumerate(frames):
-            model = self.ppe_model_for(frame)
+        known = greys if greys is not None else [None] * len(frames)
+        for i, (frame, grey) in enumerate(zip(frames, known, strict=True)):
+            model = self.ppe_model_for(frame, grey)
             groups.setdefault(id(model), (model, []))[1].append(i)
         if len(groups) == 1:
             model, _ = next(iter(groups.values()))

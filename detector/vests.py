@@ -136,8 +136,15 @@ class VestStage:
         self.params = params or VestParams()
         self.bands = bands or Bands()
 
-    def check(self, frame: np.ndarray, people: sv.Detections) -> dict[str, float]:
+    def check(
+        self, frame: np.ndarray, people: sv.Detections, *, grey: bool | None = None
+    ) -> dict[str, float]:
         """Classify the torsos of undecided ``people`` in ``frame`` and revise their ``vest`` in place.
+
+        Args:
+            frame: the BGR frame.
+            people: its people, as :func:`detector.ppe.associate` left them.
+            grey: whether the frame has no colour, when the caller already knows (:func:`is_grey`).
 
         Returns:
             The stage's timings (``vests``).
@@ -146,7 +153,9 @@ class VestStage:
         with timer.stage("vests"):
             bare = np.full(len(people), np.nan, np.float32)
             vest = np.full(len(people), np.nan, np.float32)
-            if len(people) and not (self.params.skip_grey and is_grey(frame)):
+            if grey is None:
+                grey = self.params.skip_grey and is_grey(frame)
+            if len(people) and not (self.params.skip_grey and grey):
                 squares = torso_squares(people.xyxy, self.bands)
                 side = squares[:, 2] - squares[:, 0]
                 open_ = np.asarray(people.data[VEST]) == Attr.UNKNOWN.value

@@ -187,3 +187,24 @@ def test_the_night_model_can_be_switched_off(night: str | None, used: bool) -> N
     grey = np.full((360, 640, 3), 90, np.uint8)
     assert engine.ppe_model_for(grey) is (engine.ppe_night_wide if used else engine.ppe_wide)
     assert (engine.ppe_night is not None) is used
+
+
+def test_a_frame_is_looked_at_for_colour_once(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The night model's choice and the torso stage share one colour check per frame (regression: each
+    made its own)."""
+    from detector import engine as engine_module
+    from detector import vests as vests_module
+
+    calls: list[int] = []
+    original = vests_module.is_grey
+
+    def counting(frame: np.ndarray, tolerance: float = 2.0) -> bool:
+        calls.append(id(frame))
+        return original(frame, tolerance)
+
+    monkeypatch.setattr(engine_module, "is_grey", counting)
+    monkeypatch.setattr(vests_module, "is_grey", counting)
+    photo = cv2.imread(str(IMAGES[0]))
+    grey = cv2.cvtColor(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    engine.detect([photo, grey], smoking=False)
+    assert sorted(calls) == sorted([id(photo), id(grey)])
