@@ -18,7 +18,7 @@ from detector.heads import HeadClassifier, HeadParams, HeadStage
 from detector.ppe import Bands, associate, violations
 from detector.smoking import CIGARETTE_CLASSES, SmokingParams, SmokingStage
 from detector.timing import StageTimer
-from detector.types import CLASS_NAME, HELMET, SMOKING, VEST
+from detector.types import CLASS_NAME, HELMET, SMOKING, VEST, subset
 from detector.vests import VEST_CLASSES, PatchClassifier, VestParams, VestStage, is_grey
 
 
@@ -174,9 +174,13 @@ class Engine:
                 verifier = PatchClassifier(path, CIGARETTE_CLASSES)
             self.smoking = SmokingStage(model, self.settings.smoking, verifier)
         self.heads: HeadStage | None = None
+        #: What the PPE model is asked for: the operating point, or the head stage's hints below it.
+        self.decode = self.settings.ppe
         if self.settings.head_model:
             classifier = HeadClassifier(modelfiles.resolve(self.settings.head_model, base))
             self.heads = HeadStage(classifier, self.settings.heads, self.settings.bands)
+            if self.settings.heads.hint < self.settings.ppe.conf:
+                self.decode = replace(self.settings.ppe, conf=self.settings.heads.hint)
         self.vests: VestStage | None = None
         if self.settings.vest_model:
             torso = PatchClassifier(modelfiles.resolve(self.settings.vest_model, base), VEST_CLASSES)
@@ -194,13 +198,15 @@ class Engine:
         batch = self._detect_ppe(frames, greys)
         share = {k: v / max(len(frames), 1) for k, v in batch.timings_ms.items()}
         scenes = []
-        for frame, grey, det in zip(frames, greys, batch.detections, strict=True):
+        for frame, grey, found in zip(frames, greys, batch.detections, strict=True):
             timer = StageTimer()
             timer.merge(share)
             with timer.stage("association"):
+                det, hints = self._split_hints(found)
                 people = associate(det, self.settings.bands)
             if self.heads is not None:
-                timer.merge(self.heads.check(frame, people))
+                # At night the weak boxes cost precision on the valid splits (models/README.md, head-cls).
+                timer.merge(self.heads.check(frame, people, None if grey else hints))
             if self.vests is not None:
                 timer.merge(self.vests.check(frame, people, grey=grey))
             scene = Scene(detections=det, people=people, timings_ms=timer.ms)
@@ -208,6 +214,18 @@ class Engine:
                 self.check_smoking(frame, scene)
             scenes.append(scene)
         return scenes
+
+    def _split_hints(self, found: sv.Detections) -> tuple[sv.Detections, np.ndarray]:
+        """The PPE model's boxes at the operating point, and the ``no_helmet`` boxes below it (the head
+        stage's hints). Greedy NMS drops a box only for a stronger one, so the boxes kept are those the
+        operating point alone would have given."""
+        if self.decode.conf >= self.settings.ppe.conf:
+            return found, np.empty((0, 4))
+        assert found.confidence is not None
+        sure = found.confidence > self.settings.ppe.conf  # the decoder keeps scores above conf
+        names = found.data.get(CLASS_NAME, np.empty(0, dtype=object))
+        hints = found.xyxy[~sure & (names == "no_helmet")]
+        return subset(found, sure), hints
 
     def ppe_model_for(self, frame: np.ndarray, grey: bool | None = None) -> DetectorBackend:
         """The PPE model that looks at ``frame``: the night model on a frame without colour (when there
@@ -236,11 +254,11 @@ class Engine:
             groups.setdefault(id(model), (model, []))[1].append(i)
         if len(groups) == 1:
             model, _ = next(iter(groups.values()))
-            return model.detect(frames, self.settings.ppe)
+            return model.detect(frames, self.decode)
         detections: list[sv.Detections | None] = [None] * len(frames)
         timings: dict[str, float] = {}
         for model, indices in groups.values():
-            batch = model.detect([frames[i] for i in indices], self.settings.ppe)
+            batch = model.detect([frames[i] for i in indices], self.decode)
             for i, det in zip(indices, batch.detections, strict=True):
                 detections[i] = det
             for key, ms in batch.timings_ms.items():

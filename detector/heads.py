@@ -12,6 +12,12 @@ rarely takes a hard hat for either, so a low ``helmet`` guards precision better 
 The detector's own decisions stand: overruling its bare heads with the classifier's ``helmet`` was tried
 on the valid splits and gained nothing (see ``models/README.md``).
 
+The detector's doubts count too: a ``no_helmet`` box it found with a confidence from ``hint`` up to the
+operating point (too low to decide alone) is a *hint*. A person left ``unknown`` with a hint in their
+head band is flagged when the classifier gives ``helmet`` at most ``max_helmet``: the two weak signals
+agree where neither alone would do. The engine passes no hints on frames without colour (a camera's
+infrared mode): there, on the valid splits, they raised false alarms more than they found bare heads.
+
 People inferred from a lone head box and heads smaller than ``min_px`` are left as they are.
 """
 
@@ -26,7 +32,7 @@ import supervision as sv
 from detector import modelfiles
 from detector.backends.onnx_runtime import parse_names
 from detector.head_crops import crop_squares, head_squares, to_input
-from detector.ppe import Bands
+from detector.ppe import Bands, assign, band_boxes
 from detector.timing import StageTimer
 from detector.types import HELMET, INFERRED, Attr
 
@@ -35,6 +41,8 @@ from detector.types import HELMET, INFERRED, Attr
 HEAD_BARE_SCORE = "head_bare_score"
 #: Data key on people: the classifier's ``helmet`` probability (``nan`` where it did not look).
 HEAD_HELMET_SCORE = "head_helmet_score"
+#: Data key on people: whether a ``no_helmet`` box below the operating point lies in their head band.
+HEAD_HINT = "head_hint"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +54,14 @@ class HeadParams:
             (above 1: never).
         max_helmet: largest ``helmet`` probability that still lets the person be flagged.
         min_px: head crops smaller than this (side, in frame pixels) are not classified.
+        hint: lowest confidence of a ``no_helmet`` box that counts as a hint (at or above the PPE model's
+            operating point: no hints).
     """
 
     flag: float = 0.35
     max_helmet: float = 0.2
     min_px: int = 24
+    hint: float = 0.15
 
 
 class HeadClassifier:
@@ -103,8 +114,16 @@ class HeadStage:
         self.params = params or HeadParams()
         self.bands = bands or Bands()
 
-    def check(self, frame: np.ndarray, people: sv.Detections) -> dict[str, float]:
+    def check(
+        self, frame: np.ndarray, people: sv.Detections, hints: np.ndarray | None = None
+    ) -> dict[str, float]:
         """Classify the heads of ``people`` in ``frame`` and revise their ``helmet`` in place.
+
+        Args:
+            frame: the BGR frame.
+            people: its people, as :func:`detector.ppe.associate` left them.
+            hints: ``no_helmet`` boxes ``[K, 4]`` the PPE model found below its operating point (at
+                ``params.hint`` or more), or ``None``.
 
         Returns:
             The stage's timings (``heads``).
@@ -113,6 +132,11 @@ class HeadStage:
         with timer.stage("heads"):
             scores = np.full(len(people), np.nan, np.float32)
             helmets = np.full(len(people), np.nan, np.float32)
+            hinted = np.zeros(len(people), bool)
+            if len(people) and hints is not None and len(hints):
+                bands = band_boxes(people.xyxy, self.bands.head, self.bands.side_margin)
+                owner = assign(hints, bands, self.bands.min_cover)
+                hinted[owner[owner >= 0]] = True
             if len(people):
                 squares = head_squares(people.xyxy, self.bands)
                 side = squares[:, 2] - squares[:, 0]
@@ -127,8 +151,9 @@ class HeadStage:
                     helmet = probs[:, self.classifier.index["helmet"]]
                     scores[chosen] = bare
                     helmets[chosen] = helmet
-                    flag = (bare >= self.params.flag) & (helmet <= self.params.max_helmet)
+                    flag = ((bare >= self.params.flag) | hinted[chosen]) & (helmet <= self.params.max_helmet)
                     people.data[HELMET][chosen[flag]] = Attr.NO.value
             people.data[HEAD_BARE_SCORE] = scores
             people.data[HEAD_HELMET_SCORE] = helmets
+            people.data[HEAD_HINT] = hinted
         return timer.ms

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from detector.evaluation.alarms import KINDS, KindCounts, Scored, score_image
-from detector.heads import HEAD_BARE_SCORE, HEAD_HELMET_SCORE
+from detector.heads import HEAD_BARE_SCORE, HEAD_HELMET_SCORE, HEAD_HINT
 from detector.kinds import Violation
 from detector.ppe import Bands
 from detector.types import HELMET, VEST, Attr
@@ -25,7 +25,8 @@ from detector.vests import VEST_BARE_SCORE, VEST_SCORE
 @dataclass(frozen=True, slots=True)
 class StageRule:
     """One rule of a grid: flag an undecided person when the stage's violation probability is at least
-    ``flag`` and its compliant probability at most ``max_yes``."""
+    ``flag`` (or the detector left a hint of the violation there) and its compliant probability at most
+    ``max_yes``."""
 
     flag: float
     max_yes: float
@@ -39,10 +40,11 @@ class StageKeys:
     bare: str
     yes: str
     kind: Violation
+    hint: str | None = None
 
 
 VESTS = StageKeys(VEST, VEST_BARE_SCORE, VEST_SCORE, Violation.NO_VEST)
-HEADS = StageKeys(HELMET, HEAD_BARE_SCORE, HEAD_HELMET_SCORE, Violation.NO_HELMET)
+HEADS = StageKeys(HELMET, HEAD_BARE_SCORE, HEAD_HELMET_SCORE, Violation.NO_HELMET, HEAD_HINT)
 
 
 def apply_rule(photos: list[Scored], rule: StageRule, keys: StageKeys = VESTS) -> list[Scored]:
@@ -64,8 +66,10 @@ def apply_rule(photos: list[Scored], rule: StageRule, keys: StageKeys = VESTS) -
         nan = np.full(len(people), np.nan)
         bare = np.asarray(people.data.get(keys.bare, nan), np.float64)
         yes = np.asarray(people.data.get(keys.yes, nan), np.float64)
+        no_hint = np.zeros(len(people), bool)
+        hint = np.asarray(people.data.get(keys.hint, no_hint) if keys.hint else no_hint, bool)
         with np.errstate(invalid="ignore"):
-            flag = (value == Attr.UNKNOWN.value) & (bare >= rule.flag) & (yes <= rule.max_yes)
+            flag = (value == Attr.UNKNOWN.value) & ((bare >= rule.flag) | hint) & (yes <= rule.max_yes)
         value[flag] = Attr.NO.value
         revised.data[keys.attribute] = value
         out.append((revised, xyxy, names))

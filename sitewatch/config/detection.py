@@ -72,7 +72,7 @@ SMOKING = same_keys(
     "min_crop_px",
     internal=frozenset({"upper_body", "side_margin"}),  # crop shape
 )
-HEADS = same_keys(HeadParams, "flag", "max_helmet", "min_px")
+HEADS = same_keys(HeadParams, "flag", "max_helmet", "min_px", "hint")
 VESTS = same_keys(VestParams, "flag", "max_vest", "min_px", "skip_grey")
 SMOKING_SCHEDULE = Link(SmokingScheduler, {"recheck_s": "recheck_s", "max_crops_per_frame": "max_per_frame"})
 FACE = same_keys(
@@ -274,6 +274,14 @@ class HeadsConfig(Strict):
     )
     min_px: int = HEADS.field(
         "min_px", ge=8, le=1024, description="Skip heads whose crop is smaller (pixels)."
+    )
+    hint: float = HEADS.field(
+        "hint",
+        gt=0.0,
+        le=1.0,
+        description="A no_helmet box the PPE model finds with at least this confidence, under detect.conf, "
+        "flags the person whose head band holds it when the classifier gives helmet at most max_helmet "
+        "(at or above detect.conf: no hints).",
     )
 
 

@@ -129,7 +129,7 @@ def test_wide_frames_go_through_the_wide_export_of_the_same_weights(engine: Engi
         top = (h - w * 9 // 16) // 2
         frame = np.ascontiguousarray(photo[top : top + w * 9 // 16])
         wide_det = engine._detect_ppe([frame]).detections[0]
-        direct = engine.ppe_wide.detect([frame], engine.settings.ppe).detections[0]
+        direct = engine.ppe_wide.detect([frame], engine.decode).detections[0]
         np.testing.assert_allclose(wide_det.xyxy, direct.xyxy)  # it was the wide model that ran
         square_people = square.detect([frame], smoking=False)[0].detections
         square_people = square_people[square_people.class_id == 0]
@@ -175,7 +175,7 @@ def test_frames_without_colour_go_to_the_night_model(engine: Engine) -> None:
     assert [engine.ppe_model_for(f) for f in frames] == expected
     batch = engine._detect_ppe(frames).detections
     for frame, model, det in zip(frames, expected, batch, strict=True):
-        alone = model.detect([frame], engine.settings.ppe).detections[0]
+        alone = model.detect([frame], engine.decode).detections[0]
         np.testing.assert_allclose(det.xyxy, alone.xyxy, atol=1e-3)
         assert det.class_id.tolist() == alone.class_id.tolist()
 

@@ -14,7 +14,7 @@ import pytest
 
 from detector.engine import Engine, EngineSettings
 from detector.head_crops import crop_squares, head_squares
-from detector.heads import HEAD_BARE_SCORE, HeadClassifier, HeadParams, HeadStage
+from detector.heads import HEAD_BARE_SCORE, HEAD_HINT, HeadClassifier, HeadParams, HeadStage
 from detector.modelfiles import ModelFileError, resolve
 from detector.ppe import Bands, associate
 from detector.training.dataset import read_labels
@@ -118,6 +118,48 @@ def test_the_rule(
     assert people.data[HELMET].tolist() == [after]
     assert stand_in.looked == looked
     assert "heads" in timings
+
+
+#: The head of the person of :func:`_people` (box 10..76 × 10..210: head band y -20..80).
+HEAD = np.array([[30.0, 12.0, 56.0, 40.0]])
+ELSEWHERE = np.array([[300.0, 300.0, 330.0, 330.0]])
+
+
+@pytest.mark.parametrize(
+    ("probs", "hints", "after", "hinted"),
+    [
+        ((0.02, 0.20, 0.78), HEAD, "no", True),  # a weak bare head box and no hard hat: flagged
+        ((0.02, 0.20, 0.78), None, "unknown", False),  # the same classifier alone: too unsure
+        ((0.02, 0.20, 0.78), ELSEWHERE, "unknown", False),  # a hint in nobody's head band
+        ((0.40, 0.50, 0.10), HEAD, "unknown", True),  # the classifier sees a hard hat: the hint loses
+    ],
+)
+def test_a_weak_bare_head_box_is_a_hint(
+    probs: tuple[float, float, float], hints: np.ndarray | None, after: str, hinted: bool
+) -> None:
+    stage = HeadStage(FixedClassifier(probs), HeadParams(flag=0.35, max_helmet=0.2))  # type: ignore[arg-type]
+    people = _people("unknown")
+    stage.check(np.zeros((400, 400, 3), np.uint8), people, hints)
+    assert people.data[HELMET].tolist() == [after]
+    assert people.data[HEAD_HINT].tolist() == [hinted]
+
+
+def test_hints_change_no_box_the_engine_reports() -> None:
+    """The PPE model runs at the hint's confidence; what the engine keeps and reports is what the operating
+    point alone gives (regression guard on the NMS argument in ``Engine._split_hints``)."""
+    off = Engine(EngineSettings(smoking_model=None, heads=HeadParams(hint=1.0)))
+    on = Engine(EngineSettings(smoking_model=None, heads=HeadParams(hint=0.05)))
+    assert off.decode.conf == off.settings.ppe.conf and on.decode.conf == 0.05
+    hinted = 0
+    for photo in PHOTOS:
+        frame = cv2.imread(str(photo))
+        a, b = off.detect([frame], smoking=False)[0], on.detect([frame], smoking=False)[0]
+        np.testing.assert_allclose(a.detections.xyxy, b.detections.xyxy, atol=1e-3)
+        assert a.detections.class_id.tolist() == b.detections.class_id.tolist()
+        np.testing.assert_allclose(a.people.xyxy, b.people.xyxy, atol=1e-3)
+        hinted += int(b.people.data[HEAD_HINT].sum())
+        assert not a.people.data[HEAD_HINT].any()
+    assert hinted > 0  # the photos do hold weak bare head boxes, so the comparison means something
 
 
 def test_a_model_that_is_not_a_head_classifier_is_refused() -> None:
