@@ -157,7 +157,7 @@ def _eval_smoking_rules(args: argparse.Namespace) -> int:
         split_proposals(engine, args.dataset / "hhw", "val", floor, None),
     ]
     confs = [round(float(c), 2) for c in np.arange(floor, 0.71, 0.05)]
-    verifies = [0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9] if settings.cigarette_model else [0.0]
+    verifies = [0.0, 0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95] if settings.cigarette_model else [0.0]
     rows = rule_rows(splits, confs, verifies)
     if args.json:
         for row in rows:
