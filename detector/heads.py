@@ -16,7 +16,7 @@ The detector's doubts count too: a ``no_helmet`` box it found with a confidence 
 operating point (too low to decide alone) is a *hint*. A person left ``unknown`` with a hint in their
 head band is flagged when the classifier gives ``helmet`` at most ``max_helmet``: the two weak signals
 agree where neither alone would do. The engine passes no hints on frames without colour (a camera's
-infrared mode): there, on the valid splits, they raised false alarms more than they found bare heads.
+infrared mode): there, on the valid splits, they made more photos alarm and fewer flagged people right.
 
 People inferred from a lone head box and heads smaller than ``min_px`` are left as they are.
 """
