@@ -162,6 +162,19 @@ def test_hints_change_no_box_the_engine_reports() -> None:
     assert hinted > 0  # the photos do hold weak bare head boxes, so the comparison means something
 
 
+def test_frames_without_colour_get_no_hints() -> None:
+    """On infrared-like (grey) frames the PPE model still finds weak bare heads, but the engine gives the
+    head stage none of them: at night the hints cost precision on the valid splits."""
+    engine = Engine(EngineSettings(smoking_model=None, heads=HeadParams(hint=0.05)))
+    weak = 0
+    for photo in PHOTOS:
+        grey = cv2.cvtColor(cv2.cvtColor(cv2.imread(str(photo)), cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+        _, hints = engine._split_hints(engine._detect_ppe([grey]).detections[0])
+        weak += len(hints)
+        assert not engine.detect([grey], smoking=False)[0].people.data[HEAD_HINT].any()
+    assert weak > 0  # there were weak boxes to leave out, so the check above means something
+
+
 def test_a_model_that_is_not_a_head_classifier_is_refused() -> None:
     with pytest.raises(ModelFileError, match=r"smoking-yolo26n\.onnx is not a head classifier"):
         HeadClassifier(resolve("smoking"))
