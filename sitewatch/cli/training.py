@@ -175,6 +175,8 @@ def cmd_data(args: argparse.Namespace) -> int:
         return _data_vests(args)
     if args.set == "cigarettes":
         return _data_cigarettes(args)
+    if args.set == "smoking-crops":
+        return _data_smoking_crops(args)
     if args.set == "ppe":
         device = args.device
         people = ultralytics_labeler(args.people_model, classes={0: 0}, conf=0.4, device=device)
@@ -191,7 +193,7 @@ def cmd_data(args: argparse.Namespace) -> int:
             vest_labeler=vests,
             unstretch_share=args.unstretch_share,
             stretch_share=args.stretch_share,
-            night_share=args.night_share,
+            night_share=args.night_share or 0.0,
         )
     else:
         if args.cigarettes is None:
@@ -278,6 +280,52 @@ def _data_vests(args: argparse.Namespace) -> int:
     print(format_table(["patches", "count"], rows))
     print(
         f"written to {args.out} (train with: sitewatch train --task vests --data {args.out} --name vest-cls)"
+    )
+    return EXIT_OK
+
+
+def _data_smoking_crops(args: argparse.Namespace) -> int:
+    """``sitewatch data smoking-crops``: the smoking stage's head-and-shoulders crops of the people the
+    shipped PPE model finds in smoking/ (hand labels), ppe/ and hhw/ (background), as a YOLO set for
+    fine-tuning the cigarette detector (``sitewatch train --model smoking --imgsz 416``)."""
+    import shutil
+    from dataclasses import replace
+
+    import numpy as np
+
+    from detector.engine import Engine, EngineSettings
+    from detector.smoking import SmokingParams
+    from detector.training.smokingcrops import build_smoking_crops
+    from detector.types import CLASS_NAME, PERSON
+
+    engine = Engine(
+        EngineSettings(ppe_model=args.people_model_onnx, smoking_model=None, head_model=None, vest_model=None)
+    )
+    people_params = replace(engine.settings.ppe, conf=0.25)  # the doubtful people too, as for the verifier
+
+    def find_people(image: np.ndarray) -> np.ndarray:
+        found = engine.ppe.detect([image], people_params).detections[0]
+        return np.asarray(found.xyxy[np.asarray(found.data[CLASS_NAME]) == PERSON])
+
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    rows = []
+    for split in ("val", "train"):
+        counts = build_smoking_crops(
+            [(args.sources / name, split) for name in ("smoking", "ppe", "hhw")],
+            find_people,
+            args.out,
+            params=SmokingParams(),
+            photos={"hhw": args.teacher_photos if split == "train" else args.teacher_photos // 4},
+            # Valid keeps every building-site crop: the false proposals are what the epoch is chosen on.
+            negatives_every=3 if split == "train" else 1,
+            night_share=0.25 if args.night_share is None else args.night_share,
+        )
+        rows += [[k, v] for k, v in sorted(counts.images.items())]
+    print(format_table(["images", "count"], rows))
+    print(
+        f"written to {args.out} (train with: sitewatch train --model smoking --data {args.out} --imgsz 416 "
+        "--name smoking-crops)"
     )
     return EXIT_OK
 
@@ -416,7 +464,7 @@ def add_parsers(sub: Subparsers) -> None:
     p.set_defaults(func=cmd_quantize)
 
     p = sub.add_parser("data", help="rebuild a training set from its sources (train extra for ppe)")
-    p.add_argument("set", choices=["ppe", "smoking", "heads", "vests", "cigarettes"])
+    p.add_argument("set", choices=["ppe", "smoking", "smoking-crops", "heads", "vests", "cigarettes"])
     p.add_argument("--out", type=Path, required=True, help="folder to (re)create")
     p.add_argument(
         "--sources", type=Path, default=Path("../shared/datasets"), help="folder holding ppe/, hhw/, smoking/"
@@ -436,8 +484,9 @@ def add_parsers(sub: Subparsers) -> None:
     p.add_argument(
         "--night-share",
         type=float,
-        default=0.0,
-        help="ppe: share of training photos made infrared-like at random, for night frames (0)",
+        default=None,
+        help="ppe, smoking-crops: share of training photos (crops) made infrared-like at random, for night "
+        "frames (ppe: 0; smoking-crops: 0.25 when not given)",
     )
     p.add_argument(
         "--people-model-onnx",
@@ -454,7 +503,7 @@ def add_parsers(sub: Subparsers) -> None:
         "--teacher-photos",
         type=int,
         default=600,
-        help="vests, cigarettes: hhw train photos used (a quarter from valid)",
+        help="vests, cigarettes, smoking-crops: hhw train photos used (a quarter from valid)",
     )
     p.add_argument("--cigarettes", type=Path, help="smoking: the cigarettev6 export (datasetrokok15)")
     p.add_argument("--device", help="pseudo-labelling device: cpu, 0... (default: a GPU when there is one)")
