@@ -52,7 +52,7 @@ class SmokingParams:
 
     conf: float = 0.55
     propose: float = 0.15
-    verify: float = 0.8
+    verify: float = 0.3
     upper_body: tuple[float, float] = (-0.05, 0.55)
     side_margin: float = 0.15
     min_crop_px: int = 48
