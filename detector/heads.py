@@ -58,8 +58,8 @@ class HeadParams:
             operating point: no hints).
     """
 
-    flag: float = 0.35
-    max_helmet: float = 0.2
+    flag: float = 0.45
+    max_helmet: float = 0.5
     min_px: int = 24
     hint: float = 0.15
 

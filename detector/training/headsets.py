@@ -32,8 +32,10 @@ logger = logging.getLogger(__name__)
 
 #: The head classifier's classes, in output order.
 HEAD_CLASSES: tuple[str, ...] = ("helmet", "no_helmet", "none")
-#: Patch side stored in a set, and the margin kept around the crop for jitter (the model sees the centre).
-STORED_SIZE = 80
+#: Patch side stored in a set, and the margin kept around the crop for jitter (the model sees the centre):
+#: 150 keeps the centre at 120 px, more than the pretrained classifier's 96 px input, so training does not
+#: enlarge its patches (80 px, the size before 2026-12-03, served the 64 px classifiers).
+STORED_SIZE = 150
 STORED_CONTEXT = 1.25
 
 #: Finds people in a BGR photo: boxes ``[P, 4]`` in pixels.
