@@ -1,7 +1,8 @@
 """The smoking stage: the cigarette detector on upper-body crops of people, and a verifier of what it finds.
 
 The cigarette model was trained on close-ups, so it runs on a square crop around each person's head and
-shoulders rather than on the whole frame. Each cigarette it proposes at ``conf`` or more is, when the
+shoulders rather than on the whole frame; it is fine-tuned on exactly those crops
+(:mod:`detector.training.smokingcrops`). Each cigarette it proposes at ``conf`` or more is, when the
 stage has a verifier, looked at again: a small classifier (:class:`detector.vests.PatchClassifier`, a
 pretrained YOLOv8n backbone, ``detector/training/stage_train.py``) on a patch around the proposal
 (:func:`proposal_squares`: the cigarette with the mouth or the fingers beside it) says ``cigarette`` or
