@@ -60,8 +60,9 @@ def crop_rows(
     ``crop``, clipped to it.
 
     Example:
-        >>> crop_rows(np.array([[10.0, 10.0, 30.0, 20.0], [90.0, 0.0, 130.0, 10.0]]), (0, 0, 100, 100))
-        array([[0.  , 0.2 , 0.15, 0.2 , 0.1 ]])
+        >>> truth = np.array([[10.0, 10.0, 30.0, 20.0], [90.0, 0.0, 130.0, 10.0]])
+        >>> crop_rows(truth, (0, 0, 100, 100)).round(3).tolist()
+        [[0.0, 0.2, 0.15, 0.2, 0.1]]
     """
     truth = np.asarray(truth, np.float64).reshape(-1, 4)
     x1, y1, x2, y2 = (float(v) for v in crop)
