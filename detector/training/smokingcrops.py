@@ -67,15 +67,7 @@ def crop_rows(
     truth = np.asarray(truth, np.float64).reshape(-1, 4)
     x1, y1, x2, y2 = (float(v) for v in crop)
     cw, ch = x2 - x1, y2 - y1
-    clipped = np.stack(
-        [
-            np.clip(truth[:, 0], x1, x2),
-            np.clip(truth[:, 1], y1, y2),
-            np.clip(truth[:, 2], x1, x2),
-            np.clip(truth[:, 3], y1, y2),
-        ],
-        axis=1,
-    )
+    clipped = np.clip(truth, [x1, y1, x1, y1], [x2, y2, x2, y2])
     area = (truth[:, 2] - truth[:, 0]) * (truth[:, 3] - truth[:, 1])
     inside = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
     kept = clipped[(area > 0) & (inside >= min_inside * area)]

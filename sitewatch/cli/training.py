@@ -11,6 +11,11 @@ from sitewatch.cli.common import EXIT_OK, EXIT_USAGE, logger
 from sitewatch.tables import format_table
 
 if TYPE_CHECKING:  # annotations only: commands import the detector when they run
+    from collections.abc import Callable
+
+    import numpy as np
+
+    from detector.engine import Engine
     from sitewatch.cli.common import Subparsers
 
 
@@ -214,26 +219,34 @@ def cmd_data(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _data_heads(args: argparse.Namespace) -> int:
-    """``sitewatch data heads``: head patches of the people the shipped PPE model finds in the train and
-    valid splits of ppe/ and hhw/."""
+def _people_finder(engine: Engine) -> Callable[[np.ndarray], np.ndarray]:
+    """The people ``[P, 4]`` that ``engine``'s PPE model finds in a BGR photo at confidence 0.25: lower than
+    the product's operating point, so that the stages' training sets also hold the doubtful people."""
     from dataclasses import replace
 
     import numpy as np
 
-    from detector.engine import Engine, EngineSettings
-    from detector.training.headsets import build_heads
     from detector.types import CLASS_NAME, PERSON
 
-    engine = Engine(
-        EngineSettings(ppe_model=args.people_model_onnx, smoking_model=None, head_model=None, vest_model=None)
-    )
-    # A lower threshold than the product's, so that the classifier also learns from the doubtful people.
     params = replace(engine.settings.ppe, conf=0.25)
 
     def find_people(image: np.ndarray) -> np.ndarray:
         found = engine.ppe.detect([image], params).detections[0]
-        return np.asarray(found.xyxy[found.data[CLASS_NAME] == PERSON])
+        return np.asarray(found.xyxy[np.asarray(found.data[CLASS_NAME]) == PERSON])
+
+    return find_people
+
+
+def _data_heads(args: argparse.Namespace) -> int:
+    """``sitewatch data heads``: head patches of the people the shipped PPE model finds in the train and
+    valid splits of ppe/ and hhw/."""
+    from detector.engine import Engine, EngineSettings
+    from detector.training.headsets import build_heads
+
+    engine = Engine(
+        EngineSettings(ppe_model=args.people_model_onnx, smoking_model=None, head_model=None, vest_model=None)
+    )
+    find_people = _people_finder(engine)
 
     rows = []
     for split in ("val", "train"):
@@ -290,24 +303,14 @@ def _data_smoking_crops(args: argparse.Namespace) -> int:
     shipped PPE model finds in smoking/ (hand labels), ppe/ and hhw/ (background), as a YOLO set for
     fine-tuning the cigarette detector (``sitewatch train --model smoking --imgsz 416``)."""
     import shutil
-    from dataclasses import replace
-
-    import numpy as np
 
     from detector.engine import Engine, EngineSettings
-    from detector.smoking import SmokingParams
     from detector.training.smokingcrops import build_smoking_crops
-    from detector.types import CLASS_NAME, PERSON
 
     engine = Engine(
         EngineSettings(ppe_model=args.people_model_onnx, smoking_model=None, head_model=None, vest_model=None)
     )
-    people_params = replace(engine.settings.ppe, conf=0.25)  # the doubtful people too, as for the verifier
-
-    def find_people(image: np.ndarray) -> np.ndarray:
-        found = engine.ppe.detect([image], people_params).detections[0]
-        return np.asarray(found.xyxy[np.asarray(found.data[CLASS_NAME]) == PERSON])
-
+    find_people = _people_finder(engine)
     if args.out.exists():
         shutil.rmtree(args.out)
     rows = []
@@ -316,7 +319,7 @@ def _data_smoking_crops(args: argparse.Namespace) -> int:
             [(args.sources / name, split) for name in ("smoking", "ppe", "hhw")],
             find_people,
             args.out,
-            params=SmokingParams(),
+            params=engine.settings.smoking,
             photos={"hhw": args.teacher_photos if split == "train" else args.teacher_photos // 4},
             # Valid keeps every building-site crop: the false proposals are what the epoch is chosen on.
             negatives_every=3 if split == "train" else 1,
@@ -335,25 +338,18 @@ def _data_cigarettes(args: argparse.Namespace) -> int:
     """``sitewatch data cigarettes``: patches of the cigarettes the shipped cigarette model proposes on the
     people the shipped PPE model finds, in the train and valid splits of smoking/ (hand labels) and of ppe/
     and hhw/ (building sites: every proposal is a false one)."""
-    from dataclasses import replace
-
     import numpy as np
 
     from detector.decode import DecodeParams
     from detector.engine import Engine, EngineSettings
     from detector.smoking import CIGARETTE_CLASSES
     from detector.training.cigarettesets import build_cigarettes
-    from detector.types import CLASS_NAME, PERSON
 
     engine = Engine(EngineSettings(ppe_model=args.people_model_onnx, head_model=None, vest_model=None))
     assert engine.smoking is not None
-    people_params = replace(engine.settings.ppe, conf=0.25)  # the doubtful people too, as for torsos
+    find_people = _people_finder(engine)
     propose_params = DecodeParams(conf=args.propose_conf, iou=0.5, max_det=10)
     stage = engine.smoking
-
-    def find_people(image: np.ndarray) -> np.ndarray:
-        found = engine.ppe.detect([image], people_params).detections[0]
-        return np.asarray(found.xyxy[np.asarray(found.data[CLASS_NAME]) == PERSON])
 
     def propose(crops: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
         result = stage.model.detect(crops, propose_params)
