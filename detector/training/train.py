@@ -150,8 +150,12 @@ def train(
             logger.info("resuming %s from %s", name, last)
             YOLO(str(last)).train(resume=True)
         else:
+            # A resumed run reads the data.yaml its checkpoint names, so a kept run keeps it beside
+            # the checkpoints: a temporary copy is gone once Ctrl-C has unwound this block.
+            spec_dir = run if run_dir is not None else Path(tmp)
+            spec_dir.mkdir(parents=True, exist_ok=True)
             YOLO(str(base)).train(
-                data=str(_absolute_data_yaml(data_yaml, Path(tmp))),
+                data=str(_absolute_data_yaml(data_yaml, spec_dir)),
                 epochs=epochs,
                 imgsz=imgsz,
                 batch=batch,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -75,7 +76,10 @@ train(data=data, base=resolve("ppe.pt"), out_dir=out, name="tiny", epochs=5, img
 
 @pytest.mark.slow
 def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
-    """A long CPU run killed after its first epoch goes on from there when started again."""
+    """A long CPU run stopped with Ctrl-C after its first epoch goes on from there when started again.
+
+    Regression: the run's data.yaml lived in a temporary folder that Ctrl-C removed, so the resume failed.
+    """
     data = tmp_path / "ppe"
     shutil.copytree(DATA / "ppe", data)
     out, run = tmp_path / "models", tmp_path / "run"
@@ -87,8 +91,12 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path: Path) -> 
             time.sleep(0.1)
         time.sleep(0.5)  # let the first save finish writing
     finally:
-        child.kill()
-        child.wait()
+        child.send_signal(signal.SIGINT)  # what a person at the terminal does
+        try:
+            child.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
     assert last.is_file() and _unfinished(last), "the child should have been stopped mid-run"
     assert not (out / "tiny.onnx").exists()
     done = int(torch.load(last, map_location="cpu", weights_only=False)["epoch"]) + 1
