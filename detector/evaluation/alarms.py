@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -224,19 +225,29 @@ def score_photos(
 ) -> AlarmReport:
     """Score the people of :func:`run_photos` against the labels, for each kind the dataset labels
     (``names``: the dataset's class names), and smoking everywhere with ``smoking_everywhere``."""
-    present = {str(n) for _, _, ns in photos for n in ns}
     report = AlarmReport(dataset=dataset, conf=conf)
+    for spec in scored_kinds(photos, names, smoking_everywhere=smoking_everywhere):
+        counts = report.kinds.setdefault(spec.kind.value, KindCounts())
+        for people, xyxy, labelled_names in photos:
+            score_image(counts, spec, people, xyxy, labelled_names, bands)
+    return report
+
+
+def scored_kinds(
+    photos: list[Scored], names: set[str], *, smoking_everywhere: bool = False
+) -> list[KindSpec]:
+    """The kinds a dataset is scored for: those whose violation class it names (``names``) and labels,
+    violation or compliant, somewhere in ``photos``; smoking too with ``smoking_everywhere``."""
+    present = {str(n) for _, _, ns in photos for n in ns}
+    out = []
     for spec in KINDS:
         labelled_here = spec.violation_class in names and (
             spec.violation_class in present or (spec.compliant_class or "") in present
         )
         labelled_here |= smoking_everywhere and spec.kind is Violation.SMOKING
-        if not labelled_here:
-            continue
-        counts = report.kinds.setdefault(spec.kind.value, KindCounts())
-        for people, xyxy, labelled_names in photos:
-            score_image(counts, spec, people, xyxy, labelled_names, bands)
-    return report
+        if labelled_here:
+            out.append(spec)
+    return out
 
 
 def evaluate_alarms(
@@ -246,6 +257,7 @@ def evaluate_alarms(
     night: bool = False,
     progress: bool = True,
     smoking_everywhere: bool = False,
+    review: Path | None = None,
 ) -> AlarmReport:
     """Run ``engine`` over ``dataset`` and score its alarms (see the module's docstring).
 
@@ -257,17 +269,21 @@ def evaluate_alarms(
         progress: show a progress bar.
         smoking_everywhere: check everyone for smoking on a set that labels no cigarettes too, and count
             its smoking alarms as false ones.
+        review: a folder to write each kind's false alarms and misses into, drawn
+            (:func:`detector.evaluation.review.write_review`).
 
     Raises:
         ValueError: an image cannot be read.
     """
+    transform = infrared_like if night else None
     photos = run_photos(
-        engine,
-        dataset,
-        transform=infrared_like if night else None,
-        progress=progress,
-        smoking_everywhere=smoking_everywhere,
+        engine, dataset, transform=transform, progress=progress, smoking_everywhere=smoking_everywhere
     )
+    if review is not None:
+        from detector.evaluation.review import write_review  # it draws with the product's annotator
+
+        specs = scored_kinds(photos, set(dataset.names.values()), smoking_everywhere=smoking_everywhere)
+        write_review(review, paths=list(dataset), photos=photos, specs=specs, transform=transform)
     return score_photos(
         photos,
         set(dataset.names.values()),

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sitewatch.cli.common import EXIT_FAILED, EXIT_OK, config_or_default, logger
+from sitewatch.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, config_or_default, logger
 from sitewatch.tables import format_table
 
 if TYPE_CHECKING:  # annotations only: commands import the detector when they run
@@ -80,6 +80,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from detector.modelfiles import resolve
     from detector.training.dataset import YoloDataset
 
+    if args.review is not None and not args.alarms:
+        logger.error("--review writes the photos behind --alarms figures: add --alarms")
+        return EXIT_USAGE
     if args.events:
         return _eval_events(args)
     if args.smoking_rules:
@@ -179,6 +182,7 @@ def _eval_alarms(args: argparse.Namespace, dataset: YoloDataset) -> int:
         night=args.night,
         progress=not args.json,
         smoking_everywhere=args.smoking_everywhere,
+        review=args.review,
     )
     if args.json:
         print(json.dumps(report.to_json()))
@@ -208,6 +212,8 @@ def _eval_alarms(args: argparse.Namespace, dataset: YoloDataset) -> int:
             ]
         )
     print(format_table(headers, rows, digits=3))
+    if args.review is not None:
+        print(f"false alarms and misses drawn in {args.review} (listed in review.csv)")
     return EXIT_OK
 
 
@@ -280,6 +286,13 @@ def add_parsers(sub: Subparsers) -> None:
         action="store_true",
         help="with --alarms: score every photo through a fixed infrared-like transform (grey, contrast 0.8, "
         "noise of a fixed seed, JPEG 85)",
+    )
+    p.add_argument(
+        "--review",
+        type=Path,
+        metavar="DIR",
+        help="with --alarms: write each kind's false alarms and misses here, drawn, and list them in "
+        "review.csv",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
