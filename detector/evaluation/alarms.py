@@ -30,7 +30,7 @@ import numpy as np
 import supervision as sv
 from tqdm import tqdm
 
-from detector.engine import Engine
+from detector.engine import Engine, Scene
 from detector.ppe import Bands, band_boxes, coverage, violations
 from detector.training.dataset import YoloDataset, read_labels
 from detector.training.night import infrared_like
@@ -197,11 +197,31 @@ def run_photos(
     Raises:
         ValueError: an image cannot be read.
     """
+    scenes = run_scenes(
+        engine, dataset, transform=transform, progress=progress, smoking_everywhere=smoking_everywhere
+    )
+    return [(scene.people, xyxy, names) for scene, xyxy, names in scenes]
+
+
+def run_scenes(
+    engine: Engine,
+    dataset: YoloDataset,
+    *,
+    transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    progress: bool = True,
+    smoking_everywhere: bool = False,
+) -> list[tuple[Scene, np.ndarray, np.ndarray]]:
+    """:func:`run_photos` with the engine's whole scene of each photo (the cigarettes and PPE boxes too,
+    for drawing), in the order of ``dataset``.
+
+    Raises:
+        ValueError: an image cannot be read.
+    """
     # The cigarette check costs a model run per person; it is run only where cigarettes are labelled,
     # unless its false alarms elsewhere are asked for.
     labelled = "cigarette" in set(dataset.names.values())
     smoking = engine.smoking is not None and (labelled or smoking_everywhere)
-    out: list[Scored] = []
+    out: list[tuple[Scene, np.ndarray, np.ndarray]] = []
     for path in tqdm(dataset, desc=f"alarms {dataset.root.name}", unit="img", disable=not progress):
         image = cv2.imread(str(path))
         if image is None:
@@ -210,7 +230,7 @@ def run_photos(
         labelled_names = np.array([dataset.names.get(int(c), "") for c in cls], dtype=object)
         if transform is not None:
             image = transform(image)
-        out.append((engine.detect([image], smoking=smoking)[0].people, xyxy, labelled_names))
+        out.append((engine.detect([image], smoking=smoking)[0], xyxy, labelled_names))
     return out
 
 
@@ -276,14 +296,22 @@ def evaluate_alarms(
         ValueError: an image cannot be read.
     """
     transform = infrared_like if night else None
-    photos = run_photos(
+    scenes = run_scenes(
         engine, dataset, transform=transform, progress=progress, smoking_everywhere=smoking_everywhere
     )
+    photos = [(scene.people, xyxy, names) for scene, xyxy, names in scenes]
     if review is not None:
         from detector.evaluation.review import write_review  # it draws with the product's annotator
 
         specs = scored_kinds(photos, set(dataset.names.values()), smoking_everywhere=smoking_everywhere)
-        write_review(review, paths=list(dataset), photos=photos, specs=specs, transform=transform)
+        write_review(
+            review,
+            paths=list(dataset),
+            photos=photos,
+            specs=specs,
+            transform=transform,
+            scenes=[scene for scene, _, _ in scenes],
+        )
     return score_photos(
         photos,
         set(dataset.names.values()),

@@ -88,6 +88,7 @@ def write_review(
     specs: Sequence[KindSpec],
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
     annotator: SceneAnnotator | None = None,
+    scenes: Sequence[Scene] | None = None,
 ) -> list[Outcome]:
     """Write the photos ``specs`` got wrong into ``out_dir/<kind>/<outcome>/`` and list them in
     ``out_dir/review.csv`` (kind, outcome, photo, written file); return what was written.
@@ -100,12 +101,16 @@ def write_review(
         transform: what the photos went through before the engine (the infrared-like transform), so the
             drawing shows what the engine saw.
         annotator: how people are drawn (the product's own labels, in Chinese by default).
+        scenes: the engine's scenes of the photos (:func:`detector.evaluation.alarms.run_scenes`), to draw
+            the boxes the verdicts came from too (a proposed cigarette, a hard hat); without them only the
+            people are drawn.
 
     Raises:
         ValueError: ``paths`` and ``photos`` differ in length, or a photo cannot be read.
     """
-    if len(paths) != len(photos):
-        raise ValueError(f"{len(paths)} photo files for {len(photos)} scored photos")
+    if len(paths) != len(photos) or (scenes is not None and len(scenes) != len(photos)):
+        scenes_note = "" if scenes is None else f" and {len(scenes)} scenes"
+        raise ValueError(f"{len(paths)} photo files{scenes_note} for {len(photos)} scored photos")
     annotator = annotator or SceneAnnotator()
     by_kind = {spec.kind.value: spec for spec in specs}
     outcomes = photo_outcomes(photos, specs)
@@ -119,8 +124,11 @@ def write_review(
         if transform is not None:
             image = transform(image)
         people, xyxy, names = photos[outcome.index]
-        # The people carry their class name, so they stand in for the scene's boxes: no items are drawn.
-        canvas = annotator.annotate(image, Scene(detections=people, people=people, timings_ms={}))
+        if scenes is not None:
+            scene = scenes[outcome.index]
+        else:  # the people carry their class name, so they stand in for the scene's boxes: no items drawn
+            scene = Scene(detections=people, people=people, timings_ms={})
+        canvas = annotator.annotate(image, scene)
         _draw_labels(canvas, by_kind[outcome.kind], xyxy, names)
         target = out_dir / outcome.kind / outcome.outcome / f"{path.stem}.jpg"
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import supervision as sv
 
+from detector.engine import Scene
 from detector.evaluation.alarms import KINDS, Scored
 from detector.evaluation.review import FALSE_ALARM, MISSED, photo_outcomes, write_review
 from detector.ppe import associate
@@ -121,3 +122,28 @@ def test_review_without_alarms_is_refused(tmp_path: Path) -> None:
     )
     assert done.returncode == 2 and "--alarms" in done.stderr
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("with_scenes", [True, False])
+def test_the_boxes_behind_a_verdict_are_drawn_when_the_scenes_are_given(
+    tmp_path: Path, with_scenes: bool
+) -> None:
+    """A smoking false alarm is looked into by where the cigarette was proposed: the scene's own boxes."""
+    path = tmp_path / "a.jpg"
+    cv2.imwrite(str(path), np.full((240, 160, 3), 128, np.uint8))
+    people = _people(2)
+    found = np.array([[0, 0, 50, 200], HEAD, [100, 150, 140, 170]])  # a person, a bare head, a cigarette
+    boxes = make_detections(found, np.array([0.9, 0.8, 0.7]), np.array([0, 2, 3]), {**NAMES, 3: "cigarette"})
+    scene = Scene(detections=boxes, people=people, timings_ms={})
+    out = tmp_path / "review"
+    write_review(
+        out,
+        paths=[path],
+        photos=[(people, np.zeros((0, 4)), np.array([], dtype=object))],
+        specs=KINDS[:1],
+        scenes=[scene] if with_scenes else None,
+    )
+    drawn = cv2.imread(str(out / "no_helmet" / FALSE_ALARM / "a.jpg"))
+    assert drawn is not None
+    edge = drawn[152:168, 100].astype(int)  # the cigarette box's left edge: amber (#f9a825) when drawn
+    assert bool((edge[:, 2] - edge[:, 0]).mean() > 50) is with_scenes
