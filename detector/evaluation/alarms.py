@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import cv2
@@ -277,7 +276,6 @@ def evaluate_alarms(
     night: bool = False,
     progress: bool = True,
     smoking_everywhere: bool = False,
-    review: Path | None = None,
 ) -> AlarmReport:
     """Run ``engine`` over ``dataset`` and score its alarms (see the module's docstring).
 
@@ -289,29 +287,24 @@ def evaluate_alarms(
         progress: show a progress bar.
         smoking_everywhere: check everyone for smoking on a set that labels no cigarettes too, and count
             its smoking alarms as false ones.
-        review: a folder to write each kind's false alarms and misses into, drawn
-            (:func:`detector.evaluation.review.write_review`).
 
     Raises:
         ValueError: an image cannot be read.
     """
-    transform = infrared_like if night else None
-    scenes = run_scenes(
-        engine, dataset, transform=transform, progress=progress, smoking_everywhere=smoking_everywhere
+    photos = run_photos(
+        engine,
+        dataset,
+        transform=infrared_like if night else None,
+        progress=progress,
+        smoking_everywhere=smoking_everywhere,
     )
-    photos = [(scene.people, xyxy, names) for scene, xyxy, names in scenes]
-    if review is not None:
-        from detector.evaluation.review import write_review  # it draws with the product's annotator
+    return score_dataset(photos, engine, dataset, smoking_everywhere=smoking_everywhere)
 
-        specs = scored_kinds(photos, set(dataset.names.values()), smoking_everywhere=smoking_everywhere)
-        write_review(
-            review,
-            paths=list(dataset),
-            photos=photos,
-            specs=specs,
-            transform=transform,
-            scenes=[scene for scene, _, _ in scenes],
-        )
+
+def score_dataset(
+    photos: list[Scored], engine: Engine, dataset: YoloDataset, *, smoking_everywhere: bool = False
+) -> AlarmReport:
+    """:func:`score_photos` with the dataset's class names and the engine's bands and operating point."""
     return score_photos(
         photos,
         set(dataset.names.values()),

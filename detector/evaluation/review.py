@@ -18,16 +18,23 @@ import cv2
 import numpy as np
 
 from detector.annotate import SceneAnnotator
-from detector.engine import Scene
-from detector.evaluation.alarms import KindSpec, Scored
+from detector.engine import Engine, Scene
+from detector.evaluation.alarms import AlarmReport, KindSpec, Scored, run_scenes, score_dataset, scored_kinds
 from detector.ppe import violations
+from detector.training.dataset import YoloDataset
+from detector.training.night import infrared_like
+from detector.types import CLASS_NAME
 
 FALSE_ALARM = "false_alarm"
 MISSED = "missed"
 
-#: Labelled boxes are drawn in these colours (BGR): the violation's class yellow, the compliant one cyan.
+#: Labelled boxes are drawn in these colours (BGR): the violation's class yellow, the compliant one cyan;
+#: the engine's cigarettes magenta with their score, apart from the amber of its other boxes.
 _VIOLATION_COLOUR = (0, 215, 255)
 _COMPLIANT_COLOUR = (255, 255, 0)
+_CIGARETTE_COLOUR = (255, 0, 255)
+#: The cigarette model's class name, as the engine's scenes carry it.
+_CIGARETTE = "cigarette"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +87,27 @@ def _draw_labels(canvas: np.ndarray, spec: KindSpec, xyxy: np.ndarray, names: np
         cv2.putText(canvas, f"label: {name}", (x1, max(10, y1 - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour, 1)
 
 
+def _draw_cigarettes(canvas: np.ndarray, scene: Scene) -> None:
+    """Draw the scene's cigarettes on ``canvas`` in place, with their scores: what smoking came from."""
+    found = scene.detections
+    if not len(found) or found.confidence is None:
+        return
+    for box, name, score in zip(found.xyxy, found.data[CLASS_NAME], found.confidence, strict=True):
+        if str(name) != _CIGARETTE:
+            continue
+        x1, y1, x2, y2 = (round(float(v)) for v in box)
+        cv2.rectangle(canvas, (x1, y1), (x2, y2), _CIGARETTE_COLOUR, 2)
+        cv2.putText(
+            canvas,
+            f"cigarette {score:.2f}",
+            (x1, y2 + 12),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.4,
+            _CIGARETTE_COLOUR,
+            1,
+        )
+
+
 def write_review(
     out_dir: Path,
     *,
@@ -129,6 +157,7 @@ def write_review(
         else:  # the people carry their class name, so they stand in for the scene's boxes: no items drawn
             scene = Scene(detections=people, people=people, timings_ms={})
         canvas = annotator.annotate(image, scene)
+        _draw_cigarettes(canvas, scene)
         _draw_labels(canvas, by_kind[outcome.kind], xyxy, names)
         target = out_dir / outcome.kind / outcome.outcome / f"{path.stem}.jpg"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -139,3 +168,35 @@ def write_review(
         writer.writerow(["kind", "outcome", "photo", "drawn"])
         writer.writerows(rows)
     return outcomes
+
+
+def review_alarms(
+    engine: Engine,
+    dataset: YoloDataset,
+    out_dir: Path,
+    *,
+    night: bool = False,
+    progress: bool = True,
+    smoking_everywhere: bool = False,
+) -> AlarmReport:
+    """:func:`detector.evaluation.alarms.evaluate_alarms` that also writes what it got wrong into
+    ``out_dir`` (:func:`write_review`); the same arguments, the same report.
+
+    Raises:
+        ValueError: an image cannot be read.
+    """
+    transform = infrared_like if night else None
+    scenes = run_scenes(
+        engine, dataset, transform=transform, progress=progress, smoking_everywhere=smoking_everywhere
+    )
+    photos: list[Scored] = [(scene.people, xyxy, names) for scene, xyxy, names in scenes]
+    specs = scored_kinds(photos, set(dataset.names.values()), smoking_everywhere=smoking_everywhere)
+    write_review(
+        out_dir,
+        paths=list(dataset),
+        photos=photos,
+        specs=specs,
+        transform=transform,
+        scenes=[scene for scene, _, _ in scenes],
+    )
+    return score_dataset(photos, engine, dataset, smoking_everywhere=smoking_everywhere)

@@ -175,15 +175,14 @@ def _eval_alarms(args: argparse.Namespace, dataset: YoloDataset) -> int:
     """``sitewatch eval --alarms``: per-photo and per-person alarm figures at the operating point."""
     from detector.engine import Engine
     from detector.evaluation.alarms import evaluate_alarms
+    from detector.evaluation.review import review_alarms
 
-    report = evaluate_alarms(
-        Engine(_scored_config(args).engine_settings()),
-        dataset,
-        night=args.night,
-        progress=not args.json,
-        smoking_everywhere=args.smoking_everywhere,
-        review=args.review,
-    )
+    engine = Engine(_scored_config(args).engine_settings())
+    common = {"night": args.night, "progress": not args.json, "smoking_everywhere": args.smoking_everywhere}
+    if args.review is not None:
+        report = review_alarms(engine, dataset, args.review, **common)
+    else:
+        report = evaluate_alarms(engine, dataset, **common)
     if args.json:
         print(json.dumps(report.to_json()))
         return EXIT_OK
