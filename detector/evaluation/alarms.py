@@ -181,6 +181,8 @@ def score_image(
 
 #: One photo as scored: the engine's people and the labelled boxes with their class names.
 Scored = tuple[sv.Detections, np.ndarray, np.ndarray]
+#: The same with the engine's whole scene of the photo instead of its people alone (for drawing).
+SceneScored = tuple[Scene, np.ndarray, np.ndarray]
 
 
 def run_photos(
@@ -209,7 +211,7 @@ def run_scenes(
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
     progress: bool = True,
     smoking_everywhere: bool = False,
-) -> list[tuple[Scene, np.ndarray, np.ndarray]]:
+) -> list[SceneScored]:
     """:func:`run_photos` with the engine's whole scene of each photo (the cigarettes and PPE boxes too,
     for drawing), in the order of ``dataset``.
 
@@ -220,7 +222,7 @@ def run_scenes(
     # unless its false alarms elsewhere are asked for.
     labelled = "cigarette" in set(dataset.names.values())
     smoking = engine.smoking is not None and (labelled or smoking_everywhere)
-    out: list[tuple[Scene, np.ndarray, np.ndarray]] = []
+    out: list[SceneScored] = []
     for path in tqdm(dataset, desc=f"alarms {dataset.root.name}", unit="img", disable=not progress):
         image = cv2.imread(str(path))
         if image is None:

@@ -19,7 +19,15 @@ import numpy as np
 
 from detector.annotate import SceneAnnotator
 from detector.engine import Engine, Scene
-from detector.evaluation.alarms import AlarmReport, KindSpec, Scored, run_scenes, score_dataset, scored_kinds
+from detector.evaluation.alarms import (
+    AlarmReport,
+    KindSpec,
+    SceneScored,
+    Scored,
+    run_scenes,
+    score_dataset,
+    scored_kinds,
+)
 from detector.ppe import violations
 from detector.training.dataset import YoloDataset
 from detector.training.night import infrared_like
@@ -112,36 +120,32 @@ def write_review(
     out_dir: Path,
     *,
     paths: Sequence[Path],
-    photos: Sequence[Scored],
+    scenes: Sequence[SceneScored],
     specs: Sequence[KindSpec],
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
     annotator: SceneAnnotator | None = None,
-    scenes: Sequence[Scene] | None = None,
 ) -> list[Outcome]:
     """Write the photos ``specs`` got wrong into ``out_dir/<kind>/<outcome>/`` and list them in
     ``out_dir/review.csv`` (kind, outcome, photo, written file); return what was written.
 
     Args:
         out_dir: the folder to write into (created).
-        paths: the photo files, in the order of ``photos``.
-        photos: what :func:`detector.evaluation.alarms.run_photos` returned for them.
+        paths: the photo files, in the order of ``scenes``.
+        scenes: what :func:`detector.evaluation.alarms.run_scenes` returned for them: each photo's scene
+            (its people are scored; its boxes, a proposed cigarette or a hard hat, are drawn too) and labels.
         specs: the kinds scored.
         transform: what the photos went through before the engine (the infrared-like transform), so the
             drawing shows what the engine saw.
         annotator: how people are drawn (the product's own labels, in Chinese by default).
-        scenes: the engine's scenes of the photos (:func:`detector.evaluation.alarms.run_scenes`), to draw
-            the boxes the verdicts came from too (a proposed cigarette, a hard hat); without them only the
-            people are drawn.
 
     Raises:
-        ValueError: ``paths`` and ``photos`` differ in length, or a photo cannot be read.
+        ValueError: ``paths`` and ``scenes`` differ in length, or a photo cannot be read.
     """
-    if len(paths) != len(photos) or (scenes is not None and len(scenes) != len(photos)):
-        scenes_note = "" if scenes is None else f" and {len(scenes)} scenes"
-        raise ValueError(f"{len(paths)} photo files{scenes_note} for {len(photos)} scored photos")
+    if len(paths) != len(scenes):
+        raise ValueError(f"{len(paths)} photo files for {len(scenes)} scored photos")
     annotator = annotator or SceneAnnotator()
     by_kind = {spec.kind.value: spec for spec in specs}
-    outcomes = photo_outcomes(photos, specs)
+    outcomes = photo_outcomes([(scene.people, xyxy, names) for scene, xyxy, names in scenes], specs)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows: list[list[str]] = []
     for outcome in outcomes:
@@ -151,11 +155,7 @@ def write_review(
             raise ValueError(f"cannot read image {path}")
         if transform is not None:
             image = transform(image)
-        people, xyxy, names = photos[outcome.index]
-        if scenes is not None:
-            scene = scenes[outcome.index]
-        else:  # the people carry their class name, so they stand in for the scene's boxes: no items drawn
-            scene = Scene(detections=people, people=people, timings_ms={})
+        scene, xyxy, names = scenes[outcome.index]
         canvas = annotator.annotate(image, scene)
         _draw_cigarettes(canvas, scene)
         _draw_labels(canvas, by_kind[outcome.kind], xyxy, names)
@@ -191,12 +191,5 @@ def review_alarms(
     )
     photos: list[Scored] = [(scene.people, xyxy, names) for scene, xyxy, names in scenes]
     specs = scored_kinds(photos, set(dataset.names.values()), smoking_everywhere=smoking_everywhere)
-    write_review(
-        out_dir,
-        paths=list(dataset),
-        photos=photos,
-        specs=specs,
-        transform=transform,
-        scenes=[scene for scene, _, _ in scenes],
-    )
+    write_review(out_dir, paths=list(dataset), scenes=scenes, specs=specs, transform=transform)
     return score_dataset(photos, engine, dataset, smoking_everywhere=smoking_everywhere)

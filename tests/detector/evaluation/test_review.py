@@ -14,7 +14,7 @@ import pytest
 import supervision as sv
 
 from detector.engine import Scene
-from detector.evaluation.alarms import KINDS, Scored
+from detector.evaluation.alarms import KINDS, SceneScored, Scored
 from detector.evaluation.review import FALSE_ALARM, MISSED, photo_outcomes, write_review
 from detector.ppe import associate
 from detector.types import make_detections, subset
@@ -31,6 +31,11 @@ def _people(head_class: int | None) -> sv.Detections:
         return subset(found, np.zeros(len(found), bool))
     boxes = np.array([[0, 0, 50, 200], HEAD])
     return associate(make_detections(boxes, np.array([0.9, 0.8]), np.array([0, head_class]), NAMES))
+
+
+def _scene(people: sv.Detections) -> Scene:
+    """A scene holding only ``people`` (they carry their class name, so they are its boxes too)."""
+    return Scene(detections=people, people=people, timings_ms={})
 
 
 @pytest.mark.parametrize(
@@ -62,10 +67,14 @@ def test_the_drawn_photos_are_written_and_listed(tmp_path: Path) -> None:
         paths.append(path)
     no_label = (np.zeros((0, 4)), np.array([], dtype=object))
     bare_label = (HEAD[None], np.array(["no_helmet"], dtype=object))
-    photos: list[Scored] = [(_people(2), *no_label), (_people(2), *bare_label), (_people(None), *bare_label)]
+    scenes: list[SceneScored] = [
+        (_scene(_people(2)), *no_label),
+        (_scene(_people(2)), *bare_label),
+        (_scene(_people(None)), *bare_label),
+    ]
 
     out = tmp_path / "review"
-    outcomes = write_review(out, paths=paths, photos=photos, specs=KINDS[:1])
+    outcomes = write_review(out, paths=paths, scenes=scenes, specs=KINDS[:1])
 
     with (out / "review.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -85,7 +94,7 @@ def test_the_drawn_photos_are_written_and_listed(tmp_path: Path) -> None:
     assert (edge[:, 2] - edge[:, 0]).mean() > 50
     assert np.abs(elsewhere[:, 2] - elsewhere[:, 0]).mean() < 10
     with pytest.raises(ValueError, match="3 photo files for 2"):
-        write_review(out, paths=paths, photos=photos[:2], specs=KINDS[:1])
+        write_review(out, paths=paths, scenes=scenes[:2], specs=KINDS[:1])
 
 
 @pytest.mark.slow
@@ -124,28 +133,19 @@ def test_review_without_alarms_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "r").exists()
 
 
-@pytest.mark.parametrize("with_scenes", [True, False])
-def test_the_boxes_behind_a_verdict_are_drawn_when_the_scenes_are_given(
-    tmp_path: Path, with_scenes: bool
-) -> None:
+@pytest.mark.parametrize("with_cigarette", [True, False])
+def test_the_boxes_behind_a_verdict_are_drawn(tmp_path: Path, with_cigarette: bool) -> None:
     """A smoking false alarm is looked into by where the cigarette was proposed: the scene's own boxes."""
     path = tmp_path / "a.jpg"
     cv2.imwrite(str(path), np.full((240, 160, 3), 128, np.uint8))
     people = _people(2)
     found = np.array([[0, 0, 50, 200], HEAD, [100, 150, 140, 170]])  # a person, a bare head, a cigarette
     boxes = make_detections(found, np.array([0.9, 0.8, 0.7]), np.array([0, 2, 3]), {**NAMES, 3: "cigarette"})
-    scene = Scene(detections=boxes, people=people, timings_ms={})
+    scene = Scene(detections=boxes, people=people, timings_ms={}) if with_cigarette else _scene(people)
     out = tmp_path / "review"
-    write_review(
-        out,
-        paths=[path],
-        photos=[(people, np.zeros((0, 4)), np.array([], dtype=object))],
-        specs=KINDS[:1],
-        scenes=[scene] if with_scenes else None,
-    )
+    no_label = (np.zeros((0, 4)), np.array([], dtype=object))
+    write_review(out, paths=[path], scenes=[(scene, *no_label)], specs=KINDS[:1])
     drawn = cv2.imread(str(out / "no_helmet" / FALSE_ALARM / "a.jpg"))
     assert drawn is not None
-    edge = drawn[154:166, 100].astype(
-        int
-    )  # the cigarette box's left edge: magenta (BGR 255, 0, 255) when drawn
-    assert bool((edge[:, 0] + edge[:, 2] - 2 * edge[:, 1]).mean() > 150) is with_scenes
+    edge = drawn[154:166, 100].astype(int)  # the cigarette box's left edge: magenta (BGR 255, 0, 255)
+    assert bool((edge[:, 0] + edge[:, 2] - 2 * edge[:, 1]).mean() > 150) is with_cigarette
