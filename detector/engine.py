@@ -15,11 +15,13 @@ from detector.backends.factory import backend_for
 from detector.backends.interface import BackendOptions, BatchResult, DetectorBackend
 from detector.decode import DecodeParams
 from detector.heads import HeadClassifier, HeadParams, HeadStage
+from detector.patches import PatchClassifier
 from detector.ppe import Bands, associate, violations
 from detector.smoking import CIGARETTE_CLASSES, SmokingParams, SmokingStage
 from detector.timing import StageTimer
 from detector.types import CLASS_NAME, HELMET, SMOKING, VEST, subset
-from detector.vests import VEST_CLASSES, PatchClassifier, VestParams, VestStage, is_grey
+from detector.vests import VEST_CLASSES, VestParams, VestStage, is_grey
+from detector.zoom import ZoomParams, ZoomStage
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class EngineSettings:
         smoking: smoking stage settings.
         heads: head stage thresholds.
         vests: torso stage thresholds.
+        zoom: the zoomed second look at flagged bare heads (:mod:`detector.zoom`).
     """
 
     ppe_model: str = "ppe"
@@ -70,6 +73,7 @@ class EngineSettings:
     smoking: SmokingParams = field(default_factory=SmokingParams)
     heads: HeadParams = field(default_factory=HeadParams)
     vests: VestParams = field(default_factory=VestParams)
+    zoom: ZoomParams = field(default_factory=ZoomParams)
 
 
 @dataclass(slots=True)
@@ -140,7 +144,7 @@ class Engine:
         >>> engine = Engine(EngineSettings(smoking_model=None))
         >>> scene = engine.detect([cv2.imread("configs/demo/images/site-1.jpg")])[0]
         >>> sorted(scene.timings_ms)
-        ['association', 'heads', 'inference', 'postprocess', 'preprocess', 'vests']
+        ['association', 'heads', 'inference', 'postprocess', 'preprocess', 'vests', 'zoom']
     """
 
     def __init__(self, settings: EngineSettings | None = None) -> None:
@@ -171,7 +175,7 @@ class Engine:
             verifier = None
             if self.settings.cigarette_model:
                 path = modelfiles.resolve(self.settings.cigarette_model, base)
-                verifier = PatchClassifier(path, CIGARETTE_CLASSES)
+                verifier = PatchClassifier(path, CIGARETTE_CLASSES, flip=self.settings.smoking.flip)
             self.smoking = SmokingStage(model, self.settings.smoking, verifier)
         self.heads: HeadStage | None = None
         #: What the PPE model is asked for: the operating point, or the head stage's hints below it.
@@ -185,6 +189,7 @@ class Engine:
         if self.settings.vest_model:
             torso = PatchClassifier(modelfiles.resolve(self.settings.vest_model, base), VEST_CLASSES)
             self.vests = VestStage(torso, self.settings.vests, self.settings.bands)
+        self.zoom = ZoomStage(self.settings.zoom, self.settings.bands) if self.settings.zoom.enabled else None
 
     def detect(self, frames: Sequence[np.ndarray], *, smoking: bool = True) -> list[Scene]:
         """Detect people and their PPE in BGR ``frames`` (one batch), and check everyone for smoking.
@@ -209,6 +214,8 @@ class Engine:
                 timer.merge(self.heads.check(frame, people, None if grey else hints))
             if self.vests is not None:
                 timer.merge(self.vests.check(frame, people, grey=grey))
+            if self.zoom is not None:
+                timer.merge(self.zoom.check(frame, people, self.square_model(grey)))
             scene = Scene(detections=det, people=people, timings_ms=timer.ms)
             if smoking:
                 self.check_smoking(frame, scene)
@@ -227,6 +234,11 @@ class Engine:
         hints = found.xyxy[~sure & (names == "no_helmet")]
         return subset(found, sure), hints
 
+    def square_model(self, grey: bool) -> DetectorBackend:
+        """The PPE model with the square input that looks at crops of a frame: the night model's on a frame
+        without colour (when there is one)."""
+        return self.ppe_night if grey and self.ppe_night is not None else self.ppe
+
     def ppe_model_for(self, frame: np.ndarray, grey: bool | None = None) -> DetectorBackend:
         """The PPE model that looks at ``frame``: the night model on a frame without colour (when there
         is one), and that model's wide export when the frame is wide enough to lose nothing by it.
@@ -236,7 +248,7 @@ class Engine:
             grey: whether it has no colour, when the caller already knows (:func:`detector.vests.is_grey`).
         """
         night = self.ppe_night is not None and (is_grey(frame) if grey is None else grey)
-        square = self.ppe_night if night and self.ppe_night is not None else self.ppe
+        square = self.square_model(night)
         wide = self.ppe_night_wide if night else self.ppe_wide
         if wide is not None and sees_at_full_scale(frame.shape, wide.input_size, square.input_size):
             return wide

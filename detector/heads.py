@@ -29,9 +29,8 @@ from pathlib import Path
 import numpy as np
 import supervision as sv
 
-from detector import modelfiles
-from detector.backends.onnx_runtime import parse_names
-from detector.head_crops import crop_squares, head_squares, to_input
+from detector.head_crops import crop_squares, head_squares
+from detector.patches import PatchClassifier
 from detector.ppe import Bands, assign, band_boxes
 from detector.timing import StageTimer
 from detector.types import HELMET, INFERRED, Attr
@@ -43,6 +42,8 @@ HEAD_BARE_SCORE = "head_bare_score"
 HEAD_HELMET_SCORE = "head_helmet_score"
 #: Data key on people: whether a ``no_helmet`` box below the operating point lies in their head band.
 HEAD_HINT = "head_hint"
+#: The head classifier's classes.
+HEAD_CLASSES: tuple[str, ...] = ("helmet", "no_helmet", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,44 +59,23 @@ class HeadParams:
             operating point: no hints).
     """
 
-    flag: float = 0.45
-    max_helmet: float = 0.5
+    flag: float = 0.35
+    max_helmet: float = 1.0
     min_px: int = 24
     hint: float = 0.15
 
 
-class HeadClassifier:
-    """The ONNX head classifier: BGR patches in, probabilities per class out.
+class HeadClassifier(PatchClassifier):
+    """The ONNX head classifier (classes :data:`HEAD_CLASSES`): BGR patches in, probabilities per class out.
 
     Args:
         path: the ``.onnx`` file (input ``images [N, 3, S, S]`` RGB 0..1, output ``probs [N, C]``).
         providers: onnxruntime execution providers.
+        flip: also look at each patch mirrored and average the two answers.
     """
 
-    def __init__(self, path: Path, providers: list[str] | None = None) -> None:
-        import onnxruntime as ort
-
-        modelfiles.verify(path)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # a few tiny patches per frame: threads cost more than they give
-        self.session = ort.InferenceSession(
-            str(path), options, providers=providers or ["CPUExecutionProvider"]
-        )
-        self.names = parse_names(self.session.get_modelmeta().custom_metadata_map, path)
-        if set(self.names.values()) != {"helmet", "no_helmet", "none"}:
-            raise modelfiles.ModelFileError(
-                f"model file {path} is not a head classifier (its classes: {sorted(self.names.values())})"
-            )
-        shape = self.session.get_inputs()[0].shape
-        self.size = int(shape[2])
-        self.index = {name: i for i, name in self.names.items()}
-
-    def classify(self, patches: np.ndarray) -> np.ndarray:
-        """Probabilities ``[N, C]`` of BGR ``uint8`` patches ``[N, S, S, 3]``."""
-        if len(patches) == 0:
-            return np.empty((0, len(self.names)), np.float32)
-        probs = self.session.run(None, {"images": to_input(patches)})[0]
-        return np.asarray(probs, dtype=np.float32)
+    def __init__(self, path: Path, providers: list[str] | None = None, *, flip: bool = False) -> None:
+        super().__init__(path, HEAD_CLASSES, providers, flip=flip)
 
 
 class HeadStage:

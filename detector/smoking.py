@@ -3,7 +3,7 @@
 The cigarette model was trained on close-ups, so it runs on a square crop around each person's head and
 shoulders rather than on the whole frame; it is fine-tuned on exactly those crops
 (:mod:`detector.training.smokingcrops`). Each cigarette it proposes at ``conf`` or more is, when the
-stage has a verifier, looked at again: a small classifier (:class:`detector.vests.PatchClassifier`, a
+stage has a verifier, looked at again: a small classifier (:class:`detector.patches.PatchClassifier`, a
 pretrained YOLOv8n backbone, ``detector/training/stage_train.py``) on a patch around the proposal
 (:func:`proposal_squares`: the cigarette with the mouth or the fingers beside it) says ``cigarette`` or
 ``other``. A person is smoking when a proposal is kept. The verifier lets the detector propose at a lower
@@ -30,7 +30,7 @@ from detector.timing import StageTimer
 from detector.types import INFERRED, SMOKING, Attr, empty_detections, make_detections, subset
 
 if TYPE_CHECKING:
-    from detector.vests import PatchClassifier
+    from detector.patches import PatchClassifier
 
 #: The verifier's classes.
 CIGARETTE_CLASSES: tuple[str, ...] = ("cigarette", "other")
@@ -49,14 +49,18 @@ class SmokingParams:
         upper_body: (top, bottom) of the crop as fractions of the person box height.
         side_margin: widening of the crop on each side, as a fraction of the box width.
         min_crop_px: crops smaller than this on their short side are not checked.
+        flip: also run the cigarette model on each crop mirrored left to right (one batch of twice the
+            crops), keeping the stronger of two overlapping proposals; with a verifier, it looks at each
+            patch mirrored too and averages the two answers.
     """
 
     conf: float = 0.55
     propose: float = 0.15
-    verify: float = 0.3
+    verify: float = 0.5
     upper_body: tuple[float, float] = (-0.05, 0.55)
     side_margin: float = 0.15
     min_crop_px: int = 48
+    flip: bool = True
 
 
 def upper_body_box(
@@ -156,13 +160,10 @@ class SmokingStage:
             boxes = self.crops(frame.shape, people, indices)
         if not boxes:
             return empty_detections(), timer.ms
-        result = self.model.detect([frame[y1:y2, x1:x2] for _, (x1, y1, x2, y2) in boxes], self._decode)
-        timer.merge(result.timings_ms, prefix="smoking_")
+        proposed, timings = self.propose(frame, [box for _, box in boxes])
+        timer.merge(timings, prefix="smoking_")
         found = []
-        for (i, box), det in zip(boxes, result.detections, strict=True):
-            x1, y1 = box[:2]
-            if len(det):
-                det.xyxy = det.xyxy + np.array([x1, y1, x1, y1], dtype=np.float32)
+        for (i, box), det in zip(boxes, proposed, strict=True):
             if len(det) and self.verifier is not None:
                 with timer.stage("smoking_verify"):
                     det = subset(det, self.verified(frame, det.xyxy, np.array(box, np.float64)))
@@ -175,6 +176,46 @@ class SmokingStage:
         assert merged.confidence is not None and merged.class_id is not None
         cigarettes = make_detections(merged.xyxy, merged.confidence, merged.class_id, self.model.names)
         return cigarettes, timer.ms
+
+    def propose(
+        self,
+        frame: np.ndarray,
+        boxes: Sequence[tuple[int, int, int, int]],
+        decode: DecodeParams | None = None,
+    ) -> tuple[list[sv.Detections], dict[str, float]]:
+        """The cigarettes the model proposes in each crop box of ``frame`` (``x1, y1, x2, y2``), in frame
+        pixels, one batch for all the crops (and their mirror images with ``params.flip``).
+
+        Args:
+            frame: the BGR frame.
+            boxes: the crops, as :meth:`crops` gives them.
+            decode: the model's thresholds; by default the stage's (``propose`` with a verifier, else
+                ``conf``).
+
+        Returns:
+            The proposals of each crop, and the model's timings.
+        """
+        decode = decode or self._decode
+        crops = [frame[y1:y2, x1:x2] for x1, y1, x2, y2 in boxes]
+        if self.params.flip:
+            crops += [np.ascontiguousarray(crop[:, ::-1]) for crop in crops]
+        result = self.model.detect(crops, decode)
+        out = []
+        for k, (x1, y1, x2, _) in enumerate(boxes):
+            det = result.detections[k]
+            if self.params.flip:
+                mirrored = result.detections[k + len(boxes)]
+                if len(mirrored):
+                    xyxy = mirrored.xyxy.copy()
+                    xyxy[:, [0, 2]] = (x2 - x1) - mirrored.xyxy[:, [2, 0]]
+                    mirrored.xyxy = xyxy
+                    det = sv.Detections.merge([det, mirrored]).with_nms(
+                        threshold=decode.iou, class_agnostic=True
+                    )
+            if len(det):
+                det.xyxy = det.xyxy + np.array([x1, y1, x1, y1], dtype=np.float32)
+            out.append(det)
+        return out, result.timings_ms
 
     def crops(
         self, frame_shape: tuple[int, ...], people: sv.Detections, indices: Sequence[int] | None = None

@@ -16,14 +16,12 @@ People inferred from a lone box and torsos smaller than ``min_px`` are left as t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import supervision as sv
 
-from detector import modelfiles
-from detector.backends.onnx_runtime import parse_names
-from detector.head_crops import crop_squares, to_input
+from detector.head_crops import crop_squares
+from detector.patches import PatchClassifier
 from detector.ppe import Bands, band_boxes
 from detector.timing import StageTimer
 from detector.types import INFERRED, VEST, Attr
@@ -84,40 +82,6 @@ def is_grey(frame: np.ndarray, tolerance: float = 2.0) -> bool:
     sample = frame[::8, ::8].astype(np.int16)
     spread = np.abs(sample[..., 0] - sample[..., 1]) + np.abs(sample[..., 1] - sample[..., 2])
     return bool(spread.mean() < tolerance)
-
-
-class PatchClassifier:
-    """An ONNX patch classifier: BGR patches in, probabilities per class out.
-
-    Args:
-        path: the ``.onnx`` file (input ``images [N, 3, S, S]`` RGB 0..1, output ``probs [N, C]``).
-        classes: the class names the file must have (else :class:`~detector.modelfiles.ModelFileError`).
-        providers: onnxruntime execution providers.
-    """
-
-    def __init__(self, path: Path, classes: tuple[str, ...], providers: list[str] | None = None) -> None:
-        import onnxruntime as ort
-
-        modelfiles.verify(path)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # a few small patches per frame: threads cost more than they give
-        self.session = ort.InferenceSession(
-            str(path), options, providers=providers or ["CPUExecutionProvider"]
-        )
-        self.names = parse_names(self.session.get_modelmeta().custom_metadata_map, path)
-        if set(self.names.values()) != set(classes):
-            raise modelfiles.ModelFileError(
-                f"model file {path} has classes {sorted(self.names.values())}, expected {sorted(classes)}"
-            )
-        self.size = int(self.session.get_inputs()[0].shape[2])
-        self.index = {name: i for i, name in self.names.items()}
-
-    def classify(self, patches: np.ndarray) -> np.ndarray:
-        """Probabilities ``[N, C]`` of BGR ``uint8`` patches ``[N, S, S, 3]``."""
-        if len(patches) == 0:
-            return np.empty((0, len(self.names)), np.float32)
-        probs = self.session.run(None, {"images": to_input(patches)})[0]
-        return np.asarray(probs, dtype=np.float32)
 
 
 class VestStage:

@@ -49,16 +49,13 @@ def photo_proposals(engine: Engine, image: np.ndarray, floor: float) -> PhotoPro
     crops = [box for _, box in stage.crops(image.shape, people)]
     if not crops:
         return []
-    decode = DecodeParams(conf=floor, iou=0.5, max_det=10)
-    found = stage.model.detect([image[y1:y2, x1:x2] for x1, y1, x2, y2 in crops], decode).detections
+    found, _ = stage.propose(image, crops, DecodeParams(conf=floor, iou=0.5, max_det=10))
     out: PhotoProposals = []
-    for (x1, y1, x2, y2), det in zip(crops, found, strict=True):
+    for crop, det in zip(crops, found, strict=True):
         if not len(det):
             out.append([])
             continue
-        boxes = det.xyxy + np.array([x1, y1, x1, y1], np.float32)
-        crop = np.array([x1, y1, x2, y2], np.float64)
-        probs = stage.cigarette_probability(image, boxes, crop)
+        probs = stage.cigarette_probability(image, det.xyxy, np.array(crop, np.float64))
         assert det.confidence is not None
         out.append([(float(c), float(p)) for c, p in zip(det.confidence, probs, strict=True)])
     return out

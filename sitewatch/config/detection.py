@@ -20,6 +20,7 @@ from detector.heads import HeadParams
 from detector.ppe import Bands
 from detector.smoking import SmokingParams, SmokingScheduler
 from detector.vests import VestParams
+from detector.zoom import ZoomParams
 from sitewatch.config.links import AS_TUPLE, SQUARE, Fraction, Link, Strict, same_keys
 from streams.presence import FaceParams
 
@@ -36,8 +37,8 @@ MODELS = Link(
         "heads": "head_model",
         "vests": "vest_model",
     },
-    # Built from the runtime, detect, association, smoking, heads and vests sections.
-    internal=frozenset({"backend", "ppe", "bands", "smoking", "heads", "vests"}),
+    # Built from the runtime, detect, association, smoking, heads, vests and zoom sections.
+    internal=frozenset({"backend", "ppe", "bands", "smoking", "heads", "vests", "zoom"}),
 )
 BACKEND = Link(
     BackendOptions,
@@ -70,10 +71,12 @@ SMOKING = same_keys(
     "propose",
     "verify",
     "min_crop_px",
+    "flip",
     internal=frozenset({"upper_body", "side_margin"}),  # crop shape
 )
 HEADS = same_keys(HeadParams, "flag", "max_helmet", "min_px", "hint")
 VESTS = same_keys(VestParams, "flag", "max_vest", "min_px", "skip_grey")
+ZOOM = same_keys(ZoomParams, "enabled", "context", "confirm", "max_people")
 SMOKING_SCHEDULE = Link(SmokingScheduler, {"recheck_s": "recheck_s", "max_crops_per_frame": "max_per_frame"})
 FACE = same_keys(
     FaceSettings,
@@ -248,6 +251,11 @@ class SmokingConfig(Strict):
     min_crop_px: int = SMOKING.field(
         "min_crop_px", ge=8, le=1024, description="Skip people whose crop is smaller."
     )
+    flip: bool = SMOKING.field(
+        "flip",
+        description="Also look at each crop (and, with a verifier, each proposal) mirrored left to right: "
+        "about twice the check's cost, more smokers found at the same false alarms.",
+    )
 
     def scheduler(self) -> SmokingScheduler:
         """A fresh scheduler of smoking checks (one per camera)."""
@@ -309,6 +317,36 @@ class VestsConfig(Strict):
     skip_grey: bool = VESTS.field(
         "skip_grey",
         description="Leave vests undecided on frames without colour (a camera's infrared mode at night).",
+    )
+
+
+class ZoomConfig(Strict):
+    """The zoomed second look at each person flagged without a hard hat (see detector/zoom.py)."""
+
+    LINKS = (ZOOM,)
+
+    enabled: bool = ZOOM.field(
+        "enabled", description="Look again, enlarged, at the head of each person flagged no_helmet."
+    )
+    context: float = ZOOM.field(
+        "context",
+        ge=1.5,
+        le=10.0,
+        description="Side of the enlarged square as a multiple of the head band's longer side.",
+    )
+    confirm: float = ZOOM.field(
+        "confirm",
+        gt=0.0,
+        lt=1.0,
+        description="Keep the flag when the PPE model, on the enlarged square, finds a no_helmet box in the "
+        "head band with at least this score.",
+    )
+    max_people: int = ZOOM.field(
+        "max_people",
+        ge=1,
+        le=64,
+        description="Most flagged people looked at again in one frame (smallest heads first); the others "
+        "keep their flags.",
     )
 
 

@@ -26,6 +26,7 @@ from sitewatch.config.detection import (
     MODELS,
     SMOKING,
     VESTS,
+    ZOOM,
     AssociationConfig,
     DetectConfig,
     FaceConfig,
@@ -34,6 +35,7 @@ from sitewatch.config.detection import (
     RuntimeConfig,
     SmokingConfig,
     VestsConfig,
+    ZoomConfig,
 )
 from sitewatch.config.links import Strict
 from sitewatch.config.services import (
@@ -60,6 +62,7 @@ class Config(Strict):
     smoking: SmokingConfig = Field(default_factory=SmokingConfig, description="Smoking check.")
     heads: HeadsConfig = Field(default_factory=HeadsConfig, description="Head classifier.")
     vests: VestsConfig = Field(default_factory=VestsConfig, description="Torso classifier.")
+    zoom: ZoomConfig = Field(default_factory=ZoomConfig, description="Zoomed look at flagged bare heads.")
     face: FaceConfig = Field(default_factory=FaceConfig, description="Face recognition models.")
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="Working hours.")
     rules: RulesConfig = Field(default_factory=RulesConfig, description="Violation rules.")
@@ -96,6 +99,7 @@ class Config(Strict):
             smoking=SMOKING.build(self.smoking),
             heads=HEADS.build(self.heads),
             vests=VESTS.build(self.vests),
+            zoom=ZOOM.build(self.zoom),
         )
 
     def face_settings(self) -> FaceSettings:

@@ -176,5 +176,5 @@ def test_frames_without_colour_get_no_hints() -> None:
 
 
 def test_a_model_that_is_not_a_head_classifier_is_refused() -> None:
-    with pytest.raises(ModelFileError, match=r"smoking-yolo26n\.onnx is not a head classifier"):
+    with pytest.raises(ModelFileError, match=r"smoking-yolo26n\.onnx has classes"):
         HeadClassifier(resolve("smoking"))

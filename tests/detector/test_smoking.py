@@ -3,7 +3,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+import supervision as sv
 
+from detector.decode import DecodeParams
 from detector.engine import Engine
 from detector.ppe import associate
 from detector.smoking import SmokingParams, SmokingScheduler, SmokingStage, upper_body_box
@@ -120,3 +122,40 @@ def test_the_detector_threshold_depends_on_the_verifier(
     assert engine.smoking is not None
     stage = SmokingStage(engine.smoking.model, SmokingParams(), verifier)  # type: ignore[arg-type]
     assert stage._decode.conf == least
+
+
+def _mirrored(det_xyxy: np.ndarray, width: int) -> np.ndarray:
+    out = det_xyxy.copy()
+    out[:, [0, 2]] = width - det_xyxy[:, [2, 0]]
+    return out
+
+
+def test_with_flip_the_proposals_of_a_mirrored_frame_are_the_mirrored_proposals(engine: Engine) -> None:
+    # The smoker close-up left of centre in a wider frame, so that a crop's offset and the mirroring
+    # inside it would both show if either were wrong.
+    smoker = cv2.imread(str(DATA / "smoking" / "smoker.jpg"))
+    h, w = smoker.shape[:2]
+    frame = np.full((h, 2 * w, 3), 90, np.uint8)
+    frame[:, w // 4 : w // 4 + w] = smoker
+    box = (w // 4 - 10, 0, w // 4 + w + 10, h)
+    mirror_box = (2 * w - box[2], 0, 2 * w - box[0], h)
+    assert engine.smoking is not None
+    stage = SmokingStage(engine.smoking.model, SmokingParams(flip=True))
+    plain = SmokingStage(engine.smoking.model, SmokingParams())
+    decode = DecodeParams(conf=0.15, iou=0.5, max_det=10)
+
+    [both], timings = stage.propose(frame, [box], decode)
+    [mirror_both], _ = stage.propose(np.ascontiguousarray(frame[:, ::-1]), [mirror_box], decode)
+    [once], _ = plain.propose(frame, [box], decode)
+
+    assert len(once) >= 1 and timings["inference"] > 0
+    assert len(both) == len(mirror_both) >= len(once)
+    order = np.lexsort(both.xyxy.T[::-1])
+    mirror_order = np.lexsort(_mirrored(mirror_both.xyxy, 2 * w).T[::-1])
+    np.testing.assert_allclose(both.xyxy[order], _mirrored(mirror_both.xyxy, 2 * w)[mirror_order], atol=1e-3)
+    # Every proposal of the plain look is kept (or a stronger one over it), in frame pixels.
+    assert both.confidence is not None and once.confidence is not None
+    for xyxy, score in zip(once.xyxy, once.confidence, strict=True):
+        assert box[0] <= xyxy[0] and xyxy[2] <= box[2]
+        ious = sv.box_iou_batch(xyxy[None], both.xyxy)[0]
+        assert (both.confidence[ious > 0.5] >= score - 1e-6).any()

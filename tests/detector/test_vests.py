@@ -14,10 +14,11 @@ import pytest
 from detector.engine import Engine, EngineSettings
 from detector.head_crops import crop_squares
 from detector.modelfiles import resolve
+from detector.patches import PatchClassifier
 from detector.ppe import Bands, band_boxes
 from detector.training.dataset import read_labels
 from detector.types import INFERRED, VEST, Attr
-from detector.vests import VEST_BARE_SCORE, VEST_CLASSES, PatchClassifier, VestParams, torso_squares
+from detector.vests import VEST_BARE_SCORE, VEST_CLASSES, VestParams, torso_squares
 from tests.conftest import DATA
 
 VESTED = DATA / "vests" / "images" / "ppe-valid-00079.webp"

@@ -12,11 +12,12 @@ import pytest
 
 from detector import modelfiles
 from detector.head_crops import crop_squares
+from detector.patches import PatchClassifier
 from detector.ppe import Bands
 from detector.training.dataset import read_labels
 from detector.training.headsets import HeadSet
 from detector.training.torsosets import STORED_CONTEXT, STORED_SIZE, band_labels
-from detector.vests import VEST_CLASSES, PatchClassifier, torso_squares
+from detector.vests import VEST_CLASSES, torso_squares
 from tests.conftest import DATA, ROOT
 
 pytest.importorskip("torch")

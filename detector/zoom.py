@@ -1,0 +1,126 @@
+"""The zoomed second look at bare heads: before a person is flagged without a hard hat, the PPE model looks
+again at a square around their head, enlarged to its input, and the flag stands only if it sees a bare
+head there.
+
+At a camera's distance a head is 20-40 pixels, and a dark or half-hidden hard hat at that size reads as a
+bare head (most false ``no_helmet`` flags of ``hhw/valid`` are such heads, ``models/README.md``). The
+same model, given the head at three times the size with its shoulders around it, gets most of them right:
+the flag is kept when it finds a ``no_helmet`` box scored at least ``confirm`` in the person's head band,
+and the person's helmet goes back to ``unknown`` otherwise (the zoomed look did not find a bare head; it
+need not have found a hard hat either). The second look runs only for flagged people, so a frame without
+a violation costs nothing more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import supervision as sv
+
+from detector.backends.interface import DetectorBackend
+from detector.decode import DecodeParams
+from detector.ppe import Bands, band_boxes, coverage
+from detector.timing import StageTimer
+from detector.types import CLASS_NAME, HELMET, INFERRED, Attr
+
+#: Data key on people: the best ``no_helmet`` score of the zoomed look in their head band (``nan`` where
+#: it did not look: people not flagged, or over the frame's budget).
+ZOOM_BARE_SCORE = "zoom_bare_score"
+
+
+@dataclass(frozen=True, slots=True)
+class ZoomParams:
+    """How the zoomed look decides.
+
+    Attributes:
+        enabled: look again at all (off: every stage's flag stands).
+        context: side of the zoomed square as a multiple of the head band's longer side.
+        confirm: the least ``no_helmet`` score in the head band of the zoomed square that keeps the flag.
+        max_people: most flagged people looked at again in one frame (the smallest heads first); the
+            others keep their flags, so a crowd never loses an alarm to the budget.
+    """
+
+    enabled: bool = True
+    context: float = 4.0
+    confirm: float = 0.15
+    max_people: int = 8
+
+
+def zoom_squares(heads: np.ndarray, context: float, shape: tuple[int, ...]) -> np.ndarray:
+    """The square ``[K, 4]`` (integer frame pixels, clipped to the frame) around each head band ``[K, 4]``,
+    ``context`` times its longer side.
+
+    Example:
+        >>> zoom_squares(np.array([[40.0, 10.0, 60.0, 30.0]]), 3.0, (100, 200, 3)).tolist()
+        [[20, 0, 80, 50]]
+    """
+    heads = np.asarray(heads, np.float64).reshape(-1, 4)
+    half = context * np.maximum(heads[:, 2] - heads[:, 0], heads[:, 3] - heads[:, 1]) / 2
+    cx, cy = (heads[:, 0] + heads[:, 2]) / 2, (heads[:, 1] + heads[:, 3]) / 2
+    h, w = shape[:2]
+    box = np.stack([cx - half, cy - half, cx + half, cy + half], axis=1).round()
+    return np.clip(box, 0, [w, h, w, h]).astype(np.int64)
+
+
+class ZoomStage:
+    """Looks again, enlarged, at the heads of people flagged ``no_helmet``; see the module's docstring.
+
+    Args:
+        params: geometry and threshold.
+        bands: the head band geometry (as in the association).
+    """
+
+    def __init__(self, params: ZoomParams | None = None, bands: Bands | None = None) -> None:
+        self.params = params or ZoomParams()
+        self.bands = bands or Bands()
+        self._decode = DecodeParams(conf=self.params.confirm, iou=0.6, max_det=50)
+
+    def head_bands(self, people: sv.Detections) -> np.ndarray:
+        """Each person's head band ``[P, 4]``; an inferred person's box is the bare head itself."""
+        heads = band_boxes(people.xyxy, self.bands.head, self.bands.side_margin)
+        inferred = np.asarray(people.data[INFERRED], dtype=bool)
+        heads[inferred] = people.xyxy[inferred]
+        return heads
+
+    def check(self, frame: np.ndarray, people: sv.Detections, model: DetectorBackend) -> dict[str, float]:
+        """Look again at the flagged heads of ``people`` in ``frame`` with ``model`` and withdraw the
+        flags it does not confirm, in place.
+
+        Args:
+            frame: the BGR frame.
+            people: its people, every stage's decision made.
+            model: the PPE model to look with (the one that looked at the frame).
+
+        Returns:
+            The stage's timings (``zoom``).
+        """
+        timer = StageTimer()
+        with timer.stage("zoom"):
+            scores = np.full(len(people), np.nan, np.float32)
+            flagged = np.flatnonzero(np.asarray(people.data[HELMET]) == Attr.NO.value)
+            if len(flagged):
+                heads = self.head_bands(people)
+                sides = np.maximum(heads[:, 2] - heads[:, 0], heads[:, 3] - heads[:, 1])
+                chosen = flagged[np.argsort(sides[flagged], kind="stable")][: self.params.max_people]
+                squares = zoom_squares(heads[chosen], self.params.context, frame.shape)
+                usable = (squares[:, 2] - squares[:, 0] >= 2) & (squares[:, 3] - squares[:, 1] >= 2)
+                chosen, squares = chosen[usable], squares[usable]
+                crops = [frame[y1:y2, x1:x2] for x1, y1, x2, y2 in squares]
+                found = model.detect(crops, self._decode).detections if crops else []
+                for i, square, det in zip(chosen, squares, found, strict=True):
+                    scores[i] = self._bare_score(det, heads[i] - np.tile(square[:2], 2))
+                    if scores[i] < self.params.confirm:
+                        people.data[HELMET][i] = Attr.UNKNOWN.value
+            people.data[ZOOM_BARE_SCORE] = scores
+        return timer.ms
+
+    def _bare_score(self, found: sv.Detections, band: np.ndarray) -> float:
+        """The best score of a ``no_helmet`` box of ``found`` lying in ``band`` (crop pixels), or 0."""
+        names = np.asarray(found.data.get(CLASS_NAME, np.empty(0, dtype=object)))
+        bare = names == "no_helmet"
+        if not bare.any():
+            return 0.0
+        assert found.confidence is not None
+        inside = coverage(found.xyxy[bare], band[None])[:, 0] >= self.bands.min_cover
+        return float(found.confidence[bare][inside].max()) if inside.any() else 0.0

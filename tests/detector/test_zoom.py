@@ -1,0 +1,122 @@
+"""The zoomed second look at flagged bare heads (``detector/zoom.py``), with the shipped PPE model on the
+photos of ``tests/data/ppe``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+import pytest
+
+from detector.backends.interface import BatchResult, DetectorBackend
+from detector.decode import DecodeParams
+from detector.engine import Engine, EngineSettings
+from detector.types import HELMET, Attr
+from detector.zoom import ZOOM_BARE_SCORE, ZoomParams, ZoomStage, zoom_squares
+from tests.conftest import DATA
+
+PHOTOS = DATA / "ppe" / "images"
+BARE = sorted(PHOTOS.glob("IMG_*.jpg"))  # a worker without a hard hat, labelled, flagged by the engine
+HARD_HAT = PHOTOS / "youtube-840_jpg.rf.974a83a7c5aee7c16e83435b043c6d96.jpg"  # one worker in a hard hat
+
+
+class CountingModel:
+    """The real PPE model, counting the crops it is given."""
+
+    def __init__(self, model: DetectorBackend) -> None:
+        self.model = model
+        self.crops: list[tuple[int, ...]] = []
+
+    def detect(self, frames: Sequence[np.ndarray], params: DecodeParams) -> BatchResult:
+        self.crops += [frame.shape for frame in frames]
+        return self.model.detect(frames, params)
+
+
+@pytest.fixture(scope="module")
+def plain() -> Engine:
+    """The engine without the zoomed look: the flags it would check."""
+    return Engine(EngineSettings(smoking_model=None, zoom=ZoomParams(enabled=False)))
+
+
+@pytest.mark.parametrize(
+    ("heads", "context", "shape", "expected"),
+    [
+        ([[40.0, 10.0, 60.0, 30.0]], 3.0, (100, 200), [[20, 0, 80, 50]]),  # clipped at the top
+        ([[90.0, 40.0, 100.0, 60.0]], 2.0, (100, 100), [[75, 30, 100, 70]]),  # and at the right
+        (
+            [[10.0, 10.0, 20.0, 20.0], [50.0, 50.0, 54.0, 58.0]],
+            4.0,
+            (100, 100),
+            [[0, 0, 35, 35], [36, 38, 68, 70]],
+        ),
+    ],
+)
+def test_zoom_squares(
+    heads: list[list[float]], context: float, shape: tuple[int, int], expected: list[list[int]]
+) -> None:
+    assert zoom_squares(np.array(heads), context, (*shape, 3)).tolist() == expected
+
+
+@pytest.mark.parametrize("photo", BARE, ids=lambda p: p.name[:12])
+def test_a_bare_head_stays_flagged(photo: object, plain: Engine) -> None:
+    frame = cv2.imread(str(photo))
+    people = plain.detect([frame], smoking=False)[0].people
+    flagged = people.data[HELMET] == Attr.NO.value
+    assert flagged.any()
+    ZoomStage().check(frame, people, plain.ppe)
+    assert (people.data[HELMET][flagged] == Attr.NO.value).all()
+    assert (people.data[ZOOM_BARE_SCORE][flagged] >= ZoomParams().confirm).all()
+
+
+def test_a_hard_hat_taken_for_a_bare_head_is_withdrawn(plain: Engine) -> None:
+    frame = cv2.imread(str(HARD_HAT))
+    people = plain.detect([frame], smoking=False)[0].people
+    assert people.data[HELMET].tolist() == [Attr.YES.value]
+    people.data[HELMET][0] = Attr.NO.value  # as a stage that took the hard hat for a bare head would
+    ZoomStage().check(frame, people, plain.ppe)
+    assert people.data[HELMET].tolist() == [Attr.UNKNOWN.value]
+    assert people.data[ZOOM_BARE_SCORE][0] < ZoomParams().confirm
+
+
+def test_only_flagged_people_cost_a_look_and_the_budget_keeps_the_rest_flagged(plain: Engine) -> None:
+    frame = cv2.imread(str(BARE[0]))
+    people = plain.detect([frame], smoking=False)[0].people
+    model = CountingModel(plain.ppe)
+    unflagged = people.data[HELMET] != Attr.NO.value
+    people.data[HELMET][unflagged] = Attr.YES.value
+    ZoomStage().check(frame, people, model)  # type: ignore[arg-type]
+    assert len(model.crops) == int((~unflagged).sum())
+    assert np.isnan(people.data[ZOOM_BARE_SCORE][unflagged]).all()
+
+    # Two flagged people over a budget of one: the smaller head is looked at, the other keeps its flag.
+    h, w = frame.shape[:2]
+    two = np.full((h, w + w // 2, 3), 114, np.uint8)
+    two[:, :w] = frame
+    two[: h // 2, w:] = cv2.resize(frame, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    people = plain.detect([two], smoking=False)[0].people
+    flagged = np.flatnonzero(people.data[HELMET] == Attr.NO.value)
+    assert len(flagged) >= 2
+    model = CountingModel(plain.ppe)
+    ZoomStage(ZoomParams(max_people=1)).check(two, people, model)  # type: ignore[arg-type]
+    assert len(model.crops) == 1
+    looked = flagged[~np.isnan(people.data[ZOOM_BARE_SCORE][flagged])]
+    assert len(looked) == 1 and people.xyxy[looked[0], 0] >= frame.shape[1]  # the one in the small copy
+    assert (people.data[HELMET][np.setdiff1d(flagged, looked)] == Attr.NO.value).all()
+
+
+def test_a_frame_without_flags_runs_no_second_look(plain: Engine) -> None:
+    frame = cv2.imread(str(HARD_HAT))
+    people = plain.detect([frame], smoking=False)[0].people
+    model = CountingModel(plain.ppe)
+    ZoomStage().check(frame, people, model)  # type: ignore[arg-type]
+    assert model.crops == []
+
+
+def test_the_engine_only_withdraws_flags(plain: Engine, engine: Engine) -> None:
+    # The zoomed look never adds a bare head: with it, the flags are a subset of those without.
+    for photo in sorted(PHOTOS.glob("*.jpg")):
+        frame = cv2.imread(str(photo))
+        before = plain.detect([frame], smoking=False)[0].people.data[HELMET]
+        after = engine.detect([frame], smoking=False)[0].people.data[HELMET]
+        assert set(np.flatnonzero(after == Attr.NO.value)) <= set(np.flatnonzero(before == Attr.NO.value))
