@@ -39,8 +39,11 @@ class EngineSettings:
             :func:`detector.vests.is_grey`): ``ppe-night`` is the shipped model fine-tuned with a third of
             its photos made infrared-like; ``None`` runs ``ppe_model`` on every frame.
         ppe_night_wide_model: ``ppe_night_model``'s wide export, as ``ppe_wide_model`` is ``ppe_model``'s.
-            The defaults ``ppe-wide``, ``ppe-night`` and ``ppe-night-wide`` are the shipped ``ppe``'s own
-            exports and fine-tune, and are used only beside it (:data:`SHIPPED_TWINS`).
+        ppe_zoom_model: the same PPE weights exported with a small square input (``ppe-zoom``: 320 × 320),
+            for the zoomed look at flagged heads (:mod:`detector.zoom`): the enlarged squares are small, and
+            it costs about a third of the full input. ``None``: the square ``ppe_model`` looks.
+            The defaults ``ppe-wide``, ``ppe-night``, ``ppe-night-wide`` and ``ppe-zoom`` are the shipped
+            ``ppe``'s own exports and fine-tune, and are used only beside it (:data:`SHIPPED_TWINS`).
         smoking_model: cigarette model path or alias, or ``None`` to skip the smoking stage.
         cigarette_model: the smoking stage's verifier, path or alias (``cigarettes``), or ``None`` to trust
             the cigarette model's score alone (see :mod:`detector.smoking`).
@@ -62,6 +65,7 @@ class EngineSettings:
     ppe_wide_model: str | None = "ppe-wide"
     ppe_night_model: str | None = "ppe-night"
     ppe_night_wide_model: str | None = "ppe-night-wide"
+    ppe_zoom_model: str | None = "ppe-zoom"
     smoking_model: str | None = "smoking"
     cigarette_model: str | None = "cigarettes"
     head_model: str | None = "heads"
@@ -117,7 +121,7 @@ class Scene:
 
 
 #: Defaults that are the shipped ``ppe`` model's own exports and fine-tune (see :class:`EngineSettings`).
-SHIPPED_TWINS = frozenset({"ppe-wide", "ppe-night", "ppe-night-wide"})
+SHIPPED_TWINS = frozenset({"ppe-wide", "ppe-night", "ppe-night-wide", "ppe-zoom"})
 
 
 def sees_at_full_scale(shape: tuple[int, ...], wide: tuple[int, int], square: tuple[int, int]) -> bool:
@@ -163,6 +167,7 @@ class Engine:
         self.ppe_wide = twin(self.settings.ppe_wide_model)
         self.ppe_night = twin(self.settings.ppe_night_model)
         self.ppe_night_wide = twin(self.settings.ppe_night_wide_model) if self.ppe_night else None
+        self.ppe_zoom = twin(self.settings.ppe_zoom_model) if self.settings.zoom.enabled else None
         self.smoking: SmokingStage | None = None
         if self.settings.smoking_model:
             # The smoking checks run on the pipeline thread while the PPE model infers the next frames:
@@ -211,11 +216,11 @@ class Engine:
                 people = associate(det, self.settings.bands)
             if self.heads is not None:
                 # At night the weak boxes cost precision on the valid splits (models/README.md, head-cls).
-                timer.merge(self.heads.check(frame, people, None if grey else hints))
+                timer.merge(self.heads.check(frame, people, None if grey else hints, grey=grey))
             if self.vests is not None:
                 timer.merge(self.vests.check(frame, people, grey=grey))
             if self.zoom is not None:
-                timer.merge(self.zoom.check(frame, people, self.square_model(grey)))
+                timer.merge(self.zoom.check(frame, people, self.zoom_model(grey), grey=grey))
             scene = Scene(detections=det, people=people, timings_ms=timer.ms)
             if smoking:
                 self.check_smoking(frame, scene)
@@ -238,6 +243,13 @@ class Engine:
         """The PPE model with the square input that looks at crops of a frame: the night model's on a frame
         without colour (when there is one)."""
         return self.ppe_night if grey and self.ppe_night is not None else self.ppe
+
+    def zoom_model(self, grey: bool) -> DetectorBackend:
+        """The PPE model that takes the zoomed look at a frame's flagged heads: the small export of the day
+        model (``ppe_zoom``); on a frame without colour (when the zoomed look runs there at all,
+        ``zoom.skip_grey`` off) the night model, which has no small export."""
+        night = grey and self.ppe_night is not None
+        return self.ppe_zoom if self.ppe_zoom is not None and not night else self.square_model(grey)
 
     def ppe_model_for(self, frame: np.ndarray, grey: bool | None = None) -> DetectorBackend:
         """The PPE model that looks at ``frame``: the night model on a frame without colour (when there

@@ -5,11 +5,14 @@ The PPE model decides a person's helmet from a ``helmet`` or ``no_helmet`` box i
 follow, which is how most missed bare heads are missed: on ``ppe/valid``, 18 of 69 bare heads lie in the
 head band of a person the model found but got no head box at all, even at confidence 0.1. The head stage
 crops each person's head band (:mod:`detector.head_crops`) and classifies the patch; it
-
 flags a person left ``unknown`` when the classifier gives ``no_helmet`` at least ``flag`` and ``helmet`` at
-most ``max_helmet``: the classifier is often unsure between a bare head and no visible head at all, but
-rarely takes a hard hat for either, so a low ``helmet`` guards precision better than a high ``no_helmet``.
-The detector's own decisions stand: overruling its bare heads with the classifier's ``helmet`` was tried
+most ``max_helmet``. Since the engine looks again, enlarged, at every flagged head (:mod:`detector.zoom`),
+that second look guards precision and the shipped rule asks nothing of ``helmet`` (``max_helmet`` 1); before
+it, a low ``helmet`` did (the classifier is often unsure between a bare head and no visible head at all,
+but rarely takes a hard hat for either).
+
+This stage leaves the detector's own decisions as they are (only the zoomed look may withdraw one of its
+bare heads): overruling its bare heads with the classifier's ``helmet`` was tried
 on the valid splits and gained nothing (see ``models/README.md``).
 
 The detector's doubts count too: a ``no_helmet`` box it found with a confidence from ``hint`` up to the
@@ -53,6 +56,8 @@ class HeadParams:
     Attributes:
         flag: smallest ``no_helmet`` probability that flags a person the detector left ``unknown``
             (above 1: never).
+        grey_flag: ``flag`` on a frame without colour (a camera's infrared mode), where the zoomed look
+            that guards the lower day flag does not run (:mod:`detector.zoom`).
         max_helmet: largest ``helmet`` probability that still lets the person be flagged.
         min_px: head crops smaller than this (side, in frame pixels) are not classified.
         hint: lowest confidence of a ``no_helmet`` box that counts as a hint (at or above the PPE model's
@@ -60,7 +65,8 @@ class HeadParams:
     """
 
     flag: float = 0.35
-    max_helmet: float = 1.0
+    grey_flag: float = 0.45
+    max_helmet: float = 0.5
     min_px: int = 24
     hint: float = 0.15
 
@@ -95,7 +101,12 @@ class HeadStage:
         self.bands = bands or Bands()
 
     def check(
-        self, frame: np.ndarray, people: sv.Detections, hints: np.ndarray | None = None
+        self,
+        frame: np.ndarray,
+        people: sv.Detections,
+        hints: np.ndarray | None = None,
+        *,
+        grey: bool = False,
     ) -> dict[str, float]:
         """Classify the heads of ``people`` in ``frame`` and revise their ``helmet`` in place.
 
@@ -104,6 +115,7 @@ class HeadStage:
             people: its people, as :func:`detector.ppe.associate` left them.
             hints: ``no_helmet`` boxes ``[K, 4]`` the PPE model found below its operating point (at
                 ``params.hint`` or more), or ``None``.
+            grey: whether the frame has no colour (``params.grey_flag`` applies).
 
         Returns:
             The stage's timings (``heads``).
@@ -131,7 +143,8 @@ class HeadStage:
                     helmet = probs[:, self.classifier.index["helmet"]]
                     scores[chosen] = bare
                     helmets[chosen] = helmet
-                    flag = ((bare >= self.params.flag) | hinted[chosen]) & (helmet <= self.params.max_helmet)
+                    least = self.params.grey_flag if grey else self.params.flag
+                    flag = ((bare >= least) | hinted[chosen]) & (helmet <= self.params.max_helmet)
                     people.data[HELMET][chosen[flag]] = Attr.NO.value
             people.data[HEAD_BARE_SCORE] = scores
             people.data[HEAD_HELMET_SCORE] = helmets

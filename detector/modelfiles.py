@@ -23,6 +23,7 @@ ALIASES: dict[str, str] = {
     "ppe-wide": "ppe-yolov8n-384x640.onnx",
     "ppe-night": "ppe-yolov8n-night.onnx",
     "ppe-night-wide": "ppe-yolov8n-night-384x640.onnx",
+    "ppe-zoom": "ppe-yolov8n-320.onnx",
     "ppe-night.pt": "ppe-yolov8n-night.pt",
     "smoking": "smoking-yolo26n.onnx",
     "heads": "head-cls.onnx",

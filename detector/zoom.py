@@ -39,12 +39,15 @@ class ZoomParams:
         confirm: the least ``no_helmet`` score in the head band of the zoomed square that keeps the flag.
         max_people: most flagged people looked at again in one frame (the smallest heads first); the
             others keep their flags, so a crowd never loses an alarm to the budget.
+        skip_grey: leave the flags of a frame without colour (a camera's infrared mode) as they are: there
+            the zoomed look withdrew many right flags on the valid splits (``models/README.md``).
     """
 
     enabled: bool = True
-    context: float = 4.0
-    confirm: float = 0.15
+    context: float = 3.0
+    confirm: float = 0.1
     max_people: int = 8
+    skip_grey: bool = True
 
 
 def zoom_squares(heads: np.ndarray, context: float, shape: tuple[int, ...]) -> np.ndarray:
@@ -83,14 +86,17 @@ class ZoomStage:
         heads[inferred] = people.xyxy[inferred]
         return heads
 
-    def check(self, frame: np.ndarray, people: sv.Detections, model: DetectorBackend) -> dict[str, float]:
+    def check(
+        self, frame: np.ndarray, people: sv.Detections, model: DetectorBackend, *, grey: bool = False
+    ) -> dict[str, float]:
         """Look again at the flagged heads of ``people`` in ``frame`` with ``model`` and withdraw the
         flags it does not confirm, in place.
 
         Args:
             frame: the BGR frame.
             people: its people, every stage's decision made.
-            model: the PPE model to look with (the one that looked at the frame).
+            model: the PPE model to look with (the one that looked at the frame, or its small export).
+            grey: whether the frame has no colour (:func:`detector.vests.is_grey`).
 
         Returns:
             The stage's timings (``zoom``).
@@ -99,7 +105,7 @@ class ZoomStage:
         with timer.stage("zoom"):
             scores = np.full(len(people), np.nan, np.float32)
             flagged = np.flatnonzero(np.asarray(people.data[HELMET]) == Attr.NO.value)
-            if len(flagged):
+            if len(flagged) and not (grey and self.params.skip_grey):
                 heads = self.head_bands(people)
                 sides = np.maximum(heads[:, 2] - heads[:, 0], heads[:, 3] - heads[:, 1])
                 chosen = flagged[np.argsort(sides[flagged], kind="stable")][: self.params.max_people]

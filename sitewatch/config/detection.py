@@ -32,6 +32,7 @@ MODELS = Link(
         "ppe_wide": "ppe_wide_model",
         "ppe_night": "ppe_night_model",
         "ppe_night_wide": "ppe_night_wide_model",
+        "ppe_zoom": "ppe_zoom_model",
         "smoking": "smoking_model",
         "cigarettes": "cigarette_model",
         "heads": "head_model",
@@ -74,9 +75,9 @@ SMOKING = same_keys(
     "flip",
     internal=frozenset({"upper_body", "side_margin"}),  # crop shape
 )
-HEADS = same_keys(HeadParams, "flag", "max_helmet", "min_px", "hint")
+HEADS = same_keys(HeadParams, "flag", "grey_flag", "max_helmet", "min_px", "hint")
 VESTS = same_keys(VestParams, "flag", "max_vest", "min_px", "skip_grey")
-ZOOM = same_keys(ZoomParams, "enabled", "context", "confirm", "max_people")
+ZOOM = same_keys(ZoomParams, "enabled", "context", "confirm", "max_people", "skip_grey")
 SMOKING_SCHEDULE = Link(SmokingScheduler, {"recheck_s": "recheck_s", "max_crops_per_frame": "max_per_frame"})
 FACE = same_keys(
     FaceSettings,
@@ -123,6 +124,12 @@ class ModelsConfig(Strict):
     ppe_night_wide: str | None = MODELS.field(
         "ppe_night_wide",
         description="ppe_night's wide export (alias 'ppe-night-wide'), as ppe_wide is ppe's.",
+    )
+    ppe_zoom: str | None = MODELS.field(
+        "ppe_zoom",
+        description="The same PPE weights with a small input (alias 'ppe-zoom': 320x320, the shipped ppe's) "
+        "for the zoomed look at flagged heads (zoom:); null to look with the square ppe. The default is used "
+        "only with ppe: 'ppe'.",
     )
     smoking: str | None = MODELS.field(
         "smoking", description="Cigarette detector (alias, path), or null to disable smoking checks."
@@ -274,6 +281,13 @@ class HeadsConfig(Strict):
         description="Flag a person the PPE model left without a head box when the classifier says no_helmet "
         "with at least this probability (above 1: never).",
     )
+    grey_flag: float = HEADS.field(
+        "grey_flag",
+        gt=0.0,
+        le=1.01,
+        description="flag on frames without colour (infrared at night), where the zoomed look does not run "
+        "(zoom.skip_grey).",
+    )
     max_helmet: float = HEADS.field(
         "max_helmet",
         ge=0.0,
@@ -347,6 +361,11 @@ class ZoomConfig(Strict):
         le=64,
         description="Most flagged people looked at again in one frame (smallest heads first); the others "
         "keep their flags.",
+    )
+    skip_grey: bool = ZOOM.field(
+        "skip_grey",
+        description="Leave the flags of frames without colour (infrared at night) as they are; "
+        "heads.grey_flag applies there.",
     )
 
 

@@ -22,6 +22,7 @@ from detector.evaluation.average_precision import box_iou
 from detector.ppe import associate
 from detector.training.dataset import read_labels
 from detector.types import HELMET, INFERRED, VEST, make_detections
+from detector.zoom import ZoomParams
 from tests.conftest import DATA
 
 NAMES = {0: "person", 1: "helmet", 2: "no_helmet", 3: "vest", 4: "no_vest"}
@@ -187,6 +188,29 @@ def test_the_night_model_can_be_switched_off(night: str | None, used: bool) -> N
     grey = np.full((360, 640, 3), 90, np.uint8)
     assert engine.ppe_model_for(grey) is (engine.ppe_night_wide if used else engine.ppe_wide)
     assert (engine.ppe_night is not None) is used
+
+
+@pytest.mark.parametrize(
+    ("settings", "day", "night"),
+    [
+        ({}, "ppe_zoom", "ppe_night"),  # the shipped model's small export; the night model has none
+        ({"ppe_zoom_model": None}, "ppe", "ppe_night"),  # the square inputs
+        ({"ppe_night_model": None}, "ppe_zoom", "ppe_zoom"),  # no night model: the day's export
+    ],
+)
+def test_the_zoomed_look_runs_on_the_small_export_of_the_day_model(
+    settings: dict[str, str | None], day: str, night: str
+) -> None:
+    engine = Engine(EngineSettings(smoking_model=None, **settings))  # type: ignore[arg-type]
+    assert engine.zoom_model(grey=False) is getattr(engine, day)
+    assert engine.zoom_model(grey=True) is getattr(engine, night)
+    if day == "ppe_zoom":
+        assert engine.zoom_model(grey=False).input_size == (320, 320)
+
+
+def test_without_the_zoomed_look_no_small_export_is_loaded() -> None:
+    engine = Engine(EngineSettings(smoking_model=None, zoom=ZoomParams(enabled=False)))
+    assert engine.zoom is None and engine.ppe_zoom is None
 
 
 def test_a_frame_is_looked_at_for_colour_once(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:

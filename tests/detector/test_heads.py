@@ -120,6 +120,22 @@ def test_the_rule(
     assert "heads" in timings
 
 
+@pytest.mark.parametrize(
+    ("bare", "grey", "after"),
+    [
+        (0.40, False, "no"),  # over the day flag
+        (0.40, True, "unknown"),  # under the flag of a frame without colour, where no zoomed look follows
+        (0.50, True, "no"),  # over both
+    ],
+)
+def test_frames_without_colour_have_their_own_flag(bare: float, grey: bool, after: str) -> None:
+    stand_in = FixedClassifier((0.05, bare, 0.95 - bare))
+    stage = HeadStage(stand_in, HeadParams(flag=0.35, grey_flag=0.45, max_helmet=0.5))  # type: ignore[arg-type]
+    people = _people("unknown")
+    stage.check(np.zeros((400, 400, 3), np.uint8), people, grey=grey)
+    assert people.data[HELMET].tolist() == [after]
+
+
 #: The head of the person of :func:`_people` (box 10..76 × 10..210: head band y -20..80).
 HEAD = np.array([[30.0, 12.0, 56.0, 40.0]])
 ELSEWHERE = np.array([[300.0, 300.0, 330.0, 330.0]])

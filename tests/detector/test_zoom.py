@@ -113,6 +113,17 @@ def test_a_frame_without_flags_runs_no_second_look(plain: Engine) -> None:
     assert model.crops == []
 
 
+def test_a_frame_without_colour_keeps_its_flags_unlooked(plain: Engine) -> None:
+    frame = cv2.imread(str(HARD_HAT))
+    people = plain.detect([frame], smoking=False)[0].people
+    people.data[HELMET][0] = Attr.NO.value
+    model = CountingModel(plain.ppe)
+    ZoomStage().check(frame, people, model, grey=True)  # type: ignore[arg-type]
+    assert model.crops == [] and people.data[HELMET].tolist() == [Attr.NO.value]
+    ZoomStage(ZoomParams(skip_grey=False)).check(frame, people, model, grey=True)  # type: ignore[arg-type]
+    assert len(model.crops) == 1 and people.data[HELMET].tolist() == [Attr.UNKNOWN.value]
+
+
 def test_the_engine_only_withdraws_flags(plain: Engine, engine: Engine) -> None:
     # The zoomed look never adds a bare head: with it, the flags are a subset of those without.
     for photo in sorted(PHOTOS.glob("*.jpg")):
