@@ -6,10 +6,11 @@ follow, which is how most missed bare heads are missed: on ``ppe/valid``, 18 of 
 head band of a person the model found but got no head box at all, even at confidence 0.1. The head stage
 crops each person's head band (:mod:`detector.head_crops`) and classifies the patch; it
 flags a person left ``unknown`` when the classifier gives ``no_helmet`` at least ``flag`` and ``helmet`` at
-most ``max_helmet``. Since the engine looks again, enlarged, at every flagged head (:mod:`detector.zoom`),
-that second look guards precision and the shipped rule asks nothing of ``helmet`` (``max_helmet`` 1); before
-it, a low ``helmet`` did (the classifier is often unsure between a bare head and no visible head at all,
-but rarely takes a hard hat for either).
+most ``max_helmet``: the classifier is often unsure between a bare head and no visible head at all, but
+rarely takes a hard hat for either, so a low ``helmet`` guards precision better than a high ``no_helmet``.
+Since the engine looks again, enlarged, at every flagged head (:mod:`detector.zoom`), that second look
+guards precision too, and the day's ``flag`` is lower than the one of frames without colour
+(``grey_flag``), where the zoomed look does not run.
 
 This stage leaves the detector's own decisions as they are (only the zoomed look may withdraw one of its
 bare heads): overruling its bare heads with the classifier's ``helmet`` was tried

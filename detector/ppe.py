@@ -58,6 +58,23 @@ def band_boxes(people: np.ndarray, band: tuple[float, float], side_margin: float
     )
 
 
+def people_bands(people: sv.Detections, band: tuple[float, float], side_margin: float) -> np.ndarray:
+    """Each person's band (:func:`band_boxes`) ``[P, 4]``; an inferred person's box is the bare head or
+    torso itself, so it stands for its band.
+
+    Example:
+        >>> from detector.types import make_detections
+        >>> det = make_detections(np.array([[0, 0, 50, 200], [100, 0, 130, 30]]), np.array([0.9, 0.8]),
+        ...                       np.array([0, 2]), {0: "person", 2: "no_helmet"})
+        >>> people_bands(associate(det), (0.0, 0.5), 0.0).tolist()  # a person, and a bare head on nobody
+        [[0.0, 0.0, 50.0, 100.0], [100.0, 0.0, 130.0, 30.0]]
+    """
+    regions = band_boxes(people.xyxy, band, side_margin)
+    inferred = np.asarray(people.data.get(INFERRED, np.zeros(len(people), bool)), bool)
+    regions[inferred] = people.xyxy[inferred]
+    return regions
+
+
 def coverage(items: np.ndarray, regions: np.ndarray) -> np.ndarray:
     """Fraction of each item's area ``[M, 4]`` inside each region ``[P, 4]``, as ``[M, P]``."""
     lt = np.maximum(items[:, None, :2], regions[None, :, :2])

@@ -20,9 +20,9 @@ import supervision as sv
 
 from detector.backends.interface import DetectorBackend
 from detector.decode import DecodeParams
-from detector.ppe import Bands, band_boxes, coverage
+from detector.ppe import Bands, coverage, people_bands
 from detector.timing import StageTimer
-from detector.types import CLASS_NAME, HELMET, INFERRED, Attr
+from detector.types import CLASS_NAME, HELMET, Attr
 
 #: Data key on people: the best ``no_helmet`` score of the zoomed look in their head band (``nan`` where
 #: it did not look: people not flagged, or over the frame's budget).
@@ -79,13 +79,6 @@ class ZoomStage:
         self.bands = bands or Bands()
         self._decode = DecodeParams(conf=self.params.confirm, iou=0.6, max_det=50)
 
-    def head_bands(self, people: sv.Detections) -> np.ndarray:
-        """Each person's head band ``[P, 4]``; an inferred person's box is the bare head itself."""
-        heads = band_boxes(people.xyxy, self.bands.head, self.bands.side_margin)
-        inferred = np.asarray(people.data[INFERRED], dtype=bool)
-        heads[inferred] = people.xyxy[inferred]
-        return heads
-
     def check(
         self, frame: np.ndarray, people: sv.Detections, model: DetectorBackend, *, grey: bool = False
     ) -> dict[str, float]:
@@ -106,7 +99,7 @@ class ZoomStage:
             scores = np.full(len(people), np.nan, np.float32)
             flagged = np.flatnonzero(np.asarray(people.data[HELMET]) == Attr.NO.value)
             if len(flagged) and not (grey and self.params.skip_grey):
-                heads = self.head_bands(people)
+                heads = people_bands(people, self.bands.head, self.bands.side_margin)
                 sides = np.maximum(heads[:, 2] - heads[:, 0], heads[:, 3] - heads[:, 1])
                 chosen = flagged[np.argsort(sides[flagged], kind="stable")][: self.params.max_people]
                 squares = zoom_squares(heads[chosen], self.params.context, frame.shape)

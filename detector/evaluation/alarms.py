@@ -20,7 +20,7 @@ photos), and its photos that alarm for smoking are false alarms.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,10 +30,10 @@ import supervision as sv
 from tqdm import tqdm
 
 from detector.engine import Engine, Scene
-from detector.ppe import Bands, band_boxes, coverage, violations
+from detector.ppe import Bands, coverage, people_bands, violations
 from detector.training.dataset import YoloDataset, read_labels
 from detector.training.night import infrared_like
-from detector.types import INFERRED, Violation
+from detector.types import Violation
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,15 +115,6 @@ class AlarmReport:
         }
 
 
-def _regions(people: sv.Detections, band: str, bands: Bands) -> np.ndarray:
-    """Each person's band as a box; an inferred person's box is the bare head or torso itself."""
-    span = bands.head if band == "head" else bands.torso
-    regions = band_boxes(people.xyxy, span, bands.side_margin)
-    inferred = np.asarray(people.data.get(INFERRED, np.zeros(len(people), bool)), bool)
-    regions[inferred] = people.xyxy[inferred]
-    return regions
-
-
 def score_image(
     counts: KindCounts,
     spec: KindSpec,
@@ -165,7 +156,8 @@ def score_image(
         return
     violating = truth_xyxy[truth_names == spec.violation_class]
     compliant = truth_xyxy[truth_names == spec.compliant_class]
-    regions = _regions(people, spec.band, bands)[flagged]
+    span = bands.head if spec.band == "head" else bands.torso
+    regions = people_bands(people, span, bands.side_margin)[flagged]
     counts.labelled += len(violating)
     counts.flagged += int(flagged.sum())
     counts.compliant += len(compliant)
@@ -201,6 +193,11 @@ def run_photos(
     scenes = run_scenes(
         engine, dataset, transform=transform, progress=progress, smoking_everywhere=smoking_everywhere
     )
+    return scored_people(scenes)
+
+
+def scored_people(scenes: Sequence[SceneScored]) -> list[Scored]:
+    """The photos of :func:`run_scenes` as :func:`run_photos` gives them: each scene's people alone."""
     return [(scene.people, xyxy, names) for scene, xyxy, names in scenes]
 
 

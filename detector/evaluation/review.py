@@ -27,6 +27,7 @@ from detector.evaluation.alarms import (
     run_scenes,
     score_dataset,
     scored_kinds,
+    scored_people,
 )
 from detector.ppe import violations
 from detector.training.dataset import YoloDataset
@@ -145,7 +146,7 @@ def write_review(
         raise ValueError(f"{len(paths)} photo files for {len(scenes)} scored photos")
     annotator = annotator or SceneAnnotator()
     by_kind = {spec.kind.value: spec for spec in specs}
-    outcomes = photo_outcomes([(scene.people, xyxy, names) for scene, xyxy, names in scenes], specs)
+    outcomes = photo_outcomes(scored_people(scenes), specs)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows: list[list[str]] = []
     for outcome in outcomes:
@@ -189,7 +190,7 @@ def review_alarms(
     scenes = run_scenes(
         engine, dataset, transform=transform, progress=progress, smoking_everywhere=smoking_everywhere
     )
-    photos: list[Scored] = [(scene.people, xyxy, names) for scene, xyxy, names in scenes]
+    photos = scored_people(scenes)
     specs = scored_kinds(photos, set(dataset.names.values()), smoking_everywhere=smoking_everywhere)
     write_review(out_dir, paths=list(dataset), scenes=scenes, specs=specs, transform=transform)
     return score_dataset(photos, engine, dataset, smoking_everywhere=smoking_everywhere)
