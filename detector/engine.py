@@ -88,11 +88,13 @@ class Scene:
         detections: every box found (PPE classes and cigarettes), in frame pixels.
         people: one row per person with ``helmet``, ``vest``, ``smoking`` and ``inferred`` data.
         timings_ms: time per stage for this frame.
+        grey: whether the frame has no colour (a camera's infrared mode, :func:`detector.vests.is_grey`).
     """
 
     detections: sv.Detections
     people: sv.Detections
     timings_ms: dict[str, float]
+    grey: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The ``sitewatch detect --json`` shape (without the ``image`` key)."""
@@ -196,13 +198,15 @@ class Engine:
             self.vests = VestStage(torso, self.settings.vests, self.settings.bands)
         self.zoom = ZoomStage(self.settings.zoom, self.settings.bands) if self.settings.zoom.enabled else None
 
-    def detect(self, frames: Sequence[np.ndarray], *, smoking: bool = True) -> list[Scene]:
+    def detect(self, frames: Sequence[np.ndarray], *, smoking: bool = True, zoom: bool = True) -> list[Scene]:
         """Detect people and their PPE in BGR ``frames`` (one batch), and check everyone for smoking.
 
         Args:
             frames: BGR images, any size.
             smoking: run the smoking stage on every person; camera pipelines pass ``False`` and call
                 :meth:`check_smoking` for the tracks a scheduler picks.
+            zoom: take the zoomed look at every flagged bare head; camera pipelines pass ``False`` and call
+                :meth:`check_zoom` for the tracks whose verdict is due (:class:`detector.zoom.ZoomMemory`).
         """
         greys = [is_grey(frame) for frame in frames]  # once a frame: the night model and the torso stage ask
         batch = self._detect_ppe(frames, greys)
@@ -219,9 +223,9 @@ class Engine:
                 timer.merge(self.heads.check(frame, people, None if grey else hints, grey=grey))
             if self.vests is not None:
                 timer.merge(self.vests.check(frame, people, grey=grey))
-            if self.zoom is not None:
-                timer.merge(self.zoom.check(frame, people, self.zoom_model(grey), grey=grey))
-            scene = Scene(detections=det, people=people, timings_ms=timer.ms)
+            scene = Scene(detections=det, people=people, timings_ms=timer.ms, grey=grey)
+            if zoom:
+                self.check_zoom(frame, scene)
             if smoking:
                 self.check_smoking(frame, scene)
             scenes.append(scene)
@@ -288,6 +292,17 @@ class Engine:
             for key, ms in batch.timings_ms.items():
                 timings[key] = timings.get(key, 0.0) + ms
         return BatchResult([d for d in detections if d is not None], timings)
+
+    def check_zoom(self, frame: np.ndarray, scene: Scene, indices: Sequence[int] | None = None) -> None:
+        """Take the zoomed look at the flagged bare heads of people ``indices`` of ``scene`` (every flagged
+        person by default), withdrawing the flags it does not confirm; the stage's time adds to the
+        scene's."""
+        if self.zoom is None:
+            return
+        model = self.zoom_model(scene.grey)
+        timings = self.zoom.check(frame, scene.people, model, grey=scene.grey, only=indices)
+        for stage, ms in timings.items():
+            scene.timings_ms[stage] = scene.timings_ms.get(stage, 0.0) + ms
 
     def check_smoking(self, frame: np.ndarray, scene: Scene, indices: Sequence[int] | None = None) -> None:
         """Run the smoking stage on people ``indices`` of ``scene`` (all by default), updating it."""

@@ -304,7 +304,12 @@ def scaled_scene(scene: Scene, sx: float, sy: float) -> Scene:
     def scale(detections: sv.Detections) -> sv.Detections:
         return dataclasses.replace(detections, xyxy=detections.xyxy * factor)
 
-    return Scene(detections=scale(scene.detections), people=scale(scene.people), timings_ms=scene.timings_ms)
+    return Scene(
+        detections=scale(scene.detections),
+        people=scale(scene.people),
+        timings_ms=scene.timings_ms,
+        grey=scene.grey,
+    )
 
 
 def main_evidence(

@@ -1,4 +1,5 @@
-"""The per-camera pipeline: tracking, zones, schedule, smoking checks, face attempts, rules, evidence."""
+"""The per-camera pipeline: tracking, zoomed looks, zones, schedule, smoking checks, face attempts, rules,
+evidence."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from detector.engine import Engine, Scene
 from detector.smoking import SmokingScheduler
 from detector.timing import StageTimer
 from detector.types import HELMET, SMOKING, VEST, Attr, subset
+from detector.zoom import ZOOM_BARE_SCORE, ZoomMemory
 from streams.events import EventKind, EventUpdate
 from streams.evidence import EvidenceMaker
 from streams.mainstream import MainStream, main_evidence
@@ -86,7 +88,7 @@ class CameraPipeline:
     Args:
         site_id: the site.
         camera_id: the camera.
-        engine: the shared engine (for smoking checks on chosen tracks).
+        engine: the shared engine (for smoking checks and zoomed looks on chosen tracks).
         sink: where updates go.
         evidence: snapshot encoder.
         rules: what to watch for and where.
@@ -141,6 +143,8 @@ class CameraPipeline:
             high_conf_det_threshold=0.35,
             minimum_consecutive_frames=1,
         )
+        #: Each track's last verdict of the zoomed look at its bare head (the engine's ``zoom.hold_s``).
+        self.zoom_memory = ZoomMemory(engine.settings.zoom.hold_s)
         self.zones = ZoneFilter(rules.zones)
         self.violations = ViolationRules(site_id, camera_id, rule_params)
         self.frames = 0
@@ -164,8 +168,10 @@ class CameraPipeline:
         tracked = self.tracker.update(scene.people)
         if tracked.tracker_id is not None:
             tracked = subset(tracked, tracked.tracker_id >= 0)  # -1: not (yet) a confirmed track
-        scene = Scene(detections=scene.detections, people=tracked, timings_ms=scene.timings_ms)
+        scene = replace(scene, people=tracked)
         track_ids = [int(t) for t in (tracked.tracker_id if tracked.tracker_id is not None else [])]
+        if EventKind.NO_HELMET in self.rules.armed:
+            self._zoom(frame, frame_time, scene, track_ids)
         checked_smoking: set[int] = set()
         if EventKind.SMOKING in self.rules.armed and self.engine.smoking is not None and track_ids:
             chosen = self.smoking.choose(track_ids, frame_time)
@@ -207,6 +213,30 @@ class CameraPipeline:
                 if key[0] in open_ and key[1] in open_[key[0]].track_ids
             }
         return sent
+
+    def _zoom(self, frame: np.ndarray, now: float, scene: Scene, track_ids: list[int]) -> None:
+        """The zoomed look at the tracks flagged without a hard hat whose verdict is due; the held verdicts
+        of the others (:class:`detector.zoom.ZoomMemory`)."""
+        stage = self.engine.zoom
+        people = scene.people
+        if stage is None or not track_ids or ZOOM_BARE_SCORE in people.data:  # off, nobody, or looked already
+            return
+        if scene.grey and stage.params.skip_grey:
+            return
+        helmet = people.data[HELMET]
+        flagged = [i for i in range(len(track_ids)) if helmet[i] == Attr.NO.value]
+        if not flagged:
+            return
+        look, withdraw = self.zoom_memory.due([track_ids[i] for i in flagged], now)
+        for j in withdraw:
+            helmet[flagged[j]] = Attr.UNKNOWN.value
+        if look:
+            self.engine.check_zoom(frame, scene, [flagged[j] for j in look])
+            scores = people.data[ZOOM_BARE_SCORE]
+            looked = [flagged[j] for j in look if not np.isnan(scores[flagged[j]])]  # nan: over the budget
+            self.zoom_memory.remember(
+                [track_ids[i] for i in looked], [helmet[i] == Attr.NO.value for i in looked], now
+            )
 
     def _with_evidence(
         self, update: EventUpdate, frame: np.ndarray, frame_time: float, scene: Scene

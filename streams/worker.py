@@ -245,7 +245,7 @@ class Worker:
             if not items:
                 continue
             try:
-                scenes = self.engine.detect([it.frame for it in items], smoking=False)
+                scenes = self.engine.detect([it.frame for it in items], smoking=False, zoom=False)
             except Exception:  # a bad frame must not kill the inference thread
                 logger.exception("inference failed on a batch of %d frames", len(items))
                 continue

@@ -77,7 +77,7 @@ SMOKING = same_keys(
 )
 HEADS = same_keys(HeadParams, "flag", "grey_flag", "max_helmet", "min_px", "hint")
 VESTS = same_keys(VestParams, "flag", "max_vest", "min_px", "skip_grey")
-ZOOM = same_keys(ZoomParams, "enabled", "context", "confirm", "max_people", "skip_grey")
+ZOOM = same_keys(ZoomParams, "enabled", "context", "confirm", "max_people", "skip_grey", "hold_s")
 SMOKING_SCHEDULE = Link(SmokingScheduler, {"recheck_s": "recheck_s", "max_crops_per_frame": "max_per_frame"})
 FACE = same_keys(
     FaceSettings,
@@ -366,6 +366,13 @@ class ZoomConfig(Strict):
         "skip_grey",
         description="Leave the flags of frames without colour (infrared at night) as they are; "
         "heads.grey_flag applies there.",
+    )
+    hold_s: float = ZOOM.field(
+        "hold_s",
+        ge=0.0,
+        le=60.0,
+        description="On a camera, a tracked person's verdict stands this many seconds before the next look "
+        "(0: look on every frame); the persistence rules need several looks over seconds.",
     )
 
 

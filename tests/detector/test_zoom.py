@@ -13,7 +13,7 @@ from detector.backends.interface import BatchResult, DetectorBackend
 from detector.decode import DecodeParams
 from detector.engine import Engine, EngineSettings
 from detector.types import HELMET, Attr
-from detector.zoom import ZOOM_BARE_SCORE, ZoomParams, ZoomStage, zoom_squares
+from detector.zoom import ZOOM_BARE_SCORE, ZoomMemory, ZoomParams, ZoomStage, zoom_squares
 from tests.conftest import DATA
 
 PHOTOS = DATA / "ppe" / "images"
@@ -131,3 +131,53 @@ def test_the_engine_only_withdraws_flags(plain: Engine, engine: Engine) -> None:
         before = plain.detect([frame], smoking=False)[0].people.data[HELMET]
         after = engine.detect([frame], smoking=False)[0].people.data[HELMET]
         assert set(np.flatnonzero(after == Attr.NO.value)) <= set(np.flatnonzero(before == Attr.NO.value))
+
+
+@pytest.mark.parametrize(
+    ("hold_s", "steps", "expected"),
+    [
+        # (keys flagged, time, kept by the look where looked) per step -> (look, withdraw) per step
+        (
+            1.0,
+            [([7, 8], 0.0, [True, False]), ([8, 7], 0.5, []), ([7, 8], 1.0, [True, True]), ([8], 1.5, [])],
+            [([0, 1], []), ([], [0]), ([0, 1], []), ([], [])],
+        ),
+        # A new track is looked at at once; a verdict from a later clock (reset camera) is stale.
+        (
+            1.0,
+            [([7], 5.0, [False]), ([7, 9], 5.2, [False]), ([7], 2.0, [True])],
+            [([0], []), ([1], [0]), ([0], [])],
+        ),
+        # hold_s 0: a look on every frame, as the engine does on photos.
+        (
+            0.0,
+            [([7], 0.0, [False]), ([7], 0.2, [False]), ([7], 0.4, [True])],
+            [([0], []), ([0], []), ([0], [])],
+        ),
+    ],
+)
+def test_zoom_memory(
+    hold_s: float,
+    steps: list[tuple[list[int], float, list[bool]]],
+    expected: list[tuple[list[int], list[int]]],
+) -> None:
+    memory = ZoomMemory(hold_s)
+    got = []
+    for keys, now, kept in steps:
+        look, withdraw = memory.due(keys, now)
+        got.append((look, withdraw))
+        memory.remember([keys[i] for i in look], kept, now)
+    assert got == expected
+
+
+def test_the_engine_looks_only_at_the_people_it_is_given(engine: Engine) -> None:
+    frame = cv2.imread(str(BARE[0]))
+    scene = engine.detect([frame], smoking=False, zoom=False)[0]
+    flagged = np.flatnonzero(scene.people.data[HELMET] == Attr.NO.value)
+    assert len(flagged) and ZOOM_BARE_SCORE not in scene.people.data
+    engine.check_zoom(frame, scene, [])
+    assert np.isnan(scene.people.data[ZOOM_BARE_SCORE]).all()
+    engine.check_zoom(frame, scene, flagged[:1])
+    scores = scene.people.data[ZOOM_BARE_SCORE]
+    assert np.flatnonzero(~np.isnan(scores)).tolist() == flagged[:1].tolist()
+    assert scene.timings_ms["zoom"] > 0
