@@ -9,8 +9,10 @@ the patch with a classifier built on the first layers of a pretrained YOLOv8n ba
 (``detector/training/stage_train.py``). It flags the person ``no_vest`` when the classifier gives
 ``no_vest`` at least ``flag`` and ``vest`` at most ``max_vest``; the detector's own decisions stand.
 
-People inferred from a lone box and torsos smaller than ``min_px`` are left as they are, and so (with
-``skip_grey``) are all people of a frame without colour.
+People inferred from a lone box and torsos smaller than ``min_px`` are left as they are. On a frame without
+colour (a camera's infrared mode) a vest differs from a grey jacket only by its strips: by default
+(``skip_grey``) the stage leaves such frames to the PPE model alone; without that guard it flags there at
+``grey_flag``, stricter than by day.
 """
 
 from __future__ import annotations
@@ -60,14 +62,17 @@ class VestParams:
             (above 1: never).
         max_vest: largest ``vest`` probability that still lets the person be flagged.
         min_px: torso crops smaller than this (side, in frame pixels) are not classified.
-        skip_grey: leave the vests of a frame without colour (a camera's infrared mode) undecided: there a
-            vest differs from a grey jacket only by its strips, and the classifier takes too many vest
-            wearers for bare torsos (see ``models/README.md``).
+        grey_flag: ``flag`` on a frame without colour (a camera's infrared mode), where ``skip_grey`` is
+            off: at the day's flag the classifier takes many grey vest wearers for bare torsos.
+        skip_grey: leave the vests of a frame without colour undecided, to the PPE model alone: on the
+            test split even ``grey_flag`` 0.5 took a fifth of its vest wearers for bare torsos at night
+            (``models/README.md``, Night).
     """
 
     flag: float = 0.2
     max_vest: float = 0.5
     min_px: int = 32
+    grey_flag: float = 0.5
     skip_grey: bool = True
 
 
@@ -118,7 +123,8 @@ class VestStage:
             bare = np.full(len(people), np.nan, np.float32)
             vest = np.full(len(people), np.nan, np.float32)
             if grey is None:
-                grey = self.params.skip_grey and is_grey(frame)
+                grey = is_grey(frame)
+            threshold = self.params.grey_flag if grey else self.params.flag
             if len(people) and not (self.params.skip_grey and grey):
                 squares = torso_squares(people.xyxy, self.bands)
                 side = squares[:, 2] - squares[:, 0]
@@ -131,7 +137,7 @@ class VestStage:
                     )
                     bare[chosen] = probs[:, self.classifier.index["no_vest"]]
                     vest[chosen] = probs[:, self.classifier.index["vest"]]
-                    flag = (bare[chosen] >= self.params.flag) & (vest[chosen] <= self.params.max_vest)
+                    flag = (bare[chosen] >= threshold) & (vest[chosen] <= self.params.max_vest)
                     people.data[VEST][chosen[flag]] = Attr.NO.value
             people.data[VEST_BARE_SCORE] = bare
             people.data[VEST_SCORE] = vest

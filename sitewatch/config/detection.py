@@ -76,7 +76,7 @@ SMOKING = same_keys(
     internal=frozenset({"upper_body", "side_margin"}),  # crop shape
 )
 HEADS = same_keys(HeadParams, "flag", "grey_flag", "max_helmet", "min_px", "hint")
-VESTS = same_keys(VestParams, "flag", "max_vest", "min_px", "skip_grey")
+VESTS = same_keys(VestParams, "flag", "max_vest", "min_px", "grey_flag", "skip_grey")
 ZOOM = same_keys(ZoomParams, "enabled", "context", "confirm", "max_people", "skip_grey", "hold_s")
 SMOKING_SCHEDULE = Link(SmokingScheduler, {"recheck_s": "recheck_s", "max_crops_per_frame": "max_per_frame"})
 FACE = same_keys(
@@ -328,9 +328,16 @@ class VestsConfig(Strict):
     min_px: int = VESTS.field(
         "min_px", ge=8, le=1024, description="Skip torsos whose crop is smaller (pixels)."
     )
+    grey_flag: float = VESTS.field(
+        "grey_flag",
+        gt=0.0,
+        le=1.01,
+        description="flag on frames without colour (a camera's infrared mode at night), where grey vests and "
+        "jackets look alike; used only with skip_grey false.",
+    )
     skip_grey: bool = VESTS.field(
         "skip_grey",
-        description="Leave vests undecided on frames without colour (a camera's infrared mode at night).",
+        description="Leave vests undecided on frames without colour, to the PPE model alone.",
     )
 
 

@@ -125,3 +125,19 @@ def test_on_a_frame_without_colour_the_stage_leaves_vests_to_the_detector() -> N
     open_ = (off.people.data[VEST] == Attr.UNKNOWN.value) & ~off.people.data[INFERRED].astype(bool)
     assert open_.any()
     assert not np.isnan(scored.data[VEST_BARE_SCORE][open_]).any()
+
+
+@pytest.mark.parametrize(("flag", "grey_flag"), [(0.0, 1.01), (1.01, 0.0)])
+def test_without_the_guard_a_frame_without_colour_is_flagged_at_grey_flag(
+    flag: float, grey_flag: float
+) -> None:
+    from detector.training.night import infrared_like
+
+    photo = next(p for p in PHOTOS if p.name.startswith("IMG_3103"))  # one undecided worker
+    frame = infrared_like(cv2.imread(str(photo)))
+    params = VestParams(flag=flag, grey_flag=grey_flag, max_vest=1.0, skip_grey=False)
+    people = Engine(EngineSettings(smoking_model=None, vests=params)).detect([frame], smoking=False)[0].people
+    looked = ~np.isnan(people.data[VEST_BARE_SCORE])
+    assert looked.any()
+    flagged = people.data[VEST][looked] == Attr.NO.value
+    assert flagged.all() if grey_flag == 0.0 else not flagged.any()  # the day's flag plays no part
