@@ -96,6 +96,11 @@ class Scene:
     timings_ms: dict[str, float]
     grey: bool = False
 
+    def add_times(self, timings: dict[str, float]) -> None:
+        """Add a later stage's ``timings`` (ms per stage) to the frame's."""
+        for stage, ms in timings.items():
+            self.timings_ms[stage] = self.timings_ms.get(stage, 0.0) + ms
+
     def to_json(self) -> dict[str, Any]:
         """The ``sitewatch detect --json`` shape (without the ``image`` key)."""
         assert self.detections.confidence is not None
@@ -301,16 +306,14 @@ class Engine:
             return
         model = self.zoom_model(scene.grey)
         timings = self.zoom.check(frame, scene.people, model, grey=scene.grey, only=indices)
-        for stage, ms in timings.items():
-            scene.timings_ms[stage] = scene.timings_ms.get(stage, 0.0) + ms
+        scene.add_times(timings)
 
     def check_smoking(self, frame: np.ndarray, scene: Scene, indices: Sequence[int] | None = None) -> None:
         """Run the smoking stage on people ``indices`` of ``scene`` (all by default), updating it."""
         if self.smoking is None or len(scene.people) == 0:
             return
         cigarettes, timings = self.smoking.check(frame, scene.people, indices)
-        for stage, ms in timings.items():
-            scene.timings_ms[stage] = scene.timings_ms.get(stage, 0.0) + ms
+        scene.add_times(timings)
         if len(cigarettes):
             # Give cigarettes class ids after the PPE classes so colours and ids never collide.
             assert cigarettes.class_id is not None

@@ -117,7 +117,7 @@ class ZoomStage:
             flagged = np.flatnonzero(np.asarray(people.data[HELMET]) == Attr.NO.value)
             if only is not None:
                 flagged = np.intersect1d(flagged, np.asarray(only, dtype=np.int64))
-            if len(flagged) and not (grey and self.params.skip_grey):
+            if len(flagged) and self.looks_at(grey):
                 heads = people_bands(people, self.bands.head, self.bands.side_margin)
                 sides = np.maximum(heads[:, 2] - heads[:, 0], heads[:, 3] - heads[:, 1])
                 chosen = flagged[np.argsort(sides[flagged], kind="stable")][: self.params.max_people]
@@ -132,6 +132,10 @@ class ZoomStage:
                         people.data[HELMET][i] = Attr.UNKNOWN.value
             people.data[ZOOM_BARE_SCORE] = scores
         return timer.ms
+
+    def looks_at(self, grey: bool) -> bool:
+        """Whether the stage looks at a frame at all: not at one without colour with ``skip_grey``."""
+        return not (grey and self.params.skip_grey)
 
     def _bare_score(self, found: sv.Detections, band: np.ndarray) -> float:
         """The best score of a ``no_helmet`` box of ``found`` lying in ``band`` (crop pixels), or 0."""

@@ -221,7 +221,7 @@ class CameraPipeline:
         people = scene.people
         if stage is None or not track_ids or ZOOM_BARE_SCORE in people.data:  # off, nobody, or looked already
             return
-        if scene.grey and stage.params.skip_grey:
+        if not stage.looks_at(scene.grey):  # nor do held verdicts apply there
             return
         helmet = people.data[HELMET]
         flagged = [i for i in range(len(track_ids)) if helmet[i] == Attr.NO.value]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from detector.backends.interface import BatchResult, DetectorBackend
+from detector.decode import DecodeParams
 from detector.engine import Engine, EngineSettings
 from detector.faces import FaceAnalyzer, FaceSettings
 
@@ -16,6 +20,18 @@ collect_ignore = ["streams/rtsp_server.py"]
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+class CountingModel:
+    """A real detector backend, recording the shape of each image it is given (``crops``)."""
+
+    def __init__(self, model: DetectorBackend) -> None:
+        self.model = model
+        self.crops: list[tuple[int, ...]] = []
+
+    def detect(self, frames: Sequence[np.ndarray], params: DecodeParams) -> BatchResult:
+        self.crops += [frame.shape for frame in frames]
+        return self.model.detect(frames, params)
 
 
 @pytest.fixture(scope="session")

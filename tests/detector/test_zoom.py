@@ -3,34 +3,18 @@ photos of ``tests/data/ppe``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import cv2
 import numpy as np
 import pytest
 
-from detector.backends.interface import BatchResult, DetectorBackend
-from detector.decode import DecodeParams
 from detector.engine import Engine, EngineSettings
 from detector.types import HELMET, Attr
 from detector.zoom import ZOOM_BARE_SCORE, ZoomMemory, ZoomParams, ZoomStage, zoom_squares
-from tests.conftest import DATA
+from tests.conftest import DATA, CountingModel
 
 PHOTOS = DATA / "ppe" / "images"
 BARE = sorted(PHOTOS.glob("IMG_*.jpg"))  # a worker without a hard hat, labelled, flagged by the engine
 HARD_HAT = PHOTOS / "youtube-840_jpg.rf.974a83a7c5aee7c16e83435b043c6d96.jpg"  # one worker in a hard hat
-
-
-class CountingModel:
-    """The real PPE model, counting the crops it is given."""
-
-    def __init__(self, model: DetectorBackend) -> None:
-        self.model = model
-        self.crops: list[tuple[int, ...]] = []
-
-    def detect(self, frames: Sequence[np.ndarray], params: DecodeParams) -> BatchResult:
-        self.crops += [frame.shape for frame in frames]
-        return self.model.detect(frames, params)
 
 
 @pytest.fixture(scope="module")
